@@ -1,0 +1,1 @@
+"""Pydantic models for appointments request bodies and responses."""

@@ -1,0 +1,1 @@
+"""Rules of the appointments domain: pure Python, no Chalice import."""

@@ -1,0 +1,1 @@
+"""Pydantic models for auth request bodies and responses."""

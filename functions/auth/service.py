@@ -1,0 +1,1 @@
+"""Rules of the auth domain: pure Python, no Chalice import."""

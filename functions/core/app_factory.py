@@ -1,0 +1,24 @@
+"""Builds a configured Chalice app: used by `app.py` (everything) and by each domain's
+`handler.py` (one blueprint, for per-route Lambdas), so both behave the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from chalice.app import Chalice
+
+from functions.core import observability
+from functions.core.http import Blueprint, http_middleware, install_preflight
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(name: str, blueprints: Iterable[Blueprint]) -> Chalice:
+    app = Chalice(app_name=name)
+    app.api.binary_types.append("application/pdf")
+    observability.configure(app)
+    app.register_middleware(http_middleware, "http")
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    install_preflight(app)
+    return app

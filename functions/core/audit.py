@@ -1,0 +1,61 @@
+"""Append-only audit trail of who read or changed patient data.
+
+`record(...)` is the only writer; nothing in the code base updates or deletes `audit_log`
+(in production the database user for the API should have insert/find only on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from functions.core import clock
+from functions.core.db import get_db
+
+COLLECTION = "audit_log"
+
+INDEXES = {
+    COLLECTION: [
+        IndexModel([("resourceType", ASCENDING), ("resourceId", ASCENDING), ("at", DESCENDING)], name="by_resource"),
+        IndexModel([("actorId", ASCENDING), ("at", DESCENDING)], name="by_actor"),
+        IndexModel([("subjectId", ASCENDING), ("at", DESCENDING)], name="by_subject"),
+    ]
+}
+
+
+def record(
+    actor: Mapping[str, Any] | str,
+    action: str,
+    resource_type: str,
+    resource_id: Any,
+    reason: str | None = None,
+    *,
+    subject_id: Any = None,
+) -> dict[str, Any]:
+    """Write one audit entry. `actor` is a user document (id, role and name are kept as they
+    were at the time) or a system name such as "scheduler". `subject_id` is the patient whose
+    data it is, so patients can see who touched their record."""
+    if isinstance(actor, str):
+        who: dict[str, Any] = {"actorId": None, "actorRole": "system", "actorName": actor}
+    else:
+        who = {"actorId": actor.get("_id"), "actorRole": actor.get("role"), "actorName": actor.get("name")}
+    entry = {
+        **who,
+        "action": action,
+        "resourceType": resource_type,
+        "resourceId": resource_id,
+        "subjectId": subject_id,
+        "reason": reason,
+        "at": clock.now(),
+    }
+    get_db()[COLLECTION].insert_one(entry)
+    return entry
+
+
+def entries_for_subject(subject_id: Any, *, skip: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+    coll = get_db()[COLLECTION]
+    query = {"subjectId": subject_id}
+    items = list(coll.find(query, {"subjectId": 0}).sort("at", DESCENDING).skip(skip).limit(limit))
+    return items, coll.count_documents(query)

@@ -1,0 +1,180 @@
+"""Typed settings, read from the environment once per container.
+
+In deployed stages secrets come from Secrets Manager: when `CONFIG_SECRET_ID` is set, that
+secret (a JSON object of VARIABLE -> value) is fetched once through Powertools `parameters`
+and fills in any variable the environment does not set. Every variable is listed in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true/false")
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _int_csv(raw: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in _csv(raw))
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("not an IANA time zone") from exc
+    return raw
+
+
+def _samesite(raw: str) -> str:
+    value = raw.strip().capitalize()
+    if value not in {"Lax", "Strict", "None"}:
+        raise ValueError("expected Lax, Strict or None")
+    return value
+
+
+def _secret(raw: str) -> str:
+    if len(raw.encode()) < 32:
+        raise ValueError("must be at least 32 bytes")
+    return raw
+
+
+# (attribute, variable, parser, default; None = required)
+_SPEC: tuple[tuple[str, str, Callable[[str], Any], str | None], ...] = (
+    ("stage", "STAGE", str, "dev"),
+    ("version", "APP_VERSION", str, "0.1.0"),
+    ("mongodb_uri", "MONGODB_URI", str, None),
+    ("mongodb_db", "MONGODB_DB", str, "cureconnect"),
+    ("mongodb_timeout_ms", "MONGODB_TIMEOUT_MS", int, "5000"),
+    ("health_db_timeout_ms", "HEALTH_DB_TIMEOUT_MS", int, "2000"),
+    ("jwt_secret", "JWT_SECRET", _secret, None),
+    ("jwt_issuer", "JWT_ISSUER", str, "cureconnect"),
+    ("jwt_audience", "JWT_AUDIENCE", str, "cureconnect-web"),
+    ("jwt_ttl_seconds", "JWT_TTL_SECONDS", int, "3600"),
+    ("cookie_secure", "COOKIE_SECURE", _bool, "true"),
+    ("cookie_samesite", "COOKIE_SAMESITE", _samesite, "Lax"),
+    ("allowed_origins", "ALLOWED_ORIGINS", _csv, ""),
+    ("default_phone_region", "DEFAULT_PHONE_REGION", str, "IN"),
+    ("default_timezone", "DEFAULT_TIMEZONE", _timezone, "Asia/Kolkata"),
+    ("app_base_url", "APP_BASE_URL", str, "http://localhost:5173"),
+    ("login_max_failures", "LOGIN_MAX_FAILURES", int, "5"),
+    ("login_window_minutes", "LOGIN_WINDOW_MINUTES", int, "15"),
+    ("cancel_cutoff_minutes", "CANCEL_CUTOFF_MINUTES", int, "120"),
+    ("reminder_offsets_minutes", "REMINDER_OFFSETS_MINUTES", _int_csv, "1440,15"),
+    ("scheduler_group", "SCHEDULER_GROUP", str, "default"),
+    ("scheduler_role_arn", "SCHEDULER_ROLE_ARN", str, ""),
+    ("reminder_function_arn", "REMINDER_FUNCTION_ARN", str, ""),
+    ("twilio_account_sid", "TWILIO_ACCOUNT_SID", str, ""),
+    ("twilio_auth_token", "TWILIO_AUTH_TOKEN", str, ""),
+    ("twilio_from_number", "TWILIO_FROM_NUMBER", str, ""),
+    ("ses_from_email", "SES_FROM_EMAIL", str, "no-reply@cureconnect.example"),
+    ("tracing_enabled", "TRACING_ENABLED", _bool, "false"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    version: str
+    mongodb_uri: str
+    mongodb_db: str
+    mongodb_timeout_ms: int
+    health_db_timeout_ms: int
+    jwt_secret: str
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_ttl_seconds: int
+    cookie_secure: bool
+    cookie_samesite: str
+    allowed_origins: tuple[str, ...]
+    default_phone_region: str
+    default_timezone: str
+    app_base_url: str
+    login_max_failures: int
+    login_window_minutes: int
+    cancel_cutoff_minutes: int
+    reminder_offsets_minutes: tuple[int, ...]
+    scheduler_group: str
+    scheduler_role_arn: str
+    reminder_function_arn: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_from_number: str
+    ses_from_email: str
+    tracing_enabled: bool
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"Settings(stage={self.stage!r}, db={self.mongodb_db!r})"
+
+
+assert [f.name for f in fields(Settings)] == [row[0] for row in _SPEC]
+
+# Written by `make run` so local tools (the admin CLI) find the embedded database.
+LOCAL_URI_FILE = Path(".data") / "mongodb-uri"
+
+
+def _secret_values() -> Mapping[str, str]:
+    secret_id = os.environ.get("CONFIG_SECRET_ID")
+    if not secret_id:
+        return {}
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(secret_id, transform="json", max_age=300)
+    if not isinstance(value, dict):
+        raise ConfigError(f"CONFIG_SECRET_ID {secret_id!r} must hold a JSON object")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    if environ is None:
+        for key, value in _secret_values().items():
+            env.setdefault(key, value)
+        if "MONGODB_URI" not in env and "AWS_LAMBDA_FUNCTION_NAME" not in env and LOCAL_URI_FILE.is_file():
+            env["MONGODB_URI"] = LOCAL_URI_FILE.read_text().strip()
+    values: dict[str, Any] = {}
+    for attr, var, parse, default in _SPEC:
+        raw = env.get(var)
+        if raw is None or (raw == "" and default is None):
+            if default is None:
+                raise ConfigError(f"Missing required setting {var} (see the configuration table in README.md)")
+            raw = default
+        try:
+            values[attr] = parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"Invalid setting {var}: {exc}") from None
+    return Settings(**values)
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    global _settings
+    _settings = None

@@ -1,0 +1,117 @@
+"""MongoDB access shared by every domain.
+
+One `MongoClient` per Lambda container, created on first use and reused. Each domain's
+`store.py` declares `INDEXES = {collection: [IndexModel, ...]}`; `ensure-indexes` creates them
+all (`python -m functions.core.db ensure-indexes`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from functions.core.config import get_settings
+from functions.core.errors import NotFound
+
+if TYPE_CHECKING:
+    from pymongo import IndexModel, MongoClient
+    from pymongo.database import Database
+
+# Every module that declares INDEXES. A domain adds itself here when it gets a store.
+INDEX_MODULES: tuple[str, ...] = (
+    "functions.core.audit",
+    "functions.auth.store",
+    "functions.appointments.store",
+    "functions.pharmacy.store",
+    "functions.prescriptions.store",
+    "functions.signaling.store",
+)
+
+_client: MongoClient[dict[str, Any]] | None = None
+_client_uri: str | None = None
+
+
+def get_client() -> MongoClient[dict[str, Any]]:
+    global _client, _client_uri
+    settings = get_settings()
+    if _client is None or _client_uri != settings.mongodb_uri:
+        from pymongo import MongoClient
+
+        if _client is not None:
+            _client.close()
+        _client = MongoClient(
+            settings.mongodb_uri,
+            tz_aware=True,
+            appname="cureconnect",
+            serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
+            connectTimeoutMS=settings.mongodb_timeout_ms,
+            maxPoolSize=10,  # a Lambda container serves one request at a time
+        )
+        _client_uri = settings.mongodb_uri
+    return _client
+
+
+def get_db() -> Database[dict[str, Any]]:
+    return get_client()[get_settings().mongodb_db]
+
+
+def close_client() -> None:
+    global _client, _client_uri
+    if _client is not None:
+        _client.close()
+    _client, _client_uri = None, None
+
+
+def object_id(value: Any, what: str = "Resource") -> ObjectId:
+    """Parse a 24-hex id from the API; anything else is a 404, never a 500."""
+    if isinstance(value, ObjectId):
+        return value
+    if isinstance(value, str) and len(value) == 24:
+        try:
+            return ObjectId(value)
+        except InvalidId:
+            pass
+    raise NotFound(f"{what} not found")
+
+
+def maybe_object_id(value: Any) -> ObjectId | None:
+    try:
+        return object_id(value)
+    except NotFound:
+        return None
+
+
+def collect_indexes() -> dict[str, list[IndexModel]]:
+    collected: dict[str, list[IndexModel]] = {}
+    for name in INDEX_MODULES:
+        module = importlib.import_module(name)
+        for collection, models in getattr(module, "INDEXES", {}).items():
+            collected.setdefault(collection, []).extend(models)
+    return collected
+
+
+def ensure_indexes(db: Database[dict[str, Any]] | None = None) -> dict[str, list[str]]:
+    target = db if db is not None else get_db()
+    created: dict[str, list[str]] = {}
+    for collection, models in collect_indexes().items():
+        if models:
+            created[collection] = target[collection].create_indexes(models)
+    return created
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] != ["ensure-indexes"]:
+        print("usage: python -m functions.core.db ensure-indexes", file=sys.stderr)
+        return 2
+    created = ensure_indexes()
+    total = sum(len(v) for v in created.values())
+    print(f"ensured {total} indexes on {len(created)} collections in {get_settings().mongodb_db!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,206 @@
+"""Authentication and the one guard every route uses.
+
+Tokens: HS256 JWT with `sub, role, jti, sv, iat, exp, iss, aud`; the algorithm is pinned and
+`exp/iss/aud` are required. `sv` is the user's session version: changing the password bumps it,
+so every older token dies. A single token is revoked (logout) by adding its `jti` to the
+user's `revokedTokens`; the guard's one user read filters on that, so "who is this?" and "is
+this token revoked?" cost one database round trip together.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from bson import ObjectId
+
+from functions.core import clock
+from functions.core.config import get_settings
+from functions.core.db import get_db, maybe_object_id
+from functions.core.errors import Forbidden, Unauthorized
+
+PATIENT, DOCTOR, PHARMACIST, ADMIN = "patient", "doctor", "pharmacist", "admin"
+ROLES = (PATIENT, DOCTOR, PHARMACIST, ADMIN)
+APPROVED, PENDING, REJECTED = "approved", "pending", "rejected"
+
+COOKIE_NAME = "token"
+USERS = "users"
+# Fields never loaded by the guard: secrets and bulky PHI the guard does not need.
+GUARD_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "medicalHistory": 0}
+
+# argon2id, RFC 9106 "second recommended" profile scaled to Lambda (OWASP minimum is m=19 MiB, t=2).
+ARGON2_PARAMS: dict[str, Any] = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+
+
+# ---------------------------------------------------------------- passwords
+
+_hasher: Any = None
+
+
+def _password_hasher() -> Any:
+    global _hasher
+    if _hasher is None:
+        from argon2 import PasswordHasher
+
+        _hasher = PasswordHasher(**ARGON2_PARAMS)
+    return _hasher
+
+
+def hash_password(password: str) -> str:
+    return str(_password_hasher().hash(password))
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    if not password_hash:
+        # Spend the same time as a real check so unknown accounts are not revealed by timing.
+        _password_hasher().hash(password)
+        return False
+    try:
+        return _password_hasher().verify(password_hash, password) is True
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def issue_token(user: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    import jwt
+
+    settings = get_settings()
+    issued = clock.now().replace(microsecond=0)
+    claims = {
+        "sub": str(user["_id"]),
+        "role": user["role"],
+        "sv": int(user.get("sessionVersion", 0)),
+        "jti": secrets.token_urlsafe(16),
+        "iat": issued,
+        "exp": issued + timedelta(seconds=settings.jwt_ttl_seconds),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256"), claims
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    import jwt
+
+    settings = get_settings()
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=["HS256"],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
+            leeway=0,
+        )
+    except jwt.InvalidTokenError:
+        raise Unauthorized("Invalid or expired token", code="INVALID_TOKEN") from None
+    # PyJWT checks exp against the wall clock; check against ours too so tests can move time.
+    if claims["exp"] <= clock.now().timestamp():
+        raise Unauthorized("Invalid or expired token", code="INVALID_TOKEN")
+    return claims
+
+
+def token_from_headers(headers: Any) -> str | None:
+    auth = headers.get("authorization") or ""
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    raw_cookie = headers.get("cookie")
+    if raw_cookie:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(raw_cookie)
+        except CookieError:
+            return None
+        if COOKIE_NAME in jar:
+            return jar[COOKIE_NAME].value or None
+    return None
+
+
+def _cookie(value: str, max_age: int) -> str:
+    settings = get_settings()
+    parts = [f"{COOKIE_NAME}={value}", "Path=/", "HttpOnly", f"SameSite={settings.cookie_samesite}",
+             f"Max-Age={max_age}"]
+    if settings.cookie_secure or settings.cookie_samesite == "None":
+        parts.append("Secure")
+    if max_age == 0:
+        parts.append("Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+    return "; ".join(parts)
+
+
+def session_cookie(token: str) -> str:
+    """Set-Cookie value; the cookie lives exactly as long as the token (D-30)."""
+    return _cookie(token, get_settings().jwt_ttl_seconds)
+
+
+def clear_cookie() -> str:
+    """Set-Cookie value that removes the session cookie, with the same attributes it was set with."""
+    return _cookie("", 0)
+
+
+# ---------------------------------------------------------------- the guard
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: dict[str, Any]
+    claims: dict[str, Any]
+
+    @property
+    def id(self) -> ObjectId:
+        return ObjectId(self.user["_id"])
+
+    @property
+    def role(self) -> str:
+        return str(self.user["role"])
+
+    @property
+    def approved(self) -> bool:
+        return bool(self.user.get("approvalStatus", APPROVED) == APPROVED)
+
+
+def authenticate(headers: Any) -> Principal:
+    token = token_from_headers(headers)
+    if not token:
+        raise Unauthorized("Please login to access this resource")
+    claims = decode_token(token)
+    user_id = maybe_object_id(claims["sub"])
+    if user_id is None:
+        raise Unauthorized("Invalid or expired token", code="INVALID_TOKEN")
+    user = get_db()[USERS].find_one({"_id": user_id, "revokedTokens.jti": {"$ne": claims["jti"]}}, GUARD_PROJECTION)
+    if user is None or int(user.get("sessionVersion", 0)) != int(claims.get("sv", -1)):
+        raise Unauthorized("Invalid or expired token", code="INVALID_TOKEN")
+    if not user.get("active", True):
+        raise Unauthorized("This account is deactivated", code="ACCOUNT_INACTIVE")
+    return Principal(user=user, claims=claims)
+
+
+def require_user(headers: Any, roles: tuple[str, ...] | None = None, approved: bool = True) -> Principal:
+    """Authenticate, then check the role and (for doctors and pharmacists) admin approval.
+
+    `headers` is the request's header mapping (`bp.current_request.headers`).
+    """
+    principal = authenticate(headers)
+    if roles is not None and principal.role not in roles:
+        raise Forbidden(f"Role {principal.role} is not allowed to access this resource")
+    if approved and not principal.approved:
+        raise Forbidden("Your account is awaiting approval", code="APPROVAL_REQUIRED")
+    return principal
+
+
+def optional_user(headers: Any) -> Principal | None:
+    """The caller if a valid token came with the request, else None (public routes)."""
+    if not token_from_headers(headers):
+        return None
+    try:
+        return authenticate(headers)
+    except Unauthorized:
+        return None

@@ -1,0 +1,16 @@
+"""GET /api/v1/health (public)."""
+
+from chalice.app import Response
+
+from functions.core.http import Blueprint, error_response, respond
+from functions.health import service
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/health", methods=["GET"])
+def health() -> Response:
+    healthy, status = service.check()
+    if healthy:
+        return respond(**status)
+    return error_response(503, "UNAVAILABLE", "Database unavailable", **status)

@@ -1,0 +1,1 @@
+"""Pydantic models for pharmacy request bodies and responses."""

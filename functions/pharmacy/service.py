@@ -1,0 +1,1 @@
+"""Rules of the pharmacy domain: pure Python, no Chalice import."""

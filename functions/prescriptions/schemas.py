@@ -1,0 +1,1 @@
+"""Pydantic models for prescriptions request bodies and responses."""

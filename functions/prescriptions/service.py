@@ -1,0 +1,1 @@
+"""Rules of the prescriptions domain: pure Python, no Chalice import."""

@@ -1,0 +1,1 @@
+"""Pydantic models for signaling request bodies and responses."""

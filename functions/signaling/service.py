@@ -1,0 +1,1 @@
+"""Rules of the signaling domain: pure Python, no Chalice import."""

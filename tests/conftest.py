@@ -1,0 +1,131 @@
+"""Shared fixtures.
+
+- one database server per test run: FerretDB v1.24.2 (embedded) or MONGODB_URI if set;
+- a fresh database per test, dropped afterwards, with every declared index;
+- moto (`mock_aws`) for AWS; `chalice.test.Client` for routes; a frozen clock.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
+ALLOWED_ORIGIN = "https://app.cureconnect.test"
+
+# Before anything imports boto3 or Powertools.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "POWERTOOLS_METRICS_NAMESPACE": "CureConnectTest",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("MONGODB_URI")
+    if external:
+        yield external
+        return
+    from local.embedded_db import EmbeddedDB
+
+    db = EmbeddedDB(tmp_path_factory.mktemp("ferretdb")).start()
+    try:
+        yield db.uri
+    finally:
+        db.stop()
+
+
+@pytest.fixture(autouse=True)
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Environment every test starts from; a test may monkeypatch more and call reset_settings()."""
+    from functions.core import config
+
+    monkeypatch.setenv("MONGODB_URI", os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:1/"))
+    monkeypatch.setenv("MONGODB_DB", f"t_{uuid.uuid4().hex[:12]}")
+    monkeypatch.setenv("JWT_SECRET", TEST_SECRET)
+    monkeypatch.setenv("ALLOWED_ORIGINS", ALLOWED_ORIGIN)
+    monkeypatch.setenv("COOKIE_SECURE", "true")
+    monkeypatch.setenv("APP_BASE_URL", "https://app.cureconnect.test")
+    monkeypatch.setenv("STAGE", "test")
+    config.reset_settings()
+    yield
+    config.reset_settings()
+
+
+@pytest.fixture(scope="session")
+def admin_client(mongo_uri: str) -> Iterator[Any]:
+    """The test run's own connection, for setup and cleanup (the app may be pointed elsewhere)."""
+    from pymongo import MongoClient
+
+    client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri, tz_aware=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def db(mongo_uri: str, admin_client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh database with every declared index; dropped after the test."""
+    from functions.core import config
+    from functions.core.db import ensure_indexes
+
+    monkeypatch.setenv("MONGODB_URI", mongo_uri)
+    config.reset_settings()
+    database = admin_client[os.environ["MONGODB_DB"]]
+    ensure_indexes(database)
+    yield database
+    admin_client.drop_database(database.name)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    """Time stands still at 2026-03-02 10:00 UTC (a Monday) until the test moves it."""
+    from functions.core import clock as core_clock
+
+    frozen = core_clock.FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    core_clock.set_now(frozen)
+    yield frozen
+    core_clock.set_now(None)
+
+
+@pytest.fixture(scope="session")
+def chalice_app() -> Any:
+    from local.gateway_responses import install
+
+    install()
+    from app import app
+
+    return app
+
+
+@pytest.fixture
+def client(chalice_app: Any, db: Any, aws: None) -> Any:
+    """HTTP test client over the full app, with a real database and moto."""
+    from chalice.test import Client
+
+    from functions.core.config import get_settings
+
+    get_settings()  # read our env now, not the client's patched one
+    # A project dir without .chalice/ keeps stage variables out of the tests' environment.
+    with Client(chalice_app, project_dir=str(Path(__file__).parent)) as test_client:
+        yield test_client
