@@ -127,8 +127,9 @@ class Settings:
 
 assert [f.name for f in fields(Settings)] == [row[0] for row in _SPEC]
 
-# Written by `make run` so local tools (the admin CLI) find the embedded database.
+# Written by `make run` so local tools (the admin CLI) find its database and secret.
 LOCAL_URI_FILE = Path(".data") / "mongodb-uri"
+LOCAL_SECRET_FILE = Path(".data") / "dev-jwt-secret"
 
 
 def _secret_values() -> Mapping[str, str]:
@@ -148,8 +149,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if environ is None:
         for key, value in _secret_values().items():
             env.setdefault(key, value)
-        if "MONGODB_URI" not in env and "AWS_LAMBDA_FUNCTION_NAME" not in env and LOCAL_URI_FILE.is_file():
-            env["MONGODB_URI"] = LOCAL_URI_FILE.read_text().strip()
+        if "AWS_LAMBDA_FUNCTION_NAME" not in env:  # a developer's machine, never Lambda
+            for var, path in (("MONGODB_URI", LOCAL_URI_FILE), ("JWT_SECRET", LOCAL_SECRET_FILE)):
+                if var not in env and path.is_file():
+                    env[var] = path.read_text().strip()
     values: dict[str, Any] = {}
     for attr, var, parse, default in _SPEC:
         raw = env.get(var)
