@@ -128,4 +128,7 @@ def client(chalice_app: Any, db: Any, aws: None) -> Any:
     get_settings()  # read our env now, not the client's patched one
     # A project dir without .chalice/ keeps stage variables out of the tests' environment.
     with Client(chalice_app, project_dir=str(Path(__file__).parent)) as test_client:
+        from tests.secrets_scan import scanning
+
+        scanning(test_client.http)  # every response of the suite: no password hash or field (D-03)
         yield test_client

@@ -40,6 +40,7 @@ def make_user(role: str = "patient", *, approved: bool = True, **fields: Any) ->
         doc.update({"speciality": "general", "timezone": "Asia/Kolkata", "consultationFee": 50000,
                     "currency": "INR", "languages": ["en"], "bio": ""})
     doc.update(fields)
+    doc.setdefault("nameKey", doc["name"].casefold())  # the directory's search key, as registration sets it
     doc["_id"] = get_db()["users"].insert_one(doc).inserted_id
     return doc
 

@@ -1,5 +1,137 @@
-"""HTTP routes of the auth domain (thin handlers only)."""
+"""HTTP routes of accounts, sessions, the doctor directory, medical history (and the patient
+record `/patient/:id/complete-data`) and user administration (`/admin/user...`).
+Thin handlers: authenticate, validate, call one service function, answer."""
 
-from functions.core.http import Blueprint
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Response
+
+from functions.auth import schemas, service
+from functions.core.http import Blueprint, pagination, parse_body, parse_query, respond
+from functions.core.security import ADMIN, PATIENT, clear_cookie, optional_user, require_user, session_cookie
 
 bp = Blueprint(__name__)
+
+
+def _headers() -> Any:
+    return bp.current_request.headers
+
+
+def _session(status: int, user: dict[str, Any], token: str) -> Response:
+    """The token travels in the HttpOnly cookie and, for API clients, in the body."""
+    return respond(status, headers={"Set-Cookie": session_cookie(token)}, user=user, token=token)
+
+
+# ---------------------------------------------------------------- accounts and sessions
+
+
+@bp.route("/register", methods=["POST"])
+def register() -> Response:
+    user, token = service.register(parse_body(bp.current_request, schemas.RegisterBody))
+    return _session(201, user, token)
+
+
+@bp.route("/login", methods=["POST"])
+def login() -> Response:
+    user, token = service.login(parse_body(bp.current_request, schemas.LoginBody))
+    return _session(200, user, token)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Response:
+    service.logout(optional_user(_headers()))
+    return respond(200, headers={"Set-Cookie": clear_cookie()}, message="Logged Out")
+
+
+@bp.route("/me", methods=["GET"])
+def me() -> Response:
+    return respond(user=service.self_view(require_user(_headers(), approved=False).user))
+
+
+@bp.route("/me", methods=["PUT"])
+def update_me() -> Response:
+    principal = require_user(_headers(), approved=False)
+    return respond(user=service.update_me(principal, parse_body(bp.current_request, schemas.UpdateMeBody)))
+
+
+@bp.route("/password/update", methods=["PUT"])
+def update_password() -> Response:
+    principal = require_user(_headers(), approved=False)
+    user, token = service.update_password(principal, parse_body(bp.current_request, schemas.PasswordUpdateBody))
+    return _session(200, user, token)
+
+
+@bp.route("/me/access-log", methods=["GET"])
+def access_log() -> Response:
+    principal = require_user(_headers(), approved=False)
+    query = parse_query(bp.current_request, schemas.PageQuery)
+    entries, total = service.access_log(principal, query)
+    return respond(entries=entries, pagination=pagination(total, query.page, query.limit))
+
+
+# ---------------------------------------------------------------- doctor directory (public)
+
+
+@bp.route("/doctors", methods=["GET"])
+def doctors() -> Response:
+    query = parse_query(bp.current_request, schemas.DoctorsQuery)
+    items, total = service.list_doctors(query)
+    return respond(count=len(items), doctors=items, pagination=pagination(total, query.page, query.limit))
+
+
+@bp.route("/doctor/{doctor_id}", methods=["GET"])
+def doctor(doctor_id: str) -> Response:
+    return respond(doctor=service.get_doctor(doctor_id))
+
+
+# ---------------------------------------------------------------- medical history
+
+
+@bp.route("/medical-history", methods=["POST"])
+def add_medical_history() -> Response:
+    principal = require_user(_headers(), roles=(PATIENT,))
+    entry, history = service.add_history(principal, parse_body(bp.current_request, schemas.MedicalHistoryBody))
+    return respond(201, message="Medical history added", entry=entry, medicalHistory=history)
+
+
+@bp.route("/medical-history/{user_id}", methods=["GET"])
+def medical_history(user_id: str) -> Response:
+    principal = require_user(_headers(), approved=False)
+    return respond(medicalHistory=service.get_history(principal, user_id))
+
+
+@bp.route("/patient/{patient_id}/complete-data", methods=["GET"])
+def patient_record(patient_id: str) -> Response:
+    principal = require_user(_headers(), approved=False)
+    return respond(data=service.patient_record(principal, patient_id))
+
+
+# ---------------------------------------------------------------- user administration
+
+
+@bp.route("/admin/users", methods=["GET"])
+def admin_users() -> Response:
+    admin = require_user(_headers(), roles=(ADMIN,))
+    query = parse_query(bp.current_request, schemas.UsersQuery)
+    users, total = service.list_users(admin, query)
+    return respond(count=len(users), users=users, pagination=pagination(total, query.page, query.limit))
+
+
+@bp.route("/admin/user/{user_id}", methods=["GET"])
+def admin_user(user_id: str) -> Response:
+    admin = require_user(_headers(), roles=(ADMIN,))
+    return respond(user=service.get_user(admin, user_id))
+
+
+@bp.route("/admin/user/{user_id}/approval", methods=["PUT"])
+def admin_approval(user_id: str) -> Response:
+    admin = require_user(_headers(), roles=(ADMIN,))
+    return respond(user=service.set_approval(admin, user_id, parse_body(bp.current_request, schemas.ApprovalBody)))
+
+
+@bp.route("/admin/user/{user_id}/active", methods=["PUT"])
+def admin_active(user_id: str) -> Response:
+    admin = require_user(_headers(), roles=(ADMIN,))
+    return respond(user=service.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveBody)))

@@ -1,1 +1,179 @@
-"""Pydantic models for auth request bodies and responses."""
+"""Pydantic models for the request bodies and query strings of the auth domain.
+
+Write models reject unknown fields (no mass assignment): a client can never set `role` through
+PUT /me, nor `approvalStatus`, `active` or `passwordHash` anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+MAX_URL = 2048
+
+
+def _https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError("must be an https:// URL")
+    return value
+
+
+def _iana_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as Asia/Kolkata") from None
+    return value
+
+
+Text = StringConstraints(strip_whitespace=True)
+Name = Annotated[str, Text, StringConstraints(min_length=2, max_length=60)]
+Contact = Annotated[str, Text, StringConstraints(min_length=3, max_length=254)]
+NewPassword = Annotated[str, Field(min_length=8, max_length=128)]
+AnyPassword = Annotated[str, Field(min_length=1, max_length=128)]
+HttpsUrl = Annotated[str, Text, StringConstraints(min_length=9, max_length=MAX_URL), AfterValidator(_https_url)]
+Currency = Annotated[str, Text, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(str.upper)]
+TimeZone = Annotated[str, Text, StringConstraints(min_length=1, max_length=64), AfterValidator(_iana_zone)]
+Speciality = Annotated[str, Text, StringConstraints(min_length=2, max_length=60)]
+Language = Annotated[str, Text, StringConstraints(min_length=2, max_length=35)]
+Fee = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]  # minor units (paise, cents)
+Reason = Annotated[str, Text, StringConstraints(min_length=1, max_length=500)]
+
+PUBLIC_ROLES = ("patient", "user", "doctor", "pharmacist")
+
+
+class WriteModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Avatar(WriteModel):
+    public_id: Annotated[str, Text, StringConstraints(max_length=255)] = ""
+    url: Annotated[str, Text, StringConstraints(max_length=MAX_URL)] = ""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _https_url(value) if value else value
+
+
+def _avatar_from_json_string(value: Any) -> Any:
+    """The existing frontend sends the Cloudinary result as a JSON string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value) if value.strip() else None
+        except ValueError:
+            raise ValueError("must be an object {public_id, url}") from None
+    return value
+
+
+class DoctorProfile(WriteModel):
+    """Fields only a doctor has; shown in the public directory."""
+
+    speciality: Speciality | None = None
+    bio: Annotated[str, Text, StringConstraints(max_length=2000)] | None = None
+    languages: Annotated[list[Language], Field(max_length=10)] | None = None
+    consultationFee: Fee | None = None
+    currency: Currency | None = None
+    timezone: TimeZone | None = None
+
+
+DOCTOR_FIELDS = tuple(DoctorProfile.model_fields)
+
+
+class RegisterBody(DoctorProfile):
+    name: Name
+    contact: Contact
+    password: NewPassword
+    # `admin` parses so that the service can answer 422; anything else unknown is a 400.
+    role: Literal["patient", "user", "doctor", "pharmacist", "admin"] = "patient"
+    avatar: Avatar | None = None
+    # Sent by the existing sign-up form and ignored, as the reference did; a doctor's
+    # availability is managed through the appointments API.
+    availability: Annotated[Any, Field(exclude=True)] = None
+
+    _avatar = field_validator("avatar", mode="before")(_avatar_from_json_string)
+
+
+class LoginBody(WriteModel):
+    contact: Contact
+    password: AnyPassword
+
+
+class UpdateMeBody(DoctorProfile):
+    name: Name | None = None
+    avatar: Avatar | None = None
+
+    _avatar = field_validator("avatar", mode="before")(_avatar_from_json_string)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> UpdateMeBody:
+        if not self.model_fields_set:
+            raise ValueError("Nothing to update")
+        return self
+
+
+class PasswordUpdateBody(WriteModel):
+    oldPassword: AnyPassword
+    newPassword: NewPassword
+
+
+def _utf8_at_most(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value.encode()) > limit:
+            raise ValueError(f"must be at most {limit} bytes in UTF-8")
+        return value
+
+    return AfterValidator(check)
+
+
+class MedicalHistoryBody(WriteModel):
+    """Sized so that a full history (500 entries) stays far below Lambda's 6 MB response limit."""
+
+    analysis: Annotated[str, Text, StringConstraints(min_length=1, max_length=4000), _utf8_at_most(6000)]
+    url: Annotated[HttpsUrl, StringConstraints(max_length=1024)]
+    type: Literal["image", "video", "document"] = "image"
+
+
+class ApprovalBody(WriteModel):
+    status: Literal["approved", "rejected"]
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _reason_for_rejection(self) -> ApprovalBody:
+        if self.status == "rejected" and not self.reason:
+            raise ValueError("A reason is required to reject an account")
+        return self
+
+
+class ActiveBody(WriteModel):
+    active: Annotated[bool, Field(strict=True)]
+    reason: Reason | None = None
+
+
+# ---------------------------------------------------------------- query strings
+# Unknown query parameters are ignored (cache busters and the like), never stored.
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    page: Annotated[int, Field(ge=1, le=10_000)] = 1
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+    @property
+    def skip(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+class DoctorsQuery(PageQuery):
+    speciality: Annotated[str, Text, StringConstraints(min_length=1, max_length=60)] | None = None
+    q: Annotated[str, Text, StringConstraints(min_length=1, max_length=100)] | None = None
+
+
+class UsersQuery(PageQuery):
+    role: Literal["patient", "doctor", "pharmacist", "admin"] | None = None
+    approvalStatus: Literal["approved", "pending", "rejected"] | None = None

@@ -44,6 +44,13 @@ def _timezone(raw: str) -> str:
     return raw
 
 
+def _currency(raw: str) -> str:
+    value = raw.strip().upper()
+    if len(value) != 3 or not value.isascii() or not value.isalpha():
+        raise ValueError("expected an ISO 4217 code such as INR")
+    return value
+
+
 def _samesite(raw: str) -> str:
     value = raw.strip().capitalize()
     if value not in {"Lax", "Strict", "None"}:
@@ -74,6 +81,7 @@ _SPEC: tuple[tuple[str, str, Callable[[str], Any], str | None], ...] = (
     ("allowed_origins", "ALLOWED_ORIGINS", _csv, ""),
     ("default_phone_region", "DEFAULT_PHONE_REGION", str, "IN"),
     ("default_timezone", "DEFAULT_TIMEZONE", _timezone, "Asia/Kolkata"),
+    ("default_currency", "DEFAULT_CURRENCY", _currency, "INR"),
     ("app_base_url", "APP_BASE_URL", str, "http://localhost:5173"),
     ("login_max_failures", "LOGIN_MAX_FAILURES", int, "5"),
     ("login_window_minutes", "LOGIN_WINDOW_MINUTES", int, "15"),
@@ -107,6 +115,7 @@ class Settings:
     allowed_origins: tuple[str, ...]
     default_phone_region: str
     default_timezone: str
+    default_currency: str
     app_base_url: str
     login_max_failures: int
     login_window_minutes: int

@@ -19,11 +19,13 @@ from functions.core.errors import NotFound
 
 if TYPE_CHECKING:
     from pymongo import IndexModel, MongoClient
+    from pymongo.collection import Collection
     from pymongo.database import Database
 
 # Every module that declares INDEXES. A domain adds itself here when it gets a store.
 INDEX_MODULES: tuple[str, ...] = (
     "functions.core.audit",
+    "functions.core.notify",
     "functions.auth.store",
     "functions.appointments.store",
     "functions.pharmacy.store",
@@ -94,12 +96,34 @@ def collect_indexes() -> dict[str, list[IndexModel]]:
     return collected
 
 
+def _without_ttl(model: IndexModel) -> IndexModel:
+    from pymongo import IndexModel
+
+    options = {k: v for k, v in model.document.items() if k not in ("key", "expireAfterSeconds")}
+    return IndexModel(list(model.document["key"].items()), **options)
+
+
+def _create_index(collection: Collection[dict[str, Any]], model: IndexModel) -> str:
+    """One index per command: FerretDB 1.24 drops the connection (a server panic) on a
+    multi-index createIndexes whose indexes all exist already, i.e. on every re-run. It cannot do
+    TTL either (NotImplemented, code 238): such an index is then created without expiry, and code
+    that relies on expiry also filters by time."""
+    from pymongo.errors import OperationFailure
+
+    try:
+        return collection.create_indexes([model])[0]
+    except OperationFailure as exc:
+        if exc.code != 238 or "expireAfterSeconds" not in model.document:
+            raise
+    return collection.create_indexes([_without_ttl(model)])[0]
+
+
 def ensure_indexes(db: Database[dict[str, Any]] | None = None) -> dict[str, list[str]]:
     target = db if db is not None else get_db()
     created: dict[str, list[str]] = {}
     for collection, models in collect_indexes().items():
         if models:
-            created[collection] = target[collection].create_indexes(models)
+            created[collection] = [_create_index(target[collection], m) for m in models]
     return created
 
 

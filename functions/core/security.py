@@ -28,8 +28,8 @@ APPROVED, PENDING, REJECTED = "approved", "pending", "rejected"
 
 COOKIE_NAME = "token"
 USERS = "users"
-# Fields never loaded by the guard: secrets and bulky PHI the guard does not need.
-GUARD_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "medicalHistory": 0}
+# Fields never loaded by the guard: secrets, login counters and bulky PHI the guard does not need.
+GUARD_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "loginFailures": 0, "medicalHistory": 0}
 
 # argon2id, RFC 9106 "second recommended" profile scaled to Lambda (OWASP minimum is m=19 MiB, t=2).
 ARGON2_PARAMS: dict[str, Any] = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
@@ -98,13 +98,16 @@ def decode_token(token: str) -> dict[str, Any]:
             algorithms=["HS256"],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
-            leeway=0,
+            # Time claims are checked below against core.clock (PyJWT would use the wall clock).
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"],
+                     "verify_exp": False, "verify_iat": False, "verify_nbf": False},
         )
     except jwt.InvalidTokenError:
         raise Unauthorized("Invalid or expired token", code="INVALID_TOKEN") from None
-    # PyJWT checks exp against the wall clock; check against ours too so tests can move time.
-    if claims["exp"] <= clock.now().timestamp():
+    now = clock.now().timestamp()
+    skew = 5  # seconds a token may seem to come from the future (clocks of other containers)
+    times_ok = all(isinstance(claims.get(k, 0), int | float) for k in ("exp", "iat", "nbf"))
+    if not times_ok or claims["exp"] <= now or claims["iat"] > now + skew or claims.get("nbf", now) > now + skew:
         raise Unauthorized("Invalid or expired token", code="INVALID_TOKEN")
     return claims
 
