@@ -1,5 +1,10 @@
 """Composition root: every blueprint, and later the WebSocket handlers and schedules."""
 
+from typing import Any
+
+from chalice.app import CloudWatchEvent, Rate
+
+from functions.appointments import service as appointments_service
 from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
 from functions.core.app_factory import create_app
@@ -9,3 +14,18 @@ from functions.prescriptions.routes import bp as prescriptions
 from functions.signaling.routes import bp as signaling
 
 app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling])
+
+
+# ---------------------------------------------------------------- appointment reminders (EventBridge)
+
+
+@app.lambda_function(name="send_reminder")
+def send_reminder(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Target of the one-off EventBridge Scheduler schedules: `{appointmentId, offset}`."""
+    return appointments_service.send_reminder(event)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="reminder_sweep")
+def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
+    """Safety net: due-but-unsent reminders and failed notifications."""
+    return appointments_service.sweep()

@@ -2,7 +2,8 @@
 
 Starts the embedded database (unless MONGODB_URI is set), a moto server standing in for AWS
 (EventBridge Scheduler, SES), creates the indexes, then serves the API with `chalice local` on
-http://127.0.0.1:8000. Ctrl-C stops everything it started.
+http://127.0.0.1:8000 and runs the reminder sweeper every 60 s (`local/sweeper.py`), since
+EventBridge is not there. Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ DATA = ROOT / ".data"
 API_PORT = int(os.environ.get("PORT", "8000"))
 DB_PORT = int(os.environ.get("FERRETDB_PORT", "27117"))
 MOTO_PORT = int(os.environ.get("MOTO_PORT", "5055"))
+LOCAL_REMINDER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:cureconnect-dev-send_reminder"
+LOCAL_SCHEDULER_ROLE = "arn:aws:iam::123456789012:role/cureconnect-dev-scheduler"
 
 
 def _dev_secret() -> str:
@@ -41,6 +44,17 @@ def _start_moto() -> Any:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
     server.start()
     return server
+
+
+def _verify_sender(env: dict[str, str]) -> None:
+    """moto's SES refuses mail from unverified senders, as SES does: verify the dev sender so
+    e-mails are recorded (see them at http://127.0.0.1:5055/moto-api/)."""
+    import boto3
+
+    sender = env.get("SES_FROM_EMAIL", "no-reply@cureconnect.example")
+    boto3.client("ses", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
+                 aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                 ).verify_email_identity(EmailAddress=sender)
 
 
 def _stop_on_sigterm(signum: int, frame: Any) -> None:
@@ -74,6 +88,9 @@ def main() -> int:
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
             "POWERTOOLS_METRICS_DISABLED": "true",
+            # Reminder schedules land in moto's Scheduler (which never fires them: the sweeper does).
+            "REMINDER_FUNCTION_ARN": os.environ.get("REMINDER_FUNCTION_ARN", LOCAL_REMINDER_ARN),
+            "SCHEDULER_ROLE_ARN": os.environ.get("SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE),
         }
         print(f"• aws        moto server on {env['AWS_ENDPOINT_URL']}", flush=True)
         subprocess.run([sys.executable, "-m", "functions.core.db", "ensure-indexes"], env=env, check=True, cwd=ROOT)
@@ -83,6 +100,9 @@ def main() -> int:
         )
         children.append(api)
         print(f"• api        http://127.0.0.1:{API_PORT}/api/v1/health", flush=True)
+        _verify_sender(env)
+        children.append(subprocess.Popen([sys.executable, "-m", "local.sweeper", "--every", "60"], env=env, cwd=ROOT))
+        print("• sweeper    reminders and notification retries every 60 s (stands in for EventBridge)", flush=True)
         print("• admin      ADMIN_PASSWORD='…' .venv/bin/python -m functions.auth.admin create-admin "
               "--contact admin@example.com --name 'Site Admin'", flush=True)
         print("Ctrl-C stops everything.", flush=True)

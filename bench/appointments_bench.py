@@ -1,0 +1,181 @@
+"""Appointments benchmark: the slots query with 1,000 and 100,000 appointments in the
+collection, and the database round trips of every appointments route (auth read included).
+
+Round-trip targets (the reference's count in brackets): booking 3 [4], slots 2 [2],
+my appointments 2 [4], one appointment 2 [4], cancel 2 [3].
+
+    .venv/bin/python bench/appointments_bench.py [--runs 15] [--big 100000]
+
+Against the embedded FerretDB v1.24 (SQLite backend) note that the server only uses an index
+for a filter that is exactly `{_id: <value>}`: every other filter reads the whole collection,
+so query time there grows with the collection whatever indexes exist. Point MONGODB_URI at a
+MongoDB server to see the indexed (flat) figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # before the app's logger exists
+os.environ.setdefault("REMINDER_FUNCTION_ARN", "arn:aws:lambda:us-east-1:123456789012:function:bench-send_reminder")
+os.environ.setdefault("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/bench-scheduler")
+os.environ.setdefault("SES_FROM_EMAIL", "no-reply@bench.test")
+
+from bench._harness import bench_app, measure
+
+TARGETS = {"GET /appointment/slots/:doctorId/:date": 2, "POST /appointment/new": 3, "GET /appointment/my": 2,
+           "GET /appointment/:id (patient)": 2, "PUT /appointment/:id/cancel": 2}
+BATCH = 5_000
+
+
+def _user(role: str, n: int, **extra: Any) -> dict[str, Any]:
+    from functions.core import clock
+    from functions.core.db import get_db
+
+    doc = {"name": f"Bench {role} {n}", "contact": f"bench-{role}-{n}@example.test", "contactType": "email",
+           "role": role, "approvalStatus": "approved", "active": True, "sessionVersion": 0, "revokedTokens": [],
+           "createdAt": clock.now(), "updatedAt": clock.now(), **extra}
+    if role == "doctor":
+        doc.setdefault("timezone", "Asia/Kolkata")
+        doc.setdefault("speciality", "general")
+    doc["_id"] = get_db()["users"].insert_one(doc).inserted_id
+    return doc
+
+
+def _auth(user: dict[str, Any]) -> dict[str, str]:
+    from functions.core.security import issue_token
+
+    return {"Authorization": f"Bearer {issue_token(user)[0]}"}
+
+
+def _filler(count: int, offset: int, doctors: list[Any], base: datetime) -> list[dict[str, Any]]:
+    """Appointments of other doctors, spread over two years, none on the measured doctor."""
+    from bson import ObjectId
+
+    docs = []
+    for i in range(offset, offset + count):
+        doctor = doctors[i % len(doctors)]
+        start = base + timedelta(minutes=30 * (i // len(doctors)))
+        patient = ObjectId()
+        docs.append({
+            "patient": patient, "doctor": doctor, "description": "bench", "symptoms": "bench",
+            "day": start.date().isoformat(), "time": f"{start:%H:%M}", "timezone": "UTC", "start": start,
+            "end": start + timedelta(minutes=30), "durationMinutes": 30,
+            "status": ("pending", "confirmed", "completed", "cancelled")[i % 4],
+            "statusHistory": [], "roomId": f"bench-room-{i}", "slotKey": f"{doctor}|{i}",
+            "patientSlotKey": f"{patient}|{i}", "parties": {}, "reminderOffsets": [], "remindersSent": {},
+            "createdAt": base, "updatedAt": base,
+        })
+    return docs
+
+
+def _fill_to(total: int, doctors: list[Any], base: datetime) -> float:
+    from functions.core.db import get_db
+
+    coll = get_db()["appointments"]
+    have = coll.count_documents({})
+    started = time.perf_counter()
+    while have < total:
+        n = min(BATCH, total - have)
+        coll.insert_many(_filler(n, have, doctors, base), ordered=False)
+        have += n
+    return time.perf_counter() - started
+
+
+def _time_slots(client: Any, counter: Any, path: str, runs: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response, _ = measure(client, counter, "GET", path)
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.body
+    return statistics.median(samples) * 1000, min(samples) * 1000
+
+
+def round_trips(client: Any, counter: Any, doctor: dict[str, Any], day: str) -> None:
+    import json
+
+    patient, other = _user("patient", 1), _user("patient", 2)
+    print("\nDatabase round trips per request (pymongo command listener; auth read included)")
+    rows: list[tuple[str, list[str]]] = []
+    _, cmds = measure(client, counter, "GET", f"/api/v1/appointment/slots/{doctor['_id']}/{day}")
+    rows.append(("GET /appointment/slots/:doctorId/:date", cmds))
+    booking = {"doctor": str(doctor["_id"]), "description": "d", "symptoms": "s", "day": day, "time": "10:00"}
+    response, cmds = measure(client, counter, "POST", "/api/v1/appointment/new", booking, _auth(patient))
+    assert response.status_code == 201, response.body
+    appt_id = json.loads(response.body)["appointment"]["_id"]
+    rows.append(("POST /appointment/new", cmds))
+    response, cmds = measure(client, counter, "POST", "/api/v1/appointment/new", booking, _auth(other))
+    rows.append((f"POST /appointment/new (slot taken: {response.status_code})", cmds))
+    rows.append(("GET /appointment/my", measure(client, counter, "GET", "/api/v1/appointment/my", None,
+                                                _auth(patient))[1]))
+    rows.append(("GET /appointment/:id (patient)", measure(client, counter, "GET", f"/api/v1/appointment/{appt_id}",
+                                                           None, _auth(patient))[1]))
+    rows.append(("GET /appointment/:id (doctor, audited)", measure(
+        client, counter, "GET", f"/api/v1/appointment/{appt_id}", None, _auth(doctor))[1]))
+    rows.append(("PUT /appointment/:id/confirm", measure(client, counter, "PUT",
+                                                         f"/api/v1/appointment/{appt_id}/confirm", None,
+                                                         _auth(doctor))[1]))
+    rows.append(("PUT /appointment/:id/reschedule", measure(client, counter, "PUT",
+                                                            f"/api/v1/appointment/{appt_id}/reschedule",
+                                                            {"day": day, "time": "11:00"}, _auth(patient))[1]))
+    rows.append(("PUT /appointment/:id/cancel", measure(client, counter, "PUT", f"/api/v1/appointment/{appt_id}/cancel",
+                                                        {"reason": "bench"}, _auth(patient))[1]))
+    rows.append(("GET /doctor/availability", measure(client, counter, "GET", "/api/v1/doctor/availability", None,
+                                                     _auth(doctor))[1]))
+    rows.append(("PUT /doctor/availability", measure(client, counter, "PUT", "/api/v1/doctor/availability",
+                                                     {"slotMinutes": 30}, _auth(doctor))[1]))
+    for label, cmds in rows:
+        target = TARGETS.get(label)
+        verdict = "" if target is None else f"   target {target}: {'ok' if len(cmds) <= target else 'OVER'}"
+        print(f"  {label:46} {len(cmds):2d}{verdict}")
+        print(f"  {'':46}    {', '.join(cmds)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--big", type=int, default=100_000)
+    args = parser.parse_args()
+    with bench_app() as (client, counter):
+        import boto3
+        from bson import ObjectId
+
+        from functions.core import clock
+
+        boto3.client("ses").verify_email_identity(EmailAddress=os.environ["SES_FROM_EMAIL"])
+        doctor = _user("doctor", 0)
+        day = (clock.now().astimezone(UTC) + timedelta(days=3)).date().isoformat()
+        round_trips(client, counter, doctor, day)
+
+        # The measured doctor keeps a few bookings that day; the rest of the collection is others'.
+        others = [ObjectId() for _ in range(200)]
+        path = f"/api/v1/appointment/slots/{doctor['_id']}/{day}"
+        base = datetime(2026, 1, 1, tzinfo=UTC)
+        print(f"\nGET /appointment/slots (public, computed on request), median of {args.runs}")
+        for total in (1_000, args.big):
+            filled = _fill_to(total, others, base)
+            median, best = _time_slots(client, counter, path, args.runs)
+            print(f"  {total:>7,} appointments in the collection: median {median:8.1f} ms   best {best:8.1f} ms"
+                  f"   (filled in {filled:.1f} s)")
+        from functions.core.db import get_client
+
+        info = get_client().admin.command("buildInfo")
+        ferret = info.get("ferretdbVersion")
+        print(f"  server: {'FerretDB ' + ferret if ferret else 'MongoDB ' + str(info.get('version'))}")
+        if ferret:
+            print("  FerretDB v1 (SQLite) uses an index only for a filter that is exactly {_id: value}; this query\n"
+                  "  filters on doctor+start+status, so it reads the whole collection: expect time to grow with it.\n"
+                  "  On MongoDB the doctor_start index makes it flat (MONGODB_URI=... to measure).")
+
+
+if __name__ == "__main__":
+    main()

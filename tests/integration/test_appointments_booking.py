@@ -1,0 +1,176 @@
+"""POST /appointment/new: validation against the slot grid and atomic, race-free booking."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.appointments_support are re-bound as arguments
+
+import threading
+
+import pytest
+from bson import ObjectId
+
+from functions.core.errors import AppError
+from tests.appointments_support import (  # noqa: F401 - fixtures
+    api,
+    appt_env,
+    body,
+    book,
+    doctor,
+    patient,
+    twilio,
+)
+
+
+def test_booking_creates_a_pending_appointment_at_the_normalized_time(api, db):
+    # Given an approved doctor in Asia/Kolkata (UTC+05:30) and a patient
+    doc, pat = doctor(), patient()
+    # When the patient books "9:00" tomorrow
+    response = book(api, pat, doc, day="2026-03-03", time="9:00")
+    # Then it is a 201 holding 09:00 local = 03:30 UTC
+    assert response.status_code == 201, response.body
+    appt = body(response)["appointment"]
+    assert (appt["day"], appt["time"], appt["status"]) == ("2026-03-03", "09:00", "pending")
+    assert appt["start"] == "2026-03-03T03:30:00.000Z" and appt["end"] == "2026-03-03T04:00:00.000Z"
+    assert appt["doctor"] == {"_id": str(doc["_id"]), "name": doc["name"], "speciality": "general"}
+    assert appt["patient"]["_id"] == str(pat["_id"])
+    assert len(appt["roomId"]) >= 20
+    stored = db.appointments.find_one({"_id": ObjectId(appt["_id"])})
+    assert stored["slotKey"] == f"{doc['_id']}|2026-03-03T03:30Z"
+    assert stored["statusHistory"][0]["status"] == "pending"
+
+
+def test_ai_suggestions_are_stored(api, db):
+    response = book(api, patient(), doctor(), aiSuggestions="Hydrate")
+    assert response.status_code == 201
+    assert db.appointments.find_one()["aiSuggestions"] == "Hydrate"
+
+
+@pytest.mark.parametrize(("day", "time", "status", "code"), [
+    ("2026-03-03", "09:15", 422, "NOT_A_SLOT"),        # off the 30-minute grid
+    ("2026-03-03", "03:17", 422, "NOT_A_SLOT"),        # outside working hours
+    ("2026-03-03", "17:00", 422, "NOT_A_SLOT"),        # the day ends at 17:00: last slot 16:30
+    ("2026-03-01", "10:00", 422, "SLOT_IN_PAST"),
+    ("2026-03-02", "09:00", 422, "SLOT_IN_PAST"),      # today 09:00 IST is 03:30 UTC: gone
+    ("2026-03-02", "16:00", 422, "TOO_SOON"),          # 16:00 IST = 10:30 UTC: inside the 60-minute notice
+    ("2026-04-02", "09:00", 422, "BEYOND_HORIZON"),    # 31 days ahead
+    ("2030-02-31", "09:00", 400, "INVALID_DATE"),      # D-13: impossible date
+    ("2026-3-3", "09:00", 400, "VALIDATION_FAILED"),
+    ("2026-03-03", "9:5", 400, "VALIDATION_FAILED"),
+    ("2026-03-03", "24:00", 400, "VALIDATION_FAILED"),
+])
+def test_only_offered_slots_can_be_booked(api, day, time, status, code):
+    response = book(api, patient(), doctor(), day=day, time=time)
+    assert response.status_code == status, response.body
+    assert body(response)["code"] == code
+
+
+def test_the_last_slot_inside_the_notice_window_boundary_is_bookable(api):
+    # 16:30 IST = 11:00 UTC = now + exactly 60 minutes
+    assert book(api, patient(), doctor(), day="2026-03-02", time="16:30").status_code == 201
+
+
+def test_a_slot_inside_the_doctors_time_off_is_refused(api):
+    from tests.factories import json_headers
+
+    doc = doctor()
+    api.http.post("/api/v1/doctor/time-off", headers=json_headers(doc),
+                  body=b'{"start": "2026-03-03T09:00:00", "end": "2026-03-03T12:00:00", "reason": "conference"}')
+    response = book(api, patient(), doc, time="11:30")
+    assert response.status_code == 422
+    assert body(response)["code"] == "DOCTOR_AWAY"
+
+
+def test_unapproved_unknown_and_non_doctors_are_not_bookable(api):
+    pat = patient()
+    for target in (doctor(approved=False), {"_id": ObjectId()}, patient(), doctor(active=False)):
+        response = book(api, pat, target)
+        assert response.status_code == 404, target
+        assert body(response)["code"] == "NOT_FOUND"
+
+
+def test_a_patient_cannot_book_themselves(api):
+    pat = patient()
+    response = book(api, pat, pat)
+    assert response.status_code == 422
+    assert body(response)["code"] == "SELF_BOOKING"
+
+
+def test_only_patients_book(api):
+    doc = doctor()
+    assert book(api, doctor(), doc).status_code == 403
+    assert book(api, make_admin(), doc).status_code == 403
+    anonymous = api.http.post("/api/v1/appointment/new", headers={"Content-Type": "application/json"}, body=b"{}")
+    assert anonymous.status_code == 401
+
+
+def make_admin():
+    from tests.factories import make_user
+
+    return make_user("admin")
+
+
+def test_missing_and_unknown_fields_are_400(api):
+    from tests.factories import json_headers
+
+    response = api.http.post("/api/v1/appointment/new", headers=json_headers(patient()),
+                             body=b'{"doctor": "x", "status": "confirmed"}')
+    assert response.status_code == 400
+    fields = {e["field"] for e in body(response)["errors"]}
+    assert {"doctor", "description", "symptoms", "day", "time", "status"} <= fields
+
+
+def test_a_taken_slot_is_409_whatever_the_spelling_of_the_time(api):
+    # Given a booked 09:00 slot
+    doc = doctor()
+    assert book(api, patient(), doc, time="09:00").status_code == 201
+    # When another patient asks for "9:00" (D-13: the reference treated it as another slot)
+    response = book(api, patient(), doc, time="9:00")
+    # Then the slot is taken
+    assert response.status_code == 409
+    assert body(response)["code"] == "SLOT_TAKEN"
+
+
+def test_a_patient_cannot_hold_two_appointments_at_the_same_instant(api):
+    pat = patient()
+    assert book(api, pat, doctor(), time="10:00").status_code == 201
+    response = book(api, pat, doctor(), time="10:00")
+    assert response.status_code == 409
+    assert body(response)["code"] == "PATIENT_BUSY"
+
+
+def test_a_slot_is_offered_again_once_its_appointment_is_cancelled(api):
+    from tests.appointments_support import put
+
+    doc, first = doctor(), patient()
+    appt = body(book(api, first, doc, time="11:00"))["appointment"]
+    assert put(api, first, f"/appointment/{appt['_id']}/cancel", {"reason": "feeling better"}).status_code == 200
+    assert book(api, patient(), doc, time="11:00").status_code == 201
+    assert book(api, first, doc, time="11:30").status_code == 201  # the patient's own key was released too
+
+
+def test_twenty_concurrent_bookings_of_one_slot_give_exactly_one_appointment(api, db):
+    """The database's unique index decides, not a check-then-insert."""
+    from functions.appointments import service
+
+    # Given 20 patients who all want tomorrow 10:00 with the same doctor
+    doc = doctor()
+    patients = [patient() for _ in range(20)]
+    request = {"doctor": str(doc["_id"]), "description": "d", "symptoms": "s", "day": "2026-03-03", "time": "10:00"}
+    results: list[object] = []
+    start = threading.Barrier(len(patients))
+
+    def attempt(who):
+        start.wait()
+        try:
+            outcome = service.book(who, request)
+            service.after_commit(outcome)
+            results.append(201)
+        except AppError as exc:
+            results.append(exc.status)
+
+    # When they all book at once
+    threads = [threading.Thread(target=attempt, args=(p,)) for p in patients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then exactly one wins and the other 19 get a conflict
+    assert sorted(results) == [201] + [409] * 19
+    assert db.appointments.count_documents({"doctor": doc["_id"]}) == 1

@@ -1,0 +1,120 @@
+"""The appointment status machine, notification texts and API shaping, as pure rules."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bson import ObjectId
+
+from functions.appointments.service import (
+    TRANSITIONS,
+    appointment_to_api,
+    check_transition,
+    notification_text,
+    participant_role,
+    transition_filter,
+    when_text,
+)
+from functions.core.errors import Conflict, Forbidden, Unprocessable
+
+START = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+BEFORE = START - timedelta(hours=5)
+AFTER = START + timedelta(minutes=1)
+CUTOFF = 120
+STATUSES = ("pending", "confirmed", "completed", "no_show", "cancelled")
+
+# The whole machine: (status, action, role) -> resulting status when legal (time permitting).
+LEGAL = {
+    ("pending", "confirm", "doctor"): "confirmed",
+    ("pending", "cancel", "patient"): "cancelled",
+    ("pending", "cancel", "doctor"): "cancelled",
+    ("confirmed", "cancel", "patient"): "cancelled",
+    ("confirmed", "cancel", "doctor"): "cancelled",
+    ("confirmed", "complete", "doctor"): "completed",
+    ("confirmed", "no_show", "doctor"): "no_show",
+}
+
+
+def appt(status):
+    return {"_id": ObjectId(), "status": status, "start": START, "patient": ObjectId(), "doctor": ObjectId()}
+
+
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+@pytest.mark.parametrize("role", ["patient", "doctor", None])
+def test_every_status_action_and_role(status, action, role):
+    now = AFTER if action in ("complete", "no_show") else BEFORE
+    key = (status, action, role)
+    if key in LEGAL:
+        assert check_transition(appt(status), action, role, now=now, cancel_cutoff_minutes=CUTOFF).target == LEGAL[key]
+    elif role not in TRANSITIONS[action].roles:
+        with pytest.raises(Forbidden):
+            check_transition(appt(status), action, role, now=now, cancel_cutoff_minutes=CUTOFF)
+    else:
+        with pytest.raises(Conflict) as err:
+            check_transition(appt(status), action, role, now=now, cancel_cutoff_minutes=CUTOFF)
+        assert err.value.code == "ILLEGAL_TRANSITION"
+
+
+@pytest.mark.parametrize("action", ["complete", "no_show"])
+def test_complete_and_no_show_wait_for_the_start(action):
+    with pytest.raises(Unprocessable) as err:
+        check_transition(appt("confirmed"), action, "doctor", now=START - timedelta(seconds=1),
+                         cancel_cutoff_minutes=CUTOFF)
+    assert err.value.code == "NOT_STARTED"
+    assert check_transition(appt("confirmed"), action, "doctor", now=START, cancel_cutoff_minutes=CUTOFF)
+
+
+def test_the_patient_cancel_cutoff_is_inclusive_and_doctors_are_exempt():
+    at_cutoff, past_cutoff = START - timedelta(minutes=CUTOFF), START - timedelta(minutes=CUTOFF - 1)
+    assert check_transition(appt("pending"), "cancel", "patient", now=at_cutoff, cancel_cutoff_minutes=CUTOFF)
+    with pytest.raises(Unprocessable) as err:
+        check_transition(appt("pending"), "cancel", "patient", now=past_cutoff, cancel_cutoff_minutes=CUTOFF)
+    assert err.value.code == "CANCEL_CUTOFF"
+    assert check_transition(appt("confirmed"), "cancel", "doctor", now=AFTER, cancel_cutoff_minutes=CUTOFF)
+
+
+def test_the_atomic_filter_encodes_the_same_rules():
+    oid, actor = ObjectId(), ObjectId()
+    cancel = transition_filter(oid, TRANSITIONS["cancel"], "patient", actor, now=BEFORE, cancel_cutoff_minutes=CUTOFF)
+    assert cancel == {"_id": oid, "patient": actor, "status": {"$in": ["pending", "confirmed"]},
+                      "start": {"$gte": BEFORE + timedelta(minutes=CUTOFF)}}
+    done = transition_filter(oid, TRANSITIONS["complete"], "doctor", actor, now=AFTER, cancel_cutoff_minutes=CUTOFF)
+    assert done == {"_id": oid, "doctor": actor, "status": {"$in": ["confirmed"]}, "start": {"$lte": AFTER}}
+    by_doctor = transition_filter(oid, TRANSITIONS["cancel"], "doctor", actor, now=AFTER, cancel_cutoff_minutes=CUTOFF)
+    assert "start" not in by_doctor
+
+
+def test_participant_role():
+    a = appt("pending")
+    assert participant_role(a, a["patient"]) == "patient"
+    assert participant_role(a, a["doctor"]) == "doctor"
+    assert participant_role(a, ObjectId()) is None
+
+
+def test_times_are_written_in_the_recipients_zone():
+    assert when_text(START, "Asia/Kolkata") == "Tue 3 Mar 2026, 14:30 IST"
+    assert when_text(START, "America/New_York") == "Tue 3 Mar 2026, 04:00 EST"
+    assert when_text(START, "Not/AZone") == "Tue 3 Mar 2026, 09:00 UTC"
+
+
+@pytest.mark.parametrize("kind", ["booked", "requested", "confirmed", "cancelled", "rescheduled", "reminder"])
+def test_notification_texts_carry_only_the_event_the_time_and_a_link(kind):
+    subject, text = notification_text(kind, "abc123", START, "Asia/Kolkata", "https://app.example/",
+                                      previous_start=START - timedelta(days=1))
+    assert subject.startswith("CureConnect: ")
+    assert "Tue 3 Mar 2026, 14:30 IST" in text
+    assert text.endswith("Details: https://app.example/appointments/abc123")
+    assert len(text) <= 320  # at most two SMS segments
+
+
+def test_list_shape_leaves_out_symptoms_room_and_contacts():
+    doc = {**appt("pending"), "symptoms": "cough", "description": "d", "roomId": "r", "aiSuggestions": "a",
+           "statusHistory": [], "day": "2026-03-03", "time": "14:30",
+           "parties": {"patient": {"name": "P", "contact": "p@x"}, "doctor": {"name": "D", "speciality": "gp",
+                                                                           "contact": "d@x"}}}
+    short, full = appointment_to_api(doc, full=False), appointment_to_api(doc)
+    assert "symptoms" not in short and "roomId" not in short and "aiSuggestions" not in short
+    assert short["patient"] == {"_id": doc["patient"], "name": "P"}
+    assert short["doctor"] == {"_id": doc["doctor"], "name": "D", "speciality": "gp"}
+    assert (full["symptoms"], full["roomId"], full["aiSuggestions"]) == ("cough", "r", "a")
+    assert "contact" not in str(full) and "slotKey" not in full
