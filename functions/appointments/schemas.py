@@ -11,7 +11,9 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from functions.core.schemas import PageQuery, WriteModel
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
 DAY = r"^\d{4}-\d{2}-\d{2}$"
@@ -19,8 +21,7 @@ CLOCK = r"^([01]?\d|2[0-3]):[0-5]\d$"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+Strict = WriteModel
 
 
 # ---------------------------------------------------------------- availability
@@ -127,14 +128,10 @@ class EmptyIn(Strict):
 STATUSES = ("pending", "confirmed", "completed", "no_show", "cancelled")
 
 
-class MyQuery(BaseModel):
+class MyQuery(PageQuery):
     """Query string of GET /appointment/my (unknown parameters such as cache busters are ignored)."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
     status: str | None = None
-    page: int = Field(1, ge=1, le=10_000)
-    limit: int = Field(20, ge=1, le=100)
 
     @field_validator("status")
     @classmethod

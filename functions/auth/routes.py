@@ -10,6 +10,7 @@ from chalice.app import Response
 
 from functions.auth import schemas, service
 from functions.core.http import Blueprint, pagination, parse_body, parse_query, respond
+from functions.core.schemas import PageQuery
 from functions.core.security import ADMIN, PATIENT, clear_cookie, optional_user, require_user, session_cookie
 
 bp = Blueprint(__name__)
@@ -66,7 +67,7 @@ def update_password() -> Response:
 @bp.route("/me/access-log", methods=["GET"])
 def access_log() -> Response:
     principal = require_user(_headers(), approved=False)
-    query = parse_query(bp.current_request, schemas.PageQuery)
+    query = parse_query(bp.current_request, PageQuery)
     entries, total = service.access_log(principal, query)
     return respond(entries=entries, pagination=pagination(total, query.page, query.limit))
 

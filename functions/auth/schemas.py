@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+
+from functions.core.schemas import PageQuery, WriteModel
 
 MAX_URL = 2048
 
@@ -45,10 +47,6 @@ Fee = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]  # minor units (p
 Reason = Annotated[str, Text, StringConstraints(min_length=1, max_length=500)]
 
 PUBLIC_ROLES = ("patient", "user", "doctor", "pharmacist")
-
-
-class WriteModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Avatar(WriteModel):
@@ -157,16 +155,6 @@ class ActiveBody(WriteModel):
 
 # ---------------------------------------------------------------- query strings
 # Unknown query parameters are ignored (cache busters and the like), never stored.
-
-
-class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    page: Annotated[int, Field(ge=1, le=10_000)] = 1
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
-
-    @property
-    def skip(self) -> int:
-        return (self.page - 1) * self.limit
 
 
 class DoctorsQuery(PageQuery):

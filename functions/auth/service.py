@@ -20,7 +20,6 @@ from functions.auth.schemas import (
     DoctorsQuery,
     LoginBody,
     MedicalHistoryBody,
-    PageQuery,
     PasswordUpdateBody,
     RegisterBody,
     UpdateMeBody,
@@ -32,6 +31,7 @@ from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Conflict, NotFound, RateLimited, Unauthorized, Unprocessable
 from functions.core.observability import logger
+from functions.core.schemas import PageQuery
 from functions.core.security import (
     ADMIN,
     APPROVED,

@@ -1,0 +1,30 @@
+"""Base models every domain's schemas build on.
+
+`defer_build` keeps model construction out of cold start: a Lambda builds only the validators
+of the bodies it actually receives.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WriteModel(BaseModel):
+    """A request body: unknown fields are rejected (no mass assignment)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+
+
+class PageQuery(BaseModel):
+    """`page` >= 1 and `limit` 1..100 (default 20); other query parameters (cache busters) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
+
+    page: Annotated[int, Field(ge=1, le=10_000)] = 1
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+    @property
+    def skip(self) -> int:
+        return (self.page - 1) * self.limit
