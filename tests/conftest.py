@@ -132,3 +132,27 @@ def client(chalice_app: Any, db: Any, aws: None) -> Any:
 
         scanning(test_client.http)  # every response of the suite: no password hash or field (D-03)
         yield test_client
+
+
+@pytest.fixture
+def json_log_lines() -> Iterator[list[str]]:
+    """The application's log lines exactly as Powertools writes them in Lambda (JSON, extra keys included)."""
+    import logging
+
+    from functions.core.observability import logger as app_logger
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect()
+    handler.setFormatter(app_logger.registered_formatter)
+    target = logging.getLogger(app_logger.name)
+    level = target.level
+    target.addHandler(handler)
+    target.setLevel(logging.DEBUG)
+    yield lines
+    target.removeHandler(handler)
+    target.setLevel(level)

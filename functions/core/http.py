@@ -136,9 +136,14 @@ def pagination(total: int, page: int, limit: int) -> dict[str, int]:
 
 
 def _request_id(request: chalice.app.Request | None) -> str | None:
+    """API Gateway's request id; the Lambda request id where there is none (chalice local)."""
     if request is None:
         return None
-    return (request.context or {}).get("requestId")
+    from_gateway = (request.context or {}).get("requestId")
+    if from_gateway:
+        return str(from_gateway)
+    lambda_context = getattr(request, "lambda_context", None)
+    return getattr(lambda_context, "aws_request_id", None)
 
 
 class Blueprint(chalice.app.Blueprint):
@@ -201,6 +206,7 @@ def cors_headers(origin: str | None) -> dict[str, str]:
 
 
 def http_middleware(event: chalice.app.Request, get_response: Callable[..., Response]) -> Response:
+    logger.set_correlation_id(_request_id(event))  # logs and the 500 body name the same request
     try:
         response = get_response(event)
     except AppError as exc:

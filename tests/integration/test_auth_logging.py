@@ -2,31 +2,8 @@
 
 import logging
 
-import pytest
-
-from functions.core.observability import logger as app_logger
 from tests.auth_support import auth, body, call, login, register
 from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def json_log_lines():
-    """The application's log lines exactly as Powertools writes them in Lambda (JSON, extra keys included)."""
-    lines = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            lines.append(self.format(record))
-
-    handler = Collect()
-    handler.setFormatter(app_logger.registered_formatter)
-    target = logging.getLogger(app_logger.name)
-    level = target.level
-    target.addHandler(handler)
-    target.setLevel(logging.DEBUG)
-    yield lines
-    target.removeHandler(handler)
-    target.setLevel(level)
 
 
 def test_login_logs_contain_neither_password_nor_token(client, db, caplog, json_log_lines):

@@ -149,13 +149,20 @@ def test_domain_errors_map_to_their_status(probe_client):
     assert body(response) == {"success": False, "message": "Already there", "code": "CONFLICT", "errors": []}
 
 
-def test_unexpected_errors_are_500_without_internals(probe_client):
+def test_unexpected_errors_are_500_without_internals_and_logged_under_the_request_id(probe_client, json_log_lines):
+    # When a route fails unexpectedly
     response = probe_client.http.get("/api/v1/probe/boom")
+    # Then the caller gets a bare 500 with a request id and nothing of the internals
     assert response.status_code == 500
     data = body(response)
     assert data["message"] == "Internal error"
-    assert "requestId" in data
+    assert data["requestId"]
     assert "mongodb://" not in response.body.decode()
+    # And the stack is logged, correlated by that same id
+    logs = [json.loads(line) for line in json_log_lines]
+    error = next(entry for entry in logs if entry.get("message") == "Unhandled error")
+    assert error["correlation_id"] == data["requestId"]
+    assert "RuntimeError" in error["exception"]
 
 
 # ------------------------------------------------------------------ the database is real
