@@ -1,7 +1,7 @@
 """Local twin of the API Gateway "gateway responses" that infra/ configures in AWS.
 
 In AWS, a path no route matches is answered by API Gateway itself (MISSING_AUTHENTICATION_TOKEN);
-`infra/gateway-responses.json` turns that into our JSON 404 envelope. `chalice local` and
+`infra/merge-template.json` turns that into our JSON 404 envelope. `chalice local` and
 `chalice.test.Client` answer with their own 403 instead, so `install()` makes them answer the
 same 404 as production. Never shipped to Lambda.
 """

@@ -21,7 +21,8 @@ def package(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({"AWS_DEFAULT_REGION": "us-east-1", "HOME": str(out / "home")})
     # When the project is packaged
-    result = subprocess.run([str(BIN / "chalice"), "package", "--stage", "dev", str(out / "cfn")],
+    result = subprocess.run([str(BIN / "chalice"), "package", "--stage", "dev",
+                             "--merge-template", "infra/merge-template.json", str(out / "cfn")],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return out / "cfn"
@@ -37,6 +38,20 @@ def test_chalice_package_offline_contains_functions(package):
     assert not any(n.startswith(("tests/", "local/", "bench/")) for n in names)
     template = json.loads((package / "sam.json").read_text())
     assert template["Resources"]["APIHandler"]["Properties"]["Handler"] == "app.app"
+
+
+@pytest.mark.packaging
+def test_edge_answers_unknown_routes_in_the_envelope_and_rate_limits_sign_in(package):
+    resources = json.loads((package / "sam.json").read_text())["Resources"]
+    responses = resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["statusCode"] == 404
+    assert json.loads(missing["responseTemplates"]["application/json"])["code"] == "ROUTE_NOT_FOUND"
+    rules = {r["Name"]: r for r in resources["ApiWebACL"]["Properties"]["Rules"]}
+    sign_in = rules["sign-in"]["Statement"]["RateBasedStatement"]
+    paths = {s["ByteMatchStatement"]["SearchString"] for s in sign_in["ScopeDownStatement"]["OrStatement"]["Statements"]}
+    assert paths == {"/api/v1/login", "/api/v1/register"}
+    assert rules["sign-in"]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
 
 
 @pytest.mark.packaging
