@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+# Shared fixtures of the appointments suites (api, appt_env, twilio).
+pytest_plugins = ("tests.appointments_support",)
+
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
 ALLOWED_ORIGIN = "https://app.cureconnect.test"
 

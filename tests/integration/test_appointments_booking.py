@@ -1,5 +1,4 @@
 """POST /appointment/new: validation against the slot grid and atomic, race-free booking."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.appointments_support are re-bound as arguments
 
 import threading
 
@@ -7,14 +6,11 @@ import pytest
 from bson import ObjectId
 
 from functions.core.errors import AppError
-from tests.appointments_support import (  # noqa: F401 - fixtures
-    api,
-    appt_env,
+from tests.appointments_support import (
     body,
     book,
     doctor,
     patient,
-    twilio,
 )
 
 

@@ -1,5 +1,4 @@
 """The status machine through the routes, and atomic rescheduling."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.appointments_support are re-bound as arguments
 
 import threading
 from datetime import timedelta
@@ -8,16 +7,12 @@ import pytest
 from bson import ObjectId
 
 from functions.core.errors import AppError
-from tests.appointments_support import (  # noqa: F401 - fixtures
-    api,
-    appt_env,
+from tests.appointments_support import (
     body,
     book,
     doctor,
-    get,
     patient,
     put,
-    twilio,
     utc,
 )
 from tests.factories import json_headers, make_user

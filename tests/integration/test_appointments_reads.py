@@ -1,18 +1,14 @@
 """GET /appointment/my and GET /appointment/:id: who sees what (D-08)."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.appointments_support are re-bound as arguments
 
 from bson import ObjectId
 
-from tests.appointments_support import (  # noqa: F401 - fixtures
-    api,
-    appt_env,
+from tests.appointments_support import (
     body,
     book,
     doctor,
     get,
     patient,
     put,
-    twilio,
 )
 from tests.factories import make_user
 

@@ -1,20 +1,16 @@
 """Doctor availability, time off, and GET /appointment/slots/:doctorId/:date."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.appointments_support are re-bound as arguments
 
 import json
 
 import pytest
 
-from tests.appointments_support import (  # noqa: F401 - fixtures
-    api,
-    appt_env,
+from tests.appointments_support import (
     body,
     book,
     doctor,
     get,
     patient,
     put,
-    twilio,
     utc,
 )
 from tests.factories import json_headers

@@ -49,7 +49,8 @@ def test_edge_answers_unknown_routes_in_the_envelope_and_rate_limits_sign_in(pac
     assert json.loads(missing["responseTemplates"]["application/json"])["code"] == "ROUTE_NOT_FOUND"
     rules = {r["Name"]: r for r in resources["ApiWebACL"]["Properties"]["Rules"]}
     sign_in = rules["sign-in"]["Statement"]["RateBasedStatement"]
-    paths = {s["ByteMatchStatement"]["SearchString"] for s in sign_in["ScopeDownStatement"]["OrStatement"]["Statements"]}
+    matches = sign_in["ScopeDownStatement"]["OrStatement"]["Statements"]
+    paths = {s["ByteMatchStatement"]["SearchString"] for s in matches}
     assert paths == {"/api/v1/login", "/api/v1/register"}
     assert rules["sign-in"]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
 

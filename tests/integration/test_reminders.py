@@ -1,6 +1,5 @@
 """EventBridge Scheduler reminders (moto), the send_reminder Lambda, the sweeper, and the
 notifier (Twilio SDK over a stubbed transport, SES recorded by moto)."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.appointments_support are re-bound as arguments
 
 import json
 
@@ -8,13 +7,11 @@ import boto3
 import pytest
 from bson import ObjectId
 
-from tests.appointments_support import (  # noqa: F401 - fixtures
+from tests.appointments_support import (
     FUNCTION_ARN,
     ROLE_ARN,
     SENDER,
     TWILIO_FROM,
-    api,
-    appt_env,
     body,
     book,
     doctor,
@@ -22,7 +19,6 @@ from tests.appointments_support import (  # noqa: F401 - fixtures
     put,
     schedules,
     sent_emails,
-    twilio,
     utc,
 )
 
