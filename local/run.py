@@ -20,7 +20,7 @@ from typing import Any
 from local.embedded_db import EmbeddedDB, EmbeddedDBError
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / ".data"
+DATA = Path(os.environ.get("LOCAL_DATA_DIR") or ROOT / ".data")
 API_PORT = int(os.environ.get("PORT", "8000"))
 DB_PORT = int(os.environ.get("FERRETDB_PORT", "27117"))
 MOTO_PORT = int(os.environ.get("MOTO_PORT", "5055"))
@@ -32,7 +32,7 @@ def _dev_secret() -> str:
     """A random JWT secret for this checkout, kept in .data/ so sessions survive restarts."""
     path = DATA / "dev-jwt-secret"
     if not path.exists():
-        DATA.mkdir(exist_ok=True)
+        DATA.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -63,7 +63,7 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    DATA.mkdir(exist_ok=True)
+    DATA.mkdir(parents=True, exist_ok=True)
     db: EmbeddedDB | None = None
     children: list[subprocess.Popen[bytes]] = []
     moto = None
@@ -73,7 +73,7 @@ def main() -> int:
         if not uri:
             db = EmbeddedDB(DATA / "ferretdb", DB_PORT).start()
             uri = db.uri
-            print(f"• database   FerretDB on {uri} (data in .data/ferretdb)", flush=True)
+            print(f"• database   FerretDB on {uri} (data in {DATA / 'ferretdb'})", flush=True)
         else:
             print("• database   MONGODB_URI (external server)", flush=True)
         uri_file.write_text(uri)

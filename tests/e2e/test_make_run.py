@@ -1,0 +1,158 @@
+"""End to end: the system `make run` starts, over real HTTP.
+
+Starts `python -m local.run` (embedded FerretDB, moto server, chalice local, sweeper) on free
+ports with its own data directory, walks a patient and a doctor through sign-up, approval,
+availability, slots, booking and reading the appointment, then stops it with Ctrl-C (SIGINT)
+and checks that everything it started has ended.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.embedded_db import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+# Read at collection time: the per-test settings fixture replaces MONGODB_URI with a dummy.
+EXTERNAL_MONGODB_URI = os.environ.get("MONGODB_URI")
+
+
+class RunningSystem:
+    def __init__(self, tmp: Path) -> None:
+        self.port, db_port = free_port(), free_port()
+        env = {**os.environ, "PORT": str(self.port), "FERRETDB_PORT": str(db_port),
+               "MOTO_PORT": str(free_port()), "LOCAL_DATA_DIR": str(tmp / "data")}
+        for var in ("MONGODB_URI", "MONGODB_DB", "JWT_SECRET", "AWS_ENDPOINT_URL"):
+            env.pop(var, None)
+        # The database the system uses, so local tools (the admin CLI) can be pointed at it.
+        self.database = {"MONGODB_URI": f"mongodb://127.0.0.1:{db_port}/", "MONGODB_DB": "cureconnect"}
+        if EXTERNAL_MONGODB_URI:  # tests against an external server: the system uses it too
+            self.database = {"MONGODB_URI": EXTERNAL_MONGODB_URI, "MONGODB_DB": f"e2e_{self.port}"}
+            env.update(self.database)
+        self.process = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.lines: list[str] = []
+        ready = threading.Event()
+
+        def drain() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self.lines.append(line)
+                if "Serving on" in line:
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        if not ready.wait(timeout=120) or self.process.poll() is not None:
+            self.stop()
+            pytest.fail("make run did not come up:\n" + "".join(self.lines))
+
+    def call(self, method: str, path: str, payload: Any = None, token: str | None = None) -> tuple[int, Any]:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/v1{path}", data=data,
+                                         headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory):
+    running = RunningSystem(tmp_path_factory.mktemp("make-run"))
+    yield running
+    running.stop()
+
+
+def test_health_answers_with_a_live_database(system):
+    status, body = system.call("GET", "/health")
+    assert status == 200
+    assert body["db"] == "ok"
+
+
+def test_a_patient_books_an_approved_doctor_over_http(system):
+    # Given a doctor who signed up and was approved by an admin created with the CLI
+    status, doctor = system.call("POST", "/register", {"name": "Dr Meera Iyer", "contact": "meera@clinic.example",
+                                                      "password": "long-enough-pass", "role": "doctor",
+                                                      "speciality": "dermatology", "timezone": "UTC"})
+    assert status == 201 and doctor["user"]["approvalStatus"] == "pending"
+    env = {**os.environ, **system.database, "ADMIN_PASSWORD": "admin-pass-123456"}
+    created = subprocess.run([sys.executable, "-m", "functions.auth.admin", "create-admin", "--contact",
+                              "root@clinic.example", "--name", "Clinic Admin"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stdout + created.stderr
+    status, admin = system.call("POST", "/login", {"contact": "root@clinic.example",
+                                                   "password": "admin-pass-123456"})
+    assert status == 200
+    doctor_id = doctor["user"]["_id"]
+    status, _ = system.call("PUT", f"/admin/user/{doctor_id}/approval", {"status": "approved"},
+                            token=admin["token"])
+    assert status == 200
+    # And a patient
+    status, patient = system.call("POST", "/register", {"name": "Kiran Shah", "contact": "kiran@example.com",
+                                                       "password": "another-long-pass"})
+    assert status == 201
+    # When the patient asks for a day's slots (three days ahead: past the notice, within the
+    # horizon) and books the first one, written as "9:00"
+    day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    status, slots = system.call("GET", f"/appointment/slots/{doctor_id}/{day}")
+    assert status == 200 and slots["availableSlots"][0] == "09:00"
+    status, booked = system.call("POST", "/appointment/new", {"doctor": doctor_id, "description": "rash",
+                                                              "symptoms": "itchy rash", "day": day,
+                                                              "time": "9:00"}, token=patient["token"])
+    # Then the booking holds, the slot is gone, and only the participants can read it
+    assert status == 201, booked
+    status, slots = system.call("GET", f"/appointment/slots/{doctor_id}/{day}")
+    assert "09:00" not in slots["availableSlots"]
+    appointment_id = booked["appointment"]["_id"]
+    assert system.call("GET", f"/appointment/{appointment_id}", token=patient["token"])[0] == 200
+    status, other = system.call("POST", "/register", {"name": "Some One Else", "contact": "else@example.com",
+                                                     "password": "yet-another-pass"})
+    assert system.call("GET", f"/appointment/{appointment_id}", token=other["token"])[0] == 404
+
+
+def test_ctrl_c_stops_everything_it_started(tmp_path):
+    # Given a second, separate system
+    running = RunningSystem(tmp_path)
+    pids = children_of(running.process.pid)
+    assert pids, "local.run started no child processes"
+    # When it gets Ctrl-C
+    code = running.stop()
+    # Then it exits cleanly and none of its children is left
+    assert code == 0
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
