@@ -60,7 +60,7 @@ def build(force: bool = False) -> Path:
     if go is None:
         raise EmbeddedDBError(
             "Go is not installed, and MONGODB_URI is not set.\n"
-            "Either install Go >= 1.22 (the embedded FerretDB database is built with it),\n"
+            "Either install Go >= 1.24 (the embedded FerretDB database is built with it),\n"
             "or point the project at a MongoDB >= 6 server: export MONGODB_URI=mongodb://host:27017/"
         )
     env = {**os.environ, "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0"}
