@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import ObjectId
 
@@ -44,6 +45,8 @@ from functions.core.security import (
     issue_token,
     verify_password,
 )
+
+T = TypeVar("T")
 
 HISTORY_CAP = 500
 # Never in any response: secrets, counters, internal keys, and PHI that has its own route.
@@ -312,26 +315,27 @@ def _patient_in_reach(principal: Principal, user_id: str, what: str) -> tuple[Ob
     return patient_id, own
 
 
-def get_history(principal: Principal, user_id: str) -> list[dict[str, Any]]:
-    """A patient's medical history; reads by anyone but the patient are audited."""
-    patient_id, own = _patient_in_reach(principal, user_id, "Medical history")
-    history = store.find_history(patient_id)
-    if history is None:
-        raise NotFound("Medical history not found")
+def _read_patient_data(principal: Principal, user_id: str, what: str, resource: str,
+                       load: Callable[[ObjectId], T | None]) -> tuple[ObjectId, T]:
+    """Load a patient's data for a caller in reach; reads by anyone but the patient are audited."""
+    patient_id, own = _patient_in_reach(principal, user_id, what)
+    data = load(patient_id)
+    if data is None:
+        raise NotFound(f"{what} not found")
     if not own:
-        audit.record(principal.user, "read", "medicalHistory", patient_id, subject_id=patient_id)
-    return history
+        audit.record(principal.user, "read", resource, patient_id, subject_id=patient_id)
+    return patient_id, data
+
+
+def get_history(principal: Principal, user_id: str) -> list[dict[str, Any]]:
+    """A patient's medical history."""
+    return _read_patient_data(principal, user_id, "Medical history", "medicalHistory", store.find_history)[1]
 
 
 def patient_record(principal: Principal, user_id: str) -> dict[str, Any]:
     """The patient summary behind the frontend's QR code (`complete-data`): profile and medical
     history, for the same readers as the history, audited the same way."""
-    patient_id, own = _patient_in_reach(principal, user_id, "Patient")
-    patient = store.find_patient(patient_id)
-    if patient is None:
-        raise NotFound("Patient not found")
-    if not own:
-        audit.record(principal.user, "read", "patientRecord", patient_id, subject_id=patient_id)
+    patient_id, patient = _read_patient_data(principal, user_id, "Patient", "patientRecord", store.find_patient)
     return {"patientId": patient_id, "name": patient.get("name"), "contact": patient.get("contact"),
             "role": patient.get("role"), "avatar": patient.get("avatar"), "createdAt": patient.get("createdAt"),
             "lastUpdated": patient.get("updatedAt"), "isActive": bool(patient.get("active", True)),
