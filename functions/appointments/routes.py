@@ -49,7 +49,8 @@ def put_availability() -> Response:
 def post_time_off() -> Response:
     doctor = require_user(_headers(), roles=(DOCTOR,))
     data = parse_body(bp.current_request, TimeOffIn)
-    return respond(201, timeOff=service.add_time_off(doctor.user, data.start, data.end, data.reason))
+    entry, affected = service.add_time_off(doctor.user, data.start, data.end, data.reason)
+    return respond(201, timeOff=entry, affectedAppointments=affected)
 
 
 @bp.route("/doctor/time-off/{entry_id}", methods=["DELETE"])

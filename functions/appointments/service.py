@@ -496,7 +496,8 @@ def set_availability(doctor: Mapping[str, Any], data: Mapping[str, Any]) -> dict
     return availability_to_api(availability_from_doc(stored), doctor_timezone(doctor).key)
 
 
-def add_time_off(doctor: Mapping[str, Any], start: datetime, end: datetime, reason: str) -> dict[str, Any]:
+def add_time_off(doctor: Mapping[str, Any], start: datetime, end: datetime, reason: str
+                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
     tz, now = doctor_timezone(doctor), clock.now()
     start = (start if start.tzinfo else start.replace(tzinfo=tz)).astimezone(UTC)
@@ -514,7 +515,10 @@ def add_time_off(doctor: Mapping[str, Any], start: datetime, end: datetime, reas
     key = str(ObjectId())
     entry = {"start": start, "end": end, "reason": reason, "createdAt": now}
     store.add_time_off(doctor["_id"], key, entry, expired)
-    return {"_id": key, **entry}
+    # Time off blocks new bookings; appointments already inside it stay until someone acts on
+    # them, so the doctor is told which ones to reschedule or cancel.
+    affected = store.overlapping(doctor["_id"], start, end, ACTIVE)
+    return {"_id": key, **entry}, affected
 
 
 def remove_time_off(doctor: Mapping[str, Any], entry_id: str) -> None:

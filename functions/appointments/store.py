@@ -111,6 +111,15 @@ def busy_intervals(doctor_id: ObjectId, start: datetime, end: datetime,
     return [(doc["start"], doc["end"]) for doc in cursor]
 
 
+def overlapping(doctor_id: ObjectId, start: datetime, end: datetime,
+                statuses: Sequence[str]) -> list[dict[str, Any]]:
+    """The doctor's appointments in `statuses` that overlap [start, end): ids and times only."""
+    cursor = get_db()[APPOINTMENTS].find(
+        {"doctor": doctor_id, "start": {"$lt": end}, "end": {"$gt": start}, "status": {"$in": list(statuses)}},
+        {"start": 1, "end": 1, "status": 1, "day": 1, "time": 1}).sort("start", 1)
+    return list(cursor)
+
+
 def insert_appointment(doc: dict[str, Any]) -> str | None:
     """Insert; on a unique-key refusal say which ("slot" or "patient"), else None."""
     try:

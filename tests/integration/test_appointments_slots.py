@@ -198,3 +198,21 @@ class TestDaylightSaving:
         assert book(api, patient(), doc, day="2026-03-08", time="02:30").status_code == 422
         booked = body(book(api, patient(), doc, day="2026-03-08", time="03:00"))["appointment"]
         assert booked["start"] == "2026-03-08T07:00:00.000Z"
+
+
+def test_time_off_over_booked_appointments_names_them_for_the_doctor(api):
+    # Given two bookings on Tuesday, at 10:30 and at 14:00 local, and a cancelled one at 11:00
+    doc = doctor()
+    inside = body(book(api, patient(), doc, time="10:30"))["appointment"]
+    outside = body(book(api, patient(), doc, time="14:00"))["appointment"]
+    cancelled = body(book(api, patient(), doc, time="11:00"))["appointment"]
+    assert put(api, doc, f"/appointment/{cancelled['_id']}/cancel", {"reason": "moved"}).status_code == 200
+    # When the doctor takes 10:15-12:00 off
+    response = api.http.post("/api/v1/doctor/time-off", headers=json_headers(doc), body=json.dumps(
+        {"start": "2026-03-03T10:15:00", "end": "2026-03-03T12:00:00", "reason": "Clinic"}).encode())
+    # Then the answer names exactly the active appointment inside it, without patient details
+    assert response.status_code == 201
+    affected = body(response)["affectedAppointments"]
+    assert [a["_id"] for a in affected] == [inside["_id"]]
+    assert outside["_id"] not in {a["_id"] for a in affected}
+    assert set(affected[0]) == {"_id", "start", "end", "status", "day", "time"}
