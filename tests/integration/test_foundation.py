@@ -199,3 +199,13 @@ def test_audit_record_writes_what_it_is_given(db, clock):
     assert stored["reason"] == "consultation"
     assert stored["subjectId"] == patient_id
     assert stored["at"] == clock.current
+
+
+def test_cross_site_simple_posts_are_refused(probe_client):
+    # A browser sends text/plain or form bodies cross-site without a CORS preflight (the CSRF
+    # vector of D-04); writes accept JSON only, which a foreign page cannot send unannounced.
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        response = probe_client.http.post("/api/v1/probe", body=b'{"name": "ok", "address": {"city": "Pune"}}',
+                                          headers={"Content-Type": content_type})
+        assert response.status_code == 415
+        assert body(response)["code"] == "UNSUPPORTED_MEDIA_TYPE"
