@@ -17,7 +17,8 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db
+from functions.core.db import get_db, is_duplicate_key
+from functions.core.security import GUARD_PROJECTION
 
 APPOINTMENTS = "appointments"
 USERS = "users"
@@ -33,8 +34,6 @@ INDEXES = {
     ]
 }
 
-# What a user document may show the appointments domain (never secrets or bulky PHI).
-_USER_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "medicalHistory": 0}
 _BUSY_PROJECTION = {"_id": 0, "start": 1, "end": 1}
 _LIST_PROJECTION = {"symptoms": 0, "aiSuggestions": 0, "statusHistory": 0, "parties.patient.contact": 0,
                     "parties.doctor.contact": 0}
@@ -46,14 +45,6 @@ class SlotClash(Exception):
     def __init__(self, which: str) -> None:
         super().__init__(which)
         self.which = which
-
-
-def is_duplicate_key(exc: Exception) -> bool:
-    """MongoDB says E11000; FerretDB's SQLite backend reports unique violations on updates as
-    an InternalError naming the SQLite constraint."""
-    if isinstance(exc, DuplicateKeyError):
-        return True
-    return isinstance(exc, OperationFailure) and (exc.code == 11000 or "UNIQUE constraint failed" in str(exc))
 
 
 def _which_clash(slot_key: str, patient_slot_key: str, exclude: ObjectId | None = None) -> str:
@@ -70,7 +61,7 @@ def _which_clash(slot_key: str, patient_slot_key: str, exclude: ObjectId | None 
 
 
 def find_doctor(doctor_id: ObjectId) -> dict[str, Any] | None:
-    return get_db()[USERS].find_one({"_id": doctor_id, "role": "doctor"}, _USER_PROJECTION)
+    return get_db()[USERS].find_one({"_id": doctor_id, "role": "doctor"}, GUARD_PROJECTION)
 
 
 def users_by_id(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:

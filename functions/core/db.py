@@ -87,6 +87,16 @@ def maybe_object_id(value: Any) -> ObjectId | None:
         return None
 
 
+def is_duplicate_key(exc: Exception) -> bool:
+    """A unique index refused the write. MongoDB says E11000; FerretDB's SQLite backend reports
+    a unique violation on an *update* as an error naming the SQLite constraint."""
+    from pymongo.errors import DuplicateKeyError, OperationFailure
+
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    return isinstance(exc, OperationFailure) and (exc.code == 11000 or "UNIQUE constraint failed" in str(exc))
+
+
 def collect_indexes() -> dict[str, list[IndexModel]]:
     collected: dict[str, list[IndexModel]] = {}
     for name in INDEX_MODULES:
