@@ -95,6 +95,18 @@ _SPEC: tuple[tuple[str, str, Callable[[str], Any], str | None], ...] = (
     ("twilio_from_number", "TWILIO_FROM_NUMBER", str, ""),
     ("ses_from_email", "SES_FROM_EMAIL", str, "no-reply@cureconnect.example"),
     ("tracing_enabled", "TRACING_ENABLED", _bool, "false"),
+    # payments, media, analysis, emergency IVR (issue 12); empty = that integration is off
+    ("stripe_secret_key", "STRIPE_SECRET_KEY", str, ""),
+    ("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET", str, ""),
+    ("stripe_api_base", "STRIPE_API_BASE", str, ""),
+    ("require_appointment_payment", "REQUIRE_APPOINTMENT_PAYMENT", _bool, "false"),
+    ("payment_hold_minutes", "PAYMENT_HOLD_MINUTES", int, "15"),
+    ("cloudinary_url", "CLOUDINARY_URL", str, ""),
+    ("public_base_url", "PUBLIC_BASE_URL", str, ""),
+    ("google_api_key", "GOOGLE_API_KEY", str, ""),
+    ("analysis_model", "ANALYSIS_MODEL", str, "gemini-2.5-flash"),
+    ("analysis_per_hour", "ANALYSIS_PER_HOUR", int, "20"),
+    ("emergency_alert_level", "EMERGENCY_ALERT_LEVEL", int, "4"),
 )
 
 
@@ -129,6 +141,17 @@ class Settings:
     twilio_from_number: str
     ses_from_email: str
     tracing_enabled: bool
+    stripe_secret_key: str
+    stripe_webhook_secret: str
+    stripe_api_base: str
+    require_appointment_payment: bool
+    payment_hold_minutes: int
+    cloudinary_url: str
+    public_base_url: str
+    google_api_key: str
+    analysis_model: str
+    analysis_per_hour: int
+    emergency_alert_level: int
 
     def __repr__(self) -> str:  # never print secrets
         return f"Settings(stage={self.stage!r}, db={self.mongodb_db!r})"
