@@ -107,6 +107,12 @@ _SPEC: tuple[tuple[str, str, Callable[[str], Any], str | None], ...] = (
     ("analysis_model", "ANALYSIS_MODEL", str, "gemini-2.5-flash"),
     ("analysis_per_hour", "ANALYSIS_PER_HOUR", int, "20"),
     ("emergency_alert_level", "EMERGENCY_ALERT_LEVEL", int, "4"),
+    # prescriptions (issue 10)
+    ("prescription_valid_days", "PRESCRIPTION_VALID_DAYS", int, "30"),
+    ("clinic_name", "CLINIC_NAME", str, "CureConnect Telehealth"),
+    ("clinic_address", "CLINIC_ADDRESS", str, ""),
+    ("pdf_font_dir", "PDF_FONT_DIR", str, "/usr/share/fonts/truetype/noto"),
+    ("verify_per_minute", "VERIFY_PER_MINUTE", int, "30"),
 )
 
 
@@ -152,6 +158,11 @@ class Settings:
     analysis_model: str
     analysis_per_hour: int
     emergency_alert_level: int
+    prescription_valid_days: int
+    clinic_name: str
+    clinic_address: str
+    pdf_font_dir: str
+    verify_per_minute: int
 
     def __repr__(self) -> str:  # never print secrets
         return f"Settings(stage={self.stage!r}, db={self.mongodb_db!r})"
