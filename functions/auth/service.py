@@ -40,6 +40,7 @@ from functions.core.security import (
     PATIENT,
     PENDING,
     PHARMACIST,
+    PRIVATE_USER_FIELDS,
     Principal,
     hash_password,
     issue_token,
@@ -49,9 +50,7 @@ from functions.core.security import (
 T = TypeVar("T")
 
 HISTORY_CAP = 500
-# Never in any response: secrets, counters, internal keys, and PHI that has its own route.
-PRIVATE_FIELDS = frozenset({"passwordHash", "revokedTokens", "loginFailures", "sessionVersion", "nameKey",
-                            "medicalHistory"})
+PRIVATE_FIELDS = PRIVATE_USER_FIELDS  # never in any response (core.security keeps the one list)
 NO_AVATAR = {"public_id": "", "url": ""}
 _PHONE_CHARS = re.compile(r"\+?[\d\s().-]{6,30}")
 
@@ -212,8 +211,9 @@ def logout(principal: Principal | None) -> None:
     """Revoke the presented token until it would have expired anyway."""
     if principal is None:
         return
-    expires = datetime.fromtimestamp(principal.claims["exp"], UTC)
-    store.revoke_token(principal.id, str(principal.claims["jti"]), expires, clock.now())
+    expires, now = datetime.fromtimestamp(principal.claims["exp"], UTC), clock.now()
+    expired = [jti for jti, exp in principal.revoked.items() if not isinstance(exp, datetime) or exp <= now]
+    store.revoke_token(principal.id, str(principal.claims["jti"]), expires, expired)
     logger.info("Logged out", extra={"userId": str(principal.id)})
 
 

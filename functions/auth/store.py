@@ -9,6 +9,7 @@ without expiry), so expiry is always also checked by time in code.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,9 +36,12 @@ INDEXES = {
 }
 
 # Never loaded when a user is read for login: the record's PHI and the deny-list.
-LOGIN_PROJECTION = {"medicalHistory": 0, "revokedTokens": 0}
+LOGIN_PROJECTION = {"medicalHistory": 0, "revokedTokens": 0, "revokedJtis": 0}
 # Never loaded for an account view (admin, profile update).
-ACCOUNT_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "loginFailures": 0, "medicalHistory": 0}
+ACCOUNT_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "revokedJtis": 0, "loginFailures": 0, "medicalHistory": 0,
+                      "verification": 0, "recovery": 0}
+# The patient record (`complete-data`): the history included, secrets and counters not.
+PATIENT_PROJECTION = {k: v for k, v in ACCOUNT_PROJECTION.items() if k != "medicalHistory"}
 DOCTOR_PUBLIC = {"_id": 1, "name": 1, "speciality": 1, "bio": 1, "languages": 1, "consultationFee": 1,
                  "currency": 1, "timezone": 1, "avatar": 1}
 LISTED_DOCTOR = {"role": "doctor", "approvalStatus": "approved", "active": True}
@@ -97,7 +101,7 @@ def replace_password(user_id: ObjectId, session_version: int, password_hash: str
     session version moved meanwhile (a concurrent password change)."""
     return update_account(
         user_id,
-        {"passwordHash": password_hash, "revokedTokens": [], "updatedAt": now},
+        {"passwordHash": password_hash, "revokedTokens": [], "revokedJtis": {}, "updatedAt": now},
         {"$inc": {"sessionVersion": 1}, "$unset": {"loginFailures": ""}},
         {"sessionVersion": session_version},
     )
@@ -152,21 +156,15 @@ def purge_expired_contact_failures(now: datetime) -> int:
 # ---------------------------------------------------------------- token deny-list
 
 
-def revoke_token(user_id: ObjectId, jti: str, expires: datetime, now: datetime) -> None:
-    """Add the token to the user's deny-list and drop entries whose token has expired anyway.
-    The rewrite is conditional on the list being unchanged, else a plain `$push`."""
-    users = _users()
-    entry = {"jti": jti, "exp": expires}
-    found = users.find_one({"_id": user_id}, {"revokedTokens": 1})
-    if found is None:
-        return
-    current = found.get("revokedTokens")
-    if isinstance(current, list):
-        kept = [e for e in current if isinstance(e, dict) and e.get("exp") and e["exp"] > now]
-        if users.update_one({"_id": user_id, "revokedTokens": current},
-                            {"$set": {"revokedTokens": [*kept, entry]}}).matched_count:
-            return
-    users.update_one({"_id": user_id}, {"$push": {"revokedTokens": entry}})
+def revoke_token(user_id: ObjectId, jti: str, expires: datetime, expired: Iterable[str] = ()) -> None:
+    """Put the token on the user's deny-list (`revokedJtis.<jti>` = its expiry) and drop entries
+    whose token has expired anyway, in one single-document write. A map, not an array: no
+    filter or update on it needs array semantics the embedded server gets wrong."""
+    update: dict[str, Any] = {"$set": {f"revokedJtis.{jti}": expires}}
+    stale = {f"revokedJtis.{old}": "" for old in expired if old != jti}
+    if stale:
+        update["$unset"] = stale
+    _users().update_one({"_id": user_id}, update)
 
 
 # ---------------------------------------------------------------- directory
@@ -207,7 +205,7 @@ def push_history(user_id: ObjectId, entry: dict[str, Any], cap: int) -> dict[str
 
 def find_patient(user_id: ObjectId) -> dict[str, Any] | None:
     found: dict[str, Any] | None = _users().find_one(
-        {"_id": user_id, "role": "patient"}, {"passwordHash": 0, "revokedTokens": 0, "loginFailures": 0})
+        {"_id": user_id, "role": "patient"}, PATIENT_PROJECTION)
     return found
 
 

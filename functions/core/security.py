@@ -2,15 +2,18 @@
 
 Tokens: HS256 JWT with `sub, role, jti, sv, iat, exp, iss, aud`; the algorithm is pinned and
 `exp/iss/aud` are required. `sv` is the user's session version: changing the password bumps it,
-so every older token dies. A single token is revoked (logout) by adding its `jti` to the
-user's `revokedTokens`; the guard's one user read filters on that, so "who is this?" and "is
-this token revoked?" cost one database round trip together.
+so every older token dies. A single token is revoked (logout) by setting `revokedJtis.<jti>`
+(its expiry) on the user; the guard's one user read loads that map and checks it in Python, so
+"who is this?" and "is this token revoked?" cost one database round trip together. (The first
+version filtered with `{"revokedTokens.jti": {"$ne": jti}}`, which the embedded FerretDB
+evaluates wrongly once two tokens are revoked: every revoked token worked again.)
 """
 
 from __future__ import annotations
 
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -28,8 +31,16 @@ APPROVED, PENDING, REJECTED = "approved", "pending", "rejected"
 
 COOKIE_NAME = "token"
 USERS = "users"
+# The one definition of the user fields never sent to any client: secrets, counters, internal
+# keys, and PHI that has its own route.
+PRIVATE_USER_FIELDS = frozenset({"passwordHash", "revokedTokens", "revokedJtis", "loginFailures", "sessionVersion",
+                                 "nameKey", "medicalHistory", "verification", "recovery"})
 # Fields never loaded by the guard: secrets, login counters and bulky PHI the guard does not need.
-GUARD_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "loginFailures": 0, "medicalHistory": 0}
+GUARD_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "revokedJtis": 0, "loginFailures": 0,
+                    "medicalHistory": 0, "verification": 0}
+# The guard's own read keeps the deny-lists (the map, and the array of the first version).
+_AUTH_PROJECTION = {k: v for k, v in GUARD_PROJECTION.items() if k not in ("revokedTokens", "revokedJtis")}
+_JTI = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # safe as a field name: no dots, no `$`
 
 # argon2id, RFC 9106 "second recommended" profile scaled to Lambda (OWASP minimum is m=19 MiB, t=2).
 ARGON2_PARAMS: dict[str, Any] = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
@@ -156,6 +167,7 @@ def clear_cookie() -> str:
 class Principal:
     user: dict[str, Any]
     claims: dict[str, Any]
+    revoked: dict[str, Any] = field(default_factory=dict)  # jti -> expiry of the user's revoked tokens
 
     @property
     def id(self) -> ObjectId:
@@ -170,20 +182,39 @@ class Principal:
         return bool(self.user.get("approvalStatus", APPROVED) == APPROVED)
 
 
+def _session_version(claims: dict[str, Any]) -> int:
+    value = claims.get("sv")
+    if not isinstance(value, int) or isinstance(value, bool):  # a malformed `sv` is a bad token, not a 500
+        raise Unauthorized("Invalid or expired token", code="INVALID_TOKEN")
+    return value
+
+
+def is_revoked(user: dict[str, Any], jti: str) -> bool:
+    """Is `jti` on the user's deny-list (the `revokedJtis` map, or the array of the first version)?"""
+    if jti in (user.get("revokedJtis") or {}):
+        return True
+    legacy = user.get("revokedTokens") or []
+    return any(isinstance(e, dict) and e.get("jti") == jti for e in legacy)
+
+
 def authenticate(headers: Any) -> Principal:
     token = token_from_headers(headers)
     if not token:
         raise Unauthorized("Please login to access this resource")
     claims = decode_token(token)
     user_id = maybe_object_id(claims["sub"])
-    if user_id is None:
+    jti = claims.get("jti")
+    if user_id is None or not isinstance(jti, str) or not _JTI.fullmatch(jti):
         raise Unauthorized("Invalid or expired token", code="INVALID_TOKEN")
-    user = get_db()[USERS].find_one({"_id": user_id, "revokedTokens.jti": {"$ne": claims["jti"]}}, GUARD_PROJECTION)
-    if user is None or int(user.get("sessionVersion", 0)) != int(claims.get("sv", -1)):
+    version = _session_version(claims)
+    user = get_db()[USERS].find_one({"_id": user_id}, _AUTH_PROJECTION)
+    if user is None or is_revoked(user, jti) or int(user.get("sessionVersion", 0)) != version:
         raise Unauthorized("Invalid or expired token", code="INVALID_TOKEN")
+    user.pop("revokedTokens", None)
+    revoked = user.pop("revokedJtis", None)
     if not user.get("active", True):
         raise Unauthorized("This account is deactivated", code="ACCOUNT_INACTIVE")
-    return Principal(user=user, claims=claims)
+    return Principal(user=user, claims=claims, revoked=dict(revoked or {}))
 
 
 def require_user(headers: Any, roles: tuple[str, ...] | None = None, approved: bool = True) -> Principal:

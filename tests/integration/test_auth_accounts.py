@@ -283,10 +283,9 @@ def test_revoked_tokens_are_pruned_once_expired(client, db, clock):
     second = body(login(client, "asha@example.com"))["token"]
     call(client, "POST", "/logout", headers=auth(second))
     assert call(client, "GET", "/me", headers=auth(second)).status_code == 401
-    [entry] = db.users.find_one({"contact": "asha@example.com"})["revokedTokens"]
     from functions.core.security import decode_token
 
-    assert entry["jti"] == decode_token(second)["jti"]
+    assert list(db.users.find_one({"contact": "asha@example.com"})["revokedJtis"]) == [decode_token(second)["jti"]]
     assert call(client, "GET", "/me", headers=auth(body(login(client, "asha@example.com"))["token"])).status_code == 200
 
 
@@ -395,3 +394,18 @@ def test_access_log_shows_who_touched_my_data(client, db, clock):
     assert body(response)["pagination"] == {"total": 2, "page": 1, "pages": 1, "limit": 20}
     # And nobody else sees those entries
     assert body(call(client, "GET", "/me/access-log", headers=bearer(doctor)))["entries"] == []
+
+
+@pytest.mark.parametrize("sessions", [2, 10])
+def test_every_revoked_token_stays_revoked_however_many_are_live(client, sessions):
+    # Given a user logged in from several devices, each session then logged out
+    register(client)
+    tokens = [body(login(client, "asha@example.com"))["token"] for _ in range(sessions)]
+    survivor = body(login(client, "asha@example.com"))["token"]
+    # When every session but one logs out
+    for token in tokens:
+        assert call(client, "POST", "/logout", headers=auth(token)).status_code == 200
+    # Then none of the logged-out tokens works (the first version let them all back in after
+    # the second logout), and the session that did not log out still does
+    assert [call(client, "GET", "/me", headers=auth(t)).status_code for t in tokens] == [401] * sessions
+    assert call(client, "GET", "/me", headers=auth(survivor)).status_code == 200

@@ -88,7 +88,10 @@ def test_a_token_from_the_future_is_rejected(client, clock):
 
 @pytest.mark.parametrize("override", [{"aud": "another-app"}, {"iss": "someone-else"}, {"exp": None},
                                       {"aud": None}, {"iss": None}, {"jti": None}, {"sub": "not-an-id"},
-                                      {"sub": "0123456789abcdef01234567"}, {"sv": 1}])
+                                      {"sub": "0123456789abcdef01234567"}, {"sv": 1},
+                                      # a malformed `sv` or `jti` is a 401, never a 500
+                                      {"sv": "abc"}, {"sv": {"$gt": -1}}, {"sv": True}, {"sv": 0.5},
+                                      {"jti": "a.b"}, {"jti": "$where"}, {"jti": 7}])
 def test_wrong_or_missing_claims_are_rejected(client, override):
     user = make_user("patient")
     _assert_rejected(_me(client, jwt.encode(_claims(user, **override), TEST_SECRET, algorithm="HS256")))
