@@ -113,6 +113,17 @@ _SPEC: tuple[tuple[str, str, Callable[[str], Any], str | None], ...] = (
     ("clinic_address", "CLINIC_ADDRESS", str, ""),
     ("pdf_font_dir", "PDF_FONT_DIR", str, "/usr/share/fonts/truetype/noto"),
     ("verify_per_minute", "VERIFY_PER_MINUTE", int, "30"),
+    # signaling: WebSocket API, emergencies, ICE servers (issue 9)
+    ("ws_management_endpoint", "WS_MANAGEMENT_ENDPOINT", str, ""),
+    ("ws_max_frames_per_second", "WS_MAX_FRAMES_PER_SECOND", int, "20"),
+    ("ws_connection_ttl_seconds", "WS_CONNECTION_TTL_SECONDS", int, "7200"),
+    ("join_early_minutes", "JOIN_EARLY_MINUTES", int, "15"),
+    ("emergency_timeout_seconds", "EMERGENCY_TIMEOUT_SECONDS", int, "120"),
+    ("emergency_function_arn", "EMERGENCY_FUNCTION_ARN", str, ""),
+    ("stun_urls", "STUN_URLS", _csv, "stun:stun.l.google.com:19302"),
+    ("turn_urls", "TURN_URLS", _csv, ""),
+    ("turn_secret", "TURN_SECRET", str, ""),
+    ("turn_ttl_seconds", "TURN_TTL_SECONDS", int, "3600"),
 )
 
 
@@ -163,6 +174,16 @@ class Settings:
     clinic_address: str
     pdf_font_dir: str
     verify_per_minute: int
+    ws_management_endpoint: str
+    ws_max_frames_per_second: int
+    ws_connection_ttl_seconds: int
+    join_early_minutes: int
+    emergency_timeout_seconds: int
+    emergency_function_arn: str
+    stun_urls: tuple[str, ...]
+    turn_urls: tuple[str, ...]
+    turn_secret: str
+    turn_ttl_seconds: int
 
     def __repr__(self) -> str:  # never print secrets
         return f"Settings(stage={self.stage!r}, db={self.mongodb_db!r})"
