@@ -126,6 +126,14 @@ def get(appointment_id: ObjectId) -> dict[str, Any] | None:
     return get_db()[APPOINTMENTS].find_one({"_id": appointment_id})
 
 
+def find_by_room(room_id: str) -> dict[str, Any] | None:
+    """The appointment whose video/chat room is `room_id` (unique index `uniq_room`): its
+    participants, status and times only, for the signaling domain's membership checks."""
+    return get_db()[APPOINTMENTS].find_one(
+        {"roomId": room_id},
+        {"patient": 1, "doctor": 1, "status": 1, "start": 1, "end": 1, "roomId": 1, "parties": 1})
+
+
 def apply_transition(query: dict[str, Any], changes: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | None:
     return get_db()[APPOINTMENTS].find_one_and_update(
         query, {"$set": changes, "$push": {"statusHistory": entry}}, return_document=ReturnDocument.AFTER)
