@@ -214,6 +214,19 @@ def find_history(user_id: ObjectId) -> list[dict[str, Any]] | None:
     return None if found is None else list(found.get("medicalHistory") or [])
 
 
+# Who a document names (author, patient): display fields and the contact to notify; no secrets or PHI.
+PERSON_PROJECTION = {"name": 1, "role": 1, "speciality": 1, "registrationNumber": 1, "dateOfBirth": 1,
+                     "contact": 1, "contactType": 1, "timezone": 1}
+
+
+def people_by_ids(ids: list[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """Name, role, speciality, registration number, date of birth and contact of each listed
+    user, in one `$in` read (for joins: callers pass at most a page of ids)."""
+    if not ids:
+        return {}
+    return {doc["_id"]: doc for doc in _users().find({"_id": {"$in": list(ids)}}, PERSON_PROJECTION)}
+
+
 # ---------------------------------------------------------------- admin
 
 
