@@ -1,28 +1,48 @@
-"""The embedded database for development and tests: FerretDB v1.24.2 (SQLite backend), a real
-MongoDB-wire server. If MONGODB_URI is set, that server is used instead and nothing starts.
+"""The embedded database for development and tests: FerretDB v1.24.2, a real MongoDB-wire
+server, on PostgreSQL when this machine has it (the default) or on SQLite otherwise. If
+MONGODB_URI is set, that server is used instead and nothing starts.
 
 Build: the exact release is fetched from the Go module proxy and built into `.bin/` (git-ignored).
 `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` alone produces a binary that
 panics at start ("Invalid build/version/version.txt"): the release's version file is generated
 by its build tooling and is not in the module. So we download the same module, write that file
-(as upstream's `task gen-version` does) and `go build` its `cmd/ferretdb`.
+(as upstream's `task gen-version` does), apply the two patches below and `go build` its
+`cmd/ferretdb`.
 
-    python -m local.embedded_db build            # make sure .bin/ferretdb exists
-    python -m local.embedded_db serve --data .data/ferretdb --port 27117
+What differs from upstream (PATCHES, applied to a copy of the module source at build time):
+1. `atomic-writes`: update, findAndModify and delete read the matching documents, change them
+   in Go and write them back with nothing isolating the steps (FerretDB#3040): 30 concurrent
+   `$inc` ended at 2-14, a conditional findAndModify had up to 20 winners. One process-wide
+   mutex around those three commands makes each write atomic with respect to the others, as
+   MongoDB's single-document writes are. Both backends have a single writer per table anyway.
+2. `gin-indexes` (PostgreSQL backend): FerretDB pushes top-level equality down as
+   `_jsonb->'f' @> value`, which its own btree indexes on `_jsonb->'f'` cannot serve (every
+   query was a sequential scan). Beside each index it creates we add a GIN `jsonb_path_ops`
+   index on the expression of the index's first field, which `@>` can use once PostgreSQL plans
+   with the parameter values (`plan_cache_mode = force_custom_plan`, set when we start it).
+
+    python -m local.embedded_db build            # make sure .bin/ferretdb is the patched build
+    python -m local.embedded_db serve --data .data/embedded --port 27117 [--backend sqlite]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import json
 import os
+import pwd
+import re
 import shutil
+import signal
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,10 +50,100 @@ MODULE = "github.com/FerretDB/FerretDB"
 VERSION = "v1.24.2"
 BIN_DIR = ROOT / ".bin"
 BINARY = BIN_DIR / "ferretdb"
+STAMP = BIN_DIR / "ferretdb.patches"
+BACKENDS = ("postgresql", "sqlite")
 
 
 class EmbeddedDBError(RuntimeError):
     pass
+
+
+# ---------------------------------------------------------------- the source patches
+
+
+@dataclass(frozen=True)
+class Patch:
+    """Insert `text` after the first line matching `anchor` in `path` (and optionally add a file)."""
+
+    name: str
+    path: str
+    anchor: str
+    text: str
+    before: bool = False
+
+
+_WRITE_LOCK_FILE = (
+    "internal/handler/cureconnect_write_lock.go",
+    """package handler
+
+import "sync"
+
+// writeLock serialises update, findAndModify and delete so that each one's read-modify-write
+// is atomic with respect to the others (CureConnect patch "atomic-writes"; FerretDB#3040).
+var writeLock sync.Mutex
+""",
+)
+_LOCK = "\twriteLock.Lock()\n\tdefer writeLock.Unlock()\n"
+_GIN = """
+		// CureConnect patch "gin-indexes": a GIN index the pushed-down `@>` filter can use.
+		if !strings.Contains(index.Key[0].Field, ".") {
+			gin := fmt.Sprintf(
+				"CREATE INDEX IF NOT EXISTS %s ON %s USING gin ((%s->%s) jsonb_path_ops)",
+				pgx.Identifier{strings.TrimSuffix(index.PgIndex, "_idx") + "_gin"}.Sanitize(),
+				pgx.Identifier{dbName, c.TableName}.Sanitize(),
+				DefaultColumn, quoteString(index.Key[0].Field),
+			)
+			if _, err = p.Exec(ctx, gin); err != nil {
+				_ = r.indexesDrop(ctx, p, dbName, collectionName, created)
+				return lazyerrors.Error(err)
+			}
+		}
+"""
+_GIN_DROP = """
+		// CureConnect patch "gin-indexes": drop the companion GIN index too.
+		ginDrop := fmt.Sprintf("DROP INDEX IF EXISTS %s",
+			pgx.Identifier{dbName, strings.TrimSuffix(c.Indexes[i].PgIndex, "_idx") + "_gin"}.Sanitize())
+		if _, err := p.Exec(ctx, ginDrop); err != nil {
+			return lazyerrors.Error(err)
+		}
+"""
+_REGISTRY = "internal/backends/postgresql/metadata/registry.go"
+PATCHES: tuple[Patch, ...] = (
+    Patch("atomic-writes", "internal/handler/msg_update.go", r"^func \(h \*Handler\) MsgUpdate\(", _LOCK),
+    Patch("atomic-writes", "internal/handler/msg_findandmodify.go", r"^func \(h \*Handler\) MsgFindAndModify\(", _LOCK),
+    Patch("atomic-writes", "internal/handler/msg_delete.go", r"^func \(h \*Handler\) MsgDelete\(", _LOCK),
+    # Right after FerretDB's own CREATE INDEX succeeded, before it records the index as created...
+    Patch("gin-indexes", _REGISTRY, r"^\t\tcreated = append\(created, index\.Name\)$", _GIN, before=True),
+    # ...and right before it drops its own index.
+    Patch("gin-indexes", _REGISTRY, r"^\t\tq := fmt\.Sprintf\(\"DROP INDEX %s\", pgx\.Identifier", _GIN_DROP,
+          before=True),
+)
+
+
+def patch_id() -> str:
+    """Changes whenever a patch changes, so an older build is rebuilt."""
+    blob = json.dumps([VERSION, _WRITE_LOCK_FILE, [p.__dict__ for p in PATCHES]])
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _insert(src: Path, rel: str, anchor: str, text: str, before: bool = False) -> None:
+    path = src / rel
+    lines = path.read_text().splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if re.match(anchor, line):
+            lines.insert(i if before else i + 1, text)
+            path.write_text("".join(lines))
+            return
+    raise EmbeddedDBError(f"patch anchor {anchor!r} not found in {rel}: is this FerretDB {VERSION}?")
+
+
+def apply_patches(src: Path) -> None:
+    (src / _WRITE_LOCK_FILE[0]).write_text(_WRITE_LOCK_FILE[1])
+    for patch in PATCHES:
+        _insert(src, patch.path, patch.anchor, patch.text, before=patch.before)
+
+
+# ---------------------------------------------------------------- build
 
 
 def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
@@ -44,7 +154,8 @@ def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
 
 
 def binary_ok() -> bool:
-    if not BINARY.exists():
+    """The binary exists, is the pinned release, and was built with the current patches."""
+    if not BINARY.exists() or not STAMP.exists() or STAMP.read_text().strip() != patch_id():
         return False
     try:
         out = subprocess.run([str(BINARY), "--version"], capture_output=True, text=True, timeout=20)
@@ -72,16 +183,162 @@ def build(force: bool = False) -> Path:
         for path in src.rglob("*"):
             path.chmod(path.stat().st_mode | stat.S_IWUSR)
         (src / "build" / "version" / "version.txt").write_text(VERSION + "\n")
-        _run([go, "build", "-buildvcs=false", "-trimpath", "-o", str(BINARY), "./cmd/ferretdb"], cwd=src, env=env)
+        apply_patches(src)
+        built = Path(tmp) / "ferretdb"
+        _run([go, "build", "-buildvcs=false", "-trimpath", "-o", str(built), "./cmd/ferretdb"], cwd=src, env=env)
+        # A rename, so a server already running from the old binary keeps its file.
+        built.replace(BINARY)
+    STAMP.write_text(patch_id() + "\n")
     if not binary_ok():
         raise EmbeddedDBError(f"built {BINARY} but `{BINARY} --version` does not report {VERSION}")
     return BINARY
+
+
+# ---------------------------------------------------------------- PostgreSQL (private cluster)
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+_PG_TOOLS = ("initdb", "postgres", "pg_isready", "createdb")
+
+
+def postgres_bin_dir() -> Path | None:
+    """Where PostgreSQL's server tools are: Debian's /usr/lib/postgresql/<newest>/bin, else PATH."""
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+    for candidate in [*reversed(debian), *(Path(d) for d in os.environ.get("PATH", "").split(os.pathsep) if d)]:
+        if all((candidate / tool).exists() for tool in _PG_TOOLS):
+            return candidate
+    return None
+
+
+def _service_user() -> pwd.struct_passwd | None:
+    """PostgreSQL refuses to run as root: as root, run it as `postgres` (or `nobody`)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    raise EmbeddedDBError("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL as")
+
+
+def _reachable_by(user: pwd.struct_passwd | None, path: Path) -> bool:
+    """Whether `user` can enter every directory above `path` (pytest's temp dirs are root-only)."""
+    if user is None:
+        return True
+    for parent in path.resolve().parents:
+        if not parent.exists():
+            continue  # created by us with the usual 0755
+        info = parent.stat()
+        if info.st_uid != user.pw_uid and not info.st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+class PostgresCluster:
+    """A private PostgreSQL cluster on 127.0.0.1 only (no unix socket), for FerretDB's backend."""
+
+    def __init__(self, data_dir: Path, *, durable: bool) -> None:
+        bindir = postgres_bin_dir()
+        if bindir is None:
+            raise EmbeddedDBError("PostgreSQL is not installed (no initdb/postgres found)")
+        self.bindir = bindir
+        self.user = _service_user()
+        self.durable = durable
+        self.owned_dir: Path | None = None
+        if not _reachable_by(self.user, data_dir):
+            # Somewhere the service user can reach; removed on stop.
+            self.owned_dir = Path(tempfile.mkdtemp(prefix="cureconnect-pg-"))
+            data_dir = self.owned_dir / "pgdata"
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _as_service(self) -> dict[str, object]:
+        if self.user is None:
+            return {}
+        return {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
+
+    def _chown(self, path: Path) -> None:
+        if self.user is not None:
+            os.chown(path, self.user.pw_uid, self.user.pw_gid)
+
+    def start(self) -> PostgresCluster:
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if self.owned_dir is not None:
+            self._chown(self.owned_dir)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.chmod(0o700)
+            self._chown(self.data_dir)
+            _run([str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "ferret", "--auth=trust",
+                  "-E", "UTF8", "--no-locale", "--no-instructions"], **self._as_service())
+        log = open(self.data_dir.parent / "postgresql.log", "ab")  # noqa: SIM115 - closed with the process
+        self._chown(self.data_dir.parent / "postgresql.log")
+        settings = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": "",
+            "plan_cache_mode": "force_custom_plan",  # lets `@>` with bound values use the GIN indexes
+            "max_wal_size": "96MB",  # the default let WAL grow to 700 MB
+            "min_wal_size": "32MB",
+            "shared_buffers": "64MB",
+            "max_connections": "200",
+        }
+        if not self.durable:  # tests: the data dies with the run anyway
+            settings.update({"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})
+        args = [str(self.bindir / "postgres"), "-D", str(self.data_dir)]
+        for key, value in settings.items():
+            args += ["-c", f"{key}={value}"]
+        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True, **self._as_service())  # type: ignore[call-overload]
+        log.close()
+        self._wait_ready()
+        created = subprocess.run([str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                                  "ferret", "ferretdb"], capture_output=True, text=True)
+        if created.returncode != 0 and "already exists" not in created.stderr:
+            self.stop()
+            raise EmbeddedDBError(f"createdb failed: {created.stderr}")
+        return self
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                tail = (self.data_dir.parent / "postgresql.log").read_text(errors="replace")[-2000:]
+                raise EmbeddedDBError(f"PostgreSQL exited with code {self.process.returncode}\n{tail}")
+            ready = subprocess.run([str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port),
+                                    "-U", "ferret", "-q"], capture_output=True)
+            if ready.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                self.stop()
+                raise EmbeddedDBError(f"PostgreSQL did not accept connections within {timeout:.0f}s")
+            time.sleep(0.1)
+
+    @property
+    def url(self) -> str:
+        return f"postgres://ferret@127.0.0.1:{self.port}/ferretdb"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # "fast" shutdown
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if self.owned_dir is not None:
+            shutil.rmtree(self.owned_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- FerretDB
 
 
 def wait_for_ping(uri: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
@@ -104,24 +361,55 @@ def wait_for_ping(uri: str, timeout: float = 30.0, process: subprocess.Popen[byt
         client.close()
 
 
-class EmbeddedDB:
-    """A running FerretDB process; `stop()` ends it cleanly."""
+def default_backend() -> str:
+    """PostgreSQL where it is installed (fast, index-backed equality), else SQLite.
+    `EMBEDDED_DB_BACKEND=sqlite|postgresql` chooses explicitly."""
+    chosen = os.environ.get("EMBEDDED_DB_BACKEND", "").strip().lower()
+    if chosen:
+        if chosen not in BACKENDS:
+            raise EmbeddedDBError(f"EMBEDDED_DB_BACKEND must be one of {', '.join(BACKENDS)}, not {chosen!r}")
+        return chosen
+    return "postgresql" if postgres_bin_dir() is not None else "sqlite"
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+
+class EmbeddedDB:
+    """A running FerretDB process (and its PostgreSQL cluster); `stop()` ends both cleanly.
+
+    `data_dir` holds everything of this server: `sqlite/` or `postgres/` (the cluster) and
+    FerretDB's state and log. `durable=False` (tests) trades crash safety for speed."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, *, backend: str | None = None,
+                 durable: bool = True, sqlite_dir: Path | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.sqlite_dir = Path(sqlite_dir) if sqlite_dir else self.data_dir / "sqlite"
         self.port = port or free_port()
         self.uri = f"mongodb://127.0.0.1:{self.port}/"
+        self.backend = backend or default_backend()
+        self.durable = durable
         self.process: subprocess.Popen[bytes] | None = None
+        self.postgres: PostgresCluster | None = None
+
+    def describe(self) -> str:
+        where = self.postgres.data_dir if self.postgres else self.sqlite_dir
+        return f"FerretDB {VERSION} (patched: {', '.join(sorted({p.name for p in PATCHES}))}) on {self.backend}, " \
+               f"{self.uri} (data in {where})"
+
+    def _backend_args(self) -> list[str]:
+        if self.backend == "postgresql":
+            self.postgres = PostgresCluster(self.data_dir / "postgres", durable=self.durable).start()
+            return ["--handler=postgresql", f"--postgresql-url={self.postgres.url}"]
+        self.sqlite_dir.mkdir(parents=True, exist_ok=True)
+        return ["--handler=sqlite", f"--sqlite-url=file:{self.sqlite_dir.resolve()}/"]
 
     def start(self) -> EmbeddedDB:
         build()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        backend_args = self._backend_args()
         log = open(self.data_dir / "ferretdb.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [
                 str(BINARY),
-                "--handler=sqlite",
-                f"--sqlite-url=file:{self.data_dir.resolve()}/",
+                *backend_args,
                 f"--listen-addr=127.0.0.1:{self.port}",
                 f"--state-dir={self.data_dir.resolve()}",
                 f"--debug-addr=127.0.0.1:{free_port()}",
@@ -150,6 +438,9 @@ class EmbeddedDB:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
 
     def __enter__(self) -> EmbeddedDB:
         return self.start()
@@ -161,23 +452,26 @@ class EmbeddedDB:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.embedded_db")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build", help="build .bin/ferretdb if it is missing")
+    sub.add_parser("build", help="build .bin/ferretdb (patched) if it is missing or outdated")
     serve = sub.add_parser("serve", help="run FerretDB in the foreground until Ctrl-C")
-    serve.add_argument("--data", default=".data/ferretdb")
+    serve.add_argument("--data", default=".data/embedded")
     serve.add_argument("--port", type=int, default=27117)
+    serve.add_argument("--backend", choices=BACKENDS, default=None)
+    serve.add_argument("--sqlite-dir", default=None, help="SQLite files elsewhere (e.g. an older make run's)")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             if os.environ.get("MONGODB_URI"):
                 print("MONGODB_URI is set: using that server, nothing to build")
                 return 0
-            print(f"ferretdb {VERSION}: {build()}")
+            print(f"ferretdb {VERSION} (patches {patch_id()}): {build()}")
             return 0
-        db = EmbeddedDB(Path(args.data), args.port).start()
+        db = EmbeddedDB(Path(args.data), args.port, backend=args.backend, sqlite_dir=args.sqlite_dir).start()
     except EmbeddedDBError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    print(f"FerretDB {VERSION} on {db.uri} (data in {db.data_dir})", flush=True)
+    print(db.describe(), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         assert db.process is not None
         db.process.wait()

@@ -57,6 +57,16 @@ def _verify_sender(env: dict[str, str]) -> None:
                  ).verify_email_identity(EmailAddress=sender)
 
 
+def _mention_legacy_sqlite(db: EmbeddedDB) -> None:
+    """Before the PostgreSQL default, make run kept FerretDB's SQLite files in .data/ferretdb/:
+    they are left alone; say how to reach them."""
+    legacy = DATA / "ferretdb"
+    if db.backend != "sqlite" and any(legacy.glob("*.sqlite")):
+        print(f"  (earlier data on SQLite is still in {legacy}: serve it with `.venv/bin/python -m "
+              f"local.embedded_db serve --backend sqlite --sqlite-dir {legacy} --data {legacy} --port 27118`)",
+              flush=True)
+
+
 def _stop_on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -71,9 +81,10 @@ def main() -> int:
     try:
         uri = os.environ.get("MONGODB_URI")
         if not uri:
-            db = EmbeddedDB(DATA / "ferretdb", DB_PORT).start()
+            db = EmbeddedDB(DATA / "embedded", DB_PORT).start()
             uri = db.uri
-            print(f"• database   FerretDB on {uri} (data in {DATA / 'ferretdb'})", flush=True)
+            print(f"• database   {db.describe()}", flush=True)
+            _mention_legacy_sqlite(db)
         else:
             print("• database   MONGODB_URI (external server)", flush=True)
         uri_file.write_text(uri)

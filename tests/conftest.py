@@ -1,6 +1,7 @@
 """Shared fixtures.
 
-- one database server per test run: FerretDB v1.24.2 (embedded) or MONGODB_URI if set;
+- one database server per test run: the embedded FerretDB v1.24.2 (patched; on PostgreSQL where
+  installed, else SQLite) or MONGODB_URI if set;
 - a fresh database per test, dropped afterwards, with every declared index;
 - moto (`mock_aws`) for AWS; `chalice.test.Client` for routes; a frozen clock.
 """
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 # Shared fixtures of the appointments suites (api, appt_env, twilio).
-pytest_plugins = ("tests.appointments_support",)
+pytest_plugins = ("tests.appointments_support", "tests.db.capture")
 
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
 ALLOWED_ORIGIN = "https://app.cureconnect.test"
@@ -44,7 +45,7 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     from local.embedded_db import EmbeddedDB
 
-    db = EmbeddedDB(tmp_path_factory.mktemp("ferretdb")).start()
+    db = EmbeddedDB(tmp_path_factory.mktemp("ferretdb"), durable=False).start()
     try:
         yield db.uri
     finally:

@@ -31,6 +31,7 @@ INDEX_MODULES: tuple[str, ...] = (
     "functions.pharmacy.store",
     "functions.prescriptions.store",
     "functions.signaling.store",
+    "functions.payments.store",
 )
 
 _client: MongoClient[dict[str, Any]] | None = None
@@ -87,14 +88,20 @@ def maybe_object_id(value: Any) -> ObjectId | None:
         return None
 
 
+# How the embedded FerretDB reports a unique violation on an *update* (code 1, not 11000):
+# its SQLite backend names the SQLite constraint, its PostgreSQL backend the SQLSTATE.
+_UPDATE_UNIQUE_VIOLATIONS = ("UNIQUE constraint failed", "SQLSTATE 23505")
+
+
 def is_duplicate_key(exc: Exception) -> bool:
-    """A unique index refused the write. MongoDB says E11000; FerretDB's SQLite backend reports
-    a unique violation on an *update* as an error naming the SQLite constraint."""
+    """A unique index refused the write: E11000 on MongoDB (and on FerretDB for inserts), or
+    one of FerretDB's update forms above. tests/db proves each form on the server it runs on."""
     from pymongo.errors import DuplicateKeyError, OperationFailure
 
     if isinstance(exc, DuplicateKeyError):
         return True
-    return isinstance(exc, OperationFailure) and (exc.code == 11000 or "UNIQUE constraint failed" in str(exc))
+    return isinstance(exc, OperationFailure) and (
+        exc.code == 11000 or any(form in str(exc) for form in _UPDATE_UNIQUE_VIOLATIONS))
 
 
 def collect_indexes() -> dict[str, list[IndexModel]]:
