@@ -135,12 +135,23 @@ def _create_index(collection: Collection[dict[str, Any]], model: IndexModel) -> 
     return collection.create_indexes([_without_ttl(model)])[0]
 
 
+def run_migrations(db: Database[dict[str, Any]]) -> dict[str, int]:
+    """Each INDEX_MODULES module may declare `MIGRATIONS`: idempotent functions `(db) -> int`
+    (documents changed) that bring existing data up to what its code expects; run after the indexes."""
+    done: dict[str, int] = {}
+    for name in INDEX_MODULES:
+        for migration in getattr(importlib.import_module(name), "MIGRATIONS", ()):
+            done[f"{name}.{migration.__name__}"] = int(migration(db))
+    return done
+
+
 def ensure_indexes(db: Database[dict[str, Any]] | None = None) -> dict[str, list[str]]:
     target = db if db is not None else get_db()
     created: dict[str, list[str]] = {}
     for collection, models in collect_indexes().items():
         if models:
             created[collection] = [_create_index(target[collection], m) for m in models]
+    run_migrations(target)
     return created
 
 
