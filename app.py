@@ -9,11 +9,14 @@ from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
 from functions.core.app_factory import create_app
 from functions.health.routes import bp as health
+from functions.payments import service as payments_service
+from functions.payments.routes import bp as payments
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions.routes import bp as prescriptions
 from functions.signaling.routes import bp as signaling
 
-app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling])
+app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling,
+                                  payments])
 
 
 # ---------------------------------------------------------------- appointment reminders (EventBridge)
@@ -27,5 +30,5 @@ def send_reminder(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminder_sweep")
 def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
-    """Safety net: due-but-unsent reminders and failed notifications."""
-    return appointments_service.sweep()
+    """Safety net: due-but-unsent reminders and failed notifications; refunds to retry."""
+    return {**appointments_service.sweep(), **payments_service.sweep()}

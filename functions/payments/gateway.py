@@ -1,0 +1,106 @@
+"""The Stripe adapter: the only module that imports `stripe`, and only when a call is made.
+
+Tests (and `make run`) swap the transport, not the SDK: `http_client` is a factory returning a
+`stripe.HTTPClient` (the suite records every request through one and forwards it to
+stripe-mock), and `STRIPE_API_BASE` points the SDK at another API host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from functions.core.config import get_settings
+from functions.core.errors import ServiceUnavailable
+from functions.core.observability import logger
+
+# Factory of the SDK's transport (None = the SDK's default HTTP client).
+http_client: Callable[[], Any] | None = None
+
+
+class BadSignature(Exception):
+    """The webhook body does not carry a valid, fresh `Stripe-Signature`."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    client_secret: str
+    amount: int
+    currency: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    status: str
+    amount: int
+
+
+def _client() -> Any:
+    settings = get_settings()
+    if not settings.stripe_secret_key:
+        raise ServiceUnavailable("The payment provider is not configured", code="PAYMENTS_NOT_CONFIGURED")
+    import stripe
+
+    options: dict[str, Any] = {"max_network_retries": 2}
+    if http_client is not None:
+        options["http_client"] = http_client()
+    if settings.stripe_api_base:
+        options["base_addresses"] = {"api": settings.stripe_api_base}
+    return stripe.StripeClient(settings.stripe_secret_key, **options)
+
+
+def _unavailable(exc: Exception, what: str) -> ServiceUnavailable:
+    # The SDK's message may echo request parameters: log the class and Stripe's code only.
+    logger.warning("stripe call failed", extra={"call": what, "error": type(exc).__name__,
+                                                "stripeCode": getattr(exc, "code", None)})
+    return ServiceUnavailable("The payment provider is unavailable; try again", code="PAYMENT_PROVIDER_ERROR")
+
+
+def create_intent(amount: int, currency: str, metadata: Mapping[str, str], idempotency_key: str,
+                  description: str) -> Intent:
+    """A PaymentIntent for card payments; the same key always gives back the same intent."""
+    import stripe
+
+    try:
+        pi = _client().v1.payment_intents.create(
+            params={"amount": amount, "currency": currency.lower(), "metadata": dict(metadata),
+                    "description": description, "automatic_payment_methods": {"enabled": True}},
+            options={"idempotency_key": idempotency_key})
+    except stripe.StripeError as exc:
+        raise _unavailable(exc, "payment_intents.create") from None
+    return Intent(str(pi.id), str(pi.client_secret), int(pi.amount), str(pi.currency).upper(), str(pi.status))
+
+
+def refund(intent_id: str, amount: int, idempotency_key: str, metadata: Mapping[str, str]) -> Refund:
+    """Refund `amount` of what the intent took; retrying with the same key refunds once."""
+    import stripe
+
+    try:
+        re_ = _client().v1.refunds.create(
+            params={"payment_intent": intent_id, "amount": amount, "metadata": dict(metadata),
+                    "reason": "requested_by_customer"},
+            options={"idempotency_key": idempotency_key})
+    except stripe.StripeError as exc:
+        raise _unavailable(exc, "refunds.create") from None
+    return Refund(str(re_.id), str(re_.status), int(re_.amount))
+
+
+def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
+    """The event as a plain dict, if `signature` signs exactly these bytes with the webhook
+    secret within Stripe's default tolerance (5 minutes); BadSignature otherwise."""
+    secret = get_settings().stripe_webhook_secret
+    if not secret:
+        raise ServiceUnavailable("The payment webhook is not configured", code="PAYMENTS_NOT_CONFIGURED")
+    if not signature:
+        raise BadSignature("missing signature")
+    import stripe
+
+    try:
+        event = stripe.Webhook.construct_event(payload.decode("utf-8"), signature, secret)
+    except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
+        raise BadSignature("invalid signature") from None
+    return dict(event.to_dict())

@@ -1,0 +1,31 @@
+"""HTTP routes of payments (thin handlers only)."""
+
+from typing import Any
+
+from chalice.app import Response
+
+from functions.core.http import Blueprint, parse_body, respond
+from functions.core.security import PATIENT, require_user
+from functions.payments import service
+from functions.payments.schemas import IntentIn
+
+bp = Blueprint(__name__)
+
+
+def _headers() -> Any:
+    request = bp.current_request
+    return request.headers if request is not None else {}
+
+
+@bp.route("/payments/intent", methods=["POST"])
+def create_intent() -> Response:
+    payer = require_user(_headers(), roles=(PATIENT,))
+    body = parse_body(bp.current_request, IntentIn)
+    return respond(201, **service.create_intent(payer, body).model_dump())
+
+
+@bp.route("/payments/webhook", methods=["POST"], content_types=["application/json"])
+def stripe_webhook() -> Response:
+    request = bp.current_request
+    assert request is not None
+    return respond(**service.handle_webhook(request.raw_body, request.headers.get("stripe-signature")))

@@ -1,0 +1,211 @@
+"""Payment rules: intents for appointments and orders, the Stripe webhook, refunds and the
+sweeper's retries. Pure Python (no Chalice); Stripe only through `gateway`.
+
+A payment's status moves along one table (`SOURCES`): each change is one conditional update
+whose filter lists the statuses it may start from, so webhook events applied twice, late or out
+of order never move a payment backwards (a failure after the success changes nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+
+from functions.core import clock
+from functions.core.config import get_settings
+from functions.core.db import object_id
+from functions.core.errors import AppError, BadRequest, Conflict
+from functions.core.observability import logger
+from functions.core.security import Principal
+from functions.payments import gateway, store, targets
+from functions.payments.schemas import IntentIn, IntentOut
+
+REQUIRES_PAYMENT, SUCCEEDED, FAILED, CANCELED = "requires_payment", "succeeded", "failed", "canceled"
+REFUND_PENDING, REFUNDED = "refund_pending", "refunded"
+OPEN = (REQUIRES_PAYMENT, FAILED, CANCELED)  # a new intent may replace the current one
+
+# target status -> the statuses it may be reached from
+SOURCES: dict[str, tuple[str, ...]] = {
+    SUCCEEDED: OPEN,
+    FAILED: (REQUIRES_PAYMENT, FAILED),
+    CANCELED: (REQUIRES_PAYMENT, FAILED),
+    REFUND_PENDING: (SUCCEEDED,),
+    REFUNDED: (SUCCEEDED, REFUND_PENDING),
+}
+# what the owner of the target is told
+OUTCOME = {SUCCEEDED: "paid", FAILED: "failed", CANCELED: "canceled", REFUNDED: "refunded"}
+INTENT_EVENTS = {"payment_intent.succeeded": SUCCEEDED, "payment_intent.payment_failed": FAILED,
+                 "payment_intent.canceled": CANCELED}
+REFUND_RETRY_AFTER = timedelta(minutes=5)
+SWEEP_BATCH = 50
+
+
+def ref_of(kind: str, target_id: ObjectId) -> str:
+    return f"{kind}:{target_id}"
+
+
+def _entry(status: str, now: datetime, **extra: Any) -> dict[str, Any]:
+    return {"status": status, "at": now, **{k: v for k, v in extra.items() if v is not None}}
+
+
+# ---------------------------------------------------------------- intents
+
+
+def create_intent(principal: Principal, body: IntentIn) -> IntentOut:
+    """POST /payments/intent: amount and currency from the database; the idempotency key is
+    derived from what is paid for and how much, so a double click or a retry gives back the
+    same PaymentIntent, and a changed amount a new one."""
+    target_id = object_id(body.id, body.kind.title())
+    payable = targets.payable(body.kind, target_id, principal.id)
+    ref, now = ref_of(body.kind, target_id), clock.now()
+    current = store.get(ref)
+    if current is not None and current.get("status") not in OPEN:
+        raise Conflict("This has already been paid", code="ALREADY_PAID")
+    metadata = {"kind": body.kind, "id": str(target_id), "payerId": str(principal.id), "ref": ref}
+    key = f"pi:{ref}:{payable.amount}:{payable.currency}"
+    intent = gateway.create_intent(payable.amount, payable.currency, metadata, key, payable.description)
+    fields = {"kind": body.kind, "targetId": target_id, "payerId": principal.id, "amount": payable.amount,
+              "currency": payable.currency, "intentId": intent.id, "status": REQUIRES_PAYMENT}
+    if not store.open_payment(ref, OPEN, fields, now):
+        raise Conflict("This has already been paid", code="ALREADY_PAID")
+    return IntentOut(clientSecret=intent.client_secret, paymentIntentId=intent.id, amount=payable.amount,
+                     currency=payable.currency)
+
+
+# ---------------------------------------------------------------- webhook
+
+
+def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, Any]:
+    """POST /payments/webhook: verify the signature on the raw bytes, then handle each event id
+    once. The id is claimed before handling and released if handling fails, so Stripe's retry
+    of a failed delivery is processed while a replay of a handled one is acknowledged only."""
+    try:
+        event = gateway.verify_event(payload.encode() if isinstance(payload, str) else payload, signature)
+    except gateway.BadSignature:
+        raise BadRequest("Invalid webhook signature", code="BAD_SIGNATURE") from None
+    event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
+    if not event_id:
+        raise BadRequest("The event has no id", code="BAD_EVENT")
+    if not store.claim_event(event_id, event_type, clock.now()):
+        return {"received": True, "duplicate": True}
+    try:
+        handled = _dispatch(event_type, (event.get("data") or {}).get("object") or {})
+    except Exception:
+        store.forget_event(event_id)
+        raise
+    return {"received": True, "handled": handled}
+
+
+def _dispatch(event_type: str, obj: Mapping[str, Any]) -> bool:
+    if event_type in INTENT_EVENTS:
+        payment = _payment_of_intent(obj)
+        if payment is None:
+            return False
+        return _move(payment, INTENT_EVENTS[event_type], intent_id=str(obj.get("id")),
+                     received=obj.get("amount_received"))
+    if event_type == "charge.refunded":
+        payment = store.by_intent(str(obj.get("payment_intent") or ""))
+        if payment is None:
+            return False
+        refunded = int(obj.get("amount_refunded") or 0)
+        if refunded < int(payment.get("amount") or 0):  # a partial refund (made in the dashboard)
+            now = clock.now()
+            return store.transition(payment["_id"], (SUCCEEDED, REFUND_PENDING),
+                                    {"refundedAmount": refunded, "updatedAt": now},
+                                    _entry("partially_refunded", now, amount=refunded)) is not None
+        return _move(payment, REFUNDED, refunded=refunded)
+    return False  # other event types are acknowledged and ignored
+
+
+def _payment_of_intent(obj: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Found by the `ref` we put in the metadata (an older intent of the same payment, replaced
+    after an amount change, still counts if it is the one that succeeds), else by intent id."""
+    ref = (obj.get("metadata") or {}).get("ref")
+    payment = store.get(str(ref)) if ref else None
+    return payment if payment is not None else store.by_intent(str(obj.get("id") or ""))
+
+
+def _move(payment: Mapping[str, Any], status: str, *, intent_id: str | None = None, received: Any = None,
+          refunded: int | None = None) -> bool:
+    now = clock.now()
+    changes: dict[str, Any] = {"status": status, "updatedAt": now}
+    if intent_id:
+        changes["intentId"] = intent_id
+    if status == SUCCEEDED:
+        changes["paidAt"] = now
+        if isinstance(received, int):
+            changes["amountReceived"] = received
+    if refunded is not None:
+        changes.update({"refundedAmount": refunded, "refundedAt": now})
+    updated = store.transition(payment["_id"], SOURCES[status], changes, _entry(status, now, intentId=intent_id))
+    if updated is None:
+        return False  # a replayed, late or out-of-order event: the status already moved on
+    wanted = targets.record(updated["kind"], updated["targetId"], OUTCOME[status], str(updated["intentId"]))
+    if status == SUCCEEDED and not wanted:  # paid for something cancelled or expired meanwhile
+        refund(updated["kind"], updated["targetId"], "no longer payable")
+    return True
+
+
+# ---------------------------------------------------------------- refunds
+
+
+def refund(kind: str, target_id: ObjectId, reason: str) -> str | None:
+    """Refund in full what was paid for the target, once (the claim is the move to
+    `refund_pending`; the Refund API call carries an idempotency key, so the sweeper's retry of
+    a call that failed cannot refund twice). The status after, or None if nothing was paid."""
+    now = clock.now()
+    payment = store.transition(ref_of(kind, target_id), SOURCES[REFUND_PENDING],
+                               {"status": REFUND_PENDING, "refundReason": reason, "updatedAt": now},
+                               _entry(REFUND_PENDING, now, reason=reason))
+    if payment is None:
+        return None
+    return _send_refund(payment)
+
+
+def _send_refund(payment: Mapping[str, Any]) -> str:
+    amount = int(payment.get("amountReceived") or payment["amount"])
+    try:
+        result = gateway.refund(str(payment["intentId"]), amount, f"re:{payment['_id']}:{payment['intentId']}",
+                                {"ref": str(payment["_id"])})
+    except AppError:
+        return REFUND_PENDING  # logged by the gateway; the sweeper retries
+    now = clock.now()
+    done = result.status == "succeeded"
+    changes: dict[str, Any] = {"refundId": result.id, "updatedAt": now}
+    if done:
+        changes.update({"status": REFUNDED, "refundedAmount": result.amount, "refundedAt": now})
+    updated = store.transition(payment["_id"], (REFUND_PENDING,), changes,
+                               _entry(REFUNDED if done else "refund_requested", now, refundId=result.id))
+    if done and updated is not None:
+        targets.record(updated["kind"], updated["targetId"], OUTCOME[REFUNDED], str(updated["intentId"]))
+    return REFUNDED if done else REFUND_PENDING
+
+
+def appointment_cancelled(appt: Mapping[str, Any]) -> str | None:
+    """For the appointments domain, after a cancellation is committed: refund per the policy
+    (`targets.appointment_refund_due`). The status after, or None when nothing is refunded."""
+    if not targets.appointment_refund_due(appt, get_settings().cancel_cutoff_minutes):
+        return None
+    return refund("appointment", appt["_id"], f"cancelled by {(appt.get('cancellation') or {}).get('role')}")
+
+
+def order_cancelled(order_id: ObjectId, reason: str) -> str | None:
+    """For the pharmacy domain, after a paid order is cancelled or rejected: refund in full."""
+    return refund("order", order_id, reason)
+
+
+# ---------------------------------------------------------------- sweeper
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Refund calls that failed earlier are retried; expired webhook event ids are purged."""
+    now = now or clock.now()
+    retried = 0
+    for payment in store.stuck(REFUND_PENDING, now - REFUND_RETRY_AFTER, SWEEP_BATCH):
+        retried += 1
+        logger.info("retrying refund", extra={"payment": payment["_id"]})
+        _send_refund(payment)
+    return {"refundsRetried": retried, "eventsPurged": store.purge_events(now)}

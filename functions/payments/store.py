@@ -1,0 +1,96 @@
+"""MongoDB access for payments: one `payments` document per payable thing, keyed by `_id` =
+"<kind>:<id>" (so there is exactly one, whatever races), and `stripe_events`, one document per
+webhook event id (the `_id` makes a replay a duplicate-key refusal).
+
+Status changes are conditional single-document updates: the filter names the statuses a change
+may start from, so an event that arrives late (a failure after the success) changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from functions.core.db import get_db, is_duplicate_key
+
+PAYMENTS = "payments"
+EVENTS = "stripe_events"
+EVENT_RETENTION = timedelta(days=30)  # Stripe retries an event for at most 3 days
+
+INDEXES = {
+    PAYMENTS: [
+        IndexModel([("intentId", ASCENDING)], name="by_intent"),
+        IndexModel([("payerId", ASCENDING), ("updatedAt", ASCENDING)], name="by_payer"),
+        IndexModel([("status", ASCENDING), ("updatedAt", ASCENDING)], name="status_updated"),
+    ],
+    EVENTS: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires_ttl")],
+}
+
+
+def get(ref: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = get_db()[PAYMENTS].find_one({"_id": ref})
+    return found
+
+
+def by_intent(intent_id: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = get_db()[PAYMENTS].find_one({"intentId": intent_id})
+    return found
+
+
+def open_payment(ref: str, open_statuses: Sequence[str], fields: dict[str, Any], now: datetime) -> bool:
+    """Record the intent on the payment unless it is past the open statuses (paid, refunded):
+    an update of an open document, else an insert of a new one. False = exists and not open
+    (the `_id` refuses a second document)."""
+    coll = get_db()[PAYMENTS]
+    changes = {**fields, "updatedAt": now}
+    if coll.update_one({"_id": ref, "status": {"$in": list(open_statuses)}}, {"$set": changes}).matched_count:
+        return True
+    try:
+        coll.insert_one({"_id": ref, **changes, "createdAt": now})
+    except (DuplicateKeyError, OperationFailure) as exc:
+        if not is_duplicate_key(exc):
+            raise
+        return False
+    return True
+
+
+def transition(ref: str, sources: Sequence[str], changes: dict[str, Any],
+               entry: dict[str, Any]) -> dict[str, Any] | None:
+    """Apply `changes` only if the status is one of `sources`; the document after, else None."""
+    found: dict[str, Any] | None = get_db()[PAYMENTS].find_one_and_update(
+        {"_id": ref, "status": {"$in": list(sources)}},
+        {"$set": changes, "$push": {"history": entry}},
+        return_document=ReturnDocument.AFTER)
+    return found
+
+
+def stuck(status: str, before: datetime, limit: int) -> list[dict[str, Any]]:
+    """Payments left in `status` since before `before` (the sweeper retries them)."""
+    cursor = get_db()[PAYMENTS].find({"status": status, "updatedAt": {"$lte": before}}).limit(limit)
+    return list(cursor)
+
+
+def claim_event(event_id: str, event_type: str, now: datetime) -> bool:
+    """True the first time an event id is seen; False for a replay."""
+    try:
+        get_db()[EVENTS].insert_one({"_id": event_id, "type": event_type, "receivedAt": now,
+                                     "expiresAt": now + EVENT_RETENTION})
+    except (DuplicateKeyError, OperationFailure) as exc:
+        if not is_duplicate_key(exc):
+            raise
+        return False
+    return True
+
+
+def forget_event(event_id: str) -> None:
+    """Undo `claim_event` when handling failed, so Stripe's retry is processed."""
+    get_db()[EVENTS].delete_one({"_id": event_id})
+
+
+def purge_events(now: datetime) -> int:
+    """Delete expired event ids (the TTL index does it on MongoDB; FerretDB has no TTL)."""
+    return int(get_db()[EVENTS].delete_many({"expiresAt": {"$lte": now}}).deleted_count)

@@ -1,0 +1,110 @@
+"""Refunds through the Refund API: in full, once, with idempotency keys; retried by the sweeper."""
+# ruff: noqa: F811  (pytest fixtures imported from tests.payments_support)
+
+from datetime import timedelta
+
+from functions.core import clock as core_clock
+from functions.core.db import get_db
+from functions.payments import service
+from tests.payments_support import (  # noqa: F401  (fixtures)
+    appointment,
+    event,
+    intent_object,
+    paid,
+    payment,
+    post_webhook,
+    scene,
+    stripe_api,
+    stripe_mock,
+)
+
+
+def cancelled(appt, role, minutes_before_start):
+    at = appt["start"] - timedelta(minutes=minutes_before_start)
+    changes = {"status": "cancelled", "cancellation": {"role": role, "at": at, "by": appt[role if role != "admin"
+                                                                                           else "doctor"]}}
+    get_db()["appointments"].update_one({"_id": appt["_id"]}, {"$set": changes})
+    return {**appt, **changes}
+
+
+def test_a_doctors_cancellation_refunds_in_full_once(client, clock, stripe_api):
+    # Given a paid appointment
+    s = scene()
+    ref = paid(client, s)
+    # When the doctor cancels it (even an hour before) and the hook runs twice
+    appt = cancelled(s["appt"], "doctor", 60)
+    first, second = service.appointment_cancelled(appt), service.appointment_cancelled(appt)
+    # Then one full refund was asked for, keyed by the payment and its intent
+    assert (first, second) == ("refunded", None)
+    [call] = stripe_api.to("/v1/refunds")
+    record = payment(ref)
+    assert call["params"]["amount"] == "50000" and call["params"]["payment_intent"] == record["intentId"]
+    assert call["idempotencyKey"] == f"re:{ref}:{record['intentId']}"
+    assert record["status"] == "refunded" and record["refundedAmount"] == 50000
+
+
+def test_the_patient_is_refunded_only_before_the_cut_off(client, clock, stripe_api):
+    # Given two paid appointments (cut-off: 120 minutes)
+    s = scene()
+    early_ref = paid(client, s)
+    late_appt = appointment(s["patient"], s["doctor"])
+    late_ref = paid(client, {**s, "appt": late_appt})
+    # When the patient cancels one three hours ahead and (say, by an admin fix) the other an hour ahead
+    early = service.appointment_cancelled(cancelled(s["appt"], "patient", 180))
+    late = service.appointment_cancelled(cancelled(late_appt, "patient", 60))
+    # Then only the early one is refunded
+    assert (early, late) == ("refunded", None)
+    assert payment(early_ref)["status"] == "refunded" and payment(late_ref)["status"] == "succeeded"
+
+
+def test_no_refund_for_a_no_show_or_an_unpaid_appointment(client, clock, stripe_api):
+    # Given a paid appointment the patient missed, and an unpaid cancelled one
+    s = scene()
+    ref = paid(client, s)
+    get_db()["appointments"].update_one({"_id": s["appt"]["_id"]}, {"$set": {"status": "no_show"}})
+    unpaid = cancelled(appointment(s["patient"], s["doctor"]), "doctor", 60)
+    # When the refund policy runs for both
+    results = (service.appointment_cancelled({**s["appt"], "status": "no_show"}),
+               service.appointment_cancelled(unpaid))
+    # Then nothing is refunded
+    assert results == (None, None)
+    assert stripe_api.to("/v1/refunds") == [] and payment(ref)["status"] == "succeeded"
+
+
+def test_a_failed_refund_call_is_retried_by_the_sweeper_with_the_same_key(client, clock, stripe_api):
+    # Given a paid appointment and Stripe down
+    s = scene()
+    ref = paid(client, s)
+    stripe_api.fail = True
+    # When the doctor cancels
+    assert service.appointment_cancelled(cancelled(s["appt"], "doctor", 60)) == "refund_pending"
+    # Then the refund waits; the sweeper leaves it alone for a few minutes, then retries once Stripe is back
+    assert service.sweep(core_clock.now())["refundsRetried"] == 0
+    stripe_api.fail = False
+    clock.advance(minutes=6)
+    assert service.sweep(core_clock.now())["refundsRetried"] == 1
+    keys = {c["idempotencyKey"] for c in stripe_api.to("/v1/refunds")}
+    assert len(keys) == 1 and payment(ref)["status"] == "refunded"
+
+
+def test_a_payment_that_arrives_for_a_cancelled_appointment_is_refunded(client, clock, stripe_api, monkeypatch):
+    # Given an intent, and the appointment owner saying it no longer wants the money
+    from functions.payments import targets
+
+    s = scene()
+    ref = paid(client, s, succeed=False)
+    monkeypatch.setattr(targets, "record", lambda kind, target, status, intent: status != "paid")
+    # When the success arrives
+    response = post_webhook(client, event("payment_intent.succeeded", intent_object(payment(ref)["intentId"], ref)))
+    # Then the money goes back at once
+    assert response.status_code == 200
+    assert payment(ref)["status"] == "refunded" and len(stripe_api.to("/v1/refunds")) == 1
+
+
+def test_the_sweeper_purges_expired_event_ids(client, clock, stripe_api):
+    # Given a handled event
+    assert post_webhook(client, event("customer.created", {"id": "cus_1"})).status_code == 200
+    # When 31 days have passed
+    clock.advance(days=31)
+    # Then the sweeper forgets its id
+    assert service.sweep(core_clock.now())["eventsPurged"] == 1

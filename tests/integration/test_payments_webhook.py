@@ -1,0 +1,146 @@
+"""POST /payments/webhook: signed raw bodies only, each event once, statuses only forward."""
+# ruff: noqa: F811  (pytest fixtures imported from tests.payments_support)
+
+import json
+import threading
+import time
+
+from functions.core import config
+from functions.core.db import get_db
+from tests.appointments_support import body
+from tests.factories import json_headers
+from tests.payments_support import (  # noqa: F401  (fixtures)
+    event,
+    intent_object,
+    payment,
+    post_webhook,
+    scene,
+    sign,
+    stripe_api,
+    stripe_mock,
+)
+
+
+def intent_for(client, s):
+    appt_id = s["appt"]["_id"]
+    response = client.http.post("/api/v1/payments/intent", headers=json_headers(s["patient"]),
+                                body=json.dumps({"kind": "appointment", "id": str(appt_id)}).encode())
+    assert response.status_code == 201, response.body
+    return body(response)["paymentIntentId"], f"appointment:{appt_id}"
+
+
+def test_a_signed_success_marks_the_payment_paid(client, clock, stripe_api):
+    # Given an intent for an appointment
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    # When Stripe reports its success with a valid signature
+    response = post_webhook(client, event("payment_intent.succeeded", intent_object(intent_id, ref)))
+    # Then it is acknowledged and the payment is paid
+    assert response.status_code == 200 and body(response)["handled"] is True
+    paid = payment(ref)
+    assert paid["status"] == "succeeded" and paid["amountReceived"] == 50000
+
+
+def test_a_tampered_body_a_stale_or_missing_signature_is_400(client, clock, stripe_api):
+    # Given an intent and a signed success event
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    raw = json.dumps(event("payment_intent.succeeded", intent_object(intent_id, ref))).encode()
+    good = sign(raw)
+    tampered = raw.replace(b"50000", b"5")
+    stale = sign(raw, timestamp=int(time.time()) - 3600)
+    # When the body is changed after signing, the signature is an hour old, foreign or absent
+    answers = [post_webhook(client, tampered, good), post_webhook(client, raw, stale),
+               post_webhook(client, raw, sign(raw, secret="whsec_other")), post_webhook(client, raw, None)]
+    # Then each is refused and nothing changed
+    assert [r.status_code for r in answers] == [400, 400, 400, 400]
+    assert {body(r)["code"] for r in answers} == {"BAD_SIGNATURE"}
+    assert payment(ref)["status"] == "requires_payment"
+    assert get_db()["stripe_events"].count_documents({}) == 0
+
+
+def test_a_replayed_event_is_acknowledged_and_ignored(client, clock, stripe_api):
+    # Given a success that was handled, then a refund
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    success = event("payment_intent.succeeded", intent_object(intent_id, ref))
+    assert post_webhook(client, success).status_code == 200
+    refunded = {"id": "ch_1", "object": "charge", "payment_intent": intent_id, "amount": 50000,
+                "amount_refunded": 50000}
+    assert post_webhook(client, event("charge.refunded", refunded)).status_code == 200
+    # When the success event is delivered again (freshly signed, same event id)
+    response = post_webhook(client, success)
+    # Then it is acknowledged as a duplicate and the refund stands
+    assert response.status_code == 200 and body(response)["duplicate"] is True
+    assert payment(ref)["status"] == "refunded"
+    assert [h["status"] for h in payment(ref)["history"]] == ["succeeded", "refunded"]
+
+
+def test_concurrent_deliveries_of_one_event_are_handled_once(client, clock, stripe_api):
+    # Given an intent and one success event
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    raw = json.dumps(event("payment_intent.succeeded", intent_object(intent_id, ref))).encode()
+    header = sign(raw)
+    barrier, answers = threading.Barrier(8), []
+
+    def deliver():
+        barrier.wait()
+        answers.append(body(post_webhook(client, raw, header)))
+
+    # When eight deliveries of it race
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then one handled it, the rest were told it is a duplicate
+    assert sum(1 for a in answers if a.get("handled")) == 1
+    assert sum(1 for a in answers if a.get("duplicate")) == 7
+    assert len(payment(ref)["history"]) == 1
+
+
+def test_a_late_failure_does_not_undo_a_success(client, clock, stripe_api):
+    # Given a paid intent
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    assert post_webhook(client, event("payment_intent.succeeded", intent_object(intent_id, ref))).status_code == 200
+    # When an earlier failure and a cancellation arrive afterwards
+    for kind in ("payment_intent.payment_failed", "payment_intent.canceled"):
+        late = post_webhook(client, event(kind, intent_object(intent_id, ref, status="requires_payment_method")))
+        assert late.status_code == 200 and body(late)["handled"] is False
+    # Then the payment is still paid
+    assert payment(ref)["status"] == "succeeded"
+
+
+def test_a_failure_then_a_success_ends_paid(client, clock, stripe_api):
+    # Given an intent whose first card was declined
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    post_webhook(client, event("payment_intent.payment_failed", intent_object(intent_id, ref, status="failed")))
+    assert payment(ref)["status"] == "failed"
+    # When the second attempt succeeds
+    post_webhook(client, event("payment_intent.succeeded", intent_object(intent_id, ref)))
+    # Then the payment is paid
+    assert payment(ref)["status"] == "succeeded"
+
+
+def test_events_of_other_types_or_unknown_intents_are_acknowledged(client, clock, stripe_api):
+    # Given nothing to match
+    # When Stripe sends an unrelated event and a success for an intent we never made
+    other = post_webhook(client, event("customer.created", {"id": "cus_1", "object": "customer"}))
+    stray = post_webhook(client, event("payment_intent.succeeded", intent_object("pi_unknown", "appointment:x")))
+    # Then both are acknowledged (Stripe stops retrying) and nothing is recorded
+    assert (other.status_code, stray.status_code) == (200, 200)
+    assert body(stray)["handled"] is False
+    assert get_db()["payments"].count_documents({}) == 0
+
+
+def test_without_a_webhook_secret_it_is_503(client, clock, monkeypatch):
+    # Given no STRIPE_WEBHOOK_SECRET
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    config.reset_settings()
+    # When an event arrives
+    response = post_webhook(client, event("payment_intent.succeeded", intent_object("pi_1", "x")))
+    # Then it is refused as a missing dependency (Stripe retries later)
+    assert response.status_code == 503
