@@ -85,6 +85,11 @@ _SPEC: tuple[tuple[str, str, Callable[[str], Any], str | None], ...] = (
     ("app_base_url", "APP_BASE_URL", str, "http://localhost:5173"),
     ("login_max_failures", "LOGIN_MAX_FAILURES", int, "5"),
     ("login_window_minutes", "LOGIN_WINDOW_MINUTES", int, "15"),
+    ("login_max_failures_per_contact", "LOGIN_MAX_FAILURES_PER_CONTACT", int, "50"),
+    ("max_active_per_doctor", "MAX_ACTIVE_PER_DOCTOR", int, "2"),
+    ("max_active_per_patient", "MAX_ACTIVE_PER_PATIENT", int, "6"),
+    ("max_messages_per_recipient_per_day", "MAX_MESSAGES_PER_RECIPIENT_PER_DAY", int, "20"),
+    ("max_unverified_emails_per_day", "MAX_UNVERIFIED_EMAILS_PER_DAY", int, "3"),
     ("cancel_cutoff_minutes", "CANCEL_CUTOFF_MINUTES", int, "120"),
     ("reminder_offsets_minutes", "REMINDER_OFFSETS_MINUTES", _int_csv, "1440,15"),
     ("scheduler_group", "SCHEDULER_GROUP", str, "default"),
@@ -148,6 +153,11 @@ class Settings:
     app_base_url: str
     login_max_failures: int
     login_window_minutes: int
+    login_max_failures_per_contact: int
+    max_active_per_doctor: int
+    max_active_per_patient: int
+    max_messages_per_recipient_per_day: int
+    max_unverified_emails_per_day: int
     cancel_cutoff_minutes: int
     reminder_offsets_minutes: tuple[int, ...]
     scheduler_group: str
