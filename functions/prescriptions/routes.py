@@ -1,5 +1,77 @@
-"""HTTP routes of the prescriptions domain (thin handlers only)."""
+"""HTTP routes of the prescriptions domain (thin handlers only).
 
-from functions.core.http import Blueprint
+`/prescription/verify/{code}` does not collide with `/prescription/{prescription_id}`: Chalice,
+like API Gateway, prefers the literal segment `verify` to a variable. The PDF answers with raw
+bytes; `application/pdf` is a binary media type of the app (core.app_factory), so API Gateway
+passes them through intact when the client's Accept header allows PDF (a browser's `*/*` does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Response
+
+from functions.core.http import Blueprint, pagination, parse_body, parse_query, respond
+from functions.core.security import ADMIN, DOCTOR, PATIENT, PHARMACIST, require_user
+from functions.prescriptions import service
+from functions.prescriptions.schemas import ListQuery, PrescriptionIn, RevokeIn
 
 bp = Blueprint(__name__)
+
+READERS = (PATIENT, DOCTOR, ADMIN, PHARMACIST)
+
+
+def _headers() -> Any:
+    request = bp.current_request
+    return request.headers if request is not None else {}
+
+
+def _client_ip() -> str:
+    """API Gateway's view of the caller (never a client-supplied X-Forwarded-For)."""
+    request = bp.current_request
+    context = (request.context if request is not None else None) or {}
+    return str((context.get("identity") or {}).get("sourceIp") or "unknown")
+
+
+@bp.route("/prescription/new", methods=["POST"])
+def create() -> Response:
+    doctor = require_user(_headers(), roles=(DOCTOR,))
+    body = parse_body(bp.current_request, PrescriptionIn)
+    return respond(201, prescription=service.create(doctor, body))
+
+
+@bp.route("/prescriptions", methods=["GET"])
+def list_mine() -> Response:
+    user = require_user(_headers(), roles=(PATIENT, DOCTOR))
+    query = parse_query(bp.current_request, ListQuery)
+    items, total = service.list_mine(user, query)
+    return respond(count=len(items), prescriptions=items, pagination=pagination(total, query.page, query.limit))
+
+
+@bp.route("/prescription/verify/{code}", methods=["GET"])
+def verify(code: str) -> Response:
+    return respond(**service.verify(code, _client_ip()))
+
+
+@bp.route("/prescription/{prescription_id}", methods=["GET"])
+def read_one(prescription_id: str) -> Response:
+    user = require_user(_headers(), roles=READERS)
+    return respond(prescription=service.read_one(user, prescription_id))
+
+
+@bp.route("/prescription/{prescription_id}/pdf", methods=["GET"])
+def pdf(prescription_id: str) -> Response:
+    user = require_user(_headers(), roles=READERS)
+    filename, data = service.pdf(user, prescription_id)
+    return Response(body=data, status_code=200, headers={
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    })
+
+
+@bp.route("/prescription/{prescription_id}/revoke", methods=["PUT"])
+def revoke(prescription_id: str) -> Response:
+    doctor = require_user(_headers(), roles=(DOCTOR,))
+    body = parse_body(bp.current_request, RevokeIn)
+    return respond(prescription=service.revoke(doctor, prescription_id, body))

@@ -1,5 +1,156 @@
-"""MongoDB access for the prescriptions domain, and the indexes it relies on."""
+"""MongoDB access for the prescriptions domain, and the indexes it relies on.
 
+This module is the only writer of `prescriptions`, `prescription_counters` and
+`prescription_verify_hits`. Every function is one statement; the guarantee each gives is in
+its docstring. Quantities a pharmacy may still dispense live in a top-level map
+`remaining: {"m0": n, "m1": m, ...}` (one key per medication, by position) rather than inside
+the `medications` array: a conditional `$inc` on `remaining.m0` is a plain dotted path, which
+FerretDB v1.24 evaluates like MongoDB (it does not on positional paths into arrays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-INDEXES: dict[str, list[Any]] = {}
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from functions.core.db import get_db, is_duplicate_key
+
+PRESCRIPTIONS = "prescriptions"
+COUNTERS = "prescription_counters"
+VERIFY_HITS = "prescription_verify_hits"
+
+INDEXES = {
+    PRESCRIPTIONS: [
+        IndexModel([("prescriptionNumber", ASCENDING)], unique=True, name="uniq_number"),
+        IndexModel([("verificationCode", ASCENDING)], unique=True, name="uniq_code"),
+        IndexModel([("patient", ASCENDING), ("createdAt", DESCENDING)], name="patient_created"),
+        IndexModel([("doctor", ASCENDING), ("createdAt", DESCENDING)], name="doctor_created"),
+        IndexModel([("appointment", ASCENDING)], name="appointment"),
+    ],
+    # Counters and rate-limit buckets are keyed by `_id` only.
+    VERIFY_HITS: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires_ttl")],
+}
+
+# What the lists need: everything but the dispensing bookkeeping.
+_LIST_PROJECTION = {"remaining": 0, "pharmacistIds": 0, "verificationCode": 0}
+_SORT_NEWEST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
+
+
+def _rx() -> Any:
+    return get_db()[PRESCRIPTIONS]
+
+
+# ---------------------------------------------------------------- numbering
+
+
+def next_sequence(day_key: str) -> int:
+    """The next number of the day, atomically: one `$inc` on the counter document
+    `{_id: "rx:<yymmdd>"}`, created by the first upsert of the day. Two first upserts racing
+    on a new day can collide on `_id` (MongoDB documents this for upserts); the loser retries
+    once and then finds the document."""
+    for attempt in range(3):
+        try:
+            doc = get_db()[COUNTERS].find_one_and_update(
+                {"_id": f"rx:{day_key}"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
+            assert doc is not None  # an upsert always returns the document
+            return int(doc["seq"])
+        except (DuplicateKeyError, OperationFailure) as exc:
+            if not is_duplicate_key(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- prescriptions
+
+
+def insert(doc: dict[str, Any]) -> bool:
+    """Insert a prescription; False when a unique key (number or verification code) is taken."""
+    try:
+        _rx().insert_one(doc)
+    except (DuplicateKeyError, OperationFailure) as exc:
+        if not is_duplicate_key(exc):
+            raise
+        return False
+    return True
+
+
+def get(rx_id: ObjectId) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = _rx().find_one({"_id": rx_id})
+    return found
+
+
+def by_code(code: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = _rx().find_one({"verificationCode": code})
+    return found
+
+
+def list_for(field: str, user_id: ObjectId, skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of a patient's (`field="patient"`) or a doctor's (`"doctor"`) prescriptions,
+    newest first, and the total (counted only when the page does not already tell it)."""
+    query = {field: user_id}
+    items = list(_rx().find(query, _LIST_PROJECTION).sort(_SORT_NEWEST).skip(skip).limit(limit))
+    if len(items) < limit and (items or skip == 0):
+        return items, skip + len(items)
+    return items, int(_rx().count_documents(query))
+
+
+def revoke(rx_id: ObjectId, doctor_id: ObjectId, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Revoke, only if the prescription is this doctor's and still active; the document after,
+    or None (not theirs, or no longer active)."""
+    found: dict[str, Any] | None = _rx().find_one_and_update(
+        {"_id": rx_id, "doctor": doctor_id, "status": "active"}, {"$set": dict(changes)},
+        return_document=ReturnDocument.AFTER)
+    return found
+
+
+def consume(rx_id: ObjectId, patient_id: ObjectId, now: datetime, takes: Mapping[str, int],
+            pharmacist_id: ObjectId) -> bool:
+    """Take `takes[key]` units from each `remaining.<key>`, all or nothing, in one conditional
+    write: the prescription must be this patient's, active, unexpired and hold enough of every
+    medication at the moment of the write, so concurrent orders can never take more than was
+    prescribed (no quantity goes below zero). Records the pharmacist in `pharmacistIds`."""
+    query: dict[str, Any] = {"_id": rx_id, "patient": patient_id, "status": "active", "validUntil": {"$gt": now}}
+    query.update({f"remaining.{key}": {"$gte": qty} for key, qty in takes.items()})
+    result = _rx().update_one(query, {"$inc": {f"remaining.{key}": -qty for key, qty in takes.items()},
+                                      "$addToSet": {"pharmacistIds": pharmacist_id}, "$set": {"updatedAt": now}})
+    return bool(result.modified_count == 1)
+
+
+def give_back(rx_id: ObjectId, gives: Mapping[str, tuple[int, int]], now: datetime) -> bool:
+    """Return `gives[key][0]` units to each `remaining.<key>`, all or nothing, never above the
+    prescribed allowance `gives[key][1]` (a release repeated by mistake changes nothing)."""
+    query: dict[str, Any] = {"_id": rx_id}
+    query.update({f"remaining.{key}": {"$lte": cap - qty} for key, (qty, cap) in gives.items()})
+    result = _rx().update_one(query, {"$inc": {f"remaining.{key}": qty for key, (qty, _) in gives.items()},
+                                      "$set": {"updatedAt": now}})
+    return bool(result.modified_count == 1)
+
+
+# ---------------------------------------------------------------- public verification rate limit
+
+
+def count_hit(bucket_id: str, expires: datetime) -> int:
+    """Count one request in the bucket `bucket_id` (client and time window) and return the
+    count so far, atomically (`$inc` on a document keyed by `_id`). Buckets carry `expiresAt`
+    for a TTL index where the server has TTL; expired ones are never read again anyway."""
+    for attempt in range(3):
+        try:
+            doc = get_db()[VERIFY_HITS].find_one_and_update(
+                {"_id": bucket_id}, {"$inc": {"n": 1}, "$setOnInsert": {"expiresAt": expires}},
+                upsert=True, return_document=ReturnDocument.AFTER)
+            assert doc is not None  # an upsert always returns the document
+            return int(doc["n"])
+        except (DuplicateKeyError, OperationFailure) as exc:
+            if not is_duplicate_key(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def purge_hits(now: datetime) -> int:
+    """Delete rate-limit buckets that have expired (FerretDB has no TTL expiry)."""
+    return int(get_db()[VERIFY_HITS].delete_many({"expiresAt": {"$lte": now}}).deleted_count)
