@@ -127,7 +127,8 @@ def stage_clauses(pipeline: list[Mapping[str, Any]]) -> Iterator[str]:
             for clause in filter_clauses(body):
                 yield f"$match {clause}"
         elif name == "$group":
-            accumulators = sorted({next(iter(v)) for k, v in body.items() if k != "_id" and isinstance(v, Mapping)})
+            # Repeats kept: FerretDB computes only the first of several accumulators.
+            accumulators = sorted(next(iter(v)) for k, v in body.items() if k != "_id" and isinstance(v, Mapping))
             key = body.get("_id")
             key_kind = "doc" if isinstance(key, Mapping) else ("field" if isinstance(key, str) else value_type(key))
             yield f"$group _id={key_kind} {','.join(accumulators)}"
