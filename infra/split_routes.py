@@ -1,74 +1,280 @@
-"""Give each domain its own Lambda: post-process `chalice package` (CloudFormation) output.
+"""One Lambda per REST route: post-process the CloudFormation (SAM) output of `chalice package`.
 
 Chalice puts every REST route in one function (`APIHandler`, handler `app.app`), so each cold
-start imports every domain. This step clones `APIHandler` once per domain, points the clone at
-that domain's slim entry point (`functions/<domain>/handler.py`, which registers only its own
-blueprint with the same middleware), rewrites the swagger integration URI of every path the
-domain owns, and adds the API Gateway invoke permission. Code zip, role, layers and environment
-are shared. `chalice deploy` is unaffected (it keeps the single function).
+start imports every domain and every route shares one role. This step rewrites the template:
 
-    chalice package --stage prod out/ && python -m infra.split_routes out/sam.json
+- every route (path + method) of `app.routes` gets its own function: a copy of `APIHandler` (same
+  code zip, runtime and environment) whose handler is the route's domain entry point,
+  `functions/<domain>/handler.app` (only that domain's blueprint, same prefix, middleware, CORS
+  and binary types as app.py), with memory and timeout from `infra/functions.json`, its own
+  invoke permission (limited to that method and path) and the route's swagger integration URI
+  pointing at it;
+- every `OPTIONS` route goes to one small preflight function (`functions/core/preflight.py`);
+- every function (the routes, and the WebSocket, reminder and sweeper functions Chalice already
+  makes) gets the role of its kind (see infra/iam.py) and the dependencies layer (layers/);
+- `APIHandler`, its permission and Chalice's catch-all `DefaultRole` are removed.
+
+A route that cannot be placed (its view is not in `functions/<domain>/`, the domain has no
+`handler.py`, or that handler does not serve the route) stops the build: CI packages the stack,
+so a route that is not deployable fails CI.
+
+    python -m infra.split_routes build/prod/cfn/sam.json
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import fnmatch
+import hashlib
 import json
+import re
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra import iam
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = Path(__file__).with_name("functions.json")
 URI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${%s.Arn}/invocations"
+PREFLIGHT = "PreflightHandler"
+PREFLIGHT_HANDLER = "functions.core.preflight.handler"
+LAYER = "DependenciesLayer"
+LIMIT = 500  # CloudFormation's resources per stack
+# Resources each SAM type becomes once the transform has run (what CloudFormation counts).
+SAM_EXPANSION = {"AWS::Serverless::Api": 3, "AWS::Serverless::LayerVersion": 1}
+SCHEDULER_ENV = ("SCHEDULER_ROLE_ARN", "REMINDER_FUNCTION_ARN", "SCHEDULER_GROUP")
 
 
-def route_domains(app: Any) -> dict[str, str]:
-    """Map each API path to the domain package whose blueprint serves it."""
-    owners: dict[str, str] = {}
-    for path, methods in app.routes.items():
-        modules = {entry.view_function.__module__ for entry in methods.values()}
-        domains = {m.split(".")[1] for m in modules if m.startswith("functions.") and m.endswith(".routes")}
-        if len(domains) == 1:
-            owners[path] = domains.pop()
-    return owners
+class NotDeployable(Exception):
+    """A route of app.routes that no function can serve."""
 
 
-def split(template: dict[str, Any], owners: dict[str, str]) -> dict[str, str]:
-    """Rewrite `template` in place; returns path -> function logical id."""
-    resources = template["Resources"]
-    base_fn, base_perm = resources["APIHandler"], resources["APIHandlerInvokePermission"]
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    domain: str | None  # None: the shared preflight function
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def handler(self) -> str:
+        return f"functions.{self.domain}.handler.app" if self.domain else PREFLIGHT_HANDLER
+
+    @property
+    def handler_module(self) -> str:
+        return self.handler.rpartition(".")[0]
+
+
+def routes(app: Any) -> list[Route]:
+    """Every (path, method) of `app.routes`, with the domain whose entry point serves it."""
+    found = []
+    for path, methods in sorted(app.routes.items()):
+        for method, entry in sorted(methods.items()):
+            module = entry.view_function.__module__
+            if method == "OPTIONS" and entry.view_name == "cors_preflight":
+                found.append(Route(method, path, None))
+                continue
+            parts = module.split(".")
+            if len(parts) < 3 or parts[0] != "functions":
+                raise NotDeployable(f"{method} {path}: view {module}.{entry.view_name} is not in functions/<domain>/")
+            found.append(Route(method, path, parts[1]))
+    return found
+
+
+# A Chalice Blueprint registers on one app per process (Chalice consumes its route options), so
+# the domain entry points are imported in a fresh interpreter, as Lambda would, not beside app.py.
+_SERVED = """
+import importlib, json, sys
+out = {}
+for domain in sys.argv[1:]:
+    app = importlib.import_module(f"functions.{domain}.handler").app
+    out[domain] = {path: sorted(methods) for path, methods in app.routes.items()}
+print(json.dumps(out))
+"""
+
+
+def served_routes(domains: set[str]) -> dict[str, dict[str, list[str]]]:
+    """Path -> methods that each domain's `handler.app` registers (missing handler.py: no entry)."""
+    present = sorted(d for d in domains if iam.module_file(f"functions.{d}.handler"))
+    if not present:
+        return {}
+    argv = [sys.executable, "-c", _SERVED, *present]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603 - no shell
+    if result.returncode != 0:
+        raise NotDeployable(f"a domain entry point does not import:\n{result.stderr[-2000:]}")
+    served: dict[str, dict[str, list[str]]] = json.loads(result.stdout.splitlines()[-1])
+    return served
+
+
+def check_served(route: Route, served: dict[str, dict[str, list[str]]]) -> None:
+    """The domain's entry point exists and registers this exact route."""
+    if route.domain is None:
+        return
+    if route.domain not in served:
+        raise NotDeployable(f"{route.key}: functions/{route.domain}/handler.py is missing "
+                            f"(app = create_app(name, [bp]) with the domain's blueprints)")
+    if route.method not in served[route.domain].get(route.path, []):
+        raise NotDeployable(f"{route.key}: {route.handler_module} does not register this route "
+                            f"(add its blueprint to the domain's handler.py)")
+
+
+def logical_id(route: Route, taken: set[str]) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", route.path.removeprefix("/api/v1"))
+    name = "Route" + route.method.title() + "".join(w[:1].upper() + w[1:] for w in words)
+    if name in taken:  # `/a-b` and `/ab` spell the same words
+        name += hashlib.sha1(route.key.encode()).hexdigest()[:8]  # noqa: S324 - a name, not a secret
+    taken.add(name)
+    return name
+
+
+def route_settings(settings: dict[str, Any], route: Route) -> dict[str, Any]:
+    """MemorySize/Timeout for a route: every matching pattern of `routes`, in file order."""
+    chosen: dict[str, Any] = {}
+    for pattern, values in settings.get("routes", {}).items():
+        if fnmatch.fnmatchcase(route.key, pattern):
+            chosen.update(values)
+    return chosen
+
+
+def source_arn(route: Route) -> dict[str, Any]:
+    resource = re.sub(r"\{[^}]+\}", "*", route.path)
+    return {"Fn::Sub": ["arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestAPIId}/*/"
+                        + route.method + resource, {"RestAPIId": {"Ref": "RestAPI"}}]}
+
+
+def _set_env(fn: dict[str, Any], caps: frozenset[str], scheduler_env: dict[str, Any]) -> None:
+    variables = fn["Properties"].setdefault("Environment", {}).setdefault("Variables", {})
+    for name in SCHEDULER_ENV:
+        variables.pop(name, None)
+    if "scheduler" in caps:
+        variables.update(scheduler_env)
+
+
+def _attach(fn: dict[str, Any], caps: frozenset[str], roles: dict[frozenset[str], str]) -> None:
+    unknown = iam.unknown_services(caps)
+    if unknown:
+        raise NotDeployable(f"no IAM policy for {sorted(unknown)}: add it to infra/iam.py STATEMENTS")
+    roles.setdefault(caps, iam.role_name(caps))
+    fn["Properties"]["Role"] = {"Fn::GetAtt": [roles[caps], "Arn"]}
+    layers = [layer for layer in fn["Properties"].get("Layers", []) if layer != {"Ref": LAYER}]
+    fn["Properties"]["Layers"] = [{"Ref": LAYER}, *layers]
+
+
+def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = None,
+          layer_uri: str = "./layer.zip") -> dict[str, str]:
+    """Rewrite `template` in place; returns "METHOD path" -> function logical id."""
+    settings = settings if settings is not None else json.loads(SETTINGS.read_text())
+    resources: dict[str, Any] = template["Resources"]
+    base_fn, base_perm = resources.pop("APIHandler"), resources.pop("APIHandlerInvokePermission")
+    for output in ("APIHandlerName", "APIHandlerArn"):
+        template.get("Outputs", {}).pop(output, None)
+    env = base_fn["Properties"].get("Environment", {}).get("Variables", {})
+    secret_id = env.get("CONFIG_SECRET_ID") or "cureconnect/*"
+    scheduler_env = {"SCHEDULER_ROLE_ARN": {"Fn::GetAtt": ["ReminderSchedulerRole", "Arn"]},
+                     "REMINDER_FUNCTION_ARN": {"Fn::GetAtt": ["SendReminder", "Arn"]},
+                     "SCHEDULER_GROUP": {"Ref": "ReminderScheduleGroup"}}
     paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    roles: dict[frozenset[str], str] = {}
     placed: dict[str, str] = {}
-    for path, domain in sorted(owners.items()):
-        if path not in paths:
-            continue
-        logical = "".join(part.title() for part in domain.split("_")) + "Handler"
+    taken = set(resources)
+    taken.add(PREFLIGHT)
+    domain_caps: dict[str, frozenset[str]] = {}
+
+    table = routes(app)
+    served = served_routes({r.domain for r in table if r.domain})
+    for route in table:
+        check_served(route, served)
+        operation = paths.get(route.path, {}).get(route.method.lower())
+        if operation is None:
+            raise NotDeployable(f"{route.key}: not in the packaged API (was `chalice package` run on this app?)")
+        logical = PREFLIGHT if route.domain is None else logical_id(route, taken)
         if logical not in resources:
             fn = copy.deepcopy(base_fn)
-            fn["Properties"]["Handler"] = f"functions.{domain}.handler.app"
+            props = fn["Properties"]
+            props["Handler"] = route.handler
+            if route.domain is None:
+                caps: frozenset[str] = frozenset()
+                props.update(settings.get("preflight", {}))
+            else:
+                if route.domain not in domain_caps:
+                    domain_caps[route.domain] = iam.capabilities_of({route.handler_module})
+                caps = domain_caps[route.domain]
+                props.update(route_settings(settings, route))
+            _set_env(fn, caps, scheduler_env)
+            _attach(fn, caps, roles)
             resources[logical] = fn
             perm = copy.deepcopy(base_perm)
             perm["Properties"]["FunctionName"] = {"Ref": logical}
+            if route.domain is not None:
+                perm["Properties"]["SourceArn"] = source_arn(route)
             resources[f"{logical}InvokePermission"] = perm
-        for operation in paths[path].values():
-            operation["x-amazon-apigateway-integration"]["uri"] = {"Fn::Sub": URI % logical}
-        placed[path] = logical
+        operation["x-amazon-apigateway-integration"]["uri"] = {"Fn::Sub": URI % logical}
+        placed[route.key] = logical
+
+    for _name, resource in resources.items():  # Chalice's own functions: WebSocket, reminder, sweeper
+        props = resource.get("Properties", {})
+        if resource["Type"] != "AWS::Serverless::Function" or props.get("Handler", "").startswith("functions."):
+            continue
+        caps = iam.capabilities_of(iam.app_function_roots(props["Handler"].split(".", 1)[1]))
+        if _name == "SendReminder":  # it is the schedules' target; naming itself would be a cycle
+            caps = caps - {"scheduler"}
+        _set_env(resource, caps, scheduler_env)
+        _attach(resource, caps, roles)
+
+    resources.pop("DefaultRole", None)
+    for caps, name in roles.items():
+        resources[name] = iam.role(caps, secret_id)
+    resources[LAYER] = {
+        "Type": "AWS::Serverless::LayerVersion",
+        "Properties": {"LayerName": {"Fn::Sub": "${AWS::StackName}-dependencies"}, "ContentUri": layer_uri,
+                       "CompatibleRuntimes": [base_fn["Properties"]["Runtime"]],
+                       "CompatibleArchitectures": base_fn["Properties"].get("Architectures", ["x86_64"]),
+                       "RetentionPolicy": "Delete"},
+    }
     return placed
+
+
+def count_resources(template: dict[str, Any]) -> int:
+    """Resources CloudFormation will count once the SAM transform has expanded the template."""
+    total = 0
+    for resource in template["Resources"].values():
+        kind = resource["Type"]
+        if kind == "AWS::Serverless::Function":
+            props = resource.get("Properties", {})
+            total += 1 + (0 if "Role" in props else 1)
+            total += 2 * len(props.get("Events", {}))  # each event: a rule (or mapping) and a permission
+            total += 2 if "AutoPublishAlias" in props else 0  # version + alias
+        else:
+            total += SAM_EXPANSION.get(kind, 1)
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.split_routes")
-    parser.add_argument("template", type=Path, help="sam.json written by `chalice package`")
+    parser.add_argument("template", type=Path, help="sam.json written by `chalice package` (rewritten in place)")
+    parser.add_argument("--layer", default="./layer.zip", help="the layer zip, relative to the template")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path.cwd()))
     from app import app
 
     template = json.loads(args.template.read_text())
-    placed = split(template, route_domains(app))
+    try:
+        placed = split(template, app, layer_uri=args.layer)
+    except NotDeployable as exc:
+        print(f"not deployable: {exc}", file=sys.stderr)
+        return 1
     args.template.write_text(json.dumps(template, indent=2))
-    for path, logical in sorted(placed.items()):
-        print(f"{path:55} -> {logical}")
-    return 0
+    functions = len(set(placed.values()))
+    total = count_resources(template)
+    print(f"{len(placed)} routes -> {functions} functions; {total} resources of {LIMIT}")
+    return 0 if total < LIMIT else 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,15 @@
-"""`chalice package` works offline (only a region set), ships functions/ at the zip root, and the
-per-domain split gives each domain its own Lambda that passes cfn-lint."""
+"""`make package`: the per-route stack (infra/package.py) lints, places every route of app.routes
+in exactly one function that answers it, grants each kind of function only what its code calls,
+stays far below CloudFormation's resource limit, and ships our code and the dependencies apart.
+
+The stack is packaged once per module (`chalice package` offline + the layer from PyPI, ~30 s).
+"""
+
+from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -10,39 +17,187 @@ from pathlib import Path
 
 import pytest
 
+from tests.packaging_support import forbidden_imports, invoke_routes
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.packaging
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory):
+def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("package")
     # Given no AWS credentials at all, only a region
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_DEFAULT_REGION": "us-east-1", "HOME": str(out / "home")})
-    # When the project is packaged
-    result = subprocess.run([str(BIN / "chalice"), "package", "--stage", "dev",
-                             "--merge-template", "infra/merge-template.json", str(out / "cfn")],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    # When the prod stack is packaged the way `make package STAGE=prod` does
+    result = subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     return out / "cfn"
 
 
-@pytest.mark.packaging
-def test_chalice_package_offline_contains_functions(package):
-    names = set(zipfile.ZipFile(package / "deployment.zip").namelist())
-    assert "app.py" in names
-    for module in ("functions/core/http.py", "functions/core/db.py", "functions/health/routes.py",
-                   "functions/auth/handler.py", "functions/appointments/handler.py"):
-        assert module in names
-    assert not any(n.startswith(("tests/", "local/", "bench/")) for n in names)
-    template = json.loads((package / "sam.json").read_text())
-    assert template["Resources"]["APIHandler"]["Properties"]["Handler"] == "app.app"
+@pytest.fixture(scope="module")
+def template(built):
+    return json.loads((built / "sam.json").read_text())
 
 
-@pytest.mark.packaging
-def test_edge_answers_unknown_routes_in_the_envelope_and_rate_limits_sign_in(package):
-    resources = json.loads((package / "sam.json").read_text())["Resources"]
+def functions_of(template):
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def route_targets(template):
+    """(METHOD, path) -> logical id of the function its integration invokes."""
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    targets = {}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            targets[(method.upper(), path)] = uri.split("${", 3)[-1].split(".Arn}")[0]
+    return targets
+
+
+def test_the_split_template_passes_cfn_lint(built):
+    lint = subprocess.run([str(BIN / "cfn-lint"), str(built / "sam.json")], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_every_route_of_the_app_maps_to_exactly_one_function_of_its_domain(template):
+    from app import app
+
+    # Given the routes the application serves
+    expected = {(m, p): e for p, methods in app.routes.items() for m, e in methods.items()}
+    # When the template's integrations are read
+    targets = route_targets(template)
+    functions = functions_of(template)
+    # Then every route, and only those, is wired to one function whose handler serves its domain
+    assert set(targets) == set(expected)
+    assert "APIHandler" not in template["Resources"]
+    route_functions = {}
+    for (method, path), logical in targets.items():
+        handler = functions[logical]["Properties"]["Handler"]
+        if method == "OPTIONS":
+            assert handler == "functions.core.preflight.handler"
+            continue
+        domain = expected[(method, path)].view_function.__module__.split(".")[1]
+        assert handler == f"functions.{domain}.handler.app", (method, path)
+        assert logical not in route_functions, f"{logical} serves two routes"
+        route_functions[logical] = (method, path)
+        permission = template["Resources"][f"{logical}InvokePermission"]["Properties"]
+        assert permission["FunctionName"] == {"Ref": logical}
+        assert permission["SourceArn"]["Fn::Sub"][0].endswith(f"/*/{method}" + re.sub(r"\{[^}]+\}", "*", path))
+    # And the one preflight function answers every OPTIONS route
+    preflights = {logical for (m, _), logical in targets.items() if m == "OPTIONS"}
+    assert preflights == {"PreflightHandler"}
+
+
+def test_each_route_function_answers_a_proxy_event_for_its_route(template, mongo_uri):
+    # Given each route function's handler, imported the way Lambda does (a fresh interpreter per
+    # domain, the handler named in the template) with a live database
+    targets = route_targets(template)
+    functions = functions_of(template)
+    by_handler: dict[str, list[tuple[str, str]]] = {}
+    for (method, path), logical in sorted(targets.items()):
+        by_handler.setdefault(functions[logical]["Properties"]["Handler"], []).append((method, path))
+    # When each is invoked in-process with an API Gateway proxy event for each of its routes
+    answers = {}
+    for handler, routes in by_handler.items():
+        answers.update(invoke_routes(handler, routes, mongo_uri)["answers"])
+    # Then no function answers "unknown route", "method not allowed" or crashes for a route it was
+    # given (a 503 saying a provider is not configured is an answer of the route itself)
+    assert len(answers) == len(targets)
+    for route, (status, code) in answers.items():
+        assert code not in {"ROUTE_NOT_FOUND", "METHOD_NOT_ALLOWED", "INTERNAL"}, (route, status, code)
+        assert not str(code).startswith("UNHANDLED"), (route, status, code)
+        assert status not in {405, 500} and (status != 404 or code == "NOT_FOUND"), (route, status, code)
+    assert all(status == 204 for route, (status, _) in answers.items() if route.startswith("OPTIONS "))
+
+
+def test_domain_handlers_import_no_sdk_and_no_other_domain(template, mongo_uri):
+    handlers = sorted({f["Properties"]["Handler"] for f in functions_of(template).values()
+                       if f["Properties"]["Handler"].startswith("functions.")})
+    for handler in handlers:
+        # Given a fresh interpreter, When only that function's handler is imported
+        modules = invoke_routes(handler, [], mongo_uri)["modules"]
+        # Then it has loaded no heavy SDK and no other domain's code
+        assert forbidden_imports(handler, modules) == [], handler
+
+
+def test_roles_grant_each_kind_of_function_only_what_its_code_calls(template):
+    resources = template["Resources"]
+    functions = functions_of(template)
+
+    def actions(logical):
+        role = functions[logical]["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        found = set()
+        for statement in statements:
+            assert statement["Effect"] == "Allow"
+            listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert "*" not in listed and statement["Resource"] != "*"
+            found.update(listed)
+        return found
+
+    by_handler = {}
+    for logical, fn in functions.items():
+        by_handler.setdefault(fn["Properties"]["Handler"], set()).add(frozenset(actions(logical)))
+    # Every function reads the configuration secret and nothing in its environment is a secret
+    for logical, fn in functions.items():
+        assert "secretsmanager:GetSecretValue" in actions(logical)
+        variables = fn["Properties"]["Environment"]["Variables"]
+        assert not [v for v in variables if any(w in v for w in ("PASSWORD", "TOKEN", "_KEY", "JWT_SECRET"))]
+        assert variables.get("CONFIG_SECRET_ID")
+    # Reminders are scheduled (Scheduler + PassRole) from appointments and the sweeper only
+    schedulers = {h for h, kinds in by_handler.items() if any("scheduler:CreateSchedule" in k for k in kinds)}
+    assert schedulers == {"functions.appointments.handler.app", "app.reminder_sweep"}
+    assert all(any("iam:PassRole" in k for k in by_handler[h]) for h in schedulers)
+    # Sign-in and the health check can neither send e-mail nor schedule
+    for handler in ("functions.auth.handler.app", "functions.health.handler.app", "functions.core.preflight.handler"):
+        for kind in by_handler[handler]:
+            assert not {a for a in kind if a.startswith(("ses:", "scheduler:", "iam:", "execute-api:"))}, handler
+    # One role per kind of function; the Scheduler's own role and group are in the stack
+    roles = {fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions.values()}
+    assert len(roles) == len({frozenset(actions(logical)) for logical in functions})
+    scheduler_role = resources["ReminderSchedulerRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert scheduler_role["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    invoke = resources["ReminderSchedulerInvoke"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert invoke["Action"] == "lambda:InvokeFunction" and invoke["Resource"] == {"Fn::GetAtt": ["SendReminder", "Arn"]}
+    assert resources["ReminderScheduleGroup"]["Type"] == "AWS::Scheduler::ScheduleGroup"
+
+
+def test_the_stack_stays_far_below_the_resource_limit(template):
+    from infra.split_routes import LIMIT, count_resources
+
+    total = count_resources(template)
+    routes = sum(1 for (m, _) in route_targets(template) if m != "OPTIONS")
+    print(f"{routes} routes -> {total} resources of {LIMIT}")
+    # Each new route costs two resources (function + permission): room for 100 more
+    assert total + 2 * 100 < LIMIT
+
+
+def test_functions_ship_only_our_code_and_the_layer_the_dependencies(built, template):
+    code = set(zipfile.ZipFile(built / "deployment.zip").namelist())
+    assert "app.py" in code and "functions/core/preflight.py" in code
+    for handler in {f["Properties"]["Handler"] for f in functions_of(template).values()}:
+        module = handler.rpartition(".")[0]
+        assert module.replace(".", "/") + ".py" in code, handler
+    assert not any(n.startswith(("tests/", "local/", "bench/", "infra/", "pymongo/", "pydantic/")) for n in code)
+    layer = set(zipfile.ZipFile(built / "layer.zip").namelist())
+    site = "python/lib/python3.11/site-packages/"
+    for package in ("pymongo/__init__.py", "bson/__init__.py", "pydantic/__init__.py", "jwt/__init__.py",
+                    "aws_lambda_powertools/__init__.py", "argon2/__init__.py", "stripe/__init__.py",
+                    "twilio/__init__.py", "cloudinary/__init__.py", "reportlab/__init__.py"):
+        assert site + package in layer, package
+    native = [n for n in layer if n.startswith(site + "pydantic_core/") and n.endswith(".so")]
+    assert native and all("x86_64-linux-gnu" in n for n in native)  # built for Lambda, not this machine
+    assert not any("__pycache__" in n for n in layer)
+    for fn in functions_of(template).values():
+        assert fn["Properties"]["Layers"][0] == {"Ref": "DependenciesLayer"}
+    assert template["Resources"]["DependenciesLayer"]["Properties"]["ContentUri"] == "./layer.zip"
+
+
+def test_the_split_stack_keeps_the_edge_rules(template):
+    resources = template["Resources"]
     responses = resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
     missing = responses["MISSING_AUTHENTICATION_TOKEN"]
     assert missing["statusCode"] == 404
@@ -50,37 +205,5 @@ def test_edge_answers_unknown_routes_in_the_envelope_and_rate_limits_sign_in(pac
     rules = {r["Name"]: r for r in resources["ApiWebACL"]["Properties"]["Rules"]}
     sign_in = rules["sign-in"]["Statement"]["RateBasedStatement"]
     matches = sign_in["ScopeDownStatement"]["OrStatement"]["Statements"]
-    paths = {s["ByteMatchStatement"]["SearchString"] for s in matches}
-    assert paths == {"/api/v1/login", "/api/v1/register"}
+    assert {s["ByteMatchStatement"]["SearchString"] for s in matches} == {"/api/v1/login", "/api/v1/register"}
     assert rules["sign-in"]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
-
-
-@pytest.mark.packaging
-def test_split_gives_each_domain_its_own_function_and_lints(package, tmp_path):
-    from app import app
-    from infra.split_routes import route_domains, split
-
-    template = json.loads((package / "sam.json").read_text())
-    placed = split(template, route_domains(app))
-    resources = template["Resources"]
-    assert placed["/api/v1/health"] == "HealthHandler"
-    assert resources["HealthHandler"]["Properties"]["Handler"] == "functions.health.handler.app"
-    assert resources["HealthHandlerInvokePermission"]["Properties"]["FunctionName"] == {"Ref": "HealthHandler"}
-    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
-    for path, logical in placed.items():
-        for operation in paths[path].values():
-            assert f"${{{logical}.Arn}}" in operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-    split_file = tmp_path / "sam.json"
-    split_file.write_text(json.dumps(template))
-    lint = subprocess.run([str(BIN / "cfn-lint"), str(split_file)], capture_output=True, text=True)
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-
-
-def test_a_domain_handler_serves_its_routes_and_only_those(client):
-    from chalice.test import Client
-
-    from functions.health.handler import app as health_app
-
-    with Client(health_app, project_dir=str(ROOT / "tests")) as slim:
-        assert slim.http.get("/api/v1/health").status_code == 200
-        assert slim.http.get("/api/v1/me").status_code == 404

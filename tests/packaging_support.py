@@ -1,0 +1,82 @@
+"""Run a Lambda handler the way the runtime does: a fresh interpreter imports the module named in
+the template's `Handler`, then receives API Gateway (REST, proxy) events. Used by the packaging
+tests to prove each route function answers its routes and imports only what it needs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# SDKs a function may load only on the code path that calls them (never at import time).
+HEAVY_SDKS = ("stripe", "twilio.rest", "cloudinary", "reportlab", "aws_xray_sdk", "google.genai", "boto3")
+
+_SCRIPT = r"""
+import importlib, json, sys, types
+modname, attr = sys.argv[1].rsplit(".", 1)
+handler = getattr(importlib.import_module(modname), attr)
+modules = sorted(sys.modules)
+context = types.SimpleNamespace(function_name="route", function_version="$LATEST", memory_limit_in_mb=512,
+                                invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:route",
+                                aws_request_id="req-1", log_group_name="g", log_stream_name="s",
+                                get_remaining_time_in_millis=lambda: 29000)
+answers = {}
+for method, path in json.loads(sys.argv[2]):
+    concrete = path
+    params = {}
+    while "{" in concrete:
+        name = concrete.split("{", 1)[1].split("}", 1)[0]
+        params[name] = "507f1f77bcf86cd799439011"
+        concrete = concrete.replace("{" + name + "}", params[name])
+    headers = {"Host": "api.example", "Content-Type": "application/json",
+               "Origin": "https://app.cureconnect.test", "Access-Control-Request-Method": "GET"}
+    event = {"resource": path, "path": concrete, "httpMethod": method, "headers": headers,
+             "multiValueHeaders": {k: [v] for k, v in headers.items()},
+             "queryStringParameters": None, "multiValueQueryStringParameters": None,
+             "pathParameters": params or None, "stageVariables": None,
+             "requestContext": {"resourcePath": path, "httpMethod": method, "requestId": "req-" + method,
+                                "stage": "api", "path": "/api" + concrete,
+                                "identity": {"sourceIp": "127.0.0.1"}},
+             "body": "{}" if method in ("POST", "PUT", "PATCH") else None, "isBase64Encoded": False}
+    try:
+        response = handler(event, context)
+        body = response.get("body") or ""
+        try:
+            code = json.loads(body).get("code") if body.startswith("{") else None
+        except ValueError:
+            code = None
+        answers[f"{method} {path}"] = [response["statusCode"], code]
+    except Exception as exc:
+        answers[f"{method} {path}"] = [599, "UNHANDLED:" + type(exc).__name__ + ":" + str(exc)[:200]]
+print(json.dumps({"modules": modules, "answers": answers}))
+"""
+
+
+def invoke_routes(handler: str, routes: list[tuple[str, str]], mongo_uri: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT", "CONFIG_SECRET"))}
+    env.update({"MONGODB_URI": mongo_uri, "MONGODB_DB": f"t_{uuid.uuid4().hex[:12]}",
+                "JWT_SECRET": "test-secret-that-is-long-enough-0123456789",
+                "ALLOWED_ORIGINS": "https://app.cureconnect.test", "STAGE": "test",
+                "AWS_LAMBDA_FUNCTION_NAME": "route", "AWS_DEFAULT_REGION": "us-east-1",
+                "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "CureConnectTest"})
+    result = subprocess.run([sys.executable, "-c", _SCRIPT, handler, json.dumps(routes)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return out
+
+
+def forbidden_imports(handler: str, modules: list[str]) -> list[str]:
+    """Heavy SDKs and other domains' code that importing `handler` loaded."""
+    loaded = set(modules)
+    own = handler.split(".")[1] if handler.startswith("functions.") else None
+    bad = [sdk for sdk in HEAVY_SDKS if sdk in loaded]
+    bad += [m for m in loaded if m.startswith("functions.") and m.count(".") >= 1
+            and m.split(".")[1] not in {own, "core"}]
+    return sorted(bad)
