@@ -1,1 +1,106 @@
-"""Pydantic models for signaling request bodies and responses."""
+"""Pydantic models for WebSocket frames (client -> server, by `action`) and the REST bodies.
+
+Every frame is a JSON object with an `action`; unknown fields are refused like any write.
+Room ids are the appointments' and emergency sessions' `roomId`s: URL-safe tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from functions.core.schemas import PageQuery, WriteModel
+
+RoomId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ObjectIdText = Annotated[str, Field(min_length=24, max_length=24, pattern=r"^[0-9a-fA-F]{24}$")]
+# An SDP or ICE candidate as the browser produced it; relayed untouched (the frame size cap bounds it).
+Blob = dict[str, Any]
+
+
+class Frame(WriteModel):
+    action: str
+
+
+class RoomFrame(Frame):
+    roomId: RoomId
+
+
+class OfferFrame(RoomFrame):
+    offer: Blob
+
+
+class AnswerFrame(RoomFrame):
+    answer: Blob
+
+
+class IceFrame(RoomFrame):
+    candidate: Blob | None = None  # null = end of candidates
+
+
+class DoctorConnectFrame(Frame):
+    doctorId: ObjectIdText | None = None  # the old client sent its id; it must be the caller's own
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lng: Annotated[float, Field(ge=-180, le=180)]
+    accuracy: Annotated[float, Field(ge=0, le=100_000)] | None = None
+
+
+class EmergencyFrame(Frame):
+    note: Annotated[str, Field(max_length=500)] | None = None
+    location: Location | None = None
+
+
+class EmergencyAcceptFrame(Frame):
+    sessionId: ObjectIdText
+
+
+class MessageFrame(RoomFrame):
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ReadFrame(Frame):
+    id: ObjectIdText
+
+
+FRAMES: dict[str, type[Frame]] = {
+    "ping": Frame,
+    "join-room": RoomFrame,
+    "leave-room": RoomFrame,
+    "offer": OfferFrame,
+    "answer": AnswerFrame,
+    "ice-candidate": IceFrame,
+    "doctorConnect": DoctorConnectFrame,
+    "emergencyRequest": EmergencyFrame,
+    "emergency-accept": EmergencyAcceptFrame,
+    "chat-join": RoomFrame,
+    "user-message": MessageFrame,
+    "typing": RoomFrame,
+    "message-read": ReadFrame,
+}
+
+
+# ---------------------------------------------------------------- REST
+
+
+class DoctorJoinedIn(WriteModel):
+    """`{appointmentId}`, or the existing frontend's `{patientId, roomId}`."""
+
+    appointmentId: ObjectIdText | None = None
+    patientId: ObjectIdText | None = None
+    roomId: RoomId | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> DoctorJoinedIn:
+        if self.appointmentId is None and (self.patientId is None or self.roomId is None):
+            raise ValueError("Give appointmentId, or patientId and roomId")
+        return self
+
+
+class MessagesQuery(PageQuery):
+    before: ObjectIdText | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
