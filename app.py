@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from chalice.app import CloudWatchEvent, Rate
+from chalice.app import CloudWatchEvent, Rate, WebsocketEvent
 
 from functions.appointments import service as appointments_service
 from functions.appointments.routes import bp as appointments
@@ -13,6 +13,7 @@ from functions.payments import service as payments_service
 from functions.payments.routes import bp as payments
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions.routes import bp as prescriptions
+from functions.signaling import service as signaling_service
 from functions.signaling.routes import bp as signaling
 
 app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling,
@@ -31,4 +32,30 @@ def send_reminder(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminder_sweep")
 def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
     """Safety net: due-but-unsent reminders and failed notifications; refunds to retry."""
-    return {**appointments_service.sweep(), **payments_service.sweep()}
+    return {**appointments_service.sweep(), **payments_service.sweep(), **signaling_service.sweep()}
+
+
+# ---------------------------------------------------------------- WebSocket API (signaling, chat, emergencies)
+
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_connect(name="ws_connect")
+def ws_connect(event: WebsocketEvent) -> dict[str, Any]:
+    return signaling_service.on_connect(event.to_dict())
+
+
+@app.on_ws_message(name="ws_message")
+def ws_message(event: WebsocketEvent) -> dict[str, Any]:
+    return signaling_service.on_message(event.to_dict())
+
+
+@app.on_ws_disconnect(name="ws_disconnect")
+def ws_disconnect(event: WebsocketEvent) -> dict[str, Any]:
+    return signaling_service.on_disconnect(event.to_dict())
+
+
+@app.lambda_function(name="emergency_timeout")
+def emergency_timeout(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Target of the one-off schedule armed when an emergency starts: `{sessionId}`."""
+    return signaling_service.emergency_timeout(event)
