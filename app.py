@@ -9,6 +9,7 @@ from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
 from functions.core.app_factory import create_app
 from functions.health.routes import bp as health
+from functions.media.routes import bp as media
 from functions.payments import service as payments_service
 from functions.payments.routes import bp as payments
 from functions.pharmacy.routes import bp as pharmacy
@@ -17,7 +18,7 @@ from functions.signaling import service as signaling_service
 from functions.signaling.routes import bp as signaling
 
 app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling,
-                                  payments])
+                                  payments, media])
 
 
 # ---------------------------------------------------------------- appointment reminders (EventBridge)

@@ -32,6 +32,7 @@ INDEX_MODULES: tuple[str, ...] = (
     "functions.prescriptions.store",
     "functions.signaling.store",
     "functions.payments.store",
+    "functions.media.store",
 )
 
 _client: MongoClient[dict[str, Any]] | None = None

@@ -19,7 +19,10 @@ from functions.core.db import get_db, is_duplicate_key
 
 PAYMENTS = "payments"
 EVENTS = "stripe_events"
-EVENT_RETENTION = timedelta(days=30)  # Stripe retries an event for at most 3 days
+# Stripe retries an event for at most 3 days. MongoDB's TTL index then drops the id; FerretDB
+# cannot expire documents, and the ids that stay there are harmless (a later replay is still
+# acknowledged and ignored).
+EVENT_RETENTION = timedelta(days=30)
 
 INDEXES = {
     PAYMENTS: [
@@ -90,7 +93,3 @@ def forget_event(event_id: str) -> None:
     """Undo `claim_event` when handling failed, so Stripe's retry is processed."""
     get_db()[EVENTS].delete_one({"_id": event_id})
 
-
-def purge_events(now: datetime) -> int:
-    """Delete expired event ids (the TTL index does it on MongoDB; FerretDB has no TTL)."""
-    return int(get_db()[EVENTS].delete_many({"expiresAt": {"$lte": now}}).deleted_count)

@@ -100,11 +100,3 @@ def test_a_payment_that_arrives_for_a_cancelled_appointment_is_refunded(client, 
     assert response.status_code == 200
     assert payment(ref)["status"] == "refunded" and len(stripe_api.to("/v1/refunds")) == 1
 
-
-def test_the_sweeper_purges_expired_event_ids(client, clock, stripe_api):
-    # Given a handled event
-    assert post_webhook(client, event("customer.created", {"id": "cus_1"})).status_code == 200
-    # When 31 days have passed
-    clock.advance(days=31)
-    # Then the sweeper forgets its id
-    assert service.sweep(core_clock.now())["eventsPurged"] == 1

@@ -1,0 +1,81 @@
+"""The Cloudinary adapter: the only module that imports `cloudinary`, and only when a signature
+is made or checked or an asset destroyed. Credentials come from `CLOUDINARY_URL`
+(`cloudinary://<key>:<secret>@<cloud>`; D-51: the reference hard-coded the cloud name).
+
+Tests swap the SDK's transport (`cloudinary.uploader._http`, a urllib3 pool) and keep the SDK's
+signer and verifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from functions.core.config import get_settings
+from functions.core.errors import ServiceUnavailable
+from functions.core.observability import logger
+
+API_HOST = "https://api.cloudinary.com"
+NOTIFICATION_MAX_AGE = 7200  # seconds; Cloudinary's own default for verify_notification_signature
+
+
+@dataclass(frozen=True)
+class Credentials:
+    cloud_name: str
+    api_key: str
+    api_secret: str
+
+
+def credentials() -> Credentials:
+    raw = get_settings().cloudinary_url
+    parts = urlsplit(raw) if raw else None
+    if not parts or parts.scheme != "cloudinary" or not (parts.hostname and parts.username and parts.password):
+        raise ServiceUnavailable("Uploads are not configured", code="UPLOADS_NOT_CONFIGURED")
+    return Credentials(parts.hostname, unquote(parts.username), unquote(parts.password))
+
+
+def _configured(creds: Credentials) -> Any:
+    import cloudinary
+
+    cloudinary.config(cloud_name=creds.cloud_name, api_key=creds.api_key, api_secret=creds.api_secret,
+                      secure=True)
+    return cloudinary
+
+
+def sign(params: dict[str, Any], creds: Credentials) -> str:
+    """Cloudinary's upload signature of exactly these parameters (the SDK's signer)."""
+    import cloudinary.utils
+
+    return str(cloudinary.utils.api_sign_request(params, creds.api_secret))
+
+
+def upload_url(creds: Credentials, resource_type: str) -> str:
+    return f"{API_HOST}/v1_1/{creds.cloud_name}/{resource_type}/upload"
+
+
+def verify_notification(body: str, timestamp: str | None, signature: str | None) -> bool:
+    """`X-Cld-Signature` = hash(body + timestamp + secret), not older than two hours."""
+    if not timestamp or not signature or not timestamp.isdigit():
+        return False
+    _configured(credentials())
+    import cloudinary.utils
+
+    return bool(cloudinary.utils.verify_notification_signature(body, int(timestamp), signature,
+                                                               valid_for=NOTIFICATION_MAX_AGE))
+
+
+def destroy(public_id: str, resource_type: str) -> bool:
+    """Best effort: delete an asset in Cloudinary (and its CDN copies); failures are logged."""
+    try:
+        _configured(credentials())
+        import cloudinary.uploader
+
+        result = cloudinary.uploader.destroy(public_id, resource_type=resource_type, invalidate=True)
+    except Exception as exc:
+        logger.warning("cloudinary destroy failed", extra={"publicId": public_id, "error": type(exc).__name__})
+        return False
+    ok = isinstance(result, dict) and result.get("result") in ("ok", "not found")
+    if not ok:
+        logger.warning("cloudinary destroy refused", extra={"publicId": public_id})
+    return ok
