@@ -1,0 +1,168 @@
+"""End to end: two real WebSocket clients through the local gateway (`python -m local.ws_gateway`),
+which runs the app's own ws_* Lambdas against the real embedded database and answers the
+management API the app's sender posts to (WS_MANAGEMENT_ENDPOINT)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from local.embedded_db import free_port
+from tests.factories import make_user
+from tests.signaling_support import confirmed_appointment
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Gateway:
+    def __init__(self, tmp: Path) -> None:
+        self.port, self.http_port = free_port(), free_port()
+        env = {**os.environ, "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{self.http_port}",
+               "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        self.log = (tmp / "gateway.log").open("w+")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local.ws_gateway", "--port", str(self.port), "--http-port", str(self.http_port),
+             "--api", "http://127.0.0.1:9"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail("the gateway did not come up:\n" + self.output())
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def url(self, user: dict[str, Any]) -> str:
+        from functions.core.security import issue_token
+
+        return f"ws://127.0.0.1:{self.port}/?token={issue_token(user)[0]}"
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout=30)
+        self.log.close()
+        return code
+
+
+@pytest.fixture
+def gateway(db, tmp_path):
+    running = Gateway(tmp_path)
+    yield running
+    running.stop()
+
+
+def receive(ws: Any, wanted: str) -> dict[str, Any]:
+    """The next frame of type `wanted` (frames of other types on the way are skipped)."""
+    while True:
+        frame = json.loads(ws.recv(timeout=20))
+        if frame["type"] == wanted:
+            return frame
+
+
+def test_a_call_is_set_up_and_chatted_through_the_local_gateway(gateway, db):
+    # Given a confirmed appointment starting in ten minutes (real time: the gateway's clock)
+    appt, patient, doctor = confirmed_appointment(SimpleNamespace(current=datetime.now(UTC)))
+    room = appt["roomId"]
+    with connect(gateway.url(patient)) as p, connect(gateway.url(doctor)) as d:
+        # When both join the room
+        p.send(json.dumps({"action": "join-room", "roomId": room}))
+        assert receive(p, "joined")["waiting"] is True
+        d.send(json.dumps({"action": "join-room", "roomId": room}))
+        # Then both are told the call can start
+        assert receive(d, "ready")["initiator"] is True
+        assert receive(p, "ready")["peer"] == str(doctor["_id"])
+        # When they exchange offer, answer and an ICE candidate
+        d.send(json.dumps({"action": "offer", "roomId": room, "offer": {"type": "offer", "sdp": "v=0 d"}}))
+        assert receive(p, "offer")["offer"] == {"type": "offer", "sdp": "v=0 d"}
+        p.send(json.dumps({"action": "answer", "roomId": room, "answer": {"type": "answer", "sdp": "v=0 p"}}))
+        assert receive(d, "answer")["from"] == str(patient["_id"])
+        d.send(json.dumps({"action": "ice-candidate", "roomId": room, "candidate": {"candidate": "candidate:1"}}))
+        assert receive(p, "ice-candidate")["candidate"] == {"candidate": "candidate:1"}
+        # And chat in the same room
+        for ws in (p, d):
+            ws.send(json.dumps({"action": "chat-join", "roomId": room}))
+            receive(ws, "chat-joined")
+        p.send(json.dumps({"action": "user-message", "roomId": room, "text": "Can you hear me?"}))
+        heard = receive(d, "message")
+        echo = receive(p, "message")
+        # Then the message reached both, stored once with one id
+        assert heard["text"] == "Can you hear me?" and heard["sender"] == str(patient["_id"])
+        assert echo["id"] == heard["id"]
+        assert db["messages"].count_documents({"roomId": room}) == 1
+        # When the patient hangs up, the doctor hears it
+        p.close()
+        assert receive(d, "peer-left")["peer"] == str(patient["_id"])
+    # And the gateway's $disconnect removed both connections
+    deadline = time.monotonic() + 20
+    while db["connections"].count_documents({}) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert db["connections"].count_documents({}) == 0
+
+
+def test_a_connection_without_a_valid_token_is_refused(gateway, db):
+    # When a browser connects with no token, and with a forged one
+    for url in (f"ws://127.0.0.1:{gateway.port}/", f"ws://127.0.0.1:{gateway.port}/?token=forged"):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url).close()
+        # Then the handshake is refused with 403, as API Gateway refuses it
+        assert refused.value.response.status_code == 403
+
+
+def test_the_management_api_answers_like_api_gateway(gateway, db):
+    # Given a connected patient
+    patient = make_user("patient")
+    with connect(gateway.url(patient)) as ws:
+        cid = db["connections"].find_one({"userId": patient["_id"]})["_id"]
+        base = f"http://127.0.0.1:{gateway.http_port}/@connections/"
+        # When a frame is posted through boto3 and the connection is described
+        import boto3
+
+        client = boto3.client("apigatewaymanagementapi", endpoint_url=f"http://127.0.0.1:{gateway.http_port}")
+        client.post_to_connection(ConnectionId=cid, Data=b'{"type":"hello"}')
+        info = client.get_connection(ConnectionId=cid)
+        # Then the browser got it, and the description has API Gateway's fields
+        assert json.loads(ws.recv(timeout=10)) == {"type": "hello"}
+        assert info["Identity"]["SourceIp"] == "127.0.0.1"
+        # And an unknown connection is 410 GoneException
+        with pytest.raises(client.exceptions.GoneException):
+            client.post_to_connection(ConnectionId="unknown=", Data=b"{}")
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(urllib.request.Request(base + "unknown%3D", method="DELETE"),  # noqa: S310
+                                   timeout=10)
+        assert gone.value.code == 410
+
+
+def test_ctrl_c_closes_connections_and_exits(tmp_path, db):
+    # Given a gateway with a connected client
+    running = Gateway(tmp_path)
+    patient = make_user("patient")
+    with connect(running.url(patient)) as ws:
+        # When it gets Ctrl-C
+        code = running.stop()
+        # Then it exits cleanly, the client was closed (going away) and its connection removed
+        assert code == 0
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    assert db["connections"].count_documents({}) == 0
