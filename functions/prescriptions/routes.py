@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.core.http import Blueprint, pagination, parse_body, parse_query, respond
+from functions.core.http import JSON_HEADERS, Blueprint, pagination, parse_body, parse_query, respond, to_json
 from functions.core.security import ADMIN, DOCTOR, PATIENT, PHARMACIST, require_user
 from functions.prescriptions import service
 from functions.prescriptions.schemas import ListQuery, PrescriptionIn, RevokeIn
@@ -51,7 +51,9 @@ def list_mine() -> Response:
 
 @bp.route("/prescription/verify/{code}", methods=["GET"])
 def verify(code: str) -> Response:
-    return respond(**service.verify(code, _client_ip()))
+    # Not `respond(**view)`: the answer has a `status` key, which is respond's HTTP status argument.
+    view = service.verify(code, _client_ip())
+    return Response(body=to_json({"success": True, **view}), status_code=200, headers=dict(JSON_HEADERS))
 
 
 @bp.route("/prescription/{prescription_id}", methods=["GET"])
