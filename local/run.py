@@ -2,8 +2,10 @@
 
 Starts the embedded database (unless MONGODB_URI is set), a moto server standing in for AWS
 (EventBridge Scheduler, SES), creates the indexes, then serves the API with `chalice local` on
-http://127.0.0.1:8000 and runs the reminder sweeper every 60 s (`local/sweeper.py`), since
-EventBridge is not there. Ctrl-C stops everything it started.
+http://127.0.0.1:8000, the WebSocket gateway on ws://127.0.0.1:8001 (`local/ws_gateway.py`;
+its management API and the call page on http://127.0.0.1:8002/call/) and runs the reminder
+sweeper every 60 s (`local/sweeper.py`), since EventBridge is not there. Ctrl-C stops
+everything it started.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ DATA = Path(os.environ.get("LOCAL_DATA_DIR") or ROOT / ".data")
 API_PORT = int(os.environ.get("PORT", "8000"))
 DB_PORT = int(os.environ.get("FERRETDB_PORT", "27117"))
 MOTO_PORT = int(os.environ.get("MOTO_PORT", "5055"))
+WS_PORT = int(os.environ.get("WS_GATEWAY_PORT", "8001"))
+WS_HTTP_PORT = int(os.environ.get("WS_GATEWAY_HTTP_PORT", "8002"))
+LOCAL_EMERGENCY_ARN = "arn:aws:lambda:us-east-1:123456789012:function:cureconnect-dev-emergency_timeout"
 LOCAL_REMINDER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:cureconnect-dev-send_reminder"
 LOCAL_SCHEDULER_ROLE = "arn:aws:iam::123456789012:role/cureconnect-dev-scheduler"
 
@@ -102,6 +107,9 @@ def main() -> int:
             # Reminder schedules land in moto's Scheduler (which never fires them: the sweeper does).
             "REMINDER_FUNCTION_ARN": os.environ.get("REMINDER_FUNCTION_ARN", LOCAL_REMINDER_ARN),
             "SCHEDULER_ROLE_ARN": os.environ.get("SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE),
+            "EMERGENCY_FUNCTION_ARN": os.environ.get("EMERGENCY_FUNCTION_ARN", LOCAL_EMERGENCY_ARN),
+            # The app's sender (in the API and in the gateway) posts frames to the local gateway.
+            "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{WS_HTTP_PORT}",
         }
         print(f"• aws        moto server on {env['AWS_ENDPOINT_URL']}", flush=True)
         subprocess.run([sys.executable, "-m", "functions.core.db", "ensure-indexes"], env=env, check=True, cwd=ROOT)
@@ -111,6 +119,9 @@ def main() -> int:
         )
         children.append(api)
         print(f"• api        http://127.0.0.1:{API_PORT}/api/v1/health", flush=True)
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "local.ws_gateway", "--port", str(WS_PORT), "--http-port", str(WS_HTTP_PORT),
+             "--api", f"http://127.0.0.1:{API_PORT}"], env=env, cwd=ROOT))
         _verify_sender(env)
         children.append(subprocess.Popen([sys.executable, "-m", "local.sweeper", "--every", "60"], env=env, cwd=ROOT))
         print("• sweeper    reminders and notification retries every 60 s (stands in for EventBridge)", flush=True)

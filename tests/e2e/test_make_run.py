@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -32,8 +33,10 @@ EXTERNAL_MONGODB_URI = os.environ.get("MONGODB_URI")
 class RunningSystem:
     def __init__(self, tmp: Path) -> None:
         self.port, db_port = free_port(), free_port()
+        self.ws_port, self.ws_http_port = free_port(), free_port()
         env = {**os.environ, "PORT": str(self.port), "FERRETDB_PORT": str(db_port),
-               "MOTO_PORT": str(free_port()), "LOCAL_DATA_DIR": str(tmp / "data")}
+               "MOTO_PORT": str(free_port()), "LOCAL_DATA_DIR": str(tmp / "data"),
+               "WS_GATEWAY_PORT": str(self.ws_port), "WS_GATEWAY_HTTP_PORT": str(self.ws_http_port)}
         for var in ("MONGODB_URI", "MONGODB_DB", "JWT_SECRET", "AWS_ENDPOINT_URL"):
             env.pop(var, None)
         # The database the system uses, so local tools (the admin CLI) can be pointed at it.
@@ -71,6 +74,21 @@ class RunningSystem:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
+
+    def websocket_ping(self, token: str) -> dict[str, Any]:
+        """Connect to the WebSocket gateway (retrying while it starts) and answer its reply to a ping."""
+        from websockets.sync.client import connect
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with connect(f"ws://127.0.0.1:{self.ws_port}/?token={token}", open_timeout=5) as ws:
+                    ws.send(json.dumps({"action": "ping"}))
+                    return dict(json.loads(ws.recv(timeout=20)))
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -144,11 +162,28 @@ def test_a_patient_books_an_approved_doctor_over_http(system):
     assert system.call("GET", f"/appointment/{appointment_id}", token=other["token"])[0] == 404
 
 
+def test_the_websocket_gateway_and_the_call_page_answer(system):
+    # Given a registered patient
+    status, patient = system.call("POST", "/register", {"name": "Asha Rao", "contact": "asha@example.com",
+                                                       "password": "a-long-enough-pass"})
+    assert status == 201
+    # When they open a WebSocket with their token and ping, and fetch the call page
+    reply = system.websocket_ping(patient["token"])
+    with urllib.request.urlopen(f"http://127.0.0.1:{system.ws_http_port}/call/", timeout=30) as page:
+        html = page.read().decode()
+    # Then the gateway ran the app's handlers, and the page is served
+    assert reply == {"type": "pong"}
+    assert "CureConnect video consultation" in html
+
+
 def test_ctrl_c_stops_everything_it_started(tmp_path):
-    # Given a second, separate system
+    # Given a second, separate system whose WebSocket gateway answers
     running = RunningSystem(tmp_path)
     pids = children_of(running.process.pid)
     assert pids, "local.run started no child processes"
+    status, user = running.call("POST", "/register", {"name": "Ravi Kumar", "contact": "ravi@example.com",
+                                                     "password": "a-long-enough-pass"})
+    assert status == 201 and running.websocket_ping(user["token"]) == {"type": "pong"}
     # When it gets Ctrl-C
     code = running.stop()
     # Then it exits cleanly and none of its children is left
