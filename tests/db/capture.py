@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from pymongo import monitoring
 
-from tests.db.shapes import command_shapes, equality_fields, filter_clauses, filter_of
+from tests.db.shapes import command_shapes, equality_fields, filter_clauses, filter_of, range_fields
 
 APP_DIR = str(Path(__file__).resolve().parents[2] / "functions")
 WATCHED = {"find", "findAndModify", "update", "delete", "aggregate", "count", "distinct", "createIndexes"}
@@ -44,6 +44,9 @@ class AppQuery:
     clauses: tuple[str, ...]
     command: str
     test: str
+    ranged: frozenset[str] = frozenset()  # fields compared with $lt/$lte/$gt/$gte
+    sort_first: str | None = None
+    limited: bool = False
 
 
 @dataclass
@@ -69,15 +72,34 @@ class Recorder(monitoring.CommandListener):
         for shape in command_shapes(name, command):
             self.used.setdefault(shape, test)
         collection = str(command.get(name))
+        sort = command.get("sort") or {}
         for query in filter_of(name, command):
             key = (collection, frozenset(equality_fields(query)), tuple(sorted(filter_clauses(query))))
-            self.queries.setdefault(key, AppQuery(collection, key[1], key[2], name, test))
+            self.queries.setdefault(key, AppQuery(
+                collection, key[1], key[2], name, test, frozenset(range_fields(query)),
+                next(iter(sort), None), bool(command.get("limit"))))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+    def unindexed(self, leading: dict[str, set[str]]) -> list[AppQuery]:
+        """Queries no declared index serves. Index-backed means: an equality on the first key of an
+        index (or `_id`). Two kinds of read are allowed without one, both index-backed on MongoDB:
+        the purge of expired documents (a delete by a range on an index's first key, the TTL
+        index's job there) and an administrator's paged list of everything (no filter, sorted by
+        an index's first key, with a limit)."""
+        def served(q: AppQuery) -> bool:
+            keys = leading.get(q.collection, {"_id"})
+            if q.equality & keys:
+                return True
+            if q.command == "delete" and not q.equality and q.ranged & keys:
+                return True
+            return not q.clauses and q.limited and q.sort_first in keys
+
+        return [q for q in self.queries.values() if not served(q)]
 
     def unproven(self) -> dict[str, str]:
         return {shape: test for shape, test in sorted(self.used.items()) if shape not in self.proven}

@@ -198,3 +198,9 @@ def equality_fields(query: Mapping[str, Any]) -> set[str]:
         if not _is_operator_doc(value) or "$eq" in value or (key == "_id" and "$in" in value):
             fields.add(key)
     return fields
+
+
+def range_fields(query: Mapping[str, Any]) -> set[str]:
+    """Top-level fields compared with a range operator."""
+    return {key for key, value in query.items()
+            if not key.startswith("$") and _is_operator_doc(value) and {"$lt", "$lte", "$gt", "$gte"} & set(value)}

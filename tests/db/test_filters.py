@@ -137,3 +137,12 @@ def test_exclusion_projection_drops_the_named_fields(loaded: Any) -> None:
 
 def test_projection_without_id(loaded: Any) -> None:
     assert loaded.find_one({"_id": 4}, {"_id": 0, "s": 1}) == {"s": "pending"}
+
+
+def test_object_id_keys_select_and_update_one_document(coll: Any, ids: Any) -> None:
+    # Given documents keyed by ObjectId, as every entity of the API is
+    coll.insert_many([{"_id": A, "v": 1}, {"_id": B, "v": 2}])
+    # When one is read and updated by its id; Then only that one is touched
+    assert coll.find_one({"_id": B})["v"] == 2
+    assert coll.update_one({"_id": A}, {"$inc": {"v": 10}}).modified_count == 1
+    assert [d["v"] for d in coll.find({}, sort=[("_id", 1)])] == [11, 2]

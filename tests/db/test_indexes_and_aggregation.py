@@ -88,7 +88,8 @@ def test_a_ttl_index_is_declared_everywhere_and_expiry_is_filtered_at_read_time(
     assert [d["_id"] for d in coll.find({"k": 1})] == ["new"]
 
 
-ORDERS = [{"_id": i, "pharmacy": ObjectId("65f0000000000000000000a1") if i < 5 else ObjectId("65f0000000000000000000a2"),
+P1, P2 = ObjectId("65f0000000000000000000a1"), ObjectId("65f0000000000000000000a2")
+ORDERS = [{"_id": i, "pharmacy": P1 if i < 5 else P2,
            "status": ["pending", "delivered", "delivered", "cancelled", "delivered", "delivered"][i],
            "day": ["2026-03-01", "2026-03-01", "2026-03-02", "2026-03-02", "2026-03-02", "2026-03-02"][i],
            "total": [100, 250, 300, 80, 120, 999][i], "listed": i % 2 == 0} for i in range(6)]
@@ -126,7 +127,8 @@ def test_several_accumulators_in_one_group(orders: Any, differs_on_ferretdb: Any
         {"$group": {"_id": "$day", "revenue": {"$sum": "$total"}, "count": {"$sum": 1}}},
         {"$sort": {"_id": 1}},
     ]))
-    assert rows == [{"_id": "2026-03-01", "revenue": 250, "count": 1}, {"_id": "2026-03-02", "revenue": 420, "count": 2}]
+    assert rows == [{"_id": "2026-03-01", "revenue": 250, "count": 1},
+                    {"_id": "2026-03-02", "revenue": 420, "count": 2}]
 
 
 def test_group_by_a_compound_key(orders: Any) -> None:
@@ -155,3 +157,11 @@ def test_count_documents_under_an_equality_of_each_type(orders: Any, value: Any)
 def test_match_sort_limit_for_a_top_n(orders: Any) -> None:
     rows = list(orders.aggregate([{"$match": {"status": "delivered"}}, {"$sort": {"total": -1}}, {"$limit": 2}]))
     assert [r["_id"] for r in rows] == [5, 2]
+
+
+def test_a_three_key_index_serves_equality_then_range(coll: Any) -> None:
+    coll.create_index([("doctor", ASCENDING), ("status", ASCENDING), ("start", ASCENDING)])
+    coll.insert_many([{"_id": i, "doctor": i % 2, "status": "booked", "start": T0 + timedelta(hours=i)}
+                      for i in range(6)])
+    found = coll.find({"doctor": 1, "start": {"$gte": T0 + timedelta(hours=2)}}, sort=[("start", 1)])
+    assert [d["_id"] for d in found] == [3, 5]
