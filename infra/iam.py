@@ -144,10 +144,10 @@ def config_secret(secret_id: str) -> dict[str, Any]:
 
 STATEMENTS: dict[str, list[dict[str, Any]]] = {
     "scheduler": [
-        {"Sid": "ReminderSchedules", "Effect": "Allow",
+        {"Sid": "Schedules", "Effect": "Allow",
          "Action": ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
                     "scheduler:GetSchedule"],
-         "Resource": _arn("scheduler", "schedule/${ReminderScheduleGroup}/appt-*")},
+         "Resource": _arn("scheduler", "schedule/${ReminderScheduleGroup}/*")},
         {"Sid": "PassSchedulerRole", "Effect": "Allow", "Action": "iam:PassRole",
          "Resource": {"Fn::GetAtt": ["ReminderSchedulerRole", "Arn"]}},
     ],

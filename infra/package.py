@@ -2,7 +2,8 @@
 
 1. stage the code: app.py, `.chalice/config.json` and `vendor/functions/` (our code only) in
    `build/<stage>/src/`, with no requirements.txt, so Chalice's `deployment.zip` holds only our
-   code (it needs no PyPI and no credentials; a region is enough);
+   code (it needs no PyPI and no credentials; a region is enough), plus the OpenAPI document
+   (`functions/docs/openapi.json`, generated from the app);
 2. `chalice package --stage <stage> --merge-template infra/merge-template.json build/<stage>/cfn`;
 3. build the dependencies layer (`layers/build.py`, manylinux wheels for the runtime) into
    `build/<stage>/cfn/layer.zip`;
@@ -37,6 +38,16 @@ def stage_source(src: Path) -> None:
     shutil.copytree(ROOT / "functions", src / "vendor" / "functions", ignore=IGNORE)
 
 
+def write_spec(src: Path) -> None:
+    """The OpenAPI document, generated now so the docs Lambda never imports the other domains."""
+    from app import app
+    from functions.core import openapi
+
+    spec = src / "vendor" / "functions" / "docs" / "openapi.json"
+    if spec.parent.is_dir():
+        spec.write_text(json.dumps(openapi.build(app), separators=(",", ":")))
+
+
 def chalice_package(src: Path, stage: str, cfn: Path) -> None:
     if cfn.exists():
         shutil.rmtree(cfn)
@@ -57,8 +68,10 @@ def build_layer(cfn: Path, python: str) -> Path:
 def package(stage: str, out: Path, with_layer: bool = True) -> Path:
     from infra.split_routes import LIMIT, count_resources, split
 
+    sys.path.insert(0, str(ROOT))
     src, cfn = out / "src", out / "cfn"
     stage_source(src)
+    write_spec(src)
     chalice_package(src, stage, cfn)
     template_path = cfn / "sam.json"
     template = json.loads(template_path.read_text())
@@ -66,7 +79,6 @@ def package(stage: str, out: Path, with_layer: bool = True) -> Path:
                    if r["Type"] == "AWS::Serverless::Function")
     if with_layer:
         build_layer(cfn, runtime.removeprefix("python"))
-    sys.path.insert(0, str(ROOT))
     from app import app
 
     placed = split(template, app)

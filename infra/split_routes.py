@@ -46,7 +46,9 @@ LAYER = "DependenciesLayer"
 LIMIT = 500  # CloudFormation's resources per stack
 # Resources each SAM type becomes once the transform has run (what CloudFormation counts).
 SAM_EXPANSION = {"AWS::Serverless::Api": 3, "AWS::Serverless::LayerVersion": 1}
-SCHEDULER_ENV = ("SCHEDULER_ROLE_ARN", "REMINDER_FUNCTION_ARN", "SCHEDULER_GROUP")
+# Lambdas that EventBridge Scheduler schedules invoke, by the setting that names them.
+SCHEDULE_TARGETS = {"REMINDER_FUNCTION_ARN": "SendReminder", "EMERGENCY_FUNCTION_ARN": "EmergencyTimeout"}
+SCHEDULER_ENV = ("SCHEDULER_ROLE_ARN", "SCHEDULER_GROUP", *SCHEDULE_TARGETS)
 
 
 class NotDeployable(Exception):
@@ -177,9 +179,12 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
         template.get("Outputs", {}).pop(output, None)
     env = base_fn["Properties"].get("Environment", {}).get("Variables", {})
     secret_id = env.get("CONFIG_SECRET_ID") or "cureconnect/*"
-    scheduler_env = {"SCHEDULER_ROLE_ARN": {"Fn::GetAtt": ["ReminderSchedulerRole", "Arn"]},
-                     "REMINDER_FUNCTION_ARN": {"Fn::GetAtt": ["SendReminder", "Arn"]},
-                     "SCHEDULER_GROUP": {"Ref": "ReminderScheduleGroup"}}
+    targets = {var: logical for var, logical in SCHEDULE_TARGETS.items() if logical in resources}
+    scheduler_env: dict[str, Any] = {"SCHEDULER_ROLE_ARN": {"Fn::GetAtt": ["ReminderSchedulerRole", "Arn"]},
+                                     "SCHEDULER_GROUP": {"Ref": "ReminderScheduleGroup"}}
+    scheduler_env.update({var: {"Fn::GetAtt": [logical, "Arn"]} for var, logical in targets.items()})
+    invoke = resources["ReminderSchedulerInvoke"]["Properties"]["PolicyDocument"]["Statement"][0]
+    invoke["Resource"] = [{"Fn::GetAtt": [logical, "Arn"]} for logical in targets.values()]
     paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     roles: dict[frozenset[str], str] = {}
     placed: dict[str, str] = {}
@@ -223,7 +228,7 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
         if resource["Type"] != "AWS::Serverless::Function" or props.get("Handler", "").startswith("functions."):
             continue
         caps = iam.capabilities_of(iam.app_function_roots(props["Handler"].split(".", 1)[1]))
-        if _name == "SendReminder":  # it is the schedules' target; naming itself would be a cycle
+        if _name in targets.values():  # a schedule's target: naming the targets would be a cycle
             caps = caps - {"scheduler"}
         _set_env(resource, caps, scheduler_env)
         _attach(resource, caps, roles)

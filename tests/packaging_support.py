@@ -73,10 +73,11 @@ def invoke_routes(handler: str, routes: list[tuple[str, str]], mongo_uri: str) -
 
 
 def forbidden_imports(handler: str, modules: list[str]) -> list[str]:
-    """Heavy SDKs and other domains' code that importing `handler` loaded."""
+    """Heavy SDKs, and other domains' routes (their services are seams a domain may call), that
+    importing `handler` loaded."""
     loaded = set(modules)
     own = handler.split(".")[1] if handler.startswith("functions.") else None
     bad = [sdk for sdk in HEAVY_SDKS if sdk in loaded]
-    bad += [m for m in loaded if m.startswith("functions.") and m.count(".") >= 1
-            and m.split(".")[1] not in {own, "core"}]
+    bad += [m for m in loaded if m.startswith("functions.") and m.count(".") >= 2
+            and m.split(".")[1] not in {own, "core"} and m.split(".")[2].startswith(("routes", "handler"))]
     return sorted(bad)

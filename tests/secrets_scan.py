@@ -23,6 +23,8 @@ def assert_no_secrets(response: Any) -> None:
         payload = json.loads(body)
     except ValueError:
         return
+    if isinstance(payload, dict) and "openapi" in payload and "paths" in payload:
+        return  # the API's description names the password fields of its schemas; it holds no data
     leaked = [k for k in _keys(payload) if "password" in k.lower()]
     assert not leaked, f"password fields {leaked} in a response: {body[:300]}"
 

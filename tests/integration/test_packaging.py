@@ -113,13 +113,13 @@ def test_each_route_function_answers_a_proxy_event_for_its_route(template, mongo
     assert all(status == 204 for route, (status, _) in answers.items() if route.startswith("OPTIONS "))
 
 
-def test_domain_handlers_import_no_sdk_and_no_other_domain(template, mongo_uri):
+def test_domain_handlers_import_no_heavy_sdk_and_no_other_domains_routes(template, mongo_uri):
     handlers = sorted({f["Properties"]["Handler"] for f in functions_of(template).values()
                        if f["Properties"]["Handler"].startswith("functions.")})
     for handler in handlers:
         # Given a fresh interpreter, When only that function's handler is imported
         modules = invoke_routes(handler, [], mongo_uri)["modules"]
-        # Then it has loaded no heavy SDK and no other domain's code
+        # Then it has loaded no heavy SDK and no other domain's routes
         assert forbidden_imports(handler, modules) == [], handler
 
 
@@ -147,12 +147,14 @@ def test_roles_grant_each_kind_of_function_only_what_its_code_calls(template):
         variables = fn["Properties"]["Environment"]["Variables"]
         assert not [v for v in variables if any(w in v for w in ("PASSWORD", "TOKEN", "_KEY", "JWT_SECRET"))]
         assert variables.get("CONFIG_SECRET_ID")
-    # Reminders are scheduled (Scheduler + PassRole) from appointments and the sweeper only
+    # Reminders are scheduled (Scheduler + PassRole of the Scheduler's role) by appointments and the sweeper
     schedulers = {h for h, kinds in by_handler.items() if any("scheduler:CreateSchedule" in k for k in kinds)}
-    assert schedulers == {"functions.appointments.handler.app", "app.reminder_sweep"}
+    assert {"functions.appointments.handler.app", "app.reminder_sweep"} <= schedulers
     assert all(any("iam:PassRole" in k for k in by_handler[h]) for h in schedulers)
-    # Sign-in and the health check can neither send e-mail nor schedule
-    for handler in ("functions.auth.handler.app", "functions.health.handler.app", "functions.core.preflight.handler"):
+    assert "app.send_reminder" not in schedulers  # the reminder itself only sends
+    # Sign-in, the health check, preflight and the docs can neither send e-mail, schedule nor push
+    for handler in ("functions.auth.handler.app", "functions.health.handler.app", "functions.core.preflight.handler",
+                    "functions.docs.handler.app"):
         for kind in by_handler[handler]:
             assert not {a for a in kind if a.startswith(("ses:", "scheduler:", "iam:", "execute-api:"))}, handler
     # One role per kind of function; the Scheduler's own role and group are in the stack
@@ -161,7 +163,8 @@ def test_roles_grant_each_kind_of_function_only_what_its_code_calls(template):
     scheduler_role = resources["ReminderSchedulerRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert scheduler_role["Principal"] == {"Service": "scheduler.amazonaws.com"}
     invoke = resources["ReminderSchedulerInvoke"]["Properties"]["PolicyDocument"]["Statement"][0]
-    assert invoke["Action"] == "lambda:InvokeFunction" and invoke["Resource"] == {"Fn::GetAtt": ["SendReminder", "Arn"]}
+    assert invoke["Action"] == "lambda:InvokeFunction"
+    assert {"Fn::GetAtt": ["SendReminder", "Arn"]} in invoke["Resource"]
     assert resources["ReminderScheduleGroup"]["Type"] == "AWS::Scheduler::ScheduleGroup"
 
 
@@ -182,6 +185,12 @@ def test_functions_ship_only_our_code_and_the_layer_the_dependencies(built, temp
         module = handler.rpartition(".")[0]
         assert module.replace(".", "/") + ".py" in code, handler
     assert not any(n.startswith(("tests/", "local/", "bench/", "infra/", "pymongo/", "pydantic/")) for n in code)
+    # The API description is built in, so the docs function never imports the other domains
+    from app import app
+    from functions.core.openapi import build
+
+    packaged = json.loads(zipfile.ZipFile(built / "deployment.zip").read("functions/docs/openapi.json"))
+    assert packaged == json.loads(json.dumps(build(app)))
     layer = set(zipfile.ZipFile(built / "layer.zip").namelist())
     site = "python/lib/python3.11/site-packages/"
     for package in ("pymongo/__init__.py", "bson/__init__.py", "pydantic/__init__.py", "jwt/__init__.py",

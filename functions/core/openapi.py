@@ -1,0 +1,233 @@
+"""The OpenAPI 3.1 description of the API, generated from the app's routes and pydantic schemas.
+
+Nothing has to be declared for a route to be described. For each route of `app.routes` the view
+function's own source is read (it is the thin four-line route of the style guide):
+
+- `parse_body(request, Model)` gives the request body, `parse_query(request, Model)` the query
+  parameters, `parse_model(Model, ...)` a body too;
+- `require_user(...)` makes the route authenticated (bearer token or the `token` cookie),
+  `optional_user(...)` optionally so;
+- the docstring gives the summary and description; the path's `{names}` the path parameters.
+
+Every answer is the envelope: `2XX` is `{"success": true, ...}` and `4XX`/`5XX` the error
+envelope. A route whose success answer has a model says so with `@describe(response=Model)`
+(under `@bp.route`), which puts that model in the document instead of the generic envelope.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import inspect
+import re
+import textwrap
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Mode = Literal["validation", "serialization"]
+
+OPENAPI_VERSION = "3.1.0"
+REF = "#/components/schemas/{model}"
+_DESCRIBED: dict[Callable[..., Any], dict[str, Any]] = {}
+_BODY_CALLS = {"parse_body": 1, "parse_model": 0}
+_QUERY_CALLS = {"parse_query": 1}
+
+ERROR_ENVELOPE: dict[str, Any] = {
+    "type": "object",
+    "required": ["success", "message", "code", "errors"],
+    "properties": {
+        "success": {"const": False},
+        "message": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "message"],
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+        }},
+        "requestId": {"type": ["string", "null"]},
+    },
+}
+SUCCESS_ENVELOPE: dict[str, Any] = {
+    "type": "object",
+    "required": ["success"],
+    "properties": {"success": {"const": True}},
+    "additionalProperties": True,
+}
+
+
+def describe(*, response: type[BaseModel] | None = None, status: int = 200,
+             content_type: str = "application/json") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route's success answer: `response` is the model of the whole JSON body (including
+    `success`), or `content_type` a non-JSON answer such as `application/pdf`."""
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        _DESCRIBED[view] = {"response": response, "status": status, "content_type": content_type}
+        return view
+
+    return mark
+
+
+# ---------------------------------------------------------------- reading a view
+
+
+def _resolve(node: ast.expr, namespace: dict[str, Any]) -> Any:
+    if isinstance(node, ast.Name):
+        return namespace.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _resolve(node.value, namespace)
+        return getattr(owner, node.attr, None) if owner is not None else None
+    return None
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def read_view(view: Callable[..., Any]) -> dict[str, Any]:
+    """What a view's source says: body and query models, whether it authenticates."""
+    found: dict[str, Any] = {"body": None, "query": None, "auth": None}
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(view)))
+    except (OSError, TypeError, SyntaxError):
+        return found
+    namespace = {**getattr(view, "__globals__", {})}
+    with contextlib.suppress(TypeError, ValueError):  # builtins and C functions have no closure
+        namespace.update(inspect.getclosurevars(view).nonlocals)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        for calls, key in ((_BODY_CALLS, "body"), (_QUERY_CALLS, "query")):
+            if name in calls and len(node.args) > calls[name]:
+                model = _resolve(node.args[calls[name]], namespace)
+                if _is_model(model) and found[key] is None:
+                    found[key] = model
+        if name == "require_user":
+            found["auth"] = "required"
+        elif name == "optional_user" and found["auth"] is None:
+            found["auth"] = "optional"
+    return found
+
+
+# ---------------------------------------------------------------- the document
+
+
+def _schemas(models: list[tuple[type[BaseModel], Mode]]) -> tuple[dict[Any, Any], dict[str, Any]]:
+    from pydantic.json_schema import models_json_schema
+
+    if not models:
+        return {}, {}
+    refs, top = models_json_schema(models, ref_template=REF)
+    return refs, top.get("$defs", {})
+
+
+def _ref_name(ref: dict[str, Any]) -> str:
+    return str(ref["$ref"]).rsplit("/", 1)[-1]
+
+
+def _query_parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    required = set(schema.get("required", []))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        prop = dict(prop)
+        description = prop.pop("description", None)
+        param: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if description:
+            param["description"] = description
+        params.append(param)
+    return params
+
+
+def _operation_id(domain: str, view_name: str, method: str, taken: set[str]) -> str:
+    op = f"{domain}.{view_name}"
+    if op in taken:
+        op = f"{op}.{method.lower()}"
+    taken.add(op)
+    return op
+
+
+def build(app: Any, title: str = "CureConnect API", version: str = "1.0.0") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every route of `app` (CORS preflight routes left out)."""
+    entries = []
+    for path, methods in sorted(app.routes.items()):
+        for method, entry in sorted(methods.items()):
+            if method == "OPTIONS":
+                continue
+            view = getattr(entry.view_function, "__wrapped__", entry.view_function)
+            entries.append((path, method, entry, view, read_view(view), _DESCRIBED.get(view)))
+
+    wanted: list[tuple[type[BaseModel], Mode]] = []
+    for *_, read, described in entries:
+        wanted += [(m, "validation") for m in (read["body"], read["query"]) if m is not None]
+        if described and described["response"] is not None:
+            wanted.append((described["response"], "serialization"))
+    refs, components = _schemas(list(dict.fromkeys(wanted)))
+
+    paths: dict[str, dict[str, Any]] = {}
+    taken: set[str] = set()
+    for path, method, entry, view, read, described in entries:
+        module = view.__module__.split(".")
+        domain = module[1] if module[0] == "functions" and len(module) > 1 else "app"
+        doc = inspect.getdoc(view) or ""
+        summary, _, description = doc.partition("\n")
+        operation: dict[str, Any] = {
+            "operationId": _operation_id(domain, entry.view_name, method, taken),
+            "tags": [domain],
+            "summary": summary.strip() or entry.view_name.replace("_", " "),
+        }
+        if description.strip():
+            operation["description"] = description.strip()
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"\{([^}]+)\}", path)]
+        if read["query"] is not None:
+            params += _query_parameters(components[_ref_name(refs[(read["query"], "validation")])])
+        if params:
+            operation["parameters"] = params
+        if read["body"] is not None:
+            model = read["body"]
+            ref = refs[(model, "validation")]
+            required = bool(components[_ref_name(ref)].get("required"))
+            operation["requestBody"] = {"required": required, "content": {"application/json": {"schema": ref}}}
+        if read["auth"] == "required":
+            operation["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]
+        elif read["auth"] == "optional":
+            operation["security"] = [{}, {"bearerAuth": []}, {"cookieAuth": []}]
+        else:
+            operation["security"] = []
+        operation["responses"] = _responses(path, described, refs)
+        paths.setdefault(path, {})[method.lower()] = operation
+
+    components.update({"SuccessEnvelope": SUCCESS_ENVELOPE, "ErrorEnvelope": ERROR_ENVELOPE})
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": title, "version": version,
+                 "description": "CureConnect telehealth API. Every JSON answer is an envelope: "
+                                "`{success: true, ...}` or `{success: false, message, code, errors}`."},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "token"},
+            },
+        },
+    }
+
+
+def _responses(path: str, described: dict[str, Any] | None, refs: dict[Any, Any]) -> dict[str, Any]:
+    error = {"description": "Error envelope",
+             "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorEnvelope")}}}}
+    envelope = {"$ref": REF.format(model="SuccessEnvelope")}
+    success: dict[str, Any] = {"description": "Success envelope", "content": {"application/json": {"schema": envelope}}}
+    key = "2XX"
+    if described is not None:
+        key = str(described["status"])
+        if described["response"] is not None:
+            success["content"] = {"application/json": {"schema": refs[(described["response"], "serialization")]}}
+        elif described["content_type"] != "application/json":
+            success = {"description": described["content_type"],
+                       "content": {described["content_type"]: {"schema": {"type": "string", "format": "binary"}}}}
+    elif path.endswith("/pdf"):  # a document download (binary type of the API)
+        success["content"]["application/pdf"] = {"schema": {"type": "string", "format": "binary"}}
+    return {key: success, "4XX": error, "5XX": error}
