@@ -8,6 +8,7 @@ from functions.appointments import service as appointments_service
 from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
 from functions.core.app_factory import create_app
+from functions.docs.routes import bp as docs
 from functions.health.routes import bp as health
 from functions.media.routes import bp as media
 from functions.payments import service as payments_service
@@ -18,7 +19,7 @@ from functions.signaling import service as signaling_service
 from functions.signaling.routes import bp as signaling
 
 app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling,
-                                  payments, media])
+                                  payments, media, docs])
 
 
 # ---------------------------------------------------------------- appointment reminders (EventBridge)
