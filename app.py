@@ -9,6 +9,7 @@ from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
 from functions.core.app_factory import create_app
 from functions.docs.routes import bp as docs
+from functions.emergency.routes import bp as emergency
 from functions.health.routes import bp as health
 from functions.media.routes import bp as media
 from functions.payments import service as payments_service
@@ -19,7 +20,7 @@ from functions.signaling import service as signaling_service
 from functions.signaling.routes import bp as signaling
 
 app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling,
-                                  payments, media, docs])
+                                  payments, media, emergency, docs])
 
 
 # ---------------------------------------------------------------- appointment reminders (EventBridge)

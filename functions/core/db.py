@@ -33,6 +33,7 @@ INDEX_MODULES: tuple[str, ...] = (
     "functions.signaling.store",
     "functions.payments.store",
     "functions.media.store",
+    "functions.emergency.store",
 )
 
 _client: MongoClient[dict[str, Any]] | None = None

@@ -92,11 +92,11 @@ def refund(intent_id: str, amount: int, idempotency_key: str, metadata: Mapping[
 def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
     """The event as a plain dict, if `signature` signs exactly these bytes with the webhook
     secret within Stripe's default tolerance (5 minutes); BadSignature otherwise."""
+    if not signature:  # judged before the configuration: a request without one is simply bad
+        raise BadSignature("missing signature")
     secret = get_settings().stripe_webhook_secret
     if not secret:
         raise ServiceUnavailable("The payment webhook is not configured", code="PAYMENTS_NOT_CONFIGURED")
-    if not signature:
-        raise BadSignature("missing signature")
     import stripe
 
     try:

@@ -1,0 +1,75 @@
+"""Request models of the emergency IVR (Twilio's form fields), the hospitals admin and the
+doctors' on-call switch."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from functions.core.schemas import PageQuery, WriteModel
+
+Pincode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[\d\s().-]{6,24}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Language = Literal["en", "hi"]
+
+
+class TwilioForm(BaseModel):
+    """The fields of Twilio's voice webhooks we use; Twilio sends many more (ignored)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    call_sid: Annotated[str, Field(alias="CallSid", max_length=64)] = ""
+    caller: Annotated[str, Field(alias="From", max_length=32)] = ""
+    digits: Annotated[str, Field(alias="Digits", max_length=16)] = ""
+    dial_status: Annotated[str, Field(alias="DialCallStatus", max_length=32)] = ""
+
+
+class IvrQuery(BaseModel):
+    """Our own query parameters on the action URLs we hand to Twilio."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    lang: Language = "en"
+    attempt: Annotated[int, Field(ge=1, le=10)] = 1
+    next: Annotated[int, Field(ge=0, le=50)] = 0
+
+
+class HospitalIn(WriteModel):
+    name: Name
+    phone: Phone
+    address: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    city: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    pincode: Pincode
+    kind: Literal["public", "private"] = "public"
+    emergency: bool = True
+    active: bool = True
+
+
+class HospitalPatch(WriteModel):
+    name: Name | None = None
+    phone: Phone | None = None
+    address: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    city: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
+    pincode: Pincode | None = None
+    kind: Literal["public", "private"] | None = None
+    emergency: bool | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> HospitalPatch:
+        if not self.model_fields_set:
+            raise ValueError("Nothing to update")
+        return self
+
+
+class HospitalsQuery(PageQuery):
+    active: bool = True
+    pincode: Pincode | None = None
+    city: Annotated[str, StringConstraints(max_length=80)] | None = None
+
+
+class OnCallIn(WriteModel):
+    onCall: bool
+    phone: Phone | None = None

@@ -1,0 +1,93 @@
+"""The emergency line's data: hospitals (admin CRUD) and the doctors' on-call switch."""
+
+import json
+
+from bson import ObjectId
+
+from functions.core.db import get_db
+from tests.appointments_support import body
+from tests.factories import json_headers, make_user
+
+H = "/api/v1/admin/hospitals"
+NEW = {"name": "City General", "phone": "+91 80 2222 3333", "address": "1 MG Road", "city": " Bengaluru ",
+       "pincode": "560001"}
+
+
+def call(client, who, method, path, payload=None):
+    raw = json.dumps(payload).encode() if payload is not None else b""
+    return client.http.request(method, path, headers=json_headers(who), body=raw)
+
+
+def test_an_admin_manages_hospitals(client):
+    # Given an admin
+    admin = make_user("admin")
+    # When they create, read, update, list and delete a hospital
+    created = call(client, admin, "POST", H, NEW)
+    assert created.status_code == 201, created.body
+    hid = body(created)["hospital"]["_id"]
+    read = body(call(client, admin, "GET", f"{H}/{hid}"))["hospital"]
+    updated = body(call(client, admin, "PUT", f"{H}/{hid}", {"kind": "private", "pincode": "110001"}))["hospital"]
+    by_pincode = body(call(client, admin, "GET", f"{H}?pincode=110001"))
+    by_city = body(call(client, admin, "GET", f"{H}?city=bengaluru"))
+    deleted = call(client, admin, "DELETE", f"{H}/{hid}")
+    # Then each step shows the hospital as it is, and the lookup keys follow the edits
+    assert read["city"] == "Bengaluru" and read["kind"] == "public" and read["active"] is True
+    assert updated["kind"] == "private" and updated["pincode"] == "110001"
+    assert [h["_id"] for h in by_pincode["hospitals"]] == [hid] and by_pincode["pagination"]["total"] == 1
+    assert [h["_id"] for h in by_city["hospitals"]] == [hid]
+    assert deleted.status_code == 200 and call(client, admin, "GET", f"{H}/{hid}").status_code == 404
+    assert get_db()["hospitals"].count_documents({}) == 0
+
+
+def test_only_admins_touch_hospitals(client):
+    # Given a doctor, a patient and no one
+    for who in (make_user("doctor"), make_user("patient")):
+        # When they try to list or create
+        # Then they are refused
+        assert call(client, who, "GET", H).status_code == 403
+        assert call(client, who, "POST", H, NEW).status_code == 403
+    assert client.http.get(H).status_code == 401
+
+
+def test_bad_hospital_bodies_and_ids(client):
+    # Given an admin
+    admin = make_user("admin")
+    # When fields are missing, extra, malformed, or the id does not exist
+    answers = [
+        call(client, admin, "POST", H, {**NEW, "pincode": "5600"}).status_code,
+        call(client, admin, "POST", H, {**NEW, "rating": 5}).status_code,
+        call(client, admin, "POST", H, {"name": "x"}).status_code,
+        call(client, admin, "PUT", f"{H}/{ObjectId()}", {"name": "y"}).status_code,
+        call(client, admin, "PUT", f"{H}/nope", {"name": "y"}).status_code,
+        call(client, admin, "DELETE", f"{H}/{ObjectId()}").status_code,
+    ]
+    # Then bad bodies are 400 and unknown or malformed ids 404
+    assert answers == [400, 400, 400, 404, 404, 404]
+    hid = body(call(client, admin, "POST", H, NEW))["hospital"]["_id"]
+    assert call(client, admin, "PUT", f"{H}/{hid}", {}).status_code == 400
+
+
+def test_a_doctor_goes_on_call_with_a_phone(client):
+    # Given a doctor registered by e-mail, and one registered by phone
+    by_email = make_user("doctor")
+    by_phone = make_user("doctor", contact="+919800000009", contactType="phone")
+    # When the first goes on call without a phone, then with one; the second without
+    refused = call(client, by_email, "PUT", "/api/v1/doctor/on-call", {"onCall": True})
+    accepted = call(client, by_email, "PUT", "/api/v1/doctor/on-call", {"onCall": True, "phone": "98000 00001"})
+    own = call(client, by_phone, "PUT", "/api/v1/doctor/on-call", {"onCall": True})
+    # Then a phone is required, normalised to E.164, and the account's phone is used when there is one
+    assert refused.status_code == 422 and body(refused)["code"] == "PHONE_REQUIRED"
+    assert body(accepted)["onCall"]["onCall"] is True and body(accepted)["onCall"]["phone"] == "+919800000001"
+    assert body(own)["onCall"]["phone"] == "+919800000009"
+    # When the first goes off call
+    off = call(client, by_email, "PUT", "/api/v1/doctor/on-call", {"onCall": False})
+    # Then they are off, and the switch reads back
+    assert body(off)["onCall"]["onCall"] is False
+    assert body(call(client, by_email, "GET", "/api/v1/doctor/on-call"))["onCall"]["onCall"] is False
+
+
+def test_only_doctors_have_an_on_call_switch(client):
+    # Given a patient
+    # When they try the switch
+    # Then it is refused
+    assert call(client, make_user("patient"), "PUT", "/api/v1/doctor/on-call", {"onCall": True}).status_code == 403
