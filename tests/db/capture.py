@@ -47,6 +47,7 @@ class AppQuery:
     ranged: frozenset[str] = frozenset()  # fields compared with $lt/$lte/$gt/$gte
     sort_first: str | None = None
     limited: bool = False
+    largest_id_in: int = 0  # the most ids one `_id: {$in: [...]}` of this shape asked for
 
 
 @dataclass
@@ -75,9 +76,12 @@ class Recorder(monitoring.CommandListener):
         sort = command.get("sort") or {}
         for query in filter_of(name, command):
             key = (collection, frozenset(equality_fields(query)), tuple(sorted(filter_clauses(query))))
-            self.queries.setdefault(key, AppQuery(
+            seen = self.queries.setdefault(key, AppQuery(
                 collection, key[1], key[2], name, test, frozenset(range_fields(query)),
                 next(iter(sort), None), bool(command.get("limit"))))
+            id_in = query.get("_id")
+            if isinstance(id_in, dict) and isinstance(id_in.get("$in"), list):
+                seen.largest_id_in = max(seen.largest_id_in, len(id_in["$in"]))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
