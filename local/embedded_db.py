@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -239,6 +240,48 @@ def _reachable_by(user: pwd.struct_passwd | None, path: Path) -> bool:
     return True
 
 
+_libc: object | None = None
+
+
+def _dies_with_parent(sig: signal.Signals) -> Callable[[], None] | None:
+    """A `preexec_fn`: the child gets `sig` when we die, even by SIGKILL, so that no database is
+    left running behind a killed test run or `make run` (Linux; elsewhere nothing is done)."""
+    global _libc
+    if not sys.platform.startswith("linux"):
+        return None
+    if _libc is None:
+        import ctypes
+
+        _libc = ctypes.CDLL(None, use_errno=True)  # loaded here: the child must not import
+    libc, parent = _libc, os.getpid()
+
+    def set_parent_death_signal() -> None:
+        libc.prctl(1, int(sig))  # type: ignore[attr-defined]  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    return set_parent_death_signal
+
+
+_OWNED_PREFIX = "cureconnect-pg-"
+
+
+def _reap_stale_clusters() -> None:
+    """Remove the data of private clusters whose postmaster is gone (a run killed before stop())."""
+    for path in Path(tempfile.gettempdir()).glob(_OWNED_PREFIX + "*"):
+        pid_file = path / "pgdata" / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+            os.kill(pid, 0)
+            continue  # still running: someone else's
+        except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
+            if not pid_file.exists() and time.time() - path.stat().st_mtime < 600:
+                continue  # being initialised right now
+        except PermissionError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
 class PostgresCluster:
     """A private PostgreSQL cluster on 127.0.0.1 only (no unix socket), for FerretDB's backend."""
 
@@ -252,7 +295,8 @@ class PostgresCluster:
         self.owned_dir: Path | None = None
         if not _reachable_by(self.user, data_dir):
             # Somewhere the service user can reach; removed on stop.
-            self.owned_dir = Path(tempfile.mkdtemp(prefix="cureconnect-pg-"))
+            _reap_stale_clusters()
+            self.owned_dir = Path(tempfile.mkdtemp(prefix=_OWNED_PREFIX))
             data_dir = self.owned_dir / "pgdata"
         self.data_dir = data_dir
         self.port = free_port()
@@ -295,7 +339,8 @@ class PostgresCluster:
         for key, value in settings.items():
             args += ["-c", f"{key}={value}"]
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True, **self._as_service())  # type: ignore[call-overload]
+                                        start_new_session=True, preexec_fn=_dies_with_parent(signal.SIGINT),
+                                        **self._as_service())  # type: ignore[call-overload]
         log.close()
         self._wait_ready()
         created = subprocess.run([str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
@@ -419,6 +464,7 @@ class EmbeddedDB:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_dies_with_parent(signal.SIGTERM),
         )
         log.close()
         try:
