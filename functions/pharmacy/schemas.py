@@ -1,1 +1,262 @@
-"""Pydantic models for pharmacy request bodies and responses."""
+"""Pydantic models for pharmacy and medicine request bodies and query strings.
+
+Money is in integer minor units (paise). Unknown fields are rejected on writes; the fields the
+server manages (verification, ratings, counters, owner, licence) are not part of any write model
+(D-17: the raw body went to the database, so owners could verify themselves).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, EmailStr, Field, StringConstraints, field_validator, model_validator
+
+from functions.core import clock
+from functions.core.schemas import PageQuery, WriteModel
+
+OBJECT_ID = r"^[0-9a-fA-F]{24}$"
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+PHONE = r"^\+?[0-9][0-9 ()-]{6,19}$"
+PINCODE = r"^[1-9][0-9]{5}$"
+MAX_MONEY = 10_000_000_00  # ten million rupees in paise: far above any real price
+
+CATEGORIES = ("Pain Relief", "Antibiotics", "Vitamins & Supplements", "Cold & Flu", "Digestive Health",
+              "Heart & Blood Pressure", "Diabetes", "Skin Care", "Eye Care", "Women Health", "Men Health",
+              "Child Care", "First Aid", "Prescription", "Other")
+FORM_TYPES = ("Tablet", "Capsule", "Syrup", "Injection", "Drops", "Cream", "Ointment", "Gel", "Powder", "Other")
+VERIFICATION_STATUSES = ("pending", "verified", "rejected", "suspended")
+
+Text = Annotated[str, StringConstraints(max_length=500)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Money = Annotated[int, Field(ge=0, le=MAX_MONEY)]
+Category = Literal["Pain Relief", "Antibiotics", "Vitamins & Supplements", "Cold & Flu", "Digestive Health",
+                   "Heart & Blood Pressure", "Diabetes", "Skin Care", "Eye Care", "Women Health", "Men Health",
+                   "Child Care", "First Aid", "Prescription", "Other"]
+FormType = Literal["Tablet", "Capsule", "Syrup", "Injection", "Drops", "Cream", "Ointment", "Gel", "Powder", "Other"]
+
+
+def _blank_to_none(value: object) -> object:
+    return None if value == "" else value
+
+
+# ---------------------------------------------------------------- pharmacies
+
+
+class Coordinates(WriteModel):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class Address(WriteModel):
+    street: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    city: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    state: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    pincode: Annotated[str, StringConstraints(pattern=PINCODE)]
+    coordinates: Coordinates | None = None
+
+
+class ContactInfo(WriteModel):
+    phone: Annotated[str, StringConstraints(pattern=PHONE)]
+    email: EmailStr
+    whatsapp: Annotated[str | None, StringConstraints(pattern=PHONE), BeforeValidator(_blank_to_none)] = None
+
+
+class Hours(WriteModel):
+    open: Annotated[str, StringConstraints(pattern=HHMM)]
+    close: Annotated[str, StringConstraints(pattern=HHMM)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Hours:
+        if self.close <= self.open:
+            raise ValueError("close must be after open")
+        return self
+
+
+class OperatingHours(WriteModel):
+    weekdays: Hours = Hours(open="09:00", close="21:00")
+    weekends: Hours = Hours(open="10:00", close="20:00")
+
+
+def _not_future_year(value: int | None) -> int | None:
+    if value is not None and value > clock.now().year:  # the year of the request, not of the process (D-44)
+        raise ValueError("cannot be in the future")
+    return value
+
+
+class PharmacyIn(WriteModel):
+    """POST /pharmacy/register (JSON, or multipart with nested objects as JSON strings)."""
+
+    name: Annotated[str, StringConstraints(min_length=2, max_length=100)]
+    description: Text = ""
+    address: Address
+    contactInfo: ContactInfo
+    licenseNumber: Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9/ _.-]+$")]
+    establishedYear: Annotated[int | None, Field(ge=1900)] = None
+    operatingHours: OperatingHours = OperatingHours()
+    deliveryRadius: Annotated[int, Field(ge=1, le=50)] = 10
+    deliveryCharges: Money = 0
+    freeDeliveryAbove: Money = 50_000
+
+    _year = field_validator("establishedYear")(_not_future_year)
+
+
+# Server-managed fields a client may echo back from GET /pharmacy/my: dropped, never applied.
+PHARMACY_READ_ONLY = frozenset({
+    "_id", "id", "owner", "licenseNumber", "verificationStatus", "isVerified", "verificationDocuments", "rating",
+    "totalReviews", "totalMedicines", "totalOrders", "monthlyRevenue", "createdAt", "updatedAt", "avatar", "listed",
+    "__v",
+})
+
+
+class PharmacyUpdate(WriteModel):
+    """PUT /pharmacy/my: the owner's allow-list."""
+
+    name: Annotated[str, StringConstraints(min_length=2, max_length=100)] | None = None
+    description: Text | None = None
+    address: Address | None = None
+    contactInfo: ContactInfo | None = None
+    establishedYear: Annotated[int, Field(ge=1900)] | None = None
+    operatingHours: OperatingHours | None = None
+    deliveryRadius: Annotated[int, Field(ge=1, le=50)] | None = None
+    deliveryCharges: Money | None = None
+    freeDeliveryAbove: Money | None = None
+    status: Literal["active", "inactive"] | None = None  # the owner may close the shop; only admins suspend
+
+    _year = field_validator("establishedYear")(_not_future_year)
+
+
+class PharmacyStatusIn(WriteModel):
+    status: Literal["pending", "verified", "rejected", "suspended"]
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class PharmacyListQuery(PageQuery):
+    limit: Annotated[int, Field(ge=1, le=100)] = 10
+    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    pincode: Annotated[str, StringConstraints(max_length=10)] | None = None
+
+
+class AdminPharmacyQuery(PageQuery):
+    status: Literal["pending", "verified", "rejected", "suspended", "all", ""] | None = None
+
+
+# ---------------------------------------------------------------- medicines
+
+
+class ImageRef(WriteModel):
+    public_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    url: Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=500)]
+
+
+def _expiry(value: object) -> object:
+    """A date means the end of that day is still good: expiry at the next midnight UTC."""
+    if isinstance(value, str) and len(value) == 10:
+        value = date.fromisoformat(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(23, 59, 59), tzinfo=UTC)
+    return value
+
+
+Expiry = Annotated[datetime, BeforeValidator(_expiry)]
+Tags = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=50)]], Field(max_length=20)]
+Images = Annotated[list[ImageRef], Field(max_length=5)]
+
+
+class MedicineFields(WriteModel):
+    """Everything a pharmacist may set on a medicine (all optional: the update model)."""
+
+    name: Name | None = None
+    genericName: Annotated[str, StringConstraints(max_length=200)] | None = None
+    category: Category | None = None
+    manufacturer: Name | None = None
+    composition: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    strength: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    packSize: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    batchNumber: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    formType: FormType | None = None
+    price: Money | None = None
+    mrp: Money | None = None
+    stock: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    minStock: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    expiryDate: Expiry | None = None
+    images: Images | None = None
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    uses: Text | None = None
+    sideEffects: Text | None = None
+    precautions: Text | None = None
+    dosage: Annotated[str, StringConstraints(max_length=300)] | None = None
+    prescriptionRequired: bool | None = None
+    isActive: bool | None = None
+    tags: Tags | None = None
+
+    @model_validator(mode="after")
+    def _price_within_mrp(self) -> MedicineFields:
+        if self.price is not None and self.mrp is not None and self.price > self.mrp:
+            raise ValueError("price cannot exceed mrp")
+        return self
+
+
+MedicineUpdate = MedicineFields
+
+
+class MedicineIn(MedicineFields):
+    """POST /pharmacy/medicines and each bulk-upload row."""
+
+    name: Name
+    category: Category
+    manufacturer: Name
+    composition: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    strength: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    packSize: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    batchNumber: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    formType: FormType
+    price: Money
+    mrp: Money
+    stock: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    minStock: Annotated[int, Field(ge=0, le=1_000_000)] = 10
+    expiryDate: Expiry
+    prescriptionRequired: bool = False
+    isActive: bool = True
+
+
+class StockRow(WriteModel):
+    medicineId: Annotated[str, StringConstraints(pattern=OBJECT_ID)]
+    newStock: Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+
+
+class BulkStockIn(WriteModel):
+    stockUpdates: Annotated[list[dict[str, object]], Field(min_length=1, max_length=1000)]
+
+
+class ExpiringQuery(PageQuery):
+    days: Annotated[int, Field(ge=0, le=3650)] = 90
+
+
+class InventorySearchQuery(PageQuery):
+    keyword: Annotated[str, StringConstraints(max_length=100)] | None = None
+    category: Category | Literal["all", ""] | None = None
+    prescriptionRequired: bool | None = None
+    stockStatus: Literal["inStock", "outOfStock", "lowStock", "all", ""] | None = None
+    sortBy: Literal["name", "price", "stock", "expiry", ""] | None = None
+
+
+class CatalogueQuery(PageQuery):
+    category: Category | Literal["all", ""] | None = None
+    search: Annotated[str, StringConstraints(max_length=100)] | None = None
+    keyword: Annotated[str, StringConstraints(max_length=100)] | None = None  # the docs' name for `search`
+    minPrice: Money | None = None
+    maxPrice: Money | None = None
+    prescriptionRequired: bool | None = None
+    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    pincode: Annotated[str, StringConstraints(max_length=10)] | None = None
+    sortBy: Literal["price-low", "price-high", "rating", "newest", "popular", "name", ""] | None = None
+
+
+class SearchQuery(PageQuery):
+    q: Annotated[str, StringConstraints(max_length=100)] = ""
+    limit: Annotated[int, Field(ge=1, le=100)] = 10
+
+
+class FeaturedQuery(PageQuery):
+    limit: Annotated[int, Field(ge=1, le=50)] = 10

@@ -1,0 +1,157 @@
+"""Request bodies the existing frontend sends as forms: `multipart/form-data` (nested objects as
+JSON strings or dot-notation keys, plus optional files) or `application/x-www-form-urlencoded`,
+next to plain JSON. Framework-free and reusable, so it can move to `core` later.
+
+Form bodies are "simple" requests a foreign page can send without a CORS preflight, so a
+cookie-authenticated form request must come from an allowed origin (`check_same_origin`).
+A bearer token cannot be attached by a foreign page, so such requests need no origin check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from functions.core.config import get_settings
+from functions.core.errors import BadRequest, Forbidden, PayloadTooLarge
+
+JSON, MULTIPART, URLENCODED = "application/json", "multipart/form-data", "application/x-www-form-urlencoded"
+FORM_TYPES = [JSON, MULTIPART, URLENCODED]
+MAX_FIELDS = 200
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class FormBody:
+    data: dict[str, Any]
+    files: list[UploadedFile] = field(default_factory=list)
+
+    def file(self, name: str) -> UploadedFile | None:
+        return next((f for f in self.files if f.field == name), None)
+
+
+def media_type(headers: Mapping[str, str]) -> str:
+    return (headers.get("content-type") or JSON).split(";", 1)[0].strip().lower()
+
+
+def check_same_origin(headers: Mapping[str, str]) -> None:
+    """A form body authenticated by the session cookie must name an allowed Origin (or Referer)."""
+    if media_type(headers) == JSON or (headers.get("authorization") or "")[:7].lower() == "bearer ":
+        return
+    if not headers.get("cookie"):
+        return  # unauthenticated: the route's guard answers 401
+    origin = headers.get("origin")
+    if not origin and headers.get("referer"):
+        parts = urlsplit(headers["referer"])
+        origin = f"{parts.scheme}://{parts.netloc}"
+    if not origin or origin not in get_settings().allowed_origins:
+        raise Forbidden("Cross-site form submissions are not accepted", code="CROSS_SITE_REQUEST")
+
+
+def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = [p for p in dotted.split(".") if p]
+    if not parts or len(parts) > 4:
+        raise BadRequest(f"Unusable field name {dotted[:40]!r}", code="MALFORMED_FORM")
+    node = target
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise BadRequest(f"Field {dotted[:40]!r} conflicts with another field", code="MALFORMED_FORM")
+        node = child
+    node[parts[-1]] = value
+
+
+def _field_value(raw: str) -> Any:
+    """Nested objects arrive as JSON strings; everything else stays a string for the model to
+    coerce (pydantic parses "10" as an int and "true" as a bool the same way everywhere)."""
+    text = raw.strip()
+    if text[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise BadRequest("A form field holds malformed JSON", code="MALFORMED_FORM") from None
+    return raw
+
+
+def to_nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """`[("address", '{"city": "Pune"}'), ("contactInfo.phone", "98...")]` -> nested dict.
+    The three shapes of the reference (JSON objects, JSON strings, dot keys) merge into one."""
+    if len(pairs) > MAX_FIELDS:
+        raise BadRequest("Too many form fields", code="MALFORMED_FORM")
+    out: dict[str, Any] = {}
+    for name, raw in pairs:
+        value = _field_value(raw)
+        existing = out.get(name)
+        if isinstance(existing, dict) and isinstance(value, dict):
+            existing.update(value)
+        else:
+            _set_path(out, name, value)
+    return out
+
+
+def parse_multipart(content_type: str, body: bytes) -> FormBody:
+    """Parse a multipart/form-data body with the standard library's MIME parser."""
+    if "boundary=" not in content_type.lower():
+        raise BadRequest("Multipart body without a boundary", code="MALFORMED_FORM")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise BadRequest("Malformed multipart body", code="MALFORMED_FORM")
+    pairs: list[tuple[str, str]] = []
+    files: list[UploadedFile] = []
+    assert isinstance(message, EmailMessage)
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            if data:
+                files.append(UploadedFile(name, filename, part.get_content_type(), data))
+            continue
+        try:
+            pairs.append((name, data.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise BadRequest("Form fields must be UTF-8", code="MALFORMED_FORM") from None
+    return FormBody(to_nested(pairs), files)
+
+
+def parse_form(headers: Mapping[str, str], raw: bytes | str | None) -> FormBody:
+    """The body as a nested dict (and files) whatever the accepted content type."""
+    body = raw.encode() if isinstance(raw, str) else (raw or b"")
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("The request body is too large")
+    kind = media_type(headers)
+    if kind == MULTIPART:
+        return parse_multipart(headers.get("content-type", ""), body)
+    if kind == URLENCODED:
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest("Malformed form body", code="MALFORMED_FORM") from None
+        return FormBody(to_nested(pairs))
+    if not body:
+        return FormBody({})
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("Malformed JSON body", code="MALFORMED_JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The JSON body must be an object", code="MALFORMED_JSON")
+    return FormBody(data)

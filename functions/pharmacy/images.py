@@ -1,0 +1,63 @@
+"""Images sent with a form: checked by content (not by name) and stored on Cloudinary.
+
+The Cloudinary SDK is imported only on the upload path. Without `CLOUDINARY_URL` the image is
+not stored and the field stays unset (local development).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from functions.core.config import get_settings
+from functions.core.errors import PayloadTooLarge, ServiceUnavailable, Unprocessable
+from functions.core.observability import logger
+from functions.pharmacy.forms import UploadedFile
+
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+
+
+def sniff_image(data: bytes) -> str | None:
+    """"jpeg", "png" or "webp" from the magic bytes, else None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def check_image(upload: UploadedFile) -> str:
+    if len(upload.data) > MAX_IMAGE_BYTES:
+        raise PayloadTooLarge("An image may be at most 2 MB", code="IMAGE_TOO_LARGE")
+    kind = sniff_image(upload.data)
+    if kind is None:
+        raise Unprocessable("Images must be JPEG, PNG or WebP", code="IMAGE_TYPE")
+    return kind
+
+
+def _configure(url: str) -> None:
+    import cloudinary
+
+    parts = urlsplit(url)
+    cloudinary.config(cloud_name=parts.hostname, api_key=parts.username, api_secret=parts.password, secure=True)
+
+
+def upload_image(upload: UploadedFile, folder: str) -> dict[str, str] | None:
+    """Check, then upload; `{public_id, url}` or None when Cloudinary is not configured."""
+    kind = check_image(upload)
+    url = get_settings().cloudinary_url
+    if not url:
+        return None
+    _configure(url)
+    import cloudinary.exceptions
+    import cloudinary.uploader
+
+    try:
+        result: dict[str, Any] = cloudinary.uploader.upload(
+            upload.data, folder=folder, resource_type="image", format=kind, filename=f"upload.{kind}")
+    except cloudinary.exceptions.Error as exc:
+        logger.warning("image upload failed", extra={"error": type(exc).__name__})
+        raise ServiceUnavailable("The image could not be stored; try again later", code="UPLOAD_FAILED") from None
+    return {"public_id": str(result["public_id"]), "url": str(result["secure_url"])}

@@ -1,0 +1,260 @@
+"""A pharmacist's inventory: add, edit, soft-delete, bulk upload (JSON or CSV) and bulk stock,
+low-stock, expiring and search lists. Only the owner of a verified pharmacy.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from bson import ObjectId
+from pydantic import ValidationError
+
+from functions.core import clock
+from functions.core.db import object_id
+from functions.core.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
+from functions.core.http import field_errors, parse_model
+from functions.pharmacy import medicine_rules
+from functions.pharmacy.forms import FormBody
+from functions.pharmacy.images import upload_image
+from functions.pharmacy.pharmacies import owned_verified
+from functions.pharmacy.schemas import (
+    ExpiringQuery,
+    InventorySearchQuery,
+    MedicineIn,
+    MedicineUpdate,
+    StockRow,
+)
+from functions.pharmacy.stores import medicines, pharmacies
+
+MAX_ROWS = 1000
+MAX_IMAGES = 5
+SCAN_CAP = 5000  # a pharmacy's inventory read whole for rules the engine cannot evaluate (stock <= minStock)
+_SORTS: dict[str, list[tuple[str, int]]] = {
+    "name": [("name", 1)], "price": [("price", 1)], "stock": [("stock", -1)], "expiry": [("expiryDate", 1)],
+}
+
+
+def _images(form: FormBody, current: list[Any] | None) -> list[dict[str, str]] | None:
+    uploads = [f for f in form.files if f.field in ("images", "images[]")]
+    if not uploads:
+        return current
+    if len(uploads) > MAX_IMAGES:
+        raise BadRequest("At most 5 images", code="TOO_MANY_IMAGES")
+    stored = [upload_image(f, "medicines") for f in uploads]
+    return [s for s in stored if s is not None]
+
+
+def new_doc(pharmacy: Mapping[str, Any], data: MedicineIn) -> dict[str, Any]:
+    now = clock.now()
+    doc: dict[str, Any] = {"_id": ObjectId(), "pharmacy": pharmacy["_id"],
+                           **data.model_dump(mode="python", exclude_none=True)}
+    doc.setdefault("images", [])
+    doc.setdefault("tags", [])
+    doc.update({
+        "discount": medicine_rules.discount_percent(data.price, data.mrp),
+        "listed": bool(pharmacy.get("listed")) and data.isActive,
+        "rating": 0, "totalReviews": 0, "soldCount": 0, "createdAt": now, "updatedAt": now,
+    })
+    doc["searchText"] = medicine_rules.search_text(doc)
+    return doc
+
+
+def _recheck_listing(pharmacy_id: ObjectId, listed_as: bool) -> None:
+    """A verification change racing with an insert: bring the pharmacy's medicines in step."""
+    now_listed = pharmacies.get_listed(pharmacy_id) is not None
+    if now_listed != listed_as:
+        medicines.relist_pharmacy(pharmacy_id, now_listed)
+
+
+def add(user: Mapping[str, Any], form: FormBody) -> dict[str, Any]:
+    pharmacy = owned_verified(user)
+    data = parse_model(MedicineIn, form.data)
+    images = _images(form, data.model_dump().get("images"))
+    doc = new_doc(pharmacy, data)
+    doc["images"] = images or []
+    medicines.insert(doc)
+    pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1})
+    _recheck_listing(pharmacy["_id"], bool(pharmacy.get("listed")))
+    return medicine_rules.to_api(doc, clock.now())
+
+
+def update(user: Mapping[str, Any], medicine_id: str, form: FormBody) -> dict[str, Any]:
+    pharmacy = owned_verified(user)
+    target = object_id(medicine_id, "Medicine")
+    current = medicines.get_owned(pharmacy["_id"], target)
+    if current is None:
+        raise NotFound("Medicine not found")
+    data = parse_model(MedicineUpdate, {k: v for k, v in form.data.items() if k not in medicine_rules.READ_ONLY})
+    changes = data.model_dump(mode="python", exclude_none=True)
+    images = _images(form, None)
+    if images is not None:
+        changes["images"] = images
+    merged = {**current, **changes}
+    if merged["price"] > merged["mrp"]:
+        raise ValidationFailed("Validation failed", errors=[{"field": "price", "message": "price cannot exceed mrp"}])
+    changes["discount"] = medicine_rules.discount_percent(merged["price"], merged["mrp"])
+    changes["listed"] = bool(pharmacy.get("listed")) and bool(merged.get("isActive", True))
+    changes["searchText"] = medicine_rules.search_text(merged)
+    changes["updatedAt"] = clock.now()
+    updated = medicines.update_owned(pharmacy["_id"], target, changes)
+    if updated is None:
+        raise NotFound("Medicine not found")
+    if "isActive" in changes and bool(changes["isActive"]) != bool(current.get("isActive", True)):
+        pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1 if changes["isActive"] else -1})
+    return medicine_rules.to_api(updated, clock.now())
+
+
+def remove(user: Mapping[str, Any], medicine_id: str) -> None:
+    """Soft delete: inactive and unlisted; orders keep their item snapshots (D-45: hard deletes
+    left orders pointing at nothing)."""
+    pharmacy = owned_verified(user)
+    target = object_id(medicine_id, "Medicine")
+    current = medicines.get_owned(pharmacy["_id"], target)
+    if current is None:
+        raise NotFound("Medicine not found")
+    medicines.update_owned(pharmacy["_id"], target, {"isActive": False, "listed": False, "updatedAt": clock.now()})
+    if current.get("isActive", True):
+        pharmacies.increment(pharmacy["_id"], {"totalMedicines": -1})
+
+
+# ---------------------------------------------------------------- bulk
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    rows: list[dict[str, Any]] = []
+    for record in reader:
+        row: dict[str, Any] = {}
+        for key, value in record.items():
+            if key is None or value is None or (isinstance(value, str) and value.strip() == ""):
+                continue
+            key = key.strip()
+            row[key] = [t.strip() for t in re.split(r"[;|]", str(value)) if t.strip()] if key == "tags" else value
+        rows.append(row)
+        if len(rows) > MAX_ROWS:
+            break
+    return rows
+
+
+def bulk_rows(media_type: str, raw: bytes) -> list[Any]:
+    """The rows of a bulk upload: a JSON array, `{"medicines": [...]}` (the reference's body)
+    or CSV with a header line."""
+    if media_type == "text/csv":
+        try:
+            return _csv_rows(raw.decode("utf-8-sig"))
+        except (UnicodeDecodeError, csv.Error):
+            raise BadRequest("Malformed CSV body", code="MALFORMED_CSV") from None
+    import json
+
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("Malformed JSON body", code="MALFORMED_JSON") from None
+    if isinstance(data, dict):
+        data = data.get("medicines")
+    if not isinstance(data, list) or not data:
+        raise BadRequest("Please provide medicines data", code="NO_ROWS")
+    return data
+
+
+def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Validate every row; insert the valid ones; report each row (D-43: invalid rows were
+    silently dropped, with 201 even when nothing was inserted). Returns (report, inserted)."""
+    pharmacy = owned_verified(user)
+    if len(rows) > MAX_ROWS:
+        raise PayloadTooLarge(f"At most {MAX_ROWS} rows per upload", code="TOO_MANY_ROWS")
+    report: list[dict[str, Any]] = []
+    docs: list[dict[str, Any]] = []
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            report.append({"row": number, "ok": False, "errors": [{"field": "row", "message": "expected an object"}]})
+            continue
+        try:
+            data = MedicineIn.model_validate(row)
+        except ValidationError as exc:
+            report.append({"row": number, "ok": False, "errors": field_errors(exc)})
+            continue
+        doc = new_doc(pharmacy, data)
+        docs.append(doc)
+        report.append({"row": number, "ok": True, "id": doc["_id"]})
+    if not docs:
+        raise Unprocessable("No row was valid; nothing was uploaded", code="NO_VALID_ROWS", extra={"results": report})
+    medicines.insert_many(docs)
+    pharmacies.increment(pharmacy["_id"], {"totalMedicines": len(docs)})
+    _recheck_listing(pharmacy["_id"], bool(pharmacy.get("listed")))
+    now = clock.now()
+    return report, [medicine_rules.to_api(d, now) for d in docs]
+
+
+def bulk_stock(user: Mapping[str, Any], rows: list[dict[str, object]]) -> list[dict[str, Any]]:
+    """Per-row results; stock is an integer >= 0 (D-42: negative or fractional stock was
+    accepted, unknown ids were skipped silently, one bad id failed the rest)."""
+    pharmacy = owned_verified(user)
+    now = clock.now()
+    results: list[dict[str, Any]] = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            item = StockRow.model_validate(row)
+        except ValidationError as exc:
+            results.append({"row": number, "ok": False, "errors": field_errors(exc)})
+            continue
+        if medicines.set_stock(pharmacy["_id"], ObjectId(item.medicineId), item.newStock, now):
+            results.append({"row": number, "ok": True, "id": item.medicineId, "stock": item.newStock})
+        else:
+            results.append({"row": number, "ok": False, "id": item.medicineId,
+                            "errors": [{"field": "medicineId", "message": "Medicine not found"}]})
+    return results
+
+
+# ---------------------------------------------------------------- lists
+
+
+def low_stock(user: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Active medicines with stock <= their own minStock (out of stock included), lowest first."""
+    pharmacy = owned_verified(user)
+    rows = medicines.all_of_pharmacy(pharmacy["_id"], {"isActive": True}, None, SCAN_CAP)
+    low = sorted((d for d in rows if int(d.get("stock", 0)) <= int(d.get("minStock", 10))),
+                 key=lambda d: (int(d.get("stock", 0)), str(d.get("name"))))
+    now = clock.now()
+    return [medicine_rules.to_api(d, now) for d in low]
+
+
+def expiring(user: Mapping[str, Any], query: ExpiringQuery) -> tuple[list[dict[str, Any]], int]:
+    """Active medicines expiring within `days` (default 90); already-expired ones are flagged."""
+    pharmacy = owned_verified(user)
+    now = clock.now()
+    filters = {"pharmacy": pharmacy["_id"], "isActive": True, "expiryDate": {"$lte": now + timedelta(days=query.days)}}
+    items, total = medicines.page(filters, [("expiryDate", 1)], query.skip, query.limit)
+    return [medicine_rules.to_api(d, now) for d in items], total
+
+
+def search(user: Mapping[str, Any], query: InventorySearchQuery) -> tuple[list[dict[str, Any]], int]:
+    """The pharmacist's own catalogue, inactive items included."""
+    pharmacy = owned_verified(user)
+    now = clock.now()
+    filters: dict[str, Any] = {}
+    if query.keyword and query.keyword.strip():
+        filters["searchText"] = {"$regex": re.escape(medicine_rules.normalise(query.keyword))}
+    if query.category and query.category != "all":
+        filters["category"] = query.category
+    if query.prescriptionRequired is not None:
+        filters["prescriptionRequired"] = query.prescriptionRequired
+    if query.stockStatus == "inStock":
+        filters["stock"] = {"$gt": 0}
+    elif query.stockStatus == "outOfStock":
+        filters["stock"] = 0
+    sort = _SORTS[query.sortBy or "name"]
+    if query.stockStatus == "lowStock":
+        rows = [d for d in medicines.all_of_pharmacy(pharmacy["_id"], filters, None, SCAN_CAP)
+                if int(d.get("stock", 0)) <= int(d.get("minStock", 10))]
+        key, direction = sort[0]
+        rows.sort(key=lambda d: (d.get(key) is None, d.get(key)), reverse=direction < 0)
+        page_rows, total = rows[query.skip:query.skip + query.limit], len(rows)
+    else:
+        page_rows, total = medicines.page({"pharmacy": pharmacy["_id"], **filters}, sort, query.skip, query.limit)
+    return [medicine_rules.to_api(d, now) for d in page_rows], total

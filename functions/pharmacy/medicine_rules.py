@@ -1,0 +1,46 @@
+"""Pure rules about medicine documents: derived fields and the API shape (no I/O)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+INTERNAL = ("searchText",)
+# Server-managed fields a client may echo back on an update: dropped, never applied (D-17: an
+# owner could move a medicine to another pharmacy or set its rating and sales).
+READ_ONLY = frozenset({"_id", "id", "pharmacy", "rating", "totalReviews", "soldCount", "discount", "createdAt",
+                       "updatedAt", "listed", "discountedPrice", "inStock", "lowStock", "expired", "__v"})
+
+
+def discount_percent(price: int, mrp: int) -> int:
+    """Derived from price and MRP, never trusted from the client (whole percent, rounded down)."""
+    return (mrp - price) * 100 // mrp if mrp > 0 and price < mrp else 0
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def search_text(doc: Mapping[str, Any]) -> str:
+    """One lower-cased field searched with one escaped regex (no `$text` on the embedded engine)."""
+    parts: Iterable[Any] = (doc.get("name"), doc.get("genericName"), doc.get("manufacturer"), doc.get("composition"),
+                            *(doc.get("tags") or []))
+    return " | ".join(normalise(str(p)) for p in parts if p)
+
+
+def is_low(doc: Mapping[str, Any]) -> bool:
+    return 0 < int(doc.get("stock", 0)) <= int(doc.get("minStock", 10))
+
+
+def to_api(doc: Mapping[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """The stored medicine plus the virtuals the reference never serialised (D-50)."""
+    out = {k: v for k, v in doc.items() if k not in INTERNAL}
+    stock = int(doc.get("stock", 0))
+    out["discountedPrice"] = int(doc.get("price", 0))
+    out["inStock"] = stock > 0
+    out["lowStock"] = is_low(doc)
+    if now is not None and isinstance(doc.get("expiryDate"), datetime):
+        out["expired"] = doc["expiryDate"] <= now
+    return out

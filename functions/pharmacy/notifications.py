@@ -1,0 +1,41 @@
+"""Telling a user about an order or their pharmacy: over the WebSocket when they are online,
+else by SMS or e-mail through the one notifier (`core.notify`). Bodies carry no PHI: an order
+number and a status, never medicines or addresses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bson import ObjectId
+
+from functions.core import notify
+from functions.core.observability import logger
+from functions.pharmacy.stores import users
+
+
+def _push_to_user() -> Callable[[ObjectId, dict[str, Any]], int] | None:
+    """SEAM: `functions.signaling.service.push_to_user(user_id, message) -> int` (contracts.md).
+    Until signaling provides it, nobody is "online" and every message goes by SMS/e-mail."""
+    try:
+        from functions.signaling import service as signaling
+    except ImportError:  # pragma: no cover - the package always exists in this repository
+        return None
+    push = getattr(signaling, "push_to_user", None)
+    return push if callable(push) else None
+
+
+def tell(user_id: ObjectId, subject: str, text: str, event: dict[str, Any], *, kind: str, ref: Any) -> None:
+    """Push `event` to the user's live connections; if none got it, send `text`. Never raises:
+    the request that caused the message has already succeeded."""
+    try:
+        push = _push_to_user()
+        if push is not None and push(user_id, event) > 0:
+            return
+        person = users.contacts([user_id]).get(user_id)
+        if person and person.get("contact"):
+            notify.send(str(person.get("contactType") or "email"), str(person["contact"]), subject, text,
+                        kind=kind, ref=ref)
+    except Exception as exc:  # a lost message must not undo the order
+        logger.warning("pharmacy notification failed", extra={"kind": kind, "error": type(exc).__name__})

@@ -1,0 +1,248 @@
+"""Pharmacies: registration, the owner's view and settings, the public directory, admin
+verification and the dev-only quick setup.
+
+Nobody's role changes by registering (D-15: registering made anyone a pharmacist, demoting
+doctors and admins, and quick-setup self-verified). A pharmacy is public and orderable only while
+`verificationStatus == "verified"` and `status == "active"`; that is the `listed` flag, kept on
+the pharmacy and on each of its medicines (D-16: verification was cosmetic).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bson import ObjectId
+
+from functions.core import clock
+from functions.core.config import get_settings
+from functions.core.db import object_id
+from functions.core.errors import Conflict, Forbidden, NotFound
+from functions.core.http import parse_model
+from functions.pharmacy import notifications
+from functions.pharmacy.forms import FormBody
+from functions.pharmacy.images import upload_image
+from functions.pharmacy.schemas import (
+    PHARMACY_READ_ONLY,
+    VERIFICATION_STATUSES,
+    AdminPharmacyQuery,
+    PharmacyIn,
+    PharmacyListQuery,
+    PharmacyStatusIn,
+    PharmacyUpdate,
+)
+from functions.pharmacy.stores import medicines, pharmacies, users
+
+# Fields never sent to anyone (internal keys), and those the public does not see.
+INTERNAL = ("licenseKey", "ratingSum")
+NOT_PUBLIC = ("licenseNumber", "verificationDocuments", "monthlyRevenue", "totalOrders", "totalMedicines",
+              "verificationReason", "owner", "listed")
+
+
+def is_listed(verification_status: str, status: str) -> bool:
+    return verification_status == "verified" and status == "active"
+
+
+def license_key(number: str) -> str:
+    """One spelling per licence: case, spaces and separators do not make a new licence."""
+    return re.sub(r"[^A-Z0-9]", "", number.upper())
+
+
+def rating_of(doc: Mapping[str, Any]) -> float:
+    reviews = int(doc.get("totalReviews") or 0)
+    return round(float(doc.get("ratingSum") or 0) / reviews, 1) if reviews else 0.0
+
+
+def to_owner_api(doc: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if k not in INTERNAL}
+    out["rating"] = rating_of(doc)
+    return out
+
+
+def to_public_api(doc: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in to_owner_api(doc).items() if k not in NOT_PUBLIC}
+    return out
+
+
+# ---------------------------------------------------------------- the owner's pharmacy
+
+
+def owned(user: Mapping[str, Any]) -> dict[str, Any]:
+    doc = pharmacies.by_owner(user["_id"])
+    if doc is None:
+        raise NotFound("No pharmacy found for this user", code="NO_PHARMACY")
+    return doc
+
+
+def owned_verified(user: Mapping[str, Any]) -> dict[str, Any]:
+    """The caller's pharmacy, which must be verified (inventory and orders need it)."""
+    doc = owned(user)
+    if doc.get("verificationStatus") != "verified":
+        raise Forbidden("Your pharmacy is not verified yet", code="PHARMACY_NOT_VERIFIED")
+    return doc
+
+
+def new_pharmacy(owner_id: ObjectId, data: PharmacyIn, *, verified: bool = False) -> dict[str, Any]:
+    now = clock.now()
+    status = "verified" if verified else "pending"
+    doc: dict[str, Any] = {
+        "_id": ObjectId(),
+        "owner": owner_id,
+        **data.model_dump(mode="python", exclude_none=True),
+        "licenseKey": license_key(data.licenseNumber),
+        "verificationStatus": status,
+        "isVerified": verified,
+        "status": "active",
+        "listed": is_listed(status, "active"),
+        "ratingSum": 0,
+        "totalReviews": 0,
+        "totalMedicines": 0,
+        "totalOrders": 0,
+        "monthlyRevenue": 0,
+        "createdAt": now,
+        "updatedAt": now,
+    }
+    return doc
+
+
+def _insert(doc: dict[str, Any]) -> dict[str, Any]:
+    clash = pharmacies.insert(doc)
+    if clash == "owner":
+        raise Conflict("You have already registered a pharmacy", code="PHARMACY_EXISTS")
+    if clash == "license":
+        raise Conflict("Pharmacy with this license number already exists", code="LICENSE_TAKEN")
+    return doc
+
+
+def register(user: Mapping[str, Any], form: FormBody) -> dict[str, Any]:
+    data = parse_model(PharmacyIn, form.data)
+    if pharmacies.by_owner(user["_id"]) is not None:  # fast answer; the unique index decides races
+        raise Conflict("You have already registered a pharmacy", code="PHARMACY_EXISTS")
+    doc = new_pharmacy(user["_id"], data)
+    avatar = form.file("avatar")
+    if avatar is not None:
+        stored = upload_image(avatar, "pharmacies")
+        if stored is not None:
+            doc["avatar"] = stored
+    return to_owner_api(_insert(doc))
+
+
+def my(user: Mapping[str, Any]) -> dict[str, Any]:
+    return to_owner_api(owned(user))
+
+
+def update_my(user: Mapping[str, Any], form: FormBody) -> dict[str, Any]:
+    """Allow-listed fields only: server-managed fields echoed back by the frontend are dropped,
+    anything else unknown is refused (400)."""
+    current = owned(user)
+    data = parse_model(PharmacyUpdate, {k: v for k, v in form.data.items() if k not in PHARMACY_READ_ONLY})
+    changes = data.model_dump(mode="python", exclude_none=True)
+    avatar = form.file("avatar")
+    if avatar is not None:
+        stored = upload_image(avatar, "pharmacies")
+        if stored is not None:
+            changes["avatar"] = stored
+    if "status" in changes:
+        changes["listed"] = is_listed(str(current.get("verificationStatus")), changes["status"])
+    changes["updatedAt"] = clock.now()
+    updated = pharmacies.update_owned(user["_id"], changes)
+    if updated is None:
+        raise NotFound("No pharmacy found for this user", code="NO_PHARMACY")
+    if "listed" in changes and changes["listed"] != current.get("listed"):
+        medicines.relist_pharmacy(updated["_id"], bool(changes["listed"]))
+    return to_owner_api(updated)
+
+
+def quick_setup(user: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Dev stage only (the route answers 404 elsewhere): a verified demo pharmacy for the
+    calling pharmacist. Returns (pharmacy, created)."""
+    if get_settings().stage != "dev":
+        raise NotFound("Not found")
+    existing = pharmacies.by_owner(user["_id"])
+    if existing is not None:
+        return to_owner_api(existing), False
+    doc = new_pharmacy(user["_id"], demo_pharmacy(str(user.get("name") or "Demo"), str(user["_id"])), verified=True)
+    doc["description"] = "Test pharmacy for development"
+    return to_owner_api(_insert(doc)), True
+
+
+def demo_pharmacy(owner_name: str, owner_id: str) -> PharmacyIn:
+    return PharmacyIn.model_validate({
+        "name": f"{owner_name[:80]}'s Pharmacy",
+        "description": "Demo pharmacy",
+        "address": {"street": "123 Test Street", "city": "Test City", "state": "Test State", "pincode": "123456"},
+        "contactInfo": {"phone": "+911234567890", "email": "pharmacy@example.com"},
+        "licenseNumber": f"TEST-{owner_id[-12:]}",
+        "establishedYear": clock.now().year,
+        "deliveryCharges": 4_000,
+        "freeDeliveryAbove": 50_000,
+    })
+
+
+# ---------------------------------------------------------------- the public directory
+
+
+def public_list(query: PharmacyListQuery) -> tuple[list[dict[str, Any]], int]:
+    filters: dict[str, Any] = {"listed": True}
+    if query.city:
+        # D-19 (user input went unescaped into a regex: ReDoS and 500s): escaped, case-insensitive.
+        filters["address.city"] = {"$regex": re.escape(query.city), "$options": "i"}
+    if query.pincode:
+        filters["address.pincode"] = query.pincode
+    items, total = pharmacies.list_page(filters, query.skip, query.limit)
+    return [to_public_api(doc) for doc in items], total
+
+
+def public_view(pharmacy_id: str) -> dict[str, Any]:
+    doc = pharmacies.get_listed(object_id(pharmacy_id, "Pharmacy"))
+    if doc is None:
+        raise NotFound("Pharmacy not found")
+    return to_public_api(doc)
+
+
+# ---------------------------------------------------------------- administration
+
+
+def admin_list(query: AdminPharmacyQuery) -> tuple[list[dict[str, Any]], int]:
+    """Newest first; without a status filter one indexed read per status, merged (every query
+    keeps a top-level equality)."""
+    statuses = [query.status] if query.status and query.status != "all" else list(VERIFICATION_STATUSES)
+    items: list[dict[str, Any]] = []
+    total = 0
+    for status in statuses:
+        part, count = pharmacies.list_page({"verificationStatus": status}, 0, query.skip + query.limit)
+        items.extend(part)
+        total += count
+    items = sorted(items, key=lambda d: d["_id"], reverse=True)[query.skip:query.skip + query.limit]
+    owners = users.contacts([doc["owner"] for doc in items])
+    out = []
+    for doc in items:
+        api = to_owner_api(doc)
+        owner = owners.get(doc["owner"])
+        api["owner"] = {"_id": doc["owner"], "name": owner.get("name") if owner else None}
+        out.append(api)
+    return out, total
+
+
+def set_verification(admin: Mapping[str, Any], pharmacy_id: str, data: PharmacyStatusIn) -> dict[str, Any]:
+    """`isVerified` follows `verificationStatus` in the same write (D-44: they drifted apart);
+    the medicines' `listed` flag follows; the owner is told."""
+    target = object_id(pharmacy_id, "Pharmacy")
+    current = pharmacies.get(target)
+    if current is None:
+        raise NotFound("Pharmacy not found")
+    listed = is_listed(data.status, str(current.get("status", "active")))
+    updated = pharmacies.set_status(target, {
+        "verificationStatus": data.status, "isVerified": data.status == "verified", "listed": listed,
+        "verificationReason": data.reason, "verifiedBy": admin["_id"], "updatedAt": clock.now()})
+    if updated is None:
+        raise NotFound("Pharmacy not found")
+    medicines.relist_pharmacy(target, listed)
+    text = f"Your pharmacy {updated['name']} is now {data.status}."
+    if data.reason:
+        text += f" Reason: {data.reason}"
+    notifications.tell(updated["owner"], "Pharmacy verification", text,
+                       {"type": "pharmacy_status", "pharmacyId": str(target), "status": data.status},
+                       kind="pharmacy_status", ref=target)
+    return to_owner_api(updated)

@@ -1,0 +1,137 @@
+"""Figures: the pharmacist's stats and report, and the admin analytics.
+
+The embedded engine aggregates with `$match`/`$group`/`$sum` but has no `$multiply` and no date
+operators, so the order carries what is grouped on when it is written: its local day
+(`localDay`, the pharmacy's business day), its line totals (in `order_lines`) and whether it
+counts as revenue (`isRevenue`: delivered or paid, never cancelled or refunded). D-21: the
+reference's report grouped on fields that did not exist and crashed without a start date;
+D-18: its revenue trusted a client-set payment status.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from functions.core import clock
+from functions.core.config import get_settings
+from functions.core.errors import BadRequest
+from functions.pharmacy import order_rules
+from functions.pharmacy.order_schemas import ReportQuery
+from functions.pharmacy.pharmacies import owned, rating_of
+from functions.pharmacy.schemas import VERIFICATION_STATUSES
+from functions.pharmacy.stores import medicines, orders, pharmacies, users
+
+LOW_STOCK_SCAN = 5000
+MAX_REPORT_DAYS = 366
+
+
+def _today() -> date:
+    return order_rules.local_day(clock.now(), get_settings().default_timezone)
+
+
+def pharmacy_stats(user: Mapping[str, Any]) -> dict[str, Any]:
+    pharmacy = owned(user)
+    pid = pharmacy["_id"]
+    active = medicines.all_of_pharmacy(pid, {"isActive": True}, {"stock": 1, "minStock": 1}, LOW_STOCK_SCAN)
+    totals = orders.status_totals({"pharmacy": pid})
+    return {
+        "medicines": {
+            "total": medicines.count({"pharmacy": pid}),
+            "active": len(active),
+            # the same rule as the low-stock list (the reference counted inactive items too)
+            "lowStock": sum(1 for d in active if int(d.get("stock", 0)) <= int(d.get("minStock", 10))),
+        },
+        "orders": {
+            "total": sum(int(r["count"]) for r in totals),
+            "pending": sum(int(r["count"]) for r in totals
+                           if r["_id"].get("status") in order_rules.CUSTOMER_CANCELLABLE),
+            "today": orders.count({"pharmacy": pid, "localDay": _today().isoformat()}),
+        },
+        "revenue": {"total": sum(int(r["total"]) for r in totals if r["_id"].get("revenue") is True),
+                    "currency": get_settings().default_currency},
+        "rating": rating_of(pharmacy),
+        "totalReviews": int(pharmacy.get("totalReviews") or 0),
+    }
+
+
+def _period(query: ReportQuery) -> tuple[date, date]:
+    try:
+        end = date.fromisoformat(query.endDate[:10]) if query.endDate else _today()
+        start = date.fromisoformat(query.startDate[:10]) if query.startDate else end - timedelta(days=29)
+    except ValueError:
+        raise BadRequest("Dates must be real days (YYYY-MM-DD)", code="INVALID_DATE") from None
+    if end < start:
+        raise BadRequest("endDate is before startDate", code="INVALID_DATE")
+    if (end - start).days >= MAX_REPORT_DAYS:
+        raise BadRequest(f"A report covers at most {MAX_REPORT_DAYS} days", code="INVALID_DATE")
+    return start, end
+
+
+def pharmacy_report(user: Mapping[str, Any], query: ReportQuery) -> dict[str, Any]:
+    """Per status: a daily series `{date, count, revenue}` (revenue = the orders' totals) with
+    `totalCount`/`totalRevenue`; the top 10 medicines by units then revenue (cancelled orders
+    excluded); a summary whose `totalRevenue` counts delivered or paid orders only."""
+    pharmacy = owned(user)
+    start, end = _period(query)
+    first, last = start.isoformat(), end.isoformat()
+    by_status: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+    total_orders = revenue = 0
+    for row in orders.status_day_totals(pharmacy["_id"], first, last):
+        key, count, amount = row["_id"], int(row["count"]), int(row["total"])
+        day = by_status[str(key["status"])].setdefault(str(key["day"]), {"count": 0, "revenue": 0})
+        day["count"] += count
+        day["revenue"] += amount
+        total_orders += count
+        revenue += amount if key.get("revenue") is True else 0
+    order_stats = [
+        {"_id": status, "daily": [{"date": d, **v} for d, v in sorted(days.items())],
+         "totalCount": sum(v["count"] for v in days.values()),
+         "totalRevenue": sum(v["revenue"] for v in days.values())}
+        for status, days in sorted(by_status.items())
+    ]
+    merged: dict[Any, dict[str, Any]] = {}
+    for row in orders.medicine_totals(pharmacy["_id"], first, last):
+        key = row["_id"]
+        entry = merged.setdefault(key["medicine"], {"_id": key["medicine"], "name": key.get("name"),
+                                                    "manufacturer": key.get("manufacturer"),
+                                                    "totalQuantity": 0, "totalRevenue": 0})
+        entry["totalQuantity"] += int(row["quantity"])
+        entry["totalRevenue"] += int(row["revenue"])
+    top = sorted(merged.values(), key=lambda m: (-m["totalQuantity"], -m["totalRevenue"], str(m["name"])))[:10]
+    return {
+        "orderStats": order_stats,
+        "topMedicines": top,
+        "summary": {"totalOrders": total_orders, "totalRevenue": revenue,
+                    "currency": get_settings().default_currency,
+                    "topSellingMedicine": top[0]["name"] if top else "N/A"},
+        "period": {"startDate": first, "endDate": last, "type": query.reportType},
+    }
+
+
+def admin_analytics() -> dict[str, Any]:
+    """Counts across the platform; revenue from paid or delivered orders only."""
+    now = clock.now()
+    by_verification = {s: pharmacies.count({"verificationStatus": s}) for s in VERIFICATION_STATUSES}
+    order_rows = orders.status_totals({"isRevenue": True}) + orders.status_totals({"isRevenue": False})
+    by_status: dict[str, int] = defaultdict(int)
+    for row in order_rows:
+        by_status[str(row["_id"]["status"])] += int(row["count"])
+    today = _today()
+    recent_days = [f"{today - timedelta(days=n):%y%m%d}" for n in range(30)]
+    return {
+        "totalPharmacies": sum(by_verification.values()),
+        "verifiedPharmacies": by_verification["verified"],
+        "pendingPharmacies": by_verification["pending"],
+        "pharmaciesByStatus": by_verification,
+        "totalOrders": sum(by_status.values()),
+        "ordersByStatus": dict(by_status),
+        "totalRevenue": sum(int(r["total"]) for r in order_rows if r["_id"].get("revenue") is True),
+        "currency": get_settings().default_currency,
+        "totalUsers": users.count_role("patient"),
+        "totalMedicines": medicines.count({"listed": True}) + medicines.count({"listed": False}),
+        "recentOrders": orders.day_counts(recent_days),
+        "recentUsers": users.count_role("patient", since=now - timedelta(days=30)),
+    }

@@ -1,0 +1,45 @@
+"""Routes: administration of pharmacies and orders (admins only)."""
+
+from chalice.app import Response
+
+from functions.core.http import pagination, parse_body, parse_query, respond
+from functions.core.security import ADMIN, require_user
+from functions.pharmacy import orders, pharmacies, reports
+from functions.pharmacy.blueprint import bp, headers, request
+from functions.pharmacy.order_schemas import OrderListQuery
+from functions.pharmacy.schemas import AdminPharmacyQuery, PharmacyStatusIn
+
+
+@bp.route("/admin/pharmacies", methods=["GET"])
+def list_pharmacies() -> Response:
+    require_user(headers(), roles=(ADMIN,))
+    query = parse_query(request(), AdminPharmacyQuery)
+    items, total = pharmacies.admin_list(query)
+    return respond(count=len(items), pharmacies=items, pagination=pagination(total, query.page, query.limit))
+
+
+@bp.route("/admin/pharmacy/{pharmacy_id}/status", methods=["PUT"])
+def set_status(pharmacy_id: str) -> Response:
+    admin = require_user(headers(), roles=(ADMIN,))
+    pharmacy = pharmacies.set_verification(admin.user, pharmacy_id, parse_body(request(), PharmacyStatusIn))
+    return respond(message="Pharmacy status updated", pharmacy=pharmacy)
+
+
+@bp.route("/admin/orders", methods=["GET"])
+def list_orders() -> Response:
+    require_user(headers(), roles=(ADMIN,))
+    query = parse_query(request(), OrderListQuery)
+    items, total = orders.admin_orders(query)
+    return respond(count=len(items), orders=items, pagination=pagination(total, query.page, query.limit))
+
+
+@bp.route("/admin/order/{order_id}", methods=["GET"])
+def read_order(order_id: str) -> Response:
+    admin = require_user(headers(), roles=(ADMIN,))
+    return respond(order=orders.read(admin.user, order_id))
+
+
+@bp.route("/admin/analytics", methods=["GET"])
+def analytics() -> Response:
+    require_user(headers(), roles=(ADMIN,))
+    return respond(analytics=reports.admin_analytics())

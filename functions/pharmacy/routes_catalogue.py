@@ -1,0 +1,44 @@
+"""Routes: the public medicine catalogue (no sign-in)."""
+
+from chalice.app import Response
+
+from functions.core.http import pagination, parse_query, respond
+from functions.pharmacy import catalogue
+from functions.pharmacy.blueprint import bp, request
+from functions.pharmacy.schemas import CatalogueQuery, FeaturedQuery, SearchQuery
+
+
+@bp.route("/medicines", methods=["GET"])
+def listing() -> Response:
+    query = parse_query(request(), CatalogueQuery)
+    items, total = catalogue.listing(query)
+    return respond(count=len(items), medicines=items, pagination=pagination(total, query.page, query.limit))
+
+
+@bp.route("/medicines/search", methods=["GET"])
+def search() -> Response:
+    items = catalogue.search(parse_query(request(), SearchQuery))
+    return respond(count=len(items), medicines=items)
+
+
+@bp.route("/medicines/categories", methods=["GET"])
+def categories() -> Response:
+    return respond(categories=catalogue.categories())
+
+
+@bp.route("/medicines/featured", methods=["GET"])
+def featured() -> Response:
+    items = catalogue.featured(parse_query(request(), FeaturedQuery))
+    return respond(count=len(items), medicines=items)
+
+
+@bp.route("/medicine/{medicine_id}", methods=["GET"])
+def one(medicine_id: str) -> Response:
+    return respond(medicine=catalogue.one(medicine_id))
+
+
+@bp.route("/pharmacy/{pharmacy_id}/medicines", methods=["GET"])
+def of_pharmacy(pharmacy_id: str) -> Response:
+    query = parse_query(request(), CatalogueQuery)
+    items, total = catalogue.of_pharmacy(pharmacy_id, query)
+    return respond(count=len(items), medicines=items, pagination=pagination(total, query.page, query.limit))

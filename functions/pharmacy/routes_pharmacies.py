@@ -1,0 +1,57 @@
+"""Routes: pharmacy registration, the owner's pharmacy and stats, the public directory."""
+
+from chalice.app import Response
+
+from functions.core.http import pagination, parse_query, respond
+from functions.core.security import PHARMACIST, require_user
+from functions.pharmacy import pharmacies, reports
+from functions.pharmacy.blueprint import bp, form, headers, request
+from functions.pharmacy.forms import FORM_TYPES
+from functions.pharmacy.schemas import PharmacyListQuery
+
+
+@bp.route("/pharmacy/register", methods=["POST"], content_types=FORM_TYPES)
+def register() -> Response:
+    user = require_user(headers(), roles=(PHARMACIST,))
+    pharmacy = pharmacies.register(user.user, form())
+    return respond(201, message="Pharmacy registered successfully", pharmacy=pharmacy)
+
+
+@bp.route("/pharmacy/quick-setup", methods=["POST"])
+def quick_setup() -> Response:
+    user = require_user(headers(), roles=(PHARMACIST,))
+    pharmacy, created = pharmacies.quick_setup(user.user)
+    if created:
+        return respond(201, message="Test pharmacy created successfully", pharmacy=pharmacy)
+    return respond(message="Pharmacy already exists", pharmacy=pharmacy)
+
+
+@bp.route("/pharmacy/my", methods=["GET"])
+def my_pharmacy() -> Response:
+    user = require_user(headers(), roles=(PHARMACIST,))
+    return respond(pharmacy=pharmacies.my(user.user))
+
+
+@bp.route("/pharmacy/my", methods=["PUT"], content_types=FORM_TYPES)
+def update_my_pharmacy() -> Response:
+    user = require_user(headers(), roles=(PHARMACIST,))
+    pharmacy = pharmacies.update_my(user.user, form())
+    return respond(message="Pharmacy updated successfully", pharmacy=pharmacy)
+
+
+@bp.route("/pharmacy/stats", methods=["GET"])
+def stats() -> Response:
+    user = require_user(headers(), roles=(PHARMACIST,))
+    return respond(stats=reports.pharmacy_stats(user.user))
+
+
+@bp.route("/pharmacies", methods=["GET"])
+def public_list() -> Response:
+    query = parse_query(request(), PharmacyListQuery)
+    items, total = pharmacies.public_list(query)
+    return respond(count=len(items), pharmacies=items, pagination=pagination(total, query.page, query.limit))
+
+
+@bp.route("/pharmacy/{pharmacy_id}", methods=["GET"])
+def public_view(pharmacy_id: str) -> Response:
+    return respond(pharmacy=pharmacies.public_view(pharmacy_id))

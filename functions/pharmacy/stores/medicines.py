@@ -1,0 +1,132 @@
+"""The `medicines` collection.
+
+Stock is only ever changed by conditional single-document writes: `take` succeeds only while
+`stock >= qty` (never negative, D-24: concurrent orders oversold into negative stock), `give_back`
+is the explicit compensation. `listed` mirrors "active and its pharmacy is verified and active",
+so the public catalogue is one collection with one equality, no join (D-16: medicines of
+unverified or suspended pharmacies were public).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from functions.core.db import get_db
+
+MEDICINES = "medicines"
+
+INDEXES = {
+    MEDICINES: [
+        IndexModel([("pharmacy", ASCENDING), ("isActive", ASCENDING), ("name", ASCENDING)], name="pharmacy_active"),
+        IndexModel([("pharmacy", ASCENDING), ("expiryDate", ASCENDING)], name="pharmacy_expiry"),
+        IndexModel([("listed", ASCENDING), ("category", ASCENDING), ("name", ASCENDING)], name="listed_category"),
+        IndexModel([("listed", ASCENDING), ("price", ASCENDING)], name="listed_price"),
+        IndexModel([("listed", ASCENDING), ("rating", DESCENDING), ("soldCount", DESCENDING)], name="listed_rating"),
+    ]
+}
+
+
+def _coll() -> Any:
+    return get_db()[MEDICINES]
+
+
+def insert(doc: dict[str, Any]) -> ObjectId:
+    return ObjectId(_coll().insert_one(doc).inserted_id)
+
+
+def insert_many(docs: Sequence[dict[str, Any]]) -> list[ObjectId]:
+    """Insert already-validated rows (ordered; ids are assigned by the caller)."""
+    if not docs:
+        return []
+    return [ObjectId(i) for i in _coll().insert_many(list(docs), ordered=True).inserted_ids]
+
+
+def get(medicine_id: ObjectId) -> dict[str, Any] | None:
+    return _coll().find_one({"_id": medicine_id})  # type: ignore[no-any-return]
+
+
+def get_owned(pharmacy_id: ObjectId, medicine_id: ObjectId) -> dict[str, Any] | None:
+    return _coll().find_one({"_id": medicine_id, "pharmacy": pharmacy_id})  # type: ignore[no-any-return]
+
+
+def get_listed(medicine_id: ObjectId, now: datetime) -> dict[str, Any] | None:
+    """A medicine the public may see: listed and not expired."""
+    return _coll().find_one(  # type: ignore[no-any-return]
+        {"_id": medicine_id, "listed": True, "expiryDate": {"$gt": now}})
+
+
+def update_owned(pharmacy_id: ObjectId, medicine_id: ObjectId, changes: dict[str, Any]) -> dict[str, Any] | None:
+    """One write to a medicine of that pharmacy; the document after, or None if not theirs."""
+    return _coll().find_one_and_update(  # type: ignore[no-any-return]
+        {"_id": medicine_id, "pharmacy": pharmacy_id}, {"$set": changes}, return_document=ReturnDocument.AFTER)
+
+
+def set_stock(pharmacy_id: ObjectId, medicine_id: ObjectId, stock: int, now: datetime) -> bool:
+    """Set the stock of one medicine of that pharmacy; False if it is not theirs."""
+    result = _coll().update_one({"_id": medicine_id, "pharmacy": pharmacy_id},
+                                {"$set": {"stock": stock, "updatedAt": now}})
+    return bool(result.matched_count == 1)
+
+
+def take(pharmacy_id: ObjectId, medicine_id: ObjectId, qty: int) -> bool:
+    """Take `qty` units if, at this instant, the medicine belongs to the pharmacy, is active and
+    has at least `qty` in stock. One conditional update: concurrent takers never drive stock
+    below zero, whatever their number."""
+    result = _coll().update_one(
+        {"_id": medicine_id, "pharmacy": pharmacy_id, "isActive": True, "stock": {"$gte": qty}},
+        {"$inc": {"stock": -qty, "soldCount": qty}})
+    return bool(result.modified_count == 1)
+
+
+def give_back(medicine_id: ObjectId, qty: int) -> None:
+    """Compensation of `take` (a later item failed, or the order was cancelled)."""
+    _coll().update_one({"_id": medicine_id}, {"$inc": {"stock": qty, "soldCount": -qty}})
+
+
+def for_pharmacy(pharmacy_id: ObjectId, ids: Sequence[ObjectId]) -> list[dict[str, Any]]:
+    """The medicines among `ids` that belong to the pharmacy (one `$in` read)."""
+    return list(_coll().find({"pharmacy": pharmacy_id, "_id": {"$in": list(ids)}}))
+
+
+def by_ids(ids: Sequence[ObjectId], projection: dict[str, Any] | None = None) -> dict[ObjectId, dict[str, Any]]:
+    if not ids:
+        return {}
+    return {doc["_id"]: doc for doc in _coll().find({"_id": {"$in": list(set(ids))}}, projection)}
+
+
+def relist_pharmacy(pharmacy_id: ObjectId, listed: bool) -> int:
+    """Bring every active medicine of the pharmacy in step with the pharmacy's `listed` flag."""
+    result = _coll().update_many({"pharmacy": pharmacy_id, "isActive": True}, {"$set": {"listed": listed}})
+    return int(result.modified_count)
+
+
+def page(query: dict[str, Any], sort: list[tuple[str, int]], skip: int, limit: int,
+         projection: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """One sorted page and the total. `query` carries `listed` or `pharmacy` as a top-level
+    equality."""
+    coll = _coll()
+    items = list(coll.find(query, projection).sort(sort).skip(skip).limit(limit))
+    return items, coll.count_documents(query)
+
+
+def all_of_pharmacy(pharmacy_id: ObjectId, query: dict[str, Any], projection: dict[str, Any] | None,
+                    cap: int) -> list[dict[str, Any]]:
+    """Up to `cap` of the pharmacy's medicines matching `query` (for rules the engine cannot
+    evaluate, such as `stock <= minStock`, applied by the caller over this bounded read)."""
+    return list(_coll().find({"pharmacy": pharmacy_id, **query}, projection).limit(cap))
+
+
+def count(query: dict[str, Any]) -> int:
+    return int(_coll().count_documents(query))
+
+
+def count_by_category(now: datetime) -> dict[str, int]:
+    """Listed, unexpired medicines per category: `$match` (top-level `listed`) / `$group` / `$sum`."""
+    pipeline: list[dict[str, Any]] = [{"$match": {"listed": True, "expiryDate": {"$gt": now}}},
+                {"$group": {"_id": "$category", "count": {"$sum": 1}}}]
+    return {str(row["_id"]): int(row["count"]) for row in _coll().aggregate(pipeline)}

@@ -1,0 +1,155 @@
+"""Helpers shared by the pharmacy, inventory, catalogue, order and report tests.
+
+Data is written with the domain's own builders (the same documents the API writes); requests go
+through the test client. `race(...)` runs requests at the same moment in separate processes
+through the real Lambda entry point, as concurrent invocations run in separate containers.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.factories import bearer, make_user
+
+API = "/api/v1"
+
+
+def body(response: Any) -> Any:
+    return json.loads(response.body)
+
+
+def call(client: Any, method: str, path: str, who: dict[str, Any] | None = None, payload: Any = None,
+         headers: dict[str, str] | None = None) -> Any:
+    raw = b"" if payload is None else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
+    hdrs = {"Content-Type": "application/json", **(bearer(who) if who else {}), **(headers or {})}
+    return client.http.request(method, API + path, headers=hdrs, body=raw)
+
+
+def pharmacist(**fields: Any) -> dict[str, Any]:
+    return make_user("pharmacist", **fields)
+
+
+def patient(**fields: Any) -> dict[str, Any]:
+    return make_user("patient", **fields)
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "Good Health Pharmacy",
+        "description": "Open late",
+        "address": {"street": "12 MG Road", "city": "Pune", "state": "Maharashtra", "pincode": "411001"},
+        "contactInfo": {"phone": "+919812345678", "email": "shop@example.com"},
+        "licenseNumber": "MH-PUN-12345",
+        "establishedYear": 2015,
+        "operatingHours": {"weekdays": {"open": "09:00", "close": "21:00"},
+                           "weekends": {"open": "10:00", "close": "18:00"}},
+        "deliveryRadius": 5,
+        "deliveryCharges": 4000,
+        "freeDeliveryAbove": 50000,
+    }
+    data.update(overrides)
+    return data
+
+
+_licence = iter(range(10_000, 99_999))
+
+
+def make_pharmacy(owner: dict[str, Any] | None = None, *, verification: str = "verified", **overrides: Any
+                  ) -> dict[str, Any]:
+    """A pharmacy in the database as registration (and then an admin) would leave it."""
+    from functions.pharmacy import pharmacies
+    from functions.pharmacy.schemas import PharmacyIn
+    from functions.pharmacy.stores import pharmacies as store
+
+    owner = owner or pharmacist()
+    data = PharmacyIn.model_validate(registration(licenseNumber=f"LIC-{next(_licence)}"))
+    doc = pharmacies.new_pharmacy(owner["_id"], data, verified=verification == "verified")
+    doc.update({"verificationStatus": verification, "isVerified": verification == "verified",
+                "listed": pharmacies.is_listed(verification, overrides.get("status", "active")), **overrides})
+    assert store.insert(doc) is None
+    doc["ownerUser"] = owner
+    return doc
+
+
+def medicine_fields(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "Paracetamol", "genericName": "Acetaminophen", "category": "Pain Relief", "manufacturer": "Cipla",
+        "composition": "Paracetamol 500 mg", "strength": "500 mg", "packSize": "10 tablets", "batchNumber": "B1",
+        "formType": "Tablet", "price": 2500, "mrp": 3000, "stock": 50, "minStock": 10,
+        "expiryDate": "2027-12-31", "prescriptionRequired": False,
+    }
+    data.update(overrides)
+    return data
+
+
+def make_medicine(pharmacy: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    from functions.pharmacy import inventory
+    from functions.pharmacy.schemas import MedicineIn
+    from functions.pharmacy.stores import medicines
+
+    doc = inventory.new_doc(pharmacy, MedicineIn.model_validate(medicine_fields(**overrides)))
+    medicines.insert(doc)
+    return doc
+
+
+def order_body(pharmacy: dict[str, Any], items: list[tuple[dict[str, Any], int]], **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "pharmacyId": str(pharmacy["_id"]),
+        "items": [{"medicine": str(m["_id"]), "quantity": q} for m, q in items],
+        "shippingAddress": {"fullName": "Asha Rao", "phone": "+919800000001", "street": "1 Lake View",
+                            "city": "Pune", "state": "Maharashtra", "pincode": "411002"},
+        "paymentInfo": {"method": "cod"},
+        "deliveryInfo": {"type": "delivery"},
+    }
+    data.update(extra)
+    return data
+
+
+def stock_of(db: Any, medicine: dict[str, Any]) -> int:
+    return int(db["medicines"].find_one({"_id": medicine["_id"]})["stock"])
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- many Lambdas at once
+
+
+def _invoke(app: Any, barrier: Any, results: Any, index: int, method: str, path: str, headers: dict[str, str],
+            raw: bytes) -> None:
+    from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
+
+    import functions.core.db as core_db
+
+    core_db._client = None  # a container opens its own connection (never reuse the parent's sockets)
+    core_db._client_uri = None
+    converter = LambdaEventConverter(RouteMatcher(list(app.routes)), app.api.binary_types)
+    event = converter.create_lambda_event(method, API + path, headers, raw)
+    event["requestContext"]["requestId"] = f"race-{index}"
+    barrier.wait(timeout=120)
+    response = app(event, LambdaContext("api_handler", 512))
+    results.put((index, response["statusCode"], json.loads(response["body"])))
+
+
+def race(app: Any, requests: list[tuple[str, str, dict[str, Any] | None, Any, dict[str, str] | None]]
+         ) -> list[tuple[int, dict[str, Any]]]:
+    """Send every `(method, path, who, payload, headers)` at the same moment, each from its own
+    process through the real entry point. Returns (status, body) in request order."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(len(requests)), ctx.Queue()
+    workers = []
+    for i, (method, path, who, payload, extra) in enumerate(requests):
+        hdrs = {"content-type": "application/json", **{k.lower(): v for k, v in (bearer(who) if who else {}).items()},
+                **{k.lower(): v for k, v in (extra or {}).items()}}
+        raw = b"" if payload is None else json.dumps(payload).encode()
+        workers.append(ctx.Process(target=_invoke, args=(app, barrier, results, i, method, path, hdrs, raw)))
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=180) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+    return [(status, payload) for _, status, payload in sorted(outcomes, key=lambda o: o[0])]
