@@ -341,5 +341,7 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
     story += [Spacer(1, 6 * mm), KeepTogether(_two_columns(signature, [stamp], (width * 0.5, width * 0.5)))]
 
     footer = f"{rx['prescriptionNumber']} · verification code {rules.format_code(code)}"
+    if status != rules.ACTIVE:  # on every page, not only under the title
+        footer += f" · {status.upper()}: do not dispense"
     doc.build(story, canvasmaker=lambda *a, **kw: _NumberedCanvas(*a, footer=footer, **kw))
     return buffer.getvalue()
