@@ -74,6 +74,9 @@ def test_someone_elses_revoked_or_expired_prescription_is_refused(setting, clock
 
 
 def test_an_unknown_or_malformed_prescription_id_is_refused(setting):
+    # Given ids that are no prescription
+    # When an order names them
+    # Then PRESCRIPTION_INVALID, never a 404 or a crash inside the pharmacy's use case
     for bad in ("nope", str(ObjectId())):
         with pytest.raises(Unprocessable) as caught:
             reserve_for_order(bad, setting["owner"]["_id"], setting["pharmacist"]["_id"],
@@ -101,5 +104,9 @@ def test_release_gives_back_but_never_above_what_was_prescribed(setting, db):
     assert _remaining(db, setting["rx"])["m0"] == 21
 
 
-def test_release_of_an_unknown_prescription_does_nothing(setting):
+def test_release_of_an_unknown_prescription_does_nothing(setting, db):
+    # Given a prescription nobody has reserved from
+    # When a release names another, unknown prescription
     release_for_order(str(ObjectId()), [RxLine("Amoxicillin", None, None, 1)])
+    # Then nothing changes and nothing is raised
+    assert _remaining(db, setting["rx"])["m0"] == 21
