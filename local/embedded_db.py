@@ -20,6 +20,8 @@ What differs from upstream (PATCHES, applied to a copy of the module source at b
    query was a sequential scan). Beside each index it creates we add a GIN `jsonb_path_ops`
    index on the expression of the index's first field, which `@>` can use once PostgreSQL plans
    with the parameter values (`plan_cache_mode = force_custom_plan`, set when we start it).
+   `fastupdate = off`: with GIN's pending list, every lookup after a burst of inserts scanned
+   the list (3.4 ms instead of 0.06 ms for 20 rows of 100 000).
 
     python -m local.embedded_db build            # make sure .bin/ferretdb is the patched build
     python -m local.embedded_db serve --data .data/embedded --port 27117 [--backend sqlite]
@@ -89,7 +91,7 @@ _GIN = """
 		// CureConnect patch "gin-indexes": a GIN index the pushed-down `@>` filter can use.
 		if !strings.Contains(index.Key[0].Field, ".") {
 			gin := fmt.Sprintf(
-				"CREATE INDEX IF NOT EXISTS %s ON %s USING gin ((%s->%s) jsonb_path_ops)",
+				"CREATE INDEX IF NOT EXISTS %s ON %s USING gin ((%s->%s) jsonb_path_ops) WITH (fastupdate = off)",
 				pgx.Identifier{strings.TrimSuffix(index.PgIndex, "_idx") + "_gin"}.Sanitize(),
 				pgx.Identifier{dbName, c.TableName}.Sanitize(),
 				DefaultColumn, quoteString(index.Key[0].Field),
