@@ -121,6 +121,16 @@ def test_health_answers_with_a_live_database(system):
     assert body["db"] == "ok"
 
 
+@pytest.mark.skipif(bool(EXTERNAL_MONGODB_URI), reason="an external server: nothing embedded to describe")
+def test_make_run_says_which_database_server_it_started(system):
+    # Then the user reads the server, its backend and that it is the patched build
+    from local.embedded_db import default_backend
+
+    started = next(line for line in system.lines if line.startswith("• database"))
+    assert "FerretDB v1.24.2 (patched: atomic-writes, gin-indexes)" in started
+    assert f"on {default_backend()}" in started
+
+
 def test_a_patient_books_an_approved_doctor_over_http(system):
     # Given a doctor who signed up and was approved by an admin created with the CLI
     status, doctor = system.call("POST", "/register", {"name": "Dr Meera Iyer", "contact": "meera@clinic.example",
