@@ -14,8 +14,10 @@
   to the REST API, so the page and the API share one origin.
 
 Like API Gateway it limits a message to 128 KB, closes a connection after 10 idle minutes
-(`--idle-timeout`) and after 2 hours (`--max-duration`). Frames of one connection are handled
-in order, different connections in parallel (a thread pool stands in for Lambda's concurrency).
+(`--idle-timeout`) and after 2 hours (`--max-duration`), and invokes the Lambda per message
+without waiting for the previous one, so frames of one connection are not promised to be
+handled in order (up to 4 in flight per connection; a thread pool of 8 stands in for Lambda's
+concurrency).
 Ctrl-C (SIGINT) or SIGTERM closes every connection (each gets its `$disconnect`) and exits.
 """
 
@@ -53,9 +55,10 @@ def new_connection_id() -> str:
 
 class Gateway:
     def __init__(self, handlers: dict[str, Any], host: str, port: int, http_port: int, api: str,
-                 idle_timeout: float = 600, max_duration: float = 7200, workers: int = 8) -> None:
+                 idle_timeout: float = 600, max_duration: float = 7200, workers: int = 8,
+                 per_connection: int = 4) -> None:
         self.handlers, self.host, self.port, self.http_port, self.api = handlers, host, port, http_port, api
-        self.idle_timeout, self.max_duration = idle_timeout, max_duration
+        self.idle_timeout, self.max_duration, self.per_connection = idle_timeout, max_duration, per_connection
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
         self.live: dict[str, Any] = {}  # connection id -> websockets ServerConnection
         self.pending: dict[str, list[str]] = {}  # accepted by $connect, handshake not finished yet
@@ -125,6 +128,8 @@ class Gateway:
             queued = self.pending.pop(cid, [])
             self.live[cid] = connection
         started = time.monotonic()
+        in_flight: set[asyncio.Task[Any]] = set()
+        slots = asyncio.Semaphore(self.per_connection)
         try:
             for text in queued:
                 await connection.send(text)
@@ -142,13 +147,21 @@ class Gateway:
                     event = self.event("$default", cid, base64.b64encode(message).decode(), binary=True)
                 else:
                     event = self.event("$default", cid, message)
-                await self.call("ws_message", event)
+                # Like API Gateway, which invokes the Lambda per message without waiting for the
+                # previous one (so no order is promised), with a bound on what is in flight.
+                await slots.acquire()
+                task = asyncio.create_task(self.call("ws_message", event))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+                task.add_done_callback(lambda _: slots.release())
         except Exception as exc:
             from websockets.exceptions import ConnectionClosed
 
             if not isinstance(exc, ConnectionClosed):
                 raise
         finally:
+            if in_flight:
+                await asyncio.wait(in_flight)
             with self.lock:
                 self.live.pop(cid, None)
             await self.call("ws_disconnect", self.event("$disconnect", cid))
