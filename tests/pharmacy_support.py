@@ -82,6 +82,8 @@ def medicine_fields(**overrides: Any) -> dict[str, Any]:
         "expiryDate": "2027-12-31", "prescriptionRequired": False,
     }
     data.update(overrides)
+    if "mrp" not in overrides and isinstance(data["price"], int):
+        data["mrp"] = max(data["mrp"], data["price"])
     return data
 
 

@@ -162,6 +162,10 @@ def test_catalogue_filters_and_sorts(coll: Any, ids: Any) -> None:
     assert by([("createdAt", DESCENDING), ("_id", ASCENDING)]) == os_(1, 2, 4)
     assert coll.count_documents({**live, "searchText": {"$regex": "zinc"}}) == 1
     assert coll.count_documents({**live, "category": "Antibiotics", "price": {"$gte": 1}}) == 1
+    assert coll.count_documents({**live, "price": {"$gte": 100, "$lte": 300}}) == 2
+    assert coll.count_documents({**live, "pharmacy": {"$in": [B]}}) == 1
+    assert coll.count_documents({**live, "stock": {"$gt": 0}}) == 2
+    assert coll.count_documents({"pharmacy": A, "stock": 0}) == 1
     projected = list(coll.find({**live, "searchText": {"$regex": "asp"}}, {"name": 1, "price": 1})
                      .sort([("name", 1), ("_id", 1)]).limit(10))
     assert projected == [{"_id": o(1), "name": "Aspirin", "price": 100}]

@@ -1,0 +1,158 @@
+"""A verified pharmacy's inventory: add, edit, soft delete, bulk upload (JSON and CSV), bulk
+stock, low-stock, expiring and search lists."""
+
+import pytest
+
+from tests.pharmacy_support import body, call, make_medicine, make_pharmacy, medicine_fields, pharmacist
+
+
+@pytest.fixture
+def shop(api):
+    return make_pharmacy()
+
+
+def test_a_verified_pharmacy_adds_a_medicine_with_a_derived_discount(api, db, shop):
+    # Given a verified pharmacy
+    owner = shop["ownerUser"]
+    # When the owner adds a medicine, sending a discount and sales figures of their own
+    response = call(api, "POST", "/pharmacy/medicines", owner, medicine_fields(price=2250, mrp=3000))
+    # Then it is stored with the discount derived from price and MRP, listed, with the virtuals
+    assert response.status_code == 201, response.body
+    medicine = body(response)["medicine"]
+    assert medicine["discount"] == 25 and medicine["discountedPrice"] == 2250
+    assert medicine["inStock"] is True and medicine["lowStock"] is False and medicine["listed"] is True
+    assert db.pharmacies.find_one({"_id": shop["_id"]})["totalMedicines"] == 1
+
+
+@pytest.mark.parametrize("forged", [{"discount": 90}, {"rating": 5}, {"soldCount": 10}, {"pharmacy": "x" * 24},
+                                    {"listed": True}])
+def test_server_managed_medicine_fields_cannot_be_posted(api, shop, forged):
+    # D-17 (mass assignment): unknown or server-managed fields are refused on create
+    response = call(api, "POST", "/pharmacy/medicines", shop["ownerUser"], medicine_fields(**forged))
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"price": 3100, "mrp": 3000}, "body"), ({"stock": -1}, "stock"), ({"stock": 1.5}, "stock"),
+    ({"category": "Snacks"}, "category"), ({"formType": "Pill"}, "formType"),
+    ({"images": [{"public_id": str(i), "url": f"https://x.example/{i}.png"} for i in range(6)]}, "images"),
+])
+def test_medicine_fields_are_validated(api, shop, change, field):
+    response = call(api, "POST", "/pharmacy/medicines", shop["ownerUser"], medicine_fields(**change))
+    assert response.status_code == 400
+    assert field in [e["field"] for e in body(response)["errors"]]
+
+
+def test_an_unverified_pharmacy_cannot_stock_medicines(api):
+    owner = make_pharmacy(verification="pending")["ownerUser"]
+    response = call(api, "POST", "/pharmacy/medicines", owner, medicine_fields())
+    assert (response.status_code, body(response)["code"]) == (403, "PHARMACY_NOT_VERIFIED")
+    response = call(api, "POST", "/pharmacy/medicines", pharmacist(), medicine_fields())
+    assert (response.status_code, body(response)["code"]) == (404, "NO_PHARMACY")
+
+
+def test_editing_keeps_price_within_mrp_and_ignores_echoed_server_fields(api, db, shop):
+    medicine = make_medicine(shop, price=2500, mrp=3000)
+    owner = shop["ownerUser"]
+    path = f"/pharmacy/medicine/{medicine['_id']}"
+    assert call(api, "PUT", path, owner, {"price": 3500}).status_code == 400
+    response = call(api, "PUT", path, owner, {"price": 1500, "rating": 5, "soldCount": 99, "pharmacy": "x"})
+    assert response.status_code == 200, response.body
+    stored = db.medicines.find_one({"_id": medicine["_id"]})
+    assert (stored["price"], stored["discount"], stored["rating"], stored["soldCount"]) == (1500, 50, 0, 0)
+    assert stored["pharmacy"] == shop["_id"]
+
+
+def test_another_pharmacy_cannot_touch_my_medicine(api, db, shop):
+    medicine = make_medicine(shop)
+    other = make_pharmacy()["ownerUser"]
+    assert call(api, "PUT", f"/pharmacy/medicine/{medicine['_id']}", other, {"price": 1}).status_code == 404
+    assert call(api, "DELETE", f"/pharmacy/medicine/{medicine['_id']}", other).status_code == 404
+    assert db.medicines.find_one({"_id": medicine["_id"]})["price"] == 2500
+
+
+def test_delete_is_soft_and_unlists(api, db, shop):
+    medicine = make_medicine(shop)
+    response = call(api, "DELETE", f"/pharmacy/medicine/{medicine['_id']}", shop["ownerUser"])
+    assert response.status_code == 200
+    stored = db.medicines.find_one({"_id": medicine["_id"]})
+    assert stored is not None and stored["isActive"] is False and stored["listed"] is False
+    assert call(api, "GET", f"/medicine/{medicine['_id']}").status_code == 404
+
+
+def test_bulk_upload_reports_every_row_and_inserts_the_valid_ones(api, db, shop):
+    # Given three rows, one of them invalid (D-43: invalid rows vanished silently)
+    rows = [medicine_fields(name="A"), medicine_fields(name="B", price=9999, mrp=10), medicine_fields(name="C")]
+    # When uploaded
+    response = call(api, "POST", "/pharmacy/medicines/bulk-upload", shop["ownerUser"], {"medicines": rows})
+    # Then two are inserted and the report names the failing row
+    assert response.status_code == 201, response.body
+    report = body(response)["results"]
+    assert [r["ok"] for r in report] == [True, False, True] and report[1]["row"] == 2 and report[1]["errors"]
+    assert body(response)["inserted"] == 2
+    assert sorted(d["name"] for d in db.medicines.find({"pharmacy": shop["_id"]})) == ["A", "C"]
+
+
+def test_bulk_upload_accepts_csv(api, db, shop):
+    csv = ("name,category,manufacturer,composition,strength,packSize,batchNumber,formType,price,mrp,stock,"
+           "expiryDate,prescriptionRequired,tags\n"
+           "Cetirizine,Cold & Flu,Cipla,Cetirizine 10 mg,10 mg,10 tabs,C1,Tablet,500,600,30,2027-06-30,false,"
+           "allergy;cold\n"
+           "Broken,Nope,Cipla,x,1,1,1,Tablet,1,1,1,2027-01-01,true,\n")
+    response = call(api, "POST", "/pharmacy/medicines/bulk-upload", shop["ownerUser"], csv.encode(),
+                    headers={"Content-Type": "text/csv"})
+    assert response.status_code == 201, response.body
+    assert [r["ok"] for r in body(response)["results"]] == [True, False]
+    stored = db.medicines.find_one({"name": "Cetirizine"})
+    assert stored["stock"] == 30 and stored["tags"] == ["allergy", "cold"] and stored["prescriptionRequired"] is False
+
+
+def test_bulk_upload_with_no_valid_row_is_422_and_over_1000_rows_413(api, shop):
+    owner = shop["ownerUser"]
+    bad = call(api, "POST", "/pharmacy/medicines/bulk-upload", owner, [{"name": "x"}])
+    assert bad.status_code == 422 and body(bad)["results"][0]["ok"] is False
+    big = call(api, "POST", "/pharmacy/medicines/bulk-upload", owner, [medicine_fields()] * 1001)
+    assert big.status_code == 413
+    assert call(api, "POST", "/pharmacy/medicines/bulk-upload", owner, []).status_code == 400
+
+
+def test_bulk_stock_update_reports_each_row(api, db, shop):
+    mine, theirs = make_medicine(shop), make_medicine(make_pharmacy())
+    rows = [{"medicineId": str(mine["_id"]), "newStock": 7}, {"medicineId": str(theirs["_id"]), "newStock": 1},
+            {"medicineId": str(mine["_id"]), "newStock": -3}, {"medicineId": "nope", "newStock": 2},
+            {"medicineId": str(mine["_id"]), "newStock": 2.5}]
+    response = call(api, "PUT", "/pharmacy/medicines/bulk-stock-update", shop["ownerUser"], {"stockUpdates": rows})
+    assert response.status_code == 200
+    assert [r["ok"] for r in body(response)["results"]] == [True, False, False, False, False]
+    assert db.medicines.find_one({"_id": mine["_id"]})["stock"] == 7
+    assert db.medicines.find_one({"_id": theirs["_id"]})["stock"] == 50
+
+
+def test_low_stock_and_expiring_lists(api, shop, clock):
+    make_medicine(shop, name="Plenty", stock=100)
+    make_medicine(shop, name="Low", stock=3)
+    make_medicine(shop, name="Gone", stock=0)
+    make_medicine(shop, name="Custom", stock=15, minStock=20)
+    make_medicine(shop, name="Expired", expiryDate="2026-02-01")
+    make_medicine(shop, name="Soon", expiryDate="2026-04-15")
+    owner = shop["ownerUser"]
+    low = body(call(api, "GET", "/pharmacy/medicines/low-stock", owner))
+    assert [m["name"] for m in low["medicines"]] == ["Gone", "Low", "Custom"] and low["count"] == 3
+    expiring = body(call(api, "GET", "/pharmacy/medicines/expiring", owner))["medicines"]
+    assert [(m["name"], m["expired"]) for m in expiring] == [("Expired", True), ("Soon", False)]
+    assert call(api, "GET", "/pharmacy/medicines/expiring?days=abc", owner).status_code == 400
+
+
+def test_inventory_search_filters_sorts_and_includes_inactive(api, shop):
+    make_medicine(shop, name="Amoxicillin", category="Antibiotics", price=900, prescriptionRequired=True, stock=0)
+    make_medicine(shop, name="Zinc", category="Vitamins & Supplements", price=300, stock=5)
+    make_medicine(shop, name="Old Syrup", formType="Syrup", price=100, isActive=False)
+    owner = shop["ownerUser"]
+    names = lambda q: [m["name"] for m in body(call(api, "GET", "/pharmacy/medicines/search" + q, owner))["medicines"]]  # noqa: E731
+    assert names("") == ["Amoxicillin", "Old Syrup", "Zinc"]
+    assert names("?sortBy=price") == ["Old Syrup", "Zinc", "Amoxicillin"]
+    assert names("?keyword=AMOX") == ["Amoxicillin"]
+    assert names("?prescriptionRequired=true") == ["Amoxicillin"]
+    assert names("?stockStatus=outOfStock") == ["Amoxicillin"]
+    assert names("?stockStatus=lowStock") == ["Amoxicillin", "Zinc"]
+    assert names("?keyword=(a%2B)%2B%24") == []
