@@ -4,6 +4,7 @@ from typing import Any
 
 from chalice.app import CloudWatchEvent, Rate, WebsocketEvent
 
+from functions.analysis.routes import bp as analysis
 from functions.appointments import service as appointments_service
 from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
@@ -20,7 +21,7 @@ from functions.signaling import service as signaling_service
 from functions.signaling.routes import bp as signaling
 
 app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling,
-                                  payments, media, emergency, docs])
+                                  payments, media, emergency, analysis, docs])
 
 
 # ---------------------------------------------------------------- appointment reminders (EventBridge)

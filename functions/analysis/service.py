@@ -1,0 +1,94 @@
+"""POST /analyze: one medical image or video through the configured provider, stored in the
+caller's medical history; an urgent result starts the emergency flow.
+
+The media is either an upload of the caller's (`publicId`, checked by the media domain: only
+their own `analysis-media` assets) or an https URL. The stored history text ends with
+"Emergency Level: N", the line the existing frontend reads from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from functions.analysis import provider as providers
+from functions.analysis import store
+from functions.analysis.schemas import AnalysisResult, AnalyzeIn
+from functions.core import clock
+from functions.core.config import get_settings
+from functions.core.errors import AppError, RateLimited, ServiceUnavailable
+from functions.core.observability import logger
+from functions.core.security import PATIENT, Principal
+
+HISTORY_TEXT_MAX = 4000
+
+
+def analyze(principal: Principal, body: AnalyzeIn) -> dict[str, Any]:
+    provider = providers.configured()
+    if provider is None:
+        raise ServiceUnavailable("analysis provider not configured", code="ANALYSIS_NOT_CONFIGURED")
+    url = _media_url(principal, body)
+    _take_quota(principal)
+    try:
+        result = provider.analyze(providers.Media(url, body.kind, providers.mime_type(url, body.kind)), body.prompt)
+    except providers.ProviderError as exc:
+        logger.warning("analysis provider failed", extra={"provider": provider.name, "reason": str(exc)})
+        raise ServiceUnavailable("The analysis provider is unavailable; try again later",
+                                 code="ANALYSIS_PROVIDER_ERROR") from None
+    entry = _store_in_history(principal, result, url, body.kind)
+    out: dict[str, Any] = {"analysis": result.analysis, "emergencyLevel": result.emergencyLevel,
+                           "findings": result.findings, "historyEntryId": entry.get("_id")}
+    emergency = _maybe_start_emergency(principal, result)
+    if emergency is not None:
+        out["emergency"] = emergency
+    return out
+
+
+def _media_url(principal: Principal, body: AnalyzeIn) -> str:
+    if body.publicId is None:
+        assert body.mediaUrl is not None
+        return body.mediaUrl
+    from functions.media.service import require_asset
+
+    return require_asset(principal.id, "analysis-media", {"public_id": body.publicId}, field="publicId")["url"]
+
+
+def _take_quota(principal: Principal) -> None:
+    now, limit = clock.now(), get_settings().analysis_per_hour
+    if not store.take(f"{principal.id}:{now:%Y%m%d%H}", limit, now):
+        retry = 3600 - (now.minute * 60 + now.second)
+        raise RateLimited(f"At most {limit} analyses per hour", retry_after=retry, code="ANALYSIS_RATE_LIMITED")
+
+
+def history_text(result: AnalysisResult) -> str:
+    tail = f"\n\nEmergency Level: {result.emergencyLevel}"
+    findings = "".join(f"\n- {f}" for f in result.findings)
+    text = result.analysis + (f"\n\nFindings:{findings}" if findings else "")
+    return text[: HISTORY_TEXT_MAX - len(tail)] + tail
+
+
+def _store_in_history(principal: Principal, result: AnalysisResult, url: str,
+                      kind: Literal["image", "video"]) -> dict[str, Any]:
+    from functions.auth.schemas import MedicalHistoryBody
+    from functions.auth.service import add_history
+
+    entry, _ = add_history(principal, MedicalHistoryBody(analysis=history_text(result), url=url, type=kind))
+    return entry
+
+
+def _maybe_start_emergency(principal: Principal, result: AnalysisResult) -> dict[str, Any] | None:
+    """Level >= EMERGENCY_ALERT_LEVEL for a patient starts signaling's emergency flow (which
+    alerts online doctors). Best effort: the analysis is answered either way."""
+    if result.emergencyLevel < get_settings().emergency_alert_level or principal.role != PATIENT:
+        return None
+    try:
+        from functions.signaling.service import start_emergency
+    except ImportError:  # emergency seam: signaling not deployed with this function
+        logger.warning("emergency level reached but signaling is unavailable")
+        return None
+    try:
+        started: dict[str, Any] = start_emergency(principal.id, f"AI analysis: emergency level "
+                                                                f"{result.emergencyLevel}", "analysis")
+    except AppError as exc:  # e.g. an emergency was started a moment ago
+        logger.info("emergency not started after analysis", extra={"code": exc.code})
+        return None
+    return started
