@@ -1,0 +1,201 @@
+"""Order lifecycle: the status machine through the API, cancellation restoring stock, rating,
+who may read an order, online payments (the seam payments calls) and expired holds."""
+
+import pytest
+
+from functions.pharmacy import service
+from tests.appointments_support import sent_emails
+from tests.factories import make_user
+from tests.pharmacy_support import body, call, make_medicine, make_pharmacy, order_body, patient, stock_of
+
+FLOW = ["confirmed", "preparing", "ready", "dispatched", "delivered"]
+
+
+@pytest.fixture
+def scene(api, clock):
+    shop = make_pharmacy()
+    medicine = make_medicine(shop)
+    customer = patient()
+    response = call(api, "POST", "/orders", customer, order_body(shop, [(medicine, 4)]))
+    assert response.status_code == 201, response.body
+    return {"shop": shop, "owner": shop["ownerUser"], "medicine": medicine, "customer": customer,
+            "order": body(response)["order"]}
+
+
+def move(api, scene, status, note=""):
+    return call(api, "PUT", f"/order/{scene['order']['_id']}/status", scene["owner"], {"status": status, "note": note})
+
+
+def test_a_delivery_order_walks_the_whole_machine_and_cod_is_paid_on_delivery(api, db, scene):
+    for status in FLOW:
+        response = move(api, scene, status, f"now {status}")
+        assert response.status_code == 200, (status, response.body)
+    order = body(response)["order"]
+    assert [h["status"] for h in order["statusHistory"]] == ["pending", *FLOW]
+    assert order["paymentInfo"]["status"] == "completed" and order["deliveredAt"]
+    stored = db.orders.find_one({"orderNumber": order["orderNumber"]})
+    assert stored["isRevenue"] is True
+    # And the customer heard about each step
+    assert sum(order["orderNumber"] in m.body for m in sent_emails()) >= len(FLOW)
+
+
+def test_pickup_goes_from_ready_to_delivered_not_dispatched(api, db, clock):
+    shop = make_pharmacy()
+    medicine = make_medicine(shop)
+    data = order_body(shop, [(medicine, 1)], deliveryInfo={"type": "pickup"})
+    order = body(call(api, "POST", "/orders", patient(), data))["order"]
+    path = f"/order/{order['_id']}/status"
+    for status in ("confirmed", "preparing", "ready"):
+        assert call(api, "PUT", path, shop["ownerUser"], {"status": status}).status_code == 200
+    assert call(api, "PUT", path, shop["ownerUser"], {"status": "dispatched"}).status_code == 409
+    assert call(api, "PUT", path, shop["ownerUser"], {"status": "delivered"}).status_code == 200
+
+
+ILLEGAL = [(current, target) for current in ("pending", "confirmed", "preparing", "ready", "dispatched", "delivered",
+                                             "cancelled")
+           for target in ("pending", "confirmed", "preparing", "ready", "dispatched", "delivered", "cancelled")
+           if (current, target) not in {("pending", "confirmed"), ("pending", "cancelled"),
+                                        ("confirmed", "preparing"), ("confirmed", "cancelled"),
+                                        ("preparing", "ready"), ("preparing", "cancelled"), ("ready", "cancelled"),
+                                        ("ready", "dispatched"), ("dispatched", "delivered")}]
+
+
+@pytest.mark.parametrize(("current", "target"), ILLEGAL)
+def test_every_illegal_transition_is_409(api, db, scene, current, target):
+    # D-25 (no state machine: delivered -> pending, cancelled -> delivered were allowed)
+    order_id = scene["order"]["_id"]
+    from bson import ObjectId
+
+    db.orders.update_one({"_id": ObjectId(order_id)}, {"$set": {"orderStatus": current}})
+    response = move(api, scene, target)
+    assert (response.status_code, body(response)["code"]) == (409, "ILLEGAL_TRANSITION")
+    assert db.orders.find_one({"_id": ObjectId(order_id)})["orderStatus"] == current
+
+
+def test_the_pharmacist_cancelling_restocks_once(api, db, scene):
+    assert stock_of(db, scene["medicine"]) == 46
+    for status in ("confirmed", "preparing", "ready"):
+        move(api, scene, status)
+    assert move(api, scene, "cancelled", "out of delivery staff").status_code == 200
+    assert move(api, scene, "cancelled").status_code == 409
+    assert stock_of(db, scene["medicine"]) == 50
+    stored = db.orders.find_one({"orderNumber": scene["order"]["orderNumber"]})
+    assert stored["cancellationReason"] == "out of delivery staff" and stored["isRevenue"] is False
+
+
+def test_the_customer_cancels_only_pending_or_confirmed_orders(api, db, scene):
+    path = f"/order/{scene['order']['_id']}/cancel"
+    assert call(api, "PUT", path, patient(), {"reason": "not mine"}).status_code == 404
+    move(api, scene, "confirmed")
+    response = call(api, "PUT", path, scene["customer"], {"reason": "found it cheaper"})
+    assert response.status_code == 200
+    assert body(response)["order"]["statusHistory"][-1]["note"] == "Cancelled by customer: found it cheaper"
+    assert call(api, "PUT", path, scene["customer"], {}).status_code == 409
+    assert stock_of(db, scene["medicine"]) == 50
+
+
+def test_a_preparing_order_cannot_be_cancelled_by_the_customer(api, db, scene):
+    move(api, scene, "confirmed")
+    move(api, scene, "preparing")
+    response = call(api, "PUT", f"/order/{scene['order']['_id']}/cancel", scene["customer"], {})
+    assert response.status_code == 409 and stock_of(db, scene["medicine"]) == 46
+
+
+def test_rating_once_after_delivery_keeps_the_pharmacys_average(api, db, scene, clock):
+    path = f"/order/{scene['order']['_id']}/rate"
+    assert call(api, "PUT", path, scene["customer"], {"rating": 4}).status_code == 404
+    for status in FLOW:
+        move(api, scene, status)
+    assert call(api, "PUT", path, scene["customer"], {"rating": 6}).status_code == 400
+    assert call(api, "PUT", path, patient(), {"rating": 5}).status_code == 404
+    assert call(api, "PUT", path, scene["customer"], {"rating": 4, "review": "quick"}).status_code == 200
+    again = call(api, "PUT", path, scene["customer"], {"rating": 1})
+    assert (again.status_code, body(again)["code"]) == (409, "ALREADY_RATED")
+    # A second delivered order rated 5 makes the average 4.5 (kept as atomic sums, D-41)
+    second = body(call(api, "POST", "/orders", scene["customer"],
+                       order_body(scene["shop"], [(scene["medicine"], 1)])))["order"]
+    for status in FLOW:
+        call(api, "PUT", f"/order/{second['_id']}/status", scene["owner"], {"status": status})
+    call(api, "PUT", f"/order/{second['_id']}/rate", scene["customer"], {"rating": 5})
+    public = body(call(api, "GET", f"/pharmacy/{scene['shop']['_id']}"))["pharmacy"]
+    assert (public["rating"], public["totalReviews"]) == (4.5, 2)
+
+
+def test_who_may_read_an_order(api, db, scene):
+    # D-06 (every user, doctor and admin could read any order with its address and phone)
+    path = f"/order/{scene['order']['_id']}"
+    assert call(api, "GET", path, scene["customer"]).status_code == 200
+    owner_view = call(api, "GET", path, scene["owner"])
+    assert owner_view.status_code == 200 and body(owner_view)["order"]["customer"]["name"]
+    assert call(api, "GET", path, make_user("admin")).status_code == 200
+    assert call(api, "GET", f"/admin/order/{scene['order']['_id']}", make_user("admin")).status_code == 200
+    assert call(api, "GET", path, patient()).status_code == 404
+    assert call(api, "GET", path, make_pharmacy()["ownerUser"]).status_code == 404
+    assert call(api, "GET", path, make_user("doctor")).status_code == 403
+    assert call(api, "GET", "/order/not-an-id", scene["customer"]).status_code == 404
+    # And reads by others than the customer are audited
+    assert db.audit_log.count_documents({"resourceType": "order", "subjectId": scene["customer"]["_id"]}) == 3
+
+
+def test_lists_for_the_customer_the_pharmacy_and_admins(api, scene):
+    mine = body(call(api, "GET", "/orders/my", scene["customer"]))
+    assert mine["pagination"]["total"] == 1 and mine["orders"][0]["pharmacy"]["name"]
+    theirs = body(call(api, "GET", "/pharmacy/orders?status=pending", scene["owner"]))
+    assert [o["orderNumber"] for o in theirs["orders"]] == [scene["order"]["orderNumber"]]
+    assert body(call(api, "GET", "/pharmacy/orders?status=delivered", scene["owner"]))["orders"] == []
+    admin = body(call(api, "GET", "/admin/orders", make_user("admin")))
+    assert admin["pagination"]["total"] == 1 and admin["orders"][0]["customer"]["name"]
+    assert body(call(api, "GET", "/orders/my", patient()))["orders"] == []
+
+
+# ---------------------------------------------------------------- online payment (the payments seam)
+
+
+@pytest.fixture
+def online(api, clock):
+    shop = make_pharmacy()
+    medicine = make_medicine(shop)
+    customer = patient()
+    data = order_body(shop, [(medicine, 2)], paymentInfo={"method": "online"})
+    order = body(call(api, "POST", "/orders", customer, data))["order"]
+    return {"shop": shop, "medicine": medicine, "customer": customer, "order": order}
+
+
+def test_an_online_order_waits_for_its_payment(api, db, online):
+    order_id = online["order"]["_id"]
+    owner = online["shop"]["ownerUser"]
+    early = call(api, "PUT", f"/order/{order_id}/status", owner, {"status": "confirmed"})
+    assert (early.status_code, body(early)["code"]) == (409, "PAYMENT_PENDING")
+    assert service.payable_order(order_id, online["customer"]["_id"]) == (9000, "INR")
+    with pytest.raises(Exception):  # noqa: B017 - NotFound for anyone else
+        service.payable_order(order_id, patient()["_id"])
+    assert service.record_order_payment(order_id, "paid", "pi_123") is True
+    assert service.record_order_payment(order_id, "paid", "pi_123") is True  # the webhook retried
+    stored = db.orders.find_one({"orderNumber": online["order"]["orderNumber"]})
+    assert stored["paymentInfo"]["status"] == "completed" and stored["paymentInfo"]["transactionId"] == "pi_123"
+    assert stored["isRevenue"] is True and stored["awaitingPayment"] is False
+    assert call(api, "PUT", f"/order/{order_id}/status", owner, {"status": "confirmed"}).status_code == 200
+    with pytest.raises(Exception):  # noqa: B017 - nothing left to pay
+        service.payable_order(order_id, online["customer"]["_id"])
+
+
+def test_an_expired_hold_gives_the_stock_back_and_a_late_payment_is_refused(api, db, online, clock):
+    assert stock_of(db, online["medicine"]) == 48
+    clock.advance(minutes=14)
+    assert service.sweep() == {"expiredOrderHolds": 0}
+    clock.advance(minutes=2)
+    assert service.sweep() == {"expiredOrderHolds": 1}
+    assert service.sweep() == {"expiredOrderHolds": 0}
+    assert stock_of(db, online["medicine"]) == 50
+    assert db.orders.find_one({"orderNumber": online["order"]["orderNumber"]})["orderStatus"] == "cancelled"
+    # the money arriving now is not wanted: payments refunds it
+    assert service.record_order_payment(online["order"]["_id"], "paid", "pi_late") is False
+
+
+def test_a_canceled_payment_cancels_the_order_and_restocks(api, db, online):
+    service.record_order_payment(online["order"]["_id"], "failed", "pi_1")
+    assert db.orders.find_one({"orderNumber": online["order"]["orderNumber"]})["paymentInfo"]["status"] == "failed"
+    service.record_order_payment(online["order"]["_id"], "canceled", "pi_1")
+    assert stock_of(db, online["medicine"]) == 50
+    service.record_order_payment(online["order"]["_id"], "canceled", "pi_1")
+    assert stock_of(db, online["medicine"]) == 50

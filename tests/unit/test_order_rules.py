@@ -1,0 +1,82 @@
+"""Pure order rules: the status machine, delivery charge, numbers, revenue, medicine shape."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from functions.core.errors import Conflict
+from functions.pharmacy import medicine_rules, order_rules
+from functions.pharmacy.order_rules import NEXT
+
+STATUSES = list(NEXT)
+LEGAL = {
+    ("pending", "confirmed"), ("pending", "cancelled"), ("confirmed", "preparing"), ("confirmed", "cancelled"),
+    ("preparing", "ready"), ("preparing", "cancelled"), ("ready", "cancelled"), ("dispatched", "delivered"),
+}
+
+
+@pytest.mark.parametrize("kind", ["delivery", "pickup"])
+@pytest.mark.parametrize("current", STATUSES)
+@pytest.mark.parametrize("target", STATUSES)
+def test_the_status_machine(current, target, kind):
+    legal = (current, target) in LEGAL or (current, target) == ("ready", "dispatched" if kind == "delivery"
+                                                                else "delivered")
+    assert order_rules.allowed(current, target, kind) is legal
+    if legal:
+        order_rules.check_transition(current, target, kind)
+    else:
+        with pytest.raises(Conflict):
+            order_rules.check_transition(current, target, kind)
+
+
+def test_sources_are_the_statuses_that_may_move_to_a_target():
+    assert order_rules.sources("cancelled", "delivery") == ["pending", "confirmed", "preparing", "ready"]
+    assert order_rules.sources("delivered", "delivery") == ["dispatched"]
+    assert order_rules.sources("delivered", "pickup") == ["ready", "dispatched"]  # a pickup is never dispatched
+
+
+@pytest.mark.parametrize(("total", "kind", "shop", "charge"), [
+    (10_000, "delivery", {"deliveryCharges": 4000, "freeDeliveryAbove": 50_000}, 4000),
+    (50_000, "delivery", {"deliveryCharges": 4000, "freeDeliveryAbove": 50_000}, 0),
+    (10_000, "pickup", {"deliveryCharges": 4000, "freeDeliveryAbove": 50_000}, 0),
+    (10_000, "delivery", {"deliveryCharges": 0}, 0),
+    (10_000, "delivery", {"deliveryCharges": 2500, "freeDeliveryAbove": None}, 2500),
+])
+def test_delivery_charge(total, kind, shop, charge):
+    assert order_rules.delivery_charge(total, kind, shop) == charge
+
+
+def test_order_numbers_have_at_least_four_digits_and_no_ceiling():
+    assert order_rules.order_number(date(2026, 3, 2), 7) == "ORD2603020007"
+    assert order_rules.order_number(date(2026, 3, 2), 123_456) == "ORD260302123456"
+
+
+def test_the_local_day_is_the_pharmacys_business_day():
+    late_utc = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # 01:30 on the 3rd in India
+    assert order_rules.local_day(late_utc, "Asia/Kolkata") == date(2026, 3, 3)
+
+
+@pytest.mark.parametrize(("status", "payment", "revenue"), [
+    ("delivered", "completed", True), ("delivered", "pending", True), ("pending", "completed", True),
+    ("pending", "pending", False), ("cancelled", "completed", False), ("delivered", "refunded", False),
+])
+def test_what_counts_as_revenue(status, payment, revenue):
+    assert order_rules.counts_as_revenue(status, payment) is revenue
+
+
+def test_discount_is_derived_and_virtuals_are_serialised():
+    assert medicine_rules.discount_percent(2250, 3000) == 25
+    assert medicine_rules.discount_percent(3000, 3000) == 0
+    assert medicine_rules.discount_percent(0, 0) == 0
+    shaped = medicine_rules.to_api({"price": 900, "stock": 3, "minStock": 10, "searchText": "x"})
+    assert shaped == {"price": 900, "stock": 3, "minStock": 10, "discountedPrice": 900, "inStock": True,
+                      "lowStock": True}
+
+
+def test_search_text_is_normalised():
+    doc = {"name": "  Dolo  650 ", "genericName": "Paracetamol", "manufacturer": "Micro", "tags": ["Fever"]}
+    assert medicine_rules.search_text(doc) == "dolo 650 | paracetamol | micro | fever"
+
+
+def test_the_fingerprint_ignores_key_order():
+    assert order_rules.fingerprint({"a": 1, "b": [1, 2]}) == order_rules.fingerprint({"b": [1, 2], "a": 1})
