@@ -1,0 +1,85 @@
+"""Persisted chat in a room (an appointment's or an emergency session's): `chat-join`,
+`user-message` (stored, then sent to the room's connected members), `typing` (relayed, not
+stored), `message-read`, and the history route's pages.
+
+D-52: the reference let any socket send into any chat room and kept nothing; here only the two
+participants may join (no time window), and every message is stored before it is delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from functions.core.config import get_settings
+from functions.core.db import object_id
+from functions.core.errors import NotFound
+from functions.core.http import iso_utc
+from functions.signaling import access, store
+from functions.signaling.delivery import FrameError, push_to_user, room_or_forbidden, send
+from functions.signaling.schemas import Frame, MessageFrame, ReadFrame, RoomFrame
+
+
+def in_chat(conn: Mapping[str, Any], room_id: str) -> None:
+    if room_id not in (conn.get("chat") or {}):
+        raise FrameError("not_in_room", "Join the chat first (chat-join)")
+
+
+def chat_join(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+    assert isinstance(frame, RoomFrame)
+    room = room_or_forbidden(frame.roomId, conn["userId"], now, video=False)
+    store.set_chat(conn["_id"], frame.roomId, True)
+    store.set_chat_member(frame.roomId, room.kind, conn["userId"], conn["_id"], now)
+    send(conn["_id"], {"type": "chat-joined", "roomId": frame.roomId})
+
+
+def message_to_api(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": str(doc["_id"]), "roomId": doc["roomId"], "text": doc["text"], "sender": str(doc["senderId"]),
+            "sentAt": iso_utc(doc["sentAt"]), "readAt": iso_utc(doc["readAt"]) if doc.get("readAt") else None}
+
+
+def chat_members(room_id: str) -> dict[str, str]:
+    return dict((store.get_room(room_id) or {}).get("chat") or {})
+
+
+def user_message(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+    """Stored first, then sent to the room's connected members (the sender's echo is its ack)."""
+    assert isinstance(frame, MessageFrame)
+    in_chat(conn, frame.roomId)
+    doc = {"_id": ObjectId(), "roomId": frame.roomId, "senderId": conn["userId"], "text": frame.text,
+           "sentAt": now, "readAt": None}
+    store.insert_message(doc)
+    out = {"type": "message", **message_to_api(doc), "senderName": conn.get("name")}
+    for cid in {*chat_members(frame.roomId).values(), conn["_id"]}:
+        send(cid, out)
+
+
+def typing(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+    assert isinstance(frame, RoomFrame)
+    in_chat(conn, frame.roomId)
+    for user, cid in chat_members(frame.roomId).items():
+        if user != str(conn["userId"]):
+            send(cid, {"type": "typing", "roomId": frame.roomId, "from": str(conn["userId"])})
+
+
+def message_read(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+    assert isinstance(frame, ReadFrame)
+    doc = store.mark_read(ObjectId(frame.id), list(conn.get("chat") or {}), conn["userId"], now)
+    if doc is None:
+        raise FrameError("not_found", "No unread message of the other participant with this id")
+    push_to_user(doc["senderId"], {"type": "message-read", "id": frame.id, "roomId": doc["roomId"],
+                                   "readAt": iso_utc(now)})
+
+
+def chat_history(user: Mapping[str, Any], room_id: str, before: str | None, limit: int
+                 ) -> tuple[list[dict[str, Any]], bool]:
+    """Participants only (anyone else 404), newest first, `limit` per page."""
+    room = access.find_room(room_id, get_settings().join_early_minutes)
+    if not access.chat_allowed(room, user["_id"]):
+        raise NotFound("Chat not found")
+    cursor = object_id(before, "Message") if before else None
+    items = store.page_messages(room_id, cursor, limit + 1)
+    return [message_to_api(doc) for doc in items[:limit]], len(items) > limit

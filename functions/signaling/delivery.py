@@ -1,0 +1,85 @@
+"""Delivering frames to connections, and removing connections that are gone.
+
+Every frame to a browser goes through `send`: a connection the management API reports gone
+(410) is removed with its memberships at once, and the send is not retried. Refused frames are
+answered with `FrameError`'s `{type: "error", code, message}` on the same connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from functions.core import clock
+from functions.core.config import get_settings
+from functions.core.security import DOCTOR
+from functions.signaling import access, sender, store
+
+
+class FrameError(Exception):
+    """A frame that is refused: answered `{type: "error", code, message}` on the same connection,
+    which stays usable."""
+
+    def __init__(self, code: str, message: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.errors = code, message, errors or []
+
+
+def send(cid: str, message: dict[str, Any]) -> bool:
+    """Post a frame; a connection that is gone (410) is removed with its memberships, not retried."""
+    delivery = sender.send(cid, message)
+    if delivery is sender.Delivery.GONE:
+        drop_connection(cid)
+    return delivery is sender.Delivery.SENT
+
+
+def push_to_user(user_id: ObjectId, message: dict[str, Any]) -> int:
+    """Send a frame to each live connection of that user; returns how many got it."""
+    return sum(send(cid, message) for cid in store.live_connection_ids(user_id, clock.now()))
+
+
+def reply_error(cid: str, code: str, message: str, errors: list[dict[str, str]] | None = None,
+                action: str | None = None) -> None:
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if errors:
+        frame["errors"] = errors
+    if action:
+        frame["action"] = action
+    send(cid, frame)
+
+
+def drop_connection(cid: str) -> None:
+    """Remove a connection and its memberships; a peer still in its room gets `peer-left`.
+    Runs once per connection (the delete returns the document to one caller only)."""
+    conn = store.delete_connection(cid)
+    if conn is None:
+        return
+    user_id = conn["userId"]
+    if conn.get("room"):
+        vacate(conn, conn["room"])
+    for room_id in conn.get("chat") or {}:
+        store.remove_chat_member(room_id, user_id, cid)
+    if conn.get("role") == DOCTOR:
+        store.clear_presence(user_id, cid)
+
+
+def vacate(conn: Mapping[str, Any], room_id: str) -> None:
+    """Take the connection out of the room's members; its peer (if it was still paired with it)
+    is unpaired and told `peer-left`."""
+    cid, peer = conn["_id"], conn.get("peer")
+    if store.remove_member(room_id, conn["userId"], cid) and peer:
+        store.clear_peer(peer, cid)
+        send(peer, {"type": "peer-left", "roomId": room_id, "peer": str(conn["userId"])})
+
+
+def room_or_forbidden(room_id: str, user_id: ObjectId, now: datetime, video: bool) -> access.Room:
+    """The room if the user may enter it now (video) or at all (chat); else `forbidden`, the same
+    answer whether the room exists or not."""
+    room = access.find_room(room_id, get_settings().join_early_minutes)
+    allowed = access.video_allowed(room, user_id, now) if video else access.chat_allowed(room, user_id)
+    if room is None or not allowed:
+        raise FrameError("forbidden", "You cannot join this room now")
+    return room

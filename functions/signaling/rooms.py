@@ -1,0 +1,79 @@
+"""Video rooms: join (authorised, paired, replacing a participant's older connection), leave,
+and the relay of offers, answers and ICE candidates to the other member only.
+
+A room holds its two participants (D-52: the reference let one socket fill a room by joining
+twice, and relayed into rooms the sender was not in). The sender's connection document names its
+room and peer, so a relay costs the one `touch_connection` already done for the frame and one post.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from functions.signaling import store
+from functions.signaling.delivery import FrameError, room_or_forbidden, send, vacate
+from functions.signaling.schemas import Frame, IceFrame, RoomFrame
+
+
+def join_room(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+    """Pairing order: the connection records the room first, then the room records the member,
+    then whoever finds the other member pairs both connections. Of two simultaneous joins
+    the second room write sees the first member, so exactly one of them pairs."""
+    assert isinstance(frame, RoomFrame)
+    cid, user_id, room_id = conn["_id"], conn["userId"], frame.roomId
+    room = room_or_forbidden(room_id, user_id, now, video=True)
+    if conn.get("room") and conn["room"] != room_id:
+        vacate(conn, conn["room"])
+    store.enter_room(cid, room_id)
+    before = store.replace_member(room_id, user_id, cid, now)
+    if before is None:
+        try:
+            before = store.add_member(room_id, room.kind, user_id, cid, now) or {}
+        except store.RoomFull:
+            store.leave_room(cid, room_id)
+            send(cid, {"type": "room-full", "roomId": room_id})
+            return
+    members = dict(before.get("members") or {})
+    previous = members.pop(str(user_id), None)
+    if previous and previous != cid:  # this participant's older connection gives way
+        store.leave_room(previous, room_id)
+    send(cid, {"type": "joined", "roomId": room_id, "waiting": not members})
+    for other_user, other_cid in members.items():
+        store.set_peer(cid, room_id, other_cid, ObjectId(other_user))
+        store.set_peer(other_cid, room_id, cid, user_id)
+        send(other_cid, {"type": "ready", "roomId": room_id, "peer": str(user_id), "initiator": False})
+        send(cid, {"type": "ready", "roomId": room_id, "peer": other_user, "initiator": True})
+
+
+def leave_room(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+    assert isinstance(frame, RoomFrame)
+    if conn.get("room") != frame.roomId:
+        raise FrameError("not_in_room", "You are not in this room")
+    store.leave_room(conn["_id"], frame.roomId)
+    vacate(conn, frame.roomId)
+    send(conn["_id"], {"type": "left", "roomId": frame.roomId})
+
+
+def relay(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+    """offer / answer / ice-candidate: only to the other member of the sender's room."""
+    assert isinstance(frame, RoomFrame)
+    if conn.get("room") != frame.roomId:
+        raise FrameError("not_in_room", "Join the room first")
+    peer = conn.get("peer")
+    if not peer:
+        raise FrameError("no_peer", "The other participant is not in the room")
+    payload: dict[str, Any] = {"type": frame.action, "roomId": frame.roomId, "from": str(conn["userId"])}
+    if isinstance(frame, IceFrame):
+        payload["candidate"] = frame.candidate
+    else:
+        key = frame.action  # "offer" | "answer"
+        payload[key] = getattr(frame, key)
+    send(peer, payload)
+
+
+def ping(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+    """Keep-alive within API Gateway's 10-minute idle cut."""
+    send(conn["_id"], {"type": "pong"})
