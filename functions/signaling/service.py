@@ -165,12 +165,15 @@ def _tidy_rate_keys(conn: Mapping[str, Any], now: datetime) -> None:
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Periodic safety net: emergencies past their deadline (a schedule that never fired) and
-    connections past the 2-hour cap (TTL does that on MongoDB only)."""
+    """Periodic safety net: emergencies past their deadline (a schedule that never fired), and
+    what TTL indexes remove on MongoDB only: connections past the 2-hour cap, stale presence,
+    idle rooms, old rate-limit claims."""
     now = now or clock.now()
     return {"emergenciesUnanswered": emergencies.expire_overdue(now),
             "connectionsPurged": store.purge_expired_connections(now),
-            "presencePurged": store.purge_expired_presence(now)}
+            "presencePurged": store.purge_expired_presence(now),
+            "roomsPurged": store.purge_idle_rooms(now),
+            "rateSlotsPurged": store.purge_old_slots(now)}
 
 
 # ================================================================ REST use cases

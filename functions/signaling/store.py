@@ -14,6 +14,10 @@ Collections owned here (only this module writes them):
 - `messages`: chat `{_id, roomId, senderId, text, sentAt, readAt}`.
 - `signaling_throttles`: claim documents `{_id: "<kind>:<key>", until}` for rate limits.
 
+All of it lives in the database, not in a process (D-47: the reference kept rooms, the doctor
+map and chat rooms in one Node process's memory, so it could not run twice or survive a restart);
+every Lambda of the WebSocket API sees the same state.
+
 Expiry: connections live at most 2 h (API Gateway's cap). FerretDB v1.24 refuses TTL indexes
 (they are created without expiry there), so every read that relies on expiry also filters on
 `expiresAt > now` and the sweeper purges.
@@ -208,6 +212,11 @@ def get_room(room_id: str) -> dict[str, Any] | None:
     return get_db()[ROOMS].find_one({"_id": room_id})
 
 
+def purge_idle_rooms(now: datetime) -> int:
+    """Rooms untouched for `ROOM_TTL` (TTL does it on MongoDB, not on FerretDB)."""
+    return int(get_db()[ROOMS].delete_many({"expiresAt": {"$lte": now}}).deleted_count)
+
+
 # ================================================================ presence (online doctors)
 
 
@@ -305,6 +314,11 @@ def mark_read(message_id: ObjectId, room_ids: list[str], reader_id: ObjectId, no
 
 
 # ================================================================ rate limits (claim documents)
+
+
+def purge_old_slots(now: datetime) -> int:
+    """Claim documents that ended a day ago (TTL does it on MongoDB, not on FerretDB)."""
+    return int(get_db()[THROTTLES].delete_many({"until": {"$lte": now - timedelta(days=1)}}).deleted_count)
 
 
 def take_slot(key: str, now: datetime, period: timedelta) -> bool:
