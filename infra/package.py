@@ -5,7 +5,8 @@
    code (it needs no PyPI and no credentials; a region is enough), plus the OpenAPI document
    (`functions/docs/openapi.json`, generated from the app);
 2. `chalice package --stage <stage> --merge-template infra/merge-template.json build/<stage>/cfn`;
-3. build the dependencies layer (`layers/build.py`, manylinux wheels for the runtime) into
+3. add compiled bytecode to deployment.zip (Lambda's code directory is read-only) and build the
+   dependencies layer (`layers/build.py`, manylinux wheels for the runtime) into
    `build/<stage>/cfn/layer.zip`;
 4. split the template per route (`infra/split_routes.py`), attach the layer and the roles, and
    check the resource count.
@@ -18,12 +19,16 @@ Then `make deploy STAGE=prod` runs `aws cloudformation package` + `deploy` on `b
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
@@ -59,6 +64,25 @@ def chalice_package(src: Path, stage: str, cfn: Path) -> None:
     subprocess.run(argv, cwd=src, env=env, check=True)  # noqa: S603 - our own argv, no shell
 
 
+def compile_code(cfn: Path, python: str) -> None:
+    """Add `.pyc` files to Chalice's deployment.zip (Lambda cannot write them at run time)."""
+    layer_build = _layer_build()
+    code = cfn / "deployment.zip"
+    with tempfile.TemporaryDirectory(prefix="code-") as tmp:
+        zipfile.ZipFile(code).extractall(tmp)
+        if layer_build.compile_bytecode(Path(tmp), python, "/var/task"):
+            layer_build.write_zip(Path(tmp), code)
+
+
+def _layer_build() -> Any:
+    """layers/build.py (a script folder, not a package)."""
+    spec = importlib.util.spec_from_file_location("layers_build", ROOT / "layers" / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def build_layer(cfn: Path, python: str) -> Path:
     argv = [sys.executable, str(ROOT / "layers" / "build.py"), "--out", str(cfn / "layer.zip"), "--python", python]
     subprocess.run(argv, check=True)  # noqa: S603 - our own argv, no shell
@@ -77,6 +101,7 @@ def package(stage: str, out: Path, with_layer: bool = True) -> Path:
     template = json.loads(template_path.read_text())
     runtime = next(r["Properties"]["Runtime"] for r in template["Resources"].values()
                    if r["Type"] == "AWS::Serverless::Function")
+    compile_code(cfn, runtime.removeprefix("python"))
     if with_layer:
         build_layer(cfn, runtime.removeprefix("python"))
     from app import app

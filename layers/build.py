@@ -13,7 +13,10 @@ compiling something for the wrong platform. The layout is the one Lambda adds to
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import py_compile
+import re
 import shutil
 import subprocess
 import sys
@@ -27,9 +30,13 @@ PLATFORMS = {  # the glibc baseline of each runtime's Amazon Linux
     "3.12": ["manylinux_2_28_x86_64", "manylinux2014_x86_64"],
     "3.13": ["manylinux_2_28_x86_64", "manylinux2014_x86_64"],
 }
-# Never needed at run time: tests, caches, type stubs of the SDKs.
+# Never needed at run time: tests, caches (rebuilt below), type stubs of the SDKs.
 PRUNE_DIRS = {"__pycache__", "tests"}
-PRUNE_SUFFIXES = (".pyc", ".pyi")
+PRUNE_SUFFIXES = (".pyc", ".pyi", ".js.map", ".css.map", "-es-bundle.js", "-es-bundle-core.js")
+# Not compiled (the layer must stay well under Lambda's 250 MB unzipped): hundreds of modules that
+# are each loaded only by one rare call (Twilio's REST resources other than the client itself,
+# phone-number geocoding/carrier data, Stripe's typing-only parameter and event classes).
+NO_BYTECODE = re.compile(r"/(twilio/rest/[^/]+/|phonenumbers/(geodata|carrierdata|tzdata)/|stripe/(_?params|events)/)")
 
 
 def install(requirements: Path, target: Path, python: str) -> None:
@@ -49,6 +56,18 @@ def prune(site: Path) -> None:
     shutil.rmtree(site / "bin", ignore_errors=True)
 
 
+def compile_bytecode(root: Path, python: str, ddir: str) -> bool:
+    """Ship `.pyc` files: Lambda's /opt and /var/task are read-only, so without them every cold
+    start compiles every module it imports. `unchecked-hash` pycs are used without comparing the
+    source's mtime (the zips carry a fixed date). Only possible with the runtime's own version."""
+    if python != f"{sys.version_info[0]}.{sys.version_info[1]}":
+        print(f"warning: not compiling bytecode (this is Python {sys.version_info[0]}.{sys.version_info[1]}, "
+              f"the runtime is {python}): cold starts will compile every import", file=sys.stderr)
+        return False
+    return bool(compileall.compile_dir(root, ddir=ddir, quiet=2, workers=0, rx=NO_BYTECODE,
+                                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH))
+
+
 def write_zip(root: Path, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -66,6 +85,7 @@ def build(out: Path, python: str = "3.11", requirements: Path = ROOT / "requirem
         site = Path(tmp) / "python" / "lib" / f"python{python}" / "site-packages"
         install(requirements, site, python)
         prune(site)
+        compile_bytecode(site, python, f"/opt/python/lib/python{python}/site-packages")
         write_zip(Path(tmp), out)
     return out
 

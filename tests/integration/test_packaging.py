@@ -199,7 +199,15 @@ def test_functions_ship_only_our_code_and_the_layer_the_dependencies(built, temp
         assert site + package in layer, package
     native = [n for n in layer if n.startswith(site + "pydantic_core/") and n.endswith(".so")]
     assert native and all("x86_64-linux-gnu" in n for n in native)  # built for Lambda, not this machine
-    assert not any("__pycache__" in n for n in layer)
+    # Both carry bytecode Lambda can use as is (its code directories are read-only): hash-based
+    # pycs that are never checked against the sources' dates
+    tag = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
+    for archive, pyc in ((built / "layer.zip", f"{site}pydantic/__pycache__/main.{tag}.pyc"),
+                         (built / "deployment.zip", f"functions/core/__pycache__/http.{tag}.pyc")):
+        header = zipfile.ZipFile(archive).read(pyc)[:16]
+        assert int.from_bytes(header[4:8], "little") == 0b01, pyc  # hash-based, unchecked
+    unzipped = sum(i.file_size for z in ("layer.zip", "deployment.zip") for i in zipfile.ZipFile(built / z).infolist())
+    assert unzipped < 200e6  # Lambda allows 250 MB unzipped, function and layers together
     for fn in functions_of(template).values():
         assert fn["Properties"]["Layers"][0] == {"Ref": "DependenciesLayer"}
     assert template["Resources"]["DependenciesLayer"]["Properties"]["ContentUri"] == "./layer.zip"
