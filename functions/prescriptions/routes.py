@@ -36,6 +36,7 @@ def _client_ip() -> str:
 
 @bp.route("/prescription/new", methods=["POST"])
 def create() -> Response:
+    """Write a prescription for one of the doctor's confirmed or completed appointments."""
     doctor = require_user(_headers(), roles=(DOCTOR,))
     body = parse_body(bp.current_request, PrescriptionIn)
     return respond(201, prescription=service.create(doctor, body))
@@ -43,6 +44,7 @@ def create() -> Response:
 
 @bp.route("/prescriptions", methods=["GET"])
 def list_mine() -> Response:
+    """The caller's prescriptions (a patient's own, or those a doctor wrote), newest first."""
     user = require_user(_headers(), roles=(PATIENT, DOCTOR))
     query = parse_query(bp.current_request, ListQuery)
     items, total = service.list_mine(user, query)
@@ -51,6 +53,7 @@ def list_mine() -> Response:
 
 @bp.route("/prescription/verify/{code}", methods=["GET"])
 def verify(code: str) -> Response:
+    """Public check of a printed prescription's verification code (rate-limited per client)."""
     # Not `respond(**view)`: the answer has a `status` key, which is respond's HTTP status argument.
     view = service.verify(code, _client_ip())
     return Response(body=to_json({"success": True, **view}), status_code=200, headers=dict(JSON_HEADERS))
@@ -58,12 +61,14 @@ def verify(code: str) -> Response:
 
 @bp.route("/prescription/{prescription_id}", methods=["GET"])
 def read_one(prescription_id: str) -> Response:
+    """One prescription, for its patient, its author, admins and pharmacists who dispensed it."""
     user = require_user(_headers(), roles=READERS)
     return respond(prescription=service.read_one(user, prescription_id))
 
 
 @bp.route("/prescription/{prescription_id}/pdf", methods=["GET"])
 def pdf(prescription_id: str) -> Response:
+    """The prescription as a PDF download (`Accept` must allow `application/pdf`)."""
     user = require_user(_headers(), roles=READERS)
     filename, data = service.pdf(user, prescription_id)
     return Response(body=data, status_code=200, headers={
@@ -74,6 +79,7 @@ def pdf(prescription_id: str) -> Response:
 
 @bp.route("/prescription/{prescription_id}/revoke", methods=["PUT"])
 def revoke(prescription_id: str) -> Response:
+    """The author withdraws an active prescription; verification then answers `revoked`."""
     doctor = require_user(_headers(), roles=(DOCTOR,))
     body = parse_body(bp.current_request, RevokeIn)
     return respond(prescription=service.revoke(doctor, prescription_id, body))
