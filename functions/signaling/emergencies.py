@@ -103,8 +103,10 @@ def emergency_accept(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     doctor = {"_id": doctor_id, "role": DOCTOR, "name": conn.get("name")}
     audit.record(doctor, "accept", "emergency", session_id, subject_id=won["patientId"])
     timeouts.disarm(session_id)
+    # The patient's note and location go to the assigned doctor only (the alert named the patient alone).
     send(conn["_id"], {"type": "emergency-assigned", "sessionId": frame.sessionId, "roomId": won["roomId"],
-                        "patientName": won.get("patientName")})
+                       "patientName": won.get("patientName"), "note": won.get("note"),
+                       "location": won.get("location")})
     push_to_user(won["patientId"], {"type": "doctor-joined", "sessionId": frame.sessionId,
                                     "roomId": won["roomId"], "doctorName": conn.get("name")})
     for doc in store.online_doctors(now):

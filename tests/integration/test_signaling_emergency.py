@@ -108,7 +108,8 @@ def test_the_first_doctor_to_accept_wins_and_both_may_join_the_room(sockets, db)
     sockets.send(d2, {"action": "emergency-accept", "sessionId": created["sessionId"]})
     # Then the first is assigned, the patient hears who joined, the other learns it was taken
     assert sockets.new_frames(d1) == [{"type": "emergency-assigned", "sessionId": created["sessionId"],
-                                       "roomId": created["roomId"], "patientName": patient["name"]}]
+                                       "roomId": created["roomId"], "patientName": patient["name"],
+                                       "note": "chest pain", "location": {"lat": 12.9, "lng": 77.6, "accuracy": None}}]
     assert sockets.new_frames(p) == [{"type": "doctor-joined", "sessionId": created["sessionId"],
                                       "roomId": created["roomId"], "doctorName": doc1["name"]}]
     assert sockets.types(d2) == ["emergency-taken", "emergency-taken"]  # the broadcast, then its own answer
