@@ -5,7 +5,7 @@ from typing import Any
 from chalice.app import Response
 
 from functions.core.http import Blueprint, parse_body, respond
-from functions.core.security import PATIENT, require_user
+from functions.core.security import ADMIN, PATIENT, require_user
 from functions.payments import service
 from functions.payments.schemas import IntentIn
 
@@ -22,6 +22,12 @@ def create_intent() -> Response:
     payer = require_user(_headers(), roles=(PATIENT,))
     body = parse_body(bp.current_request, IntentIn)
     return respond(201, **service.create_intent(payer, body).model_dump())
+
+
+@bp.route("/payments/{kind}/{target_id}", methods=["GET"])
+def payment_status(kind: str, target_id: str) -> Response:
+    user = require_user(_headers(), roles=(PATIENT, ADMIN))
+    return respond(payment=service.payment_status(user, kind, target_id))
 
 
 @bp.route("/payments/webhook", methods=["POST"], content_types=["application/json"])

@@ -17,9 +17,9 @@ from bson import ObjectId
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import AppError, BadRequest, Conflict
+from functions.core.errors import AppError, BadRequest, Conflict, NotFound
 from functions.core.observability import logger
-from functions.core.security import Principal
+from functions.core.security import ADMIN, Principal
 from functions.payments import gateway, store, targets
 from functions.payments.schemas import IntentIn, IntentOut
 
@@ -73,6 +73,19 @@ def create_intent(principal: Principal, body: IntentIn) -> IntentOut:
         raise Conflict("This has already been paid", code="ALREADY_PAID")
     return IntentOut(clientSecret=intent.client_secret, paymentIntentId=intent.id, amount=payable.amount,
                      currency=payable.currency)
+
+
+def payment_status(principal: Principal, kind: str, target_id: str) -> dict[str, Any]:
+    """GET /payments/{kind}/{id}: what the payer (or an admin) may know of a payment; anyone else,
+    or a payment that does not exist, 404."""
+    if kind not in ("appointment", "order"):
+        raise NotFound("Payment not found")
+    payment = store.get(ref_of(kind, object_id(target_id, "Payment")))
+    if payment is None or (payment.get("payerId") != principal.id and principal.role != ADMIN):
+        raise NotFound("Payment not found")
+    return {k: payment.get(k) for k in ("kind", "targetId", "status", "amount", "currency",
+                                        "paidAt", "refundedAmount", "refundedAt", "updatedAt")} | {
+        "paymentIntentId": payment.get("intentId")}
 
 
 # ---------------------------------------------------------------- webhook

@@ -8,7 +8,7 @@ import time
 from functions.core import config
 from functions.core.db import get_db
 from tests.appointments_support import body
-from tests.factories import json_headers
+from tests.factories import json_headers, make_user
 from tests.payments_support import (  # noqa: F401  (fixtures)
     event,
     intent_object,
@@ -144,3 +144,21 @@ def test_without_a_webhook_secret_it_is_503(client, clock, monkeypatch):
     response = post_webhook(client, event("payment_intent.succeeded", intent_object("pi_1", "x")))
     # Then it is refused as a missing dependency (Stripe retries later)
     assert response.status_code == 503
+
+
+def test_the_payer_and_admins_can_read_the_payment_status(client, clock, stripe_api):
+    # Given a paid appointment
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    post_webhook(client, event("payment_intent.succeeded", intent_object(intent_id, ref)))
+    path = f"/api/v1/payments/appointment/{s['appt']['_id']}"
+    # When the payer, an admin, another patient and the doctor read it, and a made-up kind is asked for
+    answers = {who: client.http.get(path, headers=json_headers(user)) for who, user in (
+        ("payer", s["patient"]), ("admin", make_user("admin")), ("stranger", make_user("patient")),
+        ("doctor", s["doctor"]))}
+    odd = client.http.get(f"/api/v1/payments/gift/{s['appt']['_id']}", headers=json_headers(s["patient"]))
+    # Then the payer and the admin see it paid; the others learn nothing
+    assert body(answers["payer"])["payment"]["status"] == "succeeded"
+    assert body(answers["payer"])["payment"]["paymentIntentId"] == intent_id
+    assert answers["admin"].status_code == 200
+    assert (answers["stranger"].status_code, answers["doctor"].status_code, odd.status_code) == (404, 403, 404)
