@@ -3,7 +3,8 @@
 
 The REST API (`local.devserver`, i.e. chalice local) and the WebSocket gateway run as in
 `make run`, on the test's own database; the patient and the doctor each sign in on the page,
-join the appointment's room, and both RTCPeerConnections must reach `connected`."""
+join the appointment's room, and both RTCPeerConnections must reach `connected`; they chat; and
+when the gateway drops one socket the page reconnects and the call is re-established."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 
@@ -66,7 +69,8 @@ def system(db, tmp_path):
         processes.append(process)
         _wait_for_port(port, process, name, log)
     _wait_for_port(http_port, processes[1], "gateway http", tmp_path / "gateway.log")
-    yield SimpleNamespace(page=f"http://127.0.0.1:{http_port}/call/", ws=f"ws://127.0.0.1:{ws_port}")
+    yield SimpleNamespace(page=f"http://127.0.0.1:{http_port}/call/", ws=f"ws://127.0.0.1:{ws_port}",
+                          management=f"http://127.0.0.1:{http_port}")
     for process in processes:
         process.send_signal(signal.SIGINT)
     for process in processes:
@@ -110,6 +114,18 @@ def test_patient_and_doctor_hold_a_video_call_and_chat_on_the_call_page(system, 
             pages["doctor"].wait_for_selector("#messages li.theirs", timeout=20_000)
             assert pages["doctor"].inner_text("#messages li.theirs") == "Hello doctor <b>not bold</b>"
             pages["patient"].wait_for_selector("#messages li.mine .read", timeout=20_000)
+            # When the gateway drops the patient's socket (as API Gateway does at its 2-hour cap)
+            cid = db["connections"].find_one({"userId": patient["_id"]})["_id"]
+            dropped = urllib.request.Request(  # noqa: S310 - loopback
+                f"{system.management}/@connections/{quote(cid, safe='')}", method="DELETE")
+            with urllib.request.urlopen(dropped, timeout=10) as answer:  # noqa: S310 - loopback
+                assert answer.status == 204
+            # Then the page reconnects on its own, rejoins, and both sides are in a call again
+            pages["patient"].wait_for_function(
+                "() => window.cc.events.filter(e => e === 'ready').length >= 2", timeout=60_000)
+            for page in pages.values():
+                page.wait_for_function(CONNECTED, timeout=60_000)
+            assert db["connections"].find_one({"_id": cid}) is None
         finally:
             browser.close()
     assert db["messages"].find_one({"roomId": appt["roomId"]})["readAt"] is not None
