@@ -146,11 +146,13 @@ def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _explain_refused(cid: str, now: datetime) -> None:
-    """The touch matched nothing: a connection over its frame rate is told so; an unknown or
-    expired one (a lost `$connect` or past the 2-hour cap) is closed."""
+    """The touch matched nothing: a connection over its frame rate is told so (once per second,
+    so a flood is not answered frame by frame); an unknown or expired one (a lost `$connect` or
+    past the 2-hour cap) is closed."""
     conn = store.get_connection(cid)
     if conn is not None and conn["expiresAt"] > now:
-        reply_error(cid, "rate_limited", "Too many frames; slow down")
+        if store.mark_rate_told(cid, int(now.timestamp())):
+            reply_error(cid, "rate_limited", "Too many frames; slow down")
         return
     if conn is not None:
         drop_connection(cid)

@@ -86,6 +86,13 @@ def touch_connection(cid: str, now: datetime, max_frames: int) -> dict[str, Any]
     )
 
 
+def mark_rate_told(cid: str, second: int) -> bool:
+    """True for the first refused frame of a second only, so a flooding client gets one
+    `rate_limited` answer per second, not one per frame."""
+    result = get_db()[CONNECTIONS].update_one({"_id": cid, "rlTold": {"$ne": second}}, {"$set": {"rlTold": second}})
+    return result.modified_count == 1
+
+
 def drop_rate_keys(cid: str, keys: Iterable[str]) -> None:
     """Remove counters of past seconds (harmless if already gone)."""
     unset = {f"rl.{key}": "" for key in keys}

@@ -37,6 +37,13 @@ def test_a_frame_counter_per_second_refuses_past_the_limit_and_drops_old_seconds
                                     {"$inc": {"rl.106": 1}}) is None
 
 
+def test_told_once_per_second_by_a_not_equal_on_a_scalar(coll: Any) -> None:
+    coll.insert_one({"_id": "c1"})
+    told = [coll.update_one({"_id": "c1", "rlTold": {"$ne": sec}}, {"$set": {"rlTold": sec}}).modified_count
+            for sec in (100, 100, 101, 101, 101)]
+    assert told == [1, 0, 1, 0, 0]
+
+
 def test_room_members_as_a_map_with_a_size_under_two(coll: Any) -> None:
     # add_member: upsert while size < 2 and the user is not in yet; a full room collides on _id.
     def add(user: ObjectId, cid: str) -> Any:
