@@ -250,3 +250,30 @@ def test_a_relayed_frame_costs_one_database_round_trip_and_one_post(sockets, clo
         assert COMMANDS.names == ["findAndModify"]
         assert sender.posts - posts == 1
     assert [f["type"] for f in sockets.new_frames(p)] == ["offer", "ice-candidate"]
+
+
+def test_two_participants_joining_at_the_same_moment_are_paired_once(sockets, clock, db):
+    import threading
+
+    for _ in range(4):
+        # Given a patient and a doctor connected to a room nobody has joined yet
+        appt, patient, doctor = confirmed_appointment(clock)
+        p, d = sockets.open(patient), sockets.open(doctor)
+        barrier = threading.Barrier(2)
+
+        def join(cid, barrier=barrier, room=appt["roomId"]):
+            barrier.wait(timeout=30)
+            sockets.send(cid, {"action": "join-room", "roomId": room})
+
+        # When both join at once, each through its own Lambda invocation
+        threads = [threading.Thread(target=join, args=(cid,)) for cid in (p, d)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        # Then exactly one pairing happened: one `ready` each, and each connection names the other
+        assert [f["type"] for f in sockets.new_frames(p)].count("ready") == 1
+        assert [f["type"] for f in sockets.new_frames(d)].count("ready") == 1
+        assert db["connections"].find_one({"_id": p})["peer"] == d
+        assert db["connections"].find_one({"_id": d})["peer"] == p
+        assert db["rooms"].find_one({"_id": appt["roomId"]})["size"] == 2
