@@ -2,7 +2,62 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+
+class Code(StrEnum):
+    """The catalogue of error codes a client may see (the `code` of the error envelope), one
+    definition each. The HTTP status comes from the error class raised with it."""
+
+    # request shape (400), sessions (401), permissions (403)
+    MALFORMED_JSON = "MALFORMED_JSON"
+    MALFORMED_FORM = "MALFORMED_FORM"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    INVALID_DATE = "INVALID_DATE"
+    DATE_OUT_OF_RANGE = "DATE_OUT_OF_RANGE"
+    INVALID_TIME = "INVALID_TIME"
+    INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 (a code, not a secret)
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
+    APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
+    CROSS_SITE_REQUEST = "CROSS_SITE_REQUEST"
+    # accounts
+    CONTACT_TAKEN = "CONTACT_TAKEN"
+    INVALID_CONTACT = "INVALID_CONTACT"
+    ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"
+    FIELD_NOT_ALLOWED = "FIELD_NOT_ALLOWED"
+    NOTHING_TO_UPDATE = "NOTHING_TO_UPDATE"
+    WRONG_PASSWORD = "WRONG_PASSWORD"  # noqa: S105 (a code, not a secret)
+    SAME_PASSWORD = "SAME_PASSWORD"  # noqa: S105 (a code, not a secret)
+    WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 (a code, not a secret)
+    PASSWORD_CHANGED = "PASSWORD_CHANGED"  # noqa: S105 (a code, not a secret)
+    LOGIN_LOCKED = "LOGIN_LOCKED"
+    NOT_APPROVABLE = "NOT_APPROVABLE"
+    SELF_DEACTIVATION = "SELF_DEACTIVATION"
+    HISTORY_FULL = "HISTORY_FULL"
+    ALREADY_VERIFIED = "ALREADY_VERIFIED"
+    INVALID_CODE = "INVALID_CODE"
+    TOO_MANY_CODES = "TOO_MANY_CODES"
+    # appointments
+    SELF_BOOKING = "SELF_BOOKING"
+    NOT_ACCEPTING = "NOT_ACCEPTING"
+    SLOT_IN_PAST = "SLOT_IN_PAST"
+    BEYOND_HORIZON = "BEYOND_HORIZON"
+    NOT_A_SLOT = "NOT_A_SLOT"
+    TOO_SOON = "TOO_SOON"
+    DOCTOR_AWAY = "DOCTOR_AWAY"
+    SLOT_TAKEN = "SLOT_TAKEN"
+    PATIENT_BUSY = "PATIENT_BUSY"
+    TOO_MANY_APPOINTMENTS = "TOO_MANY_APPOINTMENTS"
+    TOO_MANY_WITH_DOCTOR = "TOO_MANY_WITH_DOCTOR"
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
+    APPOINTMENT_CHANGED = "APPOINTMENT_CHANGED"
+    NOT_STARTED = "NOT_STARTED"
+    CANCEL_CUTOFF = "CANCEL_CUTOFF"
+    SAME_SLOT = "SAME_SLOT"
+    INVALID_RANGE = "INVALID_RANGE"
+    TOO_MANY = "TOO_MANY"
 
 
 class AppError(Exception):
@@ -56,6 +111,10 @@ class MethodNotAllowed(AppError):
 
 class Conflict(AppError):
     status, code, default_message = 409, "CONFLICT", "Conflict"
+
+
+class UnsupportedMediaType(AppError):
+    status, code, default_message = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
 
 
 class PayloadTooLarge(AppError):
