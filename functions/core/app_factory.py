@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from chalice.app import Chalice
 
 from functions.core import observability
-from functions.core.http import Blueprint, http_middleware, install_preflight
+from functions.core.http import Blueprint, http_middleware, install_preflight, per_thread_requests
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(name: str, blueprints: Iterable[Blueprint]) -> Chalice:
     app = Chalice(app_name=name)
+    per_thread_requests(app)
     app.api.binary_types.append("application/pdf")
     observability.configure(app)
     app.register_middleware(http_middleware, "http")

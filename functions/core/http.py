@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,7 +19,7 @@ from chalice.app import Response
 from pydantic import BaseModel, ValidationError
 
 from functions.core.config import get_settings
-from functions.core.errors import AppError, BadRequest, ValidationFailed
+from functions.core.errors import AppError, BadRequest, Code, Forbidden, UnsupportedMediaType, ValidationFailed
 from functions.core.observability import logger
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -30,7 +32,15 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "Referrer-Policy": "no-referrer",
 }
-CORS_ALLOW_HEADERS = "Content-Type, Authorization, X-Requested-With, Accept"
+# The existing frontend sends X-Forwarded-Proto on every request (also in functions/core/preflight.py).
+CORS_ALLOW_HEADERS = "Content-Type, Authorization, X-Requested-With, Accept, X-Forwarded-Proto"
+MAX_JSON_DEPTH = 64
+
+# Request body media types a route may declare (`bp.route(..., body_types=...)`).
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+_STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def iso_utc(value: datetime) -> str:
@@ -107,25 +117,100 @@ def parse_model(model: type[Model], data: Any) -> Model:
         raise ValidationFailed("Validation failed", errors=field_errors(exc)) from None
 
 
+def media_type(request: chalice.app.Request) -> str | None:
+    """The request's media type, parsed strictly: `type/subtype` before any parameter, lower
+    case (Chalice's own check also takes `text/plain; x=*/*` or `text/plain, application/json`
+    as JSON). None when there is no Content-Type."""
+    headers: Any = request.headers or {}
+    raw = headers.get("content-type")
+    if raw is None:
+        return None
+    value = str(raw).split(";", 1)[0].strip().lower()
+    if "," in value or not re.fullmatch(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+", value):
+        return ""
+    return value
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of decoded JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def json_body(request: chalice.app.Request) -> Any:
     raw = request.raw_body
     if not raw:
         return {}
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Malformed JSON body", code="MALFORMED_JSON") from None
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("Malformed JSON body", code=Code.MALFORMED_JSON) from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", code=Code.MALFORMED_JSON)
+    return data
+
+
+def form_body(request: chalice.app.Request) -> dict[str, Any]:
+    """`application/x-www-form-urlencoded` or `multipart/form-data` fields (text; a repeated
+    field becomes a list). File parts are refused: no route takes files this way yet."""
+    from urllib.parse import parse_qsl
+
+    body: Any = request.raw_body or b""
+    raw: bytes = body.encode() if isinstance(body, str) else bytes(body)
+    fields: dict[str, Any] = {}
+
+    def add(name: str, value: str) -> None:
+        if name in fields:
+            fields[name] = [*fields[name], value] if isinstance(fields[name], list) else [fields[name], value]
+        else:
+            fields[name] = value
+
+    try:
+        if media_type(request) == FORM:
+            for name, value in parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw),
+                                         max_num_fields=200):
+                add(name, value)
+            return fields
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        header = f"Content-Type: {request.headers['content-type']}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+        message = BytesParser(policy=HTTP).parsebytes(header + raw)
+        if not message.is_multipart():
+            raise ValueError("not multipart")
+        for part in message.iter_parts():
+            field_name: Any = part.get_param("name", header="content-disposition")
+            if not field_name or part.get_filename() is not None:
+                raise ValueError("unnamed or file part")
+            payload = part.get_payload(decode=True)
+            add(str(field_name), payload.decode("utf-8") if isinstance(payload, bytes) else "")
+    except (ValueError, UnicodeDecodeError, KeyError):
+        raise BadRequest("Malformed form body", code=Code.MALFORMED_FORM) from None
+    return fields
 
 
 def parse_body(request: chalice.app.Request, model: type[Model]) -> Model:
-    data = json_body(request)
+    """Validate the body into `model`: JSON, or form fields where the route declared them."""
+    data = form_body(request) if media_type(request) in (FORM, MULTIPART) else json_body(request)
     if not isinstance(data, dict):
-        raise BadRequest("The JSON body must be an object", code="MALFORMED_JSON")
+        raise BadRequest("The JSON body must be an object", code=Code.MALFORMED_JSON)
     return parse_model(model, data)
 
 
 def parse_query(request: chalice.app.Request, model: type[Model]) -> Model:
     return parse_model(model, dict(request.query_params or {}))
+
+
+def source_ip(request: chalice.app.Request) -> str:
+    """The caller's address as API Gateway saw it (`requestContext.identity.sourceIp`); never a
+    client-supplied header such as X-Forwarded-For, which anyone can set."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
 
 
 def pagination(total: int, page: int, limit: int) -> dict[str, int]:
@@ -152,13 +237,24 @@ class Blueprint(chalice.app.Blueprint):
     Routes keep `app.current_request`-style access through `bp.current_request`.
     """
 
-    def route(self, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def route(self, path: str, *, body_types: tuple[str, ...] = (JSON,),
+              **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """`body_types`: the request body media types this route's clients send; JSON unless a
+        route declares others (the sign-up form posts `multipart/form-data`; later pharmacy
+        registration, CSV uploads, provider webhooks). Checked strictly before the view runs: a
+        state-changing request with another (or a malformed) Content-Type is a 415."""
+        declared = kwargs.get("content_types")  # Chalice's own name for the same declaration
+        if declared and body_types == (JSON,):
+            body_types = (declared,) if isinstance(declared, str) else tuple(declared)
+        kwargs["content_types"] = list(body_types)  # Chalice's check is lax; the strict one is below
         register = super().route(path, **kwargs)
+        accepted = frozenset(t.lower() for t in body_types)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)
             def guarded(*args: Any, **kw: Any) -> Any:
                 try:
+                    check_body_type(self.current_request, accepted)
                     return view(*args, **kw)
                 except AppError as exc:
                     return app_error_response(exc)
@@ -171,6 +267,17 @@ class Blueprint(chalice.app.Blueprint):
             return view
 
         return decorator
+
+
+def check_body_type(request: chalice.app.Request | None, accepted: frozenset[str]) -> None:
+    if request is None or request.method not in _STATE_CHANGING:
+        return
+    kind = media_type(request)
+    if kind is None and (not request.raw_body or JSON in accepted):
+        return  # no body at all (PUT /confirm), or a JSON client that names no type (Chalice's default)
+    if kind not in accepted:
+        raise UnsupportedMediaType(f"Send the body as {' or '.join(sorted(accepted))}",
+                                   code=Code.UNSUPPORTED_MEDIA_TYPE)
 
 
 # ---------------------------------------------------------------- app-level middleware
@@ -205,9 +312,33 @@ def cors_headers(origin: str | None) -> dict[str, str]:
     }
 
 
+def check_same_site(request: chalice.app.Request) -> None:
+    """A state-changing request that carries the session cookie must come from an allowed
+    origin or the API's own: form and multipart posts are CORS "simple" requests a foreign page
+    can send with the cookie, so `Origin` (or, without it, `Sec-Fetch-Site`) decides. Requests
+    with a bearer token, or without the cookie, carry no ambient authority and pass."""
+    headers: Any = request.headers or {}
+    if request.method not in _STATE_CHANGING or "authorization" in headers:
+        return
+    from functions.core.security import token_from_headers
+
+    if token_from_headers(headers) is None:
+        return
+    origin = headers.get("origin")
+    if origin:
+        proto = headers.get("x-forwarded-proto", "https").split(",")[0].strip()
+        own = f"{proto}://{headers.get('host', '')}"
+        if origin in get_settings().allowed_origins or origin == own:
+            return
+    elif headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none"):
+        return  # no Origin: a browser's own fetch metadata, or a non-browser client
+    raise Forbidden("Cross-site request refused", code=Code.CROSS_SITE_REQUEST)
+
+
 def http_middleware(event: chalice.app.Request, get_response: Callable[..., Response]) -> Response:
     logger.set_correlation_id(_request_id(event))  # logs and the 500 body name the same request
     try:
+        check_same_site(event)
         response = get_response(event)
     except AppError as exc:
         response = app_error_response(exc)
@@ -216,6 +347,28 @@ def http_middleware(event: chalice.app.Request, get_response: Callable[..., Resp
     for key, value in {**SECURITY_HEADERS, **cors_headers(origin)}.items():
         response.headers.setdefault(key, value)
     return response
+
+
+class _RequestSlot(threading.local):
+    request: chalice.app.Request | None = None
+
+
+def per_thread_requests(app: chalice.app.Chalice) -> None:
+    """Make `app.current_request` (and so `bp.current_request`) per thread. Lambda serves one
+    request at a time, but a threaded server (`chalice local`, the race tests' concurrent
+    clients) would otherwise let one request's view read another's headers."""
+    slot = _RequestSlot()
+
+    class PerThreadApp(type(app)):  # type: ignore[misc]
+        @property
+        def current_request(self) -> chalice.app.Request | None:
+            return slot.request
+
+        @current_request.setter
+        def current_request(self, value: chalice.app.Request | None) -> None:
+            slot.request = value
+
+    app.__class__ = PerThreadApp
 
 
 def install_preflight(app: chalice.app.Chalice) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 from functions.core.config import get_settings
 
 ALLOW_METHODS = "DELETE, GET, PATCH, POST, PUT"
-ALLOW_HEADERS = "Content-Type, Authorization, X-Requested-With, Accept"  # = core.http.CORS_ALLOW_HEADERS
+# = core.http.CORS_ALLOW_HEADERS (the existing frontend sends X-Forwarded-Proto on every request)
+ALLOW_HEADERS = "Content-Type, Authorization, X-Requested-With, Accept, X-Forwarded-Proto"
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
