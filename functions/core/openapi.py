@@ -22,9 +22,10 @@ import inspect
 import re
 import textwrap
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
+if TYPE_CHECKING:  # routes import `describe`: keep pydantic out of that import
+    from pydantic import BaseModel
 
 Mode = Literal["validation", "serialization"]
 
@@ -57,12 +58,15 @@ SUCCESS_ENVELOPE: dict[str, Any] = {
 
 
 def describe(*, response: type[BaseModel] | None = None, status: int = 200,
-             content_type: str = "application/json") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             content_type: str | tuple[str, ...] = "application/json",
+             schema: dict[str, Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's success answer: `response` is the model of the whole JSON body (including
-    `success`), or `content_type` a non-JSON answer such as `application/pdf`."""
+    `success`); or `schema` a JSON schema of a body that is not the envelope; or `content_type`
+    one or more non-JSON types (`application/pdf`, `text/html`)."""
 
     def mark(view: Callable[..., Any]) -> Callable[..., Any]:
-        _DESCRIBED[view] = {"response": response, "status": status, "content_type": content_type}
+        types = (content_type,) if isinstance(content_type, str) else content_type
+        _DESCRIBED[view] = {"response": response, "status": status, "content_types": types, "schema": schema}
         return view
 
     return mark
@@ -81,6 +85,8 @@ def _resolve(node: ast.expr, namespace: dict[str, Any]) -> Any:
 
 
 def _is_model(value: Any) -> bool:
+    from pydantic import BaseModel
+
     return isinstance(value, type) and issubclass(value, BaseModel)
 
 
@@ -225,9 +231,11 @@ def _responses(path: str, described: dict[str, Any] | None, refs: dict[Any, Any]
         key = str(described["status"])
         if described["response"] is not None:
             success["content"] = {"application/json": {"schema": refs[(described["response"], "serialization")]}}
-        elif described["content_type"] != "application/json":
-            success = {"description": described["content_type"],
-                       "content": {described["content_type"]: {"schema": {"type": "string", "format": "binary"}}}}
+        elif described["schema"] is not None:
+            success["content"] = {"application/json": {"schema": described["schema"]}}
+        elif described["content_types"] != ("application/json",):
+            success = {"description": ", ".join(described["content_types"]),
+                       "content": {t: {"schema": {"type": "string"}} for t in described["content_types"]}}
     elif path.endswith("/pdf"):  # a document download (binary type of the API)
         success["content"]["application/pdf"] = {"schema": {"type": "string", "format": "binary"}}
     return {key: success, "4XX": error, "5XX": error}
