@@ -77,6 +77,15 @@ def stuck(status: str, before: datetime, limit: int) -> list[dict[str, Any]]:
     return list(cursor)
 
 
+def paid_for_appointments(since: datetime, after: str, limit: int) -> list[dict[str, Any]]:
+    """Paid appointment payments whose appointment starts after `since`, by `_id` after `after`
+    (the sweeper pages through them)."""
+    cursor = get_db()[PAYMENTS].find(
+        {"status": "succeeded", "kind": "appointment", "targetStart": {"$gt": since}, "_id": {"$gt": after}},
+        {"targetId": 1}).sort("_id", ASCENDING).limit(limit)
+    return list(cursor)
+
+
 def claim_event(event_id: str, event_type: str, now: datetime) -> bool:
     """True the first time an event id is seen; False for a replay."""
     try:

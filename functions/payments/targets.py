@@ -9,7 +9,7 @@ while their issues are in flight; then the payment is kept here and nothing else
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ class Payable:
     amount: int  # minor units
     currency: str  # ISO 4217, upper case
     description: str
+    starts_at: datetime | None = None  # an appointment's start (the sweeper's refund check uses it)
 
 
 def _seam(module: str, name: str) -> Callable[..., Any] | None:
@@ -58,7 +59,15 @@ def appointment_payable(appointment_id: ObjectId, payer_id: ObjectId) -> Payable
     if not isinstance(fee, int) or isinstance(fee, bool) or fee <= 0:
         raise Unprocessable("This consultation has no fee to pay", code="NOTHING_TO_PAY")
     currency = str(doctor.get("currency") or get_settings().default_currency).upper()
-    return Payable(fee, currency, "CureConnect consultation")
+    return Payable(fee, currency, "CureConnect consultation", _aware(appt["start"]))
+
+
+def appointment_states(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """Status, start and cancellation of these appointments (one `$in` read, read-only)."""
+    from functions.core.db import get_db
+
+    found = get_db()["appointments"].find({"_id": {"$in": list(ids)}}, {"status": 1, "start": 1, "cancellation": 1})
+    return {doc["_id"]: doc for doc in found}
 
 
 def appointment_refund_due(appt: Mapping[str, Any], cutoff_minutes: int) -> bool:

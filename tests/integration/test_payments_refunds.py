@@ -100,3 +100,19 @@ def test_a_payment_that_arrives_for_a_cancelled_appointment_is_refunded(client, 
     assert response.status_code == 200
     assert payment(ref)["status"] == "refunded" and len(stripe_api.to("/v1/refunds")) == 1
 
+
+
+def test_the_sweeper_refunds_paid_appointments_cancelled_elsewhere(client, clock, stripe_api):
+    # Given three paid appointments: one the doctor cancelled, one the patient cancelled too late, one still on
+    s = scene()
+    by_doctor = paid(client, s)
+    late_appt, kept_appt = appointment(s["patient"], s["doctor"]), appointment(s["patient"], s["doctor"])
+    late, kept = paid(client, {**s, "appt": late_appt}), paid(client, {**s, "appt": kept_appt})
+    cancelled(s["appt"], "doctor", 60)
+    cancelled(late_appt, "patient", 30)
+    # When the sweeper runs, twice
+    first, second = service.sweep(core_clock.now()), service.sweep(core_clock.now())
+    # Then only the doctor's cancellation is refunded, once
+    assert (first["cancelledRefunded"], second["cancelledRefunded"]) == (1, 0)
+    assert [payment(r)["status"] for r in (by_doctor, late, kept)] == ["refunded", "succeeded", "succeeded"]
+    assert len(stripe_api.to("/v1/refunds")) == 1

@@ -1,0 +1,39 @@
+"""Conformance of the shapes payments sends that other suites do not: paging through paid
+appointment payments by their string `_id` (`"appointment:<id>"`) with `$gt`, under two
+equalities and a date range, sorted by `_id`, projected and limited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def test_pages_by_string_id_after_a_cursor(coll: Any) -> None:
+    # Given payments of both kinds and statuses, some for past appointments
+    coll.insert_many([
+        {"_id": "appointment:a", "status": "succeeded", "kind": "appointment", "targetStart": NOW, "targetId": 1},
+        {"_id": "appointment:b", "status": "succeeded", "kind": "appointment", "targetStart": NOW, "targetId": 2},
+        {"_id": "appointment:c", "status": "refunded", "kind": "appointment", "targetStart": NOW, "targetId": 3},
+        {"_id": "appointment:d", "status": "succeeded", "kind": "appointment",
+         "targetStart": NOW - timedelta(days=5), "targetId": 4},
+        {"_id": "appointment:e", "status": "succeeded", "kind": "appointment", "targetStart": NOW, "targetId": 5},
+        {"_id": "order:f", "status": "succeeded", "kind": "order", "targetStart": NOW, "targetId": 6},
+    ])
+
+    def page(after: str) -> list[Any]:
+        query = {"status": "succeeded", "kind": "appointment", "targetStart": {"$gt": NOW - timedelta(days=2)},
+                 "_id": {"$gt": after}}
+        return list(coll.find(query, {"targetId": 1}).sort("_id", ASCENDING).limit(2))
+
+    # When paged two at a time from the start
+    first = page("")
+    second = page(first[-1]["_id"])
+    third = page(second[-1]["_id"])
+    # Then each matching payment comes once, in order, with only the projected field
+    assert first == [{"_id": "appointment:a", "targetId": 1}, {"_id": "appointment:b", "targetId": 2}]
+    assert second == [{"_id": "appointment:e", "targetId": 5}]
+    assert third == []
