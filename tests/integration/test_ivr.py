@@ -176,7 +176,7 @@ def test_with_no_doctor_on_call_the_caller_is_promised_a_call_back(ivr, alerts):
 
 def test_2_reads_the_hospitals_of_the_callers_registered_pincode(ivr, twilio):
     # Given a caller registered with pincode 560034 and hospitals around
-    make_user("patient", contact=CALLER, contactType="phone", pincode="560034")
+    make_user("patient", contact=CALLER, contactType="phone", contactVerified=True, pincode="560034")
     hospital("Private Care", "560034", kind="private")
     hospital("City General", "560034")
     hospital("Far Away", "110001", city="Delhi")
