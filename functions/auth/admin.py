@@ -3,8 +3,9 @@
     ADMIN_PASSWORD='…' python -m functions.auth.admin create-admin --contact admin@example.com --name 'Site Admin'
 
 Without ADMIN_PASSWORD the password is asked for on the terminal (twice). Run from the project
-root, it finds the database and secret of a running `make run` (`.data/`, see core.config);
-elsewhere set MONGODB_URI / MONGODB_DB / JWT_SECRET as for the API.
+root, it finds the database and secret of a running `make run` (in LOCAL_DATA_DIR, default
+`.data/`, see core.config); variables set in the environment (MONGODB_URI / MONGODB_DB /
+JWT_SECRET) always win over those files.
 """
 
 from __future__ import annotations

@@ -201,9 +201,14 @@ class Settings:
 
 assert [f.name for f in fields(Settings)] == [row[0] for row in _SPEC]
 
-# Written by `make run` so local tools (the admin CLI) find its database and secret.
-LOCAL_URI_FILE = Path(".data") / "mongodb-uri"
-LOCAL_SECRET_FILE = Path(".data") / "dev-jwt-secret"
+# Written by `make run` (into LOCAL_DATA_DIR, default .data/) so local tools (the admin CLI)
+# find its database and secret.
+LOCAL_URI_FILE = Path("mongodb-uri")
+LOCAL_SECRET_FILE = Path("dev-jwt-secret")
+
+
+def local_data_dir(env: Mapping[str, str]) -> Path:
+    return Path(env.get("LOCAL_DATA_DIR") or ".data")
 
 
 def _secret_values() -> Mapping[str, str]:
@@ -224,7 +229,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         for key, value in _secret_values().items():
             env.setdefault(key, value)
         if "AWS_LAMBDA_FUNCTION_NAME" not in env:  # a developer's machine, never Lambda
-            for var, path in (("MONGODB_URI", LOCAL_URI_FILE), ("JWT_SECRET", LOCAL_SECRET_FILE)):
+            for var, name in (("MONGODB_URI", LOCAL_URI_FILE), ("JWT_SECRET", LOCAL_SECRET_FILE)):
+                path = local_data_dir(env) / name
                 if var not in env and path.is_file():
                     env[var] = path.read_text().strip()
     values: dict[str, Any] = {}
