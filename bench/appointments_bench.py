@@ -1,10 +1,14 @@
-"""Appointments benchmark: the slots query with 1,000 and 100,000 appointments in the
-collection, and the database round trips of every appointments route (auth read included).
+"""Appointments benchmark: the database round trips of every appointments route (auth read
+included; messages and reminders not counted: the notifier is switched off while measuring),
+the booking latency with 10,000 claim documents in the database, and the slots query with
+1,000 and 100,000 appointments in the collection.
 
-Round-trip targets (the reference's count in brackets): booking 3 [4], slots 2 [2],
-my appointments 2 [4], one appointment 2 [4], cancel 2 [3].
+Round-trip budgets (issue 8; the reference's count in brackets): booking 5 [4] (the guard's
+user read, the doctor, the patient's active appointments for the limits, one `insert_many` of
+claims, the insert), cancel 3 [3] (user, the conditional update, one `delete_many` of claims),
+slots 2 [2], my appointments 2-3 [4], one appointment 2 [4].
 
-    .venv/bin/python bench/appointments_bench.py [--runs 15] [--big 100000]
+    .venv/bin/python bench/appointments_bench.py [--runs 15] [--big 100000] [--claims 10000]
 
 Against the embedded FerretDB v1.24 (SQLite backend) note that the server only uses an index
 for a filter that is exactly `{_id: <value>}`: every other filter reads the whole collection,
@@ -31,8 +35,8 @@ os.environ.setdefault("SES_FROM_EMAIL", "no-reply@bench.test")
 
 from bench._harness import bench_app, measure
 
-TARGETS = {"GET /appointment/slots/:doctorId/:date": 2, "POST /appointment/new": 3, "GET /appointment/my": 2,
-           "GET /appointment/:id (patient)": 2, "PUT /appointment/:id/cancel": 2}
+TARGETS = {"GET /appointment/slots/:doctorId/:date": 2, "POST /appointment/new": 5, "GET /appointment/my": 3,
+           "GET /appointment/:id (patient)": 2, "PUT /appointment/:id/cancel": 3, "PUT /appointment/:id/confirm": 2}
 BATCH = 5_000
 
 
@@ -140,21 +144,76 @@ def round_trips(client: Any, counter: Any, doctor: dict[str, Any], day: str) -> 
         print(f"  {'':46}    {', '.join(cmds)}")
 
 
+def _fill_claims(total: int, base: datetime) -> float:
+    """`total` claim documents of other doctors and patients (5-minute cells over weeks)."""
+    from bson import ObjectId
+
+    from functions.core.db import get_db
+
+    coll, started, have = get_db()["appointment_claims"], time.perf_counter(), 0
+    owners = [ObjectId() for _ in range(100)]
+    while have < total:
+        n = min(BATCH, total - have)
+        docs = []
+        for i in range(have, have + n):
+            cell = base + timedelta(minutes=5 * (i // len(owners)))
+            docs.append({"_id": f"{owners[i % len(owners)]}|{cell:%Y-%m-%dT%H:%MZ}", "appt": ObjectId(),
+                         "hold": "bench", "day": f"{cell:%Y-%m-%d}"})
+        coll.insert_many(docs, ordered=False)
+        have += n
+    return time.perf_counter() - started
+
+
+def booking_latency(client: Any, counter: Any, day: str, runs: int, claims: int) -> None:
+    """POST /appointment/new with `claims` claim documents already in the database: each run a
+    new patient books another free slot of one doctor (and then cancels, timed too)."""
+    import json
+
+    from functions.core import clock
+
+    doctor = _user("doctor", 10_000)
+    filled = _fill_claims(claims, clock.now().astimezone(UTC))
+    books, cancels = [], []
+    for i in range(min(runs, 16)):
+        patient = _user("patient", 10_000 + i)
+        booking = {"doctor": str(doctor["_id"]), "description": "d", "symptoms": "s", "day": day,
+                   "time": f"{9 + i // 2:02d}:{30 * (i % 2):02d}"}
+        started = time.perf_counter()
+        response, _ = measure(client, counter, "POST", "/api/v1/appointment/new", booking, _auth(patient))
+        books.append(time.perf_counter() - started)
+        assert response.status_code == 201, response.body
+        appt_id = json.loads(response.body)["appointment"]["_id"]
+        started = time.perf_counter()
+        response, _ = measure(client, counter, "PUT", f"/api/v1/appointment/{appt_id}/cancel", {"reason": "bench"},
+                              _auth(patient))
+        cancels.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.body
+    print(f"\nBooking with {claims:,} claim documents in the database (filled in {filled:.1f} s), "
+          f"{len(books)} runs")
+    print(f"  POST /appointment/new        median {statistics.median(books) * 1000:8.1f} ms"
+          f"   best {min(books) * 1000:8.1f} ms")
+    print(f"  PUT /appointment/:id/cancel  median {statistics.median(cancels) * 1000:8.1f} ms"
+          f"   best {min(cancels) * 1000:8.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--claims", type=int, default=10_000)
     args = parser.parse_args()
     with bench_app() as (client, counter):
         import boto3
         from bson import ObjectId
 
-        from functions.core import clock
+        from functions.core import clock, notify
 
         boto3.client("ses").verify_email_identity(EmailAddress=os.environ["SES_FROM_EMAIL"])
+        notify.send = lambda *a, **k: True  # messages are not part of the budgets (nor the timings)
         doctor = _user("doctor", 0)
         day = (clock.now().astimezone(UTC) + timedelta(days=3)).date().isoformat()
         round_trips(client, counter, doctor, day)
+        booking_latency(client, counter, day, args.runs, args.claims)
 
         # The measured doctor keeps a few bookings that day; the rest of the collection is others'.
         others = [ObjectId() for _ in range(200)]

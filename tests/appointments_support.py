@@ -96,16 +96,33 @@ def patient(**fields: Any) -> dict[str, Any]:
     return make_user("patient", **fields)
 
 
+def tick() -> None:
+    """Requests a user sends one after the other arrive at different instants: move a frozen
+    clock on by a millisecond (transitions refuse a change made at the instant they arrive)."""
+    from functions.core import clock
+
+    frozen = clock._now_fn
+    if isinstance(frozen, clock.FrozenClock):
+        frozen.advance(milliseconds=1)
+
+
 def book(client: Any, who: dict[str, Any], doc: dict[str, Any], day: str = "2026-03-03", time: str = "09:00",
          **extra: Any) -> Any:
     payload = {"doctor": str(doc["_id"]), "description": "Recurring headache", "symptoms": "SECRET-SYMPTOM nausea",
                "day": day, "time": time, **extra}
-    return client.http.post("/api/v1/appointment/new", headers=json_headers(who), body=json.dumps(payload).encode())
+    response = client.http.post("/api/v1/appointment/new", headers=json_headers(who),
+                                body=json.dumps(payload).encode())
+    tick()
+    return response
 
 
-def put(client: Any, who: dict[str, Any], path: str, payload: Any = None) -> Any:
+def put(client: Any, who: dict[str, Any], path: str, payload: Any = None, *, then_tick: bool = True) -> Any:
+    """PUT as `who`; `then_tick=False` for requests sent at the same moment as others."""
     raw = json.dumps(payload).encode() if payload is not None else b""
-    return client.http.put(f"/api/v1{path}", headers=json_headers(who), body=raw)
+    response = client.http.put(f"/api/v1{path}", headers=json_headers(who), body=raw)
+    if then_tick:
+        tick()
+    return response
 
 
 def get(client: Any, who: dict[str, Any] | None, path: str) -> Any:
@@ -129,3 +146,29 @@ def schedules() -> dict[str, dict[str, Any]]:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def concurrently(*calls: Any) -> list[Any]:
+    """Run each zero-argument call in its own thread, all released at once by a barrier (many
+    real clients, each its own request through the app); their results, in order."""
+    import threading
+
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except BaseException as exc:  # surfaced to the test, never swallowed
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if errors:
+        raise errors[0]
+    return results

@@ -31,6 +31,7 @@ def make_user(role: str = "patient", *, approved: bool = True, **fields: Any) ->
         "role": role,
         "approvalStatus": "approved" if approved or role in ("patient", "admin") else "pending",
         "active": True,
+        "contactVerified": True,  # test users have verified their contact (SMS go to verified numbers only)
         "sessionVersion": 0,
         "revokedTokens": [],
         "createdAt": clock.now(),

@@ -41,15 +41,13 @@ def get_availability() -> Response:
 @bp.route("/doctor/availability", methods=["PUT"])
 def put_availability() -> Response:
     doctor = require_user(_headers(), roles=(DOCTOR,))
-    data = parse_body(bp.current_request, AvailabilityIn)
-    return respond(availability=service.set_availability(doctor.user, data.model_dump()))
+    return respond(availability=service.set_availability(doctor.user, parse_body(bp.current_request, AvailabilityIn)))
 
 
 @bp.route("/doctor/time-off", methods=["POST"])
 def post_time_off() -> Response:
     doctor = require_user(_headers(), roles=(DOCTOR,))
-    data = parse_body(bp.current_request, TimeOffIn)
-    entry, affected = service.add_time_off(doctor.user, data.start, data.end, data.reason)
+    entry, affected = service.add_time_off(doctor.user, parse_body(bp.current_request, TimeOffIn))
     return respond(201, timeOff=entry, affectedAppointments=affected)
 
 
@@ -71,18 +69,15 @@ def slots(doctor_id: str, day: str) -> Response:
 @bp.route("/appointment/new", methods=["POST"])
 def book() -> Response:
     patient = require_user(_headers(), roles=(PATIENT,))
-    data = parse_body(bp.current_request, BookingIn)
-    outcome = service.book(patient.user, data.model_dump())
-    service.after_commit(outcome)
-    return respond(201, appointment=service.appointment_to_api(outcome.appointment))
+    return respond(201, appointment=service.book(patient.user, parse_body(bp.current_request, BookingIn)))
 
 
 @bp.route("/appointment/my", methods=["GET"])
 def my_appointments() -> Response:
     user = require_user(_headers(), roles=(PATIENT, DOCTOR))
     query = parse_query(bp.current_request, MyQuery)
-    items, total = service.my_appointments(user.user, query.statuses, query.page, query.limit)
-    return respond(count=len(items), appointments=items, pagination=pagination(total, query.page, query.limit))
+    items, total, page, limit = service.my_appointments(user.user, query)
+    return respond(count=len(items), appointments=items, pagination=pagination(total, page, limit))
 
 
 @bp.route("/appointment/{appointment_id}", methods=["GET"])
@@ -98,9 +93,7 @@ def _transition(appointment_id: str, action: str, body: type[CancelIn | Optional
                 ) -> dict[str, Any]:
     user = require_user(_headers(), roles=(PATIENT, DOCTOR, ADMIN))
     reason = parse_body(bp.current_request, body).reason if body is not None else ""
-    outcome = service.transition(user.user, appointment_id, action, reason)
-    service.after_commit(outcome)
-    return service.appointment_to_api(outcome.appointment)
+    return service.transition(user.user, appointment_id, action, reason)
 
 
 @bp.route("/appointment/{appointment_id}/confirm", methods=["PUT"])
@@ -133,7 +126,5 @@ def soft_cancel(appointment_id: str) -> Response:
 @bp.route("/appointment/{appointment_id}/reschedule", methods=["PUT"])
 def reschedule(appointment_id: str) -> Response:
     user = require_user(_headers(), roles=(PATIENT, DOCTOR))
-    data = parse_body(bp.current_request, RescheduleIn)
-    outcome = service.reschedule(user.user, appointment_id, data.day, data.time)
-    service.after_commit(outcome)
-    return respond(appointment=service.appointment_to_api(outcome.appointment))
+    return respond(appointment=service.reschedule(user.user, appointment_id,
+                                                  parse_body(bp.current_request, RescheduleIn)))

@@ -11,8 +11,9 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
+from functions.appointments.status import STATUSES
 from functions.core.schemas import PageQuery, WriteModel
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
@@ -90,9 +91,17 @@ class AvailabilityIn(Strict):
     acceptingBookings: bool = True
 
 
+def _sane_year(value: datetime) -> datetime:
+    """Years far from now would overflow time-zone arithmetic (a 500 before): 400 instead."""
+    if not 2000 <= value.year <= 2200:
+        raise ValueError("must be between the years 2000 and 2200")
+    return value
+
+
 class TimeOffIn(Strict):
-    start: datetime = Field(description="ISO 8601; without an offset it is the doctor's local time")
-    end: datetime
+    start: Annotated[datetime, AfterValidator(_sane_year)] = Field(
+        description="ISO 8601; without an offset it is the doctor's local time")
+    end: Annotated[datetime, AfterValidator(_sane_year)]
     reason: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
@@ -123,9 +132,6 @@ class OptionalCancelIn(Strict):
 
 class EmptyIn(Strict):
     pass
-
-
-STATUSES = ("pending", "confirmed", "completed", "no_show", "cancelled")
 
 
 class MyQuery(PageQuery):

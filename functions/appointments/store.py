@@ -1,26 +1,36 @@
 """MongoDB access for the appointments domain, and the indexes it relies on.
 
-Double booking is impossible by construction: every appointment carries two unique keys,
-`slotKey` = doctor|start and `patientSlotKey` = patient|start. A cancelled appointment rewrites
-both to `released|<its id>` (still unique) so the slot frees up; no partial index is needed
-(FerretDB v1.24 has none that can be relied on). Doctor availability and time off live on the
-doctor's user document (`availability`, `timeOff`), so slots cost two reads.
+Overlapping bookings are impossible by construction: an active appointment holds a claim
+document `doctor|cell` (its time plus the doctor's buffer) and `patient|cell` for every 5-minute
+cell of absolute time it covers (`grid.claim_ids`). Claims are keyed by `_id`, so the database
+refuses a second holder of any cell whatever the slot lengths, grid changes or clock changes;
+they are inserted in one ordered `insert_many` and released in one `delete_many` (by the
+appointment id, an indexed equality). The first version's unique `slotKey` (doctor|start) and
+`patientSlotKey` stay as a second line of defence; a cancelled appointment rewrites both to
+`released|<its id>`. Doctor availability and time off live on the doctor's user document
+(`availability`, `timeOff`), so slots cost two reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
+from functions.core import clock
 from functions.core.db import get_db, is_duplicate_key
+from functions.core.observability import logger
 from functions.core.security import GUARD_PROJECTION
 
+if TYPE_CHECKING:
+    from pymongo.database import Database
+
 APPOINTMENTS = "appointments"
+CLAIMS = "appointment_claims"
 USERS = "users"
 
 INDEXES = {
@@ -31,12 +41,16 @@ INDEXES = {
         IndexModel([("doctor", ASCENDING), ("start", ASCENDING)], name="doctor_start"),
         IndexModel([("patient", ASCENDING), ("start", ASCENDING)], name="patient_start"),
         IndexModel([("status", ASCENDING), ("start", ASCENDING)], name="status_start"),
-    ]
+    ],
+    CLAIMS: [
+        IndexModel([("appt", ASCENDING)], name="by_appointment"),
+        IndexModel([("day", ASCENDING)], name="by_day"),  # the sweeper drops the claims of past days
+    ],
 }
 
 _BUSY_PROJECTION = {"_id": 0, "start": 1, "end": 1}
-_LIST_PROJECTION = {"symptoms": 0, "aiSuggestions": 0, "statusHistory": 0, "parties.patient.contact": 0,
-                    "parties.doctor.contact": 0}
+_LIST_PROJECTION = {"aiSuggestions": 0, "statusHistory": 0, "parties.patient.contact": 0,
+                    "parties.doctor.contact": 0, "claims": 0}
 
 
 class SlotClash(Exception):
@@ -66,7 +80,7 @@ def find_doctor(doctor_id: ObjectId) -> dict[str, Any] | None:
 
 def users_by_id(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
     found = get_db()[USERS].find({"_id": {"$in": list(ids)}},
-                                 {"name": 1, "contact": 1, "contactType": 1, "timezone": 1})
+                                 {"name": 1, "contact": 1, "contactType": 1, "timezone": 1, "role": 1})
     return {doc["_id"]: doc for doc in found}
 
 
@@ -164,6 +178,30 @@ def list_for(field: str, user_id: ObjectId, statuses: list[str], skip: int, limi
     return items, coll.count_documents(query)
 
 
+def list_now_first(field: str, user_id: ObjectId, statuses: list[str], now: datetime, limit: int
+                   ) -> tuple[list[dict[str, Any]], int]:
+    """Without paging: up to `limit`, what matters now first: those not yet over, soonest
+    first, then past ones, most recent first. Two reads; a count only past `limit`."""
+    coll = get_db()[APPOINTMENTS]
+    query: dict[str, Any] = {field: user_id}
+    if statuses:
+        query["status"] = statuses[0] if len(statuses) == 1 else {"$in": statuses}
+    upcoming = list(coll.find({**query, "end": {"$gt": now}}, _LIST_PROJECTION)
+                    .sort([("start", ASCENDING), ("_id", ASCENDING)]).limit(limit))
+    past = list(coll.find({**query, "end": {"$lte": now}}, _LIST_PROJECTION)
+                .sort([("start", DESCENDING), ("_id", DESCENDING)]).limit(limit - len(upcoming))
+                ) if len(upcoming) < limit else []
+    items = upcoming + past
+    return items, len(items) if len(items) < limit else coll.count_documents(query)
+
+
+def active_future_of_patient(patient_id: ObjectId, now: datetime, statuses: Sequence[str]) -> list[ObjectId]:
+    """The doctors of the patient's active appointments still ahead (one per appointment)."""
+    cursor = get_db()[APPOINTMENTS].find(
+        {"patient": patient_id, "status": {"$in": list(statuses)}, "start": {"$gt": now}}, {"doctor": 1, "_id": 0})
+    return [doc["doctor"] for doc in cursor]
+
+
 # ---------------------------------------------------------------- reminders
 
 
@@ -188,8 +226,99 @@ def claim_reminder(appointment_id: ObjectId, offset: int, now: datetime, statuse
 
 
 def upcoming_active(now: datetime, until: datetime, statuses: Sequence[str]) -> list[dict[str, Any]]:
-    cursor = get_db()[APPOINTMENTS].find(
-        {"status": {"$in": list(statuses)}, "start": {"$gt": now, "$lte": until}},
-        {"start": 1, "reminderOffsets": 1, "remindersSent": 1},
-    )
-    return list(cursor)
+    """Active appointments starting in (now, until]: one read per status (an indexed equality)."""
+    coll = get_db()[APPOINTMENTS]
+    found: list[dict[str, Any]] = []
+    for status in statuses:
+        found += coll.find({"status": status, "start": {"$gt": now, "$lte": until}},
+                           {"start": 1, "reminderOffsets": 1, "remindersSent": 1})
+    return found
+
+
+# ---------------------------------------------------------------- claims
+
+
+class ClaimRefused(Exception):
+    """A cell is held already: `index` is the position of the refused claim in the request."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+def claim_doc(claim_id: str, appointment_id: ObjectId, hold: str) -> dict[str, Any]:
+    """A claim: its cell's UTC day (for the sweeper) and who holds it; `hold` names the write
+    that made it, so a failed write removes exactly its own claims."""
+    cell = claim_id.rsplit("|", 1)[1]
+    return {"_id": claim_id, "appt": appointment_id, "hold": hold, "day": cell[:10]}
+
+
+def insert_claims(claim_ids: Sequence[str], appointment_id: ObjectId, hold: str) -> None:
+    """All the claims in one ordered `insert_many` round trip; the first claim held by someone
+    else stops it (ClaimRefused with its index). The caller then calls `release_hold`: claims
+    before the refused one were inserted."""
+    if not claim_ids:
+        return
+    try:
+        get_db()[CLAIMS].insert_many([claim_doc(c, appointment_id, hold) for c in claim_ids], ordered=True)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        duplicate = [e for e in errors if e.get("code") == 11000 or "duplicate" in str(e.get("errmsg", "")).lower()]
+        if not duplicate:
+            raise
+        raise ClaimRefused(int(duplicate[0].get("index", 0))) from None
+
+
+def release_hold(appointment_id: ObjectId, hold: str) -> int:
+    """Compensation: remove the claims one write made (one round trip)."""
+    return int(get_db()[CLAIMS].delete_many({"appt": appointment_id, "hold": hold}).deleted_count)
+
+
+def release_claims(appointment_id: ObjectId, claim_ids: Sequence[str] | None = None) -> int:
+    """Free the appointment's cells (all of them, or those listed) in one round trip. Filtered by
+    the appointment, so a cell someone else claimed since is never touched."""
+    query: dict[str, Any] = {"appt": appointment_id}
+    if claim_ids is not None:
+        if not claim_ids:
+            return 0
+        query["_id"] = {"$in": list(claim_ids)}
+    return int(get_db()[CLAIMS].delete_many(query).deleted_count)
+
+
+def purge_claims_of_day(day: str) -> int:
+    """Claims of a past UTC day can never clash with a booking again (no booking starts in the past)."""
+    return int(get_db()[CLAIMS].delete_many({"day": day}).deleted_count)
+
+
+def claim_existing(db: Database[dict[str, Any]]) -> int:
+    """Migration run by ensure-indexes: every active appointment that has not ended holds its
+    claims (appointments booked before claims existed). Idempotent: claims already there are
+    kept; a cell held by another appointment (an overlap made before this version) is logged."""
+    from functions.appointments.grid import claim_ids
+
+    now = clock.now()
+    made = 0
+    active = [appt for status in ("pending", "confirmed")
+              for appt in db[APPOINTMENTS].find({"status": status, "end": {"$gt": now}},
+                                                {"doctor": 1, "patient": 1, "start": 1, "end": 1, "bufferMinutes": 1})]
+    for appt in active:
+        start, end = appt["start"], appt["end"]
+        if start.tzinfo is None:
+            start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
+        buffer = timedelta(minutes=int(appt.get("bufferMinutes") or 0))
+        wanted = claim_ids(appt["doctor"], start, end + buffer) + claim_ids(appt["patient"], start, end)
+        held = {c["_id"] for c in db[CLAIMS].find({"appt": appt["_id"]}, {"_id": 1})}
+        docs = [claim_doc(c, appt["_id"], str(appt["_id"])) for c in wanted if c not in held]
+        if not docs:
+            continue
+        try:
+            made += len(db[CLAIMS].insert_many(docs, ordered=False).inserted_ids)
+        except BulkWriteError as exc:
+            made += int(exc.details.get("nInserted", 0))
+            refused = len(exc.details.get("writeErrors") or [])
+            logger.warning("appointment overlaps another made before claims existed; the other keeps those cells",
+                           extra={"appointmentId": str(appt["_id"]), "cells": refused})
+    return made
+
+
+MIGRATIONS = (claim_existing,)

@@ -9,7 +9,17 @@ from typing import Any
 from chalice.app import Response
 
 from functions.auth import schemas, service
-from functions.core.http import Blueprint, pagination, parse_body, parse_query, respond
+from functions.core.http import (
+    FORM,
+    JSON,
+    MULTIPART,
+    Blueprint,
+    pagination,
+    parse_body,
+    parse_query,
+    respond,
+    source_ip,
+)
 from functions.core.schemas import PageQuery
 from functions.core.security import ADMIN, PATIENT, clear_cookie, optional_user, require_user, session_cookie
 
@@ -28,7 +38,7 @@ def _session(status: int, user: dict[str, Any], token: str) -> Response:
 # ---------------------------------------------------------------- accounts and sessions
 
 
-@bp.route("/register", methods=["POST"])
+@bp.route("/register", methods=["POST"], body_types=(JSON, FORM, MULTIPART))  # the sign-up form posts multipart
 def register() -> Response:
     user, token = service.register(parse_body(bp.current_request, schemas.RegisterBody))
     return _session(201, user, token)
@@ -36,7 +46,8 @@ def register() -> Response:
 
 @bp.route("/login", methods=["POST"])
 def login() -> Response:
-    user, token = service.login(parse_body(bp.current_request, schemas.LoginBody))
+    request = bp.current_request
+    user, token = service.login(parse_body(request, schemas.LoginBody), source_ip(request))
     return _session(200, user, token)
 
 
@@ -60,7 +71,9 @@ def update_me() -> Response:
 @bp.route("/password/update", methods=["PUT"])
 def update_password() -> Response:
     principal = require_user(_headers(), approved=False)
-    user, token = service.update_password(principal, parse_body(bp.current_request, schemas.PasswordUpdateBody))
+    request = bp.current_request
+    user, token = service.update_password(principal, parse_body(request, schemas.PasswordUpdateBody),
+                                          source_ip(request))
     return _session(200, user, token)
 
 
@@ -72,14 +85,40 @@ def access_log() -> Response:
     return respond(entries=entries, pagination=pagination(total, query.page, query.limit))
 
 
+# ---------------------------------------------------------------- contact verification and recovery
+
+
+@bp.route("/verify/contact/send", methods=["POST"])
+def send_contact_code() -> Response:
+    return respond(**service.send_contact_code(require_user(_headers(), approved=False)))
+
+
+@bp.route("/verify/contact/confirm", methods=["POST"])
+def confirm_contact() -> Response:
+    principal = require_user(_headers(), approved=False)
+    return respond(user=service.confirm_contact(principal, parse_body(bp.current_request, schemas.VerifyConfirmBody)))
+
+
+@bp.route("/password/forgot", methods=["POST"])
+def forgot_password() -> Response:
+    request = bp.current_request
+    return respond(**service.forgot_password(parse_body(request, schemas.ForgotPasswordBody), source_ip(request)))
+
+
+@bp.route("/password/reset", methods=["POST"])
+def reset_password() -> Response:
+    request = bp.current_request
+    return respond(**service.reset_password(parse_body(request, schemas.ResetPasswordBody), source_ip(request)))
+
+
 # ---------------------------------------------------------------- doctor directory (public)
 
 
 @bp.route("/doctors", methods=["GET"])
 def doctors() -> Response:
     query = parse_query(bp.current_request, schemas.DoctorsQuery)
-    items, total = service.list_doctors(query)
-    return respond(count=len(items), doctors=items, pagination=pagination(total, query.page, query.limit))
+    items, total, page, limit = service.list_doctors(query)
+    return respond(count=len(items), doctors=items, pagination=pagination(total, page, limit))
 
 
 @bp.route("/doctor/{doctor_id}", methods=["GET"])

@@ -165,3 +165,22 @@ class DoctorsQuery(PageQuery):
 class UsersQuery(PageQuery):
     role: Literal["patient", "doctor", "pharmacist", "admin"] | None = None
     approvalStatus: Literal["approved", "pending", "rejected"] | None = None
+
+
+# ---------------------------------------------------------------- contact verification and recovery
+
+OneTimeCode = Annotated[str, Text, StringConstraints(pattern=r"^\d{6}$")]
+
+
+class VerifyConfirmBody(WriteModel):
+    code: OneTimeCode
+
+
+class ForgotPasswordBody(WriteModel):
+    contact: Contact
+
+
+class ResetPasswordBody(WriteModel):
+    contact: Contact
+    code: OneTimeCode
+    newPassword: NewPassword

@@ -18,10 +18,11 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from functions.core.db import get_db
-from functions.core.errors import Conflict
+from functions.core.directory import AVAILABILITY_FIELDS, LISTED_DOCTOR
+from functions.core.errors import Code, Conflict
 
 USERS = "users"
-LOGIN_FAILURES = "login_failures"  # per-contact failure windows for contacts without an account
+LOGIN_FAILURES = "login_failures"  # login attempt windows per contact and source IP, and per contact
 
 INDEXES = {
     USERS: [
@@ -32,6 +33,7 @@ INDEXES = {
     ],
     LOGIN_FAILURES: [
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"),
+        IndexModel([("bucket", ASCENDING)], name="by_bucket"),
     ],
 }
 
@@ -44,7 +46,8 @@ ACCOUNT_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "revokedJtis": 0, "
 PATIENT_PROJECTION = {k: v for k, v in ACCOUNT_PROJECTION.items() if k != "medicalHistory"}
 DOCTOR_PUBLIC = {"_id": 1, "name": 1, "speciality": 1, "bio": 1, "languages": 1, "consultationFee": 1,
                  "currency": 1, "timezone": 1, "avatar": 1}
-LISTED_DOCTOR = {"role": "doctor", "approvalStatus": "approved", "active": True}
+# Read for the directory: the public fields and what the `availability` boolean is computed from.
+DOCTOR_LISTING = {**DOCTOR_PUBLIC, **AVAILABILITY_FIELDS}
 
 
 def _users() -> Any:
@@ -65,7 +68,7 @@ def insert_user(doc: dict[str, Any]) -> ObjectId:
     try:
         inserted: ObjectId = _users().insert_one(doc).inserted_id
     except DuplicateKeyError:
-        raise Conflict("An account with this contact already exists", code="CONTACT_TAKEN") from None
+        raise Conflict("An account with this contact already exists", code=Code.CONTACT_TAKEN) from None
     return inserted
 
 
@@ -76,7 +79,7 @@ def find_for_login(contact: str) -> dict[str, Any] | None:
 
 def find_credentials(user_id: ObjectId) -> dict[str, Any] | None:
     found: dict[str, Any] | None = _users().find_one(
-        {"_id": user_id}, {"passwordHash": 1, "loginFailures": 1, "sessionVersion": 1})
+        {"_id": user_id}, {"passwordHash": 1, "sessionVersion": 1, "contact": 1})
     return found
 
 
@@ -102,55 +105,100 @@ def replace_password(user_id: ObjectId, session_version: int, password_hash: str
     return update_account(
         user_id,
         {"passwordHash": password_hash, "revokedTokens": [], "revokedJtis": {}, "updatedAt": now},
-        {"$inc": {"sessionVersion": 1}, "$unset": {"loginFailures": ""}},
+        {"$inc": {"sessionVersion": 1}},
         {"sessionVersion": session_version},
     )
 
 
-# ---------------------------------------------------------------- login failure windows
-# A window is {count, since}: at most N failures from `since` to `since + window`.
-# Accounts keep theirs on the user document, so the login's one user read also answers
-# "is this contact locked?"; contacts without an account use LOGIN_FAILURES.
+# ---------------------------------------------------------------- one-time codes
+# A code is {codeHash, expiresAt, attempts} under `verification` (contact verification) or
+# `recovery` (password reset) on the user document. Each guess is claimed by one conditional
+# `$inc` before it is compared, so at most CODE_ATTEMPTS guesses are ever compared.
 
 
-def record_account_failure(user_id: ObjectId, previous: dict[str, Any] | None, fresh_window: bool,
-                           now: datetime) -> None:
-    users = _users()
-    if not fresh_window:
-        users.update_one({"_id": user_id}, {"$inc": {"loginFailures.count": 1}})
-        return
-    since = previous.get("since") if previous else None
-    started = users.update_one({"_id": user_id, "loginFailures.since": since},
-                               {"$set": {"loginFailures": {"count": 1, "since": now}}})
-    if started.matched_count == 0:  # a concurrent failure started the window first
-        users.update_one({"_id": user_id}, {"$inc": {"loginFailures.count": 1}})
+def set_code(user_id: ObjectId, purpose: str, code_hash: str, expires: datetime) -> None:
+    """A new code replaces any earlier one (and its attempt count)."""
+    _users().update_one({"_id": user_id}, {"$set": {purpose: {"codeHash": code_hash, "expiresAt": expires,
+                                                              "attempts": 0}}})
 
 
-def clear_account_failures(user_id: ObjectId) -> None:
-    _users().update_one({"_id": user_id}, {"$unset": {"loginFailures": ""}})
+def claim_code_guess(where: dict[str, Any], purpose: str, now: datetime, max_attempts: int) -> dict[str, Any] | None:
+    """Count one guess against the live code of the user `where` selects; the user after (its
+    code to compare), or None when there is no live code or its guesses are used up."""
+    found: dict[str, Any] | None = _users().find_one_and_update(
+        {**where, f"{purpose}.expiresAt": {"$gt": now}, f"{purpose}.attempts": {"$lt": max_attempts}},
+        {"$inc": {f"{purpose}.attempts": 1}}, return_document=ReturnDocument.AFTER)
+    return found
 
 
-def record_contact_failure(key: str, now: datetime, window: timedelta) -> dict[str, Any]:
-    """Count one failure for a contact without an account; the window after counting."""
-    failures = get_db()[LOGIN_FAILURES]
+def mark_contact_verified(user_id: ObjectId, code_hash: str, now: datetime) -> bool:
+    """Verified, and the code used up, only while that code is still the live one."""
+    return bool(_users().update_one({"_id": user_id, "verification.codeHash": code_hash},
+                               {"$set": {"contactVerified": True, "contactVerifiedAt": now, "updatedAt": now},
+                                "$unset": {"verification": ""}}).modified_count == 1)
+
+
+def reset_password(user_id: ObjectId, code_hash: str, password_hash: str, now: datetime) -> bool:
+    """New password and session version (every session ends), only while that recovery code is
+    the live one; the code is used up in the same write."""
+    return bool(_users().update_one(
+        {"_id": user_id, "recovery.codeHash": code_hash},
+        {"$set": {"passwordHash": password_hash, "revokedJtis": {}, "updatedAt": now},
+         "$inc": {"sessionVersion": 1}, "$unset": {"recovery": ""}}).modified_count == 1)
+
+
+# ---------------------------------------------------------------- login attempt windows
+# A window is {_id: key, count, since, expiresAt, bucket}: at most `limit` attempts counted from
+# `since` to `since + window`. An attempt is claimed (counted) BEFORE its password is checked,
+# by one conditional `$inc`, so a burst of concurrent guesses gets exactly `limit` checks; a
+# successful login gives its claim back. `bucket` (the UTC hour of expiry) lets the sweeper
+# purge by an indexed equality where TTL indexes are not enforced (FerretDB).
+
+
+def _bucket(instant: datetime) -> str:
+    return f"{instant:%Y-%m-%dT%H}"
+
+
+def claim_attempt(key: str, now: datetime, window: timedelta, limit: int) -> datetime | None:
+    """Count one attempt under `key` if its window has room: None when counted, else the start
+    of the full window (the caller answers 429 until it ends)."""
+    windows = get_db()[LOGIN_FAILURES]
+    fresh = {"count": 1, "since": now, "expiresAt": now + window, "bucket": _bucket(now + window)}
     for _ in range(3):
+        room = {"_id": key, "since": {"$gt": now - window}, "count": {"$lt": limit}}
+        if windows.update_one(room, {"$inc": {"count": 1}}).matched_count:
+            return None
         try:
-            counted: dict[str, Any] | None = failures.find_one_and_update(
-                {"_id": key, "since": {"$gt": now - window}},
-                {"$inc": {"count": 1}, "$setOnInsert": {"since": now, "expiresAt": now + window}},
-                upsert=True, return_document=ReturnDocument.AFTER)
-        except DuplicateKeyError:  # an expired window (TTL may not have removed it): restart it
-            failures.update_one({"_id": key, "since": {"$lte": now - window}},
-                                {"$set": {"count": 0, "since": now, "expiresAt": now + window}})
-            continue
-        if counted is not None:
-            return counted
-    raise RuntimeError("login failure window kept changing")
+            windows.insert_one({"_id": key, **fresh})
+            return None
+        except DuplicateKeyError:
+            pass
+        if windows.update_one({"_id": key, "since": {"$lte": now - window}}, {"$set": fresh}).matched_count:
+            return None  # the old window was over (TTL may not have removed it): a new one starts
+        found = windows.find_one({"_id": key}, {"since": 1, "count": 1})
+        if found is not None and found["since"] > now - window and found["count"] >= limit:
+            since: datetime = found["since"]
+            return since
+    return now  # the window kept changing under us: refuse this one attempt
 
 
-def purge_expired_contact_failures(now: datetime) -> int:
-    """For a periodic sweeper where TTL indexes are not enforced (FerretDB)."""
-    return int(get_db()[LOGIN_FAILURES].delete_many({"expiresAt": {"$lte": now}}).deleted_count)
+def give_back_attempt(key: str) -> None:
+    """The attempt did not fail (or was never checked): it no longer counts."""
+    get_db()[LOGIN_FAILURES].update_one({"_id": key, "count": {"$gt": 0}}, {"$inc": {"count": -1}})
+
+
+def clear_attempts(key: str) -> None:
+    get_db()[LOGIN_FAILURES].delete_one({"_id": key})
+
+
+def purge_expired_windows(now: datetime, hours: int = 3) -> int:
+    """For the sweeper where TTL indexes are not enforced (FerretDB): windows that expired in the
+    last `hours` whole hours, one indexed equality per hour."""
+    purged = 0
+    for back in range(1, hours + 1):
+        bucket = _bucket(now - timedelta(hours=back))
+        purged += int(get_db()[LOGIN_FAILURES].delete_many({"bucket": bucket}).deleted_count)
+    return purged
 
 
 # ---------------------------------------------------------------- token deny-list
@@ -181,13 +229,13 @@ def doctor_filter(speciality: str | None, name_part: str | None) -> dict[str, An
 
 def list_doctors(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     users = _users()
-    items = list(users.find(query, DOCTOR_PUBLIC).sort([("nameKey", ASCENDING), ("_id", ASCENDING)])
+    items = list(users.find(query, DOCTOR_LISTING).sort([("nameKey", ASCENDING), ("_id", ASCENDING)])
                  .skip(skip).limit(limit))
     return items, _total(users, query, items, skip, limit)
 
 
 def find_listed_doctor(doctor_id: ObjectId) -> dict[str, Any] | None:
-    found: dict[str, Any] | None = _users().find_one({"_id": doctor_id, **LISTED_DOCTOR}, DOCTOR_PUBLIC)
+    found: dict[str, Any] | None = _users().find_one({"_id": doctor_id, **LISTED_DOCTOR}, DOCTOR_LISTING)
     return found
 
 

@@ -26,11 +26,17 @@ from functions.core.db import get_db
 from functions.core.observability import logger
 
 COLLECTION = "notifications"
+COUNTS = "message_counts"  # messages per recipient and UTC day: `_id` = "<to>|<YYYY-MM-DD>"
+USERS = "users"
+CODE_KINDS = frozenset({"verification", "recovery"})  # one-time codes: the way a contact gets verified
 MAX_ATTEMPTS = 6
 RETRY_BATCH = 50
 SENDING_LEASE = timedelta(minutes=10)  # a sweeper that died mid-send releases the message after this
 
-INDEXES = {COLLECTION: [IndexModel([("status", ASCENDING), ("nextAttemptAt", ASCENDING)], name="due")]}
+INDEXES = {
+    COLLECTION: [IndexModel([("status", ASCENDING), ("nextAttemptAt", ASCENDING)], name="due")],
+    COUNTS: [IndexModel([("day", ASCENDING)], name="by_day")],
+}
 
 # Factory of the Twilio transport (None = the SDK's own HTTP client).
 twilio_http_client: Callable[[], Any] | None = None
@@ -103,8 +109,52 @@ def deliver(channel: str, to: str, subject: str, body: str) -> None:
         raise NotDelivered(f"unknown channel {channel!r}")
 
 
+def _verified(to: str) -> bool | None:
+    """Whether the account with this contact verified it; None when no account has it."""
+    found = get_db()[USERS].find_one({"contact": to}, {"contactVerified": 1})
+    return None if found is None else bool(found.get("contactVerified"))
+
+
+def _count(to: str, now: datetime) -> int:
+    """Count one more message to `to` today (one atomic upsert); the count after."""
+    day = f"{now:%Y-%m-%d}"
+    counted = get_db()[COUNTS].find_one_and_update(
+        {"_id": f"{to}|{day}"}, {"$inc": {"n": 1}, "$setOnInsert": {"day": day}},
+        upsert=True, return_document=ReturnDocument.AFTER)
+    return int(counted["n"]) if counted else 1
+
+
+def _refusal(channel: str, to: str, kind: str) -> str | None:
+    """Why this message must not go out, or None. SMS cost money and are what SMS pumping
+    abuses: they go only to verified numbers (one-time codes excepted, which is how a number
+    gets verified). E-mails to an unverified address: a few a day, so users of the existing
+    frontend (no verification screen) still get their notices. Nobody gets more than
+    MAX_MESSAGES_PER_RECIPIENT_PER_DAY a day."""
+    settings = get_settings()
+    verified = _verified(to)
+    if channel == "phone" and verified is False and kind not in CODE_KINDS:
+        return "unverified number"
+    sent_today = _count(to, clock.now())
+    if sent_today > settings.max_messages_per_recipient_per_day:
+        return "daily cap"
+    if channel == "email" and verified is False and kind not in CODE_KINDS \
+            and sent_today > settings.max_unverified_emails_per_day:
+        return "daily cap for an unverified address"
+    return None
+
+
 def send(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any = None) -> bool:
-    """Deliver now; on failure keep it in the outbox for the sweeper. Never raises."""
+    """Deliver now; on failure keep it in the outbox for the sweeper. Never raises. A message
+    the caps refuse is dropped with a log line (never the address or the text), not queued."""
+    try:
+        refused = _refusal(channel, to, kind)
+    except Exception as exc:  # the caps' bookkeeping failing must not fail the request either
+        logger.warning("notification caps unavailable", extra={"kind": kind, "error": type(exc).__name__})
+        refused = None
+    if refused:
+        logger.info("notification dropped", extra={"kind": kind, "channel": channel, "ref": str(ref),
+                                                   "reason": refused})
+        return False
     try:
         deliver(channel, to, subject, body)
         return True
@@ -130,30 +180,46 @@ def _queue(channel: str, to: str, subject: str, body: str, *, kind: str, ref: An
 
 def retry_due(now: datetime | None = None, limit: int = RETRY_BATCH) -> dict[str, int]:
     """Resend queued messages whose time has come. Each one is leased by a conditional update
-    first, so two sweepers never send the same message."""
+    first, so two sweepers never send the same message. One status per query (an indexed
+    equality): queued ones, then those whose sending lease ran out."""
     now = now or clock.now()
-    coll = get_db()[COLLECTION]
     counts = {"retried": 0, "delivered": 0, "gaveUp": 0}
-    for _ in range(limit):
-        doc = coll.find_one_and_update(
-            {"status": {"$in": ["pending", "sending"]}, "nextAttemptAt": {"$lte": now}},
-            {"$set": {"status": "sending", "nextAttemptAt": now + SENDING_LEASE, "updatedAt": now},
-             "$inc": {"attempts": 1}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            break
-        counts["retried"] += 1
-        try:
-            deliver(doc["channel"], doc["to"], doc["subject"], doc["body"])
-        except Exception as exc:
-            reason = str(exc) if isinstance(exc, NotDelivered) else type(exc).__name__
-            gave_up = doc["attempts"] >= MAX_ATTEMPTS
-            counts["gaveUp"] += gave_up
-            coll.update_one({"_id": doc["_id"]}, {"$set": {
-                "status": "failed" if gave_up else "pending", "lastError": reason,
-                "nextAttemptAt": now + backoff(doc["attempts"]), "updatedAt": now}})
-            continue
-        counts["delivered"] += 1
-        coll.update_one({"_id": doc["_id"]}, {"$set": {"status": "sent", "sentAt": now, "updatedAt": now}})
+    for status in ("pending", "sending"):
+        while counts["retried"] < limit and _retry_one(status, now, counts):
+            pass
     return counts
+
+
+def _retry_one(status: str, now: datetime, counts: dict[str, int]) -> bool:
+    """Lease and resend one due message in `status`; False when there is none."""
+    coll = get_db()[COLLECTION]
+    doc = coll.find_one_and_update(
+        {"status": status, "nextAttemptAt": {"$lte": now}},
+        {"$set": {"status": "sending", "nextAttemptAt": now + SENDING_LEASE, "updatedAt": now},
+         "$inc": {"attempts": 1}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        return False
+    counts["retried"] += 1
+    try:
+        deliver(doc["channel"], doc["to"], doc["subject"], doc["body"])
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, NotDelivered) else type(exc).__name__
+        gave_up = doc["attempts"] >= MAX_ATTEMPTS
+        counts["gaveUp"] += gave_up
+        coll.update_one({"_id": doc["_id"]}, {"$set": {
+            "status": "failed" if gave_up else "pending", "lastError": reason,
+            "nextAttemptAt": now + backoff(doc["attempts"]), "updatedAt": now}})
+        return True
+    counts["delivered"] += 1
+    coll.update_one({"_id": doc["_id"]}, {"$set": {"status": "sent", "sentAt": now, "updatedAt": now}})
+    return True
+
+
+def sweep(now: datetime) -> dict[str, int]:
+    """The platform sweeper's part (core.jobs): failed messages whose retry time has come, and
+    the message counters of past days."""
+    stale = [f"{now - timedelta(days=back):%Y-%m-%d}" for back in (1, 2)]
+    purged = sum(int(get_db()[COUNTS].delete_many({"day": day}).deleted_count) for day in stale)
+    return {**retry_due(now), "messageCountersPurged": purged}

@@ -26,5 +26,11 @@ class PageQuery(BaseModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
 
     @property
+    def paged(self) -> bool:
+        """Did the client ask for a page? Routes the existing frontend calls without one answer
+        up to 100 items in an order that puts what matters now first."""
+        return bool({"page", "limit"} & self.model_fields_set)
+
+    @property
     def skip(self) -> int:
         return (self.page - 1) * self.limit

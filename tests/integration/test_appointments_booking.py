@@ -1,14 +1,12 @@
 """POST /appointment/new: validation against the slot grid and atomic, race-free booking."""
 
-import threading
-
 import pytest
 from bson import ObjectId
 
-from functions.core.errors import AppError
 from tests.appointments_support import (
     body,
     book,
+    concurrently,
     doctor,
     patient,
 )
@@ -142,31 +140,91 @@ def test_a_slot_is_offered_again_once_its_appointment_is_cancelled(api):
 
 
 def test_twenty_concurrent_bookings_of_one_slot_give_exactly_one_appointment(api, db):
-    """The database's unique index decides, not a check-then-insert."""
-    from functions.appointments import service
-
+    """The database decides (claims keyed by `_id`), not a check-then-insert."""
     # Given 20 patients who all want tomorrow 10:00 with the same doctor
     doc = doctor()
     patients = [patient() for _ in range(20)]
-    request = {"doctor": str(doc["_id"]), "description": "d", "symptoms": "s", "day": "2026-03-03", "time": "10:00"}
-    results: list[object] = []
-    start = threading.Barrier(len(patients))
-
-    def attempt(who):
-        start.wait()
-        try:
-            outcome = service.book(who, request)
-            service.after_commit(outcome)
-            results.append(201)
-        except AppError as exc:
-            results.append(exc.status)
-
-    # When they all book at once
-    threads = [threading.Thread(target=attempt, args=(p,)) for p in patients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # When they all book at once, each its own request through the app
+    responses = concurrently(*[lambda p=p: book(api, p, doc, time="10:00") for p in patients])
     # Then exactly one wins and the other 19 get a conflict
-    assert sorted(results) == [201] + [409] * 19
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 19
     assert db.appointments.count_documents({"doctor": doc["_id"]}) == 1
+
+
+def hhmm(minutes):
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def test_twenty_concurrent_overlapping_bookings_with_different_starts_give_exactly_one(api, db):
+    # Given 20 doctors whose two-hour slots start 5 minutes apart (09:00, 09:05 ... 10:35), so
+    # that every slot overlaps every other in absolute time, and one patient
+    pat, starts = patient(), [9 * 60 + 5 * i for i in range(20)]
+    doctors = [doctor(availability={"weeklyHours": {"tuesday": [{"start": hhmm(s), "end": hhmm(s + 120)}]},
+                                    "slotMinutes": 120}) for s in starts]
+    # When the patient books all twenty at once, each its own request through the app
+    responses = concurrently(*[lambda d=d, s=s: book(api, pat, d, time=hhmm(s))
+                               for d, s in zip(doctors, starts, strict=True)])
+    # Then exactly one is booked: a patient never holds two overlapping appointments
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] + [409] * 19
+    assert {body(r)["code"] for r in responses if r.status_code == 409} == {"PATIENT_BUSY"}
+    assert db.appointments.count_documents({"patient": pat["_id"]}) == 1
+
+
+def test_a_grid_change_never_puts_a_booking_on_top_of_an_existing_one(api, db):
+    # Given a 10:30 booking on the doctor's 30-minute grid
+    doc = doctor()
+    assert book(api, patient(), doc, time="10:30").status_code == 201
+    # When the doctor switches to 60-minute slots and someone crafts a booking for 10:00
+    db.users.update_one({"_id": doc["_id"]}, {"$set": {"availability": {"weeklyHours": None, "slotMinutes": 60}}})
+    response = book(api, patient(), doc, time="10:00")
+    # Then it is refused: 10:00-11:00 overlaps the 10:30 appointment
+    assert response.status_code == 409 and body(response)["code"] == "SLOT_TAKEN"
+    assert book(api, patient(), doc, time="11:00").status_code == 201
+
+
+def test_the_buffer_after_an_appointment_is_the_doctors_too(api, db):
+    # Given a doctor with 30-minute slots and a 15-minute buffer, booked at 09:00
+    doc = doctor(availability={"weeklyHours": None, "slotMinutes": 30, "bufferMinutes": 15})
+    assert book(api, patient(), doc, time="09:00").status_code == 201
+    # When the grid later changes to no buffer and a booking for 09:30 comes in
+    db.users.update_one({"_id": doc["_id"]}, {"$set": {"availability.bufferMinutes": 0}})
+    # Then 09:30 falls inside the first appointment's buffer and is refused
+    assert book(api, patient(), doc, time="09:30").status_code == 409
+
+
+def test_appointments_booked_before_claims_get_them_from_ensure_indexes_once(api, db):
+    # Given an active appointment stored by the first version (no claims), 60 minutes at 10:00 IST
+    from functions.core.db import ensure_indexes
+    from tests.appointments_support import utc
+
+    doc, pat = doctor(), patient()
+    start = utc(2026, 3, 3, 4, 30)
+    db.appointments.insert_one({"patient": pat["_id"], "doctor": doc["_id"], "status": "confirmed", "start": start,
+                                "end": utc(2026, 3, 3, 5, 30), "slotKey": f"{doc['_id']}|legacy",
+                                "patientSlotKey": f"{pat['_id']}|legacy", "roomId": "legacy-room",
+                                "updatedAt": utc(2026, 3, 1)})
+    # When ensure-indexes runs (twice: it is idempotent)
+    ensure_indexes(db)
+    claims = db.appointment_claims.count_documents({})
+    ensure_indexes(db)
+    # Then the appointment holds its 12 doctor and 12 patient cells, and nobody books over it
+    assert claims == db.appointment_claims.count_documents({}) == 24
+    refused = book(api, patient(), doc, time="10:30")
+    assert refused.status_code == 409 and body(refused)["code"] == "SLOT_TAKEN"
+    busy = book(api, pat, doctor(), time="10:30")
+    assert busy.status_code == 409 and body(busy)["code"] == "PATIENT_BUSY"
+
+
+def test_cancelling_releases_every_claim_in_one_go(api, db):
+    # Given a booked appointment
+    doc, pat = doctor(), patient()
+    appt = body(book(api, pat, doc, time="10:00"))["appointment"]
+    assert db.appointment_claims.count_documents({"appt": ObjectId(appt["_id"])}) == 12
+    # When the patient cancels it
+    from tests.appointments_support import put
+
+    assert put(api, pat, f"/appointment/{appt['_id']}/cancel", {"reason": "better"}).status_code == 200
+    # Then its cells are free for anyone
+    assert db.appointment_claims.count_documents({}) == 0
+    assert book(api, patient(), doc, time="10:00").status_code == 201

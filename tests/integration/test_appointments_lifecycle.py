@@ -1,15 +1,14 @@
 """The status machine through the routes, and atomic rescheduling."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from bson import ObjectId
 
-from functions.core.errors import AppError
 from tests.appointments_support import (
     body,
     book,
+    concurrently,
     doctor,
     patient,
     put,
@@ -212,34 +211,52 @@ def test_reschedule_rules_for_status_cutoff_and_strangers(api, scene, clock):
     assert put(api, scene["doctor"], f"/appointment/{appt_id}/reschedule", target).status_code == 409
 
 
-def test_two_concurrent_reschedules_into_one_slot_leave_exactly_one_there(api, db):
-    """Claim-new and release-old are one single-document write, refused by the unique key."""
-    from functions.appointments import service
+def test_twenty_concurrent_reschedules_into_overlapping_slots_leave_exactly_one_there(api, db, clock):
+    # Given 20 patients of one doctor with 60-minute slots, each holding an appointment on a
+    # different day, who all move to the same afternoon, at starts 60 minutes apart or the same
+    doc = doctor(availability={"weeklyHours": None, "slotMinutes": 60})
+    days = [f"2026-03-{d:02d}" for d in range(3, 23)]
+    movers = [(p, booked(api, p, doc, day=day, time="09:00")) for p, day in ((patient(), d) for d in days)]
+    # When they all reschedule into 2026-03-24 15:00 at once (the doctor's claims overlap)
+    responses = concurrently(*[lambda p=p, a=a: put(api, p, f"/appointment/{a['_id']}/reschedule",
+                                                    {"day": "2026-03-24", "time": "15:00"}) for p, a in movers])
+    # Then exactly one moved; the others are refused and still hold their original slots
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 19
+    on_target = list(db.appointments.find({"doctor": doc["_id"], "day": "2026-03-24"}))
+    assert len(on_target) == 1
+    assert db.appointments.count_documents({"doctor": doc["_id"], "time": "09:00"}) == 19
+    # and the winner's old day is free again while the losers' days are not
+    winner = next(a for p, a in movers if a["_id"] == str(on_target[0]["_id"]))
+    assert book(api, patient(), doc, day=winner["day"], time="09:00").status_code == 201
+    loser = next(a for p, a in movers if a["_id"] != winner["_id"])
+    assert book(api, patient(), doc, day=loser["day"], time="09:00").status_code == 409
 
-    doc = doctor()
-    movers = [(p, booked(api, p, doc, time=t)) for p, t in ((patient(), "09:00"), (patient(), "09:30"),
-                                                           (patient(), "10:00"), (patient(), "10:30"))]
-    results: list[int] = []
-    barrier = threading.Barrier(len(movers))
 
-    def move(who, appt):
-        barrier.wait()
-        try:
-            service.reschedule(who, appt["_id"], "2026-03-03", "15:00")
-            results.append(200)
-        except AppError as exc:
-            results.append(exc.status)
+@pytest.mark.parametrize(("first", "second"), [
+    (("patient", "cancel"), ("doctor", "confirm")),
+    (("doctor", "cancel"), ("doctor", "confirm")),
+    (("patient", "cancel"), ("patient", "reschedule")),
+    (("doctor", "confirm"), ("patient", "reschedule")),
+    (("doctor", "confirm"), ("doctor", "reschedule")),
+])
+def test_two_transitions_sent_at_the_same_moment_one_applies_and_the_other_is_409(api, scene, first, second):
+    # Given a pending appointment
+    appt_id = scene["appt"]["_id"]
 
-    threads = [threading.Thread(target=move, args=mover) for mover in movers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [200, 409, 409, 409]
-    times = sorted(a["time"] for a in db.appointments.find({"doctor": doc["_id"]}))
-    assert times.count("15:00") == 1 and len(times) == 4
-    # the three losers still hold their original slots
-    assert len(set(times)) == 4
+    def send(who, action):
+        user, path = scene[who], f"/appointment/{appt_id}/{PATHS.get(action, action)}"
+        payload = {"day": "2026-03-05", "time": "11:00"} if action == "reschedule" else \
+            {"reason": "plans changed"} if action == "cancel" else None
+        return put(api, user, path, payload, then_tick=False)
+
+    # When both are sent at the same moment
+    responses = concurrently(lambda: send(*first), lambda: send(*second))
+    # Then exactly one applies, the other is a 409, and the history holds only what happened
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    applied = next(r for r in responses if r.status_code == 200)
+    stored = scene["db"].appointments.find_one({"_id": ObjectId(appt_id)})
+    assert stored["status"] == body(applied)["appointment"]["status"]
+    assert len(stored["statusHistory"]) == 2
 
 
 def test_completion_is_allowed_long_after_the_start(api, scene, clock):

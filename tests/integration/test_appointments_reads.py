@@ -9,6 +9,7 @@ from tests.appointments_support import (
     get,
     patient,
     put,
+    utc,
 )
 from tests.factories import make_user
 
@@ -57,20 +58,42 @@ def test_my_appointments_are_the_callers_own_sorted_by_start(api):
     later = booked(api, pat, doc, day="2026-03-05", time="10:00")
     first = booked(api, pat, doctor(), day="2026-03-03", time="15:00")
     middle = booked(api, pat, doc, day="2026-03-04", time="09:00")
-    booked(api, patient(), doc, day="2026-03-03", time="09:00")
+    other = patient()
+    booked(api, other, doc, day="2026-03-03", time="09:00")
     # When the patient lists them
     data = body(get(api, pat, "/appointment/my"))
-    # Then they come by start time, without the symptoms (those are read one by one, audited)
+    # Then they come soonest first, with what the frontend's cards show (symptoms, the room id
+    # behind Join Call); without paging up to 100 come back
     assert [a["_id"] for a in data["appointments"]] == [first["_id"], middle["_id"], later["_id"]]
-    assert data["count"] == 3 and data["pagination"] == {"total": 3, "page": 1, "pages": 1, "limit": 20}
-    assert all("symptoms" not in a and "roomId" not in a for a in data["appointments"])
-    # And the doctor sees their three, including the other patient's
-    assert body(get(api, doc, "/appointment/my"))["count"] == 3
+    assert data["count"] == 3 and data["pagination"] == {"total": 3, "page": 1, "pages": 1, "limit": 100}
+    assert all(a["symptoms"] == "SECRET-SYMPTOM nausea" and a["roomId"] for a in data["appointments"])
+    assert all("contact" not in a["patient"] and "contact" not in a["doctor"] for a in data["appointments"])
+    # And the doctor sees their three, including the other patient's, with each patient's contact
+    seen = body(get(api, doc, "/appointment/my"))
+    assert seen["count"] == 3
+    assert {a["patient"]["contact"] for a in seen["appointments"]} == {pat["contact"], other["contact"]}
+
+
+def test_without_paging_upcoming_come_soonest_first_then_the_past_most_recent_first(api, clock):
+    # Given a patient with appointments on four days (different doctors)
+    pat = patient()
+    appts = {day: booked(api, pat, doctor(), day=day, time="10:00")["_id"]
+             for day in ("2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06")}
+    # When time moves past the first two and the patient lists without page or limit
+    clock.set(utc(2026, 3, 4, 12, 0))
+    listed = [a["_id"] for a in body(get(api, pat, "/appointment/my"))["appointments"]]
+    # Then what is ahead comes first, soonest first, then the past, most recent first
+    assert listed == [appts["2026-03-05"], appts["2026-03-06"], appts["2026-03-04"], appts["2026-03-03"]]
+    # and asking for a page keeps the plain order by start
+    paged = [a["_id"] for a in body(get(api, pat, "/appointment/my?page=1"))["appointments"]]
+    assert paged == [appts[d] for d in sorted(appts)]
 
 
 def test_my_appointments_filter_by_status_and_paginate(api):
-    doc, pat = doctor(), patient()
-    ids = [booked(api, pat, doc, time=t)["_id"] for t in ("09:00", "09:30", "10:00", "10:30", "11:00")]
+    doctors, pat = [doctor() for _ in range(5)], patient()
+    times = ("09:00", "09:30", "10:00", "10:30", "11:00")
+    ids = [booked(api, pat, doc, time=t)["_id"] for doc, t in zip(doctors, times, strict=True)]
+    doc = doctors[1]
     put(api, doc, f"/appointment/{ids[1]}/confirm")
     put(api, pat, f"/appointment/{ids[2]}/cancel", {"reason": "travel"})
     confirmed = body(get(api, pat, "/appointment/my?status=confirmed"))

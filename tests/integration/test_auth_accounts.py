@@ -57,7 +57,7 @@ def test_doctor_registers_pending_with_a_profile(client):
     assert user["approvalStatus"] == "pending"
     assert (user["speciality"], user["consultationFee"], user["currency"]) == ("Cardiology", 75000, "INR")
     assert user["avatar"] == {"public_id": "doctors/meera", "url": "https://res.cloudinary.com/cc/meera.png"}
-    assert "availability" not in user
+    assert user["availability"] is False  # the frontend's boolean: not bookable until approved
 
 
 def test_doctor_defaults_come_from_settings(client):
@@ -409,3 +409,29 @@ def test_every_revoked_token_stays_revoked_however_many_are_live(client, session
     # the second logout), and the session that did not log out still does
     assert [call(client, "GET", "/me", headers=auth(t)).status_code for t in tokens] == [401] * sessions
     assert call(client, "GET", "/me", headers=auth(survivor)).status_code == 200
+
+
+# ------------------------------------------------------------------ password rules (NIST SP 800-63B)
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("password123", "too common"), ("qwertyuiop", "too common"), ("Iloveyou1", "too common"),
+    ("asha@example.com", "your contact"), ("AshaRao12", None), ("asha rao", "your contact or your name"),
+    ("ashaexample", None),
+])
+def test_common_passwords_and_the_users_own_contact_or_name_are_refused(client, password, why):
+    # When someone signs up with that password
+    response = register(client, password=password)
+    # Then a password from the common list, or equal to their contact or name, is refused with a 422
+    if why is None:
+        assert response.status_code == 201
+        return
+    assert response.status_code == 422 and body(response)["code"] == "WEAK_PASSWORD"
+    assert field_paths(response) == ["password"] and why.split()[-1] in body(response)["errors"][0]["message"]
+
+
+def test_a_new_password_follows_the_same_rules(client):
+    token = body(register(client))["token"]
+    response = call(client, "PUT", "/password/update", {"oldPassword": PASSWORD, "newPassword": "1234567890"},
+                    headers=auth(token))
+    assert response.status_code == 422 and field_paths(response) == ["newPassword"]

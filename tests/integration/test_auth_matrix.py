@@ -33,6 +33,13 @@ ROUTES = [
     ("PUT", "/password/update", {"oldPassword": PASSWORD, "newPassword": "another-long-pass"},
      expect(401, default=200)),
     ("GET", "/me/access-log", None, expect(401, default=200)),
+    # test users' contacts are verified: asking again is a 409, confirming changes nothing
+    ("POST", "/verify/contact/send", None, expect(401, default=409)),
+    ("POST", "/verify/contact/confirm", {"code": "123456"}, expect(401, default=200)),
+    # the same answer for everyone; a reset without a live code is refused
+    ("POST", "/password/forgot", {"contact": "{other_contact}"}, expect(200, default=200)),
+    ("POST", "/password/reset", {"contact": "{other_contact}", "code": "123456", "newPassword": "another-long-pass"},
+     expect(422, default=422)),
     ("GET", "/doctors", None, expect(200, default=200)),
     ("GET", "/doctor/{doctor}", None, expect(200, default=200)),
     ("GET", "/doctor/{pending}", None, expect(404, default=404)),

@@ -15,7 +15,7 @@ def test_an_empty_directory_is_a_200_with_an_empty_list(client):
     response = call(client, "GET", "/doctors")
     assert response.status_code == 200
     assert body(response) == {"success": True, "count": 0, "doctors": [],
-                              "pagination": {"total": 0, "page": 1, "pages": 0, "limit": 20}}
+                              "pagination": {"total": 0, "page": 1, "pages": 0, "limit": 100}}
 
 
 def test_only_approved_active_doctors_are_listed_with_public_fields(client):
@@ -34,7 +34,8 @@ def test_only_approved_active_doctors_are_listed_with_public_fields(client):
     assert doctor == {"_id": str(listed["_id"]), "name": "Dr Anil Shah", "speciality": "Cardiology", "bio": "Heart",
                       "languages": ["en", "gu"], "consultationFee": 70000, "currency": "INR",
                       "timezone": "Asia/Kolkata",
-                      "avatar": {"public_id": "d/a", "url": "https://res.cloudinary.com/cc/a.png"}}
+                      "avatar": {"public_id": "d/a", "url": "https://res.cloudinary.com/cc/a.png"},
+                      "availability": True}
     assert listed["contact"] not in response.body.decode()
 
 

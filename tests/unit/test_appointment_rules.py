@@ -5,15 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from functions.appointments.service import (
-    TRANSITIONS,
-    appointment_to_api,
-    check_transition,
-    notification_text,
-    participant_role,
-    transition_filter,
-    when_text,
-)
+from functions.appointments.messages import notification_text, when_text
+from functions.appointments.status import TRANSITIONS, check_transition, participant_role, transition_filter
+from functions.appointments.views import appointment_to_api
 from functions.core.errors import Conflict, Forbidden, Unprocessable
 
 START = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -77,9 +71,10 @@ def test_the_atomic_filter_encodes_the_same_rules():
     oid, actor = ObjectId(), ObjectId()
     cancel = transition_filter(oid, TRANSITIONS["cancel"], "patient", actor, now=BEFORE, cancel_cutoff_minutes=CUTOFF)
     assert cancel == {"_id": oid, "patient": actor, "status": {"$in": ["pending", "confirmed"]},
-                      "start": {"$gte": BEFORE + timedelta(minutes=CUTOFF)}}
+                      "start": {"$gte": BEFORE + timedelta(minutes=CUTOFF)}, "updatedAt": {"$lt": BEFORE}}
     done = transition_filter(oid, TRANSITIONS["complete"], "doctor", actor, now=AFTER, cancel_cutoff_minutes=CUTOFF)
-    assert done == {"_id": oid, "doctor": actor, "status": {"$in": ["confirmed"]}, "start": {"$lte": AFTER}}
+    assert done == {"_id": oid, "doctor": actor, "status": {"$in": ["confirmed"]}, "start": {"$lte": AFTER},
+                    "updatedAt": {"$lt": AFTER}}  # exclusive: not changed at or after this request's arrival
     by_doctor = transition_filter(oid, TRANSITIONS["cancel"], "doctor", actor, now=AFTER, cancel_cutoff_minutes=CUTOFF)
     assert "start" not in by_doctor
 
@@ -107,14 +102,18 @@ def test_notification_texts_carry_only_the_event_the_time_and_a_link(kind):
     assert len(text) <= 320  # at most two SMS segments
 
 
-def test_list_shape_leaves_out_symptoms_room_and_contacts():
+def test_list_items_carry_what_the_frontend_cards_need_and_never_snapshotted_contacts():
     doc = {**appt("pending"), "symptoms": "cough", "description": "d", "roomId": "r", "aiSuggestions": "a",
            "statusHistory": [], "day": "2026-03-03", "time": "14:30",
            "parties": {"patient": {"name": "P", "contact": "p@x"}, "doctor": {"name": "D", "speciality": "gp",
                                                                            "contact": "d@x"}}}
     short, full = appointment_to_api(doc, full=False), appointment_to_api(doc)
-    assert "symptoms" not in short and "roomId" not in short and "aiSuggestions" not in short
+    # the cards show the symptoms and the Join Call button needs the room id
+    assert short["symptoms"] == "cough" and short["roomId"] == "r"
+    assert "aiSuggestions" not in short and "statusHistory" not in short
     assert short["patient"] == {"_id": doc["patient"], "name": "P"}
+    # the doctor's list names the patient's current contact, given by the caller
+    assert appointment_to_api(doc, full=False, patient_contact="p@new")["patient"]["contact"] == "p@new"
     assert short["doctor"] == {"_id": doc["doctor"], "name": "D", "speciality": "gp"}
     assert (full["symptoms"], full["roomId"], full["aiSuggestions"]) == ("cough", "r", "a")
     assert "contact" not in str(full) and "slotKey" not in full

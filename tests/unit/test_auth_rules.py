@@ -93,10 +93,14 @@ def test_pages_are_bounded():
 def test_views_never_carry_secrets_or_internal_fields():
     user = {"_id": 1, "name": "A", "contact": "a@example.com", "passwordHash": "$argon2id$...", "sessionVersion": 3,
             "revokedTokens": [{"jti": "x"}], "loginFailures": {"count": 2}, "nameKey": "a", "medicalHistory": [],
-            "role": "doctor", "speciality": "general", "availability": {"mon": []}, "timeOff": []}
-    assert set(service.self_view(user)) == {"_id", "name", "contact", "role", "speciality", "availability", "timeOff"}
+            "role": "doctor", "speciality": "general", "availability": {"mon": []}, "timeOff": [],
+            "revokedJtis": {"x": 1}, "verification": {"codeHash": "h"}, "recovery": {"codeHash": "h"}}
+    assert set(service.self_view(user)) == {"_id", "name", "contact", "role", "speciality", "availability", "timeOff",
+                                            "contactVerified"}
+    # a doctor's `availability` is the frontend's boolean, never the schedule itself
+    assert service.self_view(user)["availability"] is False and service.self_view(user)["contactVerified"] is False
     assert "contact" not in service.public_doctor(user)
-    assert "availability" not in service.public_doctor(user)
+    assert service.public_doctor(user)["availability"] is False
 
 
 def test_the_response_scan_catches_hashes_and_password_fields():

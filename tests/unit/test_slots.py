@@ -1,11 +1,12 @@
 """Slot computation as pure functions: ranges, buffers, time off, notice, horizon, DST, past."""
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from functions.appointments.service import (
+from functions.appointments.grid import (
     DEFAULT_AVAILABILITY,
     Availability,
     Interval,
@@ -13,6 +14,7 @@ from functions.appointments.service import (
     busy_window,
     candidate_slots,
     check_bookable,
+    claim_ids,
     compute_slots,
     local_to_utc,
     normalize_time,
@@ -147,6 +149,39 @@ def test_spring_forward_never_offers_the_missing_hour():
     with pytest.raises(Unprocessable) as err:
         check_bookable(date(2026, 3, 8), "02:30", NEW_YORK, night, now=EARLY)
     assert err.value.code == "NOT_A_SLOT"
+
+
+def test_spring_forward_never_offers_slots_that_overlap_in_absolute_time():
+    # Given two-hour slots from 01:00 on the night New York springs forward
+    night = Availability(weekly=weekly([(60, 7 * 60)]), slot_minutes=120, horizon_days=60)
+    # When the grid is computed
+    slots = compute_slots(date(2026, 3, 8), NEW_YORK, night, now=EARLY)
+    # Then 03:00 EDT (07:00Z) is left out: the 01:00 EST slot runs until 08:00Z
+    assert labels(slots) == ["01:00", "05:00"]
+    assert all(a.end <= b.start for a, b in pairwise(slots))
+    with pytest.raises(Unprocessable):
+        check_bookable(date(2026, 3, 8), "03:00", NEW_YORK, night, now=EARLY)
+
+
+def test_claim_cells_cover_every_five_minutes_of_absolute_time():
+    start = utc(2026, 3, 3, 3, 30)
+    assert claim_ids("d", start, start + timedelta(minutes=15)) == [
+        "d|2026-03-03T03:30Z", "d|2026-03-03T03:35Z", "d|2026-03-03T03:40Z"]
+    # two appointments overlap exactly when they share a cell
+    a = set(claim_ids("d", start, start + timedelta(minutes=60)))
+    assert a & set(claim_ids("d", start + timedelta(minutes=30), start + timedelta(minutes=90)))
+    assert not a & set(claim_ids("d", start + timedelta(minutes=60), start + timedelta(minutes=90)))
+    # a Nepal (UTC+05:45) slot still starts on a cell boundary
+    kathmandu = datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Kathmandu"))
+    assert claim_ids("p", kathmandu, kathmandu + timedelta(minutes=5)) == ["p|2026-03-03T03:15Z"]
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01", "9999-12-31", "2024-12-31", "2027-03-05"])
+def test_days_far_from_today_are_refused_before_any_time_zone_arithmetic(raw):
+    with pytest.raises(BadRequest) as err:
+        parse_day(raw, NOW)
+    assert err.value.code == "DATE_OUT_OF_RANGE"
+    assert parse_day("2025-03-03", NOW) == date(2025, 3, 3) and parse_day("2027-03-02", NOW) == date(2027, 3, 2)
 
 
 def test_fall_back_keeps_wall_clock_hours_and_moves_utc():

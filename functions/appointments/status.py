@@ -1,0 +1,94 @@
+"""The appointment status machine, as pure rules.
+
+`check_transition` explains (with the right error) why a role may not apply an action now;
+`transition_filter` is the same conditions as the filter of one conditional write, which is
+what decides races. Transitions are exclusive: the filter also requires that the appointment
+did not change at or after the instant the request arrived (`updatedAt < now`), so of two
+requests sent at the same moment (a patient's cancel and the doctor's confirm) exactly one
+applies and the other is a 409; the later one never silently builds on a change it could not
+have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+
+from functions.appointments.grid import aware
+from functions.core.errors import Code, Conflict, Forbidden, Unprocessable
+
+# The one definition of the appointment statuses.
+PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED = "pending", "confirmed", "completed", "no_show", "cancelled"
+STATUSES = (PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
+ACTIVE = (PENDING, CONFIRMED)  # statuses that hold a slot
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    after_start: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "confirm": Transition("confirm", (PENDING,), CONFIRMED, ("doctor",)),
+    "complete": Transition("complete", (CONFIRMED,), COMPLETED, ("doctor",), after_start=True),
+    "no_show": Transition("no_show", (CONFIRMED,), NO_SHOW, ("doctor",), after_start=True),
+    "cancel": Transition("cancel", ACTIVE, CANCELLED, ("patient", "doctor")),
+}
+
+
+def participant_role(appt: Mapping[str, Any], user_id: Any) -> str | None:
+    if appt.get("patient") == user_id:
+        return "patient"
+    if appt.get("doctor") == user_id:
+        return "doctor"
+    return None
+
+
+def check_transition(appt: Mapping[str, Any], action: str, role: str | None, *, now: datetime,
+                     cancel_cutoff_minutes: int) -> Transition:
+    """Raise the error that explains why `role` may not apply `action` now; return the rule."""
+    rule = TRANSITIONS[action]
+    if role not in rule.roles:
+        raise Forbidden(f"Only the {' or the '.join(rule.roles)} can {action.replace('_', '-')} this appointment")
+    if appt.get("status") not in rule.sources:
+        raise Conflict(f"Cannot {action.replace('_', '-')} an appointment that is {appt.get('status')}",
+                       code=Code.ILLEGAL_TRANSITION)
+    start = aware(appt["start"])
+    if rule.after_start and now < start:
+        raise Unprocessable("The appointment has not started yet", code=Code.NOT_STARTED)
+    if action == "cancel" and role == "patient":
+        check_patient_cutoff(start, now, cancel_cutoff_minutes)
+    return rule
+
+
+def check_patient_cutoff(start: datetime, now: datetime, cutoff_minutes: int) -> None:
+    if now > start - timedelta(minutes=cutoff_minutes):
+        raise Unprocessable(f"Appointments can be changed by the patient up to {cutoff_minutes} minutes before "
+                            "the start", code=Code.CANCEL_CUTOFF)
+
+
+def transition_filter(appointment_id: ObjectId, rule: Transition, role: str, actor_id: ObjectId, *,
+                      now: datetime, cancel_cutoff_minutes: int) -> dict[str, Any]:
+    """The conditions of `check_transition`, as one atomic update's filter."""
+    query: dict[str, Any] = {"_id": appointment_id, role: actor_id, "status": {"$in": list(rule.sources)},
+                             "updatedAt": {"$lt": now}}
+    if rule.after_start:
+        query["start"] = {"$lte": now}
+    if rule.action == "cancel" and role == "patient":
+        query["start"] = {"$gte": now + timedelta(minutes=cancel_cutoff_minutes)}
+    return query
+
+
+def history_entry(status: str, actor: Mapping[str, Any] | None, role: str, now: datetime,
+                  **extra: Any) -> dict[str, Any]:
+    entry = {"status": status, "at": now, "by": actor.get("_id") if actor else None, "role": role}
+    entry.update({k: v for k, v in extra.items() if v not in (None, "")})
+    return entry

@@ -1,0 +1,132 @@
+"""Conformance of the shapes the appointments domain sends: claim documents keyed by `_id`
+(inserted in one ordered `insert_many`, released by appointment, by write, by cell list or by
+day), exclusive transitions, lists that put what matters now first, and the per-status reads
+of the sweeper. Each test runs the shape on a small collection and asserts MongoDB's answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import BulkWriteError
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+A1, A2 = ObjectId("65f000000000000000000001"), ObjectId("65f000000000000000000002")
+DOC, PAT = ObjectId("65f0000000000000000000d1"), ObjectId("65f0000000000000000000e1")
+
+
+def _claims(appt: ObjectId, hold: str, *cells: str) -> list[dict[str, Any]]:
+    return [{"_id": f"{DOC}|{c}", "appt": appt, "hold": hold, "day": c[:10]} for c in cells]
+
+
+def test_an_ordered_insert_many_of_claims_stops_at_the_first_cell_already_held(coll: Any) -> None:
+    # Given a cell held by one appointment
+    coll.insert_many(_claims(A1, "h1", "2026-03-03T04:30Z"))
+    # When another claims three cells, the second of which is held
+    with pytest.raises(BulkWriteError) as refused:
+        coll.insert_many(_claims(A2, "h2", "2026-03-03T04:25Z", "2026-03-03T04:30Z", "2026-03-03T04:35Z"),
+                         ordered=True)
+    # Then the refusal names that cell's index and only the cells before it went in
+    errors = refused.value.details["writeErrors"]
+    assert errors[0]["index"] == 1 and errors[0]["code"] == 11000
+    assert sorted(d["_id"][-6:] for d in coll.find({"appt": A2})) == ["04:25Z"]
+    # And removing that write's claims (by appointment and hold) leaves the other holder alone
+    assert coll.delete_many({"appt": A2, "hold": "h2"}).deleted_count == 1
+    assert [d["appt"] for d in coll.find({}, {"appt": 1})] == [A1]
+
+
+def test_claims_are_released_by_appointment_by_listed_cells_and_by_day(coll: Any) -> None:
+    coll.insert_many(_claims(A1, "h1", "2026-03-01T04:30Z", "2026-03-01T04:35Z", "2026-03-03T04:40Z"))
+    coll.insert_many(_claims(A2, "h2", "2026-03-03T05:30Z"))
+    gone = coll.delete_many({"appt": A1, "_id": {"$in": [f"{DOC}|2026-03-01T04:35Z", f"{DOC}|2026-03-03T05:30Z"]}})
+    assert gone.deleted_count == 1  # A2's cell is listed but not A1's: kept
+    assert coll.delete_many({"day": "2026-03-01"}).deleted_count == 1
+    assert coll.delete_many({"appt": A1}).deleted_count == 1
+    assert [d["_id"] for d in coll.find({"appt": A1}, {"_id": 1})] == []
+    assert coll.count_documents({}) == 1
+
+
+def test_a_transition_applies_only_to_an_appointment_unchanged_since_the_request_arrived(coll: Any) -> None:
+    start = NOW + timedelta(days=1)
+    coll.insert_one({"_id": A1, "patient": PAT, "doctor": DOC, "status": "pending", "start": start,
+                     "updatedAt": NOW - timedelta(minutes=1), "statusHistory": []})
+
+    def confirm(now: datetime) -> Any:
+        return coll.find_one_and_update(
+            {"_id": A1, "doctor": DOC, "status": {"$in": ["pending"]}, "updatedAt": {"$lt": now}},
+            {"$set": {"status": "confirmed", "updatedAt": now}, "$push": {"statusHistory": {"status": "confirmed"}}},
+            return_document=ReturnDocument.AFTER)
+
+    def cancel(now: datetime) -> Any:
+        return coll.find_one_and_update(
+            {"_id": A1, "patient": PAT, "status": {"$in": ["pending", "confirmed"]},
+             "start": {"$gte": now + timedelta(minutes=120)}, "updatedAt": {"$lt": now}},
+            {"$set": {"status": "cancelled", "updatedAt": now}, "$push": {"statusHistory": {"status": "cancelled"}}},
+            return_document=ReturnDocument.AFTER)
+
+    assert confirm(NOW)["status"] == "confirmed"
+    assert cancel(NOW) is None  # sent at the same moment: refused
+    assert cancel(NOW + timedelta(milliseconds=1))["statusHistory"] == [{"status": "confirmed"},
+                                                                        {"status": "cancelled"}]
+
+
+def test_a_move_matches_on_the_exact_start_and_change_time_it_read(coll: Any) -> None:
+    read_at = NOW - timedelta(hours=1)
+    coll.insert_one({"_id": A1, "patient": PAT, "status": "pending", "start": NOW, "updatedAt": read_at})
+    query = {"_id": A1, "patient": PAT, "status": "pending", "start": NOW, "updatedAt": read_at}
+    moved = coll.find_one_and_update(query, {"$set": {"start": NOW + timedelta(hours=2), "updatedAt": NOW},
+                                             "$push": {"statusHistory": {"action": "reschedule"}}},
+                                     return_document=ReturnDocument.AFTER)
+    assert moved["start"] == NOW + timedelta(hours=2)
+    assert coll.find_one_and_update(query, {"$set": {"status": "x"}}) is None
+
+
+def test_lists_put_what_is_not_over_first_then_the_past_most_recent_first(coll: Any) -> None:
+    for n in range(5):
+        coll.insert_one({"_id": n, "patient": PAT, "status": "pending", "start": NOW + timedelta(days=n - 2),
+                         "end": NOW + timedelta(days=n - 2, minutes=30), "symptoms": "s", "statusHistory": [],
+                         "parties": {"patient": {"name": "P", "contact": "p@x"}}})
+    projection = {"statusHistory": 0, "parties.patient.contact": 0, "claims": 0}
+    upcoming = list(coll.find({"patient": PAT, "end": {"$gt": NOW}}, projection)
+                    .sort([("start", ASCENDING), ("_id", ASCENDING)]).limit(100))
+    past = list(coll.find({"patient": PAT, "status": "pending", "end": {"$lte": NOW}}, projection)
+                .sort([("start", DESCENDING), ("_id", DESCENDING)]).limit(100))
+    assert [d["_id"] for d in upcoming] == [2, 3, 4] and [d["_id"] for d in past] == [1, 0]
+    assert upcoming[0]["parties"] == {"patient": {"name": "P"}} and "statusHistory" not in upcoming[0]
+    statuses = {"patient": PAT, "status": {"$in": ["pending", "confirmed"]}, "end": {"$gt": NOW}}
+    assert coll.count_documents(statuses) == 3
+
+
+def test_the_patients_active_future_appointments_and_the_sweepers_per_status_reads(coll: Any) -> None:
+    coll.insert_many([
+        {"_id": 1, "patient": PAT, "doctor": DOC, "status": "pending", "start": NOW + timedelta(hours=1),
+         "end": NOW + timedelta(hours=2)},
+        {"_id": 2, "patient": PAT, "doctor": DOC, "status": "cancelled", "start": NOW + timedelta(hours=1),
+         "end": NOW + timedelta(hours=2)},
+        {"_id": 3, "patient": PAT, "doctor": DOC, "status": "confirmed", "start": NOW - timedelta(hours=1),
+         "end": NOW - timedelta(minutes=30)},
+    ])
+    found = list(coll.find({"patient": PAT, "status": {"$in": ["pending", "confirmed"]}, "start": {"$gt": NOW}},
+                           {"doctor": 1, "_id": 0}))
+    assert found == [{"doctor": DOC}]
+    due = list(coll.find({"status": "pending", "start": {"$gt": NOW, "$lte": NOW + timedelta(hours=1)}},
+                         {"start": 1, "reminderOffsets": 1, "remindersSent": 1}))
+    assert [d["_id"] for d in due] == [1]
+    ahead = list(coll.find({"status": "confirmed", "end": {"$gt": NOW}}, {"doctor": 1, "patient": 1, "start": 1,
+                                                                          "end": 1, "bufferMinutes": 1}))
+    assert ahead == []
+    assert [d["_id"] for d in coll.find({"appt": 7}, {"_id": 1})] == []
+
+
+def test_a_listed_doctor_is_one_whose_active_flag_is_not_false(coll: Any) -> None:
+    coll.insert_many([{"_id": 1, "role": "doctor", "approvalStatus": "approved", "active": True},
+                      {"_id": 2, "role": "doctor", "approvalStatus": "approved"},
+                      {"_id": 3, "role": "doctor", "approvalStatus": "approved", "active": False},
+                      {"_id": 4, "role": "doctor", "approvalStatus": "pending", "active": True}])
+    listed = {"role": "doctor", "approvalStatus": "approved", "active": {"$ne": False}}
+    assert sorted(d["_id"] for d in coll.find(listed, {"_id": 1})) == [1, 2]
+    assert coll.find_one({"_id": 2, **listed}, {"name": 1, "availability": 1}) == {"_id": 2}
+    assert coll.find_one({"_id": 3, **listed}) is None

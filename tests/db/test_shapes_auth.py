@@ -1,0 +1,78 @@
+"""Conformance of the shapes the auth domain and the notifier send: login attempt windows
+claimed by conditional `$inc` (keyed by `_id`), purged by hour bucket; the token deny-list as a
+map; per-recipient message counters; the outbox's per-status retry. Each test runs the shape on
+a small collection and asserts MongoDB's answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+WINDOW = timedelta(minutes=15)
+USER = ObjectId("65f000000000000000000001")
+
+
+def test_an_attempt_is_counted_only_while_the_window_has_room(coll: Any) -> None:
+    coll.insert_one({"_id": "ip|1.2.3.4|a@x", "count": 1, "since": NOW, "expiresAt": NOW + WINDOW,
+                     "bucket": "2026-03-02T10"})
+    room = {"_id": "ip|1.2.3.4|a@x", "since": {"$gt": NOW - WINDOW}, "count": {"$lt": 2}}
+    assert coll.update_one(room, {"$inc": {"count": 1}}).matched_count == 1
+    assert coll.update_one(room, {"$inc": {"count": 1}}).matched_count == 0  # full
+    # an expired window restarts; a full, current one does not
+    later = NOW + WINDOW
+    fresh = {"count": 1, "since": later, "expiresAt": later + WINDOW, "bucket": "2026-03-02T10"}
+    expired = {"_id": "ip|1.2.3.4|a@x", "since": {"$lte": NOW - WINDOW}}
+    assert coll.update_one(expired, {"$set": fresh}).matched_count == 0
+    assert coll.update_one({"_id": "ip|1.2.3.4|a@x", "since": {"$lte": later - WINDOW}},
+                           {"$set": fresh}).matched_count == 1
+    assert coll.find_one({"_id": "ip|1.2.3.4|a@x"}, {"since": 1, "count": 1}) == {
+        "_id": "ip|1.2.3.4|a@x", "since": later, "count": 1}
+    # a success gives its attempt back, never below zero
+    give_back = {"_id": "ip|1.2.3.4|a@x", "count": {"$gt": 0}}
+    assert coll.update_one(give_back, {"$inc": {"count": -1}}).modified_count == 1
+    assert coll.update_one(give_back, {"$inc": {"count": -1}}).matched_count == 0
+    assert coll.delete_one({"_id": "ip|1.2.3.4|a@x"}).deleted_count == 1
+
+
+def test_windows_are_purged_by_their_expiry_hour(coll: Any) -> None:
+    coll.insert_many([{"_id": "a", "bucket": "2026-03-02T08"}, {"_id": "b", "bucket": "2026-03-02T09"},
+                      {"_id": "c", "bucket": "2026-03-02T10"}])
+    assert coll.delete_many({"bucket": "2026-03-02T09"}).deleted_count == 1
+    assert sorted(d["_id"] for d in coll.find({}, {"_id": 1})) == ["a", "c"]
+
+
+def test_the_deny_list_is_a_map_set_and_pruned_in_one_write(coll: Any) -> None:
+    coll.insert_one({"_id": USER, "revokedJtis": {"old": NOW - timedelta(hours=1)}})
+    coll.update_one({"_id": USER}, {"$set": {"revokedJtis.j2": NOW + timedelta(hours=1)},
+                                    "$unset": {"revokedJtis.old": ""}})
+    coll.update_one({"_id": USER}, {"$set": {"revokedJtis.j3": NOW + timedelta(hours=1)}})
+    assert sorted(coll.find_one({"_id": USER})["revokedJtis"]) == ["j2", "j3"]
+    guard = coll.find_one({"_id": USER}, {"passwordHash": 0, "loginFailures": 0, "medicalHistory": 0,
+                                          "verification": 0})
+    assert "j2" in guard["revokedJtis"]
+
+
+def test_message_counters_per_recipient_and_day(coll: Any) -> None:
+    def count(key: str) -> Any:
+        return coll.find_one_and_update({"_id": key}, {"$inc": {"n": 1}, "$setOnInsert": {"day": key[-10:]}},
+                                        upsert=True, return_document=ReturnDocument.AFTER)
+
+    assert [count("a@x|2026-03-02")["n"] for _ in range(3)] == [1, 2, 3]
+    assert count("a@x|2026-03-03") == {"_id": "a@x|2026-03-03", "n": 1, "day": "2026-03-03"}
+    assert coll.delete_many({"day": "2026-03-02"}).deleted_count == 1
+
+
+def test_the_outbox_leases_one_due_message_per_status(coll: Any) -> None:
+    coll.insert_many([{"_id": 1, "status": "pending", "nextAttemptAt": NOW - timedelta(minutes=1), "attempts": 1},
+                      {"_id": 2, "status": "sending", "nextAttemptAt": NOW + timedelta(minutes=1), "attempts": 2}])
+    leased = coll.find_one_and_update({"status": "pending", "nextAttemptAt": {"$lte": NOW}},
+                                      {"$set": {"status": "sending", "nextAttemptAt": NOW + timedelta(minutes=10)},
+                                       "$inc": {"attempts": 1}},
+                                      return_document=ReturnDocument.AFTER)
+    assert (leased["_id"], leased["attempts"]) == (1, 2)
+    assert coll.find_one_and_update({"status": "sending", "nextAttemptAt": {"$lte": NOW}},
+                                    {"$set": {"status": "x"}}) is None
