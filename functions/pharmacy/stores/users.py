@@ -25,3 +25,9 @@ def count_role(role: str, since: Any = None) -> int:
     if since is not None:
         query["createdAt"] = {"$gte": since}
     return int(get_db()["users"].count_documents(query))
+
+
+def by_contact(contact: str) -> dict[str, Any] | None:
+    """The account with that (normalised) contact, by its unique index."""
+    found: dict[str, Any] | None = get_db()["users"].find_one({"contact": contact}, {**_CONTACT, "approvalStatus": 1})
+    return found

@@ -1,0 +1,164 @@
+"""Pharmacy benchmark: catalogue list and search latency with 10 000 and 100 000 medicines, and
+the database round trips of placing a 3-item order (and of the reads around it).
+
+    .venv/bin/python -m bench.pharmacy_bench [--runs 15] [--sizes 10000,100000]
+
+Figures only; nothing passes or fails on time. The medicines are spread over 50 verified
+pharmacies; the measured queries are the public ones (listed, unexpired; escaped search).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from datetime import timedelta
+from typing import Any
+
+from bench._harness import bench_app, measure
+
+CATEGORIES = ("Pain Relief", "Antibiotics", "Vitamins & Supplements", "Cold & Flu", "Digestive Health", "Diabetes")
+WORDS = ("dolo", "crocin", "amox", "azee", "cetzine", "pan", "glycomet", "telma", "limcee", "zinc", "brufen")
+
+
+def _user(role: str, n: int) -> dict[str, Any]:
+    from functions.core import clock
+    from functions.core.db import get_db
+
+    doc = {"name": f"Bench {role} {n}", "contact": f"bench-{role}-{n}@example.com", "contactType": "email",
+           "role": role, "approvalStatus": "approved", "active": True, "sessionVersion": 0, "revokedTokens": {},
+           "createdAt": clock.now()}
+    doc["_id"] = get_db()["users"].insert_one(doc).inserted_id
+    return doc
+
+
+def _auth(user: dict[str, Any]) -> dict[str, str]:
+    from functions.core.security import issue_token
+
+    return {"Authorization": f"Bearer {issue_token(user)[0]}"}
+
+
+def _shops(count: int) -> list[dict[str, Any]]:
+    from functions.pharmacy import pharmacies
+    from functions.pharmacy.stores import pharmacies as store
+
+    shops = []
+    for n in range(count):
+        owner = _user("pharmacist", n)
+        doc = pharmacies.new_pharmacy(owner["_id"], pharmacies.demo_pharmacy(owner["name"], str(owner["_id"])),
+                                      verified=True)
+        assert store.insert(doc) is None
+        doc["ownerUser"] = owner
+        shops.append(doc)
+    return shops
+
+
+def _fill(shops: list[dict[str, Any]], start: int, total: int) -> float:
+    """Medicines `start..total-1`, built by the domain's own builder, inserted in batches."""
+    from functions.core import clock
+    from functions.pharmacy import inventory
+    from functions.pharmacy.schemas import MedicineIn
+    from functions.pharmacy.stores import medicines
+
+    began = time.perf_counter()
+    expiry = (clock.now() + timedelta(days=400)).date().isoformat()
+    batch: list[dict[str, Any]] = []
+    for i in range(start, total):
+        word = WORDS[i % len(WORDS)]
+        data = MedicineIn.model_validate({
+            "name": f"{word.title()} {i}", "genericName": f"generic {word}", "category": CATEGORIES[i % 6],
+            "manufacturer": f"Maker {i % 40}", "composition": f"{word} {i % 900} mg", "strength": "500 mg",
+            "packSize": "10", "batchNumber": f"B{i}", "formType": "Tablet", "price": 1000 + i % 5000,
+            "mrp": 7000, "stock": 100, "expiryDate": expiry})
+        batch.append(inventory.new_doc(shops[i % len(shops)], data))
+        if len(batch) == 2000:
+            medicines.insert_many(batch)
+            batch = []
+    medicines.insert_many(batch)
+    return time.perf_counter() - began
+
+
+def _time(client: Any, counter: Any, path: str, runs: int) -> tuple[float, float, int]:
+    samples, trips = [], 0
+    for _ in range(runs):
+        began = time.perf_counter()
+        response, commands = measure(client, counter, "GET", path)
+        samples.append(time.perf_counter() - began)
+        assert response.status_code == 200, response.body[:200]
+        trips = len(commands)
+    return statistics.median(samples) * 1000, min(samples) * 1000, trips
+
+
+def order_round_trips(client: Any, counter: Any, shops: list[dict[str, Any]]) -> None:
+    from functions.pharmacy.stores import medicines
+
+    shop = shops[0]
+    items = medicines.all_of_pharmacy(shop["_id"], {"isActive": True}, {"_id": 1}, 3)
+    customer = _user("patient", 0)
+    body = {"pharmacyId": str(shop["_id"]), "items": [{"medicine": str(m["_id"]), "quantity": 1} for m in items],
+            "paymentInfo": {"method": "cod"}, "deliveryInfo": {"type": "pickup"}}
+    print("\nDatabase round trips per request (notifications excluded)")
+    response, commands = measure(client, counter, "POST", "/api/v1/orders", body, _auth(customer))
+    assert response.status_code == 201, response.body[:300]
+    order_id = __import__("json").loads(response.body)["order"]["_id"]
+    print(f"  POST /orders (3 items, cod)            {len(commands):3d}  {' '.join(commands)}")
+    response, commands = measure(client, counter, "POST", "/api/v1/orders", body,
+                                 {**_auth(customer), "Idempotency-Key": "bench-1"})
+    print(f"  POST /orders with Idempotency-Key      {len(commands):3d}")
+    response, commands = measure(client, counter, "POST", "/api/v1/orders", body,
+                                 {**_auth(customer), "Idempotency-Key": "bench-1"})
+    print(f"  POST /orders retried (same key)        {len(commands):3d}")
+    owner = _auth(shop["ownerUser"])
+    response, commands = measure(client, counter, "PUT", f"/api/v1/order/{order_id}/status",
+                                 {"status": "confirmed"}, owner)
+    print(f"  PUT /order/:id/status                  {len(commands):3d}")
+    response, commands = measure(client, counter, "PUT", f"/api/v1/order/{order_id}/cancel", {}, _auth(customer))
+    print(f"  PUT /order/:id/cancel (3 items back)   {len(commands):3d}")
+    for path in ("/api/v1/orders/my", "/api/v1/pharmacy/orders", "/api/v1/pharmacy/report", "/api/v1/pharmacy/stats"):
+        who = _auth(customer) if path.endswith("/my") else owner
+        response, commands = measure(client, counter, "GET", path, None, who)
+        print(f"  GET {path.removeprefix('/api/v1'):<35}{len(commands):3d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--big-runs", type=int, default=3, help="runs above 10 000 medicines (the engine scans)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with bench_app() as (client, counter):
+        from functions.core import notify
+
+        notify.send = lambda *a, **k: True  # type: ignore[assignment]  # messages are not measured
+        shops = _shops(50)
+        filled_to = 0
+        paths = {
+            "GET /medicines (page 1, name order)": "/api/v1/medicines",
+            "GET /medicines?category&sortBy=price-low": "/api/v1/medicines?category=Antibiotics&sortBy=price-low",
+            "GET /medicines?search=amox": "/api/v1/medicines?search=amox",
+            "GET /medicines/search?q=telma 5": "/api/v1/medicines/search?q=telma%205",
+            "GET /medicines/categories": "/api/v1/medicines/categories",
+        }
+        for size in sizes:
+            took = _fill(shops, filled_to, size)
+            filled_to = size
+            print(f"\n{size:,} medicines (filled in {took:.1f} s), median / best of"
+                  f" {args.runs if size <= 10_000 else args.big_runs}, round trips")
+            runs = args.runs if size <= 10_000 else args.big_runs
+            for label, path in paths.items():
+                median, best, trips = _time(client, counter, path, runs)
+                print(f"  {label:<44} {median:9.1f} ms {best:9.1f} ms {trips:3d}")
+            if size == sizes[0]:
+                order_round_trips(client, counter, shops)
+        from functions.core.db import get_client
+
+        info = get_client().admin.command("buildInfo")
+        ferret = info.get("ferretdbVersion")
+        print(f"\nserver: {'FerretDB ' + ferret if ferret else 'MongoDB ' + str(info.get('version'))}"
+              f" ({os.environ.get('MONGODB_URI', '')[:24]}...)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""The demo seed: a verified pharmacy with medicines for an existing approved pharmacist."""
+
+import pytest
+
+from functions.pharmacy import seed
+from tests.factories import make_user
+from tests.pharmacy_support import body, call
+
+
+def test_the_seed_makes_a_public_demo_shelf_once(api, db, clock, capsys):
+    owner = make_user("pharmacist", contact="demo-pharmacist@example.com")
+    # When the seed runs twice
+    assert seed.main(["--owner", "Demo-Pharmacist@example.com"]) == 0
+    assert seed.main(["--owner", "demo-pharmacist@example.com"]) == 0
+    # Then one verified pharmacy with the whole shelf exists, and the catalogue shows it
+    assert "medicinesAdded=12" in capsys.readouterr().out
+    shop = db.pharmacies.find_one({"owner": owner["_id"]})
+    assert shop["verificationStatus"] == "verified" and shop["totalMedicines"] == 12
+    assert db.medicines.count_documents({"pharmacy": shop["_id"]}) == 12
+    assert body(call(api, "GET", "/medicines?limit=100"))["pagination"]["total"] == 12
+    assert db.users.find_one({"_id": owner["_id"]})["role"] == "pharmacist"
+
+
+def test_the_seed_needs_an_approved_pharmacist(api, db):
+    make_user("patient", contact="someone@example.com")
+    with pytest.raises(SystemExit):
+        seed.main(["--owner", "someone@example.com"])
+    assert db.pharmacies.count_documents({}) == 0
