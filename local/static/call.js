@@ -210,7 +210,7 @@
       if (frame.initiator) await offer();
     },
     async offer(frame) {
-      const pc = cc.initiator && cc.pc ? cc.pc : (cc.pc || newPeer());
+      const pc = cc.pc || newPeer(); // an ICE restart renegotiates on the same connection
       await pc.setRemoteDescription(frame.offer);
       await flushIce();
       await pc.setLocalDescription(await pc.createAnswer());
