@@ -13,7 +13,6 @@ from functions.docs.routes import bp as docs
 from functions.emergency.routes import bp as emergency
 from functions.health.routes import bp as health
 from functions.media.routes import bp as media
-from functions.payments import service as payments_service
 from functions.payments.routes import bp as payments
 from functions.pharmacy import service as pharmacy_service
 from functions.pharmacy.routes import bp as pharmacy
@@ -38,7 +37,7 @@ def send_reminder(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
     """Safety net: due-but-unsent reminders and failed notifications; refunds to retry; unpaid
     online orders whose payment hold expired give their stock back."""
-    return {**appointments_service.sweep(), **payments_service.sweep(), **signaling_service.sweep(),
+    return {**appointments_service.sweep(), **signaling_service.sweep(),
             **pharmacy_service.sweep()}
 
 

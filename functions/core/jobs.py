@@ -15,6 +15,7 @@ SWEEPERS: tuple[str, ...] = (
     "functions.appointments.jobs",  # due reminders, claims of past days
     "functions.auth.service",  # expired login-failure windows, verification codes
     "functions.core.notify",  # failed notifications, message counters of past days
+    "functions.payments.service",  # refunds to retry, paid appointments cancelled elsewhere
 )
 
 
