@@ -40,7 +40,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from functions.core.config import get_settings
-from functions.core.errors import ServiceUnavailable
+from functions.core.errors import Code, ServiceUnavailable
 from functions.core.observability import logger
 from functions.prescriptions import rules
 
@@ -61,7 +61,7 @@ INK, MUTED, RULE = colors.HexColor("#1a1a1a"), colors.HexColor("#555555"), color
 
 
 class FontsMissing(ServiceUnavailable):
-    code = "PDF_FONTS_MISSING"
+    code = Code.PDF_FONTS_MISSING
 
 
 # ---------------------------------------------------------------- fonts

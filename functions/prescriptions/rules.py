@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from functions.core.errors import NotFound, Unprocessable
+from functions.core.errors import Code, NotFound, Unprocessable
 from functions.core.security import ADMIN, DOCTOR, PATIENT, PHARMACIST
 
 ACTIVE, REVOKED, EXPIRED = "active", "revoked", "expired"
@@ -93,11 +93,11 @@ def check_appointment(appt: Mapping[str, Any] | None, doctor_id: Any, patient_id
     if appt is None or appt.get("doctor") != doctor_id:
         raise NotFound("Appointment not found")
     if appt.get("patient") != patient_id:
-        raise Unprocessable("patientId is not the patient of this appointment", code="APPOINTMENT_MISMATCH",
+        raise Unprocessable("patientId is not the patient of this appointment", code=Code.APPOINTMENT_MISMATCH,
                             errors=[{"field": "patientId", "message": "Not the appointment's patient"}])
     if appt.get("status") not in PRESCRIBABLE_APPOINTMENTS:
         raise Unprocessable("Prescriptions can only be written for confirmed or completed appointments",
-                            code="APPOINTMENT_NOT_ELIGIBLE")
+                            code=Code.APPOINTMENT_NOT_ELIGIBLE)
 
 
 # ---------------------------------------------------------------- dispensing (pharmacy orders)
@@ -143,7 +143,7 @@ def line_matches(med: Mapping[str, Any], line: RxLine) -> bool:
 
 
 def _invalid(message: str) -> Unprocessable:
-    return Unprocessable(message, code="PRESCRIPTION_INVALID")
+    return Unprocessable(message, code=Code.PRESCRIPTION_INVALID)
 
 
 def check_dispensable(rx: Mapping[str, Any] | None, patient_id: Any, now: datetime) -> Mapping[str, Any]:

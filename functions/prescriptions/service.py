@@ -18,7 +18,7 @@ from functions.auth import store as users_store
 from functions.core import audit, clock, notify
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import NotFound, RateLimited, Unprocessable
+from functions.core.errors import Code, NotFound, RateLimited, Unprocessable
 from functions.core.observability import logger
 from functions.core.security import DOCTOR, PATIENT, Principal
 from functions.prescriptions import rules, store
@@ -100,7 +100,7 @@ def revoke(doctor: Principal, rx_id: str, body: RevokeIn) -> dict[str, Any]:
         current = store.get(oid)
         if current is None or current["doctor"] != doctor.id:
             raise NotFound("Prescription not found")
-        raise Unprocessable("Only an active prescription can be revoked", code="PRESCRIPTION_NOT_ACTIVE")
+        raise Unprocessable("Only an active prescription can be revoked", code=Code.PRESCRIPTION_NOT_ACTIVE)
     audit.record(doctor.user, "revoke", RESOURCE, oid, reason=body.reason, subject_id=updated["patient"])
     return rules.to_api(updated, _people(updated), now, full=True)
 
@@ -186,7 +186,7 @@ def reserve_for_order(prescription_id: str, patient_id: ObjectId, pharmacist_id:
     """Consume the ordered quantities from the patient's active, unexpired prescription, all
     lines or none, in one conditional write (so concurrent orders never dispense more than was
     prescribed), and let `pharmacist_id` read the prescription and its PDF from then on.
-    Raises `Unprocessable(code="PRESCRIPTION_INVALID")` explaining what is wrong."""
+    Raises `Unprocessable(code=Code.PRESCRIPTION_INVALID)` explaining what is wrong."""
     rx_oid = _rx_id_or_invalid(prescription_id)
     now = clock.now()
     rx = rules.check_dispensable(store.get(rx_oid), patient_id, now)
@@ -196,7 +196,7 @@ def reserve_for_order(prescription_id: str, patient_id: ObjectId, pharmacist_id:
     # The write lost a race (or the state changed since the read): explain from a fresh read.
     fresh = rules.check_dispensable(store.get(rx_oid), patient_id, now)
     rules.plan_takes(fresh, lines)
-    raise Unprocessable("The prescription changed meanwhile; try again", code="PRESCRIPTION_INVALID")
+    raise Unprocessable("The prescription changed meanwhile; try again", code=Code.PRESCRIPTION_INVALID)
 
 
 def release_for_order(prescription_id: str, lines: list[RxLine]) -> None:
@@ -216,7 +216,7 @@ def _rx_id_or_invalid(prescription_id: str) -> ObjectId:
     try:
         return object_id(prescription_id, "Prescription")
     except NotFound:
-        raise Unprocessable("The prescription was not found for this patient", code="PRESCRIPTION_INVALID") from None
+        raise Unprocessable("The prescription was not found for this patient", code=Code.PRESCRIPTION_INVALID) from None
 
 
 # ---------------------------------------------------------------- periodic
