@@ -7,22 +7,25 @@ import functools
 import json
 import math
 import re
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import chalice.app
 from bson import ObjectId
 from chalice.app import Response
-from pydantic import BaseModel, ValidationError
 
 from functions.core.config import get_settings
 from functions.core.errors import AppError, BadRequest, Code, Forbidden, UnsupportedMediaType, ValidationFailed
 from functions.core.observability import logger
 
-Model = TypeVar("Model", bound=BaseModel)
+if TYPE_CHECKING:  # pydantic is imported on first validation: routes that parse nothing never pay for it
+    from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound="BaseModel")
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 # API answers may carry PHI: never cache them in shared caches or the browser.
@@ -58,7 +61,8 @@ def _encode(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, BaseModel):
+    pydantic = sys.modules.get("pydantic")  # not imported: value cannot be a model
+    if pydantic is not None and isinstance(value, pydantic.BaseModel):
         return value.model_dump(mode="json", by_alias=True)
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
@@ -111,6 +115,8 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 def parse_model(model: type[Model], data: Any) -> Model:
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
