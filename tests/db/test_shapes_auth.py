@@ -76,3 +76,25 @@ def test_the_outbox_leases_one_due_message_per_status(coll: Any) -> None:
     assert (leased["_id"], leased["attempts"]) == (1, 2)
     assert coll.find_one_and_update({"status": "sending", "nextAttemptAt": {"$lte": NOW}},
                                     {"$set": {"status": "x"}}) is None
+
+
+def test_a_code_guess_is_claimed_only_while_the_code_is_live_and_has_guesses_left(coll: Any) -> None:
+    coll.insert_one({"_id": USER, "contact": "a@x", "verification": {"codeHash": "h", "expiresAt": NOW + WINDOW,
+                                                                     "attempts": 0}})
+
+    def guess(now: datetime) -> Any:
+        return coll.find_one_and_update(
+            {"_id": USER, "verification.expiresAt": {"$gt": now}, "verification.attempts": {"$lt": 2}},
+            {"$inc": {"verification.attempts": 1}}, return_document=ReturnDocument.AFTER)
+
+    assert guess(NOW)["verification"]["attempts"] == 1
+    assert guess(NOW + WINDOW) is None  # expired
+    assert guess(NOW)["verification"]["attempts"] == 2
+    assert guess(NOW) is None  # used up
+    by_contact = coll.find_one_and_update({"contact": "a@x", "verification.attempts": {"$lt": 3}},
+                                          {"$inc": {"verification.attempts": 1}}, return_document=ReturnDocument.AFTER)
+    assert by_contact["verification"]["attempts"] == 3
+    done = coll.update_one({"_id": USER, "verification.codeHash": "h"},
+                           {"$set": {"contactVerified": True}, "$unset": {"verification": ""}})
+    assert done.modified_count == 1 and coll.find_one({"_id": USER}) == {"_id": USER, "contact": "a@x",
+                                                                         "contactVerified": True}
