@@ -124,7 +124,8 @@ def main() -> int:
              "--api", f"http://127.0.0.1:{API_PORT}"], env=env, cwd=ROOT))
         _verify_sender(env)
         children.append(subprocess.Popen([sys.executable, "-m", "local.sweeper", "--every", "60"], env=env, cwd=ROOT))
-        print("• sweeper    reminders and notification retries every 60 s (stands in for EventBridge)", flush=True)
+        print("• sweeper    reminders, notification retries and emergency timeouts every 60 s "
+              "(stands in for EventBridge)", flush=True)
         print("• admin      ADMIN_PASSWORD='…' .venv/bin/python -m functions.auth.admin create-admin "
               "--contact admin@example.com --name 'Site Admin'", flush=True)
         print("Ctrl-C stops everything.", flush=True)
