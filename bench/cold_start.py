@@ -67,7 +67,7 @@ def loaded(module: str) -> list[str]:
 def uses_database(handler_module: str) -> bool:
     from infra import iam
 
-    return "functions.core.db" in iam.closure({handler_module})
+    return iam.reaches_database(handler_module)
 
 
 def build(stage: str, tmp: Path) -> tuple[Path, Path]:

@@ -65,8 +65,9 @@ def _parse(module: str) -> tuple[ast.Module, str]:
     return ast.parse(source), source
 
 
-def closure(roots: set[str]) -> set[str]:
-    """Every project module reachable by imports from `roots` (modules named as dotted paths)."""
+def closure(roots: set[str], stop: frozenset[str] = frozenset()) -> set[str]:
+    """Every project module reachable by imports from `roots` (modules named as dotted paths),
+    not following the imports of the modules in `stop`."""
     seen: set[str] = set()
     todo = [r for r in roots if module_file(r)]
     while todo:
@@ -74,6 +75,8 @@ def closure(roots: set[str]) -> set[str]:
         if module in seen:
             continue
         seen.add(module)
+        if module in stop:
+            continue
         parts = module.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)) if module_file(".".join(parts[:i])))
         todo.extend(_imported(_parse(module)[0], module) - seen)
@@ -111,6 +114,15 @@ def app_function_roots(function_name: str, app_file: Path = ROOT / "app.py") -> 
             return {aliases[n] for n in names if n in aliases}
     # Registered elsewhere (a blueprint's lambda_function): assume it may use anything app.py imports.
     return {"app"}
+
+
+# The HTTP kernel every handler goes through; what it imports lazily serves authenticated requests.
+KERNEL = frozenset({"functions.core.app_factory", "functions.core.http"})
+
+
+def reaches_database(module: str) -> bool:
+    """Whether the code of an entry point (beyond the shared HTTP kernel) uses the database."""
+    return any(m == "functions.core.db" or m.endswith(".store") for m in closure({module}, stop=KERNEL))
 
 
 def capabilities_of(roots: set[str]) -> frozenset[str]:

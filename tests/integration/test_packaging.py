@@ -114,13 +114,19 @@ def test_each_route_function_answers_a_proxy_event_for_its_route(template, mongo
 
 
 def test_domain_handlers_import_no_heavy_sdk_and_no_other_domains_routes(template, mongo_uri):
+    from infra.iam import reaches_database
+
     handlers = sorted({f["Properties"]["Handler"] for f in functions_of(template).values()
                        if f["Properties"]["Handler"].startswith("functions.")})
+    assert "functions.docs.handler.app" in handlers
     for handler in handlers:
         # Given a fresh interpreter, When only that function's handler is imported
         modules = invoke_routes(handler, [], mongo_uri)["modules"]
         # Then it has loaded no heavy SDK and no other domain's routes
         assert forbidden_imports(handler, modules) == [], handler
+        # And a function whose code never reaches the database has not loaded the driver
+        if not reaches_database(handler.rpartition(".")[0]):
+            assert "pymongo" not in modules, handler
 
 
 def test_roles_grant_each_kind_of_function_only_what_its_code_calls(template):
@@ -152,11 +158,13 @@ def test_roles_grant_each_kind_of_function_only_what_its_code_calls(template):
     assert {"functions.appointments.handler.app", "app.reminder_sweep"} <= schedulers
     assert all(any("iam:PassRole" in k for k in by_handler[h]) for h in schedulers)
     assert "app.send_reminder" not in schedulers  # the reminder itself only sends
-    # Sign-in, the health check, preflight and the docs can neither send e-mail, schedule nor push
-    for handler in ("functions.auth.handler.app", "functions.health.handler.app", "functions.core.preflight.handler",
-                    "functions.docs.handler.app"):
+    # The health check, preflight and the docs can neither send e-mail, schedule nor push; sign-in
+    # may e-mail (verification codes) but never schedule or push
+    for handler in ("functions.health.handler.app", "functions.core.preflight.handler", "functions.docs.handler.app"):
         for kind in by_handler[handler]:
             assert not {a for a in kind if a.startswith(("ses:", "scheduler:", "iam:", "execute-api:"))}, handler
+    for kind in by_handler["functions.auth.handler.app"]:
+        assert not {a for a in kind if a.startswith(("scheduler:", "iam:", "execute-api:"))}
     # One role per kind of function; the Scheduler's own role and group are in the stack
     roles = {fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions.values()}
     assert len(roles) == len({frozenset(actions(logical)) for logical in functions})

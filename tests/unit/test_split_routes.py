@@ -1,0 +1,100 @@
+"""The per-route splitter refuses a stack with a route no function can serve, and reads each
+function's AWS grants from its code (no PyPI, no `chalice package`: a template in memory)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from chalice.app import Chalice
+
+from infra import iam
+from infra.split_routes import NotDeployable, Route, count_resources, logical_id, routes, split
+
+TEMPLATE = {
+    "Resources": {
+        "APIHandler": {"Type": "AWS::Serverless::Function", "Properties": {
+            "Runtime": "python3.11", "Handler": "app.app", "CodeUri": "./deployment.zip", "MemorySize": 512,
+            "Environment": {"Variables": {"CONFIG_SECRET_ID": "cureconnect/prod/config"}},
+            "Role": {"Fn::GetAtt": ["DefaultRole", "Arn"]}}},
+        "APIHandlerInvokePermission": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "FunctionName": {"Ref": "APIHandler"}, "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com", "SourceArn": "x"}},
+        "DefaultRole": {"Type": "AWS::IAM::Role", "Properties": {}},
+        "RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {"DefinitionBody": {"paths": {}}}},
+        "ReminderSchedulerInvoke": {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyDocument": {"Statement": [{"Action": "lambda:InvokeFunction", "Resource": []}]}}},
+    },
+}
+
+
+def app_with(path: str, module: str) -> Chalice:
+    app = Chalice("t")
+
+    def view() -> dict[str, bool]:
+        return {"ok": True}
+
+    view.__module__ = module
+    app.route(path, methods=["GET"])(view)
+    return app
+
+
+def template_for(app: Chalice) -> dict:
+    template = copy.deepcopy(TEMPLATE)
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    for path, methods in app.routes.items():
+        for method in methods:
+            paths.setdefault(path, {})[method.lower()] = {"x-amazon-apigateway-integration": {"uri": "x"}}
+    return template
+
+
+def test_a_route_of_a_domain_without_an_entry_point_stops_the_build():
+    # Given a new domain's route, but no functions/ghost/handler.py
+    app = app_with("/api/v1/ghosts", "functions.ghost.routes")
+    # When the stack is split, Then the build stops and says what is missing
+    with pytest.raises(NotDeployable, match=r"GET /api/v1/ghosts: functions/ghost/handler.py is missing"):
+        split(template_for(app), app, settings={})
+
+
+def test_a_route_outside_the_domains_stops_the_build():
+    app = app_with("/api/v1/loose", "app")
+    with pytest.raises(NotDeployable, match="not in functions/<domain>/"):
+        routes(app)
+
+
+def test_a_route_its_domain_entry_point_does_not_serve_stops_the_build():
+    # Given a route that claims the health domain, which registers no such path
+    app = app_with("/api/v1/health/deep", "functions.health.routes")
+    with pytest.raises(NotDeployable, match=r"functions\.health\.handler does not register this route"):
+        split(template_for(app), app, settings={})
+
+
+def test_a_served_route_gets_its_own_function_role_and_permission():
+    app = app_with("/api/v1/health", "functions.health.routes")
+    template = template_for(app)
+    placed = split(template, app, settings={"routes": {"GET /api/v1/h*": {"MemorySize": 256}}})
+    resources = template["Resources"]
+    assert placed == {"GET /api/v1/health": "RouteGetHealth"}
+    function = resources["RouteGetHealth"]["Properties"]
+    assert function["Handler"] == "functions.health.handler.app" and function["MemorySize"] == 256
+    assert function["Role"] == {"Fn::GetAtt": ["RoleBase", "Arn"]}
+    assert "DefaultRole" not in resources and "APIHandler" not in resources
+    assert resources["RouteGetHealthInvokePermission"]["Properties"]["FunctionName"] == {"Ref": "RouteGetHealth"}
+    # function + permission + role + layer + the rest of the template
+    assert count_resources(template) == 2 + 1 + 1 + 3 + 1
+
+
+def test_names_that_spell_the_same_words_stay_distinct():
+    taken: set[str] = set()
+    first = logical_id(Route("GET", "/api/v1/a-b", "x"), taken)
+    second = logical_id(Route("GET", "/api/v1/ab", "x"), taken)
+    assert first == "RouteGetAB" and second != first and second.startswith("RouteGetAb")
+
+
+def test_grants_follow_the_aws_clients_the_code_creates():
+    # Appointments schedule reminders and send e-mail; the health check and the docs call no AWS service
+    assert iam.capabilities_of({"functions.appointments.handler"}) >= {"scheduler", "ses"}
+    assert iam.capabilities_of({"functions.health.handler"}) == frozenset()
+    assert iam.capabilities_of({"functions.docs.handler"}) == frozenset()
+    # The reminder Lambda in app.py reaches the appointments service
+    assert "functions.appointments.service" in iam.app_function_roots("send_reminder")
