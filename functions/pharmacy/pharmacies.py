@@ -99,7 +99,6 @@ def new_pharmacy(owner_id: ObjectId, data: PharmacyIn, *, verified: bool = False
         "totalReviews": 0,
         "totalMedicines": 0,
         "totalOrders": 0,
-        "monthlyRevenue": 0,
         "createdAt": now,
         "updatedAt": now,
     }

@@ -51,10 +51,18 @@ def pharmacy_stats(user: Mapping[str, Any]) -> dict[str, Any]:
             "today": orders.count({"pharmacy": pid, "localDay": _today().isoformat()}),
         },
         "revenue": {"total": sum(int(r["total"]) for r in totals if r["_id"].get("revenue") is True),
-                    "currency": get_settings().default_currency},
+                    "thisMonth": _month_revenue(pid), "currency": get_settings().default_currency},
         "rating": rating_of(pharmacy),
         "totalReviews": int(pharmacy.get("totalReviews") or 0),
     }
+
+
+def _month_revenue(pharmacy_id: Any) -> int:
+    """Revenue of the current local month (D-41: `monthlyRevenue` was never updated; it is
+    computed when asked instead of kept as a counter that drifts)."""
+    today = _today()
+    rows = orders.status_day_totals(pharmacy_id, today.replace(day=1).isoformat(), today.isoformat())
+    return sum(int(r["total"]) for r in rows if r["_id"].get("revenue") is True)
 
 
 def _period(query: ReportQuery) -> tuple[date, date]:

@@ -43,6 +43,19 @@ def test_an_order_is_priced_from_the_database_and_takes_stock(api, db, shop):
     assert any("ORD2603020001" in m.body for m in sent_emails())
 
 
+def test_an_online_pharmacist_hears_of_the_order_over_the_websocket(api, db, shop, monkeypatch):
+    from functions.signaling import service as signaling
+
+    pushed = []
+    monkeypatch.setattr(signaling, "push_to_user", lambda user_id, message: pushed.append((user_id, message)) or 1)
+    before = len(sent_emails())
+    response = place(api, patient(), order_body(shop, [(make_medicine(shop), 1)]))
+    assert response.status_code == 201
+    assert pushed == [(shop["owner"], {"type": "order_placed", "orderId": body(response)["order"]["_id"],
+                                       "orderNumber": "ORD2603020001"})]
+    assert len(sent_emails()) == before  # no e-mail when the push reached a live page
+
+
 @pytest.mark.parametrize(("delivery", "quantity", "charge"), [
     ({"type": "delivery"}, 19, 4000),    # 475.00 < 500.00: the pharmacy's charge
     ({"type": "delivery"}, 20, 0),       # 500.00 reaches freeDeliveryAbove

@@ -78,7 +78,7 @@ def test_the_stats(api, data_set):
     stats = body(call(api, "GET", "/pharmacy/stats", data_set["ownerUser"]))["stats"]
     assert stats["medicines"] == {"total": 3, "active": 3, "lowStock": 0}
     assert stats["orders"] == {"total": 5, "pending": 2, "today": 2}
-    assert stats["revenue"] == {"total": 9500, "currency": "INR"}
+    assert stats["revenue"] == {"total": 9500, "thisMonth": 9500, "currency": "INR"}
 
 
 def test_admin_analytics_count_revenue_from_paid_or_delivered_orders_only(api, data_set):
