@@ -20,7 +20,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments import store
+from functions.appointments import payment, store
 from functions.appointments.effects import Outcome, Reminders, commits
 from functions.appointments.grid import (
     Availability,
@@ -52,6 +52,7 @@ from functions.appointments.status import (
     CANCELLED,
     CONFIRMED,
     PENDING,
+    PENDING_PAYMENT,
     TRANSITIONS,
     check_patient_cutoff,
     check_transition,
@@ -251,12 +252,17 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
     }
     if body.aiSuggestions:
         doc["aiSuggestions"] = body.aiSuggestions  # D-46 (the reference dropped them): stored
+    held = payment.hold(now)
+    if held is not None:  # unpaid: the notices and reminders wait for the payment (`payment.record_payment`)
+        doc.update(held, statusHistory=[history_entry(PENDING_PAYMENT, patient, "patient", now)])
     clash = store.insert_appointment(doc)
     if clash:
         store.release_hold(appointment_id, str(appointment_id))
         if clash == "slot":
             raise Conflict("This time slot is already booked", code=Code.SLOT_TAKEN)
         raise Conflict("You already have an appointment at this time", code=Code.PATIENT_BUSY)
+    if held is not None:
+        return Outcome(doc)
     notices = [("booked", recipient_of(patient, patient["_id"])), ("requested", recipient_of(doctor, doctor_id))]
     return Outcome(doc, notices, Reminders.ARM)
 
@@ -327,6 +333,7 @@ def transition(user: Mapping[str, Any], appointment_id: str, action: str, reason
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
     if rule.target == CANCELLED:
         store.release_claims(oid)
+        payment.refund_if_paid(updated)
         return Outcome(updated, _notices(updated, CANCELLED, user), Reminders.DISARM)
     return Outcome(updated, _notices(updated, CONFIRMED, user) if rule.target == CONFIRMED else [])
 
@@ -362,7 +369,7 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
     hold = str(ObjectId())
     new_cells = [c for c in wanted if c not in set(held)]
     _claim(new_cells, sum(1 for c in wanted[:doctor_cells] if c not in set(held)), oid, hold)
-    status = PENDING if role == "patient" else str(appt["status"])
+    status = PENDING if role == "patient" and appt["status"] != PENDING_PAYMENT else str(appt["status"])
     changes = {
         "day": day.isoformat(), "time": label, "timezone": tz.key, "start": slot.start, "end": slot.end,
         "durationMinutes": av.slot_minutes, "bufferMinutes": av.buffer_minutes, "status": status,

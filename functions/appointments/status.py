@@ -23,8 +23,9 @@ from functions.core.errors import Code, Conflict, Forbidden, Unprocessable
 
 # The one definition of the appointment statuses.
 PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED = "pending", "confirmed", "completed", "no_show", "cancelled"
-STATUSES = (PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
-ACTIVE = (PENDING, CONFIRMED)  # statuses that hold a slot
+PENDING_PAYMENT = "pending_payment"  # REQUIRE_APPOINTMENT_PAYMENT: held until paid (see `payment`)
+STATUSES = (PENDING_PAYMENT, PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
+ACTIVE = (PENDING_PAYMENT, PENDING, CONFIRMED)  # statuses that hold a slot
 
 
 @dataclass(frozen=True)

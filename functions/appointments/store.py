@@ -322,3 +322,21 @@ def claim_existing(db: Database[dict[str, Any]]) -> int:
 
 
 MIGRATIONS = (claim_existing,)
+
+
+# ---------------------------------------------------------------- payments (see `payment`)
+
+
+def set_payment(appointment_id: ObjectId, fields: dict[str, Any]) -> dict[str, Any] | None:
+    """Record the payment's outcome (`payment.*` fields) whatever the status; the appointment
+    after, or None if it does not exist."""
+    found: dict[str, Any] | None = get_db()[APPOINTMENTS].find_one_and_update(
+        {"_id": appointment_id}, {"$set": fields}, return_document=ReturnDocument.AFTER)
+    return found
+
+
+def expired_holds(now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Unpaid holds whose time ran out (an indexed equality on the status)."""
+    cursor = get_db()[APPOINTMENTS].find({"status": "pending_payment", "holdExpiresAt": {"$lte": now}},
+                                         {"_id": 1}).limit(limit)
+    return list(cursor)

@@ -13,6 +13,7 @@ from functions.core.observability import logger
 # A domain adds its module here (small additive edit).
 SWEEPERS: tuple[str, ...] = (
     "functions.appointments.jobs",  # due reminders, claims of past days
+    "functions.appointments.payment",  # unpaid holds whose time ran out
     "functions.auth.service",  # expired login-failure windows, verification codes
     "functions.core.notify",  # failed notifications, message counters of past days
     "functions.payments.service",  # refunds to retry, paid appointments cancelled elsewhere

@@ -109,7 +109,7 @@ def record(kind: str, target_id: ObjectId, status: str, intent_id: str) -> bool:
     refunded`). False when the target no longer wants the money (cancelled, hold expired), so
     the caller refunds it."""
     if kind == "appointment":
-        seam = _seam("functions.appointments.service", "record_payment")
+        seam = _seam("functions.appointments.payment", "record_payment")
         args: tuple[Any, ...] = (target_id, status, intent_id)
     else:
         seam = _seam("functions.pharmacy.service", "record_order_payment")

@@ -70,7 +70,7 @@ def test_the_patient_cancel_cutoff_is_inclusive_and_doctors_are_exempt():
 def test_the_atomic_filter_encodes_the_same_rules():
     oid, actor = ObjectId(), ObjectId()
     cancel = transition_filter(oid, TRANSITIONS["cancel"], "patient", actor, now=BEFORE, cancel_cutoff_minutes=CUTOFF)
-    assert cancel == {"_id": oid, "patient": actor, "status": {"$in": ["pending", "confirmed"]},
+    assert cancel == {"_id": oid, "patient": actor, "status": {"$in": ["pending_payment", "pending", "confirmed"]},
                       "start": {"$gte": BEFORE + timedelta(minutes=CUTOFF)}, "updatedAt": {"$lt": BEFORE}}
     done = transition_filter(oid, TRANSITIONS["complete"], "doctor", actor, now=AFTER, cancel_cutoff_minutes=CUTOFF)
     assert done == {"_id": oid, "doctor": actor, "status": {"$in": ["confirmed"]}, "start": {"$lte": AFTER},
