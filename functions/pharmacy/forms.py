@@ -2,9 +2,9 @@
 JSON strings or dot-notation keys, plus optional files) or `application/x-www-form-urlencoded`,
 next to plain JSON. Framework-free and reusable, so it can move to `core` later.
 
-Form bodies are "simple" requests a foreign page can send without a CORS preflight, so a
-cookie-authenticated form request must come from an allowed origin (`check_same_origin`).
-A bearer token cannot be attached by a foreign page, so such requests need no origin check.
+Form bodies are "simple" requests a foreign page can send without a CORS preflight; the
+same-site check of every cookie-authenticated write lives in `core.http` (`check_same_site`).
+`core.http.form_body` refuses file parts; this parser keeps them (avatars, medicine images).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-from functions.core.config import get_settings
-from functions.core.errors import BadRequest, Forbidden, PayloadTooLarge
+from functions.core.errors import BadRequest, PayloadTooLarge
 
 JSON, MULTIPART, URLENCODED = "application/json", "multipart/form-data", "application/x-www-form-urlencoded"
 FORM_TYPES = [JSON, MULTIPART, URLENCODED]
@@ -44,22 +43,8 @@ class FormBody:
         return next((f for f in self.files if f.field == name), None)
 
 
-def media_type(headers: Mapping[str, str]) -> str:
+def _media_type(headers: Mapping[str, str]) -> str:
     return (headers.get("content-type") or JSON).split(";", 1)[0].strip().lower()
-
-
-def check_same_origin(headers: Mapping[str, str]) -> None:
-    """A form body authenticated by the session cookie must name an allowed Origin (or Referer)."""
-    if media_type(headers) == JSON or (headers.get("authorization") or "")[:7].lower() == "bearer ":
-        return
-    if not headers.get("cookie"):
-        return  # unauthenticated: the route's guard answers 401
-    origin = headers.get("origin")
-    if not origin and headers.get("referer"):
-        parts = urlsplit(headers["referer"])
-        origin = f"{parts.scheme}://{parts.netloc}"
-    if not origin or origin not in get_settings().allowed_origins:
-        raise Forbidden("Cross-site form submissions are not accepted", code="CROSS_SITE_REQUEST")
 
 
 def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
@@ -137,7 +122,7 @@ def parse_form(headers: Mapping[str, str], raw: bytes | str | None) -> FormBody:
     body = raw.encode() if isinstance(raw, str) else (raw or b"")
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge("The request body is too large")
-    kind = media_type(headers)
+    kind = _media_type(headers)
     if kind == MULTIPART:
         return parse_multipart(headers.get("content-type", ""), body)
     if kind == URLENCODED:

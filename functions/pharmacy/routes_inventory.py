@@ -2,11 +2,11 @@
 
 from chalice.app import Response
 
-from functions.core.http import pagination, parse_body, parse_query, respond
+from functions.core.http import media_type, pagination, parse_body, parse_query, respond
 from functions.core.security import PHARMACIST, require_user
 from functions.pharmacy import inventory
 from functions.pharmacy.blueprint import bp, form, headers, request
-from functions.pharmacy.forms import FORM_TYPES, media_type
+from functions.pharmacy.forms import FORM_TYPES
 from functions.pharmacy.schemas import BulkStockIn, ExpiringQuery, InventorySearchQuery
 
 
@@ -35,7 +35,7 @@ def delete_medicine(medicine_id: str) -> Response:
 def bulk_upload() -> Response:
     user = require_user(headers(), roles=(PHARMACIST,))
     raw = request().raw_body
-    rows = inventory.bulk_rows(media_type(headers()), raw if isinstance(raw, bytes) else (raw or "").encode())
+    rows = inventory.bulk_rows(media_type(request()) or "", raw if isinstance(raw, bytes) else (raw or "").encode())
     results, inserted = inventory.bulk_upload(user.user, rows)
     return respond(201, message=f"{len(inserted)} medicines uploaded successfully", inserted=len(inserted),
                    failed=len(results) - len(inserted), results=results, medicines=inserted)

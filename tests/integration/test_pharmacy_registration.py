@@ -180,7 +180,7 @@ def test_without_cloudinary_the_avatar_stays_unset(api):
 def test_a_cross_site_form_with_the_session_cookie_is_refused(api, db):
     raw, ctype = multipart(registration())
     token = bearer(pharmacist())["Authorization"].split()[1]
-    for origin in ({"Origin": "https://evil.example"}, {}):
+    for origin in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
         response = api.http.post("/api/v1/pharmacy/register", body=raw,
                                  headers={"Content-Type": ctype, "Cookie": f"token={token}", **origin})
         assert (response.status_code, body(response)["code"]) == (403, "CROSS_SITE_REQUEST")
