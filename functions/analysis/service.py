@@ -15,7 +15,7 @@ from functions.analysis import store
 from functions.analysis.schemas import AnalysisResult, AnalyzeIn
 from functions.core import clock
 from functions.core.config import get_settings
-from functions.core.errors import AppError, RateLimited, ServiceUnavailable
+from functions.core.errors import AppError, Code, RateLimited, ServiceUnavailable
 from functions.core.observability import logger
 from functions.core.security import PATIENT, Principal
 
@@ -25,7 +25,7 @@ HISTORY_TEXT_MAX = 4000
 def analyze(principal: Principal, body: AnalyzeIn) -> dict[str, Any]:
     provider = providers.configured()
     if provider is None:
-        raise ServiceUnavailable("analysis provider not configured", code="ANALYSIS_NOT_CONFIGURED")
+        raise ServiceUnavailable("analysis provider not configured", code=Code.ANALYSIS_NOT_CONFIGURED)
     url = _media_url(principal, body)
     _take_quota(principal)
     try:
@@ -33,7 +33,7 @@ def analyze(principal: Principal, body: AnalyzeIn) -> dict[str, Any]:
     except providers.ProviderError as exc:
         logger.warning("analysis provider failed", extra={"provider": provider.name, "reason": str(exc)})
         raise ServiceUnavailable("The analysis provider is unavailable; try again later",
-                                 code="ANALYSIS_PROVIDER_ERROR") from None
+                                 code=Code.ANALYSIS_PROVIDER_ERROR) from None
     entry = _store_in_history(principal, result, url, body.kind)
     out: dict[str, Any] = {"analysis": result.analysis, "emergencyLevel": result.emergencyLevel,
                            "findings": result.findings, "historyEntryId": entry.get("_id")}
@@ -56,7 +56,7 @@ def _take_quota(principal: Principal) -> None:
     now, limit = clock.now(), get_settings().analysis_per_hour
     if not store.take(f"{principal.id}:{now:%Y%m%d%H}", limit, now):
         retry = 3600 - (now.minute * 60 + now.second)
-        raise RateLimited(f"At most {limit} analyses per hour", retry_after=retry, code="ANALYSIS_RATE_LIMITED")
+        raise RateLimited(f"At most {limit} analyses per hour", retry_after=retry, code=Code.ANALYSIS_RATE_LIMITED)
 
 
 def history_text(result: AnalysisResult) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.core import clock, notify
-from functions.core.errors import Unprocessable
+from functions.core.errors import Code, Unprocessable
 from functions.core.security import Principal
 from functions.emergency import store
 from functions.emergency.schemas import OnCallIn
@@ -17,7 +17,7 @@ def _e164(raw: str) -> str:
     try:
         return notify.to_e164(raw)
     except notify.NotDelivered:
-        raise Unprocessable("Not a phone number", code="INVALID_PHONE",
+        raise Unprocessable("Not a phone number", code=Code.INVALID_PHONE,
                             errors=[{"field": "phone", "message": "Not a phone number"}]) from None
 
 
@@ -29,7 +29,7 @@ def set_on_call(doctor: Principal, body: OnCallIn) -> dict[str, Any]:
     if body.onCall and not phone:
         current = store.get_on_call(doctor.id)
         if not (current and current.get("phone")):
-            raise Unprocessable("A phone number is needed to be on call", code="PHONE_REQUIRED",
+            raise Unprocessable("A phone number is needed to be on call", code=Code.PHONE_REQUIRED,
                                 errors=[{"field": "phone", "message": "Required"}])
     doc = store.set_on_call(doctor.id, body.onCall, _e164(phone) if phone else None, clock.now())
     return view(doc)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from functions.core import clock, notify
 from functions.core.config import get_settings
-from functions.core.errors import AppError, Forbidden, ServiceUnavailable
+from functions.core.errors import AppError, Code, Forbidden, ServiceUnavailable
 from functions.core.http import parse_model
 from functions.core.observability import logger
 from functions.emergency import hospitals, on_call, store, twiml
@@ -55,12 +55,12 @@ def verify(step: str, query: dict[str, str], params: dict[str, str], signature: 
     """403 unless `X-Twilio-Signature` signs this URL and these form fields with our token."""
     settings = get_settings()
     if not (settings.twilio_auth_token and settings.public_base_url):
-        raise ServiceUnavailable("The emergency line is not configured", code="IVR_NOT_CONFIGURED")
+        raise ServiceUnavailable("The emergency line is not configured", code=Code.IVR_NOT_CONFIGURED)
     from twilio.request_validator import RequestValidator
 
     if not signature or not RequestValidator(settings.twilio_auth_token).validate(url(step, **query), params,
                                                                                   signature):
-        raise Forbidden("Invalid Twilio signature", code="BAD_SIGNATURE")
+        raise Forbidden("Invalid Twilio signature", code=Code.BAD_SIGNATURE)
 
 
 def incoming(step: str, raw_body: bytes | str, query: dict[str, str] | None, signature: str | None) -> Call:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from functions.core.config import get_settings
-from functions.core.errors import ServiceUnavailable
+from functions.core.errors import Code, ServiceUnavailable
 from functions.core.observability import logger
 
 API_HOST = "https://api.cloudinary.com"
@@ -31,7 +31,7 @@ def credentials() -> Credentials:
     raw = get_settings().cloudinary_url
     parts = urlsplit(raw) if raw else None
     if not parts or parts.scheme != "cloudinary" or not (parts.hostname and parts.username and parts.password):
-        raise ServiceUnavailable("Uploads are not configured", code="UPLOADS_NOT_CONFIGURED")
+        raise ServiceUnavailable("Uploads are not configured", code=Code.UPLOADS_NOT_CONFIGURED)
     return Credentials(parts.hostname, unquote(parts.username), unquote(parts.password))
 
 

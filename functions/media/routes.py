@@ -4,7 +4,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.core.errors import BadRequest
+from functions.core.errors import BadRequest, Code
 from functions.core.http import Blueprint, parse_body, respond
 from functions.core.security import require_user
 from functions.media import service
@@ -34,7 +34,7 @@ def cloudinary_notification() -> Response:
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
-        raise BadRequest("The body must be UTF-8", code="MALFORMED_JSON") from None
+        raise BadRequest("The body must be UTF-8", code=Code.MALFORMED_JSON) from None
     headers = request.headers
     return respond(**service.handle_notification(text, headers.get("x-cld-timestamp"),
                                                  headers.get("x-cld-signature")))

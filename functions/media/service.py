@@ -18,7 +18,7 @@ from bson import ObjectId
 
 from functions.core import clock
 from functions.core.config import get_settings
-from functions.core.errors import BadRequest, Forbidden, Unprocessable
+from functions.core.errors import BadRequest, Code, Forbidden, Unprocessable
 from functions.core.observability import logger
 from functions.core.security import Principal
 from functions.media import cloud, store
@@ -70,13 +70,13 @@ def handle_notification(raw: str, timestamp: str | None, signature: str | None) 
     is recorded for the owner and purpose its folder names (the folder was signed by us, so it
     is the uploader's); one that breaks its profile is recorded as rejected and destroyed."""
     if not cloud.verify_notification(raw, timestamp, signature):
-        raise Forbidden("Invalid notification signature", code="BAD_SIGNATURE")
+        raise Forbidden("Invalid notification signature", code=Code.BAD_SIGNATURE)
     try:
         data = json.loads(raw)
     except ValueError:
-        raise BadRequest("Malformed JSON body", code="MALFORMED_JSON") from None
+        raise BadRequest("Malformed JSON body", code=Code.MALFORMED_JSON) from None
     if not isinstance(data, dict):
-        raise BadRequest("The JSON body must be an object", code="MALFORMED_JSON")
+        raise BadRequest("The JSON body must be an object", code=Code.MALFORMED_JSON)
     kind = data.get("notification_type")
     if kind == "upload":
         return {"received": True, "recorded": _record_upload(data)}
@@ -123,7 +123,7 @@ def require_assets(owner_id: ObjectId, purpose: str, refs: Iterable[Mapping[str,
                    field: str = "images") -> list[dict[str, str]]:
     """Accept `[{public_id, url}, ...]` only if every public id is an active upload of
     `owner_id` for `purpose` (one read). Returns `[{public_id, url}]` with the url Cloudinary
-    reported (the client's url is never trusted). Unprocessable(code="ASSET_INVALID") otherwise."""
+    reported (the client's url is never trusted). Unprocessable(code=Code.ASSET_INVALID) otherwise."""
     ids: list[str] = []
     for ref in refs:
         public_id = ref.get("public_id") if isinstance(ref, Mapping) else getattr(ref, "public_id", None)
@@ -135,7 +135,7 @@ def require_assets(owner_id: ObjectId, purpose: str, refs: Iterable[Mapping[str,
     missing = [n for n, public_id in enumerate(ids) if public_id not in found]
     if missing:
         raise Unprocessable(f"Not an upload of yours for {purpose}; upload the file again",
-                            code="ASSET_INVALID",
+                            code=Code.ASSET_INVALID,
                             errors=[{"field": f"{field}.{n}.public_id", "message": "Unknown upload"} for n in missing])
     return [{"public_id": public_id, "url": str(found[public_id]["url"])} for public_id in ids]
 
@@ -145,7 +145,7 @@ def require_asset(owner_id: ObjectId, purpose: str, ref: Mapping[str, Any] | Any
     """`require_assets` for one reference."""
     checked = require_assets(owner_id, purpose, [ref], field)
     if not checked:
-        raise Unprocessable("An uploaded file is required", code="ASSET_INVALID",
+        raise Unprocessable("An uploaded file is required", code=Code.ASSET_INVALID,
                             errors=[{"field": f"{field}.public_id", "message": "Required"}])
     return checked[0]
 

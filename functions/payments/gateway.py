@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.core.config import get_settings
-from functions.core.errors import ServiceUnavailable
+from functions.core.errors import Code, ServiceUnavailable
 from functions.core.observability import logger
 
 # Factory of the SDK's transport (None = the SDK's default HTTP client).
@@ -42,7 +42,7 @@ class Refund:
 def _client() -> Any:
     settings = get_settings()
     if not settings.stripe_secret_key:
-        raise ServiceUnavailable("The payment provider is not configured", code="PAYMENTS_NOT_CONFIGURED")
+        raise ServiceUnavailable("The payment provider is not configured", code=Code.PAYMENTS_NOT_CONFIGURED)
     import stripe
 
     options: dict[str, Any] = {"max_network_retries": 2}
@@ -57,7 +57,7 @@ def _unavailable(exc: Exception, what: str) -> ServiceUnavailable:
     # The SDK's message may echo request parameters: log the class and Stripe's code only.
     logger.warning("stripe call failed", extra={"call": what, "error": type(exc).__name__,
                                                 "stripeCode": getattr(exc, "code", None)})
-    return ServiceUnavailable("The payment provider is unavailable; try again", code="PAYMENT_PROVIDER_ERROR")
+    return ServiceUnavailable("The payment provider is unavailable; try again", code=Code.PAYMENT_PROVIDER_ERROR)
 
 
 def create_intent(amount: int, currency: str, metadata: Mapping[str, str], idempotency_key: str,
@@ -96,7 +96,7 @@ def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
         raise BadSignature("missing signature")
     secret = get_settings().stripe_webhook_secret
     if not secret:
-        raise ServiceUnavailable("The payment webhook is not configured", code="PAYMENTS_NOT_CONFIGURED")
+        raise ServiceUnavailable("The payment webhook is not configured", code=Code.PAYMENTS_NOT_CONFIGURED)
     import stripe
 
     try:

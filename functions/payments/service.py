@@ -17,7 +17,7 @@ from bson import ObjectId
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import AppError, BadRequest, Conflict, NotFound
+from functions.core.errors import AppError, BadRequest, Code, Conflict, NotFound
 from functions.core.observability import logger
 from functions.core.security import ADMIN, Principal
 from functions.payments import gateway, store, targets
@@ -64,7 +64,7 @@ def create_intent(principal: Principal, body: IntentIn) -> IntentOut:
     ref, now = ref_of(body.kind, target_id), clock.now()
     current = store.get(ref)
     if current is not None and current.get("status") not in OPEN:
-        raise Conflict("This has already been paid", code="ALREADY_PAID")
+        raise Conflict("This has already been paid", code=Code.ALREADY_PAID)
     metadata = {"kind": body.kind, "id": str(target_id), "payerId": str(principal.id), "ref": ref}
     key = f"pi:{ref}:{payable.amount}:{payable.currency}"
     intent = gateway.create_intent(payable.amount, payable.currency, metadata, key, payable.description)
@@ -74,7 +74,7 @@ def create_intent(principal: Principal, body: IntentIn) -> IntentOut:
     if payable.starts_at is not None:
         fields["targetStart"] = payable.starts_at
     if not store.open_payment(ref, OPEN, fields, now):
-        raise Conflict("This has already been paid", code="ALREADY_PAID")
+        raise Conflict("This has already been paid", code=Code.ALREADY_PAID)
     return IntentOut(clientSecret=intent.client_secret, paymentIntentId=intent.id, amount=payable.amount,
                      currency=payable.currency)
 
@@ -102,10 +102,10 @@ def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, Any
     try:
         event = gateway.verify_event(payload.encode() if isinstance(payload, str) else payload, signature)
     except gateway.BadSignature:
-        raise BadRequest("Invalid webhook signature", code="BAD_SIGNATURE") from None
+        raise BadRequest("Invalid webhook signature", code=Code.BAD_SIGNATURE) from None
     event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
     if not event_id:
-        raise BadRequest("The event has no id", code="BAD_EVENT")
+        raise BadRequest("The event has no id", code=Code.BAD_EVENT)
     if not store.claim_event(event_id, event_type, clock.now()):
         return {"received": True, "duplicate": True}
     try:

@@ -18,7 +18,7 @@ from bson import ObjectId
 
 from functions.core import clock
 from functions.core.config import get_settings
-from functions.core.errors import Conflict, NotFound, Unprocessable
+from functions.core.errors import Code, Conflict, NotFound, Unprocessable
 from functions.core.observability import logger
 
 # Appointment statuses in which the consultation can still be paid for ("pending_payment" is
@@ -51,13 +51,13 @@ def appointment_payable(appointment_id: ObjectId, payer_id: ObjectId) -> Payable
     if appt is None or appt.get("patient") != payer_id:  # someone else's: as if it did not exist
         raise NotFound("Appointment not found")
     if appt.get("status") not in PAYABLE_APPOINTMENT or _aware(appt["start"]) <= clock.now():
-        raise Conflict(f"An appointment that is {appt.get('status')} cannot be paid for", code="NOT_PAYABLE")
+        raise Conflict(f"An appointment that is {appt.get('status')} cannot be paid for", code=Code.NOT_PAYABLE)
     doctor = accounts.find_listed_doctor(appt["doctor"])
     if doctor is None:
-        raise Conflict("This doctor is not taking payments", code="NOT_PAYABLE")
+        raise Conflict("This doctor is not taking payments", code=Code.NOT_PAYABLE)
     fee = doctor.get("consultationFee")
     if not isinstance(fee, int) or isinstance(fee, bool) or fee <= 0:
-        raise Unprocessable("This consultation has no fee to pay", code="NOTHING_TO_PAY")
+        raise Unprocessable("This consultation has no fee to pay", code=Code.NOTHING_TO_PAY)
     currency = str(doctor.get("currency") or get_settings().default_currency).upper()
     return Payable(fee, currency, "CureConnect consultation", _aware(appt["start"]))
 
@@ -91,7 +91,7 @@ def order_payable(order_id: ObjectId, payer_id: ObjectId) -> Payable:
         raise NotFound("Order not found")
     amount, currency = payable_order(str(order_id), payer_id)
     if int(amount) <= 0:
-        raise Unprocessable("This order has nothing to pay", code="NOTHING_TO_PAY")
+        raise Unprocessable("This order has nothing to pay", code=Code.NOTHING_TO_PAY)
     return Payable(int(amount), str(currency).upper(), "CureConnect pharmacy order")
 
 
