@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.auth import schemas, service
+from functions.auth import administration, directory, records, recovery, schemas, service
 from functions.core.http import (
     FORM,
     JSON,
@@ -90,25 +90,25 @@ def access_log() -> Response:
 
 @bp.route("/verify/contact/send", methods=["POST"])
 def send_contact_code() -> Response:
-    return respond(**service.send_contact_code(require_user(_headers(), approved=False)))
+    return respond(**recovery.send_contact_code(require_user(_headers(), approved=False)))
 
 
 @bp.route("/verify/contact/confirm", methods=["POST"])
 def confirm_contact() -> Response:
     principal = require_user(_headers(), approved=False)
-    return respond(user=service.confirm_contact(principal, parse_body(bp.current_request, schemas.VerifyConfirmBody)))
+    return respond(user=recovery.confirm_contact(principal, parse_body(bp.current_request, schemas.VerifyConfirmBody)))
 
 
 @bp.route("/password/forgot", methods=["POST"])
 def forgot_password() -> Response:
     request = bp.current_request
-    return respond(**service.forgot_password(parse_body(request, schemas.ForgotPasswordBody), source_ip(request)))
+    return respond(**recovery.forgot_password(parse_body(request, schemas.ForgotPasswordBody), source_ip(request)))
 
 
 @bp.route("/password/reset", methods=["POST"])
 def reset_password() -> Response:
     request = bp.current_request
-    return respond(**service.reset_password(parse_body(request, schemas.ResetPasswordBody), source_ip(request)))
+    return respond(**recovery.reset_password(parse_body(request, schemas.ResetPasswordBody), source_ip(request)))
 
 
 # ---------------------------------------------------------------- doctor directory (public)
@@ -117,13 +117,13 @@ def reset_password() -> Response:
 @bp.route("/doctors", methods=["GET"])
 def doctors() -> Response:
     query = parse_query(bp.current_request, schemas.DoctorsQuery)
-    items, total, page, limit = service.list_doctors(query)
+    items, total, page, limit = directory.list_doctors(query)
     return respond(count=len(items), doctors=items, pagination=pagination(total, page, limit))
 
 
 @bp.route("/doctor/{doctor_id}", methods=["GET"])
 def doctor(doctor_id: str) -> Response:
-    return respond(doctor=service.get_doctor(doctor_id))
+    return respond(doctor=directory.get_doctor(doctor_id))
 
 
 # ---------------------------------------------------------------- medical history
@@ -132,20 +132,20 @@ def doctor(doctor_id: str) -> Response:
 @bp.route("/medical-history", methods=["POST"])
 def add_medical_history() -> Response:
     principal = require_user(_headers(), roles=(PATIENT,))
-    entry, history = service.add_history(principal, parse_body(bp.current_request, schemas.MedicalHistoryBody))
+    entry, history = records.add_history(principal, parse_body(bp.current_request, schemas.MedicalHistoryBody))
     return respond(201, message="Medical history added", entry=entry, medicalHistory=history)
 
 
 @bp.route("/medical-history/{user_id}", methods=["GET"])
 def medical_history(user_id: str) -> Response:
     principal = require_user(_headers(), approved=False)
-    return respond(medicalHistory=service.get_history(principal, user_id))
+    return respond(medicalHistory=records.get_history(principal, user_id))
 
 
 @bp.route("/patient/{patient_id}/complete-data", methods=["GET"])
 def patient_record(patient_id: str) -> Response:
     principal = require_user(_headers(), approved=False)
-    return respond(data=service.patient_record(principal, patient_id))
+    return respond(data=records.patient_record(principal, patient_id))
 
 
 # ---------------------------------------------------------------- user administration
@@ -155,23 +155,24 @@ def patient_record(patient_id: str) -> Response:
 def admin_users() -> Response:
     admin = require_user(_headers(), roles=(ADMIN,))
     query = parse_query(bp.current_request, schemas.UsersQuery)
-    users, total = service.list_users(admin, query)
+    users, total = administration.list_users(admin, query)
     return respond(count=len(users), users=users, pagination=pagination(total, query.page, query.limit))
 
 
 @bp.route("/admin/user/{user_id}", methods=["GET"])
 def admin_user(user_id: str) -> Response:
     admin = require_user(_headers(), roles=(ADMIN,))
-    return respond(user=service.get_user(admin, user_id))
+    return respond(user=administration.get_user(admin, user_id))
 
 
 @bp.route("/admin/user/{user_id}/approval", methods=["PUT"])
 def admin_approval(user_id: str) -> Response:
     admin = require_user(_headers(), roles=(ADMIN,))
-    return respond(user=service.set_approval(admin, user_id, parse_body(bp.current_request, schemas.ApprovalBody)))
+    body = parse_body(bp.current_request, schemas.ApprovalBody)
+    return respond(user=administration.set_approval(admin, user_id, body))
 
 
 @bp.route("/admin/user/{user_id}/active", methods=["PUT"])
 def admin_active(user_id: str) -> Response:
     admin = require_user(_headers(), roles=(ADMIN,))
-    return respond(user=service.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveBody)))
+    return respond(user=administration.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveBody)))

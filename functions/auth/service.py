@@ -1,41 +1,31 @@
-"""Rules of accounts, sessions, the doctor directory, medical history and user administration.
+"""Accounts and sessions: sign-up, login (attempts claimed before the password check), logout,
+profile, password change, the access log; the views of a user and the password rules.
 
-Pure Python, no Chalice: each public function is one use case; routes.py does the HTTP.
+Pure Python, no Chalice: each public function is one use case; routes.py does the HTTP. Beside
+it: `directory` (public doctor list), `records` (medical history, patient record),
+`administration` (admin role), `recovery` (contact verification, account recovery).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from bson import ObjectId
-
 from functions.auth import store
 from functions.auth.schemas import (
     DOCTOR_FIELDS,
-    ActiveBody,
-    ApprovalBody,
-    DoctorsQuery,
-    ForgotPasswordBody,
     LoginBody,
-    MedicalHistoryBody,
     PasswordUpdateBody,
     RegisterBody,
-    ResetPasswordBody,
     UpdateMeBody,
-    UsersQuery,
-    VerifyConfirmBody,
 )
 from functions.core import audit, clock
-from functions.core.care import doctor_treats_patient
 from functions.core.config import get_settings
-from functions.core.db import object_id
 from functions.core.directory import is_available
-from functions.core.errors import Code, Conflict, NotFound, RateLimited, Unauthorized, Unprocessable
+from functions.core.errors import Code, Conflict, RateLimited, Unauthorized, Unprocessable
 from functions.core.observability import logger
 from functions.core.schemas import PageQuery
 from functions.core.security import (
@@ -54,7 +44,6 @@ from functions.core.security import (
 
 T = TypeVar("T")
 
-HISTORY_CAP = 500
 PRIVATE_FIELDS = PRIVATE_USER_FIELDS  # never in any response (core.security keeps the one list)
 NO_AVATAR = {"public_id": "", "url": ""}
 _PHONE_CHARS = re.compile(r"\+?[\d\s().-]{6,30}")
@@ -72,13 +61,6 @@ def self_view(user: dict[str, Any]) -> dict[str, Any]:
         view["availability"] = is_available(user)
         view.pop("availablity", None)
     return view
-
-
-def public_doctor(doctor: dict[str, Any]) -> dict[str, Any]:
-    """A doctor as anyone sees it: never contact details (D-31: the reference listed doctors'
-    phone numbers) nor scheduling internals; `availability` is bookable or not (approved,
-    active, taking bookings, with weekly hours)."""
-    return {**{k: doctor.get(k) for k in store.DOCTOR_PUBLIC}, "availability": is_available(doctor)}
 
 
 # ---------------------------------------------------------------- contacts
@@ -201,7 +183,7 @@ def create_admin(body: RegisterBody) -> dict[str, Any]:
     return self_view(_new_account(body, ADMIN))
 
 
-def _window() -> timedelta:
+def login_window() -> timedelta:
     return timedelta(minutes=get_settings().login_window_minutes)
 
 
@@ -227,7 +209,7 @@ def claim_attempt(contact_key: str, source_ip: str, now: datetime) -> Attempt:
     LOGIN_MAX_FAILURES, so a burst of guesses gets exactly that many checks; per contact from
     everywhere at LOGIN_MAX_FAILURES_PER_CONTACT, so a stranger with five requests cannot lock
     the owner out from everywhere (and the owner can always recover the account)."""
-    settings, window = get_settings(), _window()
+    settings, window = get_settings(), login_window()
     attempt = Attempt(f"ip|{source_ip}|{contact_key}", f"c|{contact_key}")
     for key, limit, counted in ((attempt.here, settings.login_max_failures, None),
                                 (attempt.anywhere, settings.login_max_failures_per_contact, attempt.here)):
@@ -332,243 +314,14 @@ def access_log(principal: Principal, query: PageQuery) -> tuple[list[dict[str, A
     } for e in entries], total
 
 
-# ---------------------------------------------------------------- doctor directory
-
-
-UNPAGED_LIMIT = 100
-
-
-def list_doctors(query: DoctorsQuery) -> tuple[list[dict[str, Any]], int, int, int]:
-    """Listed doctors: (items, total, page, limit). `q` is matched as literal text within the
-    name, never as a regex. Without `page`/`limit` (the existing frontend never pages): up to
-    100, those available for booking first, each group by name."""
-    name_part = query.q.casefold() if query.q else None
-    where = store.doctor_filter(query.speciality, name_part)
-    if query.paged:
-        items, total = store.list_doctors(where, query.skip, query.limit)
-        return [public_doctor(d) for d in items], total, query.page, query.limit
-    items, total = store.list_doctors(where, 0, UNPAGED_LIMIT)
-    shaped = sorted((public_doctor(d) for d in items), key=lambda d: not d["availability"])
-    return shaped, total, 1, UNPAGED_LIMIT
-
-
-def get_doctor(doctor_id: str) -> dict[str, Any]:
-    doctor = store.find_listed_doctor(object_id(doctor_id, "Doctor"))
-    if doctor is None:
-        raise NotFound("Doctor not found")
-    return public_doctor(doctor)
-
-
-# ---------------------------------------------------------------- medical history
-
-
-def add_history(principal: Principal, body: MedicalHistoryBody) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Append to the caller's own history (at most HISTORY_CAP entries); audited."""
-    entry = {"_id": ObjectId(), "analysis": body.analysis, "image": {"url": body.url}, "type": body.type,
-             "createdAt": clock.now()}
-    updated = store.push_history(principal.id, entry, HISTORY_CAP)
-    if updated is None:
-        raise Unprocessable(f"The medical history already holds {HISTORY_CAP} entries", code=Code.HISTORY_FULL)
-    audit.record(principal.user, "create", "medicalHistory", entry["_id"], subject_id=principal.id)
-    return entry, list(updated.get("medicalHistory") or [])
-
-
-def _patient_in_reach(principal: Principal, user_id: str, what: str) -> tuple[ObjectId, bool]:
-    """(patient id, is it the caller): the patient themself, or an approved doctor in their care
-    (a non-cancelled appointment). Anyone else gets the same 404 as for a user who does not
-    exist, so ids cannot be probed (D-10, D-11)."""
-    patient_id = object_id(user_id, what)
-    own = patient_id == principal.id
-    if not own and not (principal.role == DOCTOR and principal.approved
-                        and doctor_treats_patient(principal.id, patient_id)):
-        raise NotFound(f"{what} not found")
-    return patient_id, own
-
-
-def _read_patient_data(principal: Principal, user_id: str, what: str, resource: str,
-                       load: Callable[[ObjectId], T | None]) -> tuple[ObjectId, T]:
-    """Load a patient's data for a caller in reach; reads by anyone but the patient are audited."""
-    patient_id, own = _patient_in_reach(principal, user_id, what)
-    data = load(patient_id)
-    if data is None:
-        raise NotFound(f"{what} not found")
-    if not own:
-        audit.record(principal.user, "read", resource, patient_id, subject_id=patient_id)
-    return patient_id, data
-
-
-def get_history(principal: Principal, user_id: str) -> list[dict[str, Any]]:
-    """A patient's medical history."""
-    return _read_patient_data(principal, user_id, "Medical history", "medicalHistory", store.find_history)[1]
-
-
-def patient_record(principal: Principal, user_id: str) -> dict[str, Any]:
-    """The patient summary behind the frontend's QR code (`complete-data`): profile and medical
-    history, for the same readers as the history, audited the same way."""
-    patient_id, patient = _read_patient_data(principal, user_id, "Patient", "patientRecord", store.find_patient)
-    return {"patientId": patient_id, "name": patient.get("name"), "contact": patient.get("contact"),
-            "role": patient.get("role"), "avatar": patient.get("avatar"), "createdAt": patient.get("createdAt"),
-            "lastUpdated": patient.get("updatedAt"), "isActive": bool(patient.get("active", True)),
-            "medicalHistory": list(patient.get("medicalHistory") or [])}
-
-
-# ---------------------------------------------------------------- administration (admin role only)
-
-
-def list_users(admin: Principal, query: UsersQuery) -> tuple[list[dict[str, Any]], int]:
-    filters = {k: v for k, v in (("role", query.role), ("approvalStatus", query.approvalStatus)) if v}
-    items, total = store.list_accounts(filters, query.skip, query.limit)
-    audit.record(admin.user, "list", "user", None, reason=",".join(f"{k}={v}" for k, v in filters.items()) or None)
-    return [self_view(u) for u in items], total
-
-
-def get_user(admin: Principal, user_id: str) -> dict[str, Any]:
-    oid = object_id(user_id, "User")
-    user = store.find_account(oid)
-    if user is None:
-        raise NotFound("User not found")
-    audit.record(admin.user, "read", "user", oid, subject_id=oid)
-    return self_view(user)
-
-
-def set_approval(admin: Principal, user_id: str, body: ApprovalBody) -> dict[str, Any]:
-    """Approve or reject a doctor or pharmacist; takes effect on their next request."""
-    oid = object_id(user_id, "User")
-    now = clock.now()
-    changes = {"approvalStatus": body.status, "approvalReason": body.reason, "reviewedBy": admin.id,
-               "reviewedAt": now, "updatedAt": now}
-    updated = store.update_account(oid, changes, condition={"role": {"$in": [DOCTOR, PHARMACIST]}})
-    if updated is None:
-        if store.find_account(oid) is None:
-            raise NotFound("User not found")
-        raise Unprocessable("Only doctor and pharmacist accounts need approval", code=Code.NOT_APPROVABLE)
-    audit.record(admin.user, f"approval.{body.status}", "user", oid, body.reason, subject_id=oid)
-    return self_view(updated)
-
-
-def set_active(admin: Principal, user_id: str, body: ActiveBody) -> dict[str, Any]:
-    """Deactivation ends every session at once (new session version) and blocks login."""
-    oid = object_id(user_id, "User")
-    if oid == admin.id:
-        raise Unprocessable("You cannot change your own account's active flag", code=Code.SELF_DEACTIVATION,
-                            errors=[{"field": "active", "message": "not allowed on your own account"}])
-    extra = None if body.active else {"$inc": {"sessionVersion": 1}}
-    updated = store.update_account(oid, {"active": body.active, "updatedAt": clock.now()}, extra)
-    if updated is None:
-        raise NotFound("User not found")
-    action = "account.activated" if body.active else "account.deactivated"
-    audit.record(admin.user, action, "user", oid, body.reason, subject_id=oid)
-    return self_view(updated)
-
-
-# ---------------------------------------------------------------- contact verification and account recovery
-
-CODE_TTL = timedelta(minutes=10)
-CODE_ATTEMPTS = 5
-CODES_PER_HOUR = 3
-_SAME_ANSWER = "If this contact belongs to an account with a verified contact, a code was sent to it"
-
-
-def _code_hash(purpose: str, user_id: Any, code: str) -> str:
-    """Codes are stored only as an HMAC (keyed with the server secret, bound to the user)."""
-    import hashlib
-    import hmac
-
-    message = f"{purpose}|{user_id}|{code}".encode()
-    return hmac.new(get_settings().jwt_secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _new_code(purpose: str, user: dict[str, Any], now: datetime) -> None:
-    import secrets
-
-    from functions.core import notify
-
-    code = f"{secrets.randbelow(10**6):06d}"
-    store.set_code(user["_id"], purpose, _code_hash(purpose, user["_id"], code), now + CODE_TTL)
-    what = "verification" if purpose == "verification" else "password reset"
-    text = f"CureConnect: your {what} code is {code}. It expires in {int(CODE_TTL.total_seconds() // 60)} minutes."
-    channel = str(user.get("contactType") or ("email" if "@" in str(user["contact"]) else "phone"))
-    notify.send(channel, str(user["contact"]), f"CureConnect {what} code", text, kind=purpose, ref=user["_id"])
-
-
-def _limit(key: str, window: timedelta, limit: int, now: datetime, message: str) -> None:
-    since = store.claim_attempt(key, now, window, limit)
-    if since is not None:
-        retry = math.ceil((since + window - now).total_seconds())
-        raise RateLimited(message, code=Code.TOO_MANY_CODES, retry_after=retry)
-
-
-def _check_code(where: dict[str, Any], purpose: str, code: str, now: datetime) -> dict[str, Any]:
-    """Claim one guess, then compare: at most CODE_ATTEMPTS comparisons per code, even in a burst."""
-    import hmac
-
-    user = store.claim_code_guess(where, purpose, now, CODE_ATTEMPTS)
-    if user is None:
-        raise Unprocessable("The code is wrong, expired or used up; ask for a new one", code=Code.INVALID_CODE,
-                            errors=[{"field": "code", "message": "is not valid"}])
-    expected = str((user.get(purpose) or {}).get("codeHash", ""))
-    if not hmac.compare_digest(expected, _code_hash(purpose, user["_id"], code)):
-        raise Unprocessable("The code is wrong, expired or used up; ask for a new one", code=Code.INVALID_CODE,
-                            errors=[{"field": "code", "message": "is not valid"}])
-    return user
-
-
-def send_contact_code(principal: Principal) -> dict[str, Any]:
-    """POST /verify/contact/send: a 6-digit code to the caller's contact, valid 10 minutes;
-    at most 3 an hour."""
-    if principal.user.get("contactVerified"):
-        raise Conflict("Your contact is already verified", code=Code.ALREADY_VERIFIED)
-    now = clock.now()
-    _limit(f"verify-send|{principal.id}", timedelta(hours=1), CODES_PER_HOUR, now,
-           "Too many codes asked for; try again later")
-    _new_code("verification", principal.user, now)
-    return {"message": "A verification code was sent", "expiresInSeconds": int(CODE_TTL.total_seconds())}
-
-
-def confirm_contact(principal: Principal, body: VerifyConfirmBody) -> dict[str, Any]:
-    """POST /verify/contact/confirm {code}: 5 guesses per code."""
-    if principal.user.get("contactVerified"):
-        return self_view(principal.user)
-    now = clock.now()
-    user = _check_code({"_id": principal.id}, "verification", body.code, now)
-    code_hash = str(user["verification"]["codeHash"])
-    if not store.mark_contact_verified(principal.id, code_hash, now):
-        raise Unprocessable("The code was replaced meanwhile; use the newest one", code=Code.INVALID_CODE)
-    logger.info("Contact verified", extra={"userId": str(principal.id)})
-    return self_view({**principal.user, "contactVerified": True, "contactVerifiedAt": now})
-
-
-def forgot_password(body: ForgotPasswordBody, source_ip: str) -> dict[str, Any]:
-    """POST /password/forgot {contact}: a one-time code to that contact if it belongs to an
-    account and was verified; the same answer either way. Limited per contact and per address."""
-    now = clock.now()
-    key = login_key(body.contact)
-    _limit(f"forgot-ip|{source_ip}", timedelta(hours=1), 20, now, "Too many requests; try again later")
-    _limit(f"forgot|{key}", timedelta(hours=1), CODES_PER_HOUR, now, "Too many codes asked for; try again later")
-    user = store.find_for_login(key)
-    if user is not None and user.get("contactVerified") and user.get("active", True):
-        _new_code("recovery", user, now)
-    return {"message": _SAME_ANSWER}
-
-
-def reset_password(body: ResetPasswordBody, source_ip: str) -> dict[str, Any]:
-    """POST /password/reset {contact, code, newPassword}: sets the password, ends every session
-    and lifts the contact's login lockout (so the owner always gets back in)."""
-    now = clock.now()
-    key = login_key(body.contact)
-    _limit(f"reset-ip|{source_ip}", _window(), 20, now, "Too many attempts; try again later")
-    user = _check_code({"contact": key}, "recovery", body.code, now)
-    check_password_rules(body.newPassword, user.get("contact"), user.get("name"))
-    if not store.reset_password(user["_id"], str(user["recovery"]["codeHash"]), hash_password(body.newPassword), now):
-        raise Unprocessable("The code was replaced meanwhile; use the newest one", code=Code.INVALID_CODE)
-    Attempt(f"ip|{source_ip}|{key}", f"c|{key}").lifted()
-    logger.info("Password reset", extra={"userId": str(user["_id"])})
-    return {"message": "Your password was reset; log in with the new one"}
-
-
 # ---------------------------------------------------------------- periodic work (core.jobs)
 
 
 def sweep(now: datetime) -> dict[str, int]:
     """Expired login-failure windows (TTL indexes are not enforced on the embedded database)."""
     return {"loginWindowsPurged": store.purge_expired_windows(now)}
+
+
+# ---------------------------------------------------------------- seams other domains call
+
+from functions.auth.records import add_history as add_history  # noqa: E402  (analysis stores its results here)

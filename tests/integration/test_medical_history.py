@@ -2,7 +2,7 @@
 
 import pytest
 
-from functions.auth.service import HISTORY_CAP
+from functions.auth.records import HISTORY_CAP
 from tests.auth_support import body, call, field_paths
 from tests.factories import bearer, make_user
 

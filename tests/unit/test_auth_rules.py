@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from functions.auth import schemas, service
+from functions.auth import directory, schemas, service
 from tests.secrets_scan import assert_no_secrets
 
 
@@ -99,8 +99,8 @@ def test_views_never_carry_secrets_or_internal_fields():
                                             "contactVerified"}
     # a doctor's `availability` is the frontend's boolean, never the schedule itself
     assert service.self_view(user)["availability"] is False and service.self_view(user)["contactVerified"] is False
-    assert "contact" not in service.public_doctor(user)
-    assert service.public_doctor(user)["availability"] is False
+    assert "contact" not in directory.public_doctor(user)
+    assert directory.public_doctor(user)["availability"] is False
 
 
 def test_the_response_scan_catches_hashes_and_password_fields():
