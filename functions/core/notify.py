@@ -29,6 +29,9 @@ COLLECTION = "notifications"
 COUNTS = "message_counts"  # messages per recipient and UTC day: `_id` = "<to>|<YYYY-MM-DD>"
 USERS = "users"
 CODE_KINDS = frozenset({"verification", "recovery"})  # one-time codes: the way a contact gets verified
+# SMS to the number that is calling the emergency line at this moment (Twilio connected that very
+# number, which proves it as well as a code would): sent even if its account never verified it.
+CALLER_KINDS = frozenset({"ivr-confirmation", "ivr-hospitals"})
 MAX_ATTEMPTS = 6
 RETRY_BATCH = 50
 SENDING_LEASE = timedelta(minutes=10)  # a sweeper that died mid-send releases the message after this
@@ -132,7 +135,7 @@ def _refusal(channel: str, to: str, kind: str) -> str | None:
     MAX_MESSAGES_PER_RECIPIENT_PER_DAY a day."""
     settings = get_settings()
     verified = _verified(to)
-    if channel == "phone" and verified is False and kind not in CODE_KINDS:
+    if channel == "phone" and verified is False and kind not in CODE_KINDS | CALLER_KINDS:
         return "unverified number"
     sent_today = _count(to, clock.now())
     if sent_today > settings.max_messages_per_recipient_per_day:

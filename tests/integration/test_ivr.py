@@ -224,3 +224,13 @@ def test_3_records_one_call_back_however_often_it_is_pressed(ivr, twilio):
     assert get_db()["ivr_callbacks"].count_documents({}) == 1
     assert [m["To"] for m in twilio.sms] == ["+919800000001"] and CALLER in twilio.sms[0]["Body"]
     assert "call back request is recorded" in said(first)[0][1]
+
+
+def test_a_registered_caller_whose_number_is_unverified_still_gets_the_confirmation(ivr, twilio, alerts):
+    # Given a patient registered with the calling number but never verified it, and a doctor on call
+    make_user("patient", contact=CALLER, contactType="phone", contactVerified=False)
+    on_call_doctor("+919800000001")
+    # When they call and press 1
+    twiml(twilio_post(ivr, "menu", {"lang": "en"}, Digits="1"))
+    # Then the confirmation SMS goes to the number that is calling (it counts as verified)
+    assert [m["To"] for m in twilio.sms] == [CALLER]
