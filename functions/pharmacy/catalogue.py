@@ -46,13 +46,21 @@ def _with_pharmacies(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+class NothingToFind(Exception):
+    """A search text without a usable word: the answer is empty, without a database read."""
+
+
 def _filters(query: CatalogueQuery) -> dict[str, Any]:
     filters: dict[str, Any] = {"listed": True, "expiryDate": {"$gt": clock.now()}}
     if query.category and query.category != "all":
         filters["category"] = query.category
     text = query.search or query.keyword
     if text and text.strip():
-        filters["searchText"] = {"$regex": re.escape(medicine_rules.normalise(text))}
+        # D-19 (unescaped regexes): the search is an equality on word prefixes, no regex at all.
+        search = medicine_rules.search_filter(text)
+        if search is None:
+            raise NothingToFind
+        filters.update(search)
     price: dict[str, int] = {}
     if query.minPrice is not None:
         price["$gte"] = query.minPrice
@@ -79,7 +87,10 @@ def _near(query: CatalogueQuery) -> list[ObjectId] | None:
 
 
 def listing(query: CatalogueQuery) -> tuple[list[dict[str, Any]], int]:
-    filters = _filters(query)
+    try:
+        filters = _filters(query)
+    except NothingToFind:
+        return [], 0
     near = _near(query)
     if near is not None:
         if not near:
@@ -90,11 +101,12 @@ def listing(query: CatalogueQuery) -> tuple[list[dict[str, Any]], int]:
 
 
 def search(query: SearchQuery) -> list[dict[str, Any]]:
-    """Type-ahead: at least 2 characters (shorter queries find nothing, without a database read)."""
-    text = medicine_rules.normalise(query.q)
-    if len(text) < 2:
+    """Type-ahead: words of at least 2 characters, each the start of a word of the medicine
+    (shorter queries find nothing, without a database read)."""
+    search_filter = medicine_rules.search_filter(query.q)
+    if search_filter is None:
         return []
-    filters = {"listed": True, "expiryDate": {"$gt": clock.now()}, "searchText": {"$regex": re.escape(text)}}
+    filters = {"listed": True, "expiryDate": {"$gt": clock.now()}, **search_filter}
     items, _ = medicines.page(filters, [("name", 1), ("_id", 1)], 0, query.limit, SEARCH_FIELDS)
     return _with_pharmacies(items)
 
@@ -122,7 +134,10 @@ def of_pharmacy(pharmacy_id: str, query: CatalogueQuery) -> tuple[list[dict[str,
     target = object_id(pharmacy_id, "Pharmacy")
     if pharmacies.get_listed(target) is None:
         raise NotFound("Pharmacy not found")
-    filters = {"pharmacy": target, **_filters(query)}
+    try:
+        filters = {"pharmacy": target, **_filters(query)}
+    except NothingToFind:
+        return [], 0
     sort = _SORTS["name" if query.sortBy == "popular" else (query.sortBy or "name")]
     items, total = medicines.page(filters, [*sort, ("_id", 1)], query.skip, query.limit)
     now = clock.now()

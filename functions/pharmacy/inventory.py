@@ -61,6 +61,7 @@ def new_doc(pharmacy: Mapping[str, Any], data: MedicineIn) -> dict[str, Any]:
         "rating": 0, "totalReviews": 0, "soldCount": 0, "createdAt": now, "updatedAt": now,
     })
     doc["searchText"] = medicine_rules.search_text(doc)
+    doc["searchTokens"] = medicine_rules.search_tokens(doc)
     return doc
 
 
@@ -100,6 +101,7 @@ def update(user: Mapping[str, Any], medicine_id: str, form: FormBody) -> dict[st
     changes["discount"] = medicine_rules.discount_percent(merged["price"], merged["mrp"])
     changes["listed"] = bool(pharmacy.get("listed")) and bool(merged.get("isActive", True))
     changes["searchText"] = medicine_rules.search_text(merged)
+    changes["searchTokens"] = medicine_rules.search_tokens(merged)
     changes["updatedAt"] = clock.now()
     updated = medicines.update_owned(pharmacy["_id"], target, changes)
     if updated is None:

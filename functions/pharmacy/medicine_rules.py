@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-INTERNAL = ("searchText",)
+INTERNAL = ("searchText", "searchTokens")
+MIN_TOKEN, MAX_TOKEN, MAX_TOKENS = 2, 20, 400
+_WORD = re.compile(r"[0-9a-z]+")
 # Server-managed fields a client may echo back on an update: dropped, never applied (D-17: an
 # owner could move a medicine to another pharmacy or set its rating and sales).
 READ_ONLY = frozenset({"_id", "id", "pharmacy", "rating", "totalReviews", "soldCount", "discount", "createdAt",
@@ -28,6 +30,35 @@ def search_text(doc: Mapping[str, Any]) -> str:
     parts: Iterable[Any] = (doc.get("name"), doc.get("genericName"), doc.get("manufacturer"), doc.get("composition"),
                             *(doc.get("tags") or []))
     return " | ".join(normalise(str(p)) for p in parts if p)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case letter/digit runs: `"Dolo-650 (Micro)"` -> `["dolo", "650", "micro"]`."""
+    return _WORD.findall(text.casefold())
+
+
+def search_tokens(doc: Mapping[str, Any]) -> list[str]:
+    """Every prefix (2..20 characters) of every word of the searchable fields. The catalogue's
+    search is then an equality on one array element, which the engine can answer from an index
+    (MongoDB: multikey; embedded FerretDB: pushed into SQL) instead of a regex over every
+    listed medicine."""
+    tokens: set[str] = set()
+    for word in words(search_text(doc)):
+        tokens.update(word[:n] for n in range(MIN_TOKEN, min(len(word), MAX_TOKEN) + 1))
+    return sorted(tokens, key=lambda t: (len(t), t))[:MAX_TOKENS]
+
+
+def search_filter(text: str) -> dict[str, Any] | None:
+    """The catalogue filter for a search text: each word must begin a word of the medicine
+    (name, generic name, manufacturer, composition or tag). None when no word is long enough."""
+    wanted = sorted({w for w in words(text) if len(w) >= MIN_TOKEN}, key=len, reverse=True)
+    if not wanted:
+        return None
+    clauses = [{"searchTokens": w[:MAX_TOKEN]} for w in wanted[:5]]
+    query: dict[str, Any] = dict(clauses[0])
+    if len(clauses) > 1:
+        query["$and"] = clauses[1:]
+    return query
 
 
 def is_low(doc: Mapping[str, Any]) -> bool:

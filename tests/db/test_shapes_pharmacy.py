@@ -171,6 +171,27 @@ def test_catalogue_filters_and_sorts(coll: Any, ids: Any) -> None:
     assert projected == [{"_id": o(1), "name": "Aspirin", "price": 100}]
 
 
+def test_search_by_word_prefix_tokens(coll: Any, ids: Any) -> None:
+    coll.insert_many([
+        {"_id": o(1), "listed": True, "searchTokens": ["do", "dol", "dolo", "65", "650"], "expiryDate": NOW,
+         "name": "b"},
+        {"_id": o(2), "listed": True, "searchTokens": ["do", "dol", "mi", "mic"], "expiryDate": NOW, "name": "a"},
+        {"_id": o(3), "listed": False, "searchTokens": ["do", "dol", "dolo"], "expiryDate": NOW, "name": "c"},
+    ])
+    live = {"listed": True, "expiryDate": {"$gte": NOW}}
+    assert ids({**live, "searchTokens": "dolo"}) == os_(1)
+    assert ids({**live, "searchTokens": "do", "$and": [{"searchTokens": "mic"}]}) == os_(2)
+    assert ids({**live, "searchTokens": "dol", "$and": [{"searchTokens": "65"}, {"searchTokens": "do"}]}) == os_(1)
+    assert ids({**live, "searchTokens": "olo"}) == []
+    page = coll.find({**live, "searchTokens": "do"}, {"name": 1}).sort([("name", 1), ("_id", 1)]).skip(0).limit(10)
+    assert [d["_id"] for d in page] == os_(2, 1)
+    assert coll.count_documents({**live, "searchTokens": "do", "$and": [{"searchTokens": "dol"}]}) == 2
+    found = coll.find({"listed": True, "expiryDate": {"$gt": NOW - timedelta(days=1)}, "searchTokens": "mi"})
+    assert [d["_id"] for d in found.sort([("name", 1), ("_id", 1)]).skip(0).limit(10)] == os_(2)
+    pharmacy_scoped = {"pharmacy": A, "listed": True, "expiryDate": {"$gt": NOW}, "searchTokens": "dolo"}
+    assert list(coll.find(pharmacy_scoped)) == []
+
+
 def test_a_pharmacys_own_lists(coll: Any, ids: Any) -> None:
     _medicines(coll)
     assert ids({"pharmacy": A}) == os_(1, 2, 3)

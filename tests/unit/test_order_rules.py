@@ -80,3 +80,12 @@ def test_search_text_is_normalised():
 
 def test_the_fingerprint_ignores_key_order():
     assert order_rules.fingerprint({"a": 1, "b": [1, 2]}) == order_rules.fingerprint({"b": [1, 2], "a": 1})
+
+
+def test_search_tokens_are_word_prefixes_and_searches_need_each_word():
+    tokens = medicine_rules.search_tokens({"name": "Dolo-650", "manufacturer": "Micro Labs"})
+    assert {"do", "dol", "dolo", "65", "650", "mi", "micro", "la", "labs"} <= set(tokens)
+    assert "olo" not in tokens and "o" not in tokens
+    assert medicine_rules.search_filter("DOLO 65") == {"searchTokens": "dolo", "$and": [{"searchTokens": "65"}]}
+    assert medicine_rules.search_filter("(a+)+$") is None and medicine_rules.search_filter("x") is None
+    assert medicine_rules.search_filter("x" * 40) == {"searchTokens": "x" * 20}

@@ -27,6 +27,7 @@ INDEXES = {
         IndexModel([("listed", ASCENDING), ("category", ASCENDING), ("name", ASCENDING)], name="listed_category"),
         IndexModel([("listed", ASCENDING), ("price", ASCENDING)], name="listed_price"),
         IndexModel([("listed", ASCENDING), ("rating", DESCENDING), ("soldCount", DESCENDING)], name="listed_rating"),
+        IndexModel([("searchTokens", ASCENDING), ("listed", ASCENDING)], name="search_tokens"),
     ]
 }
 
@@ -107,10 +108,13 @@ def relist_pharmacy(pharmacy_id: ObjectId, listed: bool) -> int:
 
 def page(query: dict[str, Any], sort: list[tuple[str, int]], skip: int, limit: int,
          projection: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-    """One sorted page and the total. `query` carries `listed` or `pharmacy` as a top-level
-    equality."""
+    """One sorted page and the total. `query` carries `listed`, `pharmacy` or `searchTokens` as
+    a top-level equality. The count is asked for only when the page does not tell it (a full
+    page, or an empty page past the first)."""
     coll = _coll()
     items = list(coll.find(query, projection).sort(sort).skip(skip).limit(limit))
+    if 0 < len(items) < limit or (not items and skip == 0):
+        return items, skip + len(items)
     return items, coll.count_documents(query)
 
 
