@@ -14,7 +14,6 @@ from functions.emergency.routes import bp as emergency
 from functions.health.routes import bp as health
 from functions.media.routes import bp as media
 from functions.payments.routes import bp as payments
-from functions.pharmacy import service as pharmacy_service
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions.routes import bp as prescriptions
 from functions.signaling import service as signaling_service
@@ -35,10 +34,8 @@ def send_reminder(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminder_sweep")
 def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
-    """Safety net: due-but-unsent reminders and failed notifications; refunds to retry; unpaid
-    online orders whose payment hold expired give their stock back."""
-    return {**appointments_service.sweep(), **signaling_service.sweep(),
-            **pharmacy_service.sweep()}
+    """Safety net: due-but-unsent reminders and failed notifications; refunds to retry."""
+    return {**appointments_service.sweep(), **signaling_service.sweep()}
 
 
 # ---------------------------------------------------------------- WebSocket API (signaling, chat, emergencies)

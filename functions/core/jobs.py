@@ -17,6 +17,7 @@ SWEEPERS: tuple[str, ...] = (
     "functions.auth.service",  # expired login-failure windows, verification codes
     "functions.core.notify",  # failed notifications, message counters of past days
     "functions.payments.service",  # refunds to retry, paid appointments cancelled elsewhere
+    "functions.pharmacy.service",  # unpaid online orders whose payment hold expired give their stock back
 )
 
 
