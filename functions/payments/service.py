@@ -159,7 +159,12 @@ def _move(payment: Mapping[str, Any], status: str, *, intent_id: str | None = No
         changes.update({"refundedAmount": refunded, "refundedAt": now})
     updated = store.transition(payment["_id"], SOURCES[status], changes, _entry(status, now, intentId=intent_id))
     if updated is None:
-        return False  # a replayed, late or out-of-order event: the status already moved on
+        current = store.get(payment["_id"])
+        if current is None or current.get("status") != status:
+            return False  # a late or out-of-order event: the status already moved on
+        # Already in this status: an earlier delivery failed after the write (its event id was
+        # released, so Stripe retried it). Finish what it started; the owners' calls are idempotent.
+        updated = current
     wanted = targets.record(updated["kind"], updated["targetId"], OUTCOME[status], str(updated["intentId"]))
     if status == SUCCEEDED and not wanted:  # paid for something cancelled or expired meanwhile
         refund(updated["kind"], updated["targetId"], "no longer payable")

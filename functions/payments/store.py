@@ -46,18 +46,20 @@ def by_intent(intent_id: str) -> dict[str, Any] | None:
 
 def open_payment(ref: str, open_statuses: Sequence[str], fields: dict[str, Any], now: datetime) -> bool:
     """Record the intent on the payment unless it is past the open statuses (paid, refunded):
-    an update of an open document, else an insert of a new one. False = exists and not open
-    (the `_id` refuses a second document)."""
+    an update of an open document, else an insert of a new one (the `_id` refuses a second
+    document; then the update is tried once more). False = exists and not open."""
     coll = get_db()[PAYMENTS]
     changes = {**fields, "updatedAt": now}
-    if coll.update_one({"_id": ref, "status": {"$in": list(open_statuses)}}, {"$set": changes}).matched_count:
+    query = {"_id": ref, "status": {"$in": list(open_statuses)}}
+    if coll.update_one(query, {"$set": changes}).matched_count:
         return True
     try:
         coll.insert_one({"_id": ref, **changes, "createdAt": now})
     except (DuplicateKeyError, OperationFailure) as exc:
         if not is_duplicate_key(exc):
             raise
-        return False
+        # a concurrent request inserted it a moment ago: open is open, paid is paid
+        return bool(coll.update_one(query, {"$set": changes}).matched_count)
     return True
 
 

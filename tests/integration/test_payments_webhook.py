@@ -162,3 +162,51 @@ def test_the_payer_and_admins_can_read_the_payment_status(client, clock, stripe_
     assert body(answers["payer"])["payment"]["paymentIntentId"] == intent_id
     assert answers["admin"].status_code == 200
     assert (answers["stranger"].status_code, answers["doctor"].status_code, odd.status_code) == (404, 403, 404)
+
+
+def test_a_delivery_that_failed_half_way_is_finished_by_stripes_retry(client, clock, stripe_api, monkeypatch):
+    # Given an intent, and the owner of the appointment failing once when told of the payment
+    from functions.payments import targets
+
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    told, real = [], targets.record
+
+    def flaky(kind, target, status, intent):
+        told.append(status)
+        if len(told) == 1:
+            raise RuntimeError("database hiccup")
+        return real(kind, target, status, intent)
+
+    monkeypatch.setattr(targets, "record", flaky)
+    success = event("payment_intent.succeeded", intent_object(intent_id, ref))
+    # When the first delivery fails after the payment was marked, and Stripe retries the same event
+    first = post_webhook(client, success)
+    retry = post_webhook(client, success)
+    # Then the first answers 500 (so Stripe retries), the retry tells the owner, and the payment is paid once
+    assert first.status_code == 500 and retry.status_code == 200 and body(retry)["handled"] is True
+    assert told == ["paid", "paid"] and payment(ref)["status"] == "succeeded"
+    assert len(payment(ref)["history"]) == 1
+
+
+def test_concurrent_intent_requests_for_one_appointment_all_succeed(client, clock, stripe_api):
+    # Given one appointment
+    s = scene()
+    barrier, codes = threading.Barrier(5), []
+
+    def ask():
+        barrier.wait()
+        codes.append(client.http.post("/api/v1/payments/intent", headers=json_headers(s["patient"]), body=json.dumps(
+            {"kind": "appointment", "id": str(s["appt"]["_id"])}).encode()).status_code)
+
+    # When the patient's five tabs ask at once
+    threads = [threading.Thread(target=ask) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then each gets its intent (the same idempotency key went to Stripe) and one payment exists
+    assert codes == [201] * 5
+    assert {c["idempotencyKey"] for c in stripe_api.to("/v1/payment_intents")} == {
+        f"pi:appointment:{s['appt']['_id']}:50000:INR"}
+    assert get_db()["payments"].count_documents({}) == 1
