@@ -95,6 +95,18 @@ def services(modules: set[str]) -> set[str]:
     return found - {"secretsmanager"}
 
 
+def imported_packages(modules: set[str]) -> set[str]:
+    """Top-level names of the third-party (and standard) packages `modules` import, lazily or not."""
+    found: set[str] = set()
+    for module in modules:
+        for node in ast.walk(_parse(module)[0]):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - {"functions", "app"}
+
+
 def app_function_roots(function_name: str, app_file: Path = ROOT / "app.py") -> set[str]:
     """Modules a function defined in app.py uses: the imports its body names."""
     tree = ast.parse(app_file.read_text())

@@ -106,7 +106,9 @@ def package(stage: str, out: Path, with_layer: bool = True) -> Path:
         build_layer(cfn, runtime.removeprefix("python"))
     from app import app
 
-    placed = split(template, app)
+    manifest = cfn / "layers.json"
+    sdk_layers = json.loads(manifest.read_text())["sdk"] if manifest.is_file() else []
+    placed = split(template, app, sdk_layers=sdk_layers)
     template_path.write_text(json.dumps(template, indent=2))
     total = count_resources(template)
     print(f"{template_path}: {len(placed)} routes -> {len(set(placed.values()))} functions, "

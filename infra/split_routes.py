@@ -11,7 +11,8 @@ start imports every domain and every route shares one role. This step rewrites t
   pointing at it;
 - every `OPTIONS` route goes to one small preflight function (`functions/core/preflight.py`);
 - every function (the routes, and the WebSocket, reminder and sweeper functions Chalice already
-  makes) gets the role of its kind (see infra/iam.py) and the dependencies layer (layers/);
+  makes) gets the role of its kind (see infra/iam.py), the common dependencies layer, and the SDK
+  layers (layers/) whose packages its code imports;
 - `APIHandler`, its permission and Chalice's catch-all `DefaultRole` are removed.
 
 A route that cannot be placed (its view is not in `functions/<domain>/`, the domain has no
@@ -159,20 +160,38 @@ def _set_env(fn: dict[str, Any], caps: frozenset[str], scheduler_env: dict[str, 
         variables.update(scheduler_env)
 
 
-def _attach(fn: dict[str, Any], caps: frozenset[str], roles: dict[frozenset[str], str]) -> None:
+def layer_id(group: str) -> str:
+    return group.title().replace("-", "") + "Layer"
+
+
+def layers_for(roots: set[str], sdk_layers: list[dict[str, Any]]) -> list[str]:
+    """The common layer, and each SDK layer (with those it needs) whose modules the code imports."""
+    imported = iam.imported_packages(iam.closure(roots))
+    wanted: set[str] = set()
+    for group in sdk_layers:
+        if imported & set(group["modules"]):
+            wanted |= {group["name"], *group["needs"]}
+    return [LAYER] + [layer_id(g["name"]) for g in sdk_layers if g["name"] in wanted]
+
+
+def _attach(fn: dict[str, Any], caps: frozenset[str], roles: dict[frozenset[str], str], layers: list[str]) -> None:
     unknown = iam.unknown_services(caps)
     if unknown:
         raise NotDeployable(f"no IAM policy for {sorted(unknown)}: add it to infra/iam.py STATEMENTS")
     roles.setdefault(caps, iam.role_name(caps))
     fn["Properties"]["Role"] = {"Fn::GetAtt": [roles[caps], "Arn"]}
-    layers = [layer for layer in fn["Properties"].get("Layers", []) if layer != {"Ref": LAYER}]
-    fn["Properties"]["Layers"] = [{"Ref": LAYER}, *layers]
+    ours = [{"Ref": name} for name in layers]
+    others = [layer for layer in fn["Properties"].get("Layers", []) if layer not in ours]  # from .chalice/config.json
+    fn["Properties"]["Layers"] = ours + others
 
 
 def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = None,
-          layer_uri: str = "./layer.zip") -> dict[str, str]:
-    """Rewrite `template` in place; returns "METHOD path" -> function logical id."""
+          layer_uri: str = "./layer.zip", sdk_layers: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """Rewrite `template` in place; returns "METHOD path" -> function logical id. `sdk_layers` is
+    the `sdk` list of the layers.json written by layers/build.py."""
     settings = settings if settings is not None else json.loads(SETTINGS.read_text())
+    sdk_layers = sdk_layers or []
+    domain_layers: dict[str, list[str]] = {}
     resources: dict[str, Any] = template["Resources"]
     base_fn, base_perm = resources.pop("APIHandler"), resources.pop("APIHandlerInvokePermission")
     for output in ("APIHandlerName", "APIHandlerArn"):
@@ -204,16 +223,13 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
             fn = copy.deepcopy(base_fn)
             props = fn["Properties"]
             props["Handler"] = route.handler
-            if route.domain is None:
-                caps: frozenset[str] = frozenset()
-                props.update(settings.get("preflight", {}))
-            else:
-                if route.domain not in domain_caps:
-                    domain_caps[route.domain] = iam.capabilities_of({route.handler_module})
-                caps = domain_caps[route.domain]
-                props.update(route_settings(settings, route))
+            if route.handler_module not in domain_caps:
+                domain_caps[route.handler_module] = iam.capabilities_of({route.handler_module})
+                domain_layers[route.handler_module] = layers_for({route.handler_module}, sdk_layers)
+            caps = domain_caps[route.handler_module]
+            props.update(settings.get("preflight", {}) if route.domain is None else route_settings(settings, route))
             _set_env(fn, caps, scheduler_env)
-            _attach(fn, caps, roles)
+            _attach(fn, caps, roles, domain_layers[route.handler_module])
             resources[logical] = fn
             perm = copy.deepcopy(base_perm)
             perm["Properties"]["FunctionName"] = {"Ref": logical}
@@ -227,22 +243,27 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
         props = resource.get("Properties", {})
         if resource["Type"] != "AWS::Serverless::Function" or props.get("Handler", "").startswith("functions."):
             continue
-        caps = iam.capabilities_of(iam.app_function_roots(props["Handler"].split(".", 1)[1]))
+        roots = iam.app_function_roots(props["Handler"].split(".", 1)[1])
+        caps = iam.capabilities_of(roots)
         if _name in targets.values():  # a schedule's target: naming the targets would be a cycle
             caps = caps - {"scheduler"}
         _set_env(resource, caps, scheduler_env)
-        _attach(resource, caps, roles)
+        _attach(resource, caps, roles, layers_for(roots, sdk_layers))
 
     resources.pop("DefaultRole", None)
     for caps, name in roles.items():
         resources[name] = iam.role(caps, secret_id)
-    resources[LAYER] = {
-        "Type": "AWS::Serverless::LayerVersion",
-        "Properties": {"LayerName": {"Fn::Sub": "${AWS::StackName}-dependencies"}, "ContentUri": layer_uri,
-                       "CompatibleRuntimes": [base_fn["Properties"]["Runtime"]],
-                       "CompatibleArchitectures": base_fn["Properties"].get("Architectures", ["x86_64"]),
-                       "RetentionPolicy": "Delete"},
-    }
+    uris = {LAYER: ("dependencies", layer_uri)}
+    uris.update({layer_id(g["name"]): (g["name"], str(Path(layer_uri).with_name(g["zip"]))) for g in sdk_layers})
+    for logical, (name, uri) in uris.items():
+        resources[logical] = {
+            "Type": "AWS::Serverless::LayerVersion",
+            "Properties": {"LayerName": {"Fn::Sub": "${AWS::StackName}-" + name},
+                           "ContentUri": uri if uri.startswith(("./", "/", "s3:")) else f"./{uri}",
+                           "CompatibleRuntimes": [base_fn["Properties"]["Runtime"]],
+                           "CompatibleArchitectures": base_fn["Properties"].get("Architectures", ["x86_64"]),
+                           "RetentionPolicy": "Delete"},
+        }
     return placed
 
 
@@ -270,8 +291,10 @@ def main(argv: list[str] | None = None) -> int:
     from app import app
 
     template = json.loads(args.template.read_text())
+    manifest = args.template.parent / "layers.json"
+    sdk_layers = json.loads(manifest.read_text())["sdk"] if manifest.is_file() else []
     try:
-        placed = split(template, app, layer_uri=args.layer)
+        placed = split(template, app, layer_uri=args.layer, sdk_layers=sdk_layers)
     except NotDeployable as exc:
         print(f"not deployable: {exc}", file=sys.stderr)
         return 1

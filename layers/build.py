@@ -1,7 +1,15 @@
-"""Build the Lambda layer of third-party dependencies (requirements.txt) for the Lambda runtime.
+"""Build the Lambda layers of third-party dependencies (requirements.txt) for the Lambda runtime.
 
-Every function of the stack shares this layer, so each function's own package (deployment.zip)
-holds only our code. Wheels are resolved for the runtime, not for this machine: CPython of the
+Several layers, so each function's own package (deployment.zip) holds only our code and no
+function carries an SDK it never calls:
+
+- `layer.zip`: what every function needs (pydantic, pymongo, PyJWT, Powertools, ...);
+- one layer per group of `SDK_LAYERS` (`layer-sdk.zip`: Stripe, Twilio, Cloudinary, ReportLab;
+  `layer-genai.zip`: Google GenAI) with what only those SDKs need, attached only to functions whose
+  code imports a module it provides (infra/split_routes.py reads `layers.json`). This matters
+  beyond size: PyJWT imports `cryptography` at import time whenever it is installed, and only
+  Google's auth library brings it in, so only the analysis function pays for it.
+ Wheels are resolved for the runtime, not for this machine: CPython of the
 runtime's version, `manylinux2014_x86_64` (glibc 2.17, which the python3.11 runtime's Amazon
 Linux 2 satisfies) and binary wheels only, so a missing wheel fails the build instead of
 compiling something for the wrong platform. The layout is the one Lambda adds to `sys.path`:
@@ -14,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import json
 import os
 import py_compile
 import re
@@ -23,6 +32,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORMS = {  # the glibc baseline of each runtime's Amazon Linux
@@ -31,6 +41,10 @@ PLATFORMS = {  # the glibc baseline of each runtime's Amazon Linux
     "3.13": ["manylinux_2_28_x86_64", "manylinux2014_x86_64"],
 }
 # Never needed at run time: tests, caches (rebuilt below), type stubs of the SDKs.
+SDK_LAYERS = {  # layer name -> the requirements it is built for (anything else is in the common layer)
+    "sdk": {"twilio", "stripe", "cloudinary", "reportlab", "uharfbuzz", "rl-accel"},
+    "genai": {"google-genai"},
+}
 PRUNE_DIRS = {"__pycache__", "tests"}
 PRUNE_SUFFIXES = (".pyc", ".pyi", ".js.map", ".css.map", "-es-bundle.js", "-es-bundle-core.js")
 # Not compiled (the layer must stay well under Lambda's 250 MB unzipped): hundreds of modules that
@@ -80,13 +94,79 @@ def write_zip(root: Path, out: Path) -> None:
                 archive.writestr(info, path.read_bytes())
 
 
+def _name(raw: str) -> str:
+    return re.sub(r"[-_.]+", "-", raw).lower()
+
+
+def split_sdk(site: Path, requirements: Path, root: Path, python: str) -> list[dict[str, Any]]:
+    """Move each SDK group's distributions, and what only it needs, from `site` to a tree of its own
+    under `root/<group>`; returns, per group, the import names it provides and the earlier groups
+    holding some of its dependencies (a function that needs the group needs those too)."""
+    from importlib.metadata import distributions
+
+    from pip._vendor.packaging.requirements import Requirement
+
+    dists = {_name(d.metadata["Name"]): d for d in distributions(path=[str(site)])}
+    roots = [Requirement(line.split("#")[0]) for line in requirements.read_text().splitlines()
+             if line.split("#")[0].strip()]
+
+    def closure(names: list[tuple[str, set[str]]]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(names)
+        while todo:
+            name, extras = todo.pop()
+            if name in seen or name not in dists:
+                continue
+            seen.add(name)
+            for raw in dists[name].requires or []:
+                req = Requirement(raw)
+                envs = [{"extra": e} for e in extras] or [{"extra": ""}]
+                if req.marker is None or any(req.marker.evaluate(env) for env in envs):
+                    todo.append((_name(req.name), set(req.extras)))
+        return seen
+
+    sdk_names = set().union(*SDK_LAYERS.values())
+    placed = closure([(_name(r.name), set(r.extras)) for r in roots if _name(r.name) not in sdk_names])
+    relative = site.relative_to(site.parents[3])
+    groups: list[dict[str, Any]] = []
+    owner: dict[str, str] = {}
+    for group, names in SDK_LAYERS.items():
+        wanted = closure([(_name(r.name), set(r.extras)) for r in roots if _name(r.name) in names])
+        needs = sorted({owner[d] for d in wanted if d in owner})
+        modules: set[str] = set()
+        for name in sorted(wanted - placed):
+            owner[name] = group
+            for file in dists[name].files or []:
+                source = site / file
+                if not source.exists():
+                    continue
+                top = file.parts[0]
+                if not top.endswith((".dist-info", ".data", ".libs")) and top != "bin":
+                    modules.add(top.removesuffix(".py").split(".")[0])
+                target = root / group / relative / file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(source, target)
+        placed |= wanted
+        (root / group / relative).mkdir(parents=True, exist_ok=True)
+        groups.append({"name": group, "zip": f"layer-{group}.zip", "modules": sorted(modules), "needs": needs})
+    for path in sorted(site.rglob("*"), reverse=True):  # folders the moves emptied
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return groups
+
+
 def build(out: Path, python: str = "3.11", requirements: Path = ROOT / "requirements.txt") -> Path:
+    """Writes `out` (the common layer), the SDK layers and `layers.json` (what each provides) beside it."""
+    relative = Path("python") / "lib" / f"python{python}" / "site-packages"
     with tempfile.TemporaryDirectory(prefix="layer-") as tmp:
-        site = Path(tmp) / "python" / "lib" / f"python{python}" / "site-packages"
-        install(requirements, site, python)
-        prune(site)
-        compile_bytecode(site, python, f"/opt/python/lib/python{python}/site-packages")
-        write_zip(Path(tmp), out)
+        common = Path(tmp) / "common"
+        install(requirements, common / relative, python)
+        groups = split_sdk(common / relative, requirements, Path(tmp), python)
+        for tree, zip_name in [(common, out.name)] + [(Path(tmp) / g["name"], g["zip"]) for g in groups]:
+            prune(tree / relative)
+            compile_bytecode(tree / relative, python, f"/opt/{relative}")
+            write_zip(tree, out.with_name(zip_name))
+    out.with_name("layers.json").write_text(json.dumps({"common": out.name, "sdk": groups}, indent=1))
     return out
 
 
@@ -96,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default=f"{sys.version_info[0]}.{sys.version_info[1]}", choices=sorted(PLATFORMS))
     args = parser.parse_args(argv)
     out = build(args.out, args.python)
-    print(f"layer {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    manifest = json.loads(out.with_name("layers.json").read_text())
+    for name in [manifest["common"], *(g["zip"] for g in manifest["sdk"])]:
+        print(f"layer {out.with_name(name)} ({out.with_name(name).stat().st_size / 1e6:.1f} MB)")
     return 0
 
 

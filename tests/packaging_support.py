@@ -58,15 +58,26 @@ print(json.dumps({"modules": modules, "answers": answers}))
 """
 
 
-def invoke_routes(handler: str, routes: list[tuple[str, str]], mongo_uri: str) -> dict[str, Any]:
+def invoke_routes(handler: str, routes: list[tuple[str, str]], mongo_uri: str,
+                  paths: list[Path] | None = None) -> dict[str, Any]:
+    """Import `handler` in a fresh interpreter and send it a proxy event per route. With `paths`
+    (the unpacked code zip and layers) the interpreter sees only those and the standard library,
+    as in Lambda; without, the development venv."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT", "CONFIG_SECRET"))}
     env.update({"MONGODB_URI": mongo_uri, "MONGODB_DB": f"t_{uuid.uuid4().hex[:12]}",
                 "JWT_SECRET": "test-secret-that-is-long-enough-0123456789",
                 "ALLOWED_ORIGINS": "https://app.cureconnect.test", "STAGE": "test",
                 "AWS_LAMBDA_FUNCTION_NAME": "route", "AWS_DEFAULT_REGION": "us-east-1",
                 "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "CureConnectTest"})
-    result = subprocess.run([sys.executable, "-c", _SCRIPT, handler, json.dumps(routes)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300, check=False)
+    argv = [sys.executable, "-c", _SCRIPT, handler, json.dumps(routes)]
+    cwd = ROOT
+    if paths:
+        prefix = f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}\n"
+        argv = [sys.executable, "-S", "-c", prefix + _SCRIPT, handler, json.dumps(routes)]
+        cwd = paths[0]
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPATH", None)
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     out: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return out

@@ -42,6 +42,21 @@ def template(built):
     return json.loads((built / "sam.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def unpacked(built, template, tmp_path_factory):
+    """Handler -> the directories Lambda would give its function: the code, then its layers."""
+    root = tmp_path_factory.mktemp("unpacked")
+    zipfile.ZipFile(built / "deployment.zip").extractall(root / "task")
+    resources = template["Resources"]
+    sites = {}
+    for logical, resource in resources.items():
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            zipfile.ZipFile(built / resource["Properties"]["ContentUri"]).extractall(root / logical)
+            sites[logical] = next((root / logical / "python" / "lib").glob("python3.*/site-packages"))
+    return {fn["Properties"]["Handler"]: [root / "task", *(sites[layer["Ref"]] for layer in fn["Properties"]["Layers"])]
+            for fn in functions_of(template).values()}
+
+
 def functions_of(template):
     return {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
 
@@ -91,9 +106,9 @@ def test_every_route_of_the_app_maps_to_exactly_one_function_of_its_domain(templ
     assert preflights == {"PreflightHandler"}
 
 
-def test_each_route_function_answers_a_proxy_event_for_its_route(template, mongo_uri):
-    # Given each route function's handler, imported the way Lambda does (a fresh interpreter per
-    # domain, the handler named in the template) with a live database
+def test_each_route_function_answers_a_proxy_event_for_its_route(template, unpacked, mongo_uri):
+    # Given each route function's handler, imported the way Lambda does: a fresh interpreter per
+    # function that sees only the code zip and that function's layers, and a live database
     targets = route_targets(template)
     functions = functions_of(template)
     by_handler: dict[str, list[tuple[str, str]]] = {}
@@ -102,7 +117,7 @@ def test_each_route_function_answers_a_proxy_event_for_its_route(template, mongo
     # When each is invoked in-process with an API Gateway proxy event for each of its routes
     answers = {}
     for handler, routes in by_handler.items():
-        answers.update(invoke_routes(handler, routes, mongo_uri)["answers"])
+        answers.update(invoke_routes(handler, routes, mongo_uri, unpacked[handler])["answers"])
     # Then no function answers "unknown route", "method not allowed" or crashes for a route it was
     # given (a 503 saying a provider is not configured is an answer of the route itself)
     assert len(answers) == len(targets)
@@ -113,7 +128,7 @@ def test_each_route_function_answers_a_proxy_event_for_its_route(template, mongo
     assert all(status == 204 for route, (status, _) in answers.items() if route.startswith("OPTIONS "))
 
 
-def test_domain_handlers_import_no_heavy_sdk_and_no_other_domains_routes(template, mongo_uri):
+def test_domain_handlers_import_no_heavy_sdk_and_no_other_domains_routes(template, unpacked, mongo_uri):
     from infra.iam import reaches_database
 
     handlers = sorted({f["Properties"]["Handler"] for f in functions_of(template).values()
@@ -121,7 +136,7 @@ def test_domain_handlers_import_no_heavy_sdk_and_no_other_domains_routes(templat
     assert "functions.docs.handler.app" in handlers
     for handler in handlers:
         # Given a fresh interpreter, When only that function's handler is imported
-        modules = invoke_routes(handler, [], mongo_uri)["modules"]
+        modules = invoke_routes(handler, [], mongo_uri, unpacked[handler])["modules"]
         # Then it has loaded no heavy SDK and no other domain's routes
         assert forbidden_imports(handler, modules) == [], handler
         # And a function whose code never reaches the database has not loaded the driver
@@ -186,7 +201,7 @@ def test_the_stack_stays_far_below_the_resource_limit(template):
     assert total + 2 * 100 < LIMIT
 
 
-def test_functions_ship_only_our_code_and_the_layer_the_dependencies(built, template):
+def test_functions_ship_only_our_code_and_the_layers_the_dependencies(built, template):
     code = set(zipfile.ZipFile(built / "deployment.zip").namelist())
     assert "app.py" in code and "functions/core/preflight.py" in code
     for handler in {f["Properties"]["Handler"] for f in functions_of(template).values()}:
@@ -199,13 +214,19 @@ def test_functions_ship_only_our_code_and_the_layer_the_dependencies(built, temp
 
     packaged = json.loads(zipfile.ZipFile(built / "deployment.zip").read("functions/docs/openapi.json"))
     assert packaged == json.loads(json.dumps(build(app)))
-    layer = set(zipfile.ZipFile(built / "layer.zip").namelist())
     site = "python/lib/python3.11/site-packages/"
-    for package in ("pymongo/__init__.py", "bson/__init__.py", "pydantic/__init__.py", "jwt/__init__.py",
-                    "aws_lambda_powertools/__init__.py", "argon2/__init__.py", "stripe/__init__.py",
-                    "twilio/__init__.py", "cloudinary/__init__.py", "reportlab/__init__.py"):
-        assert site + package in layer, package
-    native = [n for n in layer if n.startswith(site + "pydantic_core/") and n.endswith(".so")]
+    common = set(zipfile.ZipFile(built / "layer.zip").namelist())
+    sdk = set(zipfile.ZipFile(built / "layer-sdk.zip").namelist())
+    genai = set(zipfile.ZipFile(built / "layer-genai.zip").namelist())
+    # Every function's dependencies in the common layer; the SDKs in layers of their own
+    for package in ("pymongo", "bson", "pydantic", "jwt", "aws_lambda_powertools", "argon2", "phonenumbers"):
+        assert f"{site}{package}/__init__.py" in common, package
+    for package in ("stripe", "twilio", "cloudinary", "reportlab"):
+        assert f"{site}{package}/__init__.py" in sdk and f"{site}{package}/__init__.py" not in common, package
+    assert f"{site}google/genai/__init__.py" in genai
+    # PyJWT imports cryptography whenever it can: only Google's auth library brings it, in its layer
+    assert not any(n.startswith(f"{site}cryptography/") for n in common | sdk)
+    native = [n for n in common if n.startswith(site + "pydantic_core/") and n.endswith(".so")]
     assert native and all("x86_64-linux-gnu" in n for n in native)  # built for Lambda, not this machine
     # Both carry bytecode Lambda can use as is (its code directories are read-only): hash-based
     # pycs that are never checked against the sources' dates
@@ -214,11 +235,22 @@ def test_functions_ship_only_our_code_and_the_layer_the_dependencies(built, temp
                          (built / "deployment.zip", f"functions/core/__pycache__/http.{tag}.pyc")):
         header = zipfile.ZipFile(archive).read(pyc)[:16]
         assert int.from_bytes(header[4:8], "little") == 0b01, pyc  # hash-based, unchecked
-    unzipped = sum(i.file_size for z in ("layer.zip", "deployment.zip") for i in zipfile.ZipFile(built / z).infolist())
-    assert unzipped < 200e6  # Lambda allows 250 MB unzipped, function and layers together
-    for fn in functions_of(template).values():
-        assert fn["Properties"]["Layers"][0] == {"Ref": "DependenciesLayer"}
-    assert template["Resources"]["DependenciesLayer"]["Properties"]["ContentUri"] == "./layer.zip"
+    # Each function gets the common layer, and an SDK layer only if its code imports that SDK
+    resources = template["Resources"]
+    layers_of = {fn["Properties"]["Handler"]: [ref["Ref"] for ref in fn["Properties"]["Layers"]]
+                 for fn in functions_of(template).values()}
+    assert all(layers[0] == "DependenciesLayer" for layers in layers_of.values())
+    for handler in ("functions.health.handler.app", "functions.docs.handler.app", "functions.core.preflight.handler"):
+        assert layers_of[handler] == ["DependenciesLayer"], handler
+    assert "SdkLayer" in layers_of["functions.payments.handler.app"]
+    assert "GenaiLayer" not in layers_of["functions.auth.handler.app"]
+    # And stays within Lambda's 250 MB unzipped, code and layers together
+    sizes = {name: sum(i.file_size for i in zipfile.ZipFile(built / name).infolist())
+             for name in ("deployment.zip", "layer.zip", "layer-sdk.zip", "layer-genai.zip")}
+    for handler, layers in layers_of.items():
+        total = sizes["deployment.zip"] + sum(
+            sizes[resources[layer]["Properties"]["ContentUri"].removeprefix("./")] for layer in layers)
+        assert total < 230e6, (handler, total)
 
 
 def test_the_split_stack_keeps_the_edge_rules(template):
