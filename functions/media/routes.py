@@ -4,7 +4,6 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.core.errors import BadRequest, Code
 from functions.core.http import Blueprint, parse_body, respond
 from functions.core.security import require_user
 from functions.media import service
@@ -30,11 +29,6 @@ def sign_upload() -> Response:
 def cloudinary_notification() -> Response:
     request = bp.current_request
     assert request is not None
-    raw = request.raw_body
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError:
-        raise BadRequest("The body must be UTF-8", code=Code.MALFORMED_JSON) from None
     headers = request.headers
-    return respond(**service.handle_notification(text, headers.get("x-cld-timestamp"),
+    return respond(**service.handle_notification(request.raw_body, headers.get("x-cld-timestamp"),
                                                  headers.get("x-cld-signature")))

@@ -65,10 +65,14 @@ def sign_upload(principal: Principal, body: SignIn) -> dict[str, Any]:
 # ---------------------------------------------------------------- notifications
 
 
-def handle_notification(raw: str, timestamp: str | None, signature: str | None) -> dict[str, Any]:
+def handle_notification(body: bytes | str, timestamp: str | None, signature: str | None) -> dict[str, Any]:
     """POST /uploads/notify: Cloudinary's signed notification. An upload into one of our folders
     is recorded for the owner and purpose its folder names (the folder was signed by us, so it
     is the uploader's); one that breaks its profile is recorded as rejected and destroyed."""
+    try:
+        raw = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError:
+        raise BadRequest("The body must be UTF-8", code=Code.MALFORMED_JSON) from None
     if not cloud.verify_notification(raw, timestamp, signature):
         raise Forbidden("Invalid notification signature", code=Code.BAD_SIGNATURE)
     try:
