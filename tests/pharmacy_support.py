@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import struct
+import zlib
 from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from tests.factories import bearer, make_user
 
@@ -155,3 +159,56 @@ def race(app: Any, requests: list[tuple[str, str, dict[str, Any] | None, Any, di
     for worker in workers:
         worker.join(timeout=60)
     return [(status, payload) for _, status, payload in sorted(outcomes, key=lambda o: o[0])]
+
+
+# ---------------------------------------------------------------- forms, images, Cloudinary
+
+
+def png_bytes() -> bytes:
+    raw = b"\x00\xff\x00\x00"
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def multipart(fields: dict, files: dict | None = None, boundary: str = "XyZbOuNdArY") -> tuple[bytes, str]:
+    parts = []
+    for name, value in fields.items():
+        text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{text}\r\n'.encode())
+    for name, (filename, ctype, data) in (files or {}).items():
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                f"Content-Type: {ctype}\r\n\r\n").encode()
+        parts.append(head + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+class FakeCloudinary:
+    """The Cloudinary SDK's HTTP transport: records uploads, answers like the Upload API."""
+
+    def __init__(self):
+        self.calls = []
+
+    def request(self, method, url, fields=None, headers=None, **kw):
+        self.calls.append({"method": method, "url": url, "fields": dict(fields or [])})
+
+        class Answer:
+            status = 200
+            headers = {}
+            data = json.dumps({"public_id": "pharmacies/abc123", "secure_url":
+                               "https://res.cloudinary.com/demo/image/upload/pharmacies/abc123.png"}).encode()
+        return Answer()
+
+
+@pytest.fixture(name="cloudinary")
+def cloudinary_fixture(monkeypatch):
+    import cloudinary.uploader
+
+    from functions.core import config
+
+    fake = FakeCloudinary()
+    monkeypatch.setattr(cloudinary.uploader, "_http", fake)
+    monkeypatch.setenv("CLOUDINARY_URL", "cloudinary://key123:secret456@demo")
+    config.reset_settings()
+    return fake

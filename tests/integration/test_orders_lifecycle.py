@@ -184,7 +184,9 @@ def test_an_expired_hold_gives_the_stock_back_and_a_late_payment_is_refused(api,
     clock.advance(minutes=14)
     assert service.sweep() == {"expiredOrderHolds": 0}
     clock.advance(minutes=2)
-    assert service.sweep() == {"expiredOrderHolds": 1}
+    from functions.core import jobs
+
+    assert jobs.sweep()["expiredOrderHolds"] == 1  # the platform's one sweeper runs it
     assert service.sweep() == {"expiredOrderHolds": 0}
     assert stock_of(db, online["medicine"]) == 50
     assert db.orders.find_one({"orderNumber": online["order"]["orderNumber"]})["orderStatus"] == "cancelled"

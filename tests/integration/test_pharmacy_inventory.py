@@ -3,7 +3,18 @@ stock, low-stock, expiring and search lists."""
 
 import pytest
 
-from tests.pharmacy_support import body, call, make_medicine, make_pharmacy, medicine_fields, pharmacist
+from tests.factories import bearer
+from tests.pharmacy_support import (
+    body,
+    call,
+    cloudinary_fixture,  # noqa: F401  (the `cloudinary` fixture)
+    make_medicine,
+    make_pharmacy,
+    medicine_fields,
+    multipart,
+    pharmacist,
+    png_bytes,
+)
 
 
 @pytest.fixture
@@ -49,6 +60,22 @@ def test_an_unverified_pharmacy_cannot_stock_medicines(api):
     assert (response.status_code, body(response)["code"]) == (403, "PHARMACY_NOT_VERIFIED")
     response = call(api, "POST", "/pharmacy/medicines", pharmacist(), medicine_fields())
     assert (response.status_code, body(response)["code"]) == (404, "NO_PHARMACY")
+
+
+def test_medicine_images_come_as_form_files_and_go_to_cloudinary(api, db, shop, cloudinary):
+    # Given the frontend's multipart form with two image files
+    fields = medicine_fields()
+    raw, ctype = multipart(fields, {"images": ("a.png", "image/png", png_bytes())})
+    raw = raw.replace(b"--XyZbOuNdArY--", b'--XyZbOuNdArY\r\nContent-Disposition: form-data; name="images"; '
+                      b'filename="b.png"\r\nContent-Type: image/png\r\n\r\n' + png_bytes() + b"\r\n--XyZbOuNdArY--")
+    # When it is posted
+    response = api.http.post("/api/v1/pharmacy/medicines", body=raw,
+                             headers={"Content-Type": ctype, **bearer(shop["ownerUser"])})
+    # Then both images were uploaded and the form's strings became numbers and booleans
+    assert response.status_code == 201, response.body
+    medicine = body(response)["medicine"]
+    assert len(medicine["images"]) == 2 and len(cloudinary.calls) == 2
+    assert medicine["price"] == 2500 and medicine["prescriptionRequired"] is False
 
 
 def test_editing_keeps_price_within_mrp_and_ignores_echoed_server_fields(api, db, shop):
