@@ -31,21 +31,26 @@ ENV = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_DEFAULT_REGION": 
        "POWERTOOLS_TRACE_DISABLED": "0", "PYTHONDONTWRITEBYTECODE": "1"}  # Lambda's code is read-only
 PROBE = ("import importlib, json, sys; importlib.import_module(sys.argv[1]); "
          "print(json.dumps(sorted(m for m in ('pymongo', 'pydantic', 'boto3', 'stripe', 'twilio.rest', 'cloudinary',"
-         " 'reportlab', 'aws_xray_sdk', 'google.genai') if m in sys.modules)))")
+         " 'reportlab', 'aws_xray_sdk', 'google.genai', 'cryptography') if m in sys.modules)))")
 
 
-PREFIX: list[str] = []  # interpreter flags and code that put the packaged artifacts on sys.path
+def prefix(paths: list[Path] | None) -> tuple[list[str], str]:
+    """Interpreter flags and code that show it only `paths` (the unpacked code and layers) and the
+    standard library, as in Lambda; nothing (the venv) without paths."""
+    if not paths:
+        return [], ""
+    return ["-S"], f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}; "
 
 
-def wall(code: str, runs: int, *args: str) -> float:
+def wall(code: str, runs: int, *args: str, paths: list[Path] | None = None) -> float:
     """Median CPU time (user + system) of a fresh interpreter running `code`, in ms.
 
     CPU time rather than wall time: on a shared machine the wall clock mostly measures the
     neighbours, while the CPU an import burns is what a Lambda's (one) vCPU will spend."""
+    flags, setup = prefix(paths)
     samples = []
     for i in range(runs + 1):
-        process = subprocess.Popen([sys.executable, *PREFIX[:-1], "-c", PREFIX[-1] + code if PREFIX else code, *args],
-                                   cwd=ROOT, env=ENV,
+        process = subprocess.Popen([sys.executable, *flags, "-c", setup + code, *args], cwd=ROOT, env=ENV,
                                    stdout=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -56,9 +61,9 @@ def wall(code: str, runs: int, *args: str) -> float:
     return statistics.median(samples) * 1000
 
 
-def loaded(module: str) -> list[str]:
-    code = PREFIX[-1] + PROBE if PREFIX else PROBE
-    out = subprocess.run([sys.executable, *PREFIX[:-1], "-c", code, module], cwd=ROOT, env=ENV, check=True,
+def loaded(module: str, paths: list[Path] | None) -> list[str]:
+    flags, setup = prefix(paths)
+    out = subprocess.run([sys.executable, *flags, "-c", setup + PROBE, module], cwd=ROOT, env=ENV, check=True,
                          capture_output=True, text=True).stdout
     result: list[str] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -70,27 +75,39 @@ def uses_database(handler_module: str) -> bool:
     return iam.reaches_database(handler_module)
 
 
-def build(stage: str, tmp: Path) -> tuple[Path, Path]:
-    """`make package`'s deployment.zip and layer.zip, unpacked the way Lambda lays them out."""
+def build(stage: str, tmp: Path) -> tuple[Path, dict[str, list[Path]]]:
+    """`make package`'s output, and per handler the directories its function sees: the unpacked
+    deployment.zip, then each of its layers (Lambda's /var/task and /opt)."""
     from infra.package import package
 
     with open(os.devnull, "w") as quiet:
         stdout, sys.stdout = sys.stdout, quiet
         try:
-            template = package(stage, tmp / "build")
+            template_path = package(stage, tmp / "build")
         finally:
             sys.stdout = stdout
-    code_zip, layer_zip = template.parent / "deployment.zip", template.parent / "layer.zip"
-    zipfile.ZipFile(code_zip).extractall(tmp / "task")
-    zipfile.ZipFile(layer_zip).extractall(tmp / "opt")
-    return code_zip, layer_zip
+    cfn = template_path.parent
+    resources = json.loads(template_path.read_text())["Resources"]
+    zipfile.ZipFile(cfn / "deployment.zip").extractall(tmp / "task")
+    sites = {}
+    for logical, resource in resources.items():
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            zipfile.ZipFile(cfn / resource["Properties"]["ContentUri"]).extractall(tmp / logical)
+            sites[logical] = next((tmp / logical / "python" / "lib").glob("python3.*/site-packages"))
+    paths = {fn["Properties"]["Handler"].rpartition(".")[0]: [tmp / "task", *(sites[layer["Ref"]] for layer in
+                                                                          fn["Properties"].get("Layers", []))]
+             for fn in resources.values() if fn["Type"] == "AWS::Serverless::Function"}
+    return cfn, paths
 
 
-def sizes(code: Path, layer: Path) -> None:
-    unzipped = sum(i.file_size for i in zipfile.ZipFile(layer).infolist())
-    print(f"\ncode package (deployment.zip, every function): {code.stat().st_size / 1e3:8.1f} kB")
-    print(f"dependencies layer (layer.zip):                 {layer.stat().st_size / 1e6:8.1f} MB zipped, "
-          f"{unzipped / 1e6:.1f} MB unzipped (Lambda allows 250 MB with the code)")
+def sizes(cfn: Path) -> None:
+    print()
+    for archive in sorted(cfn.glob("*.zip")):
+        unzipped = sum(i.file_size for i in zipfile.ZipFile(archive).infolist())
+        role = "code package, every function" if archive.name == "deployment.zip" else "layer"
+        print(f"{archive.name:16} {role:30} {archive.stat().st_size / 1e6:7.1f} MB zipped, "
+              f"{unzipped / 1e6:7.1f} MB unzipped")
+    print("(Lambda allows 250 MB unzipped per function, its code and layers together)")
 
 
 def main() -> None:
@@ -107,20 +124,20 @@ def main() -> None:
 
     table = routes(app)
     tmp = Path(tempfile.mkdtemp(prefix="bench-cold-"))
-    artifacts = None
+    cfn, paths = None, {}
     if not args.no_package:
-        # Measure what Lambda runs: our zip and the layer's manylinux wheels, no venv (-S: no site).
-        artifacts = build(args.stage, tmp)
-        site = next((tmp / "opt" / "python" / "lib").glob("python3.*/site-packages"))
-        PREFIX[:] = ["-S", f"import sys; sys.path[:0] = [{str(tmp / 'task')!r}, {str(site)!r}]; "]
-        ENV["PYTHONPATH"] = ""
-    where = "the packaged artifacts (deployment.zip + layer.zip)" if artifacts else "the development venv"
+        # Measure what Lambda runs: our zip and each function's layers of manylinux wheels, no venv.
+        cfn, paths = build(args.stage, tmp)
+        ENV.pop("PYTHONPATH", None)
+    where = "the packaged artifacts (deployment.zip + each function's layers)" if cfn else "the development venv"
     handlers = sorted({r.handler_module for r in table})
-    bare = wall("pass", runs)
-    all_in = wall("import app", runs) - bare
-    cost = {h: wall("import importlib, sys; importlib.import_module(sys.argv[1])", runs, h) - bare for h in handlers}
+    bare = wall("pass", runs, paths=[tmp] if cfn else None)
+    all_layers = sorted({p for ps in paths.values() for p in ps}, key=lambda p: p.name != "task")
+    all_in = wall("import app", runs, paths=all_layers or None) - bare
+    cost = {h: wall("import importlib, sys; importlib.import_module(sys.argv[1])", runs, h, paths=paths.get(h)) - bare
+            for h in handlers}
     database = {h: uses_database(h) for h in handlers}
-    sdks = {h: loaded(h) for h in handlers}
+    sdks = {h: loaded(h, paths.get(h)) for h in handlers}
 
     print(f"CPU ms, median of {runs} fresh interpreters minus a bare one ({bare:.1f} ms); "
           f"Python {sys.version.split()[0]}")
@@ -135,8 +152,8 @@ def main() -> None:
     print(f"\nper route function ({len(table)} routes):")
     for r in table:
         print(f"  {r.method:7} {r.path:58} {cost[r.handler_module]:7.1f} ms  {r.handler}")
-    if artifacts:
-        sizes(*artifacts)
+    if cfn:
+        sizes(cfn)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
