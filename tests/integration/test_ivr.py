@@ -234,3 +234,18 @@ def test_a_registered_caller_whose_number_is_unverified_still_gets_the_confirmat
     twiml(twilio_post(ivr, "menu", {"lang": "en"}, Digits="1"))
     # Then the confirmation SMS goes to the number that is calling (it counts as verified)
     assert [m["To"] for m in twilio.sms] == [CALLER]
+
+
+@pytest.mark.parametrize(("step", "query", "form"), [
+    ("menu", {"lang": "fr"}, {"Digits": "1"}),
+    ("voice", {"attempt": "-1"}, {}),
+    ("dial", {"lang": "en", "next": "999"}, {"DialCallStatus": "busy"}),
+    ("menu", {"lang": "en"}, {"Digits": "1" * 40}),
+    ("pincode", {"lang": "hi"}, {"Digits": "56%00$"}),
+    ("menu", {"lang": "en"}, {"From": "x" * 100, "Digits": "2"}),
+])
+def test_signed_but_malformed_webhooks_are_refused_not_500(ivr, alerts, step, query, form):
+    # Given a correctly signed request whose fields or our own parameters are malformed
+    response = twilio_post(ivr, step, query, **form)
+    # Then it is a client error (or, for an unreadable pincode, the "no hospital" answer), never a 500
+    assert response.status_code in (200, 400), response.body
