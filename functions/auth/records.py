@@ -69,4 +69,12 @@ def patient_record(principal: Principal, user_id: str) -> dict[str, Any]:
     return {"patientId": patient_id, "name": patient.get("name"), "contact": patient.get("contact"),
             "role": patient.get("role"), "avatar": patient.get("avatar"), "createdAt": patient.get("createdAt"),
             "lastUpdated": patient.get("updatedAt"), "isActive": bool(patient.get("active", True)),
-            "medicalHistory": list(patient.get("medicalHistory") or [])}
+            "medicalHistory": list(patient.get("medicalHistory") or []),
+            "prescriptions": _prescriptions_of(patient_id)}
+
+
+def _prescriptions_of(patient_id: ObjectId) -> list[dict[str, Any]]:
+    """The prescriptions domain owns that collection (imported here, on this path only)."""
+    from functions.prescriptions import service as prescriptions
+
+    return prescriptions.for_patient_record(patient_id)

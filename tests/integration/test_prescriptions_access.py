@@ -168,3 +168,13 @@ def test_pharmacists_and_admins_have_no_list_of_their_own(api):
     for role in ("pharmacist", "admin"):
         assert get(api, make_user(role), "/prescriptions").status_code == 403
 
+
+def test_the_patient_record_includes_their_prescriptions(api):
+    # Given a patient with a prescription from their doctor
+    author, owner = doctor(), patient()
+    rx = issue(api, author, owner)
+    # When the patient and their doctor read the complete record
+    for reader in (owner, author):
+        data = body(get(api, reader, f"/patient/{owner['_id']}/complete-data"))["data"]
+        # Then the prescription is in it
+        assert [p["prescriptionNumber"] for p in data["prescriptions"]] == [rx["prescriptionNumber"]]
