@@ -39,7 +39,8 @@ def stage_source(src: Path) -> None:
         shutil.rmtree(src)
     (src / ".chalice").mkdir(parents=True)
     shutil.copy2(ROOT / "app.py", src / "app.py")
-    shutil.copy2(ROOT / ".chalice" / "config.json", src / ".chalice" / "config.json")
+    for config in (ROOT / ".chalice").glob("*.json"):  # config.json and the stages' policy files
+        shutil.copy2(config, src / ".chalice" / config.name)
     shutil.copytree(ROOT / "functions", src / "vendor" / "functions", ignore=IGNORE)
 
 
