@@ -195,8 +195,7 @@ class Attempt:
     anywhere: str
 
     def succeeded(self) -> None:
-        store.clear_attempts(self.here)
-        store.give_back_attempt(self.anywhere)
+        store.settle_success(self.here, self.anywhere)
 
     def lifted(self) -> None:
         """The owner proved control of the contact (account recovery): both windows end."""
@@ -205,22 +204,23 @@ class Attempt:
 
 
 def claim_attempt(contact_key: str, source_ip: str, now: datetime) -> Attempt:
-    """Count this password check before it happens, or 429. Per contact and IP at
-    LOGIN_MAX_FAILURES, so a burst of guesses gets exactly that many checks; per contact from
+    """Count this password check before it happens (one round trip), or 429. Per contact and IP
+    at LOGIN_MAX_FAILURES, so a burst of guesses gets exactly that many checks; per contact from
     everywhere at LOGIN_MAX_FAILURES_PER_CONTACT, so a stranger with five requests cannot lock
     the owner out from everywhere (and the owner can always recover the account)."""
     settings, window = get_settings(), login_window()
     attempt = Attempt(f"ip|{source_ip}|{contact_key}", f"c|{contact_key}")
-    for key, limit, counted in ((attempt.here, settings.login_max_failures, None),
-                                (attempt.anywhere, settings.login_max_failures_per_contact, attempt.here)):
-        since = store.claim_attempt(key, now, window, limit)
-        if since is not None:
-            if counted:
-                store.give_back_attempt(counted)  # refused unchecked: this attempt does not count here
-            retry = math.ceil((since + window - now).total_seconds())
-            logger.info("Login refused: too many failures")
-            raise RateLimited("Too many failed attempts, try again later", code=Code.LOGIN_LOCKED, retry_after=retry)
-    return attempt
+    here, anywhere = store.claim_attempts([(attempt.here, settings.login_max_failures),
+                                           (attempt.anywhere, settings.login_max_failures_per_contact)], now, window)
+    if here is None and anywhere is None:
+        return attempt
+    for key, since in ((attempt.here, here), (attempt.anywhere, anywhere)):
+        if since is None:
+            store.give_back_attempt(key)  # refused unchecked: this attempt does not count anywhere
+    locked_since = max(s for s in (here, anywhere) if s is not None)
+    retry = math.ceil((locked_since + window - now).total_seconds())
+    logger.info("Login refused: too many failures")
+    raise RateLimited("Too many failed attempts, try again later", code=Code.LOGIN_LOCKED, retry_after=retry)
 
 
 def _bad_credentials() -> Unauthorized:

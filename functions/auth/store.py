@@ -9,12 +9,12 @@ without expiry), so expiry is always also checked by time in code.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from functions.core.db import get_db
@@ -180,6 +180,35 @@ def claim_attempt(key: str, now: datetime, window: timedelta, limit: int) -> dat
             since: datetime = found["since"]
             return since
     return now  # the window kept changing under us: refuse this one attempt
+
+
+def claim_attempts(keys: Sequence[tuple[str, int]], now: datetime, window: timedelta) -> list[datetime | None]:
+    """Count one attempt under each (key, limit): one conditional upsert per key (counted while
+    the window has room; a first attempt creates the window). A key whose window is full or over
+    is refused by its `_id` (duplicate key) and settled by `claim_attempt` (the slow path: locked,
+    or a window to restart). Per key: None when counted, else the start of its full window.
+    (One statement per command: in an unordered batch FerretDB names the wrong statement in a
+    duplicate-key error.)"""
+    fresh = {"since": now, "expiresAt": now + window, "bucket": _bucket(now + window)}
+    windows = get_db()[LOGIN_FAILURES]
+    out: list[datetime | None] = []
+    for key, limit in keys:
+        try:
+            windows.update_one({"_id": key, "since": {"$gt": now - window}, "count": {"$lt": limit}},
+                               {"$inc": {"count": 1}, "$setOnInsert": fresh}, upsert=True)
+            out.append(None)
+        except DuplicateKeyError:
+            out.append(claim_attempt(key, now, window, limit))
+    return out
+
+
+def settle_success(here: str, anywhere: str) -> None:
+    """A login succeeded: the failures from its address are forgotten and the attempt no longer
+    counts for the contact (one round trip: one update command with both statements)."""
+    get_db()[LOGIN_FAILURES].bulk_write([
+        UpdateOne({"_id": here}, {"$set": {"count": 0}}),
+        UpdateOne({"_id": anywhere, "count": {"$gt": 0}}, {"$inc": {"count": -1}}),
+    ], ordered=False)
 
 
 def give_back_attempt(key: str) -> None:

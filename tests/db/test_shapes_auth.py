@@ -98,3 +98,29 @@ def test_a_code_guess_is_claimed_only_while_the_code_is_live_and_has_guesses_lef
                            {"$set": {"contactVerified": True}, "$unset": {"verification": ""}})
     assert done.modified_count == 1 and coll.find_one({"_id": USER}) == {"_id": USER, "contact": "a@x",
                                                                          "contactVerified": True}
+
+
+def test_an_attempt_upsert_creates_the_window_counts_while_it_has_room_and_refuses_by_id(coll: Any) -> None:
+    from pymongo import UpdateOne
+    from pymongo.errors import DuplicateKeyError
+
+    fresh = {"since": NOW, "expiresAt": NOW + WINDOW, "bucket": "2026-03-02T10"}
+
+    def claim() -> None:
+        coll.update_one({"_id": "c|a@x", "since": {"$gt": NOW - WINDOW}, "count": {"$lt": 2}},
+                        {"$inc": {"count": 1}, "$setOnInsert": fresh}, upsert=True)
+
+    claim()
+    claim()
+    assert coll.find_one({"_id": "c|a@x"}) == {"_id": "c|a@x", "count": 2, **fresh}
+    try:
+        claim()
+        refused = False
+    except DuplicateKeyError:
+        refused = True
+    assert refused and coll.find_one({"_id": "c|a@x"})["count"] == 2
+    # a success: the address's failures forgotten, the contact's attempt given back (one command)
+    coll.insert_one({"_id": "ip|1|a@x", "count": 3})
+    coll.bulk_write([UpdateOne({"_id": "ip|1|a@x"}, {"$set": {"count": 0}}),
+                     UpdateOne({"_id": "c|a@x", "count": {"$gt": 0}}, {"$inc": {"count": -1}})], ordered=False)
+    assert [d["count"] for d in coll.find({}, {"count": 1}).sort("_id", 1)] == [1, 0]
