@@ -17,6 +17,9 @@ def create_app(name: str, blueprints: Iterable[Blueprint]) -> Chalice:
     app = Chalice(app_name=name)
     per_thread_requests(app)
     app.api.binary_types.append("application/pdf")
+    # Form uploads carry image bytes (pharmacy avatars, medicine images): API Gateway must pass
+    # them base64-encoded, or it would re-encode the body as UTF-8 text and corrupt the files.
+    app.api.binary_types.append("multipart/form-data")
     observability.configure(app)
     app.register_middleware(http_middleware, "http")
     for blueprint in blueprints:
