@@ -216,3 +216,17 @@ def test_time_off_over_booked_appointments_names_them_for_the_doctor(api):
     assert [a["_id"] for a in affected] == [inside["_id"]]
     assert outside["_id"] not in {a["_id"] for a in affected}
     assert set(affected[0]) == {"_id", "start", "end", "status", "day", "time"}
+
+
+def test_two_hour_slots_on_the_spring_forward_night_never_overlap_in_real_time(api, db):
+    # Given a New York doctor with two-hour slots from 01:00 to 07:00 on Sundays
+    doc = doctor(timezone="America/New_York",
+                 availability={"weeklyHours": {"sunday": [{"start": "01:00", "end": "07:00"}]}, "slotMinutes": 120})
+    # When the slots of 2026-03-08 (clocks go from 02:00 EST to 03:00 EDT) are listed
+    data = body(get(api, None, f"/appointment/slots/{doc['_id']}/2026-03-08"))
+    # Then 03:00 EDT is not offered: the 01:00 EST slot runs until 04:00 EDT
+    assert data["availableSlots"] == ["01:00", "05:00"]
+    assert data["slots"][0]["end"] == "2026-03-08T08:00:00.000Z"
+    refused = book(api, patient(), doc, day="2026-03-08", time="03:00")
+    assert refused.status_code == 422 and body(refused)["code"] == "NOT_A_SLOT"
+    assert book(api, patient(), doc, day="2026-03-08", time="01:00").status_code == 201
