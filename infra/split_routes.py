@@ -108,12 +108,22 @@ def served_routes(domains: set[str]) -> dict[str, dict[str, list[str]]]:
     present = sorted(d for d in domains if iam.module_file(f"functions.{d}.handler"))
     if not present:
         return {}
-    argv = [sys.executable, "-c", _SERVED, *present]
-    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603 - no shell
-    if result.returncode != 0:
-        raise NotDeployable(f"a domain entry point does not import:\n{result.stderr[-2000:]}")
-    served: dict[str, dict[str, list[str]]] = json.loads(result.stdout.splitlines()[-1])
-    return served
+    result = _import_handlers(present)
+    if result.returncode != 0:  # one interpreter per domain: two handlers may share a blueprint
+        served: dict[str, dict[str, list[str]]] = {}
+        for domain in present:
+            alone = _import_handlers([domain])
+            if alone.returncode != 0:
+                raise NotDeployable(f"functions/{domain}/handler.py does not import:\n{alone.stderr[-2000:]}")
+            served.update(json.loads(alone.stdout.splitlines()[-1]))
+        return served
+    found: dict[str, dict[str, list[str]]] = json.loads(result.stdout.splitlines()[-1])
+    return found
+
+
+def _import_handlers(domains: list[str]) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-c", _SERVED, *domains]
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603 - no shell
 
 
 def check_served(route: Route, served: dict[str, dict[str, list[str]]]) -> None:
