@@ -110,8 +110,11 @@ def revoke(doctor: Principal, rx_id: str, body: RevokeIn) -> dict[str, Any]:
 
 def _readable(principal: Principal, rx_id: str) -> dict[str, Any]:
     """The prescription if the caller may read it, else the same 404 as for an unknown id.
-    Reads by anyone but the patient are audited."""
-    rx = store.get(object_id(rx_id, "Prescription"))
+    The id may also be an appointment's: the existing frontend asks with that one (the reference
+    never found anything), and gets the newest prescription of the appointment. Reads by anyone
+    but the patient are audited."""
+    oid = object_id(rx_id, "Prescription")
+    rx = store.get(oid) or store.latest_for_appointment(oid)
     if rx is None or not rules.can_read(principal.role, principal.id, rx):
         raise NotFound("Prescription not found")
     if principal.role != PATIENT:

@@ -84,6 +84,13 @@ def get(rx_id: ObjectId) -> dict[str, Any] | None:
     return found
 
 
+def latest_for_appointment(appointment_id: ObjectId) -> dict[str, Any] | None:
+    """The newest prescription written for an appointment (the existing frontend asks for a
+    prescription by its appointment's id)."""
+    found = list(_rx().find({"appointment": appointment_id}).sort(_SORT_NEWEST).limit(1))
+    return found[0] if found else None
+
+
 def by_code(code: str) -> dict[str, Any] | None:
     found: dict[str, Any] | None = _rx().find_one({"verificationCode": code})
     return found

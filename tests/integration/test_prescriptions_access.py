@@ -6,7 +6,7 @@ from pymongo import monitoring
 from functions.core import db as core_db
 from functions.prescriptions import service
 from tests.factories import make_user
-from tests.prescriptions_support import body, doctor, get, issue, patient
+from tests.prescriptions_support import appointment, body, doctor, get, issue, patient, payload, post
 
 
 def test_authorization_matrix_for_reading_a_prescription_and_its_pdf(api):
@@ -37,6 +37,21 @@ def test_a_pharmacist_reads_a_prescription_once_their_order_reserved_it(api):
     # Then both are served, and the reservation shows in what is left
     assert one.status_code == 200 and pdf.status_code == 200
     assert body(one)["prescription"]["medications"][0]["remaining"] == 0
+
+
+def test_the_frontends_read_by_appointment_id_finds_the_appointments_newest_prescription(api, clock):
+    # Given an appointment with two prescriptions, five minutes apart
+    author, owner = doctor(), patient()
+    appt = appointment(author, owner)
+    post(api, author, "/prescription/new", payload(appt))
+    clock.advance(minutes=5)
+    newer = body(post(api, author, "/prescription/new", payload(appt)))["prescription"]
+    # When the patient's frontend asks for /prescription/<appointment id>, and another patient does too
+    mine = get(api, owner, f"/prescription/{appt['_id']}")
+    theirs = get(api, patient(), f"/prescription/{appt['_id']}")
+    # Then the patient gets the newest one, and the other patient a 404
+    assert mine.status_code == 200 and body(mine)["prescription"]["_id"] == newer["_id"]
+    assert theirs.status_code == 404
 
 
 def test_malformed_and_unknown_ids_are_404(api):
