@@ -13,6 +13,7 @@ from typing import Any
 from chalice.app import Response
 
 from functions.core.http import JSON_HEADERS, Blueprint, pagination, parse_body, parse_query, respond, to_json
+from functions.core.openapi import describe
 from functions.core.security import ADMIN, DOCTOR, PATIENT, PHARMACIST, require_user
 from functions.prescriptions import service
 from functions.prescriptions.schemas import ListQuery, PrescriptionIn, RevokeIn
@@ -67,6 +68,7 @@ def read_one(prescription_id: str) -> Response:
 
 
 @bp.route("/prescription/{prescription_id}/pdf", methods=["GET"])
+@describe(content_type="application/pdf")
 def pdf(prescription_id: str) -> Response:
     """The prescription as a PDF download (`Accept` must allow `application/pdf`)."""
     user = require_user(_headers(), roles=READERS)
