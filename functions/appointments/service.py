@@ -367,8 +367,9 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
     held, _ = _claims_of(appt["doctor"], appt["patient"], old_start, old_end, int(appt.get("bufferMinutes") or 0))
     wanted, doctor_cells = _claims_of(appt["doctor"], appt["patient"], slot.start, slot.end, av.buffer_minutes)
     hold = str(ObjectId())
-    new_cells = [c for c in wanted if c not in set(held)]
-    _claim(new_cells, sum(1 for c in wanted[:doctor_cells] if c not in set(held)), oid, hold)
+    held_now = set(held)
+    new_cells = [c for c in wanted if c not in held_now]  # doctor's first, as in `wanted`
+    _claim(new_cells, sum(1 for c in wanted[:doctor_cells] if c not in held_now), oid, hold)
     status = PENDING if role == "patient" and appt["status"] != PENDING_PAYMENT else str(appt["status"])
     changes = {
         "day": day.isoformat(), "time": label, "timezone": tz.key, "start": slot.start, "end": slot.end,
@@ -391,7 +392,8 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
     if updated is None:
         store.release_hold(oid, hold)
         raise Conflict("The appointment changed meanwhile; look at it again", code=Code.APPOINTMENT_CHANGED)
-    store.release_claims(oid, [c for c in held if c not in set(wanted)])
+    wanted_now = set(wanted)
+    store.release_claims(oid, [c for c in held if c not in wanted_now])
     return Outcome(updated, _notices(updated, "rescheduled", user), Reminders.REARM, previous_start=old_start)
 
 

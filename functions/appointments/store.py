@@ -295,10 +295,11 @@ def claim_existing(db: Database[dict[str, Any]]) -> int:
     claims (appointments booked before claims existed). Idempotent: claims already there are
     kept; a cell held by another appointment (an overlap made before this version) is logged."""
     from functions.appointments.grid import claim_ids
+    from functions.appointments.status import ACTIVE
 
     now = clock.now()
     made = 0
-    active = [appt for status in ("pending", "confirmed")
+    active = [appt for status in ACTIVE
               for appt in db[APPOINTMENTS].find({"status": status, "end": {"$gt": now}},
                                                 {"doctor": 1, "patient": 1, "start": 1, "end": 1, "bufferMinutes": 1})]
     for appt in active:
