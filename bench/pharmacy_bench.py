@@ -152,6 +152,8 @@ def main() -> None:
                 print(f"  {label:<44} {median:9.1f} ms {best:9.1f} ms {trips:3d}")
             if size == sizes[0]:
                 order_round_trips(client, counter, shops)
+        print("\n(the synthetic names use 11 words, so each searched word starts the names of 1/11 of the\n"
+              " medicines: about 9 100 at 100 000; real catalogues match far fewer per word)")
         from functions.core.db import get_client
 
         info = get_client().admin.command("buildInfo")

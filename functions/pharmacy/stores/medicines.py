@@ -25,7 +25,10 @@ INDEXES = {
         IndexModel([("pharmacy", ASCENDING), ("isActive", ASCENDING), ("name", ASCENDING)], name="pharmacy_active"),
         IndexModel([("pharmacy", ASCENDING), ("expiryDate", ASCENDING)], name="pharmacy_expiry"),
         IndexModel([("listed", ASCENDING), ("category", ASCENDING), ("name", ASCENDING)], name="listed_category"),
+        IndexModel([("listed", ASCENDING), ("name", ASCENDING)], name="listed_name"),  # the default order
         IndexModel([("listed", ASCENDING), ("price", ASCENDING)], name="listed_price"),
+        IndexModel([("listed", ASCENDING), ("createdAt", DESCENDING)], name="listed_newest"),
+        IndexModel([("listed", ASCENDING), ("soldCount", DESCENDING)], name="listed_popular"),
         IndexModel([("listed", ASCENDING), ("rating", DESCENDING), ("soldCount", DESCENDING)], name="listed_rating"),
         IndexModel([("searchTokens", ASCENDING), ("listed", ASCENDING)], name="search_tokens"),
     ]
