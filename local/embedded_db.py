@@ -268,17 +268,20 @@ def _dies_with_parent(sig: signal.Signals) -> Callable[[], None] | None:
 _OWNED_PREFIX = "cureconnect-pg-"
 
 
-def _reap_stale_clusters() -> None:
-    """Remove the data of private clusters whose postmaster is gone (a run killed before stop())."""
+def _reap_stale_clusters(quiet_seconds: float = 900) -> None:
+    """Remove the data of private clusters whose postmaster is gone (a run killed before stop()).
+    A cluster is someone else's while its postmaster lives, and while anything in its data
+    directory changed within `quiet_seconds` (initdb runs several short-lived servers)."""
     for path in Path(tempfile.gettempdir()).glob(_OWNED_PREFIX + "*"):
-        pid_file = path / "pgdata" / "postmaster.pid"
+        data = path / "pgdata"
         try:
-            pid = int(pid_file.read_text().split()[0])
+            if time.time() - max(path.stat().st_mtime, data.stat().st_mtime if data.exists() else 0) < quiet_seconds:
+                continue
+            pid = int((data / "postmaster.pid").read_text().split()[0])
             os.kill(pid, 0)
-            continue  # still running: someone else's
+            continue  # still running
         except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
-            if not pid_file.exists() and time.time() - path.stat().st_mtime < 600:
-                continue  # being initialised right now
+            pass
         except PermissionError:
             continue
         shutil.rmtree(path, ignore_errors=True)
