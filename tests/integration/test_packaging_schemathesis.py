@@ -1,10 +1,12 @@
 """The running system keeps the promises of its own OpenAPI document: schemathesis generates
 requests for every operation (a bounded number of examples each, from a fixed seed) against
 `make run` (chalice local, the embedded database, moto) and checks that no answer is a 5xx and
-none contradicts the document (undocumented status, wrong content type, body off its schema)."""
+none contradicts the document (undocumented status, wrong content type, body off its schema).
+And the docs page renders it in a real browser under its content security policy."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from tests.e2e.test_make_run import RunningSystem
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_PER_OPERATION = 6
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +61,31 @@ def test_no_operation_answers_a_5xx_or_contradicts_the_document(system, tmp_path
     print(output[-3000:])
     assert result.returncode == 0, output[-12000:]
     assert "No issues found" in output or "passed" in output
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
+                    reason="Debian's chromium is not installed (.ci/run installs it; in CI this must run)")
+def test_the_docs_page_renders_every_operation_in_a_browser(system):
+    from playwright.sync_api import sync_playwright
+
+    # Given the document the running system serves
+    _, document = system.call("GET", "/openapi.json")
+    operations = sum(len(methods) for methods in document["paths"].values())
+    with sync_playwright() as playwright:
+        flags = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=flags)
+        try:
+            page = browser.new_page()
+            blocked: list[str] = []
+            page.on("console", lambda message: blocked.append(message.text)
+                    if "Content Security Policy" in message.text else None)
+            # When a reader opens the docs page (its scripts and styles are this API's own files)
+            page.goto(f"http://127.0.0.1:{system.port}/api/v1/docs")
+            page.wait_for_selector(".swagger-ui .info .title", timeout=60_000)
+            # Then Swagger UI shows the API, every operation, and the page's policy blocked nothing
+            assert "CureConnect API" in page.inner_text(".swagger-ui .info .title")
+            assert page.locator(".opblock").count() == operations
+            assert blocked == []
+        finally:
+            browser.close()
