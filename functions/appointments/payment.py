@@ -66,7 +66,11 @@ def record_payment(appointment_id: ObjectId, status: str, intent_id: str) -> boo
 def refund_if_paid(appt: dict[str, Any]) -> None:
     """After a committed cancellation: payments refunds per its policy (in full when the doctor
     cancelled, or the patient did before the cut-off). Never fails the cancellation: the
-    payments sweeper catches what this misses."""
+    payments sweeper catches what this misses. Nothing to do (and no round trip, keeping a
+    cancellation at 3) when the appointment, as the cancelling write returned it, was not paid:
+    a payment arriving later finds it cancelled and is refunded by `record_payment`'s caller."""
+    if (appt.get("payment") or {}).get("status") != "paid":
+        return
     try:
         from functions.payments.service import appointment_cancelled
 
