@@ -18,7 +18,7 @@ from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl
 
-from functions.core.errors import BadRequest, PayloadTooLarge
+from functions.core.errors import BadRequest, Code, PayloadTooLarge
 
 JSON, MULTIPART, URLENCODED = "application/json", "multipart/form-data", "application/x-www-form-urlencoded"
 FORM_TYPES = [JSON, MULTIPART, URLENCODED]
@@ -50,12 +50,12 @@ def _media_type(headers: Mapping[str, str]) -> str:
 def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
     parts = [p for p in dotted.split(".") if p]
     if not parts or len(parts) > 4:
-        raise BadRequest(f"Unusable field name {dotted[:40]!r}", code="MALFORMED_FORM")
+        raise BadRequest(f"Unusable field name {dotted[:40]!r}", code=Code.MALFORMED_FORM)
     node = target
     for part in parts[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise BadRequest(f"Field {dotted[:40]!r} conflicts with another field", code="MALFORMED_FORM")
+            raise BadRequest(f"Field {dotted[:40]!r} conflicts with another field", code=Code.MALFORMED_FORM)
         node = child
     node[parts[-1]] = value
 
@@ -68,7 +68,7 @@ def _field_value(raw: str) -> Any:
         try:
             return json.loads(text)
         except ValueError:
-            raise BadRequest("A form field holds malformed JSON", code="MALFORMED_FORM") from None
+            raise BadRequest("A form field holds malformed JSON", code=Code.MALFORMED_FORM) from None
     return raw
 
 
@@ -76,7 +76,7 @@ def to_nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """`[("address", '{"city": "Pune"}'), ("contactInfo.phone", "98...")]` -> nested dict.
     The three shapes of the reference (JSON objects, JSON strings, dot keys) merge into one."""
     if len(pairs) > MAX_FIELDS:
-        raise BadRequest("Too many form fields", code="MALFORMED_FORM")
+        raise BadRequest("Too many form fields", code=Code.MALFORMED_FORM)
     out: dict[str, Any] = {}
     for name, raw in pairs:
         value = _field_value(raw)
@@ -91,11 +91,11 @@ def to_nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 def parse_multipart(content_type: str, body: bytes) -> FormBody:
     """Parse a multipart/form-data body with the standard library's MIME parser."""
     if "boundary=" not in content_type.lower():
-        raise BadRequest("Multipart body without a boundary", code="MALFORMED_FORM")
+        raise BadRequest("Multipart body without a boundary", code=Code.MALFORMED_FORM)
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
-        raise BadRequest("Malformed multipart body", code="MALFORMED_FORM")
+        raise BadRequest("Malformed multipart body", code=Code.MALFORMED_FORM)
     pairs: list[tuple[str, str]] = []
     files: list[UploadedFile] = []
     assert isinstance(message, EmailMessage)
@@ -113,7 +113,7 @@ def parse_multipart(content_type: str, body: bytes) -> FormBody:
         try:
             pairs.append((name, data.decode("utf-8")))
         except UnicodeDecodeError:
-            raise BadRequest("Form fields must be UTF-8", code="MALFORMED_FORM") from None
+            raise BadRequest("Form fields must be UTF-8", code=Code.MALFORMED_FORM) from None
     return FormBody(to_nested(pairs), files)
 
 
@@ -129,14 +129,14 @@ def parse_form(headers: Mapping[str, str], raw: bytes | str | None) -> FormBody:
         try:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
         except (UnicodeDecodeError, ValueError):
-            raise BadRequest("Malformed form body", code="MALFORMED_FORM") from None
+            raise BadRequest("Malformed form body", code=Code.MALFORMED_FORM) from None
         return FormBody(to_nested(pairs))
     if not body:
         return FormBody({})
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Malformed JSON body", code="MALFORMED_JSON") from None
+        raise BadRequest("Malformed JSON body", code=Code.MALFORMED_JSON) from None
     if not isinstance(data, dict):
-        raise BadRequest("The JSON body must be an object", code="MALFORMED_JSON")
+        raise BadRequest("The JSON body must be an object", code=Code.MALFORMED_JSON)
     return FormBody(data)

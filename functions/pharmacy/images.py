@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from functions.core.config import get_settings
-from functions.core.errors import PayloadTooLarge, ServiceUnavailable, Unprocessable
+from functions.core.errors import Code, PayloadTooLarge, ServiceUnavailable, Unprocessable
 from functions.core.observability import logger
 from functions.pharmacy.forms import UploadedFile
 
@@ -30,10 +30,10 @@ def sniff_image(data: bytes) -> str | None:
 
 def check_image(upload: UploadedFile) -> str:
     if len(upload.data) > MAX_IMAGE_BYTES:
-        raise PayloadTooLarge("An image may be at most 2 MB", code="IMAGE_TOO_LARGE")
+        raise PayloadTooLarge("An image may be at most 2 MB", code=Code.IMAGE_TOO_LARGE)
     kind = sniff_image(upload.data)
     if kind is None:
-        raise Unprocessable("Images must be JPEG, PNG or WebP", code="IMAGE_TYPE")
+        raise Unprocessable("Images must be JPEG, PNG or WebP", code=Code.IMAGE_TYPE)
     return kind
 
 
@@ -59,5 +59,5 @@ def upload_image(upload: UploadedFile, folder: str) -> dict[str, str] | None:
             upload.data, folder=folder, resource_type="image", format=kind, filename=f"upload.{kind}")
     except cloudinary.exceptions.Error as exc:
         logger.warning("image upload failed", extra={"error": type(exc).__name__})
-        raise ServiceUnavailable("The image could not be stored; try again later", code="UPLOAD_FAILED") from None
+        raise ServiceUnavailable("The image could not be stored; try again later", code=Code.UPLOAD_FAILED) from None
     return {"public_id": str(result["public_id"]), "url": str(result["secure_url"])}

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from functions.core import clock
 from functions.core.db import object_id
-from functions.core.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
+from functions.core.errors import BadRequest, Code, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
 from functions.core.http import field_errors, parse_model
 from functions.pharmacy import medicine_rules
 from functions.pharmacy.forms import FormBody
@@ -44,7 +44,7 @@ def _images(form: FormBody, current: list[Any] | None) -> list[dict[str, str]] |
     if not uploads:
         return current
     if len(uploads) > MAX_IMAGES:
-        raise BadRequest("At most 5 images", code="TOO_MANY_IMAGES")
+        raise BadRequest("At most 5 images", code=Code.TOO_MANY_IMAGES)
     stored = [upload_image(f, "medicines") for f in uploads]
     return [s for s in stored if s is not None]
 
@@ -150,17 +150,17 @@ def bulk_rows(media_type: str, raw: bytes) -> list[Any]:
         try:
             return _csv_rows(raw.decode("utf-8-sig"))
         except (UnicodeDecodeError, csv.Error):
-            raise BadRequest("Malformed CSV body", code="MALFORMED_CSV") from None
+            raise BadRequest("Malformed CSV body", code=Code.MALFORMED_CSV) from None
     import json
 
     try:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Malformed JSON body", code="MALFORMED_JSON") from None
+        raise BadRequest("Malformed JSON body", code=Code.MALFORMED_JSON) from None
     if isinstance(data, dict):
         data = data.get("medicines")
     if not isinstance(data, list) or not data:
-        raise BadRequest("Please provide medicines data", code="NO_ROWS")
+        raise BadRequest("Please provide medicines data", code=Code.NO_ROWS)
     return data
 
 
@@ -169,7 +169,7 @@ def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str
     silently dropped, with 201 even when nothing was inserted). Returns (report, inserted)."""
     pharmacy = owned_verified(user)
     if len(rows) > MAX_ROWS:
-        raise PayloadTooLarge(f"At most {MAX_ROWS} rows per upload", code="TOO_MANY_ROWS")
+        raise PayloadTooLarge(f"At most {MAX_ROWS} rows per upload", code=Code.TOO_MANY_ROWS)
     report: list[dict[str, Any]] = []
     docs: list[dict[str, Any]] = []
     for number, row in enumerate(rows, start=1):
@@ -185,7 +185,8 @@ def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str
         docs.append(doc)
         report.append({"row": number, "ok": True, "id": doc["_id"]})
     if not docs:
-        raise Unprocessable("No row was valid; nothing was uploaded", code="NO_VALID_ROWS", extra={"results": report})
+        raise Unprocessable("No row was valid; nothing was uploaded", code=Code.NO_VALID_ROWS,
+                            extra={"results": report})
     medicines.insert_many(docs)
     pharmacies.increment(pharmacy["_id"], {"totalMedicines": len(docs)})
     _recheck_listing(pharmacy["_id"], bool(pharmacy.get("listed")))

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from functions.core.errors import Conflict
+from functions.core.errors import Code, Conflict
 
 PENDING, CONFIRMED, PREPARING, READY = "pending", "confirmed", "preparing", "ready"
 DISPATCHED, DELIVERED, CANCELLED = "dispatched", "delivered", "cancelled"
@@ -49,7 +49,7 @@ def sources(target: str, delivery_type: str) -> list[str]:
 
 def check_transition(current: str, target: str, delivery_type: str) -> None:
     if not allowed(current, target, delivery_type):
-        raise Conflict(f"An order cannot go from {current} to {target}", code="ILLEGAL_TRANSITION")
+        raise Conflict(f"An order cannot go from {current} to {target}", code=Code.ILLEGAL_TRANSITION)
 
 
 # ---------------------------------------------------------------- pricing

@@ -22,7 +22,7 @@ from bson import ObjectId
 from functions.core import audit, clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import Conflict, NotFound, Unprocessable
+from functions.core.errors import Code, Conflict, NotFound, Unprocessable
 from functions.core.observability import logger
 from functions.core.security import ADMIN, PHARMACIST
 from functions.pharmacy import notifications, order_rules
@@ -53,9 +53,9 @@ def _lines(pharmacy: Mapping[str, Any], data: OrderIn, now: datetime) -> list[Li
     for medicine_id, quantity in wanted:
         doc = found.get(medicine_id)
         if doc is None or not doc.get("isActive", True):
-            raise Unprocessable(f"Medicine {medicine_id} is not sold by this pharmacy", code="ITEM_UNAVAILABLE")
+            raise Unprocessable(f"Medicine {medicine_id} is not sold by this pharmacy", code=Code.ITEM_UNAVAILABLE)
         if doc["expiryDate"] <= now:
-            raise Unprocessable(f"{doc['name']} has expired", code="ITEM_EXPIRED")
+            raise Unprocessable(f"{doc['name']} has expired", code=Code.ITEM_EXPIRED)
         images = doc.get("images") or []
         lines.append(Line(
             medicine=medicine_id, name=str(doc["name"]), generic_name=doc.get("genericName"),
@@ -83,7 +83,7 @@ def place(user: Mapping[str, Any], data: OrderIn, idempotency_key: str | None) -
         raise NotFound("Pharmacy not found")
     lines = _lines(pharmacy, data, now)
     if any(line.prescription_required for line in lines) and not data.prescriptionId:
-        raise Unprocessable("Some items need a prescription: add prescriptionId", code="PRESCRIPTION_REQUIRED")
+        raise Unprocessable("Some items need a prescription: add prescriptionId", code=Code.PRESCRIPTION_REQUIRED)
     order_id = ObjectId()
     request_key = None
     if idempotency_key:
@@ -107,10 +107,10 @@ def place(user: Mapping[str, Any], data: OrderIn, idempotency_key: str | None) -
 
 def _replay(earlier: Mapping[str, Any], fingerprint: str) -> Placed:
     if earlier.get("fingerprint") != fingerprint:
-        raise Unprocessable("This Idempotency-Key was used for a different order", code="IDEMPOTENCY_KEY_REUSED")
+        raise Unprocessable("This Idempotency-Key was used for a different order", code=Code.IDEMPOTENCY_KEY_REUSED)
     order = orders.get(earlier["orderId"])
     if order is None:
-        raise Conflict("An order with this Idempotency-Key is still being placed", code="REQUEST_IN_PROGRESS")
+        raise Conflict("An order with this Idempotency-Key is still being placed", code=Code.REQUEST_IN_PROGRESS)
     pharmacy = pharmacies.get(order["pharmacy"])
     return Placed(order_rules.to_api(order, pharmacy), replayed=True)
 
@@ -129,7 +129,7 @@ def _commit(user: Mapping[str, Any], pharmacy: Mapping[str, Any], data: OrderIn,
             reserved = True
         for line in lines:
             if not medicines.take(pharmacy["_id"], line.medicine, line.quantity):
-                raise Conflict(f"Insufficient stock for {line.name}", code="OUT_OF_STOCK")
+                raise Conflict(f"Insufficient stock for {line.name}", code=Code.OUT_OF_STOCK)
             taken.append(line)
         order = _new_order(user, pharmacy, data, lines, order_id, now)
         orders.insert(order, [])
@@ -233,7 +233,7 @@ def read(user: Mapping[str, Any], order_id: str) -> dict[str, Any]:
 def _explain_miss(order_id: ObjectId, target: str) -> Conflict:
     current = orders.get(order_id)
     status = current["orderStatus"] if current else "gone"
-    return Conflict(f"The order is {status} now and cannot go to {target}", code="ILLEGAL_TRANSITION")
+    return Conflict(f"The order is {status} now and cannot go to {target}", code=Code.ILLEGAL_TRANSITION)
 
 
 def _changes(order: Mapping[str, Any], target: str, note: str, now: datetime) -> dict[str, Any]:
@@ -261,7 +261,7 @@ def change_status(user: Mapping[str, Any], order_id: str, data: StatusIn) -> dic
     order_rules.check_transition(current, data.status, order["deliveryInfo"]["type"])
     if data.status == CONFIRMED and order["paymentInfo"]["method"] == "online" \
             and order["paymentInfo"].get("status") != "completed":
-        raise Conflict("This order waits for its online payment", code="PAYMENT_PENDING")
+        raise Conflict("This order waits for its online payment", code=Code.PAYMENT_PENDING)
     now = clock.now()
     entry = {"status": data.status, "timestamp": now, "note": data.note, "by": "pharmacy"}
     updated = orders.transition({"_id": target_id, "pharmacy": pharmacy["_id"], "orderStatus": current},
@@ -286,7 +286,7 @@ def cancel(user: Mapping[str, Any], order_id: str, data: CancelIn) -> dict[str, 
     if order is None or order["customer"] != user["_id"]:
         raise NotFound("Order not found")
     if order["orderStatus"] not in order_rules.CUSTOMER_CANCELLABLE:
-        raise Conflict("Order cannot be cancelled at this stage", code="ILLEGAL_TRANSITION")
+        raise Conflict("Order cannot be cancelled at this stage", code=Code.ILLEGAL_TRANSITION)
     now = clock.now()
     note = f"Cancelled by customer: {data.reason}" if data.reason else "Cancelled by customer"
     entry = {"status": CANCELLED, "timestamp": now, "note": note, "by": "customer"}
@@ -347,7 +347,7 @@ def rate(user: Mapping[str, Any], order_id: str, data: RateIn) -> dict[str, Any]
         order = orders.get(target_id)
         if order is None or order["customer"] != user["_id"] or order["orderStatus"] != DELIVERED:
             raise NotFound("Order not found or not delivered")
-        raise Conflict("Order already rated", code="ALREADY_RATED")
+        raise Conflict("Order already rated", code=Code.ALREADY_RATED)
     pharmacies.increment(updated["pharmacy"], {"ratingSum": data.rating, "totalReviews": 1})
     return order_rules.to_api(updated)
 

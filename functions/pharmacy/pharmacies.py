@@ -18,7 +18,7 @@ from bson import ObjectId
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import Conflict, Forbidden, NotFound
+from functions.core.errors import Code, Conflict, Forbidden, NotFound
 from functions.core.http import parse_model
 from functions.pharmacy import notifications
 from functions.pharmacy.forms import FormBody
@@ -71,7 +71,7 @@ def to_public_api(doc: Mapping[str, Any]) -> dict[str, Any]:
 def owned(user: Mapping[str, Any]) -> dict[str, Any]:
     doc = pharmacies.by_owner(user["_id"])
     if doc is None:
-        raise NotFound("No pharmacy found for this user", code="NO_PHARMACY")
+        raise NotFound("No pharmacy found for this user", code=Code.NO_PHARMACY)
     return doc
 
 
@@ -79,7 +79,7 @@ def owned_verified(user: Mapping[str, Any]) -> dict[str, Any]:
     """The caller's pharmacy, which must be verified (inventory and orders need it)."""
     doc = owned(user)
     if doc.get("verificationStatus") != "verified":
-        raise Forbidden("Your pharmacy is not verified yet", code="PHARMACY_NOT_VERIFIED")
+        raise Forbidden("Your pharmacy is not verified yet", code=Code.PHARMACY_NOT_VERIFIED)
     return doc
 
 
@@ -108,16 +108,16 @@ def new_pharmacy(owner_id: ObjectId, data: PharmacyIn, *, verified: bool = False
 def _insert(doc: dict[str, Any]) -> dict[str, Any]:
     clash = pharmacies.insert(doc)
     if clash == "owner":
-        raise Conflict("You have already registered a pharmacy", code="PHARMACY_EXISTS")
+        raise Conflict("You have already registered a pharmacy", code=Code.PHARMACY_EXISTS)
     if clash == "license":
-        raise Conflict("Pharmacy with this license number already exists", code="LICENSE_TAKEN")
+        raise Conflict("Pharmacy with this license number already exists", code=Code.LICENSE_TAKEN)
     return doc
 
 
 def register(user: Mapping[str, Any], form: FormBody) -> dict[str, Any]:
     data = parse_model(PharmacyIn, form.data)
     if pharmacies.by_owner(user["_id"]) is not None:  # fast answer; the unique index decides races
-        raise Conflict("You have already registered a pharmacy", code="PHARMACY_EXISTS")
+        raise Conflict("You have already registered a pharmacy", code=Code.PHARMACY_EXISTS)
     doc = new_pharmacy(user["_id"], data)
     avatar = form.file("avatar")
     if avatar is not None:
@@ -147,7 +147,7 @@ def update_my(user: Mapping[str, Any], form: FormBody) -> dict[str, Any]:
     changes["updatedAt"] = clock.now()
     updated = pharmacies.update_owned(user["_id"], changes)
     if updated is None:
-        raise NotFound("No pharmacy found for this user", code="NO_PHARMACY")
+        raise NotFound("No pharmacy found for this user", code=Code.NO_PHARMACY)
     if "listed" in changes and changes["listed"] != current.get("listed"):
         medicines.relist_pharmacy(updated["_id"], bool(changes["listed"]))
     return to_owner_api(updated)

@@ -17,7 +17,7 @@ from typing import Any
 
 from functions.core import clock
 from functions.core.config import get_settings
-from functions.core.errors import BadRequest
+from functions.core.errors import BadRequest, Code
 from functions.pharmacy import order_rules
 from functions.pharmacy.order_schemas import ReportQuery
 from functions.pharmacy.pharmacies import owned, rating_of
@@ -70,11 +70,11 @@ def _period(query: ReportQuery) -> tuple[date, date]:
         end = date.fromisoformat(query.endDate[:10]) if query.endDate else _today()
         start = date.fromisoformat(query.startDate[:10]) if query.startDate else end - timedelta(days=29)
     except ValueError:
-        raise BadRequest("Dates must be real days (YYYY-MM-DD)", code="INVALID_DATE") from None
+        raise BadRequest("Dates must be real days (YYYY-MM-DD)", code=Code.INVALID_DATE) from None
     if end < start:
-        raise BadRequest("endDate is before startDate", code="INVALID_DATE")
+        raise BadRequest("endDate is before startDate", code=Code.INVALID_DATE)
     if (end - start).days >= MAX_REPORT_DAYS:
-        raise BadRequest(f"A report covers at most {MAX_REPORT_DAYS} days", code="INVALID_DATE")
+        raise BadRequest(f"A report covers at most {MAX_REPORT_DAYS} days", code=Code.INVALID_DATE)
     return start, end
 
 
