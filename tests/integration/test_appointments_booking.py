@@ -228,3 +228,28 @@ def test_cancelling_releases_every_claim_in_one_go(api, db):
     # Then its cells are free for anyone
     assert db.appointment_claims.count_documents({}) == 0
     assert book(api, patient(), doc, time="10:00").status_code == 201
+
+
+def test_a_patient_holds_at_most_two_upcoming_appointments_per_doctor_and_six_overall(api, db, clock):
+    from tests.appointments_support import put
+
+    # Given a patient with two upcoming appointments with one doctor
+    pat, doc = patient(), doctor()
+    first = body(book(api, pat, doc, day="2026-03-03", time="09:00"))["appointment"]
+    assert book(api, pat, doc, day="2026-03-04", time="09:00").status_code == 201
+    # When they book a third with that doctor: refused with a clear code
+    third = book(api, pat, doc, day="2026-03-05", time="09:00")
+    assert third.status_code == 409 and body(third)["code"] == "TOO_MANY_WITH_DOCTOR"
+    # And cancelling one frees a place
+    assert put(api, pat, f"/appointment/{first['_id']}/cancel", {"reason": "moved"}).status_code == 200
+    assert book(api, pat, doc, day="2026-03-05", time="09:00").status_code == 201
+    # Given four more with other doctors (six upcoming in all), a seventh is refused
+    for day in ("2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09"):
+        assert book(api, pat, doctor(), day=day, time="09:00").status_code == 201
+    seventh = book(api, pat, doctor(), day="2026-03-10", time="09:00")
+    assert seventh.status_code == 409 and body(seventh)["code"] == "TOO_MANY_APPOINTMENTS"
+    # But appointments already past no longer count
+    from tests.appointments_support import utc
+
+    clock.set(utc(2026, 3, 4, 12, 0))
+    assert book(api, pat, doctor(), day="2026-03-10", time="09:00").status_code == 201
