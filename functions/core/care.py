@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.appointments.status import COMPLETED, CONFIRMED, NO_SHOW, PENDING
 from functions.core.db import get_db
 
-ACTIVE_CARE_STATUSES = ("pending", "confirmed", "completed", "no_show")
+# The appointment statuses are defined once, in the appointments domain (a booking still
+# waiting for its payment, or cancelled, makes no care relationship).
+ACTIVE_CARE_STATUSES = (PENDING, CONFIRMED, COMPLETED, NO_SHOW)
 
 
 def doctor_treats_patient(doctor_id: Any, patient_id: Any) -> bool:
