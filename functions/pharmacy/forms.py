@@ -42,6 +42,14 @@ class FormBody:
     def file(self, name: str) -> UploadedFile | None:
         return next((f for f in self.files if f.field == name), None)
 
+    def files_named(self, *names: str) -> list[UploadedFile]:
+        return [f for f in self.files if f.field in names]
+
+    def fields_except(self, read_only: frozenset[str]) -> dict[str, Any]:
+        """The fields, without the server-managed ones a client may echo back (dropped, never
+        applied); anything else unknown is left for the model to refuse."""
+        return {k: v for k, v in self.data.items() if k not in read_only}
+
 
 def _media_type(headers: Mapping[str, str]) -> str:
     return (headers.get("content-type") or JSON).split(";", 1)[0].strip().lower()

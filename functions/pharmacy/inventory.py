@@ -17,9 +17,8 @@ from pydantic import ValidationError
 from functions.core import clock
 from functions.core.db import object_id
 from functions.core.errors import BadRequest, Code, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
-from functions.core.http import field_errors, parse_model
 from functions.pharmacy import medicine_rules
-from functions.pharmacy.forms import FormBody
+from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image
 from functions.pharmacy.pharmacies import owned_verified
 from functions.pharmacy.schemas import (
@@ -39,10 +38,10 @@ _SORTS: dict[str, list[tuple[str, int]]] = {
 }
 
 
-def _images(form: FormBody, current: list[Any] | None) -> list[dict[str, str]] | None:
-    uploads = [f for f in form.files if f.field in ("images", "images[]")]
+def _images(uploads: list[UploadedFile]) -> list[dict[str, str]] | None:
+    """Upload the form's image files (None when none came)."""
     if not uploads:
-        return current
+        return None
     if len(uploads) > MAX_IMAGES:
         raise BadRequest("At most 5 images", code=Code.TOO_MANY_IMAGES)
     stored = [upload_image(f, "medicines") for f in uploads]
@@ -72,27 +71,27 @@ def _recheck_listing(pharmacy_id: ObjectId, listed_as: bool) -> None:
         medicines.relist_pharmacy(pharmacy_id, now_listed)
 
 
-def add(user: Mapping[str, Any], form: FormBody) -> dict[str, Any]:
+def add(user: Mapping[str, Any], data: MedicineIn, uploads: list[UploadedFile]) -> dict[str, Any]:
     pharmacy = owned_verified(user)
-    data = parse_model(MedicineIn, form.data)
-    images = _images(form, data.model_dump().get("images"))
+    images = _images(uploads)
     doc = new_doc(pharmacy, data)
-    doc["images"] = images or []
+    if images is not None:
+        doc["images"] = images
     medicines.insert(doc)
     pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1})
     _recheck_listing(pharmacy["_id"], bool(pharmacy.get("listed")))
     return medicine_rules.to_api(doc, clock.now())
 
 
-def update(user: Mapping[str, Any], medicine_id: str, form: FormBody) -> dict[str, Any]:
+def update(user: Mapping[str, Any], medicine_id: str, data: MedicineUpdate, uploads: list[UploadedFile]
+           ) -> dict[str, Any]:
     pharmacy = owned_verified(user)
     target = object_id(medicine_id, "Medicine")
     current = medicines.get_owned(pharmacy["_id"], target)
     if current is None:
         raise NotFound("Medicine not found")
-    data = parse_model(MedicineUpdate, {k: v for k, v in form.data.items() if k not in medicine_rules.READ_ONLY})
     changes = data.model_dump(mode="python", exclude_none=True)
-    images = _images(form, None)
+    images = _images(uploads)
     if images is not None:
         changes["images"] = images
     merged = {**current, **changes}
@@ -167,6 +166,8 @@ def bulk_rows(media_type: str, raw: bytes) -> list[Any]:
 def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Validate every row; insert the valid ones; report each row (D-43: invalid rows were
     silently dropped, with 201 even when nothing was inserted). Returns (report, inserted)."""
+    from functions.core.http import field_errors  # the envelope's field-error shape, on this path only
+
     pharmacy = owned_verified(user)
     if len(rows) > MAX_ROWS:
         raise PayloadTooLarge(f"At most {MAX_ROWS} rows per upload", code=Code.TOO_MANY_ROWS)
@@ -197,6 +198,8 @@ def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str
 def bulk_stock(user: Mapping[str, Any], rows: list[dict[str, object]]) -> list[dict[str, Any]]:
     """Per-row results; stock is an integer >= 0 (D-42: negative or fractional stock was
     accepted, unknown ids were skipped silently, one bad id failed the rest)."""
+    from functions.core.http import field_errors  # the envelope's field-error shape, on this path only
+
     pharmacy = owned_verified(user)
     now = clock.now()
     results: list[dict[str, Any]] = []

@@ -19,12 +19,10 @@ from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, Forbidden, NotFound
-from functions.core.http import parse_model
 from functions.pharmacy import notifications
-from functions.pharmacy.forms import FormBody
+from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image
 from functions.pharmacy.schemas import (
-    PHARMACY_READ_ONLY,
     VERIFICATION_STATUSES,
     AdminPharmacyQuery,
     PharmacyIn,
@@ -114,12 +112,10 @@ def _insert(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def register(user: Mapping[str, Any], form: FormBody) -> dict[str, Any]:
-    data = parse_model(PharmacyIn, form.data)
+def register(user: Mapping[str, Any], data: PharmacyIn, avatar: UploadedFile | None) -> dict[str, Any]:
     if pharmacies.by_owner(user["_id"]) is not None:  # fast answer; the unique index decides races
         raise Conflict("You have already registered a pharmacy", code=Code.PHARMACY_EXISTS)
     doc = new_pharmacy(user["_id"], data)
-    avatar = form.file("avatar")
     if avatar is not None:
         stored = upload_image(avatar, "pharmacies")
         if stored is not None:
@@ -131,13 +127,11 @@ def my(user: Mapping[str, Any]) -> dict[str, Any]:
     return to_owner_api(owned(user))
 
 
-def update_my(user: Mapping[str, Any], form: FormBody) -> dict[str, Any]:
-    """Allow-listed fields only: server-managed fields echoed back by the frontend are dropped,
-    anything else unknown is refused (400)."""
+def update_my(user: Mapping[str, Any], data: PharmacyUpdate, avatar: UploadedFile | None) -> dict[str, Any]:
+    """Allow-listed fields only (`PharmacyUpdate`; the route drops echoed server-managed fields
+    and the model refuses anything else unknown)."""
     current = owned(user)
-    data = parse_model(PharmacyUpdate, {k: v for k, v in form.data.items() if k not in PHARMACY_READ_ONLY})
     changes = data.model_dump(mode="python", exclude_none=True)
-    avatar = form.file("avatar")
     if avatar is not None:
         stored = upload_image(avatar, "pharmacies")
         if stored is not None:

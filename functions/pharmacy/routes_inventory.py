@@ -2,25 +2,30 @@
 
 from chalice.app import Response
 
-from functions.core.http import media_type, pagination, parse_body, parse_query, respond
+from functions.core.http import media_type, pagination, parse_body, parse_model, parse_query, respond
 from functions.core.security import PHARMACIST, require_user
-from functions.pharmacy import inventory
+from functions.pharmacy import inventory, medicine_rules
 from functions.pharmacy.blueprint import bp, form, headers, request
 from functions.pharmacy.forms import FORM_TYPES
-from functions.pharmacy.schemas import BulkStockIn, ExpiringQuery, InventorySearchQuery
+from functions.pharmacy.schemas import BulkStockIn, ExpiringQuery, InventorySearchQuery, MedicineIn, MedicineUpdate
+
+IMAGE_FIELDS = ("images", "images[]")  # the frontend's multipart file field (multer's `images`)
 
 
 @bp.route("/pharmacy/medicines", methods=["POST"], content_types=FORM_TYPES)
 def add_medicine() -> Response:
     user = require_user(headers(), roles=(PHARMACIST,))
-    medicine = inventory.add(user.user, form())
+    body = form()
+    medicine = inventory.add(user.user, parse_model(MedicineIn, body.data), body.files_named(*IMAGE_FIELDS))
     return respond(201, message="Medicine added successfully", medicine=medicine)
 
 
 @bp.route("/pharmacy/medicine/{medicine_id}", methods=["PUT"], content_types=FORM_TYPES)
 def update_medicine(medicine_id: str) -> Response:
     user = require_user(headers(), roles=(PHARMACIST,))
-    medicine = inventory.update(user.user, medicine_id, form())
+    body = form()
+    data = parse_model(MedicineUpdate, body.fields_except(medicine_rules.READ_ONLY))
+    medicine = inventory.update(user.user, medicine_id, data, body.files_named(*IMAGE_FIELDS))
     return respond(message="Medicine updated successfully", medicine=medicine)
 
 

@@ -2,18 +2,19 @@
 
 from chalice.app import Response
 
-from functions.core.http import pagination, parse_query, respond
+from functions.core.http import pagination, parse_model, parse_query, respond
 from functions.core.security import PHARMACIST, require_user
 from functions.pharmacy import pharmacies, reports
 from functions.pharmacy.blueprint import bp, form, headers, request
 from functions.pharmacy.forms import FORM_TYPES
-from functions.pharmacy.schemas import PharmacyListQuery
+from functions.pharmacy.schemas import PHARMACY_READ_ONLY, PharmacyIn, PharmacyListQuery, PharmacyUpdate
 
 
 @bp.route("/pharmacy/register", methods=["POST"], content_types=FORM_TYPES)
 def register() -> Response:
     user = require_user(headers(), roles=(PHARMACIST,))
-    pharmacy = pharmacies.register(user.user, form())
+    body = form()
+    pharmacy = pharmacies.register(user.user, parse_model(PharmacyIn, body.data), body.file("avatar"))
     return respond(201, message="Pharmacy registered successfully", pharmacy=pharmacy)
 
 
@@ -35,7 +36,9 @@ def my_pharmacy() -> Response:
 @bp.route("/pharmacy/my", methods=["PUT"], content_types=FORM_TYPES)
 def update_my_pharmacy() -> Response:
     user = require_user(headers(), roles=(PHARMACIST,))
-    pharmacy = pharmacies.update_my(user.user, form())
+    body = form()
+    data = parse_model(PharmacyUpdate, body.fields_except(PHARMACY_READ_ONLY))
+    pharmacy = pharmacies.update_my(user.user, data, body.file("avatar"))
     return respond(message="Pharmacy updated successfully", pharmacy=pharmacy)
 
 
