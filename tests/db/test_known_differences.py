@@ -106,3 +106,33 @@ def test_unique_index_treats_a_missing_field_as_null(coll: Any, differs_on_ferre
     coll.insert_one({"_id": 1})
     with pytest.raises(DuplicateKeyError):
         coll.insert_one({"_id": 2})
+
+
+def test_bulk_write_reports_the_index_of_the_refused_statement(coll: Any,
+                                                              differs_on_ferretdb: Callable[[str], None]) -> None:
+    differs_on_ferretdb("a unique violation in one statement of a multi-statement update fails the whole "
+                        "command (code 1, SQLSTATE 23505; a wrong statement index on SQLite)")
+    from pymongo import UpdateOne
+    from pymongo.errors import BulkWriteError
+
+    coll.create_index("k", unique=True)
+    coll.insert_many([{"_id": 1, "k": "a"}, {"_id": 2, "k": "b"}, {"_id": 3, "k": "c"}])
+    with pytest.raises(BulkWriteError) as caught:
+        coll.bulk_write([UpdateOne({"_id": 1}, {"$set": {"x": 1}}), UpdateOne({"_id": 3}, {"$set": {"k": "b"}}),
+                         UpdateOne({"_id": 2}, {"$set": {"x": 2}})], ordered=False)
+    assert [e["index"] for e in caught.value.details["writeErrors"]] == [1]
+    assert caught.value.details["nModified"] == 2
+
+
+def test_bulk_write_with_a_refused_upsert_reports_the_others(coll: Any,
+                                                            differs_on_ferretdb: Callable[[str], None]) -> None:
+    differs_on_ferretdb("the reply to a refused upsert lacks nModified: pymongo raises KeyError")
+    from pymongo import UpdateOne
+    from pymongo.errors import BulkWriteError
+
+    coll.create_index("k", unique=True)
+    coll.insert_one({"_id": 1, "k": "a"})
+    with pytest.raises(BulkWriteError) as caught:
+        coll.bulk_write([UpdateOne({"_id": 2}, {"$set": {"k": "a"}}, upsert=True),
+                         UpdateOne({"_id": 1}, {"$set": {"x": 1}})], ordered=False)
+    assert caught.value.details["nModified"] == 1
