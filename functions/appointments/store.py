@@ -41,6 +41,7 @@ INDEXES = {
         IndexModel([("doctor", ASCENDING), ("start", ASCENDING)], name="doctor_start"),
         IndexModel([("patient", ASCENDING), ("start", ASCENDING)], name="patient_start"),
         IndexModel([("status", ASCENDING), ("start", ASCENDING)], name="status_start"),
+        IndexModel([("day", ASCENDING), ("start", ASCENDING)], name="day_start"),  # the reminder sweep
     ],
     CLAIMS: [
         IndexModel([("appt", ASCENDING)], name="by_appointment"),
@@ -226,11 +227,16 @@ def claim_reminder(appointment_id: ObjectId, offset: int, now: datetime, statuse
 
 
 def upcoming_active(now: datetime, until: datetime, statuses: Sequence[str]) -> list[dict[str, Any]]:
-    """Active appointments starting in (now, until]: one read per status (an indexed equality)."""
+    """Active appointments starting in (now, until]: one read per doctor-local `day` the window
+    can touch (a local day lies within a day of the UTC one). The equality on `day` is what keeps
+    this read small on every server: a status matches a quarter of all appointments, a day a
+    few hundred at most (17 s instead of milliseconds at 100 000 on the embedded database)."""
     coll = get_db()[APPOINTMENTS]
+    first, last = (now - timedelta(days=1)).date(), (until + timedelta(days=1)).date()
     found: list[dict[str, Any]] = []
-    for status in statuses:
-        found += coll.find({"status": status, "start": {"$gt": now, "$lte": until}},
+    for n in range((last - first).days + 1):
+        found += coll.find({"day": (first + timedelta(days=n)).isoformat(), "start": {"$gt": now, "$lte": until},
+                            "status": {"$in": list(statuses)}},
                            {"start": 1, "reminderOffsets": 1, "remindersSent": 1})
     return found
 
