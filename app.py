@@ -8,6 +8,7 @@ from functions.analysis.routes import bp as analysis
 from functions.appointments import service as appointments_service
 from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
+from functions.core import jobs
 from functions.core.app_factory import create_app
 from functions.docs.routes import bp as docs
 from functions.emergency.routes import bp as emergency
@@ -35,7 +36,7 @@ def send_reminder(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminder_sweep")
 def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
     """Safety net: due-but-unsent reminders and failed notifications; refunds to retry."""
-    return {**appointments_service.sweep(), **signaling_service.sweep()}
+    return jobs.sweep()
 
 
 # ---------------------------------------------------------------- WebSocket API (signaling, chat, emergencies)

@@ -21,13 +21,12 @@ def _request_stop(signum: int, frame: Any) -> None:
 
 
 def run(every: float, once: bool = False) -> int:
-    from functions.appointments.service import sweep
+    from functions.core.jobs import sweep
     from functions.core.observability import logger
-    from functions.signaling.service import sweep as signaling_sweep
 
     while not _stop.is_set():
         try:
-            result = {**sweep(), **signaling_sweep()}
+            result = sweep()
             if any(result.values()):
                 logger.info("sweep", extra=result)
         except Exception as exc:  # keep the loop alive: the next tick tries again

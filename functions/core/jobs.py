@@ -19,6 +19,7 @@ SWEEPERS: tuple[str, ...] = (
     "functions.prescriptions.service",  # expired verification rate-limit buckets
     "functions.payments.service",  # refunds to retry, paid appointments cancelled elsewhere
     "functions.pharmacy.service",  # unpaid online orders whose payment hold expired give their stock back
+    "functions.signaling.service",  # unanswered emergencies, stale connections, idle rooms, old throttles
 )
 
 
