@@ -1,33 +1,17 @@
 """Races the database must decide: twenty doctors' Lambdas numbering prescriptions at the same
 moment, and twenty pharmacy orders taking the last units of a prescription."""
 
-import json
-import multiprocessing
 import threading
 
 from bson import ObjectId
-from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
 
 from functions.core.errors import Unprocessable
 from functions.prescriptions import service
-from tests.factories import bearer, make_user
+from tests.factories import make_user
+from tests.lambda_race import race
 from tests.prescriptions_support import appointment, doctor, issue, patient, payload
 
 CONTENDERS = 20
-PATH = "/api/v1/prescription/new"
-
-
-def _invoke(app, barrier, results, index, headers, body):
-    import functions.core.db as core_db
-
-    core_db._client = None  # a container opens its own connection (never reuse the parent's sockets)
-    core_db._client_uri = None
-    converter = LambdaEventConverter(RouteMatcher(list(app.routes)), app.api.binary_types)
-    event = converter.create_lambda_event("POST", PATH, headers, json.dumps(body).encode())
-    event["requestContext"]["requestId"] = f"rx-race-{index}"
-    barrier.wait(timeout=60)
-    response = app(event, LambdaContext("api_handler", 512))
-    results.put((index, response["statusCode"], json.loads(response["body"])))
 
 
 def test_twenty_concurrent_creates_get_twenty_distinct_numbers_and_codes(api, db, chalice_app):
@@ -35,22 +19,13 @@ def test_twenty_concurrent_creates_get_twenty_distinct_numbers_and_codes(api, db
     requests = []
     for _ in range(CONTENDERS):
         the_doctor = doctor()
-        requests.append(({"content-type": "application/json", **bearer(the_doctor)},
-                         payload(appointment(the_doctor, patient()))))
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(CONTENDERS), ctx.Queue()
-    workers = [ctx.Process(target=_invoke, args=(chalice_app, barrier, results, i, headers, body))
-               for i, (headers, body) in enumerate(requests)]
+        requests.append(("POST", "/prescription/new", the_doctor, payload(appointment(the_doctor, patient())), None))
     # When all twenty Lambdas create a prescription at once
-    for worker in workers:
-        worker.start()
-    outcomes = [results.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
+    outcomes = race(chalice_app, requests)
     # Then all succeed, with twenty different numbers (the day's sequence 1..20) and codes
-    assert sorted(status for _, status, _ in outcomes) == [201] * CONTENDERS
-    numbers = [b["prescription"]["prescriptionNumber"] for _, _, b in outcomes]
-    codes = {b["prescription"]["verificationCode"] for _, _, b in outcomes}
+    assert sorted(status for status, _ in outcomes) == [201] * CONTENDERS
+    numbers = [b["prescription"]["prescriptionNumber"] for _, b in outcomes]
+    codes = {b["prescription"]["verificationCode"] for _, b in outcomes}
     assert len(set(numbers)) == CONTENDERS and len(codes) == CONTENDERS
     assert sorted(int(n[8:]) for n in numbers) == list(range(1, CONTENDERS + 1))
     assert db["prescriptions"].count_documents({}) == CONTENDERS
