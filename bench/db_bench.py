@@ -49,24 +49,32 @@ class Timer(monitoring.CommandListener):
     """Server round-trip time and count of the commands since `reset()`."""
 
     _IGNORED = {"hello", "ismaster", "isMaster", "ping", "endSessions", "killCursors"}
+    _SHOWN = ("filter", "query", "updates", "deletes", "pipeline")
 
     def __init__(self) -> None:
         self.micros = 0
         self.count = 0
+        self.slowest: list[tuple[int, str]] = []
+        self._shapes: dict[int, str] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name not in self._IGNORED:
             self.count += 1
+            body = {k: v for k, v in event.command.items() if k in self._SHOWN}
+            name = event.command_name
+            self._shapes[event.request_id] = f"{name} {event.command.get(name)} {body}"[:200]
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         if event.command_name not in self._IGNORED:
             self.micros += event.duration_micros
+            self.slowest.append((event.duration_micros, self._shapes.pop(event.request_id, "?")))
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         self.micros += event.duration_micros
 
     def reset(self) -> None:
         self.micros = self.count = 0
+        self.slowest.clear()
 
 
 def _request(client: Any, method: str, path: str, token: str | None = None, body: Any = None) -> Any:
@@ -169,6 +177,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default=None)
+    parser.add_argument("--slowest", type=int, default=0, help="print the N slowest commands of a slow operation")
     args = parser.parse_args()
     if args.backend:
         os.environ["EMBEDDED_DB_BACKEND"] = args.backend
@@ -177,10 +186,10 @@ def main() -> int:
     timer = Timer()
     monitoring.register(timer)
     with bench_app() as (client, _counter):
+        import boto3
+
         from functions.core.db import get_db
         from functions.core.security import hash_password
-
-        import boto3
 
         boto3.client("ses").verify_email_identity(EmailAddress=os.environ["SES_FROM_EMAIL"])
         db = get_db()
@@ -193,7 +202,7 @@ def main() -> int:
                                                             "password": PASSWORD, "role": "doctor",
                                                             "speciality": "general"})
         db["users"].update_one({"_id": ObjectId(doctor["user"]["_id"])}, {"$set": {"approvalStatus": "approved"}})
-        p_token, d_token = patient["token"], doctor["token"]
+        p_token = patient["token"]
         doctor_id = doctor["user"]["_id"]
         tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
         booked = _request(client, "POST", "/appointment/new", p_token, {
@@ -218,7 +227,6 @@ def main() -> int:
             _fill("users", sample_user, filled, size, lambda i: {"name": f"Filler {i}"})
             _fill("appointments", sample_appt, filled, size, vary_appt)
             filled = size
-            slot_day = tomorrow.isoformat()
 
             def book(i: int) -> None:
                 day = booking_day[0] + timedelta(days=i // 14)
@@ -230,7 +238,7 @@ def main() -> int:
                 ("login by contact", lambda i: _request(client, "POST", "/login", body={
                     "contact": "bench-p@example.com", "password": PASSWORD})),
                 ("guard's user read (GET /me)", lambda i: _request(client, "GET", "/me", p_token)),
-                ("slots of a day", lambda i: _request(client, "GET", f"/appointment/slots/{doctor_id}/{slot_day}")),
+                ("slots of a day", lambda i: _request(client, "GET", f"/appointment/slots/{doctor_id}/{tomorrow}")),
                 ("my appointments", lambda i: _request(client, "GET", "/appointment/my", p_token)),
                 ("one appointment", lambda i: _request(client, "GET", f"/appointment/{appointment_id}", p_token)),
                 ("booking", book),
@@ -240,6 +248,9 @@ def main() -> int:
             for name, call in operations:
                 db_ms, trips, wall = _measure(client, timer, args.runs, call)
                 print(f"{name:34} {size:>10,} {db_ms:>8.1f} {trips:>6} {wall:>11.1f}", flush=True)
+                if args.slowest and db_ms > 20:
+                    for micros, shape in sorted(timer.slowest, reverse=True)[:args.slowest]:
+                        print(f"    {micros / 1000:8.1f} ms  {shape}")
             booking_day[0] += timedelta(days=args.runs // 14 + 2)
         concurrency()
     return 0
