@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -33,6 +33,9 @@ from functions.pharmacy.stores import medicines, orders, pharmacies, users
 
 PHARMACY_FIELDS = {"name": 1, "contactInfo": 1, "address": 1, "owner": 1}
 SWEEP_BATCH = 100
+# Idempotency-Key claims of these many UTC days ago are dropped: a claim lives at least 48 hours
+# (a client retries within minutes), and a missed sweep day is caught by the next one.
+REQUEST_PURGE_DAYS = (2, 3)
 
 
 @dataclass(frozen=True)
@@ -439,8 +442,11 @@ def system_cancel(order_id: ObjectId, reason: str, now: datetime) -> bool:
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Unpaid online orders whose payment hold expired give their stock back."""
+    """Unpaid online orders whose payment hold expired give their stock back; Idempotency-Key
+    claims of past days are dropped (by their indexed UTC `day`)."""
     now = now or clock.now()
     released = sum(system_cancel(doc["_id"], "Payment not received in time", now)
                    for doc in orders.expired_holds(now, SWEEP_BATCH))
-    return {"expiredOrderHolds": released}
+    purged = sum(orders.purge_requests_of_day(f"{(now - timedelta(days=d)).astimezone(UTC).date():%Y-%m-%d}")
+                 for d in REQUEST_PURGE_DAYS)
+    return {"expiredOrderHolds": released, "orderRequestsPurged": purged}

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
@@ -43,7 +43,8 @@ INDEXES = {
         IndexModel([("pharmacy", ASCENDING), ("localDay", ASCENDING)], name="pharmacy_day"),
         IndexModel([("order", ASCENDING)], name="order"),
     ],
-    REQUESTS: [IndexModel([("customer", ASCENDING)], name="customer")],
+    REQUESTS: [IndexModel([("customer", ASCENDING)], name="customer"),
+               IndexModel([("day", ASCENDING)], name="by_day")],  # the sweeper drops the claims of past days
 }
 
 _LIST_PROJECTION = {"statusHistory": 0, "prescriptionLines": 0}
@@ -81,11 +82,12 @@ def day_counts(day_keys: Sequence[str]) -> int:
 def claim_request(key: str, customer: ObjectId, order_id: ObjectId, fingerprint: str,
                   now: datetime) -> dict[str, Any] | None:
     """Claim an idempotency key for `order_id`. None when claimed now; the earlier claim when
-    the key was used before (by this customer: the key is namespaced by the caller)."""
+    the key was used before (by this customer: the key is namespaced by the caller). The claim
+    carries its UTC `day` so the sweeper can drop old claims by an indexed equality."""
     coll = get_db()[REQUESTS]
     try:
         coll.insert_one({"_id": key, "customer": customer, "orderId": order_id, "fingerprint": fingerprint,
-                         "createdAt": now})
+                         "createdAt": now, "day": f"{now.astimezone(UTC).date():%Y-%m-%d}"})
     except (DuplicateKeyError, OperationFailure) as exc:
         if not is_duplicate_key(exc):
             raise
@@ -97,6 +99,11 @@ def claim_request(key: str, customer: ObjectId, order_id: ObjectId, fingerprint:
 def release_request(key: str, order_id: ObjectId) -> None:
     """Drop a claim whose order was not created, so a retry can try again."""
     get_db()[REQUESTS].delete_one({"_id": key, "orderId": order_id})
+
+
+def purge_requests_of_day(day: str) -> int:
+    """Drop the idempotency claims made on that UTC day (one `delete_many` on the indexed `day`)."""
+    return int(get_db()[REQUESTS].delete_many({"day": day}).deleted_count)
 
 
 # ---------------------------------------------------------------- orders
