@@ -50,6 +50,8 @@ SAM_EXPANSION = {"AWS::Serverless::Api": 3, "AWS::Serverless::LayerVersion": 1}
 # Lambdas that EventBridge Scheduler schedules invoke, by the setting that names them.
 SCHEDULE_TARGETS = {"REMINDER_FUNCTION_ARN": "SendReminder", "EMERGENCY_FUNCTION_ARN": "EmergencyTimeout"}
 SCHEDULER_ENV = ("SCHEDULER_ROLE_ARN", "SCHEDULER_GROUP", *SCHEDULE_TARGETS)
+WS_API, WS_STAGE = "WebsocketAPI", "WebsocketAPIStage"
+WS_ENDPOINT = "WS_MANAGEMENT_ENDPOINT"
 
 
 class NotDeployable(Exception):
@@ -61,6 +63,7 @@ class Route:
     method: str
     path: str
     domain: str | None  # None: the shared preflight function
+    view: tuple[str, str] | None = None  # (module, function) of the view
 
     @property
     def key(self) -> str:
@@ -87,7 +90,7 @@ def routes(app: Any) -> list[Route]:
             parts = module.split(".")
             if len(parts) < 3 or parts[0] != "functions":
                 raise NotDeployable(f"{method} {path}: view {module}.{entry.view_name} is not in functions/<domain>/")
-            found.append(Route(method, path, parts[1]))
+            found.append(Route(method, path, parts[1], (module, entry.view_function.__name__)))
     return found
 
 
@@ -162,12 +165,50 @@ def source_arn(route: Route) -> dict[str, Any]:
                         + route.method + resource, {"RestAPIId": {"Ref": "RestAPI"}}]}
 
 
-def _set_env(fn: dict[str, Any], caps: frozenset[str], scheduler_env: dict[str, Any]) -> None:
+def _set_env(fn: dict[str, Any], caps: frozenset[str], scheduler_env: dict[str, Any],
+             ws_endpoint: dict[str, Any] | None) -> None:
+    """The Scheduler's names where reminders are scheduled; the WebSocket API's management endpoint
+    where the code pushes frames (a REST route has no WebSocket event to learn it from), unless the
+    stage's configuration names one (a custom domain)."""
     variables = fn["Properties"].setdefault("Environment", {}).setdefault("Variables", {})
     for name in SCHEDULER_ENV:
         variables.pop(name, None)
     if "scheduler" in caps:
         variables.update(scheduler_env)
+    if "apigatewaymanagementapi" in caps and ws_endpoint is not None:
+        variables.setdefault(WS_ENDPOINT, ws_endpoint)
+    elif isinstance(variables.get(WS_ENDPOINT), dict):  # ours, on a function that does not push
+        variables.pop(WS_ENDPOINT)
+
+
+# Modules that read font files, and the setting that tells them where the layer put them.
+FONT_USERS = {"functions.prescriptions.pdf": "PDF_FONT_DIR"}
+
+
+def _set_fonts(fn: dict[str, Any], reached: set[str], layers: list[str], sdk_layers: list[dict[str, Any]]) -> None:
+    """`PDF_FONT_DIR` = the folder of an attached layer that carries the fonts (layers/build.py
+    FONTS), on functions whose code renders PDFs."""
+    dirs = [g["font_dir"] for g in sdk_layers if g.get("font_dir") and layer_id(g["name"]) in layers]
+    variables = fn["Properties"].setdefault("Environment", {}).setdefault("Variables", {})
+    for module, setting in FONT_USERS.items():
+        if module in reached and dirs:
+            variables[setting] = dirs[0]
+
+
+def websocket(resources: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any] | None:
+    """Throttle the WebSocket stage's routes (`websocket` of infra/functions.json) and return its
+    management endpoint, `https://{api}.execute-api.{region}.amazonaws.com/{stage}` (None: no
+    WebSocket API in the stack)."""
+    stage = resources.get(WS_STAGE)
+    if WS_API not in resources or stage is None:
+        return None
+    throttle = settings.get("websocket", {})
+    if throttle:
+        stage["Properties"]["DefaultRouteSettings"] = {
+            "ThrottlingBurstLimit": int(throttle["ThrottlingBurstLimit"]),
+            "ThrottlingRateLimit": float(throttle["ThrottlingRateLimit"])}
+    name = stage["Properties"]["StageName"]
+    return {"Fn::Sub": "https://${" + WS_API + "}.execute-api.${AWS::Region}.amazonaws.com/" + name}
 
 
 def layer_id(group: str) -> str:
@@ -219,7 +260,7 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
     placed: dict[str, str] = {}
     taken = set(resources)
     taken.add(PREFLIGHT)
-    domain_caps: dict[str, frozenset[str]] = {}
+    ws_endpoint = websocket(resources, settings)
 
     table = routes(app)
     served = served_routes({r.domain for r in table if r.domain})
@@ -233,12 +274,17 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
             fn = copy.deepcopy(base_fn)
             props = fn["Properties"]
             props["Handler"] = route.handler
-            if route.handler_module not in domain_caps:
-                domain_caps[route.handler_module] = iam.capabilities_of({route.handler_module})
+            if route.handler_module not in domain_layers:
                 domain_layers[route.handler_module] = layers_for({route.handler_module}, sdk_layers)
-            caps = domain_caps[route.handler_module]
+            if route.view is None:
+                caps = iam.capabilities_of({route.handler_module})
+                reached = iam.closure({route.handler_module})
+            else:  # what can run for this route, not everything its domain imports (infra/iam.py)
+                caps = iam.route_capabilities(route.handler_module, *route.view)
+                reached = iam.reached_modules(route.handler_module, route.view)
             props.update(settings.get("preflight", {}) if route.domain is None else route_settings(settings, route))
-            _set_env(fn, caps, scheduler_env)
+            _set_env(fn, caps, scheduler_env, ws_endpoint)
+            _set_fonts(fn, reached, domain_layers[route.handler_module], sdk_layers)
             _attach(fn, caps, roles, domain_layers[route.handler_module])
             resources[logical] = fn
             perm = copy.deepcopy(base_perm)
@@ -253,11 +299,14 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
         props = resource.get("Properties", {})
         if resource["Type"] != "AWS::Serverless::Function" or props.get("Handler", "").startswith("functions."):
             continue
-        roots = iam.app_function_roots(props["Handler"].split(".", 1)[1])
-        caps = iam.capabilities_of(roots)
+        module, _, function = props["Handler"].rpartition(".")
+        roots = iam.app_function_roots(function)
+        # what can run for that function (core.jobs imports the sweepers by name: a module closure
+        # would miss them); the module closure when app.py does not define it
+        caps = iam.route_capabilities(module, module, function) if roots != {"app"} else iam.capabilities_of(roots)
         if _name in targets.values():  # a schedule's target: naming the targets would be a cycle
             caps = caps - {"scheduler"}
-        _set_env(resource, caps, scheduler_env)
+        _set_env(resource, caps, scheduler_env, ws_endpoint)
         _attach(resource, caps, roles, layers_for(roots, sdk_layers))
 
     resources.pop("DefaultRole", None)

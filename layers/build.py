@@ -4,7 +4,8 @@ Several layers, so each function's own package (deployment.zip) holds only our c
 function carries an SDK it never calls:
 
 - `layer.zip`: what every function needs (pydantic, pymongo, PyJWT, Powertools, ...);
-- one layer per group of `SDK_LAYERS` (`layer-sdk.zip`: Stripe, Twilio, Cloudinary, ReportLab;
+- one layer per group of `SDK_LAYERS` (`layer-sdk.zip`: Stripe, Twilio, Cloudinary, ReportLab and
+  the PDF's Noto fonts under `fonts/noto/`, i.e. /opt/fonts/noto;
   `layer-genai.zip`: Google GenAI) with what only those SDKs need, attached only to functions whose
   code imports a module it provides (infra/split_routes.py reads `layers.json`). This matters
   beyond size: PyJWT imports `cryptography` at import time whenever it is installed, and only
@@ -45,6 +46,13 @@ SDK_LAYERS = {  # layer name -> the requirements it is built for (anything else 
     "sdk": {"twilio", "stripe", "cloudinary", "reportlab", "uharfbuzz", "rl-accel"},
     "genai": {"google-genai"},
 }
+# Files that are not Python packages, shipped in a layer beside `python/` (Lambda unpacks layers in
+# /opt): the prescription PDF's Noto faces (functions/prescriptions/pdf.py, `PDF_FONT_DIR`) go with
+# ReportLab in the SDK layer, at /opt/fonts/noto. From Debian's fonts-noto-core (.ci/run installs it);
+# `NOTO_FONT_SOURCE` names another folder holding the same files.
+FONTS = {"sdk": {"dir": "fonts/noto", "files": ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf",
+                                                "NotoSansDevanagari-Regular.ttf", "NotoSansDevanagari-Bold.ttf")}}
+FONT_SOURCE = Path(os.environ.get("NOTO_FONT_SOURCE", "/usr/share/fonts/truetype/noto"))
 PRUNE_DIRS = {"__pycache__", "tests"}
 PRUNE_SUFFIXES = (".pyc", ".pyi", ".js.map", ".css.map", "-es-bundle.js", "-es-bundle-core.js")
 # Not compiled (the layer must stay well under Lambda's 250 MB unzipped): hundreds of modules that
@@ -155,6 +163,24 @@ def split_sdk(site: Path, requirements: Path, root: Path, python: str) -> list[d
     return groups
 
 
+def add_fonts(group: dict[str, Any], tree: Path) -> None:
+    """Copy the group's font files into its layer tree; records the folder Lambda will see
+    (`/opt/...`) in the group's manifest entry as `font_dir`. A missing file fails the build: a
+    stack whose PDF route can only answer 503 is not deployable."""
+    fonts = FONTS.get(group["name"])
+    if not fonts:
+        return
+    missing = [f for f in fonts["files"] if not (FONT_SOURCE / f).is_file()]
+    if missing:
+        raise SystemExit(f"fonts missing in {FONT_SOURCE}: {', '.join(missing)} "
+                         "(apt-get install fonts-noto-core, or set NOTO_FONT_SOURCE)")
+    target = tree / fonts["dir"]
+    target.mkdir(parents=True, exist_ok=True)
+    for name in fonts["files"]:
+        shutil.copyfile(FONT_SOURCE / name, target / name)
+    group["font_dir"] = f"/opt/{fonts['dir']}"
+
+
 def build(out: Path, python: str = "3.11", requirements: Path = ROOT / "requirements.txt") -> Path:
     """Writes `out` (the common layer), the SDK layers and `layers.json` (what each provides) beside it."""
     relative = Path("python") / "lib" / f"python{python}" / "site-packages"
@@ -162,6 +188,8 @@ def build(out: Path, python: str = "3.11", requirements: Path = ROOT / "requirem
         common = Path(tmp) / "common"
         install(requirements, common / relative, python)
         groups = split_sdk(common / relative, requirements, Path(tmp), python)
+        for group in groups:
+            add_fonts(group, Path(tmp) / group["name"])
         for tree, zip_name in [(common, out.name)] + [(Path(tmp) / g["name"], g["zip"]) for g in groups]:
             prune(tree / relative)
             compile_bytecode(tree / relative, python, f"/opt/{relative}")

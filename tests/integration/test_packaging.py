@@ -7,6 +7,7 @@ The stack is packaged once per module (`chalice package` offline + the layer fro
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -224,6 +225,9 @@ def test_functions_ship_only_our_code_and_the_layers_the_dependencies(built, tem
     for package in ("stripe", "twilio", "cloudinary", "reportlab"):
         assert f"{site}{package}/__init__.py" in sdk and f"{site}{package}/__init__.py" not in common, package
     assert f"{site}google/genai/__init__.py" in genai
+    # The prescription PDF's fonts travel with ReportLab (/opt/fonts/noto)
+    for face in ("NotoSans-Regular", "NotoSans-Bold", "NotoSansDevanagari-Regular", "NotoSansDevanagari-Bold"):
+        assert f"fonts/noto/{face}.ttf" in sdk, face
     # PyJWT imports cryptography whenever it can: only Google's auth library brings it, in its layer
     assert not any(n.startswith(f"{site}cryptography/") for n in common | sdk)
     native = [n for n in common if n.startswith(site + "pydantic_core/") and n.endswith(".so")]
@@ -264,3 +268,84 @@ def test_the_split_stack_keeps_the_edge_rules(template):
     matches = sign_in["ScopeDownStatement"]["OrStatement"]["Statements"]
     assert {s["ByteMatchStatement"]["SearchString"] for s in matches} == {"/api/v1/login", "/api/v1/register"}
     assert rules["sign-in"]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+
+
+def route_function(template, method, path):
+    return functions_of(template)[route_targets(template)[(method, f"/api/v1{path}")]]
+
+
+def role_actions(template, fn):
+    role = template["Resources"][fn["Properties"]["Role"]["Fn::GetAtt"][0]]
+    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    return {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+
+def test_functions_that_push_over_the_websocket_know_its_management_endpoint(template):
+    settings = json.loads((ROOT / "infra" / "functions.json").read_text())["websocket"]
+    stage = template["Resources"]["WebsocketAPIStage"]["Properties"]
+    endpoint = {"Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.amazonaws.com/" + stage["StageName"]}
+    # Given the REST routes whose code pushes frames: the doctor-joined notice, the IVR's emergency
+    # alert, an order's status change
+    for method, path in (("POST", "/notify-doctor-joined"), ("POST", "/ivr/menu"),
+                         ("PUT", "/order/{order_id}/status")):
+        fn = route_function(template, method, path)
+        # Then each may post to connections and is told where (it has no WebSocket event to learn it from)
+        assert "execute-api:ManageConnections" in role_actions(template, fn), path
+        assert fn["Properties"]["Environment"]["Variables"]["WS_MANAGEMENT_ENDPOINT"] == endpoint, path
+    # And no function that cannot push carries it
+    for logical, fn in functions_of(template).items():
+        if "execute-api:ManageConnections" not in role_actions(template, fn):
+            assert "WS_MANAGEMENT_ENDPOINT" not in fn["Properties"]["Environment"]["Variables"], logical
+    # And every route of the WebSocket stage is throttled as configured
+    assert stage["DefaultRouteSettings"] == {"ThrottlingBurstLimit": settings["ThrottlingBurstLimit"],
+                                             "ThrottlingRateLimit": settings["ThrottlingRateLimit"]}
+
+
+def test_a_route_is_granted_what_its_own_code_calls_not_what_its_domain_imports(template):
+    # Given routes whose domains import modules that send e-mail, schedule or push (the emergency
+    # domain's IVR alerts, appointments' reminders, the admin's approval e-mails) but which themselves
+    # only read and write the database
+    for method, path in (("GET", "/admin/hospitals"), ("GET", "/appointment/my"), ("GET", "/admin/users"),
+                         ("GET", "/medicines")):
+        actions = role_actions(template, route_function(template, method, path))
+        # Then their roles cannot send e-mail, schedule or push
+        assert not {a for a in actions if a.startswith(("ses:", "scheduler:", "iam:", "execute-api:"))}, path
+    # While the routes that do keep exactly what they use
+    assert "ses:SendEmail" in role_actions(template, route_function(template, "POST", "/password/forgot"))
+    booking = role_actions(template, route_function(template, "POST", "/appointment/new"))
+    assert {"ses:SendEmail", "scheduler:CreateSchedule", "iam:PassRole"} <= booking
+    # And a payment's webhook, which confirms the appointment it paid for (reminders, notices) through a
+    # seam imported by name, may schedule and send
+    webhook = role_actions(template, route_function(template, "POST", "/payments/webhook"))
+    assert {"ses:SendEmail", "scheduler:CreateSchedule"} <= webhook
+
+
+def test_the_pdf_route_function_renders_with_the_fonts_of_its_layer(template, unpacked, client, mongo_uri):
+    from tests.factories import bearer
+    from tests.prescriptions_support import doctor, issue, patient
+
+    # Given a prescription in the database, and the PDF route's function as Lambda would run it:
+    # its code, its layers (not this machine's fonts) and its configured PDF_FONT_DIR
+    owner = patient()
+    rx = issue(client, doctor(), owner)
+    fn = route_function(template, "GET", "/prescription/{prescription_id}/pdf")
+    handler = fn["Properties"]["Handler"]
+    font_dir = fn["Properties"]["Environment"]["Variables"]["PDF_FONT_DIR"]
+    assert font_dir.startswith("/opt/")
+    layer_dirs = [p.parents[3] for p in unpacked[handler][1:]]  # .../<layer>/python/lib/python3.x/site-packages
+    local = [d / font_dir.removeprefix("/opt/") for d in layer_dirs if (d / font_dir.removeprefix("/opt/")).is_dir()]
+    assert local, f"no layer of {handler} has {font_dir}"
+    # When the patient asks it for the PDF
+    result = invoke_routes(handler, [("GET", "/api/v1/prescription/{prescription_id}/pdf")], mongo_uri,
+                           unpacked[handler], headers={**bearer(owner), "Accept": "application/pdf"},
+                           params={"prescription_id": rx["_id"]},
+                           env={"MONGODB_DB": os.environ["MONGODB_DB"], "PDF_FONT_DIR": str(local[0])})
+    # Then it answers a PDF, not 503 PDF_FONTS_MISSING
+    route = "GET /api/v1/prescription/{prescription_id}/pdf"
+    assert result["answers"][route][0] == 200, result["answers"][route]
+    is_base64, head, content_type = result["heads"][route]
+    assert content_type == "application/pdf" and is_base64
+    assert base64.b64decode(head[:48]).startswith(b"%PDF-")
+    # And the other functions have no PDF_FONT_DIR of ours
+    assert [f for f in functions_of(template).values() if "PDF_FONT_DIR" in f["Properties"]["Environment"]["Variables"]
+            and f["Properties"]["Handler"] != handler] == []
