@@ -42,7 +42,7 @@ class AnalyzeIn(WriteModel):
 
 
 class Finding(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built on first use, not at cold start
 
     text: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
@@ -50,7 +50,7 @@ class Finding(BaseModel):
 class AnalysisResult(BaseModel):
     """What a provider must answer (validated, so a model's stray output never reaches users)."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     analysis: Annotated[str, StringConstraints(min_length=1, max_length=3500)]
     emergencyLevel: Annotated[int, Field(ge=1, le=5)]
