@@ -32,7 +32,17 @@ class FakeCloudinaryHttp:
         self.calls.append({"method": method, "url": url, "fields": dict(fields or [])})
         if self.fail:
             return FakeResponse(500, {"error": {"message": "General Error"}})
+        if url.endswith("/upload"):  # a server-side upload: a fresh public id in the folder asked for
+            form = dict(fields or [])
+            public_id = f"{form.get('folder')}/up{len(self.calls)}"
+            return FakeResponse(200, {"public_id": public_id, "resource_type": "image", "format": "png",
+                                      "bytes": 1000, "secure_url": f"https://res.cloudinary.com/{CLOUD}/image/upload/"
+                                                                   f"v1/{public_id}.png"})
         return FakeResponse(200, {"result": "ok"})
+
+    @property
+    def uploads(self) -> list[dict[str, Any]]:
+        return [c for c in self.calls if c["url"].endswith("/upload")]
 
     @property
     def destroyed(self) -> list[str]:
@@ -81,3 +91,11 @@ def uploaded(client: Any, owner: dict[str, Any], purpose: str, name: str = "abc1
     assert response.status_code == 200, response.body
     found: dict[str, Any] = get_db()["media_assets"].find_one({"_id": public_id}) or {}
     return {"public_id": public_id, "url": found.get("url"), "at": clock.now()}
+
+
+def use_cloud(monkeypatch: pytest.MonkeyPatch, cloud: str) -> None:
+    """This deployment's Cloudinary cloud is `cloud` (the sign-up form's avatar must be on it)."""
+    from functions.core import config
+
+    monkeypatch.setenv("CLOUDINARY_URL", f"cloudinary://{KEY}:{SECRET}@{cloud}")
+    config.reset_settings()

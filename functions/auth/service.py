@@ -153,7 +153,7 @@ def _new_account(body: RegisterBody, role: str) -> dict[str, Any]:
         "active": True,
         "sessionVersion": 0,
         "revokedTokens": [],
-        "avatar": body.avatar.model_dump() if body.avatar else dict(NO_AVATAR),
+        "avatar": _sign_up_avatar(body),
         "createdAt": now,
         "updatedAt": now,
     }
@@ -164,6 +164,22 @@ def _new_account(body: RegisterBody, role: str) -> dict[str, Any]:
                      "currency": settings.default_currency, "timezone": settings.default_timezone, **given})
     user["_id"] = store.insert_user(user)
     return user
+
+
+def _sign_up_avatar(body: RegisterBody) -> dict[str, str]:
+    """The sign-up form uploads the avatar from the browser (unsigned) before any account exists,
+    so no recorded asset can back it. It is kept only if its url is on this deployment's
+    Cloudinary cloud (`https://res.cloudinary.com/<cloud>/...`); anything else (another host,
+    another cloud, uploads not configured) is dropped, and the account gets no avatar. After
+    sign-up, `PUT /me` accepts only recorded avatar uploads of the caller (`update_me`)."""
+    from functions.media import service as media
+
+    if body.avatar is None or not body.avatar.url:
+        return dict(NO_AVATAR)
+    if not media.on_our_cloud(body.avatar.url):
+        logger.info("Sign-up avatar dropped: not on our Cloudinary cloud")
+        return dict(NO_AVATAR)
+    return body.avatar.model_dump()
 
 
 def register(body: RegisterBody) -> tuple[dict[str, Any], str]:
@@ -270,10 +286,30 @@ def update_me(principal: Principal, body: UpdateMeBody) -> dict[str, Any]:
     if "name" in changes:
         changes["nameKey"] = changes["name"].casefold()
     changes["updatedAt"] = clock.now()
-    updated = store.update_account(principal.id, changes)
+    if "avatar" not in changes:
+        updated = store.update_account(principal.id, changes)
+    else:
+        changes["avatar"] = _checked_avatar(principal, changes["avatar"])
+        before = store.update_account_before(principal.id, changes)
+        updated = None if before is None else {**before, **changes}
+        if before is not None and before.get("avatar"):  # the replaced avatar leaves Cloudinary (best effort)
+            from functions.media import service as media
+
+            media.destroy_replaced(principal.id, [before["avatar"]], [changes["avatar"]])
     if updated is None:
         raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
     return self_view(updated)
+
+
+def _checked_avatar(principal: Principal, avatar: dict[str, str]) -> dict[str, str]:
+    """An avatar is `{"public_id": "", "url": ""}` (remove it) or a recorded avatar upload of the
+    caller (422 ASSET_INVALID for another user's, another purpose's or an unknown public id); the
+    url stored is the one Cloudinary reported."""
+    if not avatar.get("public_id") and not avatar.get("url"):
+        return dict(NO_AVATAR)
+    from functions.media import service as media
+
+    return media.require_asset(principal.id, "avatar", avatar, field="avatar")
 
 
 def update_password(principal: Principal, body: PasswordUpdateBody, source_ip: str) -> tuple[dict[str, Any], str]:

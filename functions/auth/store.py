@@ -98,6 +98,14 @@ def update_account(user_id: ObjectId, changes: dict[str, Any], extra: dict[str, 
     return found
 
 
+def update_account_before(user_id: ObjectId, changes: dict[str, Any]) -> dict[str, Any] | None:
+    """`$set` the changes; the document BEFORE (so the caller knows exactly what it replaced, e.g.
+    the avatar to destroy, even under concurrent updates), or None if no document matched."""
+    found: dict[str, Any] | None = _users().find_one_and_update(
+        {"_id": user_id}, {"$set": changes}, return_document=ReturnDocument.BEFORE)
+    return found
+
+
 def replace_password(user_id: ObjectId, session_version: int, password_hash: str,
                      now: datetime) -> dict[str, Any] | None:
     """New hash and a new session version (every older token dies with it); None if the

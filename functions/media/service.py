@@ -18,7 +18,7 @@ from bson import ObjectId
 
 from functions.core import clock
 from functions.core.config import get_settings
-from functions.core.errors import BadRequest, Code, Forbidden, Unprocessable
+from functions.core.errors import BadRequest, Code, Forbidden, ServiceUnavailable, Unprocessable
 from functions.core.observability import logger
 from functions.core.security import Principal
 from functions.media import cloud, store
@@ -146,8 +146,12 @@ def require_assets(owner_id: ObjectId, purpose: str, refs: Iterable[Mapping[str,
 
 def require_asset(owner_id: ObjectId, purpose: str, ref: Mapping[str, Any] | Any,
                   field: str = "image") -> dict[str, str]:
-    """`require_assets` for one reference."""
-    checked = require_assets(owner_id, purpose, [ref], field)
+    """`require_assets` for one reference (errors name `<field>.public_id`)."""
+    try:
+        checked = require_assets(owner_id, purpose, [ref], field)
+    except Unprocessable as exc:
+        raise Unprocessable(exc.message, code=Code.ASSET_INVALID,
+                            errors=[{"field": f"{field}.public_id", "message": "Unknown upload"}]) from None
     if not checked:
         raise Unprocessable("An uploaded file is required", code=Code.ASSET_INVALID,
                             errors=[{"field": f"{field}.public_id", "message": "Required"}])
@@ -175,3 +179,32 @@ def destroy_replaced(owner_id: ObjectId, old_refs: Iterable[Mapping[str, Any] | 
         given_up += 1
         cloud.destroy(public_id, str(retired.get("resourceType") or "image"))
     return given_up
+
+
+def record_server_upload(owner_id: ObjectId, purpose: str, result: Mapping[str, Any]) -> dict[str, str]:
+    """A file our server uploaded itself (the frontend's multipart forms: the pharmacy avatar,
+    medicine photos) is recorded like a browser upload, for that owner and purpose, so that
+    `require_assets` accepts it later and `destroy_replaced` can give it up. `result` is the
+    Upload API's answer. Returns `{public_id, url}`."""
+    now = clock.now()
+    public_id, url = str(result["public_id"]), str(result.get("secure_url") or result.get("url") or "")
+    store.insert_asset({"_id": public_id, "path": public_id, "ownerId": owner_id, "purpose": purpose, "url": url,
+                        "resourceType": str(result.get("resource_type") or "image"), "format": result.get("format"),
+                        "bytes": result.get("bytes"), "width": result.get("width"), "height": result.get("height"),
+                        "status": ACTIVE, "createdAt": now, "updatedAt": now})
+    return {"public_id": public_id, "url": url}
+
+
+def on_our_cloud(url: str) -> bool:
+    """Is `url` a delivery URL of this deployment's Cloudinary cloud
+    (`https://res.cloudinary.com/<cloud>/...`)? False when uploads are not configured. Used only
+    where no recorded asset can exist yet (the sign-up form's unsigned browser upload)."""
+    from urllib.parse import urlsplit
+
+    try:
+        cloud_name = cloud.credentials().cloud_name
+    except ServiceUnavailable:
+        return False
+    parts = urlsplit(url)
+    return (parts.scheme == "https" and parts.hostname == "res.cloudinary.com"
+            and parts.path.startswith(f"/{cloud_name}/"))

@@ -1,5 +1,11 @@
 """Images sent with a form: checked by content (not by name) and stored on Cloudinary.
 
+The existing frontend posts the pharmacy avatar and medicine photos as multipart file parts, so
+these are uploaded server-side (D-35 fixed: only after the form validated). Each upload goes to
+the media domain's folder for its purpose and owner and is recorded through
+`media.service.record_server_upload`, exactly like a signed browser upload: later writes accept
+it through `require_assets` and a replacement destroys it through `destroy_replaced`.
+
 The Cloudinary SDK is imported only on the upload path. Without `CLOUDINARY_URL` the image is
 not stored and the field stays unset (local development).
 """
@@ -8,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
+
+from bson import ObjectId
 
 from functions.core.config import get_settings
 from functions.core.errors import Code, PayloadTooLarge, ServiceUnavailable, Unprocessable
@@ -44,8 +52,12 @@ def _configure(url: str) -> None:
     cloudinary.config(cloud_name=parts.hostname, api_key=parts.username, api_secret=parts.password, secure=True)
 
 
-def upload_image(upload: UploadedFile, folder: str) -> dict[str, str] | None:
-    """Check, then upload; `{public_id, url}` or None when Cloudinary is not configured."""
+def upload_image(upload: UploadedFile, owner_id: ObjectId, purpose: str) -> dict[str, str] | None:
+    """Check, upload into the purpose's folder of the owner, record the asset for that owner and
+    purpose; `{public_id, url}`, or None when Cloudinary is not configured."""
+    from functions.media import service as media
+    from functions.media.profiles import folder
+
     kind = check_image(upload)
     url = get_settings().cloudinary_url
     if not url:
@@ -56,8 +68,9 @@ def upload_image(upload: UploadedFile, folder: str) -> dict[str, str] | None:
 
     try:
         result: dict[str, Any] = cloudinary.uploader.upload(
-            upload.data, folder=folder, resource_type="image", format=kind, filename=f"upload.{kind}")
+            upload.data, folder=folder(purpose, owner_id), resource_type="image", format=kind,
+            filename=f"upload.{kind}")
     except cloudinary.exceptions.Error as exc:
         logger.warning("image upload failed", extra={"error": type(exc).__name__})
         raise ServiceUnavailable("The image could not be stored; try again later", code=Code.UPLOAD_FAILED) from None
-    return {"public_id": str(result["public_id"]), "url": str(result["secure_url"])}
+    return media.record_server_upload(owner_id, purpose, result)

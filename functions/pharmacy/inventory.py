@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from functions.core import clock
 from functions.core.db import object_id
 from functions.core.errors import BadRequest, Code, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
+from functions.media import service as media
 from functions.pharmacy import medicine_rules
 from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image
@@ -24,6 +25,7 @@ from functions.pharmacy.pharmacies import owned_verified
 from functions.pharmacy.schemas import (
     ExpiringQuery,
     InventorySearchQuery,
+    MedicineFields,
     MedicineIn,
     MedicineUpdate,
     StockRow,
@@ -32,19 +34,24 @@ from functions.pharmacy.stores import medicines, pharmacies
 
 MAX_ROWS = 1000
 MAX_IMAGES = 5
+MEDICINE_IMAGE = "medicine-image"  # the media purpose
 SCAN_CAP = 5000  # a pharmacy's inventory read whole for rules the engine cannot evaluate (stock <= minStock)
 _SORTS: dict[str, list[tuple[str, int]]] = {
     "name": [("name", 1)], "price": [("price", 1)], "stock": [("stock", -1)], "expiry": [("expiryDate", 1)],
 }
 
 
-def _images(uploads: list[UploadedFile]) -> list[dict[str, str]] | None:
-    """Upload the form's image files (None when none came)."""
+def _images(user: Mapping[str, Any], data: MedicineFields, uploads: list[UploadedFile]
+            ) -> list[dict[str, str]] | None:
+    """The medicine's images (None when the request names none). The form's image files are
+    uploaded and recorded as the pharmacist's; a JSON `images` list is accepted only if every
+    entry is a recorded medicine-image upload of this pharmacist (422 ASSET_INVALID otherwise),
+    with the url Cloudinary reported."""
     if not uploads:
-        return None
+        return None if data.images is None else media.require_assets(user["_id"], MEDICINE_IMAGE, data.images)
     if len(uploads) > MAX_IMAGES:
         raise BadRequest("At most 5 images", code=Code.TOO_MANY_IMAGES)
-    stored = [upload_image(f, "medicines") for f in uploads]
+    stored = [upload_image(f, user["_id"], MEDICINE_IMAGE) for f in uploads]
     return [s for s in stored if s is not None]
 
 
@@ -73,7 +80,7 @@ def _recheck_listing(pharmacy_id: ObjectId, listed_as: bool) -> None:
 
 def add(user: Mapping[str, Any], data: MedicineIn, uploads: list[UploadedFile]) -> dict[str, Any]:
     pharmacy = owned_verified(user)
-    images = _images(uploads)
+    images = _images(user, data, uploads)
     doc = new_doc(pharmacy, data)
     if images is not None:
         doc["images"] = images
@@ -91,7 +98,7 @@ def update(user: Mapping[str, Any], medicine_id: str, data: MedicineUpdate, uplo
     if current is None:
         raise NotFound("Medicine not found")
     changes = data.model_dump(mode="python", exclude_none=True)
-    images = _images(uploads)
+    images = _images(user, data, uploads)
     if images is not None:
         changes["images"] = images
     merged = {**current, **changes}
@@ -107,12 +114,15 @@ def update(user: Mapping[str, Any], medicine_id: str, data: MedicineUpdate, uplo
         raise NotFound("Medicine not found")
     if "isActive" in changes and bool(changes["isActive"]) != bool(current.get("isActive", True)):
         pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1 if changes["isActive"] else -1})
+    if images is not None:  # images no longer used leave Cloudinary (best effort, logged)
+        media.destroy_replaced(user["_id"], current.get("images") or [], images)
     return medicine_rules.to_api(updated, clock.now())
 
 
 def remove(user: Mapping[str, Any], medicine_id: str) -> None:
     """Soft delete: inactive and unlisted; orders keep their item snapshots (D-45: hard deletes
-    left orders pointing at nothing)."""
+    left orders pointing at nothing). The images stay in Cloudinary: the medicine can be
+    re-activated and those snapshots show its first image."""
     pharmacy = owned_verified(user)
     target = object_id(medicine_id, "Medicine")
     current = medicines.get_owned(pharmacy["_id"], target)
@@ -188,11 +198,24 @@ def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str
     if not docs:
         raise Unprocessable("No row was valid; nothing was uploaded", code=Code.NO_VALID_ROWS,
                             extra={"results": report})
+    _bulk_images(user, docs)
     medicines.insert_many(docs)
     pharmacies.increment(pharmacy["_id"], {"totalMedicines": len(docs)})
     _recheck_listing(pharmacy["_id"], bool(pharmacy.get("listed")))
     now = clock.now()
     return report, [medicine_rules.to_api(d, now) for d in docs]
+
+
+def _bulk_images(user: Mapping[str, Any], docs: list[dict[str, Any]]) -> None:
+    """Rows naming images: every one must be a recorded medicine-image upload of the caller (one
+    read for the whole upload; a foreign or unknown one refuses the upload, 422 ASSET_INVALID);
+    the stored urls are Cloudinary's."""
+    named = [ref for doc in docs for ref in doc.get("images") or []]
+    if not named:
+        return
+    checked = {ref["public_id"]: ref for ref in media.require_assets(user["_id"], MEDICINE_IMAGE, named)}
+    for doc in docs:
+        doc["images"] = [checked[ref["public_id"]] for ref in doc.get("images") or []]
 
 
 def bulk_stock(user: Mapping[str, Any], rows: list[dict[str, object]]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, Forbidden, NotFound
+from functions.media import service as media
 from functions.pharmacy import notifications
 from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image
@@ -34,6 +35,7 @@ from functions.pharmacy.stores import medicines, pharmacies, users
 
 # Fields never sent to anyone (internal keys), and those the public does not see.
 INTERNAL = ("licenseKey", "ratingSum")
+AVATAR = "avatar"  # the media purpose of a pharmacy's picture (a user's avatar: the owner's)
 NOT_PUBLIC = ("licenseNumber", "verificationDocuments", "monthlyRevenue", "totalOrders", "totalMedicines",
               "verificationReason", "owner", "listed")
 
@@ -116,11 +118,15 @@ def register(user: Mapping[str, Any], data: PharmacyIn, avatar: UploadedFile | N
     if pharmacies.by_owner(user["_id"]) is not None:  # fast answer; the unique index decides races
         raise Conflict("You have already registered a pharmacy", code=Code.PHARMACY_EXISTS)
     doc = new_pharmacy(user["_id"], data)
-    if avatar is not None:
-        stored = upload_image(avatar, "pharmacies")
+    if avatar is not None:  # the frontend's file part, uploaded here and recorded as the owner's avatar
+        stored = upload_image(avatar, user["_id"], AVATAR)
         if stored is not None:
             doc["avatar"] = stored
-    return to_owner_api(_insert(doc))
+    try:
+        return to_owner_api(_insert(doc))
+    except Conflict:
+        media.destroy_replaced(user["_id"], [doc["avatar"]] if "avatar" in doc else [])  # no orphan (D-35)
+        raise
 
 
 def my(user: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,7 +139,7 @@ def update_my(user: Mapping[str, Any], data: PharmacyUpdate, avatar: UploadedFil
     current = owned(user)
     changes = data.model_dump(mode="python", exclude_none=True)
     if avatar is not None:
-        stored = upload_image(avatar, "pharmacies")
+        stored = upload_image(avatar, user["_id"], AVATAR)
         if stored is not None:
             changes["avatar"] = stored
     if "status" in changes:
@@ -144,6 +150,8 @@ def update_my(user: Mapping[str, Any], data: PharmacyUpdate, avatar: UploadedFil
         raise NotFound("No pharmacy found for this user", code=Code.NO_PHARMACY)
     if "listed" in changes and changes["listed"] != current.get("listed"):
         medicines.relist_pharmacy(updated["_id"], bool(changes["listed"]))
+    if "avatar" in changes and current.get("avatar"):  # the replaced avatar leaves Cloudinary (best effort)
+        media.destroy_replaced(user["_id"], [current["avatar"]], [changes["avatar"]])
     return to_owner_api(updated)
 
 

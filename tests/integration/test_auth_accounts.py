@@ -7,6 +7,7 @@ from functions.core.security import ARGON2_PARAMS, require_user
 from tests.auth_support import auth, body, call, cookie_attributes, field_paths, login, register
 from tests.conftest import ALLOWED_ORIGIN
 from tests.factories import PASSWORD, bearer, make_user
+from tests.media_support import use_cloud
 
 # ------------------------------------------------------------------ registration
 
@@ -47,7 +48,8 @@ def test_a_bare_ten_digit_phone_is_stored_in_e164(client, db):
     assert body(response)["user"]["contactType"] == "phone"
 
 
-def test_doctor_registers_pending_with_a_profile(client):
+def test_doctor_registers_pending_with_a_profile(client, monkeypatch):
+    use_cloud(monkeypatch, "cc")  # the sign-up form's avatar is on this deployment's cloud
     response = register(client, role="doctor", name="Dr Meera Iyer", speciality="Cardiology", bio="Heart doctor",
                         languages=["en", "hi"], consultationFee=75000, currency="inr", timezone="Asia/Kolkata",
                         avatar='{"public_id": "doctors/meera", "url": "https://res.cloudinary.com/cc/meera.png"}',

@@ -10,6 +10,7 @@ from tests.appointments_support import book, doctor, get, patient
 from tests.auth_support import API, body, call, login, register
 from tests.conftest import ALLOWED_ORIGIN
 from tests.factories import PASSWORD, bearer, make_user
+from tests.media_support import use_cloud
 
 BOUNDARY = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
 
@@ -19,8 +20,10 @@ def multipart(fields):
     return ("".join(parts) + f"--{BOUNDARY}--\r\n").encode()
 
 
-def test_the_sign_up_form_posts_multipart_and_creates_the_doctor(client, db):
-    # Given the fields the sign-up form sends for a doctor, avatar as a JSON string
+def test_the_sign_up_form_posts_multipart_and_creates_the_doctor(client, db, monkeypatch):
+    # Given the fields the sign-up form sends for a doctor, avatar as a JSON string from its
+    # unsigned browser upload to this deployment's Cloudinary cloud ("cc")
+    use_cloud(monkeypatch, "cc")
     fields = {"name": "Dr Meera Iyer", "contact": "meera@example.com", "password": PASSWORD, "role": "doctor",
               "speciality": "Cardiology", "availability": "true",
               "avatar": json.dumps({"public_id": "doctors/meera", "url": "https://res.cloudinary.com/cc/m.png"})}
