@@ -52,7 +52,7 @@ class OrderIn(WriteModel):
     items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=50)]
     shippingAddress: ShippingAddress | None = None
     paymentInfo: PaymentInfoIn
-    deliveryInfo: DeliveryInfoIn = DeliveryInfoIn()
+    deliveryInfo: DeliveryInfoIn = Field(default_factory=DeliveryInfoIn)  # built on first use, not at import
     specialInstructions: Annotated[str, StringConstraints(max_length=500)] = ""
     isUrgent: bool = False
     prescriptionId: ObjectIdStr | None = None

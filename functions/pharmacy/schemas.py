@@ -74,14 +74,32 @@ class Hours(WriteModel):
 
 
 class OperatingHours(WriteModel):
-    weekdays: Hours = Hours(open="09:00", close="21:00")
-    weekends: Hours = Hours(open="10:00", close="20:00")
+    # Defaults built on first use (an instance at import would build the validators at cold start).
+    weekdays: Hours = Field(default_factory=lambda: Hours(open="09:00", close="21:00"))
+    weekends: Hours = Field(default_factory=lambda: Hours(open="10:00", close="20:00"))
 
 
 def _not_future_year(value: int | None) -> int | None:
     if value is not None and value > clock.now().year:  # the year of the request, not of the process (D-44)
         raise ValueError("cannot be in the future")
     return value
+
+
+class DocumentRef(WriteModel):
+    """An uploaded file: `{public_id, url}` (checked against the uploads recorded for the owner)."""
+
+    public_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    url: Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=500)]
+
+
+class VerificationDocuments(WriteModel):
+    """The reference's licence documents, each an upload of purpose `pharmacy-license` by the
+    owner (the reference had no upload for them and took any url by mass assignment). A key
+    given replaces that document; keys left out stay."""
+
+    pharmacyLicense: DocumentRef | None = None
+    drugLicense: DocumentRef | None = None
+    gstCertificate: DocumentRef | None = None
 
 
 class PharmacyIn(WriteModel):
@@ -93,17 +111,18 @@ class PharmacyIn(WriteModel):
     contactInfo: ContactInfo
     licenseNumber: Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9/ _.-]+$")]
     establishedYear: Annotated[int | None, Field(ge=1900)] = None
-    operatingHours: OperatingHours = OperatingHours()
+    operatingHours: OperatingHours = Field(default_factory=OperatingHours)
     deliveryRadius: Annotated[int, Field(ge=1, le=50)] = 10
     deliveryCharges: Money = 0
     freeDeliveryAbove: Money = 50_000
+    verificationDocuments: VerificationDocuments | None = None
 
     _year = field_validator("establishedYear")(_not_future_year)
 
 
 # Server-managed fields a client may echo back from GET /pharmacy/my: dropped, never applied.
 PHARMACY_READ_ONLY = frozenset({
-    "_id", "id", "owner", "licenseNumber", "verificationStatus", "isVerified", "verificationDocuments", "rating",
+    "_id", "id", "owner", "licenseNumber", "verificationStatus", "isVerified", "rating",
     "totalReviews", "totalMedicines", "totalOrders", "monthlyRevenue", "createdAt", "updatedAt", "avatar", "listed",
     "__v",
 })
@@ -122,6 +141,8 @@ class PharmacyUpdate(WriteModel):
     deliveryCharges: Money | None = None
     freeDeliveryAbove: Money | None = None
     status: Literal["active", "inactive"] | None = None  # the owner may close the shop; only admins suspend
+    # Echoed from GET /pharmacy/my they are the recorded uploads already in use: accepted, unchanged.
+    verificationDocuments: VerificationDocuments | None = None
 
     _year = field_validator("establishedYear")(_not_future_year)
 
