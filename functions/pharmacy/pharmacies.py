@@ -18,7 +18,7 @@ from bson import ObjectId
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import Code, Conflict, Forbidden, NotFound
+from functions.core.errors import Code, Conflict, Forbidden, NotFound, Unprocessable
 from functions.media import service as media
 from functions.pharmacy import notifications
 from functions.pharmacy.forms import UploadedFile
@@ -30,11 +30,13 @@ from functions.pharmacy.schemas import (
     PharmacyListQuery,
     PharmacyStatusIn,
     PharmacyUpdate,
+    VerificationDocuments,
 )
 from functions.pharmacy.stores import medicines, pharmacies, users
 
 # Fields never sent to anyone (internal keys), and those the public does not see.
 INTERNAL = ("licenseKey", "ratingSum")
+LICENCE = "pharmacy-license"  # the media purpose of the licence documents
 AVATAR = "avatar"  # the media purpose of a pharmacy's picture (a user's avatar: the owner's)
 NOT_PUBLIC = ("licenseNumber", "verificationDocuments", "monthlyRevenue", "totalOrders", "totalMedicines",
               "verificationReason", "owner", "listed")
@@ -114,10 +116,31 @@ def _insert(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _documents(user: Mapping[str, Any], given: VerificationDocuments | None) -> dict[str, dict[str, str]] | None:
+    """The licence documents named, each a recorded `pharmacy-license` upload of the caller
+    (one read; 422 ASSET_INVALID naming the document otherwise), with Cloudinary's urls."""
+    if given is None:
+        return None
+    named = {key: ref for key, ref in given.model_dump(exclude_none=True).items()}
+    try:
+        checked = media.require_assets(user["_id"], LICENCE, list(named.values()), field="verificationDocuments")
+    except Unprocessable as exc:
+        ids = list(dict.fromkeys(ref["public_id"] for ref in named.values()))
+        bad = {ids[int(e["field"].split(".")[1])] for e in exc.errors}
+        raise Unprocessable(exc.message, code=Code.ASSET_INVALID,
+                            errors=[{"field": f"verificationDocuments.{key}.public_id", "message": "Unknown upload"}
+                                    for key, ref in named.items() if ref["public_id"] in bad]) from None
+    by_id = {ref["public_id"]: ref for ref in checked}
+    return {key: by_id[ref["public_id"]] for key, ref in named.items()}
+
+
 def register(user: Mapping[str, Any], data: PharmacyIn, avatar: UploadedFile | None) -> dict[str, Any]:
     if pharmacies.by_owner(user["_id"]) is not None:  # fast answer; the unique index decides races
         raise Conflict("You have already registered a pharmacy", code=Code.PHARMACY_EXISTS)
     doc = new_pharmacy(user["_id"], data)
+    documents = _documents(user, data.verificationDocuments)
+    if documents is not None:
+        doc["verificationDocuments"] = documents
     if avatar is not None:  # the frontend's file part, uploaded here and recorded as the owner's avatar
         stored = upload_image(avatar, user["_id"], AVATAR)
         if stored is not None:
@@ -138,6 +161,9 @@ def update_my(user: Mapping[str, Any], data: PharmacyUpdate, avatar: UploadedFil
     and the model refuses anything else unknown)."""
     current = owned(user)
     changes = data.model_dump(mode="python", exclude_none=True)
+    documents = _documents(user, data.verificationDocuments)
+    if documents is not None:
+        changes["verificationDocuments"] = {**(current.get("verificationDocuments") or {}), **documents}
     if avatar is not None:
         stored = upload_image(avatar, user["_id"], AVATAR)
         if stored is not None:
@@ -152,6 +178,9 @@ def update_my(user: Mapping[str, Any], data: PharmacyUpdate, avatar: UploadedFil
         medicines.relist_pharmacy(updated["_id"], bool(changes["listed"]))
     if "avatar" in changes and current.get("avatar"):  # the replaced avatar leaves Cloudinary (best effort)
         media.destroy_replaced(user["_id"], [current["avatar"]], [changes["avatar"]])
+    if documents:  # replaced licence documents leave Cloudinary (best effort)
+        media.destroy_replaced(user["_id"], (current.get("verificationDocuments") or {}).values(),
+                               list(changes["verificationDocuments"].values()))
     return to_owner_api(updated)
 
 

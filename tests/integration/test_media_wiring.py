@@ -241,3 +241,43 @@ def test_a_registration_refused_by_the_database_destroys_the_picture_it_uploaded
     assert len(cloudinary_api.uploads) == 1
     assert cloudinary_api.destroyed == [next(iter(assets()))]
     assert list(assets().values()) == [("avatar", "destroyed")]
+
+
+# ---------------------------------------------------------------- licence documents
+
+
+def test_licence_documents_are_the_owners_recorded_licence_uploads(client, cloudinary_api):
+    # Given a pharmacist's licence scan, their medicine photo, and another pharmacist's licence scan
+    from tests.pharmacy_support import pharmacist, registration
+
+    owner, rival = pharmacist(), pharmacist()
+    scan = uploaded(client, owner, "pharmacy-license", name="lic")
+    photo = uploaded(client, owner, "medicine-image", name="photo")
+    theirs = uploaded(client, rival, "pharmacy-license", name="theirs")
+    # When they register naming a photo, then a rival's scan, then their own scan
+    attempts = [call(client, "POST", "/pharmacy/register", owner,
+                     registration(verificationDocuments={"pharmacyLicense": scan, "drugLicense": ref}))
+                for ref in (photo, theirs)]
+    ok = call(client, "POST", "/pharmacy/register", owner, registration(verificationDocuments={
+        "pharmacyLicense": {"public_id": scan["public_id"], "url": "https://evil.example/l.pdf"}}))
+    # Then only their own licence upload is accepted, with Cloudinary's url, and the refusals name the document
+    assert [(r.status_code, body(r)["code"], [e["field"] for e in body(r)["errors"]]) for r in attempts] == \
+        [(422, "ASSET_INVALID", ["verificationDocuments.drugLicense.public_id"])] * 2
+    assert ok.status_code == 201, ok.body
+    assert body(ok)["pharmacy"]["verificationDocuments"] == {"pharmacyLicense": scan}
+
+
+def test_replacing_a_licence_document_destroys_the_old_one_and_keeps_the_others(client, cloudinary_api):
+    # Given a pharmacy with two recorded licence documents, and a new scan of one of them
+    from tests.pharmacy_support import pharmacist, registration
+
+    owner = pharmacist()
+    old, drug, new = (uploaded(client, owner, "pharmacy-license", name=n) for n in ("old", "drug", "new"))
+    call(client, "POST", "/pharmacy/register", owner,
+         registration(verificationDocuments={"pharmacyLicense": old, "drugLicense": drug}))
+    # When the owner sends the new pharmacy licence only
+    response = call(client, "PUT", "/pharmacy/my", owner, {"verificationDocuments": {"pharmacyLicense": new}})
+    # Then the old scan left Cloudinary and the drug licence stayed
+    assert response.status_code == 200, response.body
+    assert body(response)["pharmacy"]["verificationDocuments"] == {"pharmacyLicense": new, "drugLicense": drug}
+    assert cloudinary_api.destroyed == [old["public_id"]]
