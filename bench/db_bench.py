@@ -217,6 +217,7 @@ def main() -> int:
         def vary_appt(i: int) -> dict[str, Any]:
             start = base + timedelta(minutes=30 * i)
             return {"patient": ObjectId(), "doctor": ObjectId(), "start": start, "end": start + timedelta(minutes=30),
+                    "day": start.date().isoformat(), "time": f"{start:%H:%M}",
                     "status": ("pending", "confirmed", "completed", "cancelled")[i % 4]}
 
         booking_day = [tomorrow + timedelta(days=2)]

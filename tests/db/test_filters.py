@@ -58,6 +58,11 @@ CASES: list[tuple[str, dict[str, Any], list[int]]] = [
     ("scalar equality on an array field matches an element", {"arr": "b"}, [1]),
     ("$ne on a scalar field also matches a missing field", {"b": {"$ne": True}}, [2, 4, 5]),
     ("$or of equalities", {"$or": [{"s": "confirmed"}, {"n": 9}]}, [2, 5]),
+    ("$in of numbers matches ints and doubles alike", {"n": {"$in": [7.0, 9]}}, [2, 5]),
+    ("$in on an array field matches an element", {"arr": {"$in": ["b", "z"]}}, [1]),
+    ("$in with null also matches a missing field", {"b": {"$in": [None, False]}}, [2, 4, 5]),
+    ("$in of dates", {"d": {"$in": [T0, T0 + timedelta(days=1)]}}, [1, 5]),
+    ("$in on a dotted path", {"sub.k": {"$in": ["y", "q"]}}, [2]),
 ]
 
 

@@ -44,6 +44,8 @@ def test_every_patch_anchor_exists_in_the_pinned_ferretdb_source(tmp_path):
     registry = (src / "internal/backends/postgresql/metadata/registry.go").read_text()
     assert registry.count('patch "gin-indexes"') == 2
     assert (src / "internal/handler/cureconnect_write_lock.go").exists()
+    query = (src / "internal/backends/postgresql/query.go").read_text()
+    assert query.count('patch "in-pushdown"') == 1
 
 
 def test_a_patch_anchor_that_moved_is_an_error_naming_the_file(tmp_path):
