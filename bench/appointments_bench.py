@@ -4,8 +4,9 @@ the booking latency with 10,000 claim documents in the database, and the slots q
 1,000 and 100,000 appointments in the collection.
 
 Round-trip budgets (issue 8; the reference's count in brackets): booking 5 [4] (the guard's
-user read, the doctor, the patient's active appointments for the limits, one `insert_many` of
-claims, the insert), cancel 3 [3] (user, the conditional update, one `delete_many` of claims),
+user read, the doctor, the patient's limit seats, one `insert_many` of claims and seats, the
+insert; one more per seat taken over from an ended appointment), cancel 3 [3] (user, the
+conditional update, one `delete_many` of claims and seats),
 slots 2 [2], my appointments 2-3 [4], one appointment 2 [4].
 
     .venv/bin/python bench/appointments_bench.py [--runs 15] [--big 100000] [--claims 10000]

@@ -7,8 +7,10 @@ claims), `status` (the status machine), `messages` and `views`; the reminder Lam
 sweeper in `jobs`.
 
 Round trips (the guard's user read included, messages and reminders not): booking 5 (user,
-doctor, the patient's active appointments, one `insert_many` of claims, the insert), cancel 3
-(user, the conditional update, one `delete_many` of claims).
+doctor, the patient's limit seats, one `insert_many` of seats and claims, the insert; one more
+per seat taken over from an ended appointment, and per retry when a concurrent booking of the
+same patient took the seat chosen), cancel 3 (user, the conditional update, one `delete_many`
+of claims and seats).
 """
 
 from __future__ import annotations
@@ -185,15 +187,58 @@ def _claim(cells: list[str], doctor_cells: int, appointment_id: ObjectId, hold: 
         raise Conflict("You already have an appointment at this time", code=Code.PATIENT_BUSY) from None
 
 
-def _check_limits(patient_id: ObjectId, doctor_id: ObjectId, now: datetime) -> None:
+def _seat_conflict(overall: bool) -> Conflict:
     settings = get_settings()
-    doctors = store.active_future_of_patient(patient_id, now, ACTIVE)
-    if len(doctors) >= settings.max_active_per_patient:
-        raise Conflict(f"You already have {len(doctors)} upcoming appointments, the most allowed",
-                       code=Code.TOO_MANY_APPOINTMENTS)
-    if doctors.count(doctor_id) >= settings.max_active_per_doctor:
-        raise Conflict(f"You already have {settings.max_active_per_doctor} upcoming appointments with this doctor",
-                       code=Code.TOO_MANY_WITH_DOCTOR)
+    if overall:
+        return Conflict(f"You already have {settings.max_active_per_patient} upcoming appointments, the most allowed",
+                        code=Code.TOO_MANY_APPOINTMENTS)
+    return Conflict(f"You already have {settings.max_active_per_doctor} upcoming appointments with this doctor",
+                    code=Code.TOO_MANY_WITH_DOCTOR)
+
+
+def _claim_with_seats(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: ObjectId, until: datetime,
+                      cells: list[str], doctor_cells: int, now: datetime) -> None:
+    """Take the cells, a free seat with this doctor and a free overall seat (the abuse limits,
+    see `store`), or raise the 409 that says whose time is taken or which limit is reached.
+    The seats are read once. Free seats that do not exist are inserted after the cells in the
+    same ordered `insert_many`, so a booking whose time is taken never holds a seat, not even
+    for a moment (a burst of overlapping bookings gets PATIENT_BUSY, not a limit); a seat whose
+    appointment has ended is then taken over by one conditional upsert. A seat a concurrent
+    booking of the same patient took meanwhile is crossed off and the next free one tried,
+    after giving back everything this attempt took; when none is left, the limit is reached
+    (each refusal was a seat held by a booking that got past its own cells)."""
+    settings = get_settings()
+    hold = str(appointment_id)
+    per_doctor, overall = store.seat_ids(patient_id, doctor_id, settings.max_active_per_doctor,
+                                         settings.max_active_per_patient)
+    held = store.held_seats(per_doctor + overall)
+
+    def free(ids: list[str]) -> list[str]:  # absent seats first: they cost no extra round trip
+        return [s for s in ids if s not in held] + [s for s in ids if s in held and held[s] <= now]
+
+    free_doctor, free_overall = free(per_doctor), free(overall)
+    while True:
+        if not free_overall or not free_doctor:
+            raise _seat_conflict(overall=not free_overall)
+        chosen = (free_doctor[0], free_overall[0])
+        fresh = [store.seat_doc(seat, appointment_id, hold, until) for seat in chosen if seat not in held]
+        refused: str | None = None
+        try:
+            store.insert_claims(cells, appointment_id, hold, seats=fresh)
+        except store.ClaimRefused as exc:
+            store.release_hold(appointment_id, hold)
+            if exc.index < doctor_cells:
+                raise Conflict("This time slot is already booked", code=Code.SLOT_TAKEN) from None
+            if exc.index < len(cells):
+                raise Conflict("You already have an appointment at this time", code=Code.PATIENT_BUSY) from None
+            refused = str(fresh[exc.index - len(cells)]["_id"])
+        else:
+            refused = next((seat for seat in chosen if seat in held
+                            and not store.take_ended_seat(seat, appointment_id, hold, until, now)), None)
+            if refused is None:
+                return
+            store.release_hold(appointment_id, hold)
+        (free_doctor if refused in free_doctor else free_overall).remove(refused)
 
 
 def _notices(appt: Mapping[str, Any], kind: str, caller: Mapping[str, Any]) -> list[tuple[str, Recipient | None]]:
@@ -222,10 +267,9 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
     doctor = _listed_doctor(doctor_id)
     av, tz = _bookable(doctor)
     slot: Slot = check_bookable(day, label, tz, av, now=now, time_off=time_off_intervals(doctor))
-    _check_limits(patient["_id"], doctor_id, now)
     appointment_id = ObjectId()
     cells, doctor_cells = _claims_of(doctor_id, patient["_id"], slot.start, slot.end, av.buffer_minutes)
-    _claim(cells, doctor_cells, appointment_id, str(appointment_id))
+    _claim_with_seats(patient["_id"], doctor_id, appointment_id, slot.end, cells, doctor_cells, now)
     doc: dict[str, Any] = {
         "_id": appointment_id,
         "patient": patient["_id"],
@@ -332,9 +376,11 @@ def transition(user: Mapping[str, Any], appointment_id: str, action: str, reason
         check_transition(current, action, actual_role, now=now, cancel_cutoff_minutes=settings.cancel_cutoff_minutes)
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
     if rule.target == CANCELLED:
-        store.release_claims(oid)
+        store.release_claims(oid)  # its seats too: they are claims of this appointment
         payment.refund_if_paid(updated)
         return Outcome(updated, _notices(updated, CANCELLED, user), Reminders.DISARM)
+    if rule.target not in ACTIVE:  # completed or no-show: no longer counts against the limits
+        store.release_seats(oid)
     return Outcome(updated, _notices(updated, CONFIRMED, user) if rule.target == CONFIRMED else [])
 
 
@@ -394,6 +440,7 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
         raise Conflict("The appointment changed meanwhile; look at it again", code=Code.APPOINTMENT_CHANGED)
     wanted_now = set(wanted)
     store.release_claims(oid, [c for c in held if c not in wanted_now])
+    store.move_seats(oid, slot.end)
     return Outcome(updated, _notices(updated, "rescheduled", user), Reminders.REARM, previous_start=old_start)
 
 

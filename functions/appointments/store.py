@@ -9,6 +9,14 @@ appointment id, an indexed equality). The first version's unique `slotKey` (doct
 `patientSlotKey` stay as a second line of defence; a cancelled appointment rewrites both to
 `released|<its id>`. Doctor availability and time off live on the doctor's user document
 (`availability`, `timeOff`), so slots cost two reads.
+
+The abuse limits (MAX_ACTIVE_PER_DOCTOR, MAX_ACTIVE_PER_PATIENT) are seats in the same
+collection: `limit|<patient>|<doctor>|<k>` (k < the per-doctor limit) and `limit|<patient>|<k>`
+(k < the overall limit), each holding one appointment (`appt`) until its end (`until`), kind
+"seat". A booking takes one of each, by `_id`, so no burst can hold more seats than exist; a
+cancellation's `delete_many` by appointment frees them with its cells, a completion frees them
+by `release_seats`, and a seat whose appointment has ended is taken over by one conditional
+upsert (`take_ended_seat`), so nothing needs sweeping.
 """
 
 from __future__ import annotations
@@ -196,13 +204,6 @@ def list_now_first(field: str, user_id: ObjectId, statuses: list[str], now: date
     return items, len(items) if len(items) < limit else coll.count_documents(query)
 
 
-def active_future_of_patient(patient_id: ObjectId, now: datetime, statuses: Sequence[str]) -> list[ObjectId]:
-    """The doctors of the patient's active appointments still ahead (one per appointment)."""
-    cursor = get_db()[APPOINTMENTS].find(
-        {"patient": patient_id, "status": {"$in": list(statuses)}, "start": {"$gt": now}}, {"doctor": 1, "_id": 0})
-    return [doc["doctor"] for doc in cursor]
-
-
 # ---------------------------------------------------------------- reminders
 
 
@@ -259,14 +260,17 @@ def claim_doc(claim_id: str, appointment_id: ObjectId, hold: str) -> dict[str, A
     return {"_id": claim_id, "appt": appointment_id, "hold": hold, "day": cell[:10]}
 
 
-def insert_claims(claim_ids: Sequence[str], appointment_id: ObjectId, hold: str) -> None:
-    """All the claims in one ordered `insert_many` round trip; the first claim held by someone
-    else stops it (ClaimRefused with its index). The caller then calls `release_hold`: claims
-    before the refused one were inserted."""
-    if not claim_ids:
+def insert_claims(claim_ids: Sequence[str], appointment_id: ObjectId, hold: str,
+                  seats: Sequence[dict[str, Any]] = ()) -> None:
+    """All the claims, then the `seats` documents if any, in one ordered `insert_many` round
+    trip; the first document held by someone else stops it (ClaimRefused with its index, the
+    seats counted after the claims). The caller then calls `release_hold`: documents before the
+    refused one were inserted."""
+    if not claim_ids and not seats:
         return
     try:
-        get_db()[CLAIMS].insert_many([claim_doc(c, appointment_id, hold) for c in claim_ids], ordered=True)
+        get_db()[CLAIMS].insert_many([*(claim_doc(c, appointment_id, hold) for c in claim_ids), *seats],
+                                     ordered=True)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors") or []
         duplicate = [e for e in errors if e.get("code") == 11000 or "duplicate" in str(e.get("errmsg", "")).lower()]
@@ -289,6 +293,57 @@ def release_claims(appointment_id: ObjectId, claim_ids: Sequence[str] | None = N
             return 0
         query["_id"] = {"$in": list(claim_ids)}
     return int(get_db()[CLAIMS].delete_many(query).deleted_count)
+
+
+def seat_ids(patient_id: ObjectId, doctor_id: ObjectId, per_doctor: int, overall: int) -> tuple[list[str], list[str]]:
+    """The patient's seats with this doctor, and overall (see the module's docstring)."""
+    return ([f"limit|{patient_id}|{doctor_id}|{k}" for k in range(per_doctor)],
+            [f"limit|{patient_id}|{k}" for k in range(overall)])
+
+
+def seat_doc(seat_id: str, appointment_id: ObjectId, hold: str, until: datetime) -> dict[str, Any]:
+    """A seat held by the appointment until its end; `day` (of `until`) lets the claims purge
+    drop it once long ended, `hold` lets a failed booking remove it with its cells."""
+    return {"_id": seat_id, "appt": appointment_id, "hold": hold, "kind": "seat", "until": until,
+            "day": f"{until.astimezone(UTC):%Y-%m-%d}"}
+
+
+def held_seats(ids: Sequence[str]) -> dict[str, datetime]:
+    """The seats among `ids` that exist, with the end of the appointment holding each (one
+    `_id $in` read of at most the two limits' worth of ids). A missing seat is free; one
+    whose `until` has passed is free to take over."""
+    found = get_db()[CLAIMS].find({"_id": {"$in": list(ids)}}, {"until": 1})
+    return {doc["_id"]: doc["until"].replace(tzinfo=UTC) if doc["until"].tzinfo is None else doc["until"]
+            for doc in found}
+
+
+def take_ended_seat(seat_id: str, appointment_id: ObjectId, hold: str, until: datetime, now: datetime,
+                    db: Database[dict[str, Any]] | None = None) -> bool:
+    """Take over a seat whose appointment has ended (or that was freed since it was read): one
+    conditional upsert on `_id`. False when someone holds it now: the filter does not match and
+    the upsert's insert collides on `_id`."""
+    doc = seat_doc(seat_id, appointment_id, hold, until)
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    try:
+        (db if db is not None else get_db())[CLAIMS].update_one(
+            {"_id": seat_id, "until": {"$lte": now}}, {"$set": fields}, upsert=True)
+    except (DuplicateKeyError, OperationFailure) as exc:
+        if not is_duplicate_key(exc):
+            raise
+        return False
+    return True
+
+
+def release_seats(appointment_id: ObjectId) -> int:
+    """Free the appointment's limit seats, not its cells (completed or no-show): one round trip."""
+    return int(get_db()[CLAIMS].delete_many({"appt": appointment_id, "kind": "seat"}).deleted_count)
+
+
+def move_seats(appointment_id: ObjectId, until: datetime) -> int:
+    """A rescheduled appointment holds its seats until its new end (one round trip)."""
+    result = get_db()[CLAIMS].update_many({"appt": appointment_id, "kind": "seat"},
+                                          {"$set": {"until": until, "day": f"{until.astimezone(UTC):%Y-%m-%d}"}})
+    return int(result.matched_count)
 
 
 def purge_claims_of_day(day: str) -> int:
@@ -328,7 +383,43 @@ def claim_existing(db: Database[dict[str, Any]]) -> int:
     return made
 
 
-MIGRATIONS = (claim_existing,)
+def seat_existing(db: Database[dict[str, Any]]) -> int:
+    """Migration run by ensure-indexes: every active appointment that has not ended holds a seat
+    with its doctor and an overall one (appointments booked before seats existed), soonest
+    first. Idempotent: an appointment holding seats is skipped. A patient already past a limit
+    keeps those appointments; the ones beyond it hold no seat of that kind (logged), and the
+    patient cannot book more until enough of them are over."""
+    from functions.core.config import get_settings
+
+    settings, now = get_settings(), clock.now()
+    active = sorted((appt for status in _active_statuses()
+                     for appt in db[APPOINTMENTS].find({"status": status, "end": {"$gt": now}},
+                                                       {"doctor": 1, "patient": 1, "start": 1, "end": 1})),
+                    key=lambda a: (a["start"].replace(tzinfo=UTC) if a["start"].tzinfo is None else a["start"]))
+    made = 0
+    for appt in active:
+        if db[CLAIMS].find_one({"appt": appt["_id"], "kind": "seat"}, {"_id": 1}) is not None:
+            continue
+        end = appt["end"].replace(tzinfo=UTC) if appt["end"].tzinfo is None else appt["end"]
+        hold = str(appt["_id"])
+        for ids in seat_ids(appt["patient"], appt["doctor"], settings.max_active_per_doctor,
+                            settings.max_active_per_patient):
+            held = {d["_id"] for d in db[CLAIMS].find({"_id": {"$in": ids}, "until": {"$gt": now}}, {"_id": 1})}
+            taken = any(take_ended_seat(seat, appt["_id"], hold, end, now, db) for seat in ids if seat not in held)
+            made += taken
+            if not taken:
+                logger.warning("appointment booked beyond a limit before seats existed; it holds no seat",
+                               extra={"appointmentId": hold})
+    return made
+
+
+def _active_statuses() -> tuple[str, ...]:
+    from functions.appointments.status import ACTIVE
+
+    return ACTIVE
+
+
+MIGRATIONS = (claim_existing, seat_existing)
 
 
 # ---------------------------------------------------------------- payments (see `payment`)

@@ -130,3 +130,39 @@ def test_a_listed_doctor_is_one_whose_active_flag_is_not_false(coll: Any) -> Non
     assert sorted(d["_id"] for d in coll.find(listed, {"_id": 1})) == [1, 2]
     assert coll.find_one({"_id": 2, **listed}, {"name": 1, "availability": 1}) == {"_id": 2}
     assert coll.find_one({"_id": 3, **listed}) is None
+
+
+def test_limit_seats_are_read_by_id_taken_over_once_ended_and_released_or_moved_by_appointment(coll: Any) -> None:
+    from pymongo.errors import DuplicateKeyError, OperationFailure
+
+    # Given one seat held until tomorrow and one whose appointment ended an hour ago
+    later, ended = NOW + timedelta(days=1), NOW - timedelta(hours=1)
+    coll.insert_many([{"_id": "limit|p|0", "appt": A1, "hold": "h1", "kind": "seat", "until": later, "day": "d"},
+                      {"_id": "limit|p|1", "appt": A2, "hold": "h2", "kind": "seat", "until": ended, "day": "d"}])
+    # The read by ids answers the seats that exist, with their ends
+    found = {d["_id"]: d["until"] for d in coll.find({"_id": {"$in": ["limit|p|0", "limit|p|1", "limit|p|2"]}},
+                                                     {"until": 1})}
+    assert found == {"limit|p|0": later, "limit|p|1": ended}
+    assert [d["_id"] for d in coll.find({"_id": {"$in": ["limit|p|0", "limit|p|1"]}, "until": {"$gt": NOW}},
+                                        {"_id": 1})] == ["limit|p|0"]
+
+    def take(seat: str, appt: ObjectId) -> bool:
+        try:
+            coll.update_one({"_id": seat, "until": {"$lte": NOW}},
+                            {"$set": {"appt": appt, "hold": "h3", "kind": "seat", "until": later, "day": "d2"}},
+                            upsert=True)
+        except (DuplicateKeyError, OperationFailure):
+            return False
+        return True
+
+    # A held seat is refused, an ended one taken over, an absent one created; each once
+    a3 = ObjectId()
+    assert take("limit|p|0", a3) is False and take("limit|p|1", a3) is True and take("limit|p|2", a3) is True
+    assert take("limit|p|1", ObjectId()) is False
+    assert coll.find_one({"_id": "limit|p|1"})["appt"] == a3 and coll.find_one({"_id": "limit|p|0"})["appt"] == A1
+    # Moved (the appointment rescheduled) and released (completed) by appointment and kind
+    moved = coll.update_many({"appt": a3, "kind": "seat"}, {"$set": {"until": NOW, "day": "d3"}})
+    assert moved.matched_count == 2
+    assert coll.find_one({"appt": a3, "kind": "seat"}, {"_id": 1}) is not None
+    assert coll.delete_many({"appt": a3, "kind": "seat"}).deleted_count == 2
+    assert [d["_id"] for d in coll.find({}, {"_id": 1})] == ["limit|p|0"]

@@ -208,8 +208,10 @@ def test_appointments_booked_before_claims_get_them_from_ensure_indexes_once(api
     ensure_indexes(db)
     claims = db.appointment_claims.count_documents({})
     ensure_indexes(db)
-    # Then the appointment holds its 12 doctor and 12 patient cells, and nobody books over it
-    assert claims == db.appointment_claims.count_documents({}) == 24
+    # Then the appointment holds its 12 doctor and 12 patient cells and its two limit seats
+    # (with the doctor, overall), and nobody books over it
+    assert claims == db.appointment_claims.count_documents({}) == 24 + 2
+    assert db.appointment_claims.count_documents({"kind": "seat"}) == 2
     refused = book(api, patient(), doc, time="10:30")
     assert refused.status_code == 409 and body(refused)["code"] == "SLOT_TAKEN"
     busy = book(api, pat, doctor(), time="10:30")
@@ -220,7 +222,7 @@ def test_cancelling_releases_every_claim_in_one_go(api, db):
     # Given a booked appointment
     doc, pat = doctor(), patient()
     appt = body(book(api, pat, doc, time="10:00"))["appointment"]
-    assert db.appointment_claims.count_documents({"appt": ObjectId(appt["_id"])}) == 12
+    assert db.appointment_claims.count_documents({"appt": ObjectId(appt["_id"])}) == 12 + 2  # cells, seats
     # When the patient cancels it
     from tests.appointments_support import put
 
