@@ -28,9 +28,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-# One patient books many slots here: lift the per-patient abuse limits of a real deployment.
-os.environ.setdefault("MAX_ACTIVE_PER_DOCTOR", "100000")
-os.environ.setdefault("MAX_ACTIVE_PER_PATIENT", "100000")
+# One patient books a few dozen slots here: raise the per-patient limits just enough (each limit
+# is a set of seat documents read by `_id $in`, so a huge limit would measure a huge read).
+os.environ.setdefault("MAX_ACTIVE_PER_DOCTOR", "48")
+os.environ.setdefault("MAX_ACTIVE_PER_PATIENT", "48")
 os.environ.setdefault("MAX_MESSAGES_PER_RECIPIENT_PER_DAY", "100000")
 os.environ.setdefault("REMINDER_FUNCTION_ARN", "arn:aws:lambda:us-east-1:123456789012:function:bench-send_reminder")
 os.environ.setdefault("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/bench-scheduler")
