@@ -5,8 +5,9 @@ Tokens: HS256 JWT with `sub, role, jti, sv, iat, exp, iss, aud`; the algorithm i
 so every older token dies. A single token is revoked (logout) by setting `revokedJtis.<jti>`
 (its expiry) on the user; the guard's one user read loads that map and checks it in Python, so
 "who is this?" and "is this token revoked?" cost one database round trip together. (The first
-version filtered with `{"revokedTokens.jti": {"$ne": jti}}`, which the embedded FerretDB
-evaluates wrongly once two tokens are revoked: every revoked token worked again.)
+version filtered with a `$ne` on the jti inside an array of revoked tokens, a shape the embedded
+FerretDB evaluates wrongly once two tokens are revoked: every revoked token worked again; see
+tests/db/test_known_differences.py.)
 """
 
 from __future__ import annotations
