@@ -20,6 +20,7 @@
     token: sessionStorage.getItem('cc-token'), me: JSON.parse(sessionStorage.getItem('cc-me') || 'null'),
     ws: null, pc: null, stream: null, roomId: null, appointmentId: null, initiator: false,
     attempts: 0, leaving: false, keepalive: null, pendingIce: [], iceServers: [], events: [],
+    readIds: new Set(), // receipts that may arrive before the echo of our own message
   };
 
   function setStatus(state, text) {
@@ -242,6 +243,7 @@
       cc.typingTimer = setTimeout(() => { $('typing').textContent = ''; }, 3000);
     },
     async 'message-read'(frame) {
+      cc.readIds.add(frame.id);
       const item = document.querySelector(`li[data-id="${frame.id}"]`);
       if (item && !item.querySelector('.read')) item.insertAdjacentHTML('beforeend', '<span class="read">read</span>');
     },
@@ -258,7 +260,7 @@
     const mine = cc.me && message.sender === cc.me._id;
     item.className = mine ? 'mine' : 'theirs';
     item.textContent = message.text; // text, never HTML
-    if (mine && message.readAt) item.insertAdjacentHTML('beforeend', '<span class="read">read</span>');
+    if (mine && (message.readAt || cc.readIds.has(message.id))) item.insertAdjacentHTML('beforeend', '<span class="read">read</span>');
     $('messages').append(item);
     $('messages').scrollTop = $('messages').scrollHeight;
     if (!mine && !message.readAt) send({ action: 'message-read', id: message.id });
