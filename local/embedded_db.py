@@ -6,7 +6,7 @@ Build: the exact release is fetched from the Go module proxy and built into `.bi
 `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` alone produces a binary that
 panics at start ("Invalid build/version/version.txt"): the release's version file is generated
 by its build tooling and is not in the module. So we download the same module, write that file
-(as upstream's `task gen-version` does), apply the two patches below and `go build` its
+(as upstream's `task gen-version` does), apply the patches below and `go build` its
 `cmd/ferretdb`.
 
 What differs from upstream (PATCHES, applied to a copy of the module source at build time):
@@ -25,6 +25,16 @@ What differs from upstream (PATCHES, applied to a copy of the module source at b
 3. `in-pushdown` (PostgreSQL backend): a filter `f: {$in: [...]}` was read whole into FerretDB
    (13-15 s for two users by `_id` at 100 000). Scalar `$in` lists are now pushed down as ORed
    `@>` tests, which the GIN indexes serve; FerretDB still applies the whole filter afterwards.
+4. `sql-sort-count` (PostgreSQL backend; the Go files are in `local/ferretdb/`): upstream sorts
+   and counts in Go after decoding every matching document (a sorted catalogue page read the
+   whole collection). A find sorted by plain fields is ordered in SQL as MongoDB orders values,
+   with the page's limit when the filter can be stated exactly; countDocuments, `count` and
+   per-field `$group`/`$sum: 1` count in SQL. Rows SQL cannot judge exactly (arrays,
+   sub-documents, doubles beyond 2^53) send the command back to upstream's Go path.
+5. `inline-documents` (PostgreSQL backend): collection tables are created with
+   `toast_tuple_target = 8160`, so documents up to ~8 KB are stored uncompressed in the row. A
+   2.4 KB medicine was pglz-compressed, and every field the SQL above reads decompressed the
+   whole document again: a sorted page of 10 000 took 247 ms compressed, 65 ms inline.
 
     python -m local.embedded_db build            # make sure .bin/ferretdb is the patched build
     python -m local.embedded_db serve --data .data/embedded --port 27117 [--backend sqlite]
@@ -57,6 +67,7 @@ VERSION = "v1.24.2"
 BIN_DIR = ROOT / ".bin"
 BINARY = BIN_DIR / "ferretdb"
 STAMP = BIN_DIR / "ferretdb.patches"
+PATCH_DIR = Path(__file__).resolve().parent / "ferretdb"  # the Go files patches add
 BACKENDS = ("postgresql", "sqlite")
 
 
@@ -141,6 +152,79 @@ _IN_PUSHDOWN = """
 					filters = append(filters, "("+strings.Join(ors, " OR ")+")")
 
 """
+# CureConnect patch "sql-sort-count": its Go files (local/ferretdb/) and where they are called.
+_SQL_FILES = (
+    ("internal/backends/postgresql/cureconnect_sql_sort_count.go", "backend_sql_sort_count.go"),
+    ("internal/handler/cureconnect_sql_sort_count.go", "handler_sql_sort_count.go"),
+)
+_SQL_COUNT = """
+	// CureConnect patch "sql-sort-count": a count PostgreSQL can state exactly.
+	if params.CureConnectCount {
+		n, counted, ccErr := cureconnectCount(ctx, p, pgx.Identifier{c.dbName, meta.TableName}.Sanitize(),
+			&placeholder, where, args, params.Filter)
+		if ccErr != nil {
+			return nil, ccErr
+		}
+		if counted {
+			return &backends.QueryResult{
+				Iter: newQueryIterator(ctx, nil, params.OnlyRecordIDs), CureConnectCounted: true, CureConnectN: n,
+			}, nil
+		}
+	}
+"""
+_SQL_GROUP = """
+	// CureConnect patch "sql-sort-count": counts per value of a field, in one GROUP BY.
+	if params.CureConnectGroup {
+		res, grouped, ccErr := cureconnectGroupCount(ctx, p, pgx.Identifier{c.dbName, meta.TableName}.Sanitize(),
+			&placeholder, where, args, params)
+		if ccErr != nil {
+			return nil, ccErr
+		}
+		if grouped {
+			return res, nil
+		}
+		return &backends.QueryResult{Iter: newQueryIterator(ctx, nil, params.OnlyRecordIDs)}, nil
+	}
+"""
+_SQL_AGGREGATE = """
+		// CureConnect patch "sql-sort-count": counts per value of a field, in SQL when exact.
+		ccIter, ccDone, ccErr := h.cureconnectGroupCount(ctx, c, qp, aggregationStages)
+		if ccErr != nil || ccDone {
+			iter, err = ccIter, ccErr
+		} else {
+"""
+_SQL_ORDER = """
+	// CureConnect patch "sql-sort-count": MongoDB's order (and the page's limit) in SQL.
+	var ccLimited bool
+	if params.CureConnectSort.Len() > 0 {
+		var ccArgs []any
+		q, ccArgs, ccLimited = cureconnectSortSQL(&placeholder, pgx.Identifier{c.dbName, meta.TableName}.Sanitize(),
+			where, params)
+		sort, args = "", append(args, ccArgs...)
+	}
+"""
+_SQL_FIND = """
+	// CureConnect patch "sql-sort-count": rows PostgreSQL ordered are not sorted again.
+	if qp.CureConnectSort.Len() > 0 {
+		var sorted bool
+		if queryRes, sorted, err = h.cureconnectSorted(ctx, coll, qp, queryRes); err != nil {
+			return nil, handleMaxTimeMSError(err, params.MaxTimeMS, "find")
+		}
+		if sorted {
+			unsorted := *params
+			unsorted.Sort = nil
+			params = &unsorted
+		}
+	}
+
+"""
+_SQL_COUNTED = """	// CureConnect patch "sql-sort-count"
+	if queryRes.CureConnectCounted {
+		queryRes.Iter.Close()
+		return documentOpMsg(must.NotFail(types.NewDocument("n", int32(queryRes.CureConnectN), "ok", float64(1))))
+	}
+
+"""
 _REGISTRY = "internal/backends/postgresql/metadata/registry.go"
 PATCHES: tuple[Patch, ...] = (
     Patch("atomic-writes", "internal/handler/msg_update.go", r"^func \(h \*Handler\) MsgUpdate\(", _LOCK),
@@ -152,12 +236,48 @@ PATCHES: tuple[Patch, ...] = (
     Patch("gin-indexes", _REGISTRY, r"^\t\tq := fmt\.Sprintf\(\"DROP INDEX %s\", pgx\.Identifier", _GIN_DROP,
           before=True),
     Patch("in-pushdown", "internal/backends/postgresql/query.go", r'^\t\t\t\tcase "\$ne":$', _IN_PUSHDOWN, before=True),
+    Patch("inline-documents", _REGISTRY, r"^\tq \+= fmt\.Sprintf\(`%s jsonb\)`, DefaultColumn\)$",
+          "\tq += ` WITH (toast_tuple_target = 8160)` // CureConnect patch \"inline-documents\"\n"),
+    Patch("sql-sort-count", "internal/backends/collection.go", r"^type QueryParams struct \{$",
+          "\tCureConnectSort  *types.Document // plain keys: the PostgreSQL backend orders rows like MongoDB\n"
+          "\tCureConnectLimit int64           // with CureConnectSort: skip+limit, applied when the filter is exact\n"
+          "\tCureConnectCount bool            // count in SQL when exact (the result says if it did)\n"
+          "\tCureConnectGroup   bool          // with Filter: count in SQL when exact, per value of...\n"
+          "\tCureConnectGroupBy string        // ...this field, or all in one group of _id CureConnectGroupID\n"
+          "\tCureConnectGroupID any\n"
+          "\tCureConnectGroupAs string        // the count's field name in each group's document\n"),
+    Patch("sql-sort-count", "internal/backends/collection.go", r"^type QueryResult struct \{$",
+          "\tCureConnectLimited bool\n\tCureConnectCounted bool\n\tCureConnectN       int64\n"
+          "\tCureConnectGrouped bool\n"),
+    Patch("sql-sort-count", "internal/backends/postgresql/collection.go",
+          r"^\tsort, sortArgs := prepareOrderByClause\(params\.Sort\)$", _SQL_COUNT, before=True),
+    Patch("sql-sort-count", "internal/backends/postgresql/collection.go",
+          r"^\tsort, sortArgs := prepareOrderByClause\(params\.Sort\)$", _SQL_GROUP, before=True),
+    Patch("sql-sort-count", "internal/backends/postgresql/collection.go",
+          r"^\tsort, sortArgs := prepareOrderByClause\(params\.Sort\)$", _SQL_ORDER),
+    Patch("sql-sort-count", "internal/handler/msg_aggregate.go",
+          r"^\t\titer, err = processStagesDocuments\(ctx, closer, ", _SQL_AGGREGATE, before=True),
+    Patch("sql-sort-count", "internal/handler/msg_aggregate.go",
+          r"^\t\titer, err = processStagesDocuments\(ctx, closer, ", "\t\t}\n"),
+    Patch("sql-sort-count", "internal/backends/postgresql/collection.go",
+          r"^\t\tIter: newQueryIterator\(ctx, rows, params\.OnlyRecordIDs\),$", "\t\tCureConnectLimited: ccLimited,\n"),
+    Patch("sql-sort-count", "internal/handler/msg_find.go", r"^\t// Limit pushdown is not applied if:$",
+          "\th.cureconnectFindParams(qp, params, cInfo) // CureConnect patch \"sql-sort-count\"\n\n", before=True),
+    Patch("sql-sort-count", "internal/handler/msg_find.go", r"^\t// closer accumulates all things", _SQL_FIND,
+          before=True),
+    Patch("sql-sort-count", "internal/handler/msg_count.go", r"^\tvar qp backends\.QueryParams$",
+          "\tqp.CureConnectCount = cureconnectSQL && !h.DisablePushdown && params.Skip == 0 && params.Limit == 0"
+          " // CureConnect patch \"sql-sort-count\"\n"),
+    Patch("sql-sort-count", "internal/handler/msg_count.go", r"^\titer := queryRes\.Iter$", _SQL_COUNTED, before=True),
+    Patch("sql-sort-count", "internal/handler/registry/postgresql.go", r"^\t\th, err := handler\.New\(handlerOpts\)$",
+          "\t\thandler.EnableCureConnectSQL() // CureConnect patch \"sql-sort-count\"\n", before=True),
 )
 
 
 def patch_id() -> str:
     """Changes whenever a patch changes, so an older build is rebuilt."""
-    blob = json.dumps([VERSION, _WRITE_LOCK_FILE, [p.__dict__ for p in PATCHES]])
+    blob = json.dumps([VERSION, _WRITE_LOCK_FILE, [p.__dict__ for p in PATCHES],
+                       [(dest, (PATCH_DIR / name).read_text()) for dest, name in _SQL_FILES]])
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -174,6 +294,9 @@ def _insert(src: Path, rel: str, anchor: str, text: str, before: bool = False) -
 
 def apply_patches(src: Path) -> None:
     (src / _WRITE_LOCK_FILE[0]).write_text(_WRITE_LOCK_FILE[1])
+    for dest, name in _SQL_FILES:
+        (src / dest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PATCH_DIR / name, src / dest)
     for patch in PATCHES:
         _insert(src, patch.path, patch.anchor, patch.text, before=patch.before)
 

@@ -76,9 +76,14 @@ def loaded(coll: Any) -> Any:
 def test_find_and_count_select_the_documented_documents(loaded: Any, ids: Any, why: str,
                                                          query: dict[str, Any], expected: list[int]) -> None:
     # Given the data set; When the filter is used to find and to count
-    # Then both give MongoDB's answer
+    # Then each gives MongoDB's answer: find, countDocuments, the count command, and a sorted
+    # page (the patched server states the filter, the order and the limit in SQL when it can)
     assert ids(query) == expected
     assert loaded.count_documents(query) == len(expected)
+    assert loaded.database.command("count", loaded.name, query=query)["n"] == len(expected)
+    for skip, limit in ((0, 2), (1, 2), (2, 10)):
+        page = [d["_id"] for d in loaded.find(query, {"_id": 1}).sort("_id", -1).skip(skip).limit(limit)]
+        assert page == sorted(expected, reverse=True)[skip:skip + limit]
 
 
 @pytest.mark.parametrize(("why", "query", "expected"), CASES, ids=[c[0] for c in CASES])

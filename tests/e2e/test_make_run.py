@@ -127,7 +127,8 @@ def test_make_run_says_which_database_server_it_started(system):
     from local.embedded_db import default_backend
 
     started = next(line for line in system.lines if line.startswith("• database"))
-    assert "FerretDB v1.24.2 (patched: atomic-writes, gin-indexes, in-pushdown)" in started
+    assert "FerretDB v1.24.2 (patched: atomic-writes, gin-indexes, in-pushdown, inline-documents, sql-sort-count)" \
+        in started
     assert f"on {default_backend()}" in started
 
 

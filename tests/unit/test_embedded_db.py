@@ -43,9 +43,17 @@ def test_every_patch_anchor_exists_in_the_pinned_ferretdb_source(tmp_path):
     assert handler.count("writeLock.Lock()") == 1
     registry = (src / "internal/backends/postgresql/metadata/registry.go").read_text()
     assert registry.count('patch "gin-indexes"') == 2
+    assert registry.count('patch "inline-documents"') == 1
     assert (src / "internal/handler/cureconnect_write_lock.go").exists()
     query = (src / "internal/backends/postgresql/query.go").read_text()
     assert query.count('patch "in-pushdown"') == 1
+    collection = (src / "internal/backends/postgresql/collection.go").read_text()
+    assert collection.count('patch "sql-sort-count"') == 3  # count, group, order: in Query only
+    assert collection.index('patch "sql-sort-count"') < collection.index("func (c *collection) InsertAll(")
+    for go_file in ("internal/handler/msg_find.go", "internal/handler/msg_count.go",
+                    "internal/handler/msg_aggregate.go", "internal/handler/registry/postgresql.go"):
+        assert 'patch "sql-sort-count"' in (src / go_file).read_text(), go_file
+    assert (src / "internal/backends/postgresql/cureconnect_sql_sort_count.go").exists()
 
 
 def test_a_patch_anchor_that_moved_is_an_error_naming_the_file(tmp_path):
