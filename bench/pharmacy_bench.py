@@ -125,7 +125,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--big-runs", type=int, default=3, help="runs above 10 000 medicines (the engine scans)")
+    parser.add_argument("--big-runs", type=int, default=5, help="runs above 10 000 medicines")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with bench_app() as (client, counter):
@@ -136,7 +136,9 @@ def main() -> None:
         filled_to = 0
         paths = {
             "GET /medicines (page 1, name order)": "/api/v1/medicines",
+            "GET /medicines?page=50&sortBy=price-high": "/api/v1/medicines?page=50&sortBy=price-high",
             "GET /medicines?category&sortBy=price-low": "/api/v1/medicines?category=Antibiotics&sortBy=price-low",
+            "GET /medicines/featured": "/api/v1/medicines/featured",
             "GET /medicines?search=amox": "/api/v1/medicines?search=amox",
             "GET /medicines/search?q=telma 5": "/api/v1/medicines/search?q=telma%205",
             "GET /medicines/categories": "/api/v1/medicines/categories",

@@ -24,7 +24,9 @@ INDEXES = {
     MEDICINES: [
         IndexModel([("pharmacy", ASCENDING), ("isActive", ASCENDING), ("name", ASCENDING)], name="pharmacy_active"),
         IndexModel([("pharmacy", ASCENDING), ("expiryDate", ASCENDING)], name="pharmacy_expiry"),
-        IndexModel([("listed", ASCENDING), ("category", ASCENDING), ("name", ASCENDING)], name="listed_category"),
+        # category first: the embedded server indexes an index's first key for equality, and a
+        # category is selective where `listed` is not (MongoDB serves both orders alike)
+        IndexModel([("category", ASCENDING), ("listed", ASCENDING), ("name", ASCENDING)], name="category_listed"),
         IndexModel([("listed", ASCENDING), ("name", ASCENDING)], name="listed_name"),  # the default order
         IndexModel([("listed", ASCENDING), ("price", ASCENDING)], name="listed_price"),
         IndexModel([("listed", ASCENDING), ("createdAt", DESCENDING)], name="listed_newest"),
