@@ -56,8 +56,9 @@ def new_connection_id() -> str:
 class Gateway:
     def __init__(self, handlers: dict[str, Any], host: str, port: int, http_port: int, api: str,
                  idle_timeout: float = 600, max_duration: float = 7200, workers: int = 8,
-                 per_connection: int = 4) -> None:
+                 per_connection: int = 4, log_connections: bool = False) -> None:
         self.handlers, self.host, self.port, self.http_port, self.api = handlers, host, port, http_port, api
+        self.log_connections = log_connections
         self.idle_timeout, self.max_duration, self.per_connection = idle_timeout, max_duration, per_connection
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
         self.live: dict[str, Any] = {}  # connection id -> websockets ServerConnection
@@ -166,6 +167,8 @@ class Gateway:
                 self.live.pop(cid, None)
             await self.call("ws_disconnect", self.event("$disconnect", cid))
             self.meta.pop(cid, None)
+            if self.log_connections:
+                print(f"ws_gateway: $disconnect of {cid} handled", flush=True)
 
     # ------------------------------------------------------------ management API (called from other threads)
 
@@ -336,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api", default=os.environ.get("WS_GATEWAY_API", "http://127.0.0.1:8000"))
     parser.add_argument("--idle-timeout", type=float, default=600.0)
     parser.add_argument("--max-duration", type=float, default=7200.0)
+    parser.add_argument("--log-connections", action="store_true",
+                        help="print a line when a connection's $disconnect has been handled")
     args = parser.parse_args(argv)
 
     from local.gateway_responses import install
@@ -344,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     import app as app_module
 
     gateway = Gateway(app_module.app.handler_map, args.host, args.port, args.http_port, args.api.rstrip("/"),
-                      args.idle_timeout, args.max_duration)
+                      args.idle_timeout, args.max_duration, log_connections=args.log_connections)
 
     async def runner() -> None:
         loop = asyncio.get_running_loop()

@@ -11,10 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from urllib.parse import quote
 import pytest
 
 from local.embedded_db import free_port
+from tests.e2e.processes import Output
 from tests.factories import PASSWORD
 from tests.signaling_support import confirmed_appointment
 
@@ -39,36 +38,30 @@ pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and os.environ.get("C
                                 reason="Debian's chromium is not installed (.ci/run installs it)")
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"{what} did not come up:\n{log.read_text()}")
-
-
 @pytest.fixture
 def system(db, tmp_path):
     """chalice local + the WebSocket gateway, both on the test's database."""
     api_port, ws_port, http_port = free_port(), free_port(), free_port()
     env = {**os.environ, "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{http_port}",
-           "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+           "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     processes = []
-    for name, argv, port in (
-        ("api", ["-m", "local.devserver", "--host", "127.0.0.1", "--port", str(api_port), "--stage", "dev"], api_port),
+    # Each prints a line once it accepts connections: chalice local "Serving on", the gateway
+    # "• websocket" (after both of its ports are open).
+    for name, argv, ready in (
+        ("api", ["-m", "local.devserver", "--host", "127.0.0.1", "--port", str(api_port), "--stage", "dev"],
+         "Serving on"),
         ("gateway", ["-m", "local.ws_gateway", "--port", str(ws_port), "--http-port", str(http_port),
-                     "--api", f"http://127.0.0.1:{api_port}"], ws_port),
+                     "--api", f"http://127.0.0.1:{api_port}"], "• websocket"),
     ):
-        log = tmp_path / f"{name}.log"
-        process = subprocess.Popen([sys.executable, *argv], cwd=ROOT, env=env, stdout=log.open("w"),
+        process = subprocess.Popen([sys.executable, *argv], cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT)
         processes.append(process)
-        _wait_for_port(port, process, name, log)
-    _wait_for_port(http_port, processes[1], "gateway http", tmp_path / "gateway.log")
+        output = Output(process)
+        if not output.wait_for(ready, timeout=90):
+            for started in processes:
+                started.kill()
+            pytest.fail(f"{name} did not come up:\n{output.text()}")
     yield SimpleNamespace(page=f"http://127.0.0.1:{http_port}/call/", ws=f"ws://127.0.0.1:{ws_port}",
                           management=f"http://127.0.0.1:{http_port}")
     for process in processes:

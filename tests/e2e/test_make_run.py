@@ -13,8 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -24,6 +22,7 @@ from typing import Any
 import pytest
 
 from local.embedded_db import free_port
+from tests.e2e.processes import Output
 
 ROOT = Path(__file__).resolve().parents[2]
 # Read at collection time: the per-test settings fixture replaces MONGODB_URI with a dummy.
@@ -46,21 +45,14 @@ class RunningSystem:
             env.update(self.database)
         self.process = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, text=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.lines: list[str] = []
-        ready = threading.Event()
-
-        def drain() -> None:
-            assert self.process.stdout is not None
-            for line in self.process.stdout:
-                self.lines.append(line)
-                if "Serving on" in line:
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=drain, daemon=True).start()
-        if not ready.wait(timeout=120) or self.process.poll() is not None:
+        self.output = Output(self.process)
+        if not self.output.wait_for("Serving on", timeout=120):
             self.stop()
-            pytest.fail("make run did not come up:\n" + "".join(self.lines))
+            pytest.fail("make run did not come up:\n" + self.output.text())
+
+    @property
+    def lines(self) -> list[str]:
+        return self.output.lines
 
     def call(self, method: str, path: str, payload: Any = None, token: str | None = None) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"}
@@ -76,19 +68,14 @@ class RunningSystem:
             return error.code, json.loads(error.read() or b"null")
 
     def websocket_ping(self, token: str) -> dict[str, Any]:
-        """Connect to the WebSocket gateway (retrying while it starts) and answer its reply to a ping."""
+        """Connect to the WebSocket gateway (once it has said it accepts connections) and answer
+        its reply to a ping."""
         from websockets.sync.client import connect
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with connect(f"ws://127.0.0.1:{self.ws_port}/?token={token}", open_timeout=5) as ws:
-                    ws.send(json.dumps({"action": "ping"}))
-                    return dict(json.loads(ws.recv(timeout=20)))
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        assert self.output.wait_for("• websocket", timeout=60), self.output.text()
+        with connect(f"ws://127.0.0.1:{self.ws_port}/?token={token}", open_timeout=5) as ws:
+            ws.send(json.dumps({"action": "ping"}))
+            return dict(json.loads(ws.recv(timeout=20)))
 
     def stop(self) -> int:
         if self.process.poll() is None:

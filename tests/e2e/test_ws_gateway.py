@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from local.embedded_db import free_port
+from tests.e2e.processes import Output
 from tests.factories import make_user
 from tests.signaling_support import confirmed_appointment
 
@@ -33,24 +32,18 @@ class Gateway:
     def __init__(self, tmp: Path) -> None:
         self.port, self.http_port = free_port(), free_port()
         env = {**os.environ, "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{self.http_port}",
-               "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}
-        self.log = (tmp / "gateway.log").open("w+")
+               "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "local.ws_gateway", "--port", str(self.port), "--http-port", str(self.http_port),
-             "--api", "http://127.0.0.1:9"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        pytest.fail("the gateway did not come up:\n" + self.output())
+             "--api", "http://127.0.0.1:9", "--log-connections"], cwd=ROOT, env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.out = Output(self.process)
+        if not self.out.wait_for("• websocket", timeout=60):  # printed once both ports accept
+            self.stop()
+            pytest.fail("the gateway did not come up:\n" + self.output())
 
     def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
+        return self.out.text()
 
     def url(self, user: dict[str, Any]) -> str:
         from functions.core.security import issue_token
@@ -60,9 +53,7 @@ class Gateway:
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(timeout=30)
-        self.log.close()
-        return code
+        return self.process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -114,9 +105,7 @@ def test_a_call_is_set_up_and_chatted_through_the_local_gateway(gateway, db):
         p.close()
         assert receive(d, "peer-left")["peer"] == str(patient["_id"])
     # And the gateway's $disconnect removed both connections
-    deadline = time.monotonic() + 20
-    while db["connections"].count_documents({}) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    assert gateway.out.wait_for("$disconnect of", timeout=20, times=2), gateway.output()
     assert db["connections"].count_documents({}) == 0
 
 
