@@ -11,7 +11,7 @@ from functions.auth.schemas import (
     ApprovalBody,
     UsersQuery,
 )
-from functions.auth.service import self_view
+from functions.auth.service import end_sockets, self_view
 from functions.core import audit, clock
 from functions.core.db import object_id
 from functions.core.errors import Code, NotFound, Unprocessable
@@ -46,6 +46,8 @@ def set_approval(admin: Principal, user_id: str, body: ApprovalBody) -> dict[str
             raise NotFound("User not found")
         raise Unprocessable("Only doctor and pharmacist accounts need approval", code=Code.NOT_APPROVABLE)
     audit.record(admin.user, f"approval.{body.status}", "user", oid, body.reason, subject_id=oid)
+    if body.status != "approved":  # a doctor's socket carries the approval it connected with
+        end_sockets(oid)
     return self_view(updated)
 
 
@@ -61,4 +63,6 @@ def set_active(admin: Principal, user_id: str, body: ActiveBody) -> dict[str, An
         raise NotFound("User not found")
     action = "account.activated" if body.active else "account.deactivated"
     audit.record(admin.user, action, "user", oid, body.reason, subject_id=oid)
+    if not body.active:
+        end_sockets(oid)
     return self_view(updated)

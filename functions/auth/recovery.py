@@ -13,7 +13,7 @@ from functions.auth.schemas import (
     ResetPasswordBody,
     VerifyConfirmBody,
 )
-from functions.auth.service import Attempt, check_password_rules, login_key, login_window, self_view
+from functions.auth.service import Attempt, check_password_rules, end_sockets, login_key, login_window, self_view
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.errors import Code, Conflict, RateLimited, Unprocessable
@@ -119,5 +119,6 @@ def reset_password(body: ResetPasswordBody, source_ip: str) -> dict[str, Any]:
     if not store.reset_password(user["_id"], str(user["recovery"]["codeHash"]), hash_password(body.newPassword), now):
         raise Unprocessable("The code was replaced meanwhile; use the newest one", code=Code.INVALID_CODE)
     Attempt(f"ip|{source_ip}|{key}", f"c|{key}").lifted()
+    end_sockets(user["_id"])
     logger.info("Password reset", extra={"userId": str(user["_id"])})
     return {"message": "Your password was reset; log in with the new one"}

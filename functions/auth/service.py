@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from bson import ObjectId
+
 from functions.auth import store
 from functions.auth.schemas import (
     DOCTOR_FIELDS,
@@ -264,6 +266,14 @@ def login(body: LoginBody, source_ip: str) -> tuple[dict[str, Any], str]:
     return self_view(user), token
 
 
+def end_sockets(user_id: ObjectId, jti: str | None = None) -> None:
+    """The WebSocket connections opened with the token just revoked (or, without `jti`, with any
+    token of the user) are closed: a revoked token must not keep a call or a chat open."""
+    from functions.signaling import service as signaling
+
+    signaling.end_sessions(user_id, jti)
+
+
 def logout(principal: Principal | None) -> None:
     """Revoke the presented token until it would have expired anyway."""
     if principal is None:
@@ -271,6 +281,7 @@ def logout(principal: Principal | None) -> None:
     expires, now = datetime.fromtimestamp(principal.claims["exp"], UTC), clock.now()
     expired = [jti for jti, exp in principal.revoked.items() if not isinstance(exp, datetime) or exp <= now]
     store.revoke_token(principal.id, str(principal.claims["jti"]), expires, expired)
+    end_sockets(principal.id, str(principal.claims["jti"]))
     logger.info("Logged out", extra={"userId": str(principal.id)})
 
 
@@ -333,6 +344,7 @@ def update_password(principal: Principal, body: PasswordUpdateBody, source_ip: s
                                      hash_password(body.newPassword), now)
     if updated is None:
         raise Conflict("The password was changed meanwhile; log in again", code=Code.PASSWORD_CHANGED)
+    end_sockets(principal.id)
     token, _ = issue_token(updated)
     logger.info("Password changed", extra={"userId": str(principal.id)})
     return self_view(updated), token

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from bson import ObjectId
 from pydantic import ValidationError
 
 from functions.appointments import store as appointments_store
@@ -31,6 +32,7 @@ from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import AppError, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 from functions.core.http import field_errors
+from functions.core.observability import logger
 from functions.core.security import ADMIN, DOCTOR, PATIENT, authenticate
 from functions.signaling import chat, emergencies, ice, rooms, sender, store
 from functions.signaling.chat import chat_history
@@ -88,6 +90,7 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
     store.insert_connection({
         "_id": str(context["connectionId"]),
         "userId": principal.id,
+        "jti": str(principal.claims.get("jti")),  # logging that token out closes this socket
         "role": principal.role,
         "name": principal.user.get("name"),
         "approved": principal.approved,
@@ -96,6 +99,21 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
         "room": None, "peer": None, "peerUserId": None, "chat": {}, "online": False, "rl": {},
     })
     return OK
+
+
+def end_sessions(user_id: ObjectId, jti: str | None = None) -> int:
+    """Close the sockets opened with a token that no longer counts: the one logged out (`jti`),
+    or every token of the user (password changed or reset, account deactivated, approval
+    withdrawn). Each is dropped at once (memberships, presence; a peer hears `peer-left`), so no
+    frame reaches it any more, and the gateway is asked to close it; API Gateway would otherwise
+    keep it open until its 2-hour cap. Returns how many were closed."""
+    ids = store.live_connection_ids(user_id, clock.now(), jti)
+    for cid in ids:
+        drop_connection(cid)
+        sender.close(cid)
+    if ids:
+        logger.info("Sockets closed after the session ended", extra={"userId": str(user_id), "count": len(ids)})
+    return len(ids)
 
 
 def on_disconnect(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -149,10 +149,12 @@ def set_online(cid: str, online: bool) -> None:
     get_db()[CONNECTIONS].update_one({"_id": cid}, {"$set": {"online": online}})
 
 
-def live_connection_ids(user_id: ObjectId, now: datetime) -> list[str]:
-    """Every unexpired connection of a user (index `user_expiry`)."""
-    return [doc["_id"] for doc in get_db()[CONNECTIONS].find({"userId": user_id, "expiresAt": {"$gt": now}},
-                                                           {"_id": 1})]
+def live_connection_ids(user_id: ObjectId, now: datetime, jti: str | None = None) -> list[str]:
+    """Every unexpired connection of a user, or those opened with one token (index `user_expiry`)."""
+    query: dict[str, Any] = {"userId": user_id, "expiresAt": {"$gt": now}}
+    if jti is not None:
+        query["jti"] = jti
+    return [doc["_id"] for doc in get_db()[CONNECTIONS].find(query, {"_id": 1})]
 
 
 def purge_expired_connections(now: datetime) -> int:

@@ -1,0 +1,129 @@
+"""A socket lives no longer than the token it was opened with: logging that token out, changing
+or resetting the password, deactivating the account and withdrawing a doctor's approval close the
+WebSocket connections at once (through the real ws_* Lambdas and moto's management API), instead
+of API Gateway keeping them open, and relaying, until their 2-hour cap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from functions.core.security import issue_token
+from tests.appointments_support import sent_emails
+from tests.auth_support import auth, call
+from tests.factories import PASSWORD, bearer, make_user
+from tests.signaling_support import confirmed_appointment, fresh_sockets
+
+
+@pytest.fixture
+def sockets(client, chalice_app, clock):
+    with fresh_sockets(chalice_app) as driver:
+        yield driver
+
+
+def _open_with(sockets: Any, token: str) -> str:
+    """A connection opened with this token that has received a frame (so moto holds it)."""
+    cid, status = sockets.connect(token=token)
+    assert status == 200
+    sockets.send(cid, {"action": "ping"})
+    assert sockets.types(cid) == ["pong"]
+    return cid
+
+
+def _closed(sockets: Any, cid: str) -> bool:
+    """Asked to close through the management API (moto forgets the connection's frames)."""
+    return sockets.frames(cid) == []
+
+
+def test_logging_a_token_out_closes_only_the_sockets_opened_with_it(sockets, client, db):
+    # Given a patient signed in on two devices, each with a socket
+    patient = make_user("patient")
+    laptop, phone = issue_token(patient)[0], issue_token(patient)[0]
+    on_laptop, on_phone = _open_with(sockets, laptop), _open_with(sockets, phone)
+    # When the laptop logs out
+    assert call(client, "GET", "/logout", headers=auth(laptop)).status_code == 200
+    # Then the laptop's socket is closed and forgotten; the phone's still answers
+    assert _closed(sockets, on_laptop)
+    assert db["connections"].find_one({"_id": on_laptop}) is None
+    sockets.send(on_phone, {"action": "ping"})
+    assert sockets.types(on_phone) == ["pong"]
+    # And a frame the closed socket still manages to send is refused, not served
+    sockets.send(on_laptop, {"action": "ping"})
+    assert sockets.frames(on_laptop) == []
+
+
+def test_a_password_change_closes_every_socket_of_the_user(sockets, client, db):
+    patient = make_user("patient")
+    one, two = issue_token(patient)[0], issue_token(patient)[0]
+    cids = [_open_with(sockets, one), _open_with(sockets, two)]
+    other = _open_with(sockets, issue_token(make_user("patient"))[0])
+    response = call(client, "PUT", "/password/update",
+                    {"oldPassword": PASSWORD, "newPassword": "a-brand-new-secret-42"}, headers=auth(one))
+    assert response.status_code == 200
+    assert all(_closed(sockets, cid) for cid in cids)
+    assert db["connections"].count_documents({"userId": patient["_id"]}) == 0
+    # Another user's socket is untouched
+    sockets.send(other, {"action": "ping"})
+    assert sockets.types(other) == ["pong"]
+
+
+def test_the_peer_of_a_closed_socket_hears_that_it_left(sockets, client, clock):
+    # Given a patient and a doctor in a call
+    appt, patient, doctor = confirmed_appointment(clock)
+    patient_token = issue_token(patient)[0]
+    p, d = _open_with(sockets, patient_token), _open_with(sockets, issue_token(doctor)[0])
+    sockets.send(p, {"action": "join-room", "roomId": appt["roomId"]})
+    sockets.send(d, {"action": "join-room", "roomId": appt["roomId"]})
+    sockets.new_frames(d)
+    # When the patient logs out
+    call(client, "GET", "/logout", headers=auth(patient_token))
+    # Then the doctor is told the patient left
+    assert [f["type"] for f in sockets.new_frames(d)] == ["peer-left"]
+
+
+@pytest.mark.parametrize(("path", "payload"), [
+    ("/active", {"active": False, "reason": "abuse"}),
+    ("/approval", {"status": "rejected", "reason": "licence expired"}),
+], ids=["deactivation", "approval withdrawn"])
+def test_an_admin_decision_closes_the_users_sockets(sockets, client, db, path, payload):
+    doctor = make_user("doctor")
+    cid = _open_with(sockets, issue_token(doctor)[0])
+    admin = make_user("admin")
+    response = call(client, "PUT", f"/admin/user/{doctor['_id']}{path}", payload, headers=bearer(admin))
+    assert response.status_code == 200
+    assert _closed(sockets, cid)
+    assert db["connections"].find_one({"_id": cid}) is None
+
+
+def test_approving_a_doctor_leaves_the_sockets_open(sockets, client, db):
+    doctor = make_user("doctor")
+    cid = _open_with(sockets, issue_token(doctor)[0])
+    response = call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", {"status": "approved"},
+                    headers=bearer(make_user("admin")))
+    assert response.status_code == 200
+    sockets.send(cid, {"action": "ping"})
+    assert sockets.new_frames(cid)[-1]["type"] == "pong"
+
+
+def test_a_password_reset_closes_every_socket_of_the_user(sockets, client, monkeypatch):
+    # Given a verified owner with a socket, and e-mail configured (the code goes by SES)
+    import re
+
+    import boto3
+
+    from functions.core import config
+
+    monkeypatch.setenv("SES_FROM_EMAIL", "no-reply@cureconnect.test")
+    config.reset_settings()
+    boto3.client("ses").verify_email_identity(EmailAddress="no-reply@cureconnect.test")
+    owner = make_user("patient", contact="ravi@example.com")
+    cid = _open_with(sockets, issue_token(owner)[0])
+    # When they recover the account with the code they were sent
+    call(client, "POST", "/password/forgot", {"contact": "ravi@example.com"})
+    code = re.search(r"\b(\d{6})\b", sent_emails()[-1].body).group(1)
+    response = call(client, "POST", "/password/reset", {"contact": "ravi@example.com", "code": code,
+                                                         "newPassword": "a-fresh-start-42"})
+    # Then the socket opened before the reset is closed
+    assert response.status_code == 200
+    assert _closed(sockets, cid)
