@@ -114,8 +114,9 @@ def update(user: Mapping[str, Any], medicine_id: str, data: MedicineUpdate, uplo
         raise NotFound("Medicine not found")
     if "isActive" in changes and bool(changes["isActive"]) != bool(current.get("isActive", True)):
         pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1 if changes["isActive"] else -1})
-    if images is not None:  # images no longer used leave Cloudinary (best effort, logged)
-        media.destroy_replaced(user["_id"], current.get("images") or [], images)
+    if images is not None:  # images no longer used leave Cloudinary (best effort, logged)...
+        kept = [*images, *({"public_id": p} for p in updated.get("orderedImages") or [])]
+        media.destroy_replaced(user["_id"], current.get("images") or [], kept)  # ...unless an order shows one
     return medicine_rules.to_api(updated, clock.now())
 
 

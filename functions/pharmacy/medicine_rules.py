@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-INTERNAL = ("searchText", "searchTokens")
+INTERNAL = ("searchText", "searchTokens", "orderedImages")
 MIN_TOKEN, MAX_TOKEN, MAX_TOKENS = 2, 20, 400
 _WORD = re.compile(r"[0-9a-z]+")
 # Server-managed fields a client may echo back on an update: dropped, never applied (D-17: an

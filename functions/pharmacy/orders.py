@@ -131,7 +131,8 @@ def _commit(user: Mapping[str, Any], pharmacy: Mapping[str, Any], data: OrderIn,
             prescriptions.reserve_for_order(data.prescriptionId, user["_id"], pharmacy["owner"], rx_lines)
             reserved = True
         for line in lines:
-            if not medicines.take(pharmacy["_id"], line.medicine, line.quantity):
+            if not medicines.take(pharmacy["_id"], line.medicine, line.quantity,
+                                  (line.image or {}).get("public_id") or None):
                 raise Conflict(f"Insufficient stock for {line.name}", code=Code.OUT_OF_STOCK)
             taken.append(line)
         order = _new_order(user, pharmacy, data, lines, order_id, now)

@@ -13,7 +13,7 @@ from tests.auth_support import register
 from tests.factories import bearer, make_user
 from tests.media_support import CLOUD, cloudinary_api  # noqa: F401  (fixture)
 from tests.media_support import uploaded as recorded
-from tests.pharmacy_support import body, call, make_pharmacy, medicine_fields, multipart, png_bytes
+from tests.pharmacy_support import body, call, make_pharmacy, medicine_fields, multipart, order_body, png_bytes
 
 ME = "/me"
 
@@ -281,3 +281,26 @@ def test_replacing_a_licence_document_destroys_the_old_one_and_keeps_the_others(
     assert response.status_code == 200, response.body
     assert body(response)["pharmacy"]["verificationDocuments"] == {"pharmacyLicense": new, "drugLicense": drug}
     assert cloudinary_api.destroyed == [old["public_id"]]
+
+
+def test_an_image_an_order_shows_survives_the_medicines_new_images(client, cloudinary_api):
+    # Given a medicine showing photo a, ordered by a patient (the order's item shows a)
+    shop = make_pharmacy()
+    owner = shop["ownerUser"]
+    a, b, c = (uploaded(client, owner, "medicine-image", name=n) for n in ("a", "b", "c"))
+    created = body(call(client, "POST", "/pharmacy/medicines", owner, medicine_fields(images=[a])))["medicine"]
+    patient = make_user("patient")
+    ordered = call(client, "POST", "/orders", patient,
+                   order_body(shop, [({"_id": created["_id"]}, 1)], deliveryInfo={"type": "pickup"}))
+    assert ordered.status_code == 201, ordered.body
+    # When the pharmacist replaces the photos twice
+    call(client, "PUT", f"/pharmacy/medicine/{created['_id']}", owner, {"images": [b]})
+    response = call(client, "PUT", f"/pharmacy/medicine/{created['_id']}", owner, {"images": [c]})
+    # Then a stays in Cloudinary (the order still shows it); b, never ordered, is destroyed
+    assert response.status_code == 200, response.body
+    assert cloudinary_api.destroyed == [b["public_id"]]
+    assert assets()[a["public_id"]] == ("medicine-image", "active")
+    order = body(call(client, "GET", f"/order/{body(ordered)['order']['_id']}", patient))["order"]
+    assert order["items"][0]["medicine"]["images"] == [{"public_id": a["public_id"], "url": a["url"]}]
+    # And the bookkeeping is not part of the medicine the API shows
+    assert "orderedImages" not in body(response)["medicine"]

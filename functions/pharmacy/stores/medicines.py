@@ -79,13 +79,16 @@ def set_stock(pharmacy_id: ObjectId, medicine_id: ObjectId, stock: int, now: dat
     return bool(result.matched_count == 1)
 
 
-def take(pharmacy_id: ObjectId, medicine_id: ObjectId, qty: int) -> bool:
+def take(pharmacy_id: ObjectId, medicine_id: ObjectId, qty: int, snapshot_image: str | None = None) -> bool:
     """Take `qty` units if, at this instant, the medicine belongs to the pharmacy, is active and
     has at least `qty` in stock. One conditional update: concurrent takers never drive stock
-    below zero, whatever their number."""
+    below zero, whatever their number. The image the order's snapshot shows is remembered in the
+    same write (`orderedImages`), so replacing the medicine's images never destroys it."""
+    update: dict[str, Any] = {"$inc": {"stock": -qty, "soldCount": qty}}
+    if snapshot_image:
+        update["$addToSet"] = {"orderedImages": snapshot_image}
     result = _coll().update_one(
-        {"_id": medicine_id, "pharmacy": pharmacy_id, "isActive": True, "stock": {"$gte": qty}},
-        {"$inc": {"stock": -qty, "soldCount": qty}})
+        {"_id": medicine_id, "pharmacy": pharmacy_id, "isActive": True, "stock": {"$gte": qty}}, update)
     return bool(result.modified_count == 1)
 
 
