@@ -30,6 +30,10 @@ class Profile:
 PROFILES: dict[str, Profile] = {p.purpose: p for p in (
     Profile("avatar", ("patient", "doctor", "pharmacist", "admin"), IMAGES, 2 * MB, "image",
             "c_fill,g_face,w_400,h_400"),
+    # A pharmacy's picture is its own purpose, so it can never also be its owner's avatar (each
+    # would destroy the other when replaced). Uploaded by the server only (the frontend's form
+    # part): not a purpose a browser can ask to sign.
+    Profile("pharmacy-picture", ("pharmacist",), IMAGES, 2 * MB, "image"),
     Profile("medicine-image", ("pharmacist",), IMAGES, 5 * MB, "image"),
     Profile("prescription-scan", ("patient",), (*IMAGES, "pdf"), 10 * MB, "image"),
     Profile("pharmacy-license", ("pharmacist",), (*IMAGES, "pdf"), 10 * MB, "image"),

@@ -37,7 +37,7 @@ from functions.pharmacy.stores import medicines, pharmacies, users
 # Fields never sent to anyone (internal keys), and those the public does not see.
 INTERNAL = ("licenseKey", "ratingSum")
 LICENCE = "pharmacy-license"  # the media purpose of the licence documents
-AVATAR = "avatar"  # the media purpose of a pharmacy's picture (a user's avatar: the owner's)
+AVATAR = "pharmacy-picture"  # the media purpose of a pharmacy's picture (never the owner's own avatar)
 NOT_PUBLIC = ("licenseNumber", "verificationDocuments", "monthlyRevenue", "totalOrders", "totalMedicines",
               "verificationReason", "owner", "listed")
 

@@ -202,12 +202,29 @@ def test_the_pharmacy_avatar_is_recorded_and_a_new_one_destroys_the_old(client, 
     # When the owner uploads a new picture through PUT /pharmacy/my
     raw, ctype = multipart({"description": "New look"}, {"avatar": ("new.png", "image/png", png_bytes())})
     updated = client.http.put("/api/v1/pharmacy/my", body=raw, headers={"Content-Type": ctype, **bearer(owner)})
-    # Then both were recorded as the owner's avatars, and the first one left Cloudinary
+    # Then both were recorded as the owner's pharmacy pictures, and the first one left Cloudinary
     assert updated.status_code == 200, updated.body
     second = body(updated)["pharmacy"]["avatar"]
-    assert first["public_id"].startswith(f"cureconnect/avatar/{owner['_id']}/") and second != first
-    assert assets() == {first["public_id"]: ("avatar", "destroyed"), second["public_id"]: ("avatar", "active")}
+    assert first["public_id"].startswith(f"cureconnect/pharmacy-picture/{owner['_id']}/") and second != first
+    assert assets() == {first["public_id"]: ("pharmacy-picture", "destroyed"),
+                        second["public_id"]: ("pharmacy-picture", "active")}
     assert cloudinary_api.destroyed == [first["public_id"]]
+
+
+def test_the_pharmacys_picture_cannot_become_its_owners_avatar(client, cloudinary_api):
+    # Given a pharmacy registered with a picture
+    from tests.pharmacy_support import pharmacist, registration
+
+    owner = pharmacist()
+    raw, ctype = multipart(registration(), {"avatar": ("me.png", "image/png", png_bytes())})
+    picture = body(client.http.post("/api/v1/pharmacy/register", body=raw,
+                                    headers={"Content-Type": ctype, **bearer(owner)}))["pharmacy"]["avatar"]
+    # When the owner tries to use it as their own avatar
+    response = client.http.put("/api/v1/me", body=json.dumps({"avatar": picture}).encode(),
+                               headers={"Content-Type": "application/json", **bearer(owner)})
+    # Then it is refused (replacing either would otherwise destroy the other), and stays active
+    assert (response.status_code, json.loads(response.body)["code"]) == (422, "ASSET_INVALID")
+    assert assets()[picture["public_id"]] == ("pharmacy-picture", "active")
 
 
 def test_a_refused_registration_uploads_no_picture(client, cloudinary_api):
@@ -240,7 +257,7 @@ def test_a_registration_refused_by_the_database_destroys_the_picture_it_uploaded
     assert (response.status_code, body(response)["code"]) == (409, "LICENSE_TAKEN")
     assert len(cloudinary_api.uploads) == 1
     assert cloudinary_api.destroyed == [next(iter(assets()))]
-    assert list(assets().values()) == [("avatar", "destroyed")]
+    assert list(assets().values()) == [("pharmacy-picture", "destroyed")]
 
 
 # ---------------------------------------------------------------- licence documents
