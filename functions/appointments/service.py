@@ -16,6 +16,7 @@ of claims and seats).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -328,7 +329,9 @@ def my_appointments(user: Mapping[str, Any], query: MyQuery) -> tuple[list[dict[
     if is_doctor and items:
         people = store.users_by_id(list({a["patient"] for a in items}))
         contacts = {pid: person.get("contact") for pid, person in people.items()}
-        audit.record(user, "list", "appointment", None, reason=f"{len(items)} appointments with symptoms")
+        shown = Counter(a["patient"] for a in items)  # each patient's access log shows the listing
+        audit.record_per_subject(user, "list", "appointment", shown,
+                                 lambda n: f"{n} appointment{'' if n == 1 else 's'} with symptoms")
     shaped = [appointment_to_api(a, full=False, patient_contact=contacts.get(a["patient"]) if is_doctor else None)
               for a in items]
     return shaped, total, page, limit

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -25,6 +25,12 @@ INDEXES = {
 }
 
 
+def _who(actor: Mapping[str, Any] | str) -> dict[str, Any]:
+    if isinstance(actor, str):
+        return {"actorId": None, "actorRole": "system", "actorName": actor}
+    return {"actorId": actor.get("_id"), "actorRole": actor.get("role"), "actorName": actor.get("name")}
+
+
 def record(
     actor: Mapping[str, Any] | str,
     action: str,
@@ -37,12 +43,8 @@ def record(
     """Write one audit entry. `actor` is a user document (id, role and name are kept as they
     were at the time) or a system name such as "scheduler". `subject_id` is the patient whose
     data it is, so patients can see who touched their record."""
-    if isinstance(actor, str):
-        who: dict[str, Any] = {"actorId": None, "actorRole": "system", "actorName": actor}
-    else:
-        who = {"actorId": actor.get("_id"), "actorRole": actor.get("role"), "actorName": actor.get("name")}
     entry = {
-        **who,
+        **_who(actor),
         "action": action,
         "resourceType": resource_type,
         "resourceId": resource_id,
@@ -52,6 +54,20 @@ def record(
     }
     get_db()[COLLECTION].insert_one(entry)
     return entry
+
+
+def record_per_subject(actor: Mapping[str, Any] | str, action: str, resource_type: str,
+                       counts: Mapping[Any, int], reason: Callable[[int], str]) -> int:
+    """One entry per patient whose data one read showed (a list of many patients' records), so
+    each patient's access log shows it: `counts` maps each subject to how many of their records
+    were shown, `reason(n)` says what. One insert for all of them; returns the entries written."""
+    if not counts:
+        return 0
+    now, who = clock.now(), _who(actor)
+    entries = [{**who, "action": action, "resourceType": resource_type, "resourceId": None, "subjectId": subject,
+                "reason": reason(n), "at": now} for subject, n in counts.items()]
+    get_db()[COLLECTION].insert_many(entries, ordered=False)
+    return len(entries)
 
 
 def entries_for_subject(subject_id: Any, *, skip: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:

@@ -108,3 +108,21 @@ def test_my_appointments_filter_by_status_and_paginate(api):
     assert get(api, pat, "/appointment/my?status=lost").status_code == 400
     assert get(api, pat, "/appointment/my?limit=500").status_code == 400
     assert get(api, make_user("admin"), "/appointment/my").status_code == 403
+
+
+def test_the_doctors_list_shows_in_each_listed_patients_access_log(api, db):
+    # Given a doctor with two appointments of one patient and one of another
+    doc, asha, ravi = doctor(), patient(), patient()
+    booked(api, asha, doc, day="2026-03-03", time="09:00")
+    booked(api, asha, doc, day="2026-03-04", time="09:00")
+    booked(api, ravi, doc, day="2026-03-03", time="10:00")
+    # When the doctor lists their appointments (which show the symptoms)
+    assert get(api, doc, "/appointment/my").status_code == 200
+    # Then each patient's access log has one entry for it, naming how many of theirs were shown
+    entries = {e["subjectId"]: e for e in db.audit_log.find({"action": "list"})}
+    assert set(entries) == {asha["_id"], ravi["_id"]}
+    assert (entries[asha["_id"]]["actorId"], entries[asha["_id"]]["resourceType"]) == (doc["_id"], "appointment")
+    assert entries[asha["_id"]]["reason"] == "2 appointments with symptoms"
+    assert entries[ravi["_id"]]["reason"] == "1 appointment with symptoms"
+    seen = body(get(api, ravi, "/me/access-log"))["entries"]
+    assert [(e["actor"]["role"], e["action"]) for e in seen] == [("doctor", "list")]
