@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.split_routes import WS_ENDPOINT
 from tests.packaging_support import forbidden_imports, invoke_routes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,12 +176,17 @@ def test_roles_grant_each_kind_of_function_only_what_its_code_calls(template):
     assert all(any("iam:PassRole" in k for k in by_handler[h]) for h in schedulers)
     assert "app.send_reminder" not in schedulers  # the reminder itself only sends
     # The health check, preflight and the docs can neither send e-mail, schedule nor push; sign-in
-    # may e-mail (verification codes) but never schedule or push
+    # may e-mail (verification codes) but never schedule; only the routes that end sessions may
+    # reach the WebSocket API (to close the sockets opened with the ended tokens), never login
     for handler in ("functions.health.handler.app", "functions.core.preflight.handler", "functions.docs.handler.app"):
         for kind in by_handler[handler]:
             assert not {a for a in kind if a.startswith(("ses:", "scheduler:", "iam:", "execute-api:"))}, handler
     for kind in by_handler["functions.auth.handler.app"]:
-        assert not {a for a in kind if a.startswith(("scheduler:", "iam:", "execute-api:"))}
+        assert not {a for a in kind if a.startswith(("scheduler:", "iam:"))}
+    targets = route_targets(template)
+    assert "execute-api:ManageConnections" in actions(targets[("GET", "/api/v1/logout")])
+    assert WS_ENDPOINT in functions[targets[("GET", "/api/v1/logout")]]["Properties"]["Environment"]["Variables"]
+    assert not {a for a in actions(targets[("POST", "/api/v1/login")]) if a.startswith("execute-api:")}
     # One role per kind of function; the Scheduler's own role and group are in the stack
     roles = {fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions.values()}
     assert len(roles) == len({frozenset(actions(logical)) for logical in functions})
