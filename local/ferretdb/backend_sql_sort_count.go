@@ -28,8 +28,9 @@ import (
 	"github.com/FerretDB/FerretDB/internal/util/must"
 )
 
-// ccMaxExactDouble is 2^53: every double up to it prints as its exact value.
-const ccMaxExactDouble = 9007199254740992
+// CureConnectMaxExactDouble is 2^53: every double up to it prints as its exact value (beyond it,
+// the JSON text compared in SQL is not the double MongoDB compares).
+const CureConnectMaxExactDouble = 9007199254740992
 
 func ccLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
@@ -49,7 +50,7 @@ func ccRank(k string) string {
 		`WHEN 'double' THEN CASE WHEN abs((%[2]s->>%[3]s)::numeric) > %[4]d THEN 0 ELSE 2 END `+
 		`WHEN 'int' THEN 2 WHEN 'long' THEN 2 WHEN 'string' THEN 3 WHEN 'objectId' THEN 4 `+
 		`WHEN 'bool' THEN 5 WHEN 'date' THEN 6 ELSE 0 END)`,
-		ccType(k), metadata.DefaultColumn, ccLiteral(k), ccMaxExactDouble)
+		ccType(k), metadata.DefaultColumn, ccLiteral(k), CureConnectMaxExactDouble)
 }
 
 // ccValue is a scalar's SQL comparison: its type test, the compared expression and argument.
@@ -59,7 +60,7 @@ func ccValue(k string, v any) (typeNames []string, expr string, arg any, ok bool
 
 	switch v := v.(type) {
 	case float64:
-		if math.IsNaN(v) || math.Abs(v) > ccMaxExactDouble {
+		if math.IsNaN(v) || math.Abs(v) > CureConnectMaxExactDouble {
 			return nil, "", nil, false
 		}
 		return []string{"double", "int", "long"}, col, fmt.Sprint(v), true
@@ -178,7 +179,7 @@ func cureconnectExact(p *metadata.Placeholder, filter *types.Document) (pred, ri
 		if !inArrays {
 			risks = append(risks, fmt.Sprintf(
 				"(CASE %[1]s WHEN 'array' THEN TRUE WHEN 'double' THEN abs((%[2]s->>%[3]s)::numeric) > %[4]d ELSE FALSE END)",
-				ccType(k), metadata.DefaultColumn, ccLiteral(k), ccMaxExactDouble))
+				ccType(k), metadata.DefaultColumn, ccLiteral(k), CureConnectMaxExactDouble))
 		}
 
 		ops, isDoc := v.(*types.Document)

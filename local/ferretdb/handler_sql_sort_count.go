@@ -1,8 +1,10 @@
 package handler
 
 // CureConnect patch "sql-sort-count", the handler's half: ask the PostgreSQL backend to order
-// rows (find with a sort on plain keys) and to count (count command), and fall back to the Go
-// path when it cannot do so exactly.
+// rows (find sorted by plain keys, with the page's limit when it can state the filter), to count
+// (the count command) and to count per value of a field (aggregate `$match` + `$group` with
+// `$sum: 1`, countDocuments' pipeline among them), and fall back to the Go path when it cannot do
+// so exactly.
 
 import (
 	"context"
@@ -48,7 +50,7 @@ func cureconnectOrdered(v any) bool {
 	case nil, types.NullType, int32, int64, string, types.ObjectID, bool, time.Time:
 		return true
 	case float64:
-		return math.Abs(v) <= 9007199254740992
+		return math.Abs(v) <= postgresql.CureConnectMaxExactDouble
 	}
 
 	return false
@@ -85,7 +87,7 @@ func cureconnectRisky(v any) bool {
 	case *types.Array:
 		return true
 	case float64:
-		return math.Abs(v) > 9007199254740992
+		return math.Abs(v) > postgresql.CureConnectMaxExactDouble
 	}
 
 	return false
