@@ -268,10 +268,18 @@ def login(body: LoginBody, source_ip: str) -> tuple[dict[str, Any], str]:
 
 def end_sockets(user_id: ObjectId, jti: str | None = None) -> None:
     """The WebSocket connections opened with the token just revoked (or, without `jti`, with any
-    token of the user) are closed: a revoked token must not keep a call or a chat open."""
+    token of the user) are closed: a revoked token must not keep a call or a chat open. Runs after
+    the revocation is committed; a database failure here is logged, not turned into an error of
+    a logout or password change that did happen."""
+    from pymongo.errors import PyMongoError
+
     from functions.signaling import service as signaling
 
-    signaling.end_sessions(user_id, jti)
+    try:
+        signaling.end_sessions(user_id, jti)
+    except PyMongoError as exc:
+        logger.warning("Sockets of an ended session not closed", extra={"userId": str(user_id),
+                                                                      "error": type(exc).__name__})
 
 
 def logout(principal: Principal | None) -> None:

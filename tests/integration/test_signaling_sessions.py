@@ -127,3 +127,20 @@ def test_a_password_reset_closes_every_socket_of_the_user(sockets, client, monke
     # Then the socket opened before the reset is closed
     assert response.status_code == 200
     assert _closed(sockets, cid)
+
+
+def test_a_failure_to_close_sockets_does_not_undo_or_fail_the_logout(sockets, client, monkeypatch):
+    # Given a signed-in patient, and a database that fails while the sockets are being closed
+    from pymongo.errors import AutoReconnect
+
+    from functions.signaling import service as signaling
+
+    token = issue_token(make_user("patient"))[0]
+
+    def failing(*args, **kwargs):
+        raise AutoReconnect("connection reset")
+
+    monkeypatch.setattr(signaling, "end_sessions", failing)
+    # When they log out; Then the logout succeeded, and the token no longer works
+    assert call(client, "GET", "/logout", headers=auth(token)).status_code == 200
+    assert call(client, "GET", "/me", headers=auth(token)).status_code == 401
