@@ -34,4 +34,4 @@ class IntentOut(BaseModel):
 class IntentAnswer(IntentOut):
     """The answer of POST /payments/intent (the envelope's `success` and the intent)."""
 
-    success: Literal[True] = True
+    success: Literal[True]
