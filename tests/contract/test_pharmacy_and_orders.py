@@ -106,7 +106,9 @@ def test_row_20_from_a_foreign_page_is_refused(client, clock, db):
 
 
 def test_row_21_my_pharmacy_carries_what_the_dashboard_prints(client, shop):
+    # Given a verified pharmacy; When its owner's dashboard loads it
     response = send(client, "GET", "/pharmacy/my", shop["ownerUser"])
+    # Then the fields it prints come as text, numbers and a flag, money in rupees
     assert response.status_code == 200
     pharmacy = read(response)["pharmacy"]
     assert is_text(pharmacy["name"]) and is_text(pharmacy["status"]) and pharmacy["isVerified"] is True
@@ -131,7 +133,9 @@ def test_row_22_updating_the_pharmacy_by_multipart(client, shop, db):
 
 
 def test_row_23_a_pharmacys_public_page(client, shop):
+    # Given a listed pharmacy; When anyone opens its page
     response = send(client, "GET", f"/pharmacy/{shop['_id']}")
+    # Then its public fields come, money in rupees, private ones left out
     assert response.status_code == 200
     pharmacy = read(response)["pharmacy"]
     assert is_text(pharmacy["name"]) and is_text(pharmacy["address"]["city"])
@@ -139,8 +143,10 @@ def test_row_23_a_pharmacys_public_page(client, shop):
 
 
 def test_row_24_stats_are_numbers(client, shop):
+    # Given one medicine low on stock; When the dashboard's stats load
     make_medicine(shop, stock=3)
     response = send(client, "GET", "/pharmacy/stats", shop["ownerUser"])
+    # Then every figure it prints is a number
     assert response.status_code == 200
     stats = read(response)["stats"]
     assert stats["medicines"] == {"total": 1, "active": 1, "lowStock": 1}
@@ -187,15 +193,20 @@ def test_row_26_create_medicine_form_with_strings_and_an_image(client, shop, db,
 
 
 def test_row_26_a_price_with_three_decimals_is_refused_by_name(client, shop):
+    # When a price below a paisa is typed
     response = send(client, "POST", "/pharmacy/medicines", shop["ownerUser"], form=medicine_form(price="45.505"))
+    # Then it is refused, naming the field
     assert response.status_code == 400
     assert "price" in [e["field"] for e in read(response)["errors"]]
 
 
 def test_row_27_updating_a_medicine_by_multipart(client, shop, db):
+    # Given a medicine at ₹45.50
     medicine = make_medicine(shop, price=45.50, mrp=50)
+    # When the edit form sends its strings
     response = send(client, "PUT", f"/pharmacy/medicine/{medicine['_id']}", shop["ownerUser"],
                     form={"price": "40.25", "stock": "12", "minStock": "5"})
+    # Then the medicine shows them as numbers, the price in rupees (paise stored)
     assert response.status_code == 200, response.body
     assert read(response)["success"] is True
     shown = read(response)["medicine"]
@@ -215,9 +226,12 @@ def test_row_28_a_deleted_medicine_leaves_the_dashboards_table(client, shop):
 
 
 def test_row_29_bulk_upload_of_json_rows(client, shop, db):
+    # Given rows with numbers as strings or numbers, prices in rupees
     rows = [{**medicine_form(name="Crocin", batchNumber="CR-1"), "price": "20", "mrp": "22.50", "stock": "80"},
             {**medicine_form(name="Brufen", batchNumber="BR-1"), "price": 18, "mrp": 20, "stock": 60}]
+    # When they are uploaded
     response = send(client, "POST", "/pharmacy/medicines/bulk-upload", shop["ownerUser"], json_body={"medicines": rows})
+    # Then both are inserted, shown in rupees and stored in paise
     assert response.status_code == 201, response.body
     data = read(response)
     assert data["success"] is True and data["inserted"] == 2 and is_text(data["message"])
@@ -249,10 +263,13 @@ def test_row_30_an_update_that_applied_nothing_is_no_2xx_and_says_why(client, sh
 
 
 def test_rows_31_and_32_low_stock_and_expiring_lists(client, shop):
+    # Given a medicine low on stock and expiring this month, and one with plenty for years
     make_medicine(shop, name="Low Dolo", stock=2, price=45.50, mrp=50, expiryDate="2026-03-20")
     make_medicine(shop, name="Plenty", stock=500)
+    # When the dashboard's two warning lists load
     low = send(client, "GET", "/pharmacy/medicines/low-stock", shop["ownerUser"])
     expiring = send(client, "GET", "/pharmacy/medicines/expiring?days=30", shop["ownerUser"])
+    # Then each holds the first, with the fields the table prints
     assert low.status_code == expiring.status_code == 200
     for response in (low, expiring):
         [row] = read(response)["medicines"]
@@ -283,6 +300,7 @@ def placed(client, shop):
 
 
 def test_row_36_the_checkouts_body_places_the_order_priced_in_rupees(placed, db):
+    # Given the checkout's body posted (the fixture); Then the order is placed, priced in rupees
     response = placed["response"]
     assert response.status_code == 201, response.body
     order = read(response)["order"]
@@ -294,7 +312,9 @@ def test_row_36_the_checkouts_body_places_the_order_priced_in_rupees(placed, db)
 
 
 def test_row_33_the_pharmacys_orders(client, placed):
+    # Given a placed order; When the pharmacy's order list loads
     response = send(client, "GET", "/pharmacy/orders", placed["shop"]["ownerUser"])
+    # Then it shows the order with its customer's name, phone and e-mail, the total in rupees
     assert response.status_code == 200
     [order] = read(response)["orders"]
     assert is_text(order["orderNumber"]) and is_text(order["orderStatus"]) and is_text(order["createdAt"])
@@ -305,10 +325,13 @@ def test_row_33_the_pharmacys_orders(client, placed):
 
 
 def test_row_34_categories_are_strings(client, shop):
+    # Given medicines in two categories
     make_medicine(shop, category="Pain Relief")
     make_medicine(shop, name="Azee", category="Antibiotics")
     make_medicine(shop, name="Limcee", category="Antibiotics")
+    # When the store's category filter loads
     response = send(client, "GET", "/medicines/categories")
+    # Then it gets the names as strings (its option keys, values and labels), counts beside
     assert response.status_code == 200
     data = read(response)
     assert data["categories"] == ["Pain Relief", "Antibiotics"]
@@ -339,7 +362,9 @@ def test_row_35_the_store_lists_pages_and_filters_by_rupees(client, shop):
 
 
 def test_row_37_order_tracking(client, placed):
+    # Given a placed order; When its customer opens order tracking
     response = send(client, "GET", "/orders/my", placed["customer"])
+    # Then every field the page prints is there, money in rupees
     assert response.status_code == 200
     [order] = read(response)["orders"]
     assert is_text(order["orderNumber"]) and is_text(order["createdAt"]) and is_text(order["orderStatus"])
@@ -383,16 +408,20 @@ def test_row_38_the_admin_pharmacy_list_prints_the_owner_as_text(client, clock):
 
 
 def test_row_39_approving_a_pharmacy(client, clock, db):
+    # Given a pending pharmacy; When the admin clicks Approve
     shop = make_pharmacy(verification="pending")
     response = send(client, "PUT", f"/admin/pharmacy/{shop['_id']}/status", make_user("admin"),
                     json_body={"status": "verified"})
+    # Then it is verified and listed
     assert response.status_code == 200, response.body
     assert db.pharmacies.find_one({"_id": shop["_id"]})["listed"] is True
 
 
 def test_row_40_the_admin_orders_tab(client, placed):
+    # Given a placed order; When the admin's Orders tab loads
     assert placed["response"].status_code == 201
     response = send(client, "GET", "/admin/orders", make_user("admin"))
+    # Then each row has the keys the tab reads, the total in rupees
     assert response.status_code == 200
     [row] = read(response)["orders"]
     assert row["_id"] == read(placed["response"])["order"]["_id"]
