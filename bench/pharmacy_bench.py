@@ -69,8 +69,8 @@ def _fill(shops: list[dict[str, Any]], start: int, total: int) -> float:
         data = MedicineIn.model_validate({
             "name": f"{word.title()} {i}", "genericName": f"generic {word}", "category": CATEGORIES[i % 6],
             "manufacturer": f"Maker {i % 40}", "composition": f"{word} {i % 900} mg", "strength": "500 mg",
-            "packSize": "10", "batchNumber": f"B{i}", "formType": "Tablet", "price": 1000 + i % 5000,
-            "mrp": 7000, "stock": 100, "expiryDate": expiry})
+            "packSize": "10", "batchNumber": f"B{i}", "formType": "Tablet",
+            "price": f"{10 + i % 5000 / 100:.2f}", "mrp": 70, "stock": 100, "expiryDate": expiry})  # rupees
         batch.append(inventory.new_doc(shops[i % len(shops)], data))
         if len(batch) == 2000:
             medicines.insert_many(batch)

@@ -1,8 +1,10 @@
 """Helpers shared by the pharmacy, inventory, catalogue, order and report tests.
 
 Data is written with the domain's own builders (the same documents the API writes); requests go
-through the test client. `race(...)` runs requests at the same moment in separate processes
-through the real Lambda entry point, as concurrent invocations run in separate containers.
+through the test client. Money in these bodies and builders is in rupees, as clients send it; the
+builders store paise (a ₹25 medicine is stored as 2500). `race(...)` runs requests at the same
+moment in separate processes through the real Lambda entry point, as concurrent invocations run in
+separate containers.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ def registration(**overrides: Any) -> dict[str, Any]:
         "operatingHours": {"weekdays": {"open": "09:00", "close": "21:00"},
                            "weekends": {"open": "10:00", "close": "18:00"}},
         "deliveryRadius": 5,
-        "deliveryCharges": 4000,
-        "freeDeliveryAbove": 50000,
+        "deliveryCharges": 40,
+        "freeDeliveryAbove": 500,
     }
     data.update(overrides)
     return data
@@ -82,11 +84,11 @@ def medicine_fields(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": "Paracetamol", "genericName": "Acetaminophen", "category": "Pain Relief", "manufacturer": "Cipla",
         "composition": "Paracetamol 500 mg", "strength": "500 mg", "packSize": "10 tablets", "batchNumber": "B1",
-        "formType": "Tablet", "price": 2500, "mrp": 3000, "stock": 50, "minStock": 10,
+        "formType": "Tablet", "price": 25, "mrp": 30, "stock": 50, "minStock": 10,
         "expiryDate": "2027-12-31", "prescriptionRequired": False,
     }
     data.update(overrides)
-    if "mrp" not in overrides and isinstance(data["price"], int):
+    if "mrp" not in overrides and isinstance(data["price"], int | float):
         data["mrp"] = max(data["mrp"], data["price"])
     return data
 

@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _no_bool(value: object) -> object:
+    if isinstance(value, bool):  # pydantic's lax int would read true as 1
+        raise ValueError("must be a whole number")
+    return value
+
+
+# A count (stock, quantity, year) sent as a JSON number or as a numeric string, as form inputs
+# send them (`{"newStock": "35"}`, multipart fields): 35 and "35" are 35; 2.5, "2.5", true and ""
+# are refused. Bounds go beside it: `Annotated[WholeNumber, Field(ge=0, le=100)]`. The OpenAPI
+# document says `integer` (what a client should send); the strings are tolerated for the forms.
+WholeNumber = Annotated[int, BeforeValidator(_no_bool)]
 
 
 class WriteModel(BaseModel):

@@ -5,9 +5,10 @@ from typing import Any
 from chalice.app import Response
 
 from functions.core.http import Blueprint, parse_body, respond
+from functions.core.openapi import describe
 from functions.core.security import ADMIN, PATIENT, require_user
 from functions.payments import service
-from functions.payments.schemas import IntentIn
+from functions.payments.schemas import IntentAnswer, IntentIn
 
 bp = Blueprint(__name__)
 
@@ -18,6 +19,7 @@ def _headers() -> Any:
 
 
 @bp.route("/payments/intent", methods=["POST"])
+@describe(response=IntentAnswer, status=201)
 def create_intent() -> Response:
     payer = require_user(_headers(), roles=(PATIENT,))
     body = parse_body(bp.current_request, IntentIn)

@@ -18,6 +18,7 @@ from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import AppError, BadRequest, Code, Conflict, NotFound
+from functions.core.money import to_major
 from functions.core.observability import logger
 from functions.core.security import ADMIN, Principal
 from functions.payments import gateway, store, targets
@@ -75,20 +76,25 @@ def create_intent(principal: Principal, body: IntentIn) -> IntentOut:
         fields["targetStart"] = payable.starts_at
     if not store.open_payment(ref, OPEN, fields, now):
         raise Conflict("This has already been paid", code=Code.ALREADY_PAID)
-    return IntentOut(clientSecret=intent.client_secret, paymentIntentId=intent.id, amount=payable.amount,
+    amount = to_major(payable.amount, payable.currency)
+    assert amount is not None  # a payable amount always exists
+    return IntentOut(clientSecret=intent.client_secret, paymentIntentId=intent.id, amount=amount,
                      currency=payable.currency)
 
 
 def payment_status(principal: Principal, kind: str, target_id: str) -> dict[str, Any]:
-    """GET /payments/{kind}/{id}: what the payer (or an admin) may know of a payment; anyone else,
-    or a payment that does not exist, 404."""
+    """GET /payments/{kind}/{id}: what the payer (or an admin) may know of a payment, amounts in
+    major units of its currency; anyone else, or a payment that does not exist, 404."""
     if kind not in ("appointment", "order"):
         raise NotFound("Payment not found")
     payment = store.get(ref_of(kind, object_id(target_id, "Payment")))
     if payment is None or (payment.get("payerId") != principal.id and principal.role != ADMIN):
         raise NotFound("Payment not found")
-    return {k: payment.get(k) for k in ("kind", "targetId", "status", "amount", "currency",
-                                        "paidAt", "refundedAmount", "refundedAt", "updatedAt")} | {
+    currency = str(payment.get("currency") or get_settings().default_currency)
+    return {k: payment.get(k) for k in ("kind", "targetId", "status", "currency", "paidAt", "refundedAt",
+                                        "updatedAt")} | {
+        "amount": to_major(payment.get("amount"), currency),
+        "refundedAmount": to_major(payment.get("refundedAmount"), currency),
         "paymentIntentId": payment.get("intentId")}
 
 

@@ -111,10 +111,13 @@ def search(query: SearchQuery) -> list[dict[str, Any]]:
     return _with_pharmacies(items)
 
 
-def categories() -> list[dict[str, Any]]:
-    """Every category of the enum with the number of listed, unexpired medicines in it."""
+def categories() -> tuple[list[str], dict[str, int]]:
+    """The categories in use (as the reference's `distinct`: names only, which the store page
+    renders as text) in the enum's order, and the number of listed, unexpired medicines in
+    each: one aggregation."""
     counts = medicines.count_by_category(clock.now())
-    return [{"name": name, "count": counts.get(name, 0)} for name in CATEGORIES]
+    names = [name for name in CATEGORIES if counts.get(name, 0) > 0]
+    return names, {name: counts[name] for name in names}
 
 
 def featured(query: FeaturedQuery) -> list[dict[str, Any]]:

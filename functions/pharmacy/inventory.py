@@ -220,8 +220,10 @@ def _bulk_images(user: Mapping[str, Any], docs: list[dict[str, Any]]) -> None:
 
 
 def bulk_stock(user: Mapping[str, Any], rows: list[dict[str, object]]) -> list[dict[str, Any]]:
-    """Per-row results; stock is an integer >= 0 (D-42: negative or fractional stock was
-    accepted, unknown ids were skipped silently, one bad id failed the rest)."""
+    """Per-row results; stock is a whole number >= 0, as a number or the stock input's string
+    (D-42: negative or fractional stock was accepted, unknown ids were skipped silently, one bad
+    id failed the rest). When no row applied: 422 naming the first row's error in `message`
+    (the UI shows only `message`, and says "updated" on any 2xx)."""
     from functions.core.http import field_errors  # the envelope's field-error shape, on this path only
 
     pharmacy = owned_verified(user)
@@ -238,6 +240,11 @@ def bulk_stock(user: Mapping[str, Any], rows: list[dict[str, object]]) -> list[d
         else:
             results.append({"row": number, "ok": False, "id": item.medicineId,
                             "errors": [{"field": "medicineId", "message": "Medicine not found"}]})
+    if not any(r["ok"] for r in results):
+        first = results[0]["errors"][0]
+        raise Unprocessable(f"No stock was updated: row 1, {first['field']}: {first['message']}",
+                            code=Code.NO_VALID_ROWS, extra={"results": results},
+                            errors=[{"field": f"stockUpdates.0.{first['field']}", "message": first["message"]}])
     return results
 
 
@@ -264,10 +271,11 @@ def expiring(user: Mapping[str, Any], query: ExpiringQuery) -> tuple[list[dict[s
 
 
 def search(user: Mapping[str, Any], query: InventorySearchQuery) -> tuple[list[dict[str, Any]], int]:
-    """The pharmacist's own catalogue, inactive items included."""
+    """The pharmacist's own catalogue: active medicines, or every one with `includeInactive`
+    (a deleted medicine is inactive, and the dashboard's table must not show it again)."""
     pharmacy = owned_verified(user)
     now = clock.now()
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = {} if query.includeInactive else {"isActive": True}
     if query.keyword and query.keyword.strip():
         filters["searchText"] = {"$regex": re.escape(medicine_rules.normalise(query.keyword))}
     if query.category and query.category != "all":

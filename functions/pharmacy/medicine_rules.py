@@ -1,4 +1,5 @@
-"""Pure rules about medicine documents: derived fields and the API shape (no I/O)."""
+"""Pure rules about medicine documents: derived fields and the API shape (no I/O; prices are
+stored in minor units and shown in major units of the default currency)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
+
+from functions.core.config import get_settings
+from functions.core.money import to_major
 
 INTERNAL = ("searchText", "searchTokens", "orderedImages")
 MIN_TOKEN, MAX_TOKEN, MAX_TOKENS = 2, 20, 400
@@ -65,11 +69,16 @@ def is_low(doc: Mapping[str, Any]) -> bool:
     return 0 < int(doc.get("stock", 0)) <= int(doc.get("minStock", 10))
 
 
-def to_api(doc: Mapping[str, Any], now: datetime | None = None) -> dict[str, Any]:
-    """The stored medicine plus the virtuals the reference never serialised (D-50)."""
+def to_api(doc: Mapping[str, Any], now: datetime | None = None, currency: str | None = None) -> dict[str, Any]:
+    """The stored medicine plus the virtuals the reference never serialised (D-50), its prices
+    in major units of `currency` (the default currency when None: pharmacy records are in it)."""
+    currency = currency or get_settings().default_currency
     out = {k: v for k, v in doc.items() if k not in INTERNAL}
     stock = int(doc.get("stock", 0))
-    out["discountedPrice"] = int(doc.get("price", 0))
+    for key in ("price", "mrp"):
+        if key in doc:
+            out[key] = to_major(doc[key], currency)
+    out["discountedPrice"] = to_major(int(doc.get("price", 0)), currency)
     out["inStock"] = stock > 0
     out["lowStock"] = is_low(doc)
     if now is not None and isinstance(doc.get("expiryDate"), datetime):

@@ -1,6 +1,7 @@
 """Telling a user about an order or their pharmacy: over the WebSocket when they are online,
 else by SMS or e-mail through the one notifier (`core.notify`). Bodies carry no PHI: an order
-number and a status, never medicines or addresses.
+number and a status, never medicines or addresses; order messages end with a link to the
+existing frontend's page that lists the order (its routes: `../shared/frontend-contract.md`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,19 @@ from typing import Any
 from bson import ObjectId
 
 from functions.core import notify
+from functions.core.config import get_settings
 from functions.core.observability import logger
 from functions.pharmacy.stores import users
+
+CUSTOMER_ORDERS = "/orders"  # the customer's order tracking (GET /orders/my)
+# The shop's orders are on the pharmacist's dashboard (GET /pharmacy/orders); the frontend's
+# `/orders` shows the caller's own purchases only, so it would be empty for the pharmacist.
+PHARMACY_ORDERS = "/pharmacist/dashboard"
+
+
+def with_link(text: str, page: str) -> str:
+    """`text` and the frontend's `page` (a path of APP_BASE_URL) to open."""
+    return f"{text} Details: {get_settings().app_base_url.rstrip('/')}{page}"
 
 
 def _push_to_user() -> Callable[[ObjectId, dict[str, Any]], int] | None:

@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from functions.core.schemas import PageQuery, WriteModel
-from functions.pharmacy.schemas import OBJECT_ID, PHONE, PINCODE
+from functions.core.schemas import PageQuery, WholeNumber, WriteModel
+from functions.pharmacy.schemas import OBJECT_ID, PHONE, PINCODE, UnpagedList
 
 ObjectIdStr = Annotated[str, StringConstraints(pattern=OBJECT_ID)]
 ORDER_STATUSES = ("pending", "confirmed", "preparing", "ready", "dispatched", "delivered", "cancelled")
@@ -21,7 +21,7 @@ OrderStatus = Literal["pending", "confirmed", "preparing", "ready", "dispatched"
 
 class OrderItemIn(WriteModel):
     medicine: ObjectIdStr
-    quantity: Annotated[int, Field(strict=True, ge=1, le=100)]
+    quantity: Annotated[WholeNumber, Field(ge=1, le=100)]  # 2 or "2"; never 1.5 or true
 
 
 class ShippingAddress(WriteModel):
@@ -80,7 +80,7 @@ class RateIn(WriteModel):
     review: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
-class OrderListQuery(PageQuery):
+class OrderListQuery(UnpagedList):
     limit: Annotated[int, Field(ge=1, le=100)] = 10
     status: OrderStatus | Literal["all", ""] | None = None
 

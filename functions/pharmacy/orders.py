@@ -102,7 +102,8 @@ def place(user: Mapping[str, Any], data: OrderIn, idempotency_key: str | None) -
             orders.release_request(request_key, order_id)
         raise
     pharmacies.increment(pharmacy["_id"], {"totalOrders": 1})
-    notifications.tell(pharmacy["owner"], "New order", f"New order {order['orderNumber']} is waiting for you.",
+    notifications.tell(pharmacy["owner"], "New order", notifications.with_link(
+                       f"New order {order['orderNumber']} is waiting for you.", notifications.PHARMACY_ORDERS),
                        {"type": "order_placed", "orderId": str(order_id), "orderNumber": order["orderNumber"]},
                        kind="order_placed", ref=order_id)
     return Placed(order_rules.to_api(order, pharmacy), replayed=False)
@@ -203,6 +204,8 @@ def _page_query(base: dict[str, Any], query: OrderListQuery) -> dict[str, Any]:
 
 
 def my_orders(user: Mapping[str, Any], query: OrderListQuery) -> tuple[list[dict[str, Any]], int]:
+    """The caller's own orders, whatever their role (the frontend's "Order History" and admin
+    "Orders" links call this too): only patients order, so others get an empty list."""
     items, total = orders.page(_page_query({"customer": user["_id"]}, query), query.skip, query.limit)
     shops = pharmacies.by_ids([o["pharmacy"] for o in items], PHARMACY_FIELDS)
     return [order_rules.to_api(o, shops.get(o["pharmacy"])) for o in items], total
@@ -274,8 +277,8 @@ def change_status(user: Mapping[str, Any], order_id: str, data: StatusIn) -> dic
         raise _explain_miss(target_id, data.status)
     if data.status == CANCELLED:
         _after_cancel(updated, f"cancelled by the pharmacy: {data.note}".strip(": "))
-    notifications.tell(updated["customer"], "Order update",
-                       f"Your order {updated['orderNumber']} is now {data.status}.",
+    notifications.tell(updated["customer"], "Order update", notifications.with_link(
+                       f"Your order {updated['orderNumber']} is now {data.status}.", notifications.CUSTOMER_ORDERS),
                        {"type": "order_status", "orderId": str(target_id), "status": data.status},
                        kind="order_status", ref=target_id)
     return order_rules.to_api(updated, pharmacy)
@@ -303,7 +306,8 @@ def cancel(user: Mapping[str, Any], order_id: str, data: CancelIn) -> dict[str, 
     _after_cancel(updated, "cancelled by the customer")
     pharmacy = pharmacies.get(updated["pharmacy"])
     if pharmacy is not None:
-        notifications.tell(pharmacy["owner"], "Order cancelled", f"Order {updated['orderNumber']} was cancelled.",
+        notifications.tell(pharmacy["owner"], "Order cancelled", notifications.with_link(
+                           f"Order {updated['orderNumber']} was cancelled.", notifications.PHARMACY_ORDERS),
                            {"type": "order_status", "orderId": str(target_id), "status": CANCELLED},
                            kind="order_status", ref=target_id)
     return order_rules.to_api(updated, pharmacy)
@@ -375,7 +379,7 @@ def admin_orders(query: OrderListQuery) -> tuple[list[dict[str, Any]], int]:
         items = merged[query.skip:query.skip + query.limit]
     shops = pharmacies.by_ids([o["pharmacy"] for o in items], PHARMACY_FIELDS)
     people = users.contacts([o["customer"] for o in items])
-    return [order_rules.to_api(o, shops.get(o["pharmacy"]), people.get(o["customer"])) for o in items], total
+    return [order_rules.to_admin_api(o, shops.get(o["pharmacy"]), people.get(o["customer"])) for o in items], total
 
 
 # ---------------------------------------------------------------- payments (the seam payments calls)
@@ -435,8 +439,8 @@ def system_cancel(order_id: ObjectId, reason: str, now: datetime) -> bool:
     if updated is None:
         return False
     _after_cancel(updated, reason)
-    notifications.tell(updated["customer"], "Order cancelled",
-                       f"Your order {updated['orderNumber']} was cancelled: {reason}.",
+    notifications.tell(updated["customer"], "Order cancelled", notifications.with_link(
+                       f"Your order {updated['orderNumber']} was cancelled: {reason}.", notifications.CUSTOMER_ORDERS),
                        {"type": "order_status", "orderId": str(order_id), "status": CANCELLED},
                        kind="order_status", ref=order_id)
     return True

@@ -19,6 +19,7 @@ from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, Forbidden, NotFound, Unprocessable
+from functions.core.money import to_major
 from functions.media import service as media
 from functions.pharmacy import notifications
 from functions.pharmacy.forms import UploadedFile
@@ -38,6 +39,7 @@ from functions.pharmacy.stores import medicines, pharmacies, users
 INTERNAL = ("licenseKey", "ratingSum")
 LICENCE = "pharmacy-license"  # the media purpose of the licence documents
 AVATAR = "pharmacy-picture"  # the media purpose of a pharmacy's picture (never the owner's own avatar)
+MONEY = ("deliveryCharges", "freeDeliveryAbove")  # minor units stored, major units shown
 NOT_PUBLIC = ("licenseNumber", "verificationDocuments", "monthlyRevenue", "totalOrders", "totalMedicines",
               "verificationReason", "owner", "listed")
 
@@ -59,6 +61,8 @@ def rating_of(doc: Mapping[str, Any]) -> float:
 def to_owner_api(doc: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in doc.items() if k not in INTERNAL}
     out["rating"] = rating_of(doc)
+    currency = get_settings().default_currency  # pharmacy records are in the default currency
+    out.update({k: to_major(doc[k], currency) for k in MONEY if doc.get(k) is not None})
     return out
 
 
@@ -205,8 +209,8 @@ def demo_pharmacy(owner_name: str, owner_id: str) -> PharmacyIn:
         "contactInfo": {"phone": "+911234567890", "email": "pharmacy@example.com"},
         "licenseNumber": f"TEST-{owner_id[-12:]}",
         "establishedYear": clock.now().year,
-        "deliveryCharges": 4_000,
-        "freeDeliveryAbove": 50_000,
+        "deliveryCharges": 40,  # rupees, as a client sends them (stored as 4000 paise)
+        "freeDeliveryAbove": 500,
     })
 
 
@@ -250,7 +254,10 @@ def admin_list(query: AdminPharmacyQuery) -> tuple[list[dict[str, Any]], int]:
     for doc in items:
         api = to_owner_api(doc)
         owner = owners.get(doc["owner"])
-        api["owner"] = {"_id": doc["owner"], "name": owner.get("name") if owner else None}
+        # The admin page prints `owner` as text: the id, with the name beside it (an object there
+        # unmounted the whole page).
+        api["owner"] = str(doc["owner"])
+        api["ownerName"] = owner.get("name") if owner else None
         out.append(api)
     return out, total
 

@@ -5,7 +5,8 @@ operators, so the order carries what is grouped on when it is written: its local
 (`localDay`, the pharmacy's business day), its line totals (in `order_lines`) and whether it
 counts as revenue (`isRevenue`: delivered or paid, never cancelled or refunded). D-21: the
 reference's report grouped on fields that did not exist and crashed without a start date;
-D-18: its revenue trusted a client-set payment status.
+D-18: its revenue trusted a client-set payment status. Sums are made in minor units and shown in
+major units of the default currency (pharmacy records are in it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.errors import BadRequest, Code
+from functions.core.money import to_major
 from functions.pharmacy import order_rules
 from functions.pharmacy.order_schemas import ReportQuery
 from functions.pharmacy.pharmacies import owned, rating_of
@@ -26,6 +28,10 @@ from functions.pharmacy.stores import medicines, orders, pharmacies, users
 
 LOW_STOCK_SCAN = 5000
 MAX_REPORT_DAYS = 366
+
+
+def _major(minor: int) -> Any:
+    return to_major(minor, get_settings().default_currency)
 
 
 def _today() -> date:
@@ -50,8 +56,8 @@ def pharmacy_stats(user: Mapping[str, Any]) -> dict[str, Any]:
                            if r["_id"].get("status") in order_rules.CUSTOMER_CANCELLABLE),
             "today": orders.count({"pharmacy": pid, "localDay": _today().isoformat()}),
         },
-        "revenue": {"total": sum(int(r["total"]) for r in totals if r["_id"].get("revenue") is True),
-                    "thisMonth": _month_revenue(pid), "currency": get_settings().default_currency},
+        "revenue": {"total": _major(sum(int(r["total"]) for r in totals if r["_id"].get("revenue") is True)),
+                    "thisMonth": _major(_month_revenue(pid)), "currency": get_settings().default_currency},
         "rating": rating_of(pharmacy),
         "totalReviews": int(pharmacy.get("totalReviews") or 0),
     }
@@ -95,9 +101,10 @@ def pharmacy_report(user: Mapping[str, Any], query: ReportQuery) -> dict[str, An
         total_orders += count
         revenue += amount if key.get("revenue") is True else 0
     order_stats = [
-        {"_id": status, "daily": [{"date": d, **v} for d, v in sorted(days.items())],
+        {"_id": status,
+         "daily": [{"date": d, "count": v["count"], "revenue": _major(v["revenue"])} for d, v in sorted(days.items())],
          "totalCount": sum(v["count"] for v in days.values()),
-         "totalRevenue": sum(v["revenue"] for v in days.values())}
+         "totalRevenue": _major(sum(v["revenue"] for v in days.values()))}
         for status, days in sorted(by_status.items())
     ]
     merged: dict[Any, dict[str, Any]] = {}
@@ -111,8 +118,8 @@ def pharmacy_report(user: Mapping[str, Any], query: ReportQuery) -> dict[str, An
     top = sorted(merged.values(), key=lambda m: (-m["totalQuantity"], -m["totalRevenue"], str(m["name"])))[:10]
     return {
         "orderStats": order_stats,
-        "topMedicines": top,
-        "summary": {"totalOrders": total_orders, "totalRevenue": revenue,
+        "topMedicines": [{**m, "totalRevenue": _major(m["totalRevenue"])} for m in top],
+        "summary": {"totalOrders": total_orders, "totalRevenue": _major(revenue),
                     "currency": get_settings().default_currency,
                     "topSellingMedicine": top[0]["name"] if top else "N/A"},
         "period": {"startDate": first, "endDate": last, "type": query.reportType},
@@ -136,7 +143,7 @@ def admin_analytics() -> dict[str, Any]:
         "pharmaciesByStatus": by_verification,
         "totalOrders": sum(by_status.values()),
         "ordersByStatus": dict(by_status),
-        "totalRevenue": sum(int(r["total"]) for r in order_rows if r["_id"].get("revenue") is True),
+        "totalRevenue": _major(sum(int(r["total"]) for r in order_rows if r["_id"].get("revenue") is True)),
         "currency": get_settings().default_currency,
         "totalUsers": users.count_role("patient"),
         "totalMedicines": medicines.count({"listed": True}) + medicines.count({"listed": False}),

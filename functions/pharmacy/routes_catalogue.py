@@ -23,7 +23,8 @@ def search() -> Response:
 
 @bp.route("/medicines/categories", methods=["GET"])
 def categories() -> Response:
-    return respond(categories=catalogue.categories())
+    names, counts = catalogue.categories()
+    return respond(categories=names, counts=counts)
 
 
 @bp.route("/medicines/featured", methods=["GET"])

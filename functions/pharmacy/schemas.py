@@ -1,25 +1,30 @@
 """Pydantic models for pharmacy and medicine request bodies and query strings.
 
-Money is in integer minor units (paise). Unknown fields are rejected on writes; the fields the
-server manages (verification, ratings, counters, owner, licence) are not part of any write model
-(D-17: the raw body went to the database, so owners could verify themselves).
+Money arrives in major units of the default currency (INR: rupees, `45.50` or `"45.50"`) and is
+held in the models, as in the database, in integer minor units (`core.money`); pharmacy records
+are in the default currency. Counts arrive as numbers or numeric strings, as the frontend's forms
+send them. Unknown fields are rejected on writes; the fields the server manages (verification,
+ratings, counters, owner, licence) are not part of any write model (D-17: the raw body went to
+the database, so owners could verify themselves).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BeforeValidator, EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from functions.core import clock
-from functions.core.schemas import PageQuery, WriteModel
+from functions.core.config import get_settings
+from functions.core.money import major_amount
+from functions.core.schemas import PageQuery, WholeNumber, WriteModel
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 PHONE = r"^\+?[0-9][0-9 ()-]{6,19}$"
 PINCODE = r"^[1-9][0-9]{5}$"
-MAX_MONEY = 10_000_000_00  # ten million rupees in paise: far above any real price
+UNPAGED_LIMIT = 100  # the lists the existing frontend calls without paging
 
 CATEGORIES = ("Pain Relief", "Antibiotics", "Vitamins & Supplements", "Cold & Flu", "Digestive Health",
               "Heart & Blood Pressure", "Diabetes", "Skin Care", "Eye Care", "Women Health", "Men Health",
@@ -29,7 +34,13 @@ VERIFICATION_STATUSES = ("pending", "verified", "rejected", "suspended")
 
 Text = Annotated[str, StringConstraints(max_length=500)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Money = Annotated[int, Field(ge=0, le=MAX_MONEY)]
+if TYPE_CHECKING:
+    Money = int
+else:  # rupees (numbers or numeric strings) in, paise held
+    Money = major_amount(lambda: get_settings().default_currency)
+Stock = Annotated[WholeNumber, Field(ge=0, le=1_000_000)]
+Radius = Annotated[WholeNumber, Field(ge=1, le=50)]
+Year = Annotated[WholeNumber, Field(ge=1900, le=9999)]
 Category = Literal["Pain Relief", "Antibiotics", "Vitamins & Supplements", "Cold & Flu", "Digestive Health",
                    "Heart & Blood Pressure", "Diabetes", "Skin Care", "Eye Care", "Women Health", "Men Health",
                    "Child Care", "First Aid", "Prescription", "Other"]
@@ -37,7 +48,18 @@ FormType = Literal["Tablet", "Capsule", "Syrup", "Injection", "Drops", "Cream", 
 
 
 def _blank_to_none(value: object) -> object:
-    return None if value == "" else value
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class UnpagedList(PageQuery):
+    """A list the existing frontend calls without `page`/`limit` and shows whole: then the
+    first `UNPAGED_LIMIT` items (as `/doctors` and `/appointment/my` do)."""
+
+    @model_validator(mode="after")
+    def _whole_list(self) -> UnpagedList:
+        if not self.paged:
+            self.limit = UNPAGED_LIMIT
+        return self
 
 
 # ---------------------------------------------------------------- pharmacies
@@ -110,11 +132,11 @@ class PharmacyIn(WriteModel):
     address: Address
     contactInfo: ContactInfo
     licenseNumber: Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9/ _.-]+$")]
-    establishedYear: Annotated[int | None, Field(ge=1900)] = None
+    establishedYear: Year | None = None
     operatingHours: OperatingHours = Field(default_factory=OperatingHours)
-    deliveryRadius: Annotated[int, Field(ge=1, le=50)] = 10
+    deliveryRadius: Radius = 10
     deliveryCharges: Money = 0
-    freeDeliveryAbove: Money = 50_000
+    freeDeliveryAbove: Money = Field(default=500, validate_default=True)  # rupees, like a client's
     verificationDocuments: VerificationDocuments | None = None
 
     _year = field_validator("establishedYear")(_not_future_year)
@@ -135,9 +157,9 @@ class PharmacyUpdate(WriteModel):
     description: Text | None = None
     address: Address | None = None
     contactInfo: ContactInfo | None = None
-    establishedYear: Annotated[int, Field(ge=1900)] | None = None
+    establishedYear: Year | None = None
     operatingHours: OperatingHours | None = None
-    deliveryRadius: Annotated[int, Field(ge=1, le=50)] | None = None
+    deliveryRadius: Radius | None = None
     deliveryCharges: Money | None = None
     freeDeliveryAbove: Money | None = None
     status: Literal["active", "inactive"] | None = None  # the owner may close the shop; only admins suspend
@@ -158,7 +180,7 @@ class PharmacyListQuery(PageQuery):
     pincode: Annotated[str, StringConstraints(max_length=10)] | None = None
 
 
-class AdminPharmacyQuery(PageQuery):
+class AdminPharmacyQuery(UnpagedList):
     status: Literal["pending", "verified", "rejected", "suspended", "all", ""] | None = None
 
 
@@ -198,8 +220,8 @@ class MedicineFields(WriteModel):
     formType: FormType | None = None
     price: Money | None = None
     mrp: Money | None = None
-    stock: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
-    minStock: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    stock: Stock | None = None
+    minStock: Stock | None = None
     expiryDate: Expiry | None = None
     images: Images | None = None
     description: Annotated[str, StringConstraints(max_length=1000)] | None = None
@@ -234,8 +256,8 @@ class MedicineIn(MedicineFields):
     formType: FormType
     price: Money
     mrp: Money
-    stock: Annotated[int, Field(ge=0, le=1_000_000)] = 0
-    minStock: Annotated[int, Field(ge=0, le=1_000_000)] = 10
+    stock: Stock = 0
+    minStock: Stock = 10
     expiryDate: Expiry
     prescriptionRequired: bool = False
     isActive: bool = True
@@ -243,32 +265,38 @@ class MedicineIn(MedicineFields):
 
 class StockRow(WriteModel):
     medicineId: Annotated[str, StringConstraints(pattern=OBJECT_ID)]
-    newStock: Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+    newStock: Stock  # the stock input's string ("35") or a number; never 2.5 or true
 
 
 class BulkStockIn(WriteModel):
     stockUpdates: Annotated[list[dict[str, object]], Field(min_length=1, max_length=1000)]
 
 
-class ExpiringQuery(PageQuery):
+class ExpiringQuery(UnpagedList):
     days: Annotated[int, Field(ge=0, le=3650)] = 90
 
 
-class InventorySearchQuery(PageQuery):
+Flag = Annotated[bool | None, BeforeValidator(_blank_to_none)]  # a filter left blank is no filter
+PriceBound = Annotated[Money | None, BeforeValidator(_blank_to_none)]
+
+
+class InventorySearchQuery(UnpagedList):
     keyword: Annotated[str, StringConstraints(max_length=100)] | None = None
     category: Category | Literal["all", ""] | None = None
-    prescriptionRequired: bool | None = None
+    prescriptionRequired: Flag = None
     stockStatus: Literal["inStock", "outOfStock", "lowStock", "all", ""] | None = None
     sortBy: Literal["name", "price", "stock", "expiry", ""] | None = None
+    # Soft-deleted (inactive) medicines stay out unless asked for; `stockStatus` is about stock only.
+    includeInactive: Flag = None
 
 
 class CatalogueQuery(PageQuery):
     category: Category | Literal["all", ""] | None = None
     search: Annotated[str, StringConstraints(max_length=100)] | None = None
     keyword: Annotated[str, StringConstraints(max_length=100)] | None = None  # the docs' name for `search`
-    minPrice: Money | None = None
-    maxPrice: Money | None = None
-    prescriptionRequired: bool | None = None
+    minPrice: PriceBound = None
+    maxPrice: PriceBound = None
+    prescriptionRequired: Flag = None
     city: Annotated[str, StringConstraints(max_length=100)] | None = None
     pincode: Annotated[str, StringConstraints(max_length=10)] | None = None
     sortBy: Literal["price-low", "price-high", "rating", "newest", "popular", "name", ""] | None = None

@@ -20,20 +20,21 @@ from functions.pharmacy.schemas import MedicineIn
 from functions.pharmacy.stores import medicines, users
 from functions.pharmacy.stores import pharmacies as pharmacy_store
 
-# name, generic, category, manufacturer, strength, form, price, mrp (paise), stock, prescription only
+# name, generic, category, manufacturer, strength, form, price, mrp (rupees, as a pharmacist types them;
+# stored in paise: Dolo 650 at ₹30 is 3000), stock, prescription only
 SHELF: tuple[tuple[str, str, str, str, str, str, int, int, int, bool], ...] = (
-    ("Dolo 650", "Paracetamol", "Pain Relief", "Micro Labs", "650 mg", "Tablet", 3_000, 3_400, 120, False),
-    ("Crocin Advance", "Paracetamol", "Pain Relief", "GSK", "500 mg", "Tablet", 2_000, 2_200, 80, False),
-    ("Brufen", "Ibuprofen", "Pain Relief", "Abbott", "400 mg", "Tablet", 1_800, 2_000, 60, False),
-    ("Mox 500", "Amoxicillin", "Antibiotics", "Sun Pharma", "500 mg", "Capsule", 9_500, 11_000, 40, True),
-    ("Azee 500", "Azithromycin", "Antibiotics", "Cipla", "500 mg", "Tablet", 11_900, 12_500, 30, True),
-    ("Cetzine", "Cetirizine", "Cold & Flu", "Dr. Reddy's", "10 mg", "Tablet", 1_900, 2_100, 90, False),
-    ("Benadryl", "Diphenhydramine", "Cold & Flu", "Johnson & Johnson", "100 ml", "Syrup", 12_000, 13_000, 25, False),
-    ("Pan 40", "Pantoprazole", "Digestive Health", "Alkem", "40 mg", "Tablet", 15_500, 16_500, 50, True),
-    ("Glycomet 500", "Metformin", "Diabetes", "USV", "500 mg", "Tablet", 3_500, 3_800, 70, True),
-    ("Telma 40", "Telmisartan", "Heart & Blood Pressure", "Glenmark", "40 mg", "Tablet", 21_000, 23_000, 35, True),
-    ("Limcee", "Vitamin C", "Vitamins & Supplements", "Abbott", "500 mg", "Tablet", 2_300, 2_300, 150, False),
-    ("Betadine", "Povidone-iodine", "First Aid", "Win-Medicare", "5%", "Ointment", 11_200, 12_000, 20, False),
+    ("Dolo 650", "Paracetamol", "Pain Relief", "Micro Labs", "650 mg", "Tablet", 30, 34, 120, False),
+    ("Crocin Advance", "Paracetamol", "Pain Relief", "GSK", "500 mg", "Tablet", 20, 22, 80, False),
+    ("Brufen", "Ibuprofen", "Pain Relief", "Abbott", "400 mg", "Tablet", 18, 20, 60, False),
+    ("Mox 500", "Amoxicillin", "Antibiotics", "Sun Pharma", "500 mg", "Capsule", 95, 110, 40, True),
+    ("Azee 500", "Azithromycin", "Antibiotics", "Cipla", "500 mg", "Tablet", 119, 125, 30, True),
+    ("Cetzine", "Cetirizine", "Cold & Flu", "Dr. Reddy's", "10 mg", "Tablet", 19, 21, 90, False),
+    ("Benadryl", "Diphenhydramine", "Cold & Flu", "Johnson & Johnson", "100 ml", "Syrup", 120, 130, 25, False),
+    ("Pan 40", "Pantoprazole", "Digestive Health", "Alkem", "40 mg", "Tablet", 155, 165, 50, True),
+    ("Glycomet 500", "Metformin", "Diabetes", "USV", "500 mg", "Tablet", 35, 38, 70, True),
+    ("Telma 40", "Telmisartan", "Heart & Blood Pressure", "Glenmark", "40 mg", "Tablet", 210, 230, 35, True),
+    ("Limcee", "Vitamin C", "Vitamins & Supplements", "Abbott", "500 mg", "Tablet", 23, 23, 150, False),
+    ("Betadine", "Povidone-iodine", "First Aid", "Win-Medicare", "5%", "Ointment", 112, 120, 20, False),
 )
 
 

@@ -211,6 +211,23 @@ def test_a_pharmacys_own_lists(coll: Any, ids: Any) -> None:
     assert coll.count_documents({"pharmacy": A, "isActive": True, "expiryDate": {"$lte": NOW}}) == 0
 
 
+def test_the_pharmacists_search_keeps_inactive_medicines_out_by_default(coll: Any, ids: Any) -> None:
+    # The inventory search: `isActive: true` beside every other filter of the route (keyword,
+    # category, prescription, stock), sorted and paged; without it the inactive one shows too.
+    _medicines(coll)
+    active = {"pharmacy": A, "isActive": True}
+    assert ids(active) == os_(1, 2)
+    assert ids({**active, "searchText": {"$regex": "old"}}) == []
+    assert ids({"pharmacy": A, "searchText": {"$regex": "old"}}) == os_(3)
+    assert ids({**active, "category": "Pain Relief", "prescriptionRequired": False}) == os_(1)
+    assert ids({**active, "stock": 0}) == os_(2)
+    assert ids({**active, "stock": {"$gt": 0}}) == os_(1)
+    page = [d["_id"] for d in coll.find(active).sort([("price", ASCENDING)]).skip(0).limit(100)]
+    assert page == os_(1, 2)
+    assert coll.count_documents({**active, "stock": {"$gt": 0}}) == 1
+    assert coll.count_documents({**active, "searchText": {"$regex": "cef"}}) == 1
+
+
 def test_categories_grouped_with_sum(coll: Any) -> None:
     _medicines(coll)
     rows = coll.aggregate([{"$match": {"listed": True, "expiryDate": {"$gt": NOW}}},

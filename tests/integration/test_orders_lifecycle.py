@@ -35,8 +35,13 @@ def test_a_delivery_order_walks_the_whole_machine_and_cod_is_paid_on_delivery(ap
     assert order["paymentInfo"]["status"] == "completed" and order["deliveredAt"]
     stored = db.orders.find_one({"orderNumber": order["orderNumber"]})
     assert stored["isRevenue"] is True
-    # And the customer heard about each step
-    assert sum(order["orderNumber"] in m.body for m in sent_emails()) >= len(FLOW)
+    # And the customer heard about each step, with a link to the frontend's order page
+    told = [m.body for m in sent_emails() if f"Your order {order['orderNumber']}" in m.body]
+    assert len(told) >= len(FLOW)
+    assert all(text.endswith("Details: https://app.cureconnect.test/orders") for text in told)
+    # And the pharmacist's notice of the new order links to their dashboard, which lists the shop's orders
+    assert any(m.body.endswith("Details: https://app.cureconnect.test/pharmacist/dashboard")
+               for m in sent_emails() if f"New order {order['orderNumber']}" in m.body)
 
 
 def test_pickup_goes_from_ready_to_delivered_not_dispatched(api, db, clock):
@@ -140,12 +145,46 @@ def test_who_may_read_an_order(api, db, scene):
 def test_lists_for_the_customer_the_pharmacy_and_admins(api, scene):
     mine = body(call(api, "GET", "/orders/my", scene["customer"]))
     assert mine["pagination"]["total"] == 1 and mine["orders"][0]["pharmacy"]["name"]
+    assert mine["orders"][0]["pricing"]["totalPrice"] == 140  # 4 x ₹25 + ₹40 delivery, in rupees
     theirs = body(call(api, "GET", "/pharmacy/orders?status=pending", scene["owner"]))
     assert [o["orderNumber"] for o in theirs["orders"]] == [scene["order"]["orderNumber"]]
+    assert theirs["orders"][0]["customer"]["email"] == scene["customer"]["contact"]
     assert body(call(api, "GET", "/pharmacy/orders?status=delivered", scene["owner"]))["orders"] == []
     admin = body(call(api, "GET", "/admin/orders", make_user("admin")))
     assert admin["pagination"]["total"] == 1 and admin["orders"][0]["customer"]["name"]
+    row = admin["orders"][0]
+    assert (row["userId"]["name"], row["pharmacyId"]["name"]) == (scene["customer"]["name"], scene["shop"]["name"])
+    assert (row["totalAmount"], row["status"]) == (140, "pending")
     assert body(call(api, "GET", "/orders/my", patient()))["orders"] == []
+
+
+@pytest.mark.parametrize("role", ["doctor", "pharmacist", "admin", "unapproved pharmacist"])
+def test_my_orders_answers_every_signed_in_role_with_only_their_own(api, scene, role):
+    # Given a signed-in user who is no patient: the frontend's "Order History" (pharmacists) and
+    # "Orders" (admins) links call /orders/my
+    who = make_user("pharmacist", approved=False) if role.startswith("unapproved") else make_user(role)
+    # When they open it
+    response = call(api, "GET", "/orders/my", who)
+    # Then it is an empty list, never someone else's orders
+    assert response.status_code == 200, response.body
+    assert body(response)["orders"] == [] and body(response)["pagination"]["total"] == 0
+
+
+def test_unpaged_order_lists_hold_up_to_100(api, scene):
+    # Given 12 orders of one customer at one pharmacy
+    for _ in range(11):
+        response = call(api, "POST", "/orders", scene["customer"], order_body(scene["shop"], [(scene["medicine"], 1)]))
+        assert response.status_code == 201, response.body
+    admin = make_user("admin")
+    # When the frontend lists them without page or limit, and a client asks for a page
+    lists = [body(call(api, "GET", path, who)) for path, who in (
+        ("/orders/my", scene["customer"]), ("/pharmacy/orders", scene["owner"]), ("/admin/orders", admin))]
+    paged = body(call(api, "GET", "/orders/my?page=1", scene["customer"]))
+    # Then the lists hold all twelve, newest first, and a page keeps its default size
+    for answer in lists:
+        assert len(answer["orders"]) == 12 and answer["pagination"]["limit"] == 100
+        assert answer["orders"][-1]["_id"] == scene["order"]["_id"]
+    assert len(paged["orders"]) == 10 and paged["pagination"] == {"total": 12, "page": 1, "pages": 2, "limit": 10}
 
 
 # ---------------------------------------------------------------- online payment (the payments seam)

@@ -56,6 +56,27 @@ def test_bodies_queries_and_sign_in_come_from_what_the_routes_validate(client):
     assert errors["required"] == ["success", "message", "code", "errors"]
 
 
+def test_the_pharmacy_and_payments_money_fields_state_their_unit(client):
+    # Given the document
+    document = json.loads(client.http.get("/api/v1/openapi.json").body)
+    schemas = document["components"]["schemas"]
+
+    def described(schema):
+        return " ".join([schema.get("description", "")] + [described(s) for s in schema.get("anyOf", [])])
+
+    # Then every money field of the bodies, the catalogue's price filters and the intent's amount
+    # say they are major units (rupees), not the paise the database keeps
+    fields = [schemas[model]["properties"][name] for model, names in (
+        ("MedicineIn", ("price", "mrp")), ("MedicineFields", ("price", "mrp")),
+        ("PharmacyIn", ("deliveryCharges", "freeDeliveryAbove")),
+        ("PharmacyUpdate", ("deliveryCharges", "freeDeliveryAbove")), ("IntentAnswer", ("amount",)))
+        for name in names]
+    fields += [p["schema"] for p in document["paths"]["/api/v1/medicines"]["get"]["parameters"]
+               if p["name"] in ("minPrice", "maxPrice")]
+    assert len(fields) == 11
+    assert all("major units" in described(f) and "rupees" in described(f) for f in fields), fields
+
+
 def test_a_new_route_is_described_without_declaring_anything():
     # Given a new blueprint whose route parses a body and a query the usual way
     from functions.core.http import Blueprint, parse_body, parse_query, respond

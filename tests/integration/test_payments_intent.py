@@ -30,10 +30,11 @@ def test_the_patient_gets_an_intent_for_the_doctors_fee(client, clock, stripe_ap
     appt_id = s["appt"]["_id"]
     # When the patient asks to pay for it
     response = pay(client, s["patient"], "appointment", appt_id)
-    # Then Stripe was asked for exactly the doctor's fee, with the ids in the metadata
+    # Then Stripe was asked for exactly the doctor's fee (in paise), with the ids in the metadata,
+    # and the answer says ₹500
     assert response.status_code == 201, response.body
     out = body(response)
-    assert out["amount"] == 50000 and out["currency"] == "INR"
+    assert out["amount"] == 500 and out["currency"] == "INR"
     assert out["clientSecret"].startswith("pi_") and out["paymentIntentId"].startswith("pi_")
     [call] = stripe_api.to("/v1/payment_intents")
     assert call["params"]["amount"] == "50000" and call["params"]["currency"] == "inr"
@@ -56,7 +57,7 @@ def test_asking_twice_sends_the_same_key_and_a_new_fee_a_new_one(client, clock, 
     # Then the retry reused the key (Stripe gives back the same intent) and the new amount got its own
     keys = [c["idempotencyKey"] for c in stripe_api.to("/v1/payment_intents")]
     assert keys[0] == keys[1] != keys[2]
-    assert body(response)["amount"] == 70000
+    assert body(response)["amount"] == 700
     assert payment(f"appointment:{appt_id}")["amount"] == 70000
 
 

@@ -43,6 +43,7 @@ def test_an_order_is_paid_for_its_total_and_marked_paid(client, clock, stripe_ap
     # When they pay for it and Stripe reports success
     response = pay(client, who, order)
     assert response.status_code == 201, response.body
+    assert body(response)["amount"] == 123.45  # rupees at the API, paise to Stripe
     ref = f"order:{order['_id']}"
     [call] = stripe_api.to("/v1/payment_intents")
     assert call["params"]["amount"] == "12345" and call["params"]["metadata[ref]"] == ref
@@ -81,6 +82,9 @@ def test_cancelling_a_paid_order_refunds_it_in_full(client, clock, stripe_api):
     assert refund["params"]["amount"] == "12345" and refund["params"]["payment_intent"] == intent_id
     assert payment(ref)["status"] == "refunded"
     assert get_db()["orders"].find_one({"_id": order["_id"]})["paymentInfo"]["status"] == "refunded"
+    # And the payer reads both amounts in rupees
+    seen = body(client.http.get(f"/api/v1/payments/order/{order['_id']}", headers=json_headers(who)))["payment"]
+    assert (seen["amount"], seen["refundedAmount"], seen["currency"]) == (123.45, 123.45, "INR")
 
 
 def test_money_for_an_order_cancelled_meanwhile_goes_back(client, clock, stripe_api):

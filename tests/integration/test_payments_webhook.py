@@ -159,6 +159,8 @@ def test_the_payer_and_admins_can_read_the_payment_status(client, clock, stripe_
     odd = client.http.get(f"/api/v1/payments/gift/{s['appt']['_id']}", headers=json_headers(s["patient"]))
     # Then the payer and the admin see it paid; the others learn nothing
     assert body(answers["payer"])["payment"]["status"] == "succeeded"
+    assert body(answers["payer"])["payment"]["amount"] == 500  # the ₹500 fee, in rupees
+    assert body(answers["payer"])["payment"]["refundedAmount"] is None
     assert body(answers["payer"])["payment"]["paymentIntentId"] == intent_id
     assert answers["admin"].status_code == 200
     assert (answers["stranger"].status_code, answers["doctor"].status_code, odd.status_code) == (404, 403, 404)

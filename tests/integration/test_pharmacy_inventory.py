@@ -2,6 +2,7 @@
 stock, low-stock, expiring and search lists."""
 
 import pytest
+from bson import ObjectId
 
 from tests.factories import bearer
 from tests.pharmacy_support import (
@@ -25,13 +26,17 @@ def shop(api):
 def test_a_verified_pharmacy_adds_a_medicine_with_a_derived_discount(api, db, shop):
     # Given a verified pharmacy
     owner = shop["ownerUser"]
-    # When the owner adds a medicine, sending a discount and sales figures of their own
-    response = call(api, "POST", "/pharmacy/medicines", owner, medicine_fields(price=2250, mrp=3000))
-    # Then it is stored with the discount derived from price and MRP, listed, with the virtuals
+    # When the owner adds a medicine at ₹22.50 (MRP ₹30)
+    response = call(api, "POST", "/pharmacy/medicines", owner, medicine_fields(price=22.50, mrp=30))
+    # Then it is stored in paise with the discount derived from price and MRP, listed, with the
+    # virtuals, and shown in rupees
     assert response.status_code == 201, response.body
     medicine = body(response)["medicine"]
-    assert medicine["discount"] == 25 and medicine["discountedPrice"] == 2250
+    assert (medicine["price"], medicine["mrp"], medicine["discountedPrice"]) == (22.5, 30, 22.5)
+    assert medicine["discount"] == 25
     assert medicine["inStock"] is True and medicine["lowStock"] is False and medicine["listed"] is True
+    stored = db.medicines.find_one({"_id": ObjectId(medicine["_id"])})
+    assert (stored["price"], stored["mrp"]) == (2250, 3000)
     assert db.pharmacies.find_one({"_id": shop["_id"]})["totalMedicines"] == 1
 
 
@@ -44,7 +49,8 @@ def test_server_managed_medicine_fields_cannot_be_posted(api, shop, forged):
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"price": 3100, "mrp": 3000}, "body"), ({"stock": -1}, "stock"), ({"stock": 1.5}, "stock"),
+    ({"price": 31, "mrp": 30}, "body"), ({"stock": -1}, "stock"), ({"stock": 1.5}, "stock"), ({"stock": True}, "stock"),
+    ({"price": 45.505}, "price"), ({"price": "ten"}, "price"), ({"mrp": -1}, "mrp"),
     ({"category": "Snacks"}, "category"), ({"formType": "Pill"}, "formType"),
     ({"images": [{"public_id": str(i), "url": f"https://x.example/{i}.png"} for i in range(6)]}, "images"),
 ])
@@ -75,16 +81,17 @@ def test_medicine_images_come_as_form_files_and_go_to_cloudinary(api, db, shop, 
     assert response.status_code == 201, response.body
     medicine = body(response)["medicine"]
     assert len(medicine["images"]) == 2 and len(cloudinary.calls) == 2
-    assert medicine["price"] == 2500 and medicine["prescriptionRequired"] is False
+    assert medicine["price"] == 25 and medicine["stock"] == 50 and medicine["prescriptionRequired"] is False
 
 
 def test_editing_keeps_price_within_mrp_and_ignores_echoed_server_fields(api, db, shop):
-    medicine = make_medicine(shop, price=2500, mrp=3000)
+    medicine = make_medicine(shop, price=25, mrp=30)
     owner = shop["ownerUser"]
     path = f"/pharmacy/medicine/{medicine['_id']}"
-    assert call(api, "PUT", path, owner, {"price": 3500}).status_code == 400
-    response = call(api, "PUT", path, owner, {"price": 1500, "rating": 5, "soldCount": 99, "pharmacy": "x"})
+    assert call(api, "PUT", path, owner, {"price": 35}).status_code == 400
+    response = call(api, "PUT", path, owner, {"price": "15.00", "rating": 5, "soldCount": 99, "pharmacy": "x"})
     assert response.status_code == 200, response.body
+    assert body(response)["medicine"]["price"] == 15
     stored = db.medicines.find_one({"_id": medicine["_id"]})
     assert (stored["price"], stored["discount"], stored["rating"], stored["soldCount"]) == (1500, 50, 0, 0)
     assert stored["pharmacy"] == shop["_id"]
@@ -155,6 +162,27 @@ def test_bulk_stock_update_reports_each_row(api, db, shop):
     assert db.medicines.find_one({"_id": theirs["_id"]})["stock"] == 50
 
 
+def test_a_stock_input_sends_a_string_and_a_bulk_update_that_applied_nothing_is_422(api, db, shop):
+    # Given one of my medicines and one of another pharmacy
+    mine, theirs = make_medicine(shop), make_medicine(make_pharmacy())
+    owner = shop["ownerUser"]
+    # When the stock input's string is sent, as the dashboard does
+    ok = call(api, "PUT", "/pharmacy/medicines/bulk-stock-update", owner,
+              {"stockUpdates": [{"medicineId": str(mine["_id"]), "newStock": "35"}]})
+    # Then it is applied
+    assert ok.status_code == 200, ok.body
+    assert body(ok)["results"] == [{"row": 1, "ok": True, "id": str(mine["_id"]), "stock": 35}]
+    assert db.medicines.find_one({"_id": mine["_id"]})["stock"] == 35
+    # And when no row applies, the answer is no 2xx and its message names the first row's error
+    for rows, named in (([{"medicineId": str(mine["_id"]), "newStock": "3.5"}], "newStock"),
+                        ([{"medicineId": str(theirs["_id"]), "newStock": "4"}], "Medicine not found")):
+        refused = call(api, "PUT", "/pharmacy/medicines/bulk-stock-update", owner, {"stockUpdates": rows})
+        assert (refused.status_code, body(refused)["code"]) == (422, "NO_VALID_ROWS"), refused.body
+        assert named in body(refused)["message"] and body(refused)["results"][0]["ok"] is False
+    assert db.medicines.find_one({"_id": mine["_id"]})["stock"] == 35
+    assert db.medicines.find_one({"_id": theirs["_id"]})["stock"] == 50
+
+
 def test_low_stock_and_expiring_lists(api, shop, clock):
     make_medicine(shop, name="Plenty", stock=100)
     make_medicine(shop, name="Low", stock=3)
@@ -170,16 +198,24 @@ def test_low_stock_and_expiring_lists(api, shop, clock):
     assert call(api, "GET", "/pharmacy/medicines/expiring?days=abc", owner).status_code == 400
 
 
-def test_inventory_search_filters_sorts_and_includes_inactive(api, shop):
-    make_medicine(shop, name="Amoxicillin", category="Antibiotics", price=900, prescriptionRequired=True, stock=0)
-    make_medicine(shop, name="Zinc", category="Vitamins & Supplements", price=300, stock=5)
-    make_medicine(shop, name="Old Syrup", formType="Syrup", price=100, isActive=False)
+def test_inventory_search_filters_sorts_and_leaves_inactive_out_unless_asked(api, shop):
+    # Given two active medicines and a deleted (inactive) one
+    make_medicine(shop, name="Amoxicillin", category="Antibiotics", price=90, prescriptionRequired=True, stock=0)
+    make_medicine(shop, name="Zinc", category="Vitamins & Supplements", price=30, stock=5)
+    make_medicine(shop, name="Old Syrup", formType="Syrup", price=10, isActive=False, stock=0)
     owner = shop["ownerUser"]
+    # When the pharmacist searches their inventory
     names = lambda q: [m["name"] for m in body(call(api, "GET", "/pharmacy/medicines/search" + q, owner))["medicines"]]  # noqa: E731
-    assert names("") == ["Amoxicillin", "Old Syrup", "Zinc"]
-    assert names("?sortBy=price") == ["Old Syrup", "Zinc", "Amoxicillin"]
+    # Then the deleted one shows only when asked for, whatever the stock filter says
+    assert names("") == ["Amoxicillin", "Zinc"]
+    assert names("?includeInactive=true") == ["Amoxicillin", "Old Syrup", "Zinc"]
+    assert names("?stockStatus=outOfStock") == ["Amoxicillin"]
+    assert names("?stockStatus=outOfStock&includeInactive=true") == ["Amoxicillin", "Old Syrup"]
+    assert names("?includeInactive=false&keyword=syrup") == []
+    assert names("?sortBy=price&includeInactive=true") == ["Old Syrup", "Zinc", "Amoxicillin"]
+    assert names("?sortBy=price") == ["Zinc", "Amoxicillin"]
     assert names("?keyword=AMOX") == ["Amoxicillin"]
     assert names("?prescriptionRequired=true") == ["Amoxicillin"]
-    assert names("?stockStatus=outOfStock") == ["Amoxicillin"]
     assert names("?stockStatus=lowStock") == ["Amoxicillin", "Zinc"]
+    assert names("?stockStatus=lowStock&includeInactive=true") == ["Amoxicillin", "Old Syrup", "Zinc"]
     assert names("?keyword=(a%2B)%2B%24") == []

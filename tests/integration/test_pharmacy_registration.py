@@ -33,8 +33,10 @@ def test_an_approved_pharmacist_registers_a_pending_pharmacy_and_keeps_their_rol
     assert response.status_code == 201, response.body
     pharmacy = body(response)["pharmacy"]
     assert pharmacy["verificationStatus"] == "pending" and pharmacy["isVerified"] is False
-    assert pharmacy["deliveryCharges"] == 4000 and pharmacy["freeDeliveryAbove"] == 50000
+    assert pharmacy["deliveryCharges"] == 40 and pharmacy["freeDeliveryAbove"] == 500  # rupees, as sent
     assert "licenseKey" not in pharmacy and "ratingSum" not in pharmacy
+    stored = db.pharmacies.find_one({"owner": owner["_id"]})
+    assert (stored["deliveryCharges"], stored["freeDeliveryAbove"]) == (4000, 50000)  # paise
     assert db.users.find_one({"_id": owner["_id"]})["role"] == "pharmacist"
 
 
@@ -81,6 +83,8 @@ def test_two_concurrent_registrations_of_one_owner_make_one_pharmacy(api, db, ch
     ({"establishedYear": 2027}, "establishedYear"),
     ({"deliveryRadius": 60}, "deliveryRadius"),
     ({"deliveryCharges": -1}, "deliveryCharges"),
+    ({"freeDeliveryAbove": "499.999"}, "freeDeliveryAbove"),
+    ({"deliveryRadius": "five"}, "deliveryRadius"),
     ({"verificationStatus": "verified"}, "verificationStatus"),
 ])
 def test_registration_fields_are_validated(api, change, field):
@@ -238,8 +242,12 @@ def test_admin_lists_pharmacies_by_status(api):
     pending = body(call(api, "GET", "/admin/pharmacies?status=pending", admin))
     everything = body(call(api, "GET", "/admin/pharmacies?limit=3", admin))
     assert pending["pagination"]["total"] == 2
-    assert all(p["verificationStatus"] == "pending" and p["owner"]["name"] for p in pending["pharmacies"])
+    assert all(p["verificationStatus"] == "pending" and isinstance(p["owner"], str) and p["ownerName"]
+               for p in pending["pharmacies"])
     assert everything["pagination"]["total"] == 4 and len(everything["pharmacies"]) == 3
+    # Without page or limit (the admin page never pages): all of them, up to 100
+    whole = body(call(api, "GET", "/admin/pharmacies", admin))
+    assert len(whole["pharmacies"]) == 4 and whole["pagination"]["limit"] == 100
 
 
 # ---------------------------------------------------------------- quick setup

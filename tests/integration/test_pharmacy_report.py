@@ -21,14 +21,14 @@ def _deliver(api, shop, order):
 
 @pytest.fixture
 def data_set(api, clock):
-    """Two days of orders (pickup, so totals are item totals):
-    2026-03-02: 4500 delivered (A x2, B x1), 2000 pending (C x4), 1000 cancelled (A x1)
-    2026-03-03: 5000 delivered (B x2), 3000 confirmed (A x3)
+    """Two days of orders (pickup, so totals are item totals), in rupees:
+    2026-03-02: 45 delivered (A x2, B x1), 20 pending (C x4), 10 cancelled (A x1)
+    2026-03-03: 50 delivered (B x2), 30 confirmed (A x3)
     and another pharmacy's delivered order that must not show up."""
     shop = make_pharmacy()
-    a = make_medicine(shop, name="Alpha", price=1000, mrp=1000, manufacturer="AlphaLabs")
-    b = make_medicine(shop, name="Beta", price=2500, mrp=2500)
-    c = make_medicine(shop, name="Gamma", price=500, mrp=500)
+    a = make_medicine(shop, name="Alpha", price=10, mrp=10, manufacturer="AlphaLabs")
+    b = make_medicine(shop, name="Beta", price=25, mrp=25)
+    c = make_medicine(shop, name="Gamma", price=5, mrp=5)
     _deliver(api, shop, _order(api, shop, [(a, 2), (b, 1)]))
     _order(api, shop, [(c, 4)])
     customer = patient()
@@ -39,7 +39,7 @@ def data_set(api, clock):
     confirmed = _order(api, shop, [(a, 3)])
     call(api, "PUT", f"/order/{confirmed['_id']}/status", shop["ownerUser"], {"status": "confirmed"})
     other = make_pharmacy()
-    _deliver(api, other, _order(api, other, [(make_medicine(other, price=7000, mrp=7000), 1)]))
+    _deliver(api, other, _order(api, other, [(make_medicine(other, price=70.25, mrp=70.25), 1)]))
     return shop
 
 
@@ -48,16 +48,16 @@ def test_the_report_figures(api, data_set):
     assert response.status_code == 200, response.body
     report = body(response)["report"]
     stats = {s["_id"]: s for s in report["orderStats"]}
-    assert stats["delivered"]["daily"] == [{"date": "2026-03-02", "count": 1, "revenue": 4500},
-                                           {"date": "2026-03-03", "count": 1, "revenue": 5000}]
-    assert (stats["delivered"]["totalCount"], stats["delivered"]["totalRevenue"]) == (2, 9500)
-    assert stats["pending"]["daily"] == [{"date": "2026-03-02", "count": 1, "revenue": 2000}]
-    assert stats["cancelled"]["daily"] == [{"date": "2026-03-02", "count": 1, "revenue": 1000}]
-    assert stats["confirmed"]["daily"] == [{"date": "2026-03-03", "count": 1, "revenue": 3000}]
+    assert stats["delivered"]["daily"] == [{"date": "2026-03-02", "count": 1, "revenue": 45},
+                                           {"date": "2026-03-03", "count": 1, "revenue": 50}]
+    assert (stats["delivered"]["totalCount"], stats["delivered"]["totalRevenue"]) == (2, 95)
+    assert stats["pending"]["daily"] == [{"date": "2026-03-02", "count": 1, "revenue": 20}]
+    assert stats["cancelled"]["daily"] == [{"date": "2026-03-02", "count": 1, "revenue": 10}]
+    assert stats["confirmed"]["daily"] == [{"date": "2026-03-03", "count": 1, "revenue": 30}]
     top = [(m["name"], m["totalQuantity"], m["totalRevenue"]) for m in report["topMedicines"]]
-    assert top == [("Alpha", 5, 5000), ("Gamma", 4, 2000), ("Beta", 3, 7500)]
+    assert top == [("Alpha", 5, 50), ("Gamma", 4, 20), ("Beta", 3, 75)]
     assert report["topMedicines"][0]["manufacturer"] == "AlphaLabs"
-    assert report["summary"] == {"totalOrders": 5, "totalRevenue": 9500, "currency": "INR",
+    assert report["summary"] == {"totalOrders": 5, "totalRevenue": 95, "currency": "INR",
                                  "topSellingMedicine": "Alpha"}
     assert report["period"] == {"startDate": "2026-03-01", "endDate": "2026-03-31", "type": "monthly"}
 
@@ -65,7 +65,7 @@ def test_the_report_figures(api, data_set):
 def test_the_report_period_and_its_default(api, data_set):
     owner = data_set["ownerUser"]
     one_day = body(call(api, "GET", "/pharmacy/report?startDate=2026-03-03&endDate=2026-03-03", owner))["report"]
-    assert one_day["summary"]["totalOrders"] == 2 and one_day["summary"]["totalRevenue"] == 5000
+    assert one_day["summary"]["totalOrders"] == 2 and one_day["summary"]["totalRevenue"] == 50
     # D-21 (no start date crashed the reference): the last 30 days up to today
     default = body(call(api, "GET", "/pharmacy/report", owner))["report"]
     assert default["period"]["startDate"] == "2026-02-02" and default["period"]["endDate"] == "2026-03-03"
@@ -78,12 +78,12 @@ def test_the_stats(api, data_set):
     stats = body(call(api, "GET", "/pharmacy/stats", data_set["ownerUser"]))["stats"]
     assert stats["medicines"] == {"total": 3, "active": 3, "lowStock": 0}
     assert stats["orders"] == {"total": 5, "pending": 2, "today": 2}
-    assert stats["revenue"] == {"total": 9500, "thisMonth": 9500, "currency": "INR"}
+    assert stats["revenue"] == {"total": 95, "thisMonth": 95, "currency": "INR"}
 
 
 def test_admin_analytics_count_revenue_from_paid_or_delivered_orders_only(api, data_set):
     analytics = body(call(api, "GET", "/admin/analytics", make_user("admin")))["analytics"]
-    assert analytics["totalOrders"] == 6 and analytics["totalRevenue"] == 9500 + 7000
+    assert analytics["totalOrders"] == 6 and analytics["totalRevenue"] == 165.25  # ₹95 + ₹70.25
     assert analytics["ordersByStatus"] == {"delivered": 3, "pending": 1, "cancelled": 1, "confirmed": 1}
     assert (analytics["totalPharmacies"], analytics["verifiedPharmacies"], analytics["pendingPharmacies"]) == (2, 2, 0)
     assert analytics["recentOrders"] == 6 and analytics["totalMedicines"] == 4

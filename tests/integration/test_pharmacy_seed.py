@@ -17,7 +17,12 @@ def test_the_seed_makes_a_public_demo_shelf_once(api, db, clock, capsys):
     shop = db.pharmacies.find_one({"owner": owner["_id"]})
     assert shop["verificationStatus"] == "verified" and shop["totalMedicines"] == 12
     assert db.medicines.count_documents({"pharmacy": shop["_id"]}) == 12
-    assert body(call(api, "GET", "/medicines?limit=100"))["pagination"]["total"] == 12
+    catalogue = body(call(api, "GET", "/medicines?limit=100"))
+    assert catalogue["pagination"]["total"] == 12
+    # And its prices are rupees at the API and paise in the database (Dolo 650 at ₹30)
+    assert next(m["price"] for m in catalogue["medicines"] if m["name"] == "Dolo 650") == 30
+    assert db.medicines.find_one({"name": "Dolo 650"})["price"] == 3000
+    assert (shop["deliveryCharges"], shop["freeDeliveryAbove"]) == (4000, 50000)
     assert db.users.find_one({"_id": owner["_id"]})["role"] == "pharmacist"
 
 

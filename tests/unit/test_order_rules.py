@@ -1,6 +1,7 @@
 """Pure order rules: the status machine, delivery charge, numbers, revenue, medicine shape."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -68,9 +69,29 @@ def test_discount_is_derived_and_virtuals_are_serialised():
     assert medicine_rules.discount_percent(2250, 3000) == 25
     assert medicine_rules.discount_percent(3000, 3000) == 0
     assert medicine_rules.discount_percent(0, 0) == 0
-    shaped = medicine_rules.to_api({"price": 900, "stock": 3, "minStock": 10, "searchText": "x"})
-    assert shaped == {"price": 900, "stock": 3, "minStock": 10, "discountedPrice": 900, "inStock": True,
-                      "lowStock": True}
+    shaped = medicine_rules.to_api({"price": 900, "stock": 3, "minStock": 10, "searchText": "x"}, currency="INR")
+    assert shaped == {"price": Decimal("9.00"), "stock": 3, "minStock": 10, "discountedPrice": Decimal("9.00"),
+                      "inStock": True, "lowStock": True}  # paise stored, rupees shown
+
+
+def test_orders_show_amounts_in_major_units_of_their_currency_and_admins_get_the_tabs_keys():
+    order = {"_id": 1, "pharmacy": 2, "customer": 3, "orderStatus": "pending",
+             "items": [{"medicine": 4, "name": "Dolo", "price": 4550, "mrp": 5000, "discount": 9, "lineTotal": 9100,
+                        "quantity": 2}],
+             "pricing": {"itemsPrice": 9100, "discount": 900, "deliveryCharge": 4000, "totalPrice": 13100,
+                         "currency": "INR"}}
+    shaped = order_rules.to_admin_api(order, {"_id": 2, "name": "Good Health"},
+                                      {"_id": 3, "name": "Asha", "contact": "+919800000001", "contactType": "phone"})
+    assert shaped["pricing"] == {"itemsPrice": 91, "discount": 9, "deliveryCharge": 40, "totalPrice": 131,
+                                 "currency": "INR"}
+    assert {k: shaped["items"][0][k] for k in ("price", "mrp", "discount", "lineTotal")} == {
+        "price": Decimal("45.50"), "mrp": 50, "discount": 9, "lineTotal": 91}  # an item's discount is a percentage
+    assert (shaped["totalAmount"], shaped["status"]) == (131, "pending")
+    assert (shaped["pharmacyId"]["name"], shaped["userId"]["name"]) == ("Good Health", "Asha")
+    assert shaped["customer"] == {"_id": 3, "name": "Asha", "phone": "+919800000001", "email": None}
+    assert order["pricing"]["totalPrice"] == 13100  # the stored order is left as it was
+    yen = order_rules.to_api({**order, "pricing": {**order["pricing"], "currency": "JPY"}})
+    assert yen["pricing"]["totalPrice"] == 13100
 
 
 def test_search_text_is_normalised():
