@@ -19,12 +19,21 @@ from functions.appointments import store
 from functions.appointments.effects import Outcome, Reminders, run
 from functions.appointments.grid import released_key
 from functions.appointments.messages import Recipient, booking_kinds, recipient_of
-from functions.appointments.status import CANCELLED, PENDING_PAYMENT, booked_status, history_entry
+from functions.appointments.status import (
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    NO_SHOW,
+    PENDING,
+    PENDING_PAYMENT,
+    booked_status,
+    history_entry,
+)
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.observability import logger
 
-PAID_STATUSES = ("pending", "confirmed", "completed", "no_show")  # the appointment wanted the money
+PAID_STATUSES = (PENDING, CONFIRMED, COMPLETED, NO_SHOW)  # the appointment wanted the money
 SWEEP_BATCH = 100
 
 
