@@ -211,7 +211,8 @@ def main() -> None:
 
         boto3.client("ses").verify_email_identity(EmailAddress=os.environ["SES_FROM_EMAIL"])
         notify.send = lambda *a, **k: True  # messages are not part of the budgets (nor the timings)
-        doctor = _user("doctor", 0)
+        # A doctor who confirms bookings, so that the confirm route is measured on a pending appointment
+        doctor = _user("doctor", 0, availability={"requiresConfirmation": True})
         day = (clock.now().astimezone(UTC) + timedelta(days=3)).date().isoformat()
         round_trips(client, counter, doctor, day)
         booking_latency(client, counter, day, args.runs, args.claims)

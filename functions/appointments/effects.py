@@ -55,7 +55,7 @@ def run(outcome: Outcome) -> None:
     for kind, recipient in outcome.notices:
         if recipient is None:
             continue
-        subject, text = notification_text(kind, appt["_id"], start, recipient.timezone, settings.app_base_url,
+        subject, text = notification_text(kind, start, recipient.timezone, settings.app_base_url,
                                           outcome.previous_start)
         notify.send(recipient.contact_type, recipient.contact, subject, text, kind=kind, ref=appt["_id"])
 

@@ -41,6 +41,8 @@ class Availability:
     horizon_days: int = 30
     accepting: bool = True
     is_default: bool = False
+    # Stored with the hours: bookings start `pending` until the doctor confirms them (`status`).
+    requires_confirmation: bool = False
 
 
 DEFAULT_AVAILABILITY = Availability(weekly={day: ((9 * 60, 17 * 60),) for day in WEEKDAYS}, is_default=True)
@@ -92,6 +94,7 @@ def availability_from_doc(doc: Mapping[str, Any] | None) -> Availability:
         min_notice_minutes=int(doc.get("minNoticeMinutes", 60)),
         horizon_days=int(doc.get("horizonDays", 30)),
         accepting=bool(doc.get("acceptingBookings", True)),
+        requires_confirmation=bool(doc.get("requiresConfirmation", False)),
     )
 
 
@@ -107,6 +110,7 @@ def availability_to_api(av: Availability, timezone: str) -> dict[str, Any]:
         "minNoticeMinutes": av.min_notice_minutes,
         "horizonDays": av.horizon_days,
         "acceptingBookings": av.accepting,
+        "requiresConfirmation": av.requires_confirmation,
         "isDefault": av.is_default,
     }
 

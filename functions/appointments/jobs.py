@@ -46,7 +46,7 @@ def send_reminder(event: Mapping[str, Any]) -> dict[str, Any]:
         recipient = recipient_of(people.get(appt[who]) or parties.get(who), appt[who])
         if recipient is None:
             continue
-        subject, text = notification_text("reminder", appt["_id"], aware(appt["start"]), recipient.timezone, base_url)
+        subject, text = notification_text("reminder", aware(appt["start"]), recipient.timezone, base_url)
         delivered += notify.send(recipient.contact_type, recipient.contact, subject, text, kind="reminder",
                                  ref=appt["_id"])
     return {"sent": True, "delivered": delivered}

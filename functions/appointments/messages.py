@@ -1,7 +1,9 @@
 """Texts of the appointment notices (SMS and e-mail), and who receives them. Pure.
 
 Only the event, the date and time in the recipient's zone and a link: never symptoms,
-descriptions, names or the video room id (D-32: the reference put PHI in its SMS bodies).
+descriptions, names or the video room id (D-32: the reference put PHI in its SMS bodies). The
+link opens the frontend's appointments page (`APP_BASE_URL/appointments`): it has no page per
+appointment, and its cards carry the Join Call button with the room.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from functions.appointments.grid import aware
+from functions.appointments.status import PENDING
 from functions.core.config import get_settings
 
 
@@ -43,6 +46,8 @@ def when_text(instant: datetime, timezone: str) -> str:
 _SUBJECTS = {
     "booked": "Appointment booked",
     "requested": "New appointment request",
+    "booked_confirmed": "Appointment confirmed",
+    "new_appointment": "New appointment",
     "confirmed": "Appointment confirmed",
     "cancelled": "Appointment cancelled",
     "rescheduled": "Appointment rescheduled",
@@ -50,7 +55,13 @@ _SUBJECTS = {
 }
 
 
-def notification_text(kind: str, appointment_id: Any, start: datetime, timezone: str, base_url: str,
+def booking_kinds(status: str) -> tuple[str, str]:
+    """The notices of a new booking, to the patient and to the doctor: a `pending` one awaits the
+    doctor's confirmation (which sends `confirmed` later); any other is confirmed, said once."""
+    return ("booked", "requested") if status == PENDING else ("booked_confirmed", "new_appointment")
+
+
+def notification_text(kind: str, start: datetime, timezone: str, base_url: str,
                       previous_start: datetime | None = None) -> tuple[str, str]:
     """Subject and body. Only the event, the date and time in the recipient's zone and a link:
     never PHI (see the module docstring)."""
@@ -58,11 +69,13 @@ def notification_text(kind: str, appointment_id: Any, start: datetime, timezone:
     sentences = {
         "booked": f"your appointment on {when} is booked and awaits the doctor's confirmation.",
         "requested": f"you have a new appointment request for {when}.",
+        "booked_confirmed": f"your appointment on {when} is booked and confirmed.",
+        "new_appointment": f"you have a new confirmed appointment on {when}.",
         "confirmed": f"the appointment on {when} is confirmed.",
         "cancelled": f"the appointment on {when} was cancelled.",
         "rescheduled": (f"the appointment on {when_text(previous_start, timezone)} moved to {when}."
                         if previous_start else f"the appointment moved to {when}."),
         "reminder": f"reminder: you have an appointment on {when}.",
     }
-    link = f"{base_url.rstrip('/')}/appointments/{appointment_id}"
+    link = f"{base_url.rstrip('/')}/appointments"
     return f"CureConnect: {_SUBJECTS[kind]}", f"CureConnect: {sentences[kind]} Details: {link}"

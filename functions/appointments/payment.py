@@ -1,7 +1,8 @@
 """The appointment side of payments (issue 12): with REQUIRE_APPOINTMENT_PAYMENT on, a new
 appointment holds its slot (its claims are taken as for any booking) as `pending_payment` for
-PAYMENT_HOLD_MINUTES; the payment moves it to `pending`, and only then do the booking notices
-and reminders go out. Unpaid holds are released by the sweeper like a cancellation.
+PAYMENT_HOLD_MINUTES; the payment moves it to `confirmed` (`pending` when the doctor required
+confirmation when it was booked), and only then do the booking notices and reminders go out.
+Unpaid holds are released by the sweeper like a cancellation.
 
 `record_payment` is the seam the payments domain calls with each outcome; `sweep` is listed
 in `functions.core.jobs`.
@@ -17,13 +18,22 @@ from bson import ObjectId
 from functions.appointments import store
 from functions.appointments.effects import Outcome, Reminders, run
 from functions.appointments.grid import released_key
-from functions.appointments.messages import Recipient, recipient_of
-from functions.appointments.status import CANCELLED, PENDING, PENDING_PAYMENT, history_entry
+from functions.appointments.messages import Recipient, booking_kinds, recipient_of
+from functions.appointments.status import (
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    NO_SHOW,
+    PENDING,
+    PENDING_PAYMENT,
+    booked_status,
+    history_entry,
+)
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.observability import logger
 
-PAID_STATUSES = ("pending", "confirmed", "completed", "no_show")  # the appointment wanted the money
+PAID_STATUSES = (PENDING, CONFIRMED, COMPLETED, NO_SHOW)  # the appointment wanted the money
 SWEEP_BATCH = 100
 
 
@@ -45,19 +55,24 @@ def _parties(appt: dict[str, Any], kind_patient: str, kind_doctor: str | None) -
 
 def record_payment(appointment_id: ObjectId, status: str, intent_id: str) -> bool:
     """The payment's outcome (`paid | failed | canceled | refunded`), idempotent. `paid` turns a
-    live hold into a `pending` appointment (one conditional update) and sends the booking
-    notices and reminders then. Returns False when the money came for an appointment that no
-    longer wants it (cancelled, or its hold ran out), so payments refunds it."""
+    live hold into a `confirmed` appointment, or `pending` when its doctor required confirmation
+    at booking (the appointment's `requiresConfirmation`, set once at insert, read first; holds
+    booked before the setting existed have none and count as false, as their doctors do), by
+    one conditional update, and sends the booking notices and reminders then. Returns False
+    when the money came for an appointment that no longer wants it (cancelled, or its hold ran
+    out), so payments refunds it."""
     now = clock.now()
     fields = {"payment.status": status, "payment.intentId": intent_id, "payment.updatedAt": now}
     if status != "paid":
         store.set_payment(appointment_id, fields)
         return True
+    booked = store.get(appointment_id)
+    target = booked_status(bool((booked or {}).get("requiresConfirmation", False)))
     updated = store.apply_transition(
         {"_id": appointment_id, "status": PENDING_PAYMENT, "holdExpiresAt": {"$gt": now}},
-        {"status": PENDING, "updatedAt": now, **fields}, history_entry(PENDING, None, "system", now, reason="paid"))
+        {"status": target, "updatedAt": now, **fields}, history_entry(target, None, "system", now, reason="paid"))
     if updated is not None:
-        run(Outcome(updated, _parties(updated, "booked", "requested"), Reminders.ARM))
+        run(Outcome(updated, _parties(updated, *booking_kinds(target)), Reminders.ARM))
         return True
     current = store.set_payment(appointment_id, fields)
     return current is not None and current.get("status") in PAID_STATUSES

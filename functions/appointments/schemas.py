@@ -89,6 +89,8 @@ class AvailabilityIn(Strict):
     minNoticeMinutes: int = Field(60, ge=0, le=14 * 24 * 60)
     horizonDays: int = Field(30, ge=1, le=365)
     acceptingBookings: bool = True
+    requiresConfirmation: bool = Field(False, description="New bookings wait (`pending`) until the doctor "
+                                       "confirms them; off (the default): they are confirmed at once")
 
 
 def _sane_year(value: datetime) -> datetime:

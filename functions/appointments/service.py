@@ -48,19 +48,20 @@ from functions.appointments.grid import (
     time_off_intervals,
     within_horizon,
 )
-from functions.appointments.messages import Recipient, recipient_of
+from functions.appointments.messages import Recipient, booking_kinds, recipient_of
 from functions.appointments.schemas import AvailabilityIn, BookingIn, MyQuery, RescheduleIn, TimeOffIn
 from functions.appointments.status import (
     ACTIVE,
     CANCELLED,
     CONFIRMED,
-    PENDING,
     PENDING_PAYMENT,
     TRANSITIONS,
+    booked_status,
     check_patient_cutoff,
     check_transition,
     history_entry,
     participant_role,
+    rescheduled_status,
     transition_filter,
 )
 from functions.appointments.views import appointment_to_api, party_snapshot
@@ -259,7 +260,9 @@ def _notices(appt: Mapping[str, Any], kind: str, caller: Mapping[str, Any]) -> l
 @commits
 def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
     """POST /appointment/new. The claims decide races: of any bookings whose times overlap (for
-    the doctor, buffer included, or for the patient), exactly one gets its claims in."""
+    the doctor, buffer included, or for the patient), exactly one gets its claims in. The booking
+    is confirmed at once, or `pending` when the doctor requires confirmation (`status`), and
+    keeps that setting (`requiresConfirmation`) for its payment, where one is required."""
     settings, now = get_settings(), clock.now()
     doctor_id = object_id(body.doctor, "Doctor")
     if doctor_id == patient["_id"]:
@@ -269,6 +272,7 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
     av, tz = _bookable(doctor)
     slot: Slot = check_bookable(day, label, tz, av, now=now, time_off=time_off_intervals(doctor))
     appointment_id = ObjectId()
+    status = booked_status(av.requires_confirmation)
     cells, doctor_cells = _claims_of(doctor_id, patient["_id"], slot.start, slot.end, av.buffer_minutes)
     _claim_with_seats(patient["_id"], doctor_id, appointment_id, slot.end, cells, doctor_cells, now)
     doc: dict[str, Any] = {
@@ -284,8 +288,9 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
         "end": slot.end,
         "durationMinutes": av.slot_minutes,
         "bufferMinutes": av.buffer_minutes,
-        "status": PENDING,
-        "statusHistory": [history_entry(PENDING, patient, "patient", now)],
+        "status": status,
+        "statusHistory": [history_entry(status, patient, "patient", now, action="book")],
+        "requiresConfirmation": av.requires_confirmation,
         "roomId": room_id(),
         "slotKey": slot_key(doctor_id, slot.start),
         "patientSlotKey": slot_key(patient["_id"], slot.start),
@@ -299,7 +304,7 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
         doc["aiSuggestions"] = body.aiSuggestions  # D-46 (the reference dropped them): stored
     held = payment.hold(now)
     if held is not None:  # unpaid: the notices and reminders wait for the payment (`payment.record_payment`)
-        doc.update(held, statusHistory=[history_entry(PENDING_PAYMENT, patient, "patient", now)])
+        doc.update(held, statusHistory=[history_entry(PENDING_PAYMENT, patient, "patient", now, action="book")])
     clash = store.insert_appointment(doc)
     if clash:
         store.release_hold(appointment_id, str(appointment_id))
@@ -308,7 +313,8 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
         raise Conflict("You already have an appointment at this time", code=Code.PATIENT_BUSY)
     if held is not None:
         return Outcome(doc)
-    notices = [("booked", recipient_of(patient, patient["_id"])), ("requested", recipient_of(doctor, doctor_id))]
+    to_patient, to_doctor = booking_kinds(status)
+    notices = [(to_patient, recipient_of(patient, patient["_id"])), (to_doctor, recipient_of(doctor, doctor_id))]
     return Outcome(doc, notices, Reminders.ARM)
 
 
@@ -392,7 +398,8 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
     """Move to another offered slot: claim the new cells this appointment does not hold yet,
     move it by one conditional update (unchanged since it was read, and not changed at the
     moment this request arrived), then release the cells it no longer covers. A refusal at any
-    step removes this request's new claims and changes nothing (409)."""
+    step removes this request's new claims and changes nothing (409). The status stays, except
+    that a patient's move waits for a doctor who requires confirmation (`rescheduled_status`)."""
     settings, now = get_settings(), clock.now()
     oid = object_id(appointment_id, "Appointment")
     appt = store.get(oid)
@@ -419,7 +426,7 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
     held_now = set(held)
     new_cells = [c for c in wanted if c not in held_now]  # doctor's first, as in `wanted`
     _claim(new_cells, sum(1 for c in wanted[:doctor_cells] if c not in held_now), oid, hold)
-    status = PENDING if role == "patient" and appt["status"] != PENDING_PAYMENT else str(appt["status"])
+    status = rescheduled_status(str(appt["status"]), role, av.requires_confirmation)
     changes = {
         "day": day.isoformat(), "time": label, "timezone": tz.key, "start": slot.start, "end": slot.end,
         "durationMinutes": av.slot_minutes, "bufferMinutes": av.buffer_minutes, "status": status,

@@ -7,6 +7,10 @@ did not change at or after the instant the request arrived (`updatedAt < now`), 
 requests sent at the same moment (a patient's cancel and the doctor's confirm) exactly one
 applies and the other is a 409; the later one never silently builds on a change it could not
 have seen.
+
+Where a booking starts: `confirmed` at once, unless the doctor's `requiresConfirmation` setting
+is on (then `pending` until the doctor confirms); where payment is required it is a
+`pending_payment` hold first, and the payment moves it on by the same rule (`booked_status`).
 """
 
 from __future__ import annotations
@@ -43,6 +47,22 @@ TRANSITIONS: dict[str, Transition] = {
     "no_show": Transition("no_show", (CONFIRMED,), NO_SHOW, ("doctor",), after_start=True),
     "cancel": Transition("cancel", ACTIVE, CANCELLED, ("patient", "doctor")),
 }
+
+
+def booked_status(requires_confirmation: bool) -> str:
+    """The status of a booking that holds its slot (and is paid, where payment is required).
+    Doctors without the setting confirm nothing: most booking systems confirm at once, and the
+    existing frontend has no confirm control."""
+    return PENDING if requires_confirmation else CONFIRMED
+
+
+def rescheduled_status(current: str, role: str, requires_confirmation: bool) -> str:
+    """A patient's move goes back to `pending` when the doctor confirms bookings (by the
+    doctor's setting now: they accept the new time); any other move keeps the status, and an
+    unpaid hold stays a hold."""
+    if role == "patient" and requires_confirmation and current != PENDING_PAYMENT:
+        return PENDING
+    return current
 
 
 def participant_role(appt: Mapping[str, Any], user_id: Any) -> str | None:

@@ -157,6 +157,15 @@ def find_by_room(room_id: str) -> dict[str, Any] | None:
         {"patient": 1, "doctor": 1, "status": 1, "start": 1, "end": 1, "roomId": 1, "parties": 1})
 
 
+def next_of_pair(doctor_id: ObjectId, patient_id: ObjectId, status: str, now: datetime) -> dict[str, Any] | None:
+    """The pair's appointment in `status` that is in progress or comes next (not over at `now`),
+    with what `find_by_room` returns: the call notice of a page that names no room."""
+    return get_db()[APPOINTMENTS].find_one(
+        {"doctor": doctor_id, "patient": patient_id, "status": status, "end": {"$gt": now}},
+        {"patient": 1, "doctor": 1, "status": 1, "start": 1, "end": 1, "roomId": 1, "parties": 1},
+        sort=[("start", ASCENDING)])
+
+
 def apply_transition(query: dict[str, Any], changes: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | None:
     return get_db()[APPOINTMENTS].find_one_and_update(
         query, {"$set": changes, "$push": {"statusHistory": entry}}, return_document=ReturnDocument.AFTER)

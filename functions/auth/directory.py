@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.auth import store
+from functions.auth.fees import with_api_fee
 from functions.auth.schemas import (
     DoctorsQuery,
 )
@@ -17,7 +18,8 @@ def public_doctor(doctor: dict[str, Any]) -> dict[str, Any]:
     """A doctor as anyone sees it: never contact details (D-31: the reference listed doctors'
     phone numbers) nor scheduling internals; `availability` is bookable or not (approved,
     active, taking bookings, with weekly hours)."""
-    return {**{k: doctor.get(k) for k in store.DOCTOR_PUBLIC}, "availability": is_available(doctor)}
+    view = {**{k: doctor.get(k) for k in store.DOCTOR_PUBLIC}, "availability": is_available(doctor)}
+    return with_api_fee(view, doctor)
 
 
 

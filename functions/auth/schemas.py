@@ -7,12 +7,22 @@ PUT /me, nor `approvalStatus`, `active` or `passwordHash` anywhere.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
+from functions.core.money import parse_major
 from functions.core.schemas import PageQuery, WriteModel
 
 MAX_URL = 2048
@@ -43,7 +53,12 @@ Currency = Annotated[str, Text, StringConstraints(pattern=r"^[A-Za-z]{3}$"), Aft
 TimeZone = Annotated[str, Text, StringConstraints(min_length=1, max_length=64), AfterValidator(_iana_zone)]
 Speciality = Annotated[str, Text, StringConstraints(min_length=2, max_length=60)]
 Language = Annotated[str, Text, StringConstraints(min_length=2, max_length=35)]
-Fee = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]  # minor units (paise, cents)
+# Major units of the doctor's currency (a number or a numeric string); the service converts it to
+# the stored minor units with the currency that applies (`fees`).
+Fee = Annotated[Decimal, PlainValidator(parse_major), WithJsonSchema({
+    "type": ["number", "string"],
+    "description": "The consultation fee in major units of the doctor's currency (INR: rupees, at most 2 decimal "
+                   "places); stored in minor units"})]
 Reason = Annotated[str, Text, StringConstraints(min_length=1, max_length=500)]
 
 PUBLIC_ROLES = ("patient", "user", "doctor", "pharmacist")

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from bson import ObjectId
 
 from functions.auth import store
+from functions.auth.fees import fee_to_minor, with_api_fee
 from functions.auth.schemas import (
     DOCTOR_FIELDS,
     LoginBody,
@@ -62,6 +63,7 @@ def self_view(user: dict[str, Any]) -> dict[str, Any]:
     if user.get("role") == DOCTOR:
         view["availability"] = is_available(user)
         view.pop("availablity", None)
+        with_api_fee(view, user)
     return view
 
 
@@ -162,6 +164,8 @@ def _new_account(body: RegisterBody, role: str) -> dict[str, Any]:
     if role == DOCTOR:
         settings = get_settings()
         given = body.model_dump(include=set(DOCTOR_FIELDS), exclude_none=True)
+        if body.consultationFee is not None:
+            given["consultationFee"] = fee_to_minor(body.consultationFee, body.currency, None)
         user.update({"speciality": "general", "bio": "", "languages": [], "consultationFee": None,
                      "currency": settings.default_currency, "timezone": settings.default_timezone, **given})
     user["_id"] = store.insert_user(user)
@@ -302,6 +306,9 @@ def update_me(principal: Principal, body: UpdateMeBody) -> dict[str, Any]:
                             errors=[{"field": f, "message": "only doctors have this field"} for f in not_mine])
     if not changes:
         raise Unprocessable("Nothing to update", code=Code.NOTHING_TO_UPDATE)
+    if "consultationFee" in changes:
+        changes["consultationFee"] = fee_to_minor(changes["consultationFee"], body.currency,
+                                                  principal.user.get("currency"))
     if "name" in changes:
         changes["nameKey"] = changes["name"].casefold()
     changes["updatedAt"] = clock.now()

@@ -6,7 +6,7 @@ Room ids are the appointments' and emergency sessions' `roomId`s: URL-safe token
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -87,12 +87,17 @@ FRAMES: dict[str, type[Frame]] = {
 # ---------------------------------------------------------------- REST
 
 
+GENERAL_ROOM = "general"  # the existing frontend's call page, when its URL names no room
+
+
 class DoctorJoinedIn(WriteModel):
-    """`{appointmentId}`, or the existing frontend's `{patientId, roomId}`."""
+    """`{appointmentId}`, or the existing frontend's `{patientId, roomId}`; its call page sends
+    `roomId: "general"` when it was opened without a room (then the pair's current or next
+    confirmed appointment is meant)."""
 
     appointmentId: ObjectIdText | None = None
     patientId: ObjectIdText | None = None
-    roomId: RoomId | None = None
+    roomId: RoomId | Literal["general"] | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> DoctorJoinedIn:

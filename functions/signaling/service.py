@@ -26,6 +26,7 @@ from bson import ObjectId
 from pydantic import ValidationError
 
 from functions.appointments import store as appointments_store
+from functions.appointments.status import CONFIRMED
 from functions.auth import store as auth_store
 from functions.core import clock, notify
 from functions.core.config import get_settings
@@ -38,7 +39,7 @@ from functions.signaling import chat, emergencies, ice, rooms, sender, store
 from functions.signaling.chat import chat_history
 from functions.signaling.delivery import FrameError, drop_connection, push_to_user, reply_error
 from functions.signaling.emergencies import emergency_timeout, online_doctor_ids, start_emergency
-from functions.signaling.schemas import FRAMES, DoctorJoinedIn
+from functions.signaling.schemas import FRAMES, GENERAL_ROOM, DoctorJoinedIn
 
 __all__ = ["chat_history", "emergency_timeout", "ice_servers", "notify_doctor_joined", "on_connect",
            "on_disconnect", "on_message", "online_doctor_ids", "push_to_user", "start_emergency", "sweep",
@@ -228,20 +229,24 @@ def user_card(caller: Mapping[str, Any], target_id: str) -> dict[str, Any]:
 
 def notify_doctor_joined(doctor: Mapping[str, Any], data: DoctorJoinedIn) -> dict[str, Any]:
     """The appointment's doctor tells the patient they are in the room: over the WebSocket when
-    the patient is connected, else by SMS/e-mail with a link to the call page (no medical
-    details, no room id). D-12 (the reference took a free-text room and any patient, a
-    phishing vector) is fixed: the room must be an appointment of this doctor with this patient."""
+    the patient is connected, else by SMS/e-mail with a link to the frontend's appointments page,
+    whose Join Call button carries the room (no medical details, no room id). D-12 (the reference
+    took a free-text room and any patient, a phishing vector) is fixed: the room must be an
+    appointment of this doctor with this patient; the frontend's default room "general" means
+    their confirmed appointment in progress or next."""
+    now = clock.now()
     if data.appointmentId:
         appt = appointments_store.get(object_id(data.appointmentId, "Appointment"))
+    elif data.roomId == GENERAL_ROOM:
+        appt = appointments_store.next_of_pair(doctor["_id"], object_id(data.patientId, "Patient"), CONFIRMED, now)
     else:
         appt = appointments_store.find_by_room(str(data.roomId))
     if (appt is None or appt.get("doctor") != doctor["_id"]
             or (data.patientId and str(appt.get("patient")) != data.patientId)
-            or (data.roomId and appt.get("roomId") != data.roomId)):
+            or (data.roomId not in (None, GENERAL_ROOM) and appt.get("roomId") != data.roomId)):
         raise NotFound("Appointment not found")
-    if appt.get("status") != "confirmed":
+    if appt.get("status") != CONFIRMED:
         raise Conflict("Only a confirmed appointment has a call", code="NOT_CONFIRMED")
-    now = clock.now()
     if not store.take_slot(f"doctor-joined:{appt['_id']}", now, DOCTOR_JOINED_EVERY):
         raise RateLimited("The patient was told a moment ago", retry_after=int(DOCTOR_JOINED_EVERY.total_seconds()))
     patient = auth_store.find_account(appt["patient"]) or {}
@@ -250,9 +255,10 @@ def notify_doctor_joined(doctor: Mapping[str, Any], data: DoctorJoinedIn) -> dic
     channel = "websocket"
     if push_to_user(appt["patient"], notice) == 0 and patient.get("contact"):
         channel = patient.get("contactType") or ("email" if "@" in str(patient["contact"]) else "phone")
-        link = f"{get_settings().app_base_url.rstrip('/')}/call?appointment={appt['_id']}"
+        link = f"{get_settings().app_base_url.rstrip('/')}/appointments"
         notify.send(channel, str(patient["contact"]), "CureConnect: your doctor is waiting",
-                    f"CureConnect: your doctor has joined your video consultation. Join here: {link}",
+                    "CureConnect: your doctor has joined your video consultation. Join it from your "
+                    f"appointments: {link}",
                     kind="doctor-joined", ref=appt["_id"])
     return {"patientName": patient.get("name"), "doctorName": doctor.get("name"), "appointmentId": appt["_id"],
             "roomId": appt.get("roomId"), "notificationTime": now, "channel": channel}

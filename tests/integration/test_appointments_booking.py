@@ -12,22 +12,22 @@ from tests.appointments_support import (
 )
 
 
-def test_booking_creates_a_pending_appointment_at_the_normalized_time(api, db):
-    # Given an approved doctor in Asia/Kolkata (UTC+05:30) and a patient
+def test_booking_creates_a_confirmed_appointment_at_the_normalized_time(api, db):
+    # Given an approved doctor in Asia/Kolkata (UTC+05:30) who does not require confirmation (the default)
     doc, pat = doctor(), patient()
     # When the patient books "9:00" tomorrow
     response = book(api, pat, doc, day="2026-03-03", time="9:00")
-    # Then it is a 201 holding 09:00 local = 03:30 UTC
+    # Then it is a 201 holding 09:00 local = 03:30 UTC, confirmed at once
     assert response.status_code == 201, response.body
     appt = body(response)["appointment"]
-    assert (appt["day"], appt["time"], appt["status"]) == ("2026-03-03", "09:00", "pending")
+    assert (appt["day"], appt["time"], appt["status"]) == ("2026-03-03", "09:00", "confirmed")
     assert appt["start"] == "2026-03-03T03:30:00.000Z" and appt["end"] == "2026-03-03T04:00:00.000Z"
     assert appt["doctor"] == {"_id": str(doc["_id"]), "name": doc["name"], "speciality": "general"}
     assert appt["patient"]["_id"] == str(pat["_id"])
     assert len(appt["roomId"]) >= 20
     stored = db.appointments.find_one({"_id": ObjectId(appt["_id"])})
     assert stored["slotKey"] == f"{doc['_id']}|2026-03-03T03:30Z"
-    assert stored["statusHistory"][0]["status"] == "pending"
+    assert [(h["status"], h["action"]) for h in stored["statusHistory"]] == [("confirmed", "book")]
 
 
 def test_ai_suggestions_are_stored(api, db):

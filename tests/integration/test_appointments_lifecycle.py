@@ -32,8 +32,9 @@ def act(client, who, appt_id, action, reason="Change of plans"):
 
 @pytest.fixture
 def scene(api, db):
-    """A doctor, a patient and a pending appointment tomorrow 09:00 IST (03:30 UTC)."""
-    doc, pat = doctor(), patient()
+    """A doctor who confirms bookings, a patient and a pending appointment tomorrow 09:00 IST
+    (03:30 UTC)."""
+    doc, pat = doctor(availability={"requiresConfirmation": True}), patient()
     return {"doctor": doc, "patient": pat, "appt": booked(api, pat, doc), "db": db}
 
 

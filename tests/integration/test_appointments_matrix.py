@@ -2,7 +2,7 @@
 
 Callers: anonymous, the appointment's patient, another patient, the appointment's doctor,
 another doctor, a doctor awaiting approval, an admin. Each case starts from a fresh world with
-one pending appointment tomorrow 09:00 (Asia/Kolkata)."""
+one pending appointment tomorrow 09:00 (Asia/Kolkata), of a doctor who confirms bookings."""
 
 import json
 import re
@@ -51,7 +51,7 @@ ROUTES = [
 
 @pytest.fixture
 def world(api):
-    doc, pat = doctor(), patient()
+    doc, pat = doctor(availability={"requiresConfirmation": True}), patient()
     appt = json.loads(book(api, pat, doc).body)["appointment"]
     return {"appt": appt["_id"], "doctor": doc, "callers": {
         "patient": pat, "other_patient": patient(), "doctor": doc, "other_doctor": doctor(),

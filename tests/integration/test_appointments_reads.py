@@ -90,7 +90,7 @@ def test_without_paging_upcoming_come_soonest_first_then_the_past_most_recent_fi
 
 
 def test_my_appointments_filter_by_status_and_paginate(api):
-    doctors, pat = [doctor() for _ in range(5)], patient()
+    doctors, pat = [doctor(availability={"requiresConfirmation": True}) for _ in range(5)], patient()
     times = ("09:00", "09:30", "10:00", "10:30", "11:00")
     ids = [booked(api, pat, doc, time=t)["_id"] for doc, t in zip(doctors, times, strict=True)]
     doc = doctors[1]

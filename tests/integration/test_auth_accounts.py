@@ -1,6 +1,7 @@
 """Registration, login with lockout, logout, profile, password change and the access log."""
 
 import pytest
+from bson import ObjectId
 
 from functions.core.errors import Forbidden
 from functions.core.security import ARGON2_PARAMS, require_user
@@ -48,16 +49,18 @@ def test_a_bare_ten_digit_phone_is_stored_in_e164(client, db):
     assert body(response)["user"]["contactType"] == "phone"
 
 
-def test_doctor_registers_pending_with_a_profile(client, monkeypatch):
+def test_doctor_registers_pending_with_a_profile(client, db, monkeypatch):
     use_cloud(monkeypatch, "cc")  # the sign-up form's avatar is on this deployment's cloud
     response = register(client, role="doctor", name="Dr Meera Iyer", speciality="Cardiology", bio="Heart doctor",
-                        languages=["en", "hi"], consultationFee=75000, currency="inr", timezone="Asia/Kolkata",
+                        languages=["en", "hi"], consultationFee="750.50", currency="inr", timezone="Asia/Kolkata",
                         avatar='{"public_id": "doctors/meera", "url": "https://res.cloudinary.com/cc/meera.png"}',
                         availability="true")
     assert response.status_code == 201
     user = body(response)["user"]
     assert user["approvalStatus"] == "pending"
-    assert (user["speciality"], user["consultationFee"], user["currency"]) == ("Cardiology", 75000, "INR")
+    # the fee in rupees, as sent and shown; stored in paise
+    assert (user["speciality"], user["consultationFee"], user["currency"]) == ("Cardiology", 750.5, "INR")
+    assert db.users.find_one({"_id": ObjectId(user["_id"])})["consultationFee"] == 75050
     assert user["avatar"] == {"public_id": "doctors/meera", "url": "https://res.cloudinary.com/cc/meera.png"}
     assert user["availability"] is False  # the frontend's boolean: not bookable until approved
 
@@ -109,7 +112,9 @@ def test_the_same_phone_in_another_spelling_is_a_conflict(client):
     ({"role": "superuser"}, 400, ["role"]),
     ({"approvalStatus": "approved"}, 400, ["approvalStatus"]),
     ({"avatar": {"public_id": "a", "url": "http://plain.example/a.png"}}, 400, ["avatar.url"]),
-    ({"role": "doctor", "consultationFee": 12.5}, 400, ["consultationFee"]),
+    ({"role": "doctor", "consultationFee": 12.505}, 400, ["consultationFee"]),
+    ({"role": "doctor", "consultationFee": "12.5", "currency": "JPY"}, 400, ["consultationFee"]),
+    ({"role": "doctor", "consultationFee": "free"}, 400, ["consultationFee"]),
     ({"role": "doctor", "timezone": "Asia/Atlantis"}, 400, ["timezone"]),
     ({"contact": "not-an-email@"}, 422, ["contact"]),
     ({"contact": "12345"}, 422, ["contact"]),
@@ -303,12 +308,27 @@ def test_me_returns_the_caller_without_private_fields(client):
     assert not {"sessionVersion", "revokedTokens", "nameKey", "loginFailures"} & me.keys()
 
 
+def test_a_doctors_fee_is_read_and_written_in_major_units_of_the_currency_that_applies(client, db):
+    # Given a doctor who charges in yen (no minor unit): ¥1500 stored as 1500
+    doctor = make_user("doctor", currency="JPY", consultationFee=1500)
+    assert body(call(client, "GET", "/me", headers=bearer(doctor)))["user"]["consultationFee"] == 1500
+    # When they send a fee with decimals alone, it is read in their stored currency: refused, naming the field
+    refused = call(client, "PUT", "/me", {"consultationFee": "1500.5"}, headers=bearer(doctor))
+    assert refused.status_code == 400 and field_paths(refused) == ["consultationFee"]
+    assert db.users.find_one({"_id": doctor["_id"]})["consultationFee"] == 1500
+    # When the same body switches to rupees, the fee is read in rupees
+    moved = call(client, "PUT", "/me", {"consultationFee": 499.99, "currency": "inr"}, headers=bearer(doctor))
+    assert moved.status_code == 200, moved.body
+    assert (body(moved)["user"]["consultationFee"], body(moved)["user"]["currency"]) == (499.99, "INR")
+    assert db.users.find_one({"_id": doctor["_id"]})["consultationFee"] == 49999
+
+
 def test_put_me_changes_allowed_fields_only(client, db):
     doctor = make_user("doctor")
-    response = call(client, "PUT", "/me", {"name": "Dr New Name", "bio": "Paediatrics", "consultationFee": 60000},
+    response = call(client, "PUT", "/me", {"name": "Dr New Name", "bio": "Paediatrics", "consultationFee": "600"},
                     headers=bearer(doctor))
     assert response.status_code == 200
-    assert body(response)["user"]["name"] == "Dr New Name"
+    assert (body(response)["user"]["name"], body(response)["user"]["consultationFee"]) == ("Dr New Name", 600)
     stored = db.users.find_one({"_id": doctor["_id"]})
     assert (stored["bio"], stored["consultationFee"], stored["nameKey"]) == ("Paediatrics", 60000, "dr new name")
     for forbidden in ({"role": "admin"}, {"approvalStatus": "approved"}, {"active": True}, {"contact": "x@y.com"},

@@ -18,7 +18,7 @@ def test_an_empty_directory_is_a_200_with_an_empty_list(client):
                               "pagination": {"total": 0, "page": 1, "pages": 0, "limit": 100}}
 
 
-def test_only_approved_active_doctors_are_listed_with_public_fields(client):
+def test_only_approved_active_doctors_are_listed_with_public_fields_and_the_fee_in_rupees(client):
     listed = make_user("doctor", name="Dr Anil Shah", speciality="Cardiology", bio="Heart", languages=["en", "gu"],
                        consultationFee=70000, currency="INR", timezone="Asia/Kolkata",
                        avatar={"public_id": "d/a", "url": "https://res.cloudinary.com/cc/a.png"},
@@ -32,7 +32,7 @@ def test_only_approved_active_doctors_are_listed_with_public_fields(client):
     assert response.status_code == 200
     [doctor] = body(response)["doctors"]
     assert doctor == {"_id": str(listed["_id"]), "name": "Dr Anil Shah", "speciality": "Cardiology", "bio": "Heart",
-                      "languages": ["en", "gu"], "consultationFee": 70000, "currency": "INR",
+                      "languages": ["en", "gu"], "consultationFee": 700, "currency": "INR",
                       "timezone": "Asia/Kolkata",
                       "avatar": {"public_id": "d/a", "url": "https://res.cloudinary.com/cc/a.png"},
                       "availability": True}

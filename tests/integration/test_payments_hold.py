@@ -9,7 +9,7 @@ import pytest
 from functions.core import clock as core_clock
 from functions.core import config, jobs
 from functions.core.db import get_db
-from tests.appointments_support import body, book, doctor, get, patient, put, schedules, sent_emails
+from tests.appointments_support import body, book, doctor, get, patient, put, schedules, sent_emails, tick
 from tests.factories import json_headers
 from tests.payments_support import (  # noqa: F401  (fixtures)
     event,
@@ -43,8 +43,8 @@ def appointment(appt_id):
     return get_db()["appointments"].find_one({"_id": ObjectId(appt_id)})
 
 
-def test_a_held_booking_is_announced_only_once_paid(api, stripe_api, hold_on):
-    # Given payment required, a doctor and a patient
+def test_a_held_booking_is_announced_only_once_paid_and_then_confirmed(api, stripe_api, hold_on):
+    # Given payment required, a doctor (who does not require confirmation: the default) and a patient
     doc, pat = doctor(), patient()
     # When the patient books
     booked = book(api, pat, doc)
@@ -59,10 +59,40 @@ def test_a_held_booking_is_announced_only_once_paid(api, stripe_api, hold_on):
     assert put(api, doc, f"/appointment/{appt_id}/confirm").status_code == 409
     # When the patient pays
     pay(api, pat, appt_id)
-    # Then the appointment is pending, marked paid, both parties are told and the reminders armed
+    # Then the appointment is confirmed, marked paid, both parties are told once that it is
+    # confirmed, and the reminders are armed
     now = appointment(appt_id)
-    assert now["status"] == "pending" and now["payment"]["status"] == "paid"
-    assert len(sent_emails()) == 2 and schedules() != {}
+    assert now["status"] == "confirmed" and now["payment"]["status"] == "paid"
+    assert [h["status"] for h in now["statusHistory"]] == ["pending_payment", "confirmed"]
+    mails = sent_emails()
+    assert len(mails) == 2 and all(m.body.count("confirmed") == 1 and "awaits" not in m.body for m in mails)
+    assert set(schedules()) == {f"appt-{appt_id}-15m"}
+
+
+def test_a_paid_hold_of_a_doctor_who_requires_confirmation_waits_for_the_doctor(api, stripe_api, hold_on):
+    # Given payment required and a doctor who confirms bookings
+    doc, pat = doctor(availability={"requiresConfirmation": True}), patient()
+    appt_id = body(book(api, pat, doc))["appointment"]["_id"]
+    # When the patient pays
+    pay(api, pat, appt_id)
+    # Then it is pending: the patient hears it awaits the doctor, the doctor gets a request
+    assert appointment(appt_id)["status"] == "pending"
+    assert sorted("awaits the doctor's confirmation" in m.body for m in sent_emails()) == [False, True]
+    # And the doctor's confirmation (a moment later) confirms it
+    tick()
+    assert put(api, doc, f"/appointment/{appt_id}/confirm").status_code == 200
+    assert appointment(appt_id)["status"] == "confirmed"
+
+
+def test_a_hold_booked_before_the_setting_existed_is_confirmed_when_paid(api, stripe_api, hold_on):
+    # Given a hold as bookings made before this change left it: no `requiresConfirmation` on it
+    doc, pat = doctor(), patient()
+    appt_id = body(book(api, pat, doc))["appointment"]["_id"]
+    get_db()["appointments"].update_one({"_id": appointment(appt_id)["_id"]}, {"$unset": {"requiresConfirmation": ""}})
+    # When it is paid
+    pay(api, pat, appt_id)
+    # Then it counts as booked with a doctor who confirms nothing (none could, then)
+    assert appointment(appt_id)["status"] == "confirmed"
 
 
 def test_an_unpaid_hold_is_released_and_the_slot_offered_again(api, stripe_api, hold_on, clock):

@@ -101,7 +101,7 @@ def test_send_reminder_sends_one_sms_through_the_twilio_sdk_and_never_twice(api,
     sms = twilio.sms[0]
     assert (sms["To"], sms["From"]) == (PHONE, TWILIO_FROM)
     assert "Wed 4 Mar 2026, 09:00 IST" in sms["Body"]
-    assert f"https://app.cureconnect.test/appointments/{appt['_id']}" in sms["Body"]
+    assert sms["Body"].endswith("Details: https://app.cureconnect.test/appointments")
     assert twilio.requests[0]["uri"].endswith("/Messages.json")
     assert len(sent_emails()) == emails_before + 1
     # When the Lambda is retried (or the sweeper runs), nothing more is sent
@@ -165,7 +165,7 @@ def test_a_failed_notification_never_fails_the_request_and_is_retried(api, twili
     response = book(api, pat, doctor(), day="2026-03-04")
     assert response.status_code == 201
     queued = db.notifications.find_one({"channel": "phone"})
-    assert queued["status"] == "pending" and queued["to"] == PHONE and queued["kind"] == "booked"
+    assert queued["status"] == "pending" and queued["to"] == PHONE and queued["kind"] == "booked_confirmed"
     assert "SECRET" not in queued["body"]
     # When Twilio is back and the sweeper runs after the backoff
     twilio.fail = False
@@ -199,9 +199,9 @@ def test_the_outbox_gives_up_after_its_attempts(api, twilio, db, clock):
 
 
 def test_both_parties_hear_of_every_change_in_their_own_zone_and_no_body_carries_phi(api, twilio, clock):
-    # Given a patient by SMS in Europe/London and a doctor by e-mail in Asia/Kolkata
+    # Given a patient by SMS in Europe/London and a doctor by e-mail in Asia/Kolkata who confirms bookings
     pat = patient(contact=PHONE, contactType="phone", timezone="Europe/London")
-    doc = doctor()
+    doc = doctor(availability={"requiresConfirmation": True})
     appt = booked(api, pat, doc, day="2026-03-04", time="09:00")
     put(api, doc, f"/appointment/{appt['_id']}/confirm")
     put(api, pat, f"/appointment/{appt['_id']}/reschedule", {"day": "2026-03-05", "time": "10:00"})
@@ -222,7 +222,7 @@ def test_both_parties_hear_of_every_change_in_their_own_zone_and_no_body_carries
         for secret in ("SECRET", "nausea", "Recurring headache", appt["roomId"], pat["name"], doc["name"]):
             assert secret not in text
         assert text.startswith("CureConnect: ")
-    assert all(f"https://app.cureconnect.test/appointments/{appt['_id']}" in text for text in bodies[:10])
+    assert all(text.endswith("Details: https://app.cureconnect.test/appointments") for text in bodies[:10])
 
 
 @pytest.mark.parametrize("contact", ["9876543210", "+91 98765 43210"])

@@ -83,12 +83,37 @@ def test_doctor_joined_falls_back_to_email_without_medical_details(sockets, api,
     # When the patient is not connected, and the old frontend's body is used
     status, body = call(api, "POST", "/notify-doctor-joined", doctor,
                         {"patientId": str(patient["_id"]), "roomId": appt["roomId"]})
-    # Then an e-mail with a link to the call page goes out, naming no symptom and no room id
+    # Then an e-mail with a link to the frontend's appointments page (its Join Call carries the
+    # room) goes out, naming no symptom and no room id
     assert status == 200 and body["data"]["channel"] == "email"
     [mail] = sent_emails()
     assert mail.destinations["ToAddresses"] == [patient["contact"]]
-    assert f"/call?appointment={appt['_id']}" in mail.body
+    assert "https://app.cureconnect.test/appointments" in mail.body and "/call" not in mail.body
+    assert str(appt["_id"]) not in mail.body
     assert "SECRET-SYMPTOM" not in mail.body and appt["roomId"] not in mail.body
+
+
+def test_the_frontends_default_room_general_means_the_pairs_confirmed_appointment_now_or_next(sockets, api, clock):
+    # Given a patient with an appointment that ended, a confirmed one in 10 minutes and one tomorrow
+    _, patient, doctor = confirmed_appointment(clock, starts_in=timedelta(hours=-2))
+    current, _, _ = confirmed_appointment(clock, patient=patient, doctor=doctor)
+    confirmed_appointment(clock, patient=patient, doctor=doctor, starts_in=timedelta(days=1))
+    # When the doctor's call page, opened without a room, sends the frontend's default
+    status, body = call(api, "POST", "/notify-doctor-joined", doctor,
+                        {"patientId": str(patient["_id"]), "roomId": "general"})
+    # Then the patient is told about the appointment in 10 minutes
+    assert status == 200, body
+    assert body["data"]["patientName"] == patient["name"] and body["data"]["appointmentId"] == str(current["_id"])
+    [mail] = sent_emails()
+    assert mail.destinations["ToAddresses"] == [patient["contact"]]
+    # And "general" names no appointment of another pair, nor one that is not confirmed
+    stranger = make_user("patient")
+    assert call(api, "POST", "/notify-doctor-joined", doctor,
+                {"patientId": str(stranger["_id"]), "roomId": "general"})[0] == 404
+    _, waiting, other_doctor = confirmed_appointment(clock, status="pending")
+    assert call(api, "POST", "/notify-doctor-joined", other_doctor,
+                {"patientId": str(waiting["_id"]), "roomId": "general"})[0] == 404
+    assert len(sent_emails()) == 1
 
 
 def test_doctor_joined_is_for_the_appointments_doctor_and_rate_limited(sockets, api, clock):

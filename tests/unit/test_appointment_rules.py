@@ -5,8 +5,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from functions.appointments.messages import notification_text, when_text
-from functions.appointments.status import TRANSITIONS, check_transition, participant_role, transition_filter
+from functions.appointments.messages import booking_kinds, notification_text, when_text
+from functions.appointments.status import (
+    TRANSITIONS,
+    booked_status,
+    check_transition,
+    participant_role,
+    rescheduled_status,
+    transition_filter,
+)
 from functions.appointments.views import appointment_to_api
 from functions.core.errors import Conflict, Forbidden, Unprocessable
 
@@ -92,14 +99,50 @@ def test_times_are_written_in_the_recipients_zone():
     assert when_text(START, "Not/AZone") == "Tue 3 Mar 2026, 09:00 UTC"
 
 
-@pytest.mark.parametrize("kind", ["booked", "requested", "confirmed", "cancelled", "rescheduled", "reminder"])
-def test_notification_texts_carry_only_the_event_the_time_and_a_link(kind):
-    subject, text = notification_text(kind, "abc123", START, "Asia/Kolkata", "https://app.example/",
+KINDS = ["booked", "requested", "booked_confirmed", "new_appointment", "confirmed", "cancelled", "rescheduled",
+         "reminder"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_notification_texts_carry_only_the_event_the_time_and_a_link_to_the_frontends_appointments_page(kind):
+    subject, text = notification_text(kind, START, "Asia/Kolkata", "https://app.example/",
                                       previous_start=START - timedelta(days=1))
     assert subject.startswith("CureConnect: ")
     assert "Tue 3 Mar 2026, 14:30 IST" in text
-    assert text.endswith("Details: https://app.example/appointments/abc123")
+    # the frontend has no page per appointment: its list carries the Join Call button
+    assert text.endswith("Details: https://app.example/appointments")
     assert len(text) <= 320  # at most two SMS segments
+
+
+def test_a_booking_starts_confirmed_unless_the_doctor_requires_confirmation():
+    assert booked_status(requires_confirmation=False) == "confirmed"
+    assert booked_status(requires_confirmation=True) == "pending"
+
+
+@pytest.mark.parametrize(("status", "notices"), [
+    ("confirmed", ("booked_confirmed", "new_appointment")), ("pending", ("booked", "requested"))])
+def test_a_confirmed_booking_says_confirmed_once_and_a_pending_one_awaits_the_doctor(status, notices):
+    to_patient, to_doctor = booking_kinds(status)
+    assert (to_patient, to_doctor) == notices
+    patient_text = notification_text(to_patient, START, "UTC", "https://app.example")[1]
+    doctor_text = notification_text(to_doctor, START, "UTC", "https://app.example")[1]
+    if status == "confirmed":
+        assert "confirmed" in patient_text and "confirmed" in doctor_text
+        assert "awaits" not in patient_text and "request" not in doctor_text
+    else:
+        assert "awaits the doctor's confirmation" in patient_text and "request" in doctor_text
+
+
+@pytest.mark.parametrize(("status", "role", "requires", "after"), [
+    ("confirmed", "patient", False, "confirmed"),  # nobody confirms: the move stays confirmed
+    ("confirmed", "patient", True, "pending"),     # the doctor confirms the new time
+    ("confirmed", "doctor", True, "confirmed"),    # the doctor's own move
+    ("pending", "patient", False, "pending"),      # an appointment from before the setting: as it was
+    ("pending_payment", "patient", True, "pending_payment"),
+])
+def test_a_reschedule_keeps_the_status_unless_a_patient_moves_it_for_a_doctor_who_confirms(status, role, requires,
+                                                                                            after):
+    assert rescheduled_status(status, role, requires) == after
 
 
 def test_list_items_carry_what_the_frontend_cards_need_and_never_snapshotted_contacts():

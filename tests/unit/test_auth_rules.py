@@ -1,11 +1,13 @@
 """Pure rules of the auth domain: contacts, request models, views, the response scan."""
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 
-from functions.auth import directory, schemas, service
+from functions.auth import directory, fees, schemas, service
+from functions.core.errors import ValidationFailed
 from tests.secrets_scan import assert_no_secrets
 
 
@@ -55,7 +57,8 @@ def test_register_model_accepts_the_frontends_avatar_json_string_and_ignores_ava
 
 
 @pytest.mark.parametrize(("field", "value"), [
-    ("consultationFee", 499.5), ("consultationFee", "500"), ("consultationFee", -1), ("consultationFee", True),
+    ("consultationFee", "five hundred"), ("consultationFee", "NaN"), ("consultationFee", -1),
+    ("consultationFee", True), ("consultationFee", 10_000_001),
     ("currency", "RUPEE"), ("timezone", "Mars/Olympus"), ("languages", ["en"] * 11),
     ("avatar", {"public_id": "x", "url": "http://insecure.example/a.png"}), ("avatar", "not json"),
 ])
@@ -65,9 +68,35 @@ def test_doctor_profile_fields_are_validated(field, value):
     assert exc.value.errors()[0]["loc"][0] == field
 
 
-def test_currency_is_upper_cased_and_fee_is_integer_minor_units():
-    body = schemas.UpdateMeBody.model_validate({"currency": "usd", "consultationFee": 2500})
-    assert (body.currency, body.consultationFee) == ("USD", 2500)
+@pytest.mark.parametrize(("sent", "major"), [(2500, "2500"), ("499.50", "499.50"), (499.5, "499.5"), (" 120 ", "120")])
+def test_currency_is_upper_cased_and_the_fee_is_a_major_amount_as_numbers_or_numeric_strings(sent, major):
+    body = schemas.UpdateMeBody.model_validate({"currency": "usd", "consultationFee": sent})
+    assert (body.currency, body.consultationFee) == ("USD", Decimal(major))
+
+
+@pytest.mark.parametrize(("fee", "body_currency", "stored", "minor"), [
+    (Decimal("499.5"), None, "INR", 49950),    # the doctor's stored currency
+    (Decimal("499.5"), None, None, 49950),     # the default (INR)
+    (Decimal("1500"), "JPY", "INR", 1500),     # the currency sent with it wins
+    (Decimal("12.345"), "KWD", None, 12345),
+])
+def test_a_fee_is_stored_in_minor_units_of_the_currency_that_applies(fee, body_currency, stored, minor):
+    assert fees.fee_to_minor(fee, body_currency, stored) == minor
+
+
+def test_a_fee_with_more_decimals_than_its_currency_is_a_400_naming_the_field():
+    with pytest.raises(ValidationFailed) as exc:
+        fees.fee_to_minor(Decimal("499.505"), None, "INR")
+    assert exc.value.errors == [{"field": "consultationFee", "message": "at most 2 decimal places in INR"}]
+    assert exc.value.message.startswith("consultationFee")
+    with pytest.raises(ValidationFailed):
+        fees.fee_to_minor(Decimal("0.5"), "JPY", "INR")
+
+
+def test_a_stored_fee_is_read_in_major_units_of_the_doctors_currency():
+    assert fees.fee_to_api({"consultationFee": 49950, "currency": "INR"}) == Decimal("499.5")
+    assert fees.fee_to_api({"consultationFee": 1500, "currency": "JPY"}) == 1500
+    assert fees.fee_to_api({"consultationFee": None, "currency": "INR"}) is None
 
 
 @pytest.mark.parametrize("url", ["http://example.com/x.png", "javascript:alert(1)", "https://", "ftp://a/b",
