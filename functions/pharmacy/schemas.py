@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, EmailStr, Field, StringConstraints, field_
 
 from functions.core import clock
 from functions.core.schemas import PageQuery, WriteModel
+from functions.media.schemas import AssetUrl
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -89,7 +90,7 @@ class DocumentRef(WriteModel):
     """An uploaded file: `{public_id, url}` (checked against the uploads recorded for the owner)."""
 
     public_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    url: Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=500)]
+    url: Annotated[AssetUrl, StringConstraints(max_length=500)]
 
 
 class VerificationDocuments(WriteModel):
@@ -167,7 +168,7 @@ class AdminPharmacyQuery(PageQuery):
 
 class ImageRef(WriteModel):
     public_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    url: Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=500)]
+    url: Annotated[AssetUrl, StringConstraints(max_length=500)]
 
 
 def _expiry(value: object) -> object:
