@@ -164,7 +164,8 @@ def admin(system: RunningSystem) -> str:
     """An admin made with the command `make run` printed, run exactly as printed."""
     line = next(line for line in system.lines if line.startswith("• admin"))
     command = line.removeprefix("• admin").strip().replace("ADMIN_PASSWORD='…'", "ADMIN_PASSWORD='admin-pass-123456'")
-    created = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    created = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                             env=_cli_env(system))
     assert created.returncode == 0, created.stdout + created.stderr
     status, body = system.call("POST", "/login", {"contact": "admin@example.com", "password": "admin-pass-123456"})
     assert status == 200, body
@@ -279,6 +280,20 @@ def test_an_avatar_uploaded_through_the_stand_in_is_shown_and_served(system):
     assert uploaded["secure_url"].startswith(f"{system.pages}/cloudinary/res/")
     assert (uploaded["width"], uploaded["height"], uploaded["format"]) == (2, 1, "png")
     assert fetch(uploaded["secure_url"])[:2] == (200, PNG)
+
+
+def test_a_sign_up_avatar_uploaded_unsigned_to_the_stand_in_is_kept(system):
+    # Given the sign-up form's unsigned browser upload (an upload preset, no signature, no account)
+    # to the upload URL the README gives frontend developers
+    upload_url = f"{system.pages}/cloudinary/api/v1_1/local/image/upload"
+    status, uploaded = post_multipart(upload_url, {"upload_preset": "signup"}, {"file": ("me.png", "image/png", PNG)},
+                                      headers={"Origin": "http://localhost:5173"})
+    assert status == 200, uploaded
+    # When the form registers with it
+    avatar = json.dumps({"public_id": uploaded["public_id"], "url": uploaded["secure_url"]})
+    account = register(system, "new.face@example.com", avatar=avatar)
+    # Then the avatar is kept: its url is on this deployment's (local) cloud
+    assert account["user"]["avatar"]["url"] == uploaded["secure_url"]
 
 
 def test_a_tampered_upload_is_refused_like_cloudinary_does(system):
