@@ -214,6 +214,7 @@ def main() -> int:
         inbox.write_text("")  # one inbox per run, like moto's SES
         env = {
             **os.environ,
+            "STAGE": "dev",  # the stage `chalice local --stage dev` serves (an exported STAGE is a deploy's)
             "MONGODB_URI": uri,
             "MONGODB_DB": database,
             "JWT_SECRET": os.environ.get("JWT_SECRET") or _dev_secret(),
