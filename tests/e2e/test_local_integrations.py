@@ -259,18 +259,23 @@ def test_a_forgotten_password_is_reset_with_the_e_mail_code_read_on_the_inbox_pa
                                           "password": "a-brand-new-password"})[0] == 200
 
 
-def test_an_avatar_uploaded_through_the_stand_in_is_shown_and_served(system):
-    # Given a signed-in patient
-    patient = register(system, "avatar.owner@example.com")
-    # When the browser asks for upload parameters and sends the file to the upload URL they name
-    status, signed = system.call("POST", "/uploads/sign", {"purpose": "avatar"}, token=patient["token"])
+def upload_avatar(system: RunningSystem, token: str, data: bytes) -> dict[str, Any]:
+    """What the frontend does: ask for signed parameters, send the file to the URL they name."""
+    status, signed = system.call("POST", "/uploads/sign", {"purpose": "avatar"}, token=token)
     assert status == 200, signed
     fields = {**{k: str(v) for k, v in signed["params"].items()}, "api_key": signed["apiKey"],
               "signature": signed["signature"]}
-    status, uploaded = post_multipart(signed["uploadUrl"], fields, {"file": ("me.png", "image/png", PNG)},
+    status, uploaded = post_multipart(signed["uploadUrl"], fields, {"file": ("me.png", "image/png", data)},
                                       headers={"Origin": "http://localhost:5173"})
     assert status == 200, uploaded
-    # And puts it on their profile
+    return dict(uploaded)
+
+
+def test_an_avatar_uploaded_through_the_stand_in_is_shown_served_and_destroyed_when_replaced(system):
+    # Given a signed-in patient
+    patient = register(system, "avatar.owner@example.com")
+    # When they upload a picture through the stand-in and put it on their profile
+    uploaded = upload_avatar(system, patient["token"], PNG)
     avatar = {"public_id": uploaded["public_id"], "url": uploaded["secure_url"]}
     status, body = system.call("PUT", "/me", {"avatar": avatar}, token=patient["token"])
     assert status == 200, body
@@ -280,6 +285,14 @@ def test_an_avatar_uploaded_through_the_stand_in_is_shown_and_served(system):
     assert uploaded["secure_url"].startswith(f"{system.pages}/cloudinary/res/")
     assert (uploaded["width"], uploaded["height"], uploaded["format"]) == (2, 1, "png")
     assert fetch(uploaded["secure_url"])[:2] == (200, PNG)
+    # When they replace it with another picture
+    replacement = upload_avatar(system, patient["token"], PNG + b"\0")
+    status, body = system.call("PUT", "/me", {"avatar": {"public_id": replacement["public_id"],
+                                                         "url": replacement["secure_url"]}}, token=patient["token"])
+    assert status == 200, body
+    # Then the old file is destroyed in the stand-in, the new one is served
+    assert fetch(uploaded["secure_url"])[0] == 404
+    assert fetch(replacement["secure_url"])[:2] == (200, PNG + b"\0")
 
 
 def test_a_sign_up_avatar_uploaded_unsigned_to_the_stand_in_is_kept(system):
