@@ -5,7 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint db install clean package deploy
+.PHONY: run test lint db install clean package deploy os-packages
+
+# One check of the operating-system packages (local/os-packages.sh), per command: it installs
+# what is missing under CI=true, otherwise asks (on a terminal) or prints the command to run.
+OS_PROFILE ?= run
+run: OS_PROFILE := run
+test: OS_PROFILE := test
+package: OS_PROFILE := package
+os-packages:
+	@bash local/os-packages.sh $(OS_PROFILE)
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 # Builds FerretDB into .bin/ unless MONGODB_URI points at a server already.
-db: $(STAMP)
+db: os-packages $(STAMP)
 	@$(PY) -m local.embedded_db build
 
 run: db
@@ -29,19 +38,20 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# Per-route CloudFormation stack in build/$(STAGE)/cfn: sam.json, deployment.zip (our code), layer.zip
-# (dependencies, manylinux wheels from PyPI). Needs a region, no credentials. See README "Deploying".
+# Per-route CloudFormation stack in $(BUILD)/$(STAGE)/cfn: sam.json, deployment.zip (our code), layer.zip
+# (dependencies, manylinux wheels from PyPI). Needs a region, no credentials. See README "Deploy".
 STAGE ?= dev
 STACK ?= cureconnect-$(STAGE)
-package: $(STAMP)
-	$(PY) -m infra.package --stage $(STAGE) --out build/$(STAGE)
+BUILD ?= build
+package: os-packages $(STAMP)
+	$(PY) -m infra.package --stage $(STAGE) --out $(BUILD)/$(STAGE)
 
 # Uploads the zips to S3 (DEPLOY_BUCKET) and creates/updates the stack; needs AWS credentials.
 deploy: package
 	@test -n "$(DEPLOY_BUCKET)" || { echo "set DEPLOY_BUCKET=<an S3 bucket for the code zips>" >&2; exit 2; }
-	aws cloudformation package --template-file build/$(STAGE)/cfn/sam.json \
-	  --s3-bucket $(DEPLOY_BUCKET) --s3-prefix $(STACK) --output-template-file build/$(STAGE)/packaged.yaml
-	aws cloudformation deploy --template-file build/$(STAGE)/packaged.yaml --stack-name $(STACK) \
+	aws cloudformation package --template-file $(BUILD)/$(STAGE)/cfn/sam.json \
+	  --s3-bucket $(DEPLOY_BUCKET) --s3-prefix $(STACK) --output-template-file $(BUILD)/$(STAGE)/packaged.yaml
+	aws cloudformation deploy --template-file $(BUILD)/$(STAGE)/packaged.yaml --stack-name $(STACK) \
 	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset
 
 clean:

@@ -94,6 +94,9 @@ def package(stage: str, out: Path, with_layer: bool = True) -> Path:
     from infra.split_routes import LIMIT, count_resources, split
 
     sys.path.insert(0, str(ROOT))
+    # Resolved once, here: `chalice package` runs in the staged source folder, so a relative
+    # `--out build/prod` (the Makefile's) would land inside it and sam.json would not be found.
+    out = out.resolve()
     src, cfn = out / "src", out / "cfn"
     stage_source(src)
     write_spec(src)

@@ -1,6 +1,7 @@
 """`chalice local` with the same JSON 404 for unknown routes that API Gateway gives in AWS, and
 the environment winning over the stage's `environment_variables` in .chalice/config.json (so
-`ALLOWED_ORIGINS=... COOKIE_SECURE=... make run` does what it says)."""
+`ALLOWED_ORIGINS=... COOKIE_SECURE=... make run` does what it says), and the notifier hooked into
+the local inbox (`local/inbox.py`) when `make run` names one."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ def environment_wins(given: Mapping[str, str]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    from local import inbox
+
     install()
+    inbox.install()  # under make run: SMS and e-mails the API sends go to the local inbox
     environment_wins(dict(os.environ))
     from chalice.cli import main as chalice_main
 

@@ -1,11 +1,13 @@
-"""`make run`: the whole system on this machine.
+"""`make run`: the whole system on this machine, with no accounts anywhere.
 
 Starts the embedded database (unless MONGODB_URI is set), a moto server standing in for AWS
-(EventBridge Scheduler, SES), creates the indexes, then serves the API with `chalice local` on
-http://127.0.0.1:8000, the WebSocket gateway on ws://127.0.0.1:8001 (`local/ws_gateway.py`;
-its management API and the call page on http://127.0.0.1:8002/call/) and runs the reminder
-sweeper every 60 s (`local/sweeper.py`), since EventBridge is not there. Ctrl-C stops
-everything it started.
+(EventBridge Scheduler, SES), stripe-mock (unless STRIPE_SECRET_KEY is set), creates the indexes,
+then serves the API with `chalice local` on http://127.0.0.1:8000, the WebSocket gateway on
+ws://127.0.0.1:8001 (`local/ws_gateway.py`; its HTTP port 8002 serves the management API, the
+call page and the local pages: the inbox, Stripe events, the emergency line and the Cloudinary
+stand-in, see `local/site.py`) and runs the reminder sweeper every 60 s (`local/sweeper.py`),
+since EventBridge is not there. `local_services` decides what stands in for each integration
+the developer did not configure. Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
@@ -13,24 +15,102 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local import instance
 from local.embedded_db import EmbeddedDB, EmbeddedDBError
+from local.inbox import LOCAL_FROM_NUMBER, LOCAL_TWILIO_SID
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(os.environ.get("LOCAL_DATA_DIR") or ROOT / ".data")
+DATA = instance.data_dir()
 API_PORT = int(os.environ.get("PORT", "8000"))
 DB_PORT = int(os.environ.get("FERRETDB_PORT", "27117"))
 MOTO_PORT = int(os.environ.get("MOTO_PORT", "5055"))
 WS_PORT = int(os.environ.get("WS_GATEWAY_PORT", "8001"))
 WS_HTTP_PORT = int(os.environ.get("WS_GATEWAY_HTTP_PORT", "8002"))
+STRIPE_MOCK_PORT = int(os.environ.get("STRIPE_MOCK_PORT", "12111"))
+DEFAULT_DB = "cureconnect"
+READY_WITHIN = 180.0  # seconds for the API and the gateway to accept connections
 LOCAL_EMERGENCY_ARN = "arn:aws:lambda:us-east-1:123456789012:function:cureconnect-dev-emergency_timeout"
 LOCAL_REMINDER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:cureconnect-dev-send_reminder"
 LOCAL_SCHEDULER_ROLE = "arn:aws:iam::123456789012:role/cureconnect-dev-scheduler"
+LOCAL_STRIPE_KEY = "sk_test_localStripeMock0000"  # stripe-mock accepts any valid-looking test key
+LOCAL_CLOUD, LOCAL_CLOUDINARY_KEY = "local", "123456789012345"
+
+
+@dataclass
+class Services:
+    """What `make run` sets for the integrations, what it tells local tools (run.json, secrets
+    included) and what it prints (secrets shortened)."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    info: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+
+def local_services(given: Mapping[str, str], *, api: str, gateway: str, stripe_mock: str | None,
+                   stripe_problem: str = "", data: Path = DATA,
+                   token: Callable[[int], str] = secrets.token_hex) -> Services:
+    """Each integration the developer configured (`given`, the environment) stays theirs; every
+    other one gets its local stand-in and per-run secrets."""
+    out = Services()
+    # Stripe: stripe-mock and a webhook secret of this run, unless a real key is given.
+    if given.get("STRIPE_SECRET_KEY"):
+        out.lines.append("• stripe     your Stripe account (STRIPE_SECRET_KEY); webhooks come from Stripe")
+    elif stripe_mock:
+        hook = given.get("STRIPE_WEBHOOK_SECRET") or "whsec_" + token(24)
+        out.env.update({"STRIPE_API_BASE": stripe_mock, "STRIPE_SECRET_KEY": LOCAL_STRIPE_KEY,
+                        "STRIPE_WEBHOOK_SECRET": hook})
+        out.lines.append(f"• stripe     stripe-mock on {stripe_mock}, webhook secret {instance.shown(hook)} "
+                         f"(this run); pay and send webhook events at {gateway}/stripe/")
+    else:
+        out.lines.append(f"• stripe     off ({stripe_problem}): payments answer 503")
+    stripe_env = {**given, **out.env}
+    out.info.update({"stripeWebhookSecret": stripe_env.get("STRIPE_WEBHOOK_SECRET", ""),
+                     "stripeApiBase": stripe_env.get("STRIPE_API_BASE", ""),
+                     "stripeSecretKey": stripe_env.get("STRIPE_SECRET_KEY", "") if stripe_mock else ""})
+    # Cloudinary: the stand-in on the gateway's HTTP port, unless a real cloud is given.
+    if given.get("CLOUDINARY_URL"):
+        out.lines.append("• uploads    your Cloudinary cloud (CLOUDINARY_URL)")
+    else:
+        out.env.update({"CLOUDINARY_URL": f"cloudinary://{LOCAL_CLOUDINARY_KEY}:{token(20)}@{LOCAL_CLOUD}",
+                        "CLOUDINARY_API_BASE": f"{gateway}/cloudinary/api",
+                        "CLOUDINARY_DELIVERY_BASE": f"{gateway}/cloudinary/res"})
+        out.lines.append(f"• uploads    Cloudinary stand-in at {gateway}/cloudinary/ (files in {data / 'cloudinary'})")
+    # Twilio: real SMS only with all three settings; the voice webhooks are signed with a token
+    # of this run and checked against PUBLIC_BASE_URL (the local API) unless given.
+    real_sms = all(given.get(v) for v in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"))
+    auth_token = given.get("TWILIO_AUTH_TOKEN") or token(16)
+    public = given.get("PUBLIC_BASE_URL") or api
+    out.env.update({"TWILIO_AUTH_TOKEN": auth_token, "PUBLIC_BASE_URL": public})
+    if not real_sms:
+        out.env.update({"TWILIO_ACCOUNT_SID": LOCAL_TWILIO_SID, "TWILIO_FROM_NUMBER": LOCAL_FROM_NUMBER})
+    out.info.update({"twilioAuthToken": auth_token, "publicBaseUrl": public})
+    sms = "SMS through your Twilio account" if real_sms else "SMS and e-mails the API sent"
+    out.lines.append(f"• inbox      {gateway}/inbox/ ({sms}; e-mails: moto's SES)")
+    out.lines.append(f"• phone line {gateway}/ivr/ plays Twilio (signed webhooks to {public}/api/v1/ivr/..., "
+                     f"TWILIO_AUTH_TOKEN {instance.shown(auth_token, 4)} this run)")
+    if given.get("GOOGLE_API_KEY"):
+        out.lines.append("• analysis   Google GenAI (GOOGLE_API_KEY)")
+    else:
+        out.lines.append("• analysis   off: POST /api/v1/analyze answers 503 until GOOGLE_API_KEY is set")
+    return out
+
+
+def admin_line(data: Path, database: str) -> str:
+    """The operator CLI's command for this instance, whatever its LOCAL_DATA_DIR and MONGODB_DB."""
+    argv = [".venv/bin/python", "-m", "functions.auth.admin", "create-admin", "--contact", "admin@example.com",
+            "--name", "Site Admin"]
+    return "ADMIN_PASSWORD='…' " + instance.command(argv, {"LOCAL_DATA_DIR": str(data), "MONGODB_DB": database},
+                                                     {"LOCAL_DATA_DIR": str(instance.DEFAULT_DATA),
+                                                      "MONGODB_DB": DEFAULT_DB})
 
 
 def _dev_secret() -> str:
@@ -51,9 +131,21 @@ def _start_moto() -> Any:
     return server
 
 
+def _start_stripe_mock() -> tuple[Any, str]:
+    """stripe-mock on STRIPE_MOCK_PORT (built from its Go module the first time), or why not."""
+    from local.stripe_mock import BINARY, StripeMock, StripeMockError
+
+    if not BINARY.exists():
+        print("• stripe     building stripe-mock from its Go module (first run only)…", flush=True)
+    try:
+        return StripeMock(STRIPE_MOCK_PORT).start(), ""
+    except StripeMockError as exc:
+        return None, str(exc).splitlines()[0][:200]
+
+
 def _verify_sender(env: dict[str, str]) -> None:
     """moto's SES refuses mail from unverified senders, as SES does: verify the dev sender so
-    e-mails are recorded (see them at http://127.0.0.1:5055/moto-api/)."""
+    e-mails are recorded (see them in the inbox page)."""
     import boto3
 
     sender = env.get("SES_FROM_EMAIL", "no-reply@cureconnect.example")
@@ -72,17 +164,34 @@ def _mention_legacy_sqlite(db: EmbeddedDB) -> None:
               flush=True)
 
 
+def _wait_listening(ports: list[int], children: list[subprocess.Popen[bytes]], timeout: float) -> bool:
+    """True once every port accepts a connection; False if a child exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    waiting = list(ports)
+    while waiting and time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", waiting[0]), timeout=0.5).close()
+            waiting.pop(0)
+        except OSError:
+            time.sleep(0.1)
+    return not waiting
+
+
 def _stop_on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
 def main() -> int:
+    started = time.monotonic()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     DATA.mkdir(parents=True, exist_ok=True)
     db: EmbeddedDB | None = None
     children: list[subprocess.Popen[bytes]] = []
-    moto = None
+    moto = stripe = None
     uri_file = DATA / "mongodb-uri"
+    api, gateway = f"http://127.0.0.1:{API_PORT}", f"http://127.0.0.1:{WS_HTTP_PORT}"
     try:
         uri = os.environ.get("MONGODB_URI")
         if not uri:
@@ -93,11 +202,21 @@ def main() -> int:
         else:
             print("• database   MONGODB_URI (external server)", flush=True)
         uri_file.write_text(uri)
+        database = os.environ.get("MONGODB_DB") or DEFAULT_DB
         moto = _start_moto()
+        stripe_problem = ""
+        if not os.environ.get("STRIPE_SECRET_KEY"):
+            stripe, stripe_problem = _start_stripe_mock()
+        services = local_services(os.environ, api=api, gateway=gateway,
+                                  stripe_mock=stripe.url if stripe is not None else None,
+                                  stripe_problem=stripe_problem)
+        inbox = DATA / "inbox.jsonl"
+        inbox.write_text("")  # one inbox per run, like moto's SES
         env = {
             **os.environ,
+            "STAGE": "dev",  # the stage `chalice local --stage dev` serves (an exported STAGE is a deploy's)
             "MONGODB_URI": uri,
-            "MONGODB_DB": os.environ.get("MONGODB_DB", "cureconnect"),
+            "MONGODB_DB": database,
             "JWT_SECRET": os.environ.get("JWT_SECRET") or _dev_secret(),
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{MOTO_PORT}",
             "AWS_ACCESS_KEY_ID": "local",
@@ -109,26 +228,35 @@ def main() -> int:
             "SCHEDULER_ROLE_ARN": os.environ.get("SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE),
             "EMERGENCY_FUNCTION_ARN": os.environ.get("EMERGENCY_FUNCTION_ARN", LOCAL_EMERGENCY_ARN),
             # The app's sender (in the API and in the gateway) posts frames to the local gateway.
-            "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{WS_HTTP_PORT}",
+            "WS_MANAGEMENT_ENDPOINT": gateway,
+            # For the local tools and pages (local/instance.py, local/inbox.py).
+            "LOCAL_DATA_DIR": str(DATA),
+            "LOCAL_API_URL": api,
+            "LOCAL_INBOX": str(inbox),
+            **services.env,
         }
+        instance.write(DATA, {"api": api, "gateway": gateway, "mongodbUri": uri, "mongodbDb": database,
+                              "dataDir": str(DATA), **services.info})
         print(f"• aws        moto server on {env['AWS_ENDPOINT_URL']}", flush=True)
         subprocess.run([sys.executable, "-m", "functions.core.db", "ensure-indexes"], env=env, check=True, cwd=ROOT)
-        api = subprocess.Popen(
+        children.append(subprocess.Popen(
             [sys.executable, "-m", "local.devserver", "--host", "127.0.0.1", "--port", str(API_PORT), "--stage", "dev"],
-            env=env, cwd=ROOT,
-        )
-        children.append(api)
-        print(f"• api        http://127.0.0.1:{API_PORT}/api/v1/health", flush=True)
+            env=env, cwd=ROOT))
+        print(f"• api        {api}/api/v1/health", flush=True)
         children.append(subprocess.Popen(
             [sys.executable, "-m", "local.ws_gateway", "--port", str(WS_PORT), "--http-port", str(WS_HTTP_PORT),
-             "--api", f"http://127.0.0.1:{API_PORT}"], env=env, cwd=ROOT))
+             "--api", api], env=env, cwd=ROOT))
         _verify_sender(env)
         children.append(subprocess.Popen([sys.executable, "-m", "local.sweeper", "--every", "60"], env=env, cwd=ROOT))
         print("• sweeper    reminders, notification retries and emergency timeouts every 60 s "
               "(stands in for EventBridge)", flush=True)
-        print("• admin      ADMIN_PASSWORD='…' .venv/bin/python -m functions.auth.admin create-admin "
-              "--contact admin@example.com --name 'Site Admin'", flush=True)
-        print("Ctrl-C stops everything.", flush=True)
+        for line in services.lines:
+            print(line, flush=True)
+        print(f"• admin      {admin_line(DATA, database)}", flush=True)
+        if not _wait_listening([API_PORT, WS_PORT, WS_HTTP_PORT], children, READY_WITHIN):
+            print("make run: the API or the WebSocket gateway did not start", file=sys.stderr, flush=True)
+            return 1
+        print(f"• ready      in {time.monotonic() - started:.1f} s. Ctrl-C stops everything.", flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         return next(child.returncode for child in children if child.poll() is not None) or 1
@@ -146,11 +274,14 @@ def main() -> int:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if stripe is not None:
+            stripe.stop()
         if moto is not None:
             moto.stop()
         if db is not None:
             db.stop()
         uri_file.unlink(missing_ok=True)
+        instance.remove(DATA)
 
 
 if __name__ == "__main__":

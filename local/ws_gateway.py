@@ -11,7 +11,9 @@
   describes the connection, `DELETE` closes it; an unknown id is 410 `GoneException`), which the
   app's sender reaches through `WS_MANAGEMENT_ENDPOINT`. The handler code does not know it is local.
 - The same HTTP port serves the call page (`/call/`, from `local/static/`) and forwards `/api/`
-  to the REST API, so the page and the API share one origin.
+  to the REST API, so the page and the API share one origin; and, when it listens on 127.0.0.1,
+  the local pages of `make run` (`local/site.py`: the inbox, Stripe events, the emergency line,
+  the Cloudinary stand-in).
 
 Like API Gateway it limits a message to 128 KB, closes a connection after 10 idle minutes
 (`--idle-timeout`) and after 2 hours (`--max-duration`), and invokes the Lambda per message
@@ -43,6 +45,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local.site import LocalSite, Request
+
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_MESSAGE = 128 * 1024
 _MANAGEMENT_PATH = re.compile(r"^(?:/[^/@]+)?/@connections/([^/?]+)$")
@@ -56,8 +60,9 @@ def new_connection_id() -> str:
 class Gateway:
     def __init__(self, handlers: dict[str, Any], host: str, port: int, http_port: int, api: str,
                  idle_timeout: float = 600, max_duration: float = 7200, workers: int = 8,
-                 per_connection: int = 4, log_connections: bool = False) -> None:
+                 per_connection: int = 4, log_connections: bool = False, site: LocalSite | None = None) -> None:
         self.handlers, self.host, self.port, self.http_port, self.api = handlers, host, port, http_port, api
+        self.site = site
         self.log_connections = log_connections
         self.idle_timeout, self.max_duration, self.per_connection = idle_timeout, max_duration, per_connection
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
@@ -256,7 +261,27 @@ def _http_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             match = _MANAGEMENT_PATH.match(urlsplit(self.path).path)
             return unquote(match.group(1)) if match else None
 
+        def _local(self) -> bool:
+            """A local page of `make run` (local/site.py), if the path is one."""
+            site = gateway.site
+            if site is None or not site.handles(urlsplit(self.path).path):
+                return False
+            body = self._body() if self.command in ("POST", "PUT") else b""
+            reply = site.handle(Request(self.command, self.path, dict(self.headers.items()), body))
+            self._reply(reply.status, reply.body, reply.headers)
+            return True
+
+        def do_OPTIONS(self) -> None:
+            if not self._local():
+                self._reply(404, b"Not found\n", {"Content-Type": "text/plain"})
+
+        def do_HEAD(self) -> None:
+            if not self._local():
+                self._reply(404, b"", {"Content-Type": "text/plain"})
+
         def do_POST(self) -> None:
+            if self._local():
+                return
             cid = self._management()
             if cid is not None:
                 data = self._body()
@@ -281,6 +306,8 @@ def _http_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self._proxy()
 
         def do_GET(self) -> None:
+            if self._local():
+                return
             cid = self._management()
             if cid is not None:
                 info = gateway.describe(cid)
@@ -331,6 +358,25 @@ def _http_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def local_pages(http_port: int) -> LocalSite:
+    """The local pages, configured from the environment `make run` gives this process."""
+    from local import inbox, instance, ivr_phone, stripe_webhooks
+    from local.cloudinary_standin import Account, CloudinaryStandIn
+
+    here = f"http://127.0.0.1:{http_port}"
+    ours = os.environ.get("CLOUDINARY_API_BASE", "").startswith(here + "/cloudinary/")
+    account = Account.from_url(os.environ.get("CLOUDINARY_URL", "")) if ours else None
+    standin = CloudinaryStandIn(instance.data_dir() / "cloudinary", account,
+                                os.environ.get("CLOUDINARY_DELIVERY_BASE", here + "/cloudinary/res"))
+    sms_local = os.environ.get("TWILIO_ACCOUNT_SID") == inbox.LOCAL_TWILIO_SID
+    return LocalSite(http_port, {
+        "/inbox": inbox.inbox_page(inbox.journal_from_env(), os.environ.get("AWS_ENDPOINT_URL"), sms_local),
+        "/stripe": stripe_webhooks.stripe_page(stripe_webhooks.Settings.load),
+        "/ivr": ivr_phone.ivr_page(ivr_phone.Line.load),
+        "/cloudinary": standin.handle,
+    })
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.ws_gateway")
     parser.add_argument("--host", default="127.0.0.1")
@@ -343,13 +389,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="print a line when a connection's $disconnect has been handled")
     args = parser.parse_args(argv)
 
+    from local import inbox
     from local.gateway_responses import install
 
     install()
+    inbox.install()
     import app as app_module
 
+    site = local_pages(args.http_port) if args.host in ("127.0.0.1", "localhost") else None
     gateway = Gateway(app_module.app.handler_map, args.host, args.port, args.http_port, args.api.rstrip("/"),
-                      args.idle_timeout, args.max_duration, log_connections=args.log_connections)
+                      args.idle_timeout, args.max_duration, log_connections=args.log_connections, site=site)
 
     async def runner() -> None:
         loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -64,6 +65,25 @@ def _secret(raw: str) -> str:
     return raw
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def _base_url(raw: str) -> str:
+    """A service's base URL without a trailing slash: https://, or plain http:// to this machine
+    (a local stand-in; accepted in the dev stage only, see `load_settings`)."""
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    local = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+    if not (parts.scheme == "https" or local) or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError("expected an https:// URL (or http://127.0.0.1:<port> in the dev stage)")
+    return value
+
+
+# Settings that may name a plain-http stand-in on this machine, only where STAGE is dev.
+_DEV_ONLY_HTTP = (("cloudinary_api_base", "CLOUDINARY_API_BASE"),
+                  ("cloudinary_delivery_base", "CLOUDINARY_DELIVERY_BASE"))
+
+
 # (attribute, variable, parser, default; None = required)
 _SPEC: tuple[tuple[str, str, Callable[[str], Any], str | None], ...] = (
     ("stage", "STAGE", str, "dev"),
@@ -107,6 +127,8 @@ _SPEC: tuple[tuple[str, str, Callable[[str], Any], str | None], ...] = (
     ("require_appointment_payment", "REQUIRE_APPOINTMENT_PAYMENT", _bool, "false"),
     ("payment_hold_minutes", "PAYMENT_HOLD_MINUTES", int, "15"),
     ("cloudinary_url", "CLOUDINARY_URL", str, ""),
+    ("cloudinary_api_base", "CLOUDINARY_API_BASE", _base_url, "https://api.cloudinary.com"),
+    ("cloudinary_delivery_base", "CLOUDINARY_DELIVERY_BASE", _base_url, "https://res.cloudinary.com"),
     ("public_base_url", "PUBLIC_BASE_URL", str, ""),
     ("google_api_key", "GOOGLE_API_KEY", str, ""),
     ("analysis_model", "ANALYSIS_MODEL", str, "gemini-2.5-flash"),
@@ -174,6 +196,8 @@ class Settings:
     require_appointment_payment: bool
     payment_hold_minutes: int
     cloudinary_url: str
+    cloudinary_api_base: str
+    cloudinary_delivery_base: str
     public_base_url: str
     google_api_key: str
     analysis_model: str
@@ -244,6 +268,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[attr] = parse(raw)
         except ValueError as exc:
             raise ConfigError(f"Invalid setting {var}: {exc}") from None
+    for attr, var in _DEV_ONLY_HTTP:
+        if values[attr].startswith("http://") and values["stage"] != "dev":
+            raise ConfigError(f"Invalid setting {var}: plain http:// is accepted only in the dev stage")
     return Settings(**values)
 
 

@@ -3,7 +3,9 @@ is made or checked or an asset destroyed. Credentials come from `CLOUDINARY_URL`
 (`cloudinary://<key>:<secret>@<cloud>`; D-51: the reference hard-coded the cloud name).
 
 Tests swap the SDK's transport (`cloudinary.uploader._http`, a urllib3 pool) and keep the SDK's
-signer and verifier.
+signer and verifier. Where the Upload API and the delivered files are comes from
+`CLOUDINARY_API_BASE` and `CLOUDINARY_DELIVERY_BASE` (Cloudinary's own hosts by default; under
+`make run`, the local stand-in of `local/cloudinary_standin.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from functions.core.config import get_settings
 from functions.core.errors import Code, ServiceUnavailable
 from functions.core.observability import logger
 
-API_HOST = "https://api.cloudinary.com"
 NOTIFICATION_MAX_AGE = 7200  # seconds; Cloudinary's own default for verify_notification_signature
 
 
@@ -39,8 +40,13 @@ def _configured(creds: Credentials) -> Any:
     import cloudinary
 
     cloudinary.config(cloud_name=creds.cloud_name, api_key=creds.api_key, api_secret=creds.api_secret,
-                      secure=True)
+                      secure=True, upload_prefix=get_settings().cloudinary_api_base)
     return cloudinary
+
+
+def configure() -> Any:
+    """The SDK configured for this deployment's cloud and Upload API (server-side uploads)."""
+    return _configured(credentials())
 
 
 def sign(params: dict[str, Any], creds: Credentials) -> str:
@@ -51,7 +57,18 @@ def sign(params: dict[str, Any], creds: Credentials) -> str:
 
 
 def upload_url(creds: Credentials, resource_type: str) -> str:
-    return f"{API_HOST}/v1_1/{creds.cloud_name}/{resource_type}/upload"
+    return f"{get_settings().cloudinary_api_base}/v1_1/{creds.cloud_name}/{resource_type}/upload"
+
+
+def delivered_from(url: str, cloud_name: str | None = None) -> bool:
+    """Is `url` under `CLOUDINARY_DELIVERY_BASE` (and that cloud's folder, when one is named)?
+    Compared by parts, so `https://res.cloudinary.com.evil.example/` or a user-info trick is not."""
+    base = urlsplit(get_settings().cloudinary_delivery_base)
+    parts = urlsplit(url)
+    prefix = base.path.rstrip("/") + "/" + (f"{cloud_name}/" if cloud_name else "")
+    return (parts.scheme == base.scheme and parts.netloc.lower() == base.netloc.lower()
+            and parts.path.startswith(prefix) and len(parts.path) > len(prefix)
+            and not any(c.isspace() for c in url))
 
 
 def verify_notification(body: str, timestamp: str | None, signature: str | None) -> bool:

@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from functions.core.config import ConfigError
 from functions.core.schemas import WriteModel
+from functions.media import cloud
 
 Purpose = Literal["avatar", "medicine-image", "prescription-scan", "pharmacy-license", "analysis-media"]
+
+
+def asset_url(value: str) -> str:
+    """The url of an uploaded file as a client sends it: an https:// URL, or one under
+    `CLOUDINARY_DELIVERY_BASE` (in the dev stage, the local stand-in's plain http://127.0.0.1)."""
+    parts = urlsplit(value)
+    if parts.hostname and not any(c.isspace() for c in value):
+        if parts.scheme == "https":
+            return value
+        try:
+            if cloud.delivered_from(value):
+                return value
+        except ConfigError:  # settings unreadable: only https:// can be judged
+            pass
+    raise ValueError("must be an https:// URL")
+
+
+# A validator for the `url` of `{public_id, url}` references in other domains' schemas.
+AssetUrl = Annotated[str, StringConstraints(max_length=1024), AfterValidator(asset_url)]
 
 
 class SignIn(WriteModel):

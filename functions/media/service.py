@@ -197,14 +197,11 @@ def record_server_upload(owner_id: ObjectId, purpose: str, result: Mapping[str, 
 
 def on_our_cloud(url: str) -> bool:
     """Is `url` a delivery URL of this deployment's Cloudinary cloud
-    (`https://res.cloudinary.com/<cloud>/...`)? False when uploads are not configured. Used only
-    where no recorded asset can exist yet (the sign-up form's unsigned browser upload)."""
-    from urllib.parse import urlsplit
-
+    (`https://res.cloudinary.com/<cloud>/...`, or under `CLOUDINARY_DELIVERY_BASE`)? False when
+    uploads are not configured. Used only where no recorded asset can exist yet (the sign-up
+    form's unsigned browser upload)."""
     try:
         cloud_name = cloud.credentials().cloud_name
     except ServiceUnavailable:
         return False
-    parts = urlsplit(url)
-    return (parts.scheme == "https" and parts.hostname == "res.cloudinary.com"
-            and parts.path.startswith(f"/{cloud_name}/"))
+    return cloud.delivered_from(url, cloud_name)

@@ -13,7 +13,6 @@ not stored and the field stays unset (local development).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from bson import ObjectId
 
@@ -45,11 +44,10 @@ def check_image(upload: UploadedFile) -> str:
     return kind
 
 
-def _configure(url: str) -> None:
-    import cloudinary
+def _configure() -> None:
+    from functions.media import cloud  # the SDK set for this cloud and CLOUDINARY_API_BASE
 
-    parts = urlsplit(url)
-    cloudinary.config(cloud_name=parts.hostname, api_key=parts.username, api_secret=parts.password, secure=True)
+    cloud.configure()
 
 
 def upload_image(upload: UploadedFile, owner_id: ObjectId, purpose: str) -> dict[str, str] | None:
@@ -62,7 +60,7 @@ def upload_image(upload: UploadedFile, owner_id: ObjectId, purpose: str) -> dict
     url = get_settings().cloudinary_url
     if not url:
         return None
-    _configure(url)
+    _configure()
     import cloudinary.exceptions
     import cloudinary.uploader
 

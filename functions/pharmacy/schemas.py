@@ -19,6 +19,7 @@ from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.money import major_amount
 from functions.core.schemas import PageQuery, WholeNumber, WriteModel
+from functions.media.schemas import AssetUrl
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -111,7 +112,7 @@ class DocumentRef(WriteModel):
     """An uploaded file: `{public_id, url}` (checked against the uploads recorded for the owner)."""
 
     public_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    url: Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=500)]
+    url: Annotated[AssetUrl, StringConstraints(max_length=500)]
 
 
 class VerificationDocuments(WriteModel):
@@ -189,7 +190,7 @@ class AdminPharmacyQuery(UnpagedList):
 
 class ImageRef(WriteModel):
     public_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    url: Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=500)]
+    url: Annotated[AssetUrl, StringConstraints(max_length=500)]
 
 
 def _expiry(value: object) -> object:

@@ -8,91 +8,18 @@ and checks that everything it started has ended.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 import sys
-import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from local.embedded_db import free_port
-from tests.e2e.processes import Output
+from tests.e2e.make_run import EXTERNAL_MONGODB_URI, RunningSystem, children_of
 
 ROOT = Path(__file__).resolve().parents[2]
-# Read at collection time: the per-test settings fixture replaces MONGODB_URI with a dummy.
-EXTERNAL_MONGODB_URI = os.environ.get("MONGODB_URI")
-
-
-class RunningSystem:
-    def __init__(self, tmp: Path) -> None:
-        self.port, db_port = free_port(), free_port()
-        self.ws_port, self.ws_http_port = free_port(), free_port()
-        env = {**os.environ, "PORT": str(self.port), "FERRETDB_PORT": str(db_port),
-               "MOTO_PORT": str(free_port()), "LOCAL_DATA_DIR": str(tmp / "data"),
-               "WS_GATEWAY_PORT": str(self.ws_port), "WS_GATEWAY_HTTP_PORT": str(self.ws_http_port)}
-        for var in ("MONGODB_URI", "MONGODB_DB", "JWT_SECRET", "AWS_ENDPOINT_URL"):
-            env.pop(var, None)
-        # The database the system uses, so local tools (the admin CLI) can be pointed at it.
-        self.database = {"MONGODB_URI": f"mongodb://127.0.0.1:{db_port}/", "MONGODB_DB": "cureconnect"}
-        if EXTERNAL_MONGODB_URI:  # tests against an external server: the system uses it too
-            self.database = {"MONGODB_URI": EXTERNAL_MONGODB_URI, "MONGODB_DB": f"e2e_{self.port}"}
-            env.update(self.database)
-        self.process = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.output = Output(self.process)
-        if not self.output.wait_for("Serving on", timeout=120):
-            self.stop()
-            pytest.fail("make run did not come up:\n" + self.output.text())
-
-    @property
-    def lines(self) -> list[str]:
-        return self.output.lines
-
-    def call(self, method: str, path: str, payload: Any = None, token: str | None = None) -> tuple[int, Any]:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/v1{path}", data=data,
-                                         headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
-
-    def websocket_ping(self, token: str) -> dict[str, Any]:
-        """Connect to the WebSocket gateway (once it has said it accepts connections) and answer
-        its reply to a ping."""
-        from websockets.sync.client import connect
-
-        assert self.output.wait_for("• websocket", timeout=60), self.output.text()
-        with connect(f"ws://127.0.0.1:{self.ws_port}/?token={token}", open_timeout=5) as ws:
-            ws.send(json.dumps({"action": "ping"}))
-            return dict(json.loads(ws.recv(timeout=20)))
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=60)
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 @pytest.fixture(scope="module")

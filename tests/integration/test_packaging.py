@@ -2,7 +2,8 @@
 in exactly one function that answers it, grants each kind of function only what its code calls,
 stays far below CloudFormation's resource limit, and ships our code and the dependencies apart.
 
-The stack is packaged once per module (`chalice package` offline + the layer from PyPI, ~30 s).
+The stack is packaged once per module by `make package STAGE=prod` itself (`chalice package`
+offline + the layer from PyPI, ~30 s).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -27,16 +30,22 @@ pytestmark = pytest.mark.packaging
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("package")
+def built():
     # Given no AWS credentials at all, only a region
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_DEFAULT_REGION"] = "us-east-1"
-    # When the prod stack is packaged the way `make package STAGE=prod` does
-    result = subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out)],
+    # When the prod stack is packaged by the README's command, `make package STAGE=prod`, into a
+    # folder given relative to the checkout as the Makefile's own `build` is (a folder of its own,
+    # so a developer's build/prod is left alone; -o: the venv is this test's, not to reinstall)
+    build = f"build/pytest-{uuid.uuid4().hex[:8]}"
+    result = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", "package", "STAGE=prod",
+                             f"BUILD={build}", f"PY={sys.executable}"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out / "cfn"
+    try:
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield ROOT / build / "prod" / "cfn"
+    finally:
+        shutil.rmtree(ROOT / build, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -48,3 +48,128 @@ def _fresh_settings():
 
     yield
     config.reset_settings()
+
+
+# ---------------------------------------------------------------- local stand-ins (issue 22)
+
+BASE_ENV = {"MONGODB_URI": "mongodb://127.0.0.1:1/", "JWT_SECRET": "s" * 48}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_https_bases_of_cloudinary_are_accepted_in_every_stage(stage):
+    from functions.core import config
+
+    settings = config.load_settings({**BASE_ENV, "STAGE": stage,
+                                     "CLOUDINARY_API_BASE": "https://api-eu.cloudinary.com/",
+                                     "CLOUDINARY_DELIVERY_BASE": "https://cdn.example.com/media"})
+    assert settings.cloudinary_api_base == "https://api-eu.cloudinary.com"
+    assert settings.cloudinary_delivery_base == "https://cdn.example.com/media"
+
+
+def test_plain_http_to_this_machine_is_accepted_only_in_the_dev_stage():
+    from functions.core import config
+
+    local = {"CLOUDINARY_API_BASE": "http://127.0.0.1:8002/cloudinary/api",
+             "CLOUDINARY_DELIVERY_BASE": "http://127.0.0.1:8002/cloudinary/res"}
+    assert config.load_settings({**BASE_ENV, "STAGE": "dev", **local}).cloudinary_delivery_base.startswith("http://")
+    with pytest.raises(config.ConfigError, match="CLOUDINARY_API_BASE: plain http:// is accepted only in the dev"):
+        config.load_settings({**BASE_ENV, "STAGE": "prod", **local})
+    with pytest.raises(config.ConfigError, match="CLOUDINARY_DELIVERY_BASE"):
+        config.load_settings({**BASE_ENV, "STAGE": "dev", "CLOUDINARY_DELIVERY_BASE": "http://media.example.com"})
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    from functions.core import config
+
+    for key, value in {**BASE_ENV, **env}.items():
+        monkeypatch.setenv(key, value)
+    config.reset_settings()
+
+
+@pytest.mark.parametrize(("url", "accepted"), [
+    ("https://res.cloudinary.com/demo/image/upload/v1/a.png", True),
+    ("http://127.0.0.1:8002/cloudinary/res/local/image/upload/v1/a.png", True),
+    ("http://127.0.0.1:8002/elsewhere/a.png", False),
+    ("http://res.cloudinary.com/demo/a.png", False),
+    ("https://res.cloudinary.com/demo/a b.png", False),
+])
+def test_an_uploaded_files_url_is_https_or_under_the_local_delivery_base(monkeypatch, url, accepted):
+    # Given make run's stand-in as the delivery base
+    from functions.media.schemas import asset_url
+
+    _use(monkeypatch, STAGE="dev", CLOUDINARY_DELIVERY_BASE="http://127.0.0.1:8002/cloudinary/res")
+    # Then only https:// URLs and URLs under that base pass the validators of image references
+    if accepted:
+        assert asset_url(url) == url
+    else:
+        with pytest.raises(ValueError, match="https://"):
+            asset_url(url)
+
+
+def test_a_sign_up_avatar_is_on_our_cloud_only_under_the_delivery_base_and_our_cloud(monkeypatch):
+    from functions.media import cloud, service
+
+    _use(monkeypatch, STAGE="dev", CLOUDINARY_URL="cloudinary://k:s@local",
+         CLOUDINARY_API_BASE="http://127.0.0.1:8002/cloudinary/api",
+         CLOUDINARY_DELIVERY_BASE="http://127.0.0.1:8002/cloudinary/res")
+    assert service.on_our_cloud("http://127.0.0.1:8002/cloudinary/res/local/image/upload/v1/a.png")
+    assert not service.on_our_cloud("http://127.0.0.1:8002/cloudinary/res/other/image/upload/v1/a.png")
+    assert not service.on_our_cloud("https://res.cloudinary.com/local/image/upload/v1/a.png")
+    assert cloud.upload_url(cloud.credentials(), "image") == "http://127.0.0.1:8002/cloudinary/api/v1_1/local/image/upload"
+
+
+def test_make_run_stands_in_for_every_integration_nobody_configured():
+    # Given a fresh machine: nothing configured
+    from local.inbox import LOCAL_TWILIO_SID
+    from local.run import local_services
+
+    services = local_services({}, api="http://127.0.0.1:8000", gateway="http://127.0.0.1:8002",
+                              stripe_mock="http://127.0.0.1:12111")
+    env = services.env
+    # Then Stripe is stripe-mock with a webhook secret of this run, uploads the stand-in, SMS the
+    # inbox, and the phone line is signed with a token of this run against the local API
+    assert env["STRIPE_API_BASE"] == "http://127.0.0.1:12111" and env["STRIPE_WEBHOOK_SECRET"].startswith("whsec_")
+    assert env["CLOUDINARY_API_BASE"] == "http://127.0.0.1:8002/cloudinary/api"
+    assert env["CLOUDINARY_URL"].endswith("@local") and env["TWILIO_ACCOUNT_SID"] == LOCAL_TWILIO_SID
+    assert env["PUBLIC_BASE_URL"] == "http://127.0.0.1:8000" and len(env["TWILIO_AUTH_TOKEN"]) == 32
+    # And what it prints never holds a secret whole
+    printed = "\n".join(services.lines)
+    for secret in (env["STRIPE_WEBHOOK_SECRET"], env["TWILIO_AUTH_TOKEN"], env["CLOUDINARY_URL"]):
+        assert secret not in printed
+    assert "GOOGLE_API_KEY" in printed and "503" in printed
+    # And a second run gets other secrets
+    again = local_services({}, api="a", gateway="g", stripe_mock="s").env
+    assert again["STRIPE_WEBHOOK_SECRET"] != env["STRIPE_WEBHOOK_SECRET"]
+
+
+def test_what_the_developer_configured_stays_theirs():
+    from local.run import local_services
+
+    given = {"STRIPE_SECRET_KEY": "sk_live_x", "CLOUDINARY_URL": "cloudinary://k:s@mine", "TWILIO_ACCOUNT_SID": "ACx",
+             "TWILIO_AUTH_TOKEN": "their-token", "TWILIO_FROM_NUMBER": "+15550001", "PUBLIC_BASE_URL": "https://t.example"}
+    env = local_services(given, api="http://127.0.0.1:8000", gateway="http://127.0.0.1:8002", stripe_mock=None).env
+    assert not {"STRIPE_API_BASE", "STRIPE_SECRET_KEY", "CLOUDINARY_URL", "TWILIO_ACCOUNT_SID"} & set(env)
+    assert env["TWILIO_AUTH_TOKEN"] == "their-token" and env["PUBLIC_BASE_URL"] == "https://t.example"
+
+
+def test_the_printed_admin_line_names_a_non_default_data_dir_and_database(tmp_path):
+    from local.instance import DEFAULT_DATA
+    from local.run import admin_line
+
+    assert "LOCAL_DATA_DIR" not in admin_line(DEFAULT_DATA, "cureconnect")
+    line = admin_line(tmp_path / "my data", "other_db")
+    assert f"LOCAL_DATA_DIR='{tmp_path / 'my data'}'" in line and "MONGODB_DB=other_db" in line
+
+
+def test_the_local_webhook_sender_signs_as_stripe_does():
+    # Given the signature the local sender puts on an event body
+    import stripe
+
+    from local.stripe_webhooks import signature_header
+
+    payload = b'{"id": "evt_1", "object": "event", "type": "payment_intent.succeeded", "data": {"object": {}}}'
+    header = signature_header(payload, "whsec_local")
+    # Then Stripe's own SDK accepts it with that secret, and refuses it with another
+    assert stripe.Webhook.construct_event(payload.decode(), header, "whsec_local")["id"] == "evt_1"
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(payload.decode(), header, "whsec_other")
