@@ -97,7 +97,7 @@ def _contact_or_422(raw: str) -> tuple[str, str]:
     try:
         return normalize_contact(raw, get_settings().default_phone_region)
     except ValueError as exc:
-        raise Unprocessable("Invalid contact", code=Code.INVALID_CONTACT,
+        raise Unprocessable(f"contact: {exc}", code=Code.INVALID_CONTACT,
                             errors=[{"field": "contact", "message": str(exc)}]) from None
 
 
