@@ -10,6 +10,10 @@ start imports every domain and every route shares one role. This step rewrites t
   invoke permission (limited to that method and path) and the route's swagger integration URI
   pointing at it;
 - every `OPTIONS` route goes to one small preflight function (`functions/core/preflight.py`);
+- a `binary` route (core.http; the prescription PDF) answers bytes whatever the client's Accept:
+  its function base64-encodes every answer, and its integration response alone converts them
+  to binary (`contentHandling: CONVERT_TO_BINARY`). API Gateway's binary media types are
+  API-wide (and decide by the client's first Accept type), so no other route changes;
 - every function (the routes, and the WebSocket, reminder and sweeper functions Chalice already
   makes) gets the role of its kind (see infra/iam.py), the common dependencies layer, and the SDK
   layers (layers/) whose packages its code imports;
@@ -64,6 +68,7 @@ class Route:
     path: str
     domain: str | None  # None: the shared preflight function
     view: tuple[str, str] | None = None  # (module, function) of the view
+    binary: bool = False  # answers bytes whatever the Accept (core.http `binary` routes)
 
     @property
     def key(self) -> str:
@@ -90,7 +95,9 @@ def routes(app: Any) -> list[Route]:
             parts = module.split(".")
             if len(parts) < 3 or parts[0] != "functions":
                 raise NotDeployable(f"{method} {path}: view {module}.{entry.view_name} is not in functions/<domain>/")
-            found.append(Route(method, path, parts[1], (module, entry.view_function.__name__)))
+            rules = getattr(entry.view_function, "edge_rules", None)
+            found.append(Route(method, path, parts[1], (module, entry.view_function.__name__),
+                               binary=bool(getattr(rules, "binary", False))))
     return found
 
 
@@ -157,6 +164,16 @@ def route_settings(settings: dict[str, Any], route: Route) -> dict[str, Any]:
         if fnmatch.fnmatchcase(route.key, pattern):
             chosen.update(values)
     return chosen
+
+
+def binary_integration(integration: dict[str, Any]) -> None:
+    """The integration of a `binary` route: its function's answers all arrive base64-encoded
+    (`isBase64Encoded`), and API Gateway decodes them whatever the client's Accept, instead of
+    passing the base64 text on to a client whose first Accept type is not a binary media type
+    (the frontend sends `application/json`)."""
+    responses = integration.setdefault("responses", {})
+    default = responses.setdefault("default", {"statusCode": "200"})
+    default["contentHandling"] = "CONVERT_TO_BINARY"
 
 
 def source_arn(route: Route) -> dict[str, Any]:
@@ -292,7 +309,10 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
             if route.domain is not None:
                 perm["Properties"]["SourceArn"] = source_arn(route)
             resources[f"{logical}InvokePermission"] = perm
-        operation["x-amazon-apigateway-integration"]["uri"] = {"Fn::Sub": URI % logical}
+        integration = operation["x-amazon-apigateway-integration"]
+        integration["uri"] = {"Fn::Sub": URI % logical}
+        if route.binary:
+            binary_integration(integration)
         placed[route.key] = logical
 
     for _name, resource in resources.items():  # Chalice's own functions: WebSocket, reminder, sweeper

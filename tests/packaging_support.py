@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY_SDKS = ("stripe", "twilio.rest", "cloudinary", "reportlab", "aws_xray_sdk", "google.genai", "boto3")
 
 _SCRIPT = r"""
-import importlib, json, sys, types
+import base64, importlib, json, sys, types
 modname, attr = sys.argv[1].rsplit(".", 1)
 handler = getattr(importlib.import_module(modname), attr)
 modules = sorted(sys.modules)
@@ -48,8 +48,14 @@ for method, path in json.loads(sys.argv[2]):
     try:
         response = handler(event, context)
         body = response.get("body") or ""
+        text = body
+        if response.get("isBase64Encoded"):  # a binary route encodes its JSON errors too
+            try:
+                text = base64.b64decode(body).decode("utf-8")
+            except ValueError:
+                text = ""
         try:
-            code = json.loads(body).get("code") if body.startswith("{") else None
+            code = json.loads(text).get("code") if text.startswith("{") else None
         except ValueError:
             code = None
         answers[f"{method} {path}"] = [response["statusCode"], code]

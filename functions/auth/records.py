@@ -22,6 +22,12 @@ T = TypeVar("T")
 HISTORY_CAP = 500
 
 
+def history_view(entries: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """History entries as sent: stored `{_id, analysis, image: {url}, type, createdAt}`, plus the
+    `url` beside it that the existing frontend's history cards also read."""
+    return [{**e, "url": (e.get("image") or {}).get("url")} for e in entries or []]
+
+
 def add_history(principal: Principal, body: MedicalHistoryBody) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Append to the caller's own history (at most HISTORY_CAP entries); audited."""
     entry = {"_id": ObjectId(), "analysis": body.analysis, "image": {"url": body.url}, "type": body.type,
@@ -30,7 +36,7 @@ def add_history(principal: Principal, body: MedicalHistoryBody) -> tuple[dict[st
     if updated is None:
         raise Unprocessable(f"The medical history already holds {HISTORY_CAP} entries", code=Code.HISTORY_FULL)
     audit.record(principal.user, "create", "medicalHistory", entry["_id"], subject_id=principal.id)
-    return entry, list(updated.get("medicalHistory") or [])
+    return history_view([entry])[0], history_view(updated.get("medicalHistory"))
 
 
 def _patient_in_reach(principal: Principal, user_id: str, what: str) -> tuple[ObjectId, bool]:
@@ -59,7 +65,8 @@ def _read_patient_data(principal: Principal, user_id: str, what: str, resource: 
 
 def get_history(principal: Principal, user_id: str) -> list[dict[str, Any]]:
     """A patient's medical history."""
-    return _read_patient_data(principal, user_id, "Medical history", "medicalHistory", store.find_history)[1]
+    return history_view(_read_patient_data(principal, user_id, "Medical history", "medicalHistory",
+                                           store.find_history)[1])
 
 
 def patient_record(principal: Principal, user_id: str) -> dict[str, Any]:
@@ -69,7 +76,7 @@ def patient_record(principal: Principal, user_id: str) -> dict[str, Any]:
     return {"patientId": patient_id, "name": patient.get("name"), "contact": patient.get("contact"),
             "role": patient.get("role"), "avatar": patient.get("avatar"), "createdAt": patient.get("createdAt"),
             "lastUpdated": patient.get("updatedAt"), "isActive": bool(patient.get("active", True)),
-            "medicalHistory": list(patient.get("medicalHistory") or []),
+            "medicalHistory": history_view(patient.get("medicalHistory")),
             "prescriptions": _prescriptions_of(patient_id)}
 
 

@@ -1,5 +1,6 @@
 """Contact verification and account recovery with one-time codes (6 digits, 10 minutes,
-stored as an HMAC, 5 guesses each claimed before it is compared, 3 codes an hour)."""
+stored as an HMAC (`codes`), 5 guesses each claimed before it is compared, 3 codes an hour).
+Verification by a link sent at sign-up is `contact_link`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from functions.auth import store
+from functions.auth.codes import code_hash
 from functions.auth.schemas import (
     ForgotPasswordBody,
     ResetPasswordBody,
@@ -15,7 +17,6 @@ from functions.auth.schemas import (
 )
 from functions.auth.service import Attempt, check_password_rules, end_sockets, login_key, login_window, self_view
 from functions.core import clock
-from functions.core.config import get_settings
 from functions.core.errors import Code, Conflict, RateLimited, Unprocessable
 from functions.core.observability import logger
 from functions.core.security import Principal, hash_password
@@ -26,22 +27,13 @@ CODES_PER_HOUR = 3
 _SAME_ANSWER = "If this contact belongs to an account with a verified contact, a code was sent to it"
 
 
-def _code_hash(purpose: str, user_id: Any, code: str) -> str:
-    """Codes are stored only as an HMAC (keyed with the server secret, bound to the user)."""
-    import hashlib
-    import hmac
-
-    message = f"{purpose}|{user_id}|{code}".encode()
-    return hmac.new(get_settings().jwt_secret.encode(), message, hashlib.sha256).hexdigest()
-
-
 def _new_code(purpose: str, user: dict[str, Any], now: datetime) -> None:
     import secrets
 
     from functions.core import notify
 
     code = f"{secrets.randbelow(10**6):06d}"
-    store.set_code(user["_id"], purpose, _code_hash(purpose, user["_id"], code), now + CODE_TTL)
+    store.set_code(user["_id"], purpose, code_hash(purpose, user["_id"], code), now + CODE_TTL)
     what = "verification" if purpose == "verification" else "password reset"
     text = f"CureConnect: your {what} code is {code}. It expires in {int(CODE_TTL.total_seconds() // 60)} minutes."
     channel = str(user.get("contactType") or ("email" if "@" in str(user["contact"]) else "phone"))
@@ -64,7 +56,7 @@ def _check_code(where: dict[str, Any], purpose: str, code: str, now: datetime) -
         raise Unprocessable("The code is wrong, expired or used up; ask for a new one", code=Code.INVALID_CODE,
                             errors=[{"field": "code", "message": "is not valid"}])
     expected = str((user.get(purpose) or {}).get("codeHash", ""))
-    if not hmac.compare_digest(expected, _code_hash(purpose, user["_id"], code)):
+    if not hmac.compare_digest(expected, code_hash(purpose, user["_id"], code)):
         raise Unprocessable("The code is wrong, expired or used up; ask for a new one", code=Code.INVALID_CODE,
                             errors=[{"field": "code", "message": "is not valid"}])
     return user
@@ -88,8 +80,8 @@ def confirm_contact(principal: Principal, body: VerifyConfirmBody) -> dict[str, 
         return self_view(principal.user)
     now = clock.now()
     user = _check_code({"_id": principal.id}, "verification", body.code, now)
-    code_hash = str(user["verification"]["codeHash"])
-    if not store.mark_contact_verified(principal.id, code_hash, now):
+    live_hash = str(user["verification"]["codeHash"])
+    if not store.mark_contact_verified(principal.id, live_hash, now):
         raise Unprocessable("The code was replaced meanwhile; use the newest one", code=Code.INVALID_CODE)
     logger.info("Contact verified", extra={"userId": str(principal.id)})
     return self_view({**principal.user, "contactVerified": True, "contactVerifiedAt": now})

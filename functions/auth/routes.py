@@ -8,18 +8,22 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.auth import administration, directory, records, recovery, schemas, service
+from functions.auth import administration, contact_link, directory, pages, records, recovery, schemas, service
+from functions.core.config import get_settings
+from functions.core.errors import AppError
 from functions.core.http import (
     FORM,
     JSON,
     MULTIPART,
     Blueprint,
+    SameSite,
     pagination,
     parse_body,
     parse_query,
     respond,
     source_ip,
 )
+from functions.core.openapi import describe
 from functions.core.schemas import PageQuery
 from functions.core.security import ADMIN, PATIENT, clear_cookie, optional_user, require_user, session_cookie
 
@@ -38,20 +42,29 @@ def _session(status: int, user: dict[str, Any], token: str) -> Response:
 # ---------------------------------------------------------------- accounts and sessions
 
 
-@bp.route("/register", methods=["POST"], body_types=(JSON, FORM, MULTIPART))  # the sign-up form posts multipart
+# Signing up, in and out are checked for a foreign page even without a cookie (core.http.SameSite).
+@bp.route("/register", methods=["POST"], body_types=(JSON, FORM, MULTIPART),  # the sign-up form posts multipart
+          same_site=SameSite.ALWAYS)
 def register() -> Response:
-    user, token = service.register(parse_body(bp.current_request, schemas.RegisterBody))
+    request = bp.current_request
+    user, token = service.register(parse_body(request, schemas.RegisterBody), source_ip(request))
     return _session(201, user, token)
 
 
-@bp.route("/login", methods=["POST"])
+@bp.route("/login", methods=["POST"], same_site=SameSite.ALWAYS)
 def login() -> Response:
+    """A failed login also removes the session cookie the browser sent: a stale one never
+    stands in the way of signing in again."""
     request = bp.current_request
-    user, token = service.login(parse_body(request, schemas.LoginBody), source_ip(request))
+    try:
+        user, token = service.login(parse_body(request, schemas.LoginBody), source_ip(request))
+    except AppError as exc:
+        exc.headers.setdefault("Set-Cookie", clear_cookie())
+        raise
     return _session(200, user, token)
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.route("/logout", methods=["GET", "POST"], same_site=SameSite.ALWAYS)
 def logout() -> Response:
     service.logout(optional_user(_headers()))
     return respond(200, headers={"Set-Cookie": clear_cookie()}, message="Logged Out")
@@ -97,6 +110,25 @@ def send_contact_code() -> Response:
 def confirm_contact() -> Response:
     principal = require_user(_headers(), approved=False)
     return respond(user=recovery.confirm_contact(principal, parse_body(bp.current_request, schemas.VerifyConfirmBody)))
+
+
+@bp.route("/verify/contact/link/{token}", methods=["GET"], same_site=SameSite.EXEMPT, html_errors=True)
+@describe(content_type="text/html")
+def contact_link_page(token: str) -> Response:
+    """The page a verification link opens: a button that verifies the contact. Opening it
+    changes nothing (mail scanners open links); a link that is not live is a 404."""
+    contact_link.check(token)
+    return pages.confirm_contact()
+
+
+@bp.route("/verify/contact/link/{token}", methods=["POST"], body_types=(FORM, JSON), same_site=SameSite.EXEMPT,
+          html_errors=True)
+@describe(status=303, content_type="text/html")
+def contact_link_confirm(token: str) -> Response:
+    """The page's button: verify the contact, use the link up, and go on to the frontend's
+    account page (303). Authenticated by the link itself, so no cookie or same-site check."""
+    contact_link.use(token)
+    return Response(body="", status_code=303, headers={"Location": get_settings().app_url("account")})
 
 
 @bp.route("/password/forgot", methods=["POST"])

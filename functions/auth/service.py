@@ -3,7 +3,8 @@ profile, password change, the access log; the views of a user and the password r
 
 Pure Python, no Chalice: each public function is one use case; routes.py does the HTTP. Beside
 it: `directory` (public doctor list), `records` (medical history, patient record),
-`administration` (admin role), `recovery` (contact verification, account recovery).
+`administration` (admin role), `recovery` (contact verification, account recovery),
+`contact_link` (verification by the link sent at sign-up).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 from bson import ObjectId
 
-from functions.auth import store
+from functions.auth import contact_link, store
 from functions.auth.fees import fee_to_minor, with_api_fee
 from functions.auth.schemas import (
     DOCTOR_FIELDS,
@@ -98,7 +99,7 @@ def _contact_or_422(raw: str) -> tuple[str, str]:
     try:
         return normalize_contact(raw, get_settings().default_phone_region)
     except ValueError as exc:
-        raise Unprocessable("Invalid contact", code=Code.INVALID_CONTACT,
+        raise Unprocessable(f"contact: {exc}", code=Code.INVALID_CONTACT,
                             errors=[{"field": "contact", "message": str(exc)}]) from None
 
 
@@ -188,13 +189,15 @@ def _sign_up_avatar(body: RegisterBody) -> dict[str, str]:
     return body.avatar.model_dump()
 
 
-def register(body: RegisterBody) -> tuple[dict[str, Any], str]:
+def register(body: RegisterBody, source_ip: str) -> tuple[dict[str, Any], str]:
     """Public sign-up. Doctors and pharmacists wait for an admin; admins are never self-made (D-07).
-    Nothing is sent to the contact (D-36)."""
+    The one message sent is the contact's verification link (`contact_link`; by SMS, limited per
+    source address: D-36, the reference texted arbitrary numbers a welcome)."""
     if body.role == ADMIN:
         raise Unprocessable("Admin accounts cannot be created by sign-up", code=Code.ROLE_NOT_ALLOWED,
                             errors=[{"field": "role", "message": "must be patient, doctor or pharmacist"}])
     user = _new_account(body, PATIENT if body.role == "user" else body.role)
+    contact_link.send(user, source_ip, clock.now())
     token, _ = issue_token(user)
     logger.info("Account registered", extra={"userId": str(user["_id"]), "role": user["role"]})
     return self_view(user), token

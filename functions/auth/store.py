@@ -41,7 +41,7 @@ INDEXES = {
 LOGIN_PROJECTION = {"medicalHistory": 0, "revokedTokens": 0, "revokedJtis": 0}
 # Never loaded for an account view (admin, profile update).
 ACCOUNT_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "revokedJtis": 0, "loginFailures": 0, "medicalHistory": 0,
-                      "verification": 0, "recovery": 0}
+                      "verification": 0, "verificationLink": 0, "recovery": 0}
 # The patient record (`complete-data`): the history included, secrets and counters not.
 PATIENT_PROJECTION = {k: v for k, v in ACCOUNT_PROJECTION.items() if k != "medicalHistory"}
 DOCTOR_PUBLIC = {"_id": 1, "name": 1, "speciality": 1, "bio": 1, "languages": 1, "consultationFee": 1,
@@ -139,11 +139,35 @@ def claim_code_guess(where: dict[str, Any], purpose: str, now: datetime, max_att
     return found
 
 
+_VERIFIED_NOW = ("verification", "verificationLink")  # the code and the link: both used up once verified
+
+
 def mark_contact_verified(user_id: ObjectId, code_hash: str, now: datetime) -> bool:
-    """Verified, and the code used up, only while that code is still the live one."""
+    """Verified, and the code (and any link) used up, only while that code is still the live one."""
     return bool(_users().update_one({"_id": user_id, "verification.codeHash": code_hash},
                                {"$set": {"contactVerified": True, "contactVerifiedAt": now, "updatedAt": now},
-                                "$unset": {"verification": ""}}).modified_count == 1)
+                                "$unset": dict.fromkeys(_VERIFIED_NOW, "")}).modified_count == 1)
+
+
+def link_is_live(user_id: ObjectId, link_hash: str, now: datetime) -> bool:
+    """Is this the user's unused, unexpired verification link (read only: opening it changes nothing)?"""
+    live = {"_id": user_id, "verificationLink.codeHash": link_hash, "verificationLink.expiresAt": {"$gt": now}}
+    return _users().find_one(live, {"_id": 1}) is not None
+
+
+def verify_by_link(user_id: ObjectId, link_hash: str, now: datetime) -> bool:
+    """Verified, and the link (and any code) used up, only while that link is live: one
+    conditional write, so a link works once, however many times it is posted at once."""
+    live = {"_id": user_id, "verificationLink.codeHash": link_hash, "verificationLink.expiresAt": {"$gt": now}}
+    return bool(_users().update_one(live, {"$set": {"contactVerified": True, "contactVerifiedAt": now,
+                                                    "updatedAt": now},
+                                           "$unset": dict.fromkeys(_VERIFIED_NOW, "")}).modified_count == 1)
+
+
+def is_contact_verified(user_id: ObjectId) -> bool | None:
+    """Whether the user verified their contact; None when there is no such user."""
+    found = _users().find_one({"_id": user_id}, {"contactVerified": 1})
+    return None if found is None else bool(found.get("contactVerified"))
 
 
 def reset_password(user_id: ObjectId, code_hash: str, password_hash: str, now: datetime) -> bool:

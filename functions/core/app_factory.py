@@ -8,7 +8,12 @@ from collections.abc import Iterable
 from chalice.app import Chalice
 
 from functions.core import observability
-from functions.core.http import Blueprint, http_middleware, install_preflight, per_thread_requests
+from functions.core.http import (
+    Blueprint,
+    edge_middleware,
+    install_preflight,
+    per_thread_requests,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -21,7 +26,7 @@ def create_app(name: str, blueprints: Iterable[Blueprint]) -> Chalice:
     # them base64-encoded, or it would re-encode the body as UTF-8 text and corrupt the files.
     app.api.binary_types.append("multipart/form-data")
     observability.configure(app)
-    app.register_middleware(http_middleware, "http")
+    app.register_middleware(edge_middleware(app), "http")
     for blueprint in blueprints:
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
     install_preflight(app)

@@ -222,6 +222,17 @@ class Settings:
     def __repr__(self) -> str:  # never print secrets
         return f"Settings(stage={self.stage!r}, db={self.mongodb_db!r})"
 
+    def app_url(self, path: str) -> str:
+        """A page of the web frontend, for links in messages (`APP_BASE_URL/<path>`)."""
+        return f"{self.app_base_url.rstrip('/')}/{path.lstrip('/')}"
+
+    def api_url(self, path: str) -> str:
+        """One of this API's own routes, for a link a person opens (a verification page, a
+        prescription's QR code): `PUBLIC_BASE_URL/api/v1/<path>`, or, while PUBLIC_BASE_URL is
+        empty, `APP_BASE_URL/api/v1/<path>`, which the frontend's proxy forwards to the API."""
+        base = (self.public_base_url or self.app_base_url).rstrip("/")
+        return f"{base}/api/v1/{path.lstrip('/')}"
+
 
 assert [f.name for f in fields(Settings)] == [row[0] for row in _SPEC]
 

@@ -3,6 +3,7 @@ the error boundary, CORS, preflight and the JSON 404/405 answers."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import math
@@ -10,14 +11,17 @@ import re
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import chalice.app
 from bson import ObjectId
 from chalice.app import Response
 
+from functions.core import pages
 from functions.core.config import get_settings
 from functions.core.errors import AppError, BadRequest, Code, Forbidden, UnsupportedMediaType, ValidationFailed
 from functions.core.observability import logger
@@ -114,13 +118,24 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     return out
 
 
+def first_error_message(errors: list[dict[str, str]]) -> str:
+    """The `message` of a 400 built from field errors: the first failing field and what is wrong
+    with it (the existing frontend shows only `message`, never `errors[]`)."""
+    if not errors:
+        return "Validation failed"
+    first = errors[0]
+    text = first["message"].removeprefix("Value error, ")  # pydantic's prefix for a validator's ValueError
+    return text if first["field"] == "body" else f"{first['field']}: {text}"
+
+
 def parse_model(model: type[Model], data: Any) -> Model:
     from pydantic import ValidationError
 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed("Validation failed", errors=field_errors(exc)) from None
+        errors = field_errors(exc)
+        raise ValidationFailed(first_error_message(errors), errors=errors) from None
 
 
 def media_type(request: chalice.app.Request) -> str | None:
@@ -237,24 +252,61 @@ def _request_id(request: chalice.app.Request | None) -> str | None:
     return getattr(lambda_context, "aws_request_id", None)
 
 
+class SameSite(StrEnum):
+    """When the same-site check (`check_same_site`) applies to a route's requests."""
+
+    COOKIE = "cookie"  # state-changing requests that carry the session cookie (the default)
+    ALWAYS = "always"  # every request, cookie or not: signing in, up and out
+    EXEMPT = "exempt"  # never: pages authenticated by a single-use token in their link
+
+
+@dataclass(frozen=True)
+class EdgeRules:
+    """What the HTTP edge does for a route besides running its view (declared in `bp.route`)."""
+
+    same_site: SameSite = SameSite.COOKIE
+    binary: bool = False  # answers bytes whatever the Accept; every answer leaves base64-encoded
+    html_errors: bool = False  # a page: errors answer an HTML page to clients that prefer HTML
+
+
+DEFAULT_RULES = EdgeRules()
+
+
+def edge_rules(routes: dict[str, dict[str, Any]], request: chalice.app.Request | None) -> EdgeRules:
+    """The rules of the route (of the app's `routes`) that `request` is for."""
+    if request is None:
+        return DEFAULT_RULES
+    entry = routes.get(str((request.context or {}).get("resourcePath", "")), {}).get(request.method)
+    return getattr(entry.view_function, "edge_rules", DEFAULT_RULES) if entry is not None else DEFAULT_RULES
+
+
 class Blueprint(chalice.app.Blueprint):
     """A Chalice Blueprint whose views map domain errors (and surprises) to the envelope.
 
     Routes keep `app.current_request`-style access through `bp.current_request`.
     """
 
-    def route(self, path: str, *, body_types: tuple[str, ...] = (JSON,),
+    def route(self, path: str, *, body_types: tuple[str, ...] = (JSON,), same_site: SameSite = SameSite.COOKIE,
+              binary: bool = False, html_errors: bool = False,
               **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`body_types`: the request body media types this route's clients send; JSON unless a
         route declares others (the sign-up form posts `multipart/form-data`; later pharmacy
         registration, CSV uploads, provider webhooks). Checked strictly before the view runs: a
-        state-changing request with another (or a malformed) Content-Type is a 415."""
+        state-changing request with another (or a malformed) Content-Type is a 415.
+
+        `same_site`: see `SameSite`. `binary`: the route answers a file whatever the client's
+        Accept (the frontend downloads the prescription PDF with `Accept: application/json`):
+        Chalice's Accept check does not apply to it, every answer of it (its JSON errors too)
+        leaves base64-encoded, and infra/split_routes.py makes its API Gateway integration
+        convert them back to bytes. `html_errors`: the route is a page a browser opens; an
+        error answers an HTML page when the client prefers HTML to JSON."""
         declared = kwargs.get("content_types")  # Chalice's own name for the same declaration
         if declared and body_types == (JSON,):
             body_types = (declared,) if isinstance(declared, str) else tuple(declared)
         kwargs["content_types"] = list(body_types)  # Chalice's check is lax; the strict one is below
         register = super().route(path, **kwargs)
         accepted = frozenset(t.lower() for t in body_types)
+        rules = EdgeRules(same_site=SameSite(same_site), binary=binary, html_errors=html_errors)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)
@@ -263,16 +315,24 @@ class Blueprint(chalice.app.Blueprint):
                     check_body_type(self.current_request, accepted)
                     return view(*args, **kw)
                 except AppError as exc:
+                    if rules.html_errors and _wants_page(self.current_request):
+                        return pages.error_page(exc.status, exc.message, headers=exc.headers)
                     return app_error_response(exc)
                 except Exception:
                     request = self.current_request
                     logger.exception("Unhandled error", extra={"route": path})
                     return error_response(500, "INTERNAL", "Internal error", requestId=_request_id(request))
 
+            guarded.edge_rules = rules  # type: ignore[attr-defined]  # read by the middleware and infra/
             register(guarded)
             return view
 
         return decorator
+
+
+def _wants_page(request: chalice.app.Request | None) -> bool:
+    headers: Any = (request.headers if request is not None else None) or {}
+    return pages.prefers_html(headers.get("accept"))
 
 
 def check_body_type(request: chalice.app.Request | None, accepted: frozenset[str]) -> None:
@@ -298,11 +358,13 @@ _CHALICE_CODES = {
 
 
 def _normalize_chalice_error(response: Response, request: chalice.app.Request | None) -> Response:
-    """Chalice answers some errors itself (`{"Code", "Message"}`); put them in our envelope."""
+    """Chalice answers some errors itself (`{"Code", "Message"}`); put them in our envelope,
+    keeping Chalice's explanation as the `message` (the generic text only when it gave none)."""
     body = response.body
     if not isinstance(body, dict) or "Code" not in body or "success" in body:
         return response
-    status, code, message = _CHALICE_CODES.get(body["Code"], (response.status_code, "ERROR", "Request failed"))
+    status, code, generic = _CHALICE_CODES.get(body["Code"], (response.status_code, "ERROR", "Request failed"))
+    message = str(body.get("Message") or "").strip() or generic
     extra: dict[str, Any] = {"requestId": _request_id(request)} if status >= 500 else {}
     headers = {k: str(v) for k, v in response.headers.items() if k.lower() == "allow"}
     return error_response(status, code, message, headers=headers, **extra)
@@ -318,41 +380,103 @@ def cors_headers(origin: str | None) -> dict[str, str]:
     }
 
 
-def check_same_site(request: chalice.app.Request) -> None:
-    """A state-changing request that carries the session cookie must come from an allowed
-    origin or the API's own: form and multipart posts are CORS "simple" requests a foreign page
-    can send with the cookie, so `Origin` (or, without it, `Sec-Fetch-Site`) decides. Requests
-    with a bearer token, or without the cookie, carry no ambient authority and pass."""
-    headers: Any = request.headers or {}
-    if request.method not in _STATE_CHANGING or "authorization" in headers:
-        return
-    from functions.core.security import token_from_headers
+def serialized_origin(value: str | None) -> bool:
+    """Is this `Origin` a serialized origin (`scheme://host[:port]`, or the opaque `null`)? The
+    existing frontend's dev proxy sends the bare `host:port` of the page instead, which names no
+    scheme and so proves nothing about who sent the request: it counts as no Origin at all."""
+    return value is not None and (value == "null" or "://" in value)
 
-    if token_from_headers(headers) is None:
+
+def check_same_site(request: chalice.app.Request, rule: SameSite = SameSite.COOKIE) -> None:
+    """Refuse a browser request a foreign page made. Form and multipart posts are CORS "simple"
+    requests any page can send with the session cookie; signing in or out needs no cookie to be
+    abused (a foreign form could sign a visitor into someone else's account). So a request the
+    rule covers (`SameSite`) must come from the API's own origin or an allowed one.
+
+    A serialized `Origin` decides when there is one (`null`, from sandboxed frames and some
+    redirects, is refused). Otherwise the browser's `Sec-Fetch-Site` does: `same-origin` and
+    `none` (typed or bookmarked) pass, `same-site` and `cross-site` are refused, and its absence
+    means a client that is not a browser. Behind the frontend's proxy, `Origin` is bare (see
+    `serialized_origin`) and `Host` is the API's own, never the page's: so no comparison of the
+    two, and no guessed scheme, could tell the frontend from a foreign page; the browser's
+    `Sec-Fetch-Site` can. A bearer token is no ambient authority: such requests always pass."""
+    headers: Any = request.headers or {}
+    from functions.core.security import bearer_sent, session_cookie_sent
+
+    if rule is SameSite.EXEMPT or bearer_sent(headers):
+        return
+    if rule is SameSite.COOKIE and (request.method not in _STATE_CHANGING or not session_cookie_sent(headers)):
         return
     origin = headers.get("origin")
-    if origin:
+    if serialized_origin(origin):
         proto = headers.get("x-forwarded-proto", "https").split(",")[0].strip()
         own = f"{proto}://{headers.get('host', '')}"
-        if origin in get_settings().allowed_origins or origin == own:
+        if origin != "null" and (origin in get_settings().allowed_origins or origin == own):
             return
-    elif headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none"):
-        return  # no Origin: a browser's own fetch metadata, or a non-browser client
+    elif headers.get("sec-fetch-site", "same-origin").strip().lower() in ("same-origin", "none"):
+        return
     raise Forbidden("Cross-site request refused", code=Code.CROSS_SITE_REQUEST)
 
 
-def http_middleware(event: chalice.app.Request, get_response: Callable[..., Response]) -> Response:
-    logger.set_correlation_id(_request_id(event))  # logs and the 500 body name the same request
-    try:
-        check_same_site(event)
-        response = get_response(event)
-    except AppError as exc:
-        response = app_error_response(exc)
-    response = _normalize_chalice_error(response, event)
-    origin = event.headers.get("origin") if event.headers else None
-    for key, value in {**SECURITY_HEADERS, **cors_headers(origin)}.items():
-        response.headers.setdefault(key, value)
-    return response
+def _forget_stale_cookie(request: chalice.app.Request, response: Response) -> None:
+    """A 401 to a request whose credential was the session cookie means that cookie is bad,
+    expired or revoked: the answer removes it, so the browser stops sending it."""
+    if response.status_code != 401 or any(k.lower() == "set-cookie" for k in response.headers):
+        return
+    from functions.core.security import clear_cookie, session_cookie_sent
+
+    if session_cookie_sent(request.headers or {}):
+        response.headers["Set-Cookie"] = clear_cookie()
+
+
+def edge_middleware(app: chalice.app.Chalice) -> Callable[[chalice.app.Request, Callable[..., Response]], Response]:
+    """The app's HTTP middleware: the same-site check, errors into the envelope, stale cookies
+    removed, security and CORS headers on every answer."""
+
+    def middleware(event: chalice.app.Request, get_response: Callable[..., Response]) -> Response:
+        logger.set_correlation_id(_request_id(event))  # logs and the 500 body name the same request
+        rules = edge_rules(app.routes, event)
+        try:
+            check_same_site(event, rules.same_site)
+            response = get_response(event)
+        except AppError as exc:
+            response = app_error_response(exc)
+        response = _normalize_chalice_error(response, event)
+        _forget_stale_cookie(event, response)
+        origin = event.headers.get("origin") if event.headers else None
+        for key, value in {**SECURITY_HEADERS, **cors_headers(origin)}.items():
+            response.headers.setdefault(key, value)
+        return _Encoded.of(response) if rules.binary else response
+
+    return middleware
+
+
+class _Encoded(Response):
+    """An answer of a `binary` route: base64-encoded (`isBase64Encoded`) whatever its
+    Content-Type, its JSON errors included, since the route's integration decodes every answer
+    (infra/split_routes.py). `chalice local` and the test client decode it likewise."""
+
+    @classmethod
+    def of(cls, response: Response) -> _Encoded:
+        return cls(body=response.body, status_code=response.status_code, headers=response.headers)
+
+    def to_dict(self, binary_types: list[str] | None = None) -> dict[str, Any]:
+        answer = super().to_dict(None)
+        body = answer["body"]
+        raw = body if isinstance(body, bytes) else str(body).encode("utf-8")
+        answer.update(body=base64.b64encode(raw).decode("ascii"), isBase64Encoded=True)
+        return answer
+
+
+class _EdgeRestHandler(chalice.app.RestAPIEventHandler):
+    """Chalice's REST handler, except that a `binary` route's answer is never refused for the
+    client's Accept header (Chalice answers 400 to a binary Content-Type the Accept does not
+    name, and to any binary answer when there is no Accept at all)."""
+
+    def _validate_binary_response(self, request_headers: Any, response_headers: Any) -> bool:
+        if edge_rules(self.routes, self.current_request).binary:
+            return True
+        return bool(super()._validate_binary_response(request_headers, response_headers))
 
 
 class _RequestSlot(threading.local):
@@ -362,7 +486,8 @@ class _RequestSlot(threading.local):
 def per_thread_requests(app: chalice.app.Chalice) -> None:
     """Make `app.current_request` (and so `bp.current_request`) per thread. Lambda serves one
     request at a time, but a threaded server (`chalice local`, the race tests' concurrent
-    clients) would otherwise let one request's view read another's headers."""
+    clients) would otherwise let one request's view read another's headers. Between requests
+    there is none. Its REST handler is `_EdgeRestHandler`."""
     slot = _RequestSlot()
 
     class PerThreadApp(type(app)):  # type: ignore[misc]
@@ -373,6 +498,17 @@ def per_thread_requests(app: chalice.app.Chalice) -> None:
         @current_request.setter
         def current_request(self, value: chalice.app.Request | None) -> None:
             slot.request = value
+
+        def __call__(self, event: Any, context: Any) -> Any:
+            # Chalice.__call__ (chalice 1.34) with our REST handler (`_EdgeRestHandler`).
+            self.lambda_context = context
+            handler = _EdgeRestHandler(self.routes, self.api, self.log, self.debug,
+                                       middleware_handlers=self._get_middleware_handlers("http"))
+            self.current_request = handler.create_request_object(event, context)
+            try:
+                return handler(event, context)
+            finally:
+                slot.request = None  # no request is being served: nothing may read this one's
 
     app.__class__ = PerThreadApp
 

@@ -35,10 +35,10 @@ USERS = "users"
 # The one definition of the user fields never sent to any client: secrets, counters, internal
 # keys, and PHI that has its own route.
 PRIVATE_USER_FIELDS = frozenset({"passwordHash", "revokedTokens", "revokedJtis", "loginFailures", "sessionVersion",
-                                 "nameKey", "medicalHistory", "verification", "recovery"})
+                                 "nameKey", "medicalHistory", "verification", "verificationLink", "recovery"})
 # Fields never loaded by the guard: secrets, login counters and bulky PHI the guard does not need.
 GUARD_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "revokedJtis": 0, "loginFailures": 0,
-                    "medicalHistory": 0, "verification": 0}
+                    "medicalHistory": 0, "verification": 0, "verificationLink": 0}
 # The guard's own read keeps the deny-lists (the map, and the array of the first version).
 _AUTH_PROJECTION = {k: v for k, v in GUARD_PROJECTION.items() if k not in ("revokedTokens", "revokedJtis")}
 _JTI = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # safe as a field name: no dots, no `$`
@@ -124,9 +124,19 @@ def decode_token(token: str) -> dict[str, Any]:
     return claims
 
 
+def bearer_sent(headers: Any) -> bool:
+    """Does the request authenticate with `Authorization: Bearer` (never the cookie then)?"""
+    return str(headers.get("authorization") or "")[:7].lower() == "bearer "
+
+
+def session_cookie_sent(headers: Any) -> bool:
+    """Is the session cookie the request's credential (sent, and no bearer token)?"""
+    return not bearer_sent(headers) and token_from_headers(headers) is not None
+
+
 def token_from_headers(headers: Any) -> str | None:
     auth = headers.get("authorization") or ""
-    if auth[:7].lower() == "bearer ":
+    if bearer_sent(headers):
         return auth[7:].strip() or None
     raw_cookie = headers.get("cookie")
     if raw_cookie:

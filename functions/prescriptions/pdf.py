@@ -183,13 +183,6 @@ ALERT = ParagraphStyle("alert", parent=BASE, fontSize=11, leading=14, textColor=
 # ---------------------------------------------------------------- values
 
 
-def _local_date(value: Any, timezone: str) -> str:
-    if not isinstance(value, datetime):
-        return ""
-    local = rules.as_utc(value).astimezone(ZoneInfo(timezone))
-    return f"{local.day} {local:%b %Y}"
-
-
 def _birth_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -212,7 +205,10 @@ def age_text(date_of_birth: Any, today: date) -> str:
 
 
 def verification_url(code: str) -> str:
-    return f"{get_settings().app_base_url.rstrip('/')}/prescription/verify/{rules.format_code(code)}"
+    """The API's own verification page (`Settings.api_url`): a browser gets a page, other
+    clients JSON. PDFs issued before this link carried `APP_BASE_URL/prescription/verify/...`,
+    a page the existing frontend does not have (see the README's changelog)."""
+    return get_settings().api_url(f"prescription/verify/{rules.format_code(code)}")
 
 
 def qr_code(url: str, size: float = 30 * mm) -> QrCode:
@@ -297,7 +293,9 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
     settings = get_settings()
     register_fonts()
     tz = settings.default_timezone
+    issued, valid_until = rules.local_date(rx.get("issuedAt"), tz), rules.local_date(rx.get("validUntil"), tz)
     doctor, patient = doctor or {}, patient or {}
+    prescriber = rules.doctor_title(doctor.get("name"))
     code = str(rx["verificationCode"])
     url = verification_url(code)
     buffer = io.BytesIO()
@@ -311,13 +309,12 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
     if settings.clinic_address:
         clinic.append(para(settings.clinic_address, SMALL))
     title = [para("PRESCRIPTION", TITLE, bold=True), para(f"No. {rx['prescriptionNumber']}", RIGHT),
-             para(f"Issued {_local_date(rx.get('issuedAt'), tz)} · valid until {_local_date(rx.get('validUntil'), tz)}",
-                  RIGHT)]
+             para(f"Issued {issued} · valid until {valid_until}", RIGHT)]
     story: list[Any] = [_two_columns(clinic, title, (width * 0.55, width * 0.45)), Spacer(1, 4 * mm)]
     if status != rules.ACTIVE:
         story.append(para(f"This prescription is {status.upper()} and must not be dispensed.", ALERT, bold=True))
 
-    doctor_block = [para("Prescriber", LABEL), para(f"Dr. {doctor.get('name') or ''}", BASE, bold=True),
+    doctor_block = [para("Prescriber", LABEL), para(prescriber, BASE, bold=True),
                     para(doctor.get("speciality") or "General Medicine", BASE)]
     if doctor.get("registrationNumber"):
         doctor_block.append(para(f"Registration No. {doctor['registrationNumber']}", BASE))
@@ -331,14 +328,15 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
     story += [para("Medications", HEADING, bold=True), _medications_table(list(rx.get("medications") or []), width)]
     story += _section("Notes", rx.get("notes")) + _section("Follow-up", rx.get("followUpInstructions"))
 
-    signature = [Spacer(1, 10 * mm), para("_" * 34, BASE), para(f"Dr. {doctor.get('name') or ''}", BASE, bold=True),
-                 para(f"Issued electronically on {_local_date(rx.get('issuedAt'), tz)} through {settings.clinic_name}",
-                      SMALL)]
+    signature = [Spacer(1, 10 * mm), para("_" * 34, BASE), para(prescriber, BASE, bold=True),
+                 para(f"Issued electronically on {issued} through {settings.clinic_name}", SMALL)]
     verification = [para("Verify this prescription", LABEL), para(rules.format_code(code), BASE, bold=True),
-                    para(f"Scan the code or open {url}", SMALL)]
+                    para("Scan the code, or open the link below", SMALL)]
     stamp = Table([[verification, qr_code(url)]], colWidths=[width * 0.5 - 32 * mm, 32 * mm])
     stamp.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    story += [Spacer(1, 6 * mm), KeepTogether(_two_columns(signature, [stamp], (width * 0.5, width * 0.5)))]
+    # The link on a line of its own, the page's full width: the API's URL does not fit beside the code.
+    link = para(f"Verify at {url}", SMALL)
+    story += [Spacer(1, 6 * mm), KeepTogether([_two_columns(signature, [stamp], (width * 0.5, width * 0.5)), link])]
 
     footer = f"{rx['prescriptionNumber']} · verification code {rules.format_code(code)}"
     if status != rules.ACTIVE:  # on every page, not only under the title

@@ -1,9 +1,9 @@
 """HTTP routes of the prescriptions domain (thin handlers only).
 
 `/prescription/verify/{code}` does not collide with `/prescription/{prescription_id}`: Chalice,
-like API Gateway, prefers the literal segment `verify` to a variable. The PDF answers with raw
-bytes; `application/pdf` is a binary media type of the app (core.app_factory), so API Gateway
-passes them through intact when the client's Accept header allows PDF (a browser's `*/*` does).
+like API Gateway, prefers the literal segment `verify` to a variable. The PDF route is `binary`
+(core.http): it answers the file whatever the Accept header (the existing frontend downloads it
+with `Accept: application/json`), on API Gateway too (infra/split_routes.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from chalice.app import Response
 
 from functions.core.http import JSON_HEADERS, Blueprint, pagination, parse_body, parse_query, respond, to_json
 from functions.core.openapi import describe
+from functions.core.pages import prefers_html
 from functions.core.security import ADMIN, DOCTOR, PATIENT, PHARMACIST, require_user
-from functions.prescriptions import service
+from functions.prescriptions import page, service
 from functions.prescriptions.schemas import ListQuery, PrescriptionIn, RevokeIn
 
 bp = Blueprint(__name__)
@@ -52,11 +53,14 @@ def list_mine() -> Response:
     return respond(count=len(items), prescriptions=items, pagination=pagination(total, query.page, query.limit))
 
 
-@bp.route("/prescription/verify/{code}", methods=["GET"])
+@bp.route("/prescription/verify/{code}", methods=["GET"], html_errors=True)
 def verify(code: str) -> Response:
-    """Public check of a printed prescription's verification code (rate-limited per client)."""
-    # Not `respond(**view)`: the answer has a `status` key, which is respond's HTTP status argument.
+    """Public check of a printed prescription's verification code (rate-limited per client):
+    the page its QR code opens for a browser (`Accept` preferring `text/html`), JSON otherwise."""
     view = service.verify(code, _client_ip())
+    if prefers_html(_headers().get("accept")):
+        return page.verification(view)
+    # Not `respond(**view)`: the answer has a `status` key, which is respond's HTTP status argument.
     return Response(body=to_json({"success": True, **view}), status_code=200, headers=dict(JSON_HEADERS))
 
 
@@ -67,10 +71,10 @@ def read_one(prescription_id: str) -> Response:
     return respond(prescription=service.read_one(user, prescription_id))
 
 
-@bp.route("/prescription/{prescription_id}/pdf", methods=["GET"])
+@bp.route("/prescription/{prescription_id}/pdf", methods=["GET"], binary=True)
 @describe(content_type="application/pdf")
 def pdf(prescription_id: str) -> Response:
-    """The prescription as a PDF download (`Accept` must allow `application/pdf`)."""
+    """The prescription as a PDF download, whatever the `Accept` header."""
     user = require_user(_headers(), roles=READERS)
     filename, data = service.pdf(user, prescription_id)
     return Response(body=data, status_code=200, headers={

@@ -54,6 +54,26 @@ def normalize_code(text: str) -> str | None:
     return candidate if _CODE_RE.match(candidate) else None
 
 
+_TITLED = re.compile(r"\s*dr\b", re.IGNORECASE)
+
+
+def doctor_title(name: str | None) -> str:
+    """A doctor's name as printed: `Ananya Iyer` → `Dr. Ananya Iyer`; a name that already
+    carries the title (`Dr. Ananya Iyer`, `Dr Ananya`, `dr. x`) prints as written, once."""
+    text = " ".join((name or "").split())
+    if not text or _TITLED.match(text):
+        return text
+    return f"Dr. {text}"
+
+
+def local_date(value: Any, timezone: str) -> str:
+    """`2 Mar 2026`: an instant's calendar day where the clinic is ("" for no instant)."""
+    if not isinstance(value, datetime):
+        return ""
+    local = as_utc(value).astimezone(ZoneInfo(timezone))
+    return f"{local.day} {local:%b %Y}"
+
+
 def patient_initials(name: str | None) -> str:
     """`Zofia Łukasiewicz` → `Z. Ł.`; enough to match a person, not to identify one."""
     parts = [p for p in _SPACES.split((name or "").strip()) if p]
@@ -199,27 +219,30 @@ _VERIFY_MED_FIELDS = ("name", "genericName", "strength", "dosage", "frequency", 
                       "refills")
 
 
-def person(user: Mapping[str, Any] | None, user_id: Any, *, doctor: bool) -> dict[str, Any]:
+def person(user: Mapping[str, Any] | None, user_id: Any, *, doctor: bool, contact: bool = False) -> dict[str, Any]:
     user = user or {}
     out: dict[str, Any] = {"_id": user_id, "name": user.get("name")}
     if doctor:
         out["speciality"] = user.get("speciality")
+    if contact:
+        out["contact"] = user.get("contact")
     return out
 
 
 def to_api(rx: Mapping[str, Any], people: Mapping[Any, Mapping[str, Any]], now: datetime, *,
-           full: bool = False) -> dict[str, Any]:
+           full: bool = False, patient_contact: bool = False) -> dict[str, Any]:
     """What the frontend's cards read (`prescriptionNumber, createdAt, diagnosis, symptoms,
-    medications, notes, followUpInstructions, doctor{_id, name, speciality}, patient{_id, name}`),
-    plus the status and validity. `full` (one prescription, read by someone allowed) adds the
-    verification code and what is left to dispense."""
+    medications, notes, followUpInstructions, doctor{_id, name, speciality}, patient{_id, name,
+    contact}`), plus the status and validity. `full` (one prescription, read by someone allowed)
+    adds the verification code and what is left to dispense; `patient_contact` the patient's
+    contact (for the patient themself and the prescribing doctor)."""
     meds = list(rx.get("medications") or [])
     out: dict[str, Any] = {
         "_id": rx["_id"],
         "prescriptionNumber": rx["prescriptionNumber"],
         "appointment": rx.get("appointment"),
         "doctor": person(people.get(rx["doctor"]), rx["doctor"], doctor=True),
-        "patient": person(people.get(rx["patient"]), rx["patient"], doctor=False),
+        "patient": person(people.get(rx["patient"]), rx["patient"], doctor=False, contact=patient_contact),
         "diagnosis": rx.get("diagnosis"),
         "symptoms": rx.get("symptoms"),
         "notes": rx.get("notes"),

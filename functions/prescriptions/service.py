@@ -75,7 +75,7 @@ def create(doctor: Principal, body: PrescriptionIn) -> dict[str, Any]:
     audit.record(doctor.user, "create", RESOURCE, doc["_id"], subject_id=patient_id)
     people = _people(doc)
     _notify_patient(people.get(patient_id), doc["_id"])
-    return rules.to_api(doc, people, now, full=True)
+    return rules.to_api(doc, people, now, full=True, patient_contact=True)
 
 
 def _notify_patient(patient: Mapping[str, Any] | None, rx_id: ObjectId) -> None:
@@ -84,7 +84,7 @@ def _notify_patient(patient: Mapping[str, Any] | None, rx_id: ObjectId) -> None:
         return
     contact = str(patient["contact"])
     channel = str(patient.get("contactType") or ("email" if "@" in contact else "phone"))
-    link = f"{get_settings().app_base_url.rstrip('/')}/prescriptions"
+    link = get_settings().app_url("prescriptions")
     notify.send(channel, contact, "CureConnect: a new prescription is available",
                 f"CureConnect: a new prescription is available in your account. View it: {link}",
                 kind="prescription_issued", ref=rx_id)
@@ -124,17 +124,17 @@ def _readable(principal: Principal, rx_id: str) -> dict[str, Any]:
 
 def read_one(principal: Principal, rx_id: str) -> dict[str, Any]:
     rx = _readable(principal, rx_id)
-    return rules.to_api(rx, _people(rx), clock.now(), full=True)
+    return rules.to_api(rx, _people(rx), clock.now(), full=True, patient_contact=principal.role in (PATIENT, DOCTOR))
 
 
 def list_mine(principal: Principal, query: ListQuery) -> tuple[list[dict[str, Any]], int]:
     """A patient's own prescriptions, or those a doctor wrote; newest first; users joined with
-    one batched read."""
+    one batched read. Each carries the patient's contact (the frontend's card prints it)."""
     field = "doctor" if principal.role == DOCTOR else "patient"
     items, total = store.list_for(field, principal.id, query.skip, query.limit)
     people = _people(*items)
     now = clock.now()
-    return [rules.to_api(rx, people, now) for rx in items], total
+    return [rules.to_api(rx, people, now, patient_contact=True) for rx in items], total
 
 
 def for_patient_record(patient_id: ObjectId) -> list[dict[str, Any]]:

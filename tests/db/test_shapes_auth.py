@@ -100,6 +100,27 @@ def test_a_code_guess_is_claimed_only_while_the_code_is_live_and_has_guesses_lef
                                                                          "contactVerified": True}
 
 
+def test_a_verification_link_is_read_and_used_up_only_while_live(coll: Any) -> None:
+    # the contact verification link (functions/auth/contact_link.py): a read that changes nothing,
+    # then one conditional write that verifies and removes the link and any code
+    coll.insert_one({"_id": USER, "contact": "a@x", "verification": {"codeHash": "c"},
+                     "verificationLink": {"codeHash": "h", "expiresAt": NOW + WINDOW, "attempts": 0}})
+
+    def live(digest: str, now: datetime) -> dict[str, Any]:
+        return {"_id": USER, "verificationLink.codeHash": digest, "verificationLink.expiresAt": {"$gt": now}}
+
+    assert coll.find_one(live("h", NOW), {"_id": 1}) == {"_id": USER}
+    assert coll.find_one(live("other", NOW), {"_id": 1}) is None
+    assert coll.find_one(live("h", NOW + WINDOW), {"_id": 1}) is None  # expired
+    use = {"$set": {"contactVerified": True, "contactVerifiedAt": NOW, "updatedAt": NOW},
+           "$unset": {"verification": "", "verificationLink": ""}}
+    assert coll.update_one(live("h", NOW + WINDOW), use).modified_count == 0
+    assert coll.update_one(live("h", NOW), use).modified_count == 1
+    assert coll.update_one(live("h", NOW), use).modified_count == 0  # used up
+    assert coll.find_one({"_id": USER}, {"contactVerified": 1}) == {"_id": USER, "contactVerified": True}
+    assert set(coll.find_one({"_id": USER})) == {"_id", "contact", "contactVerified", "contactVerifiedAt", "updatedAt"}
+
+
 def test_an_attempt_upsert_creates_the_window_counts_while_it_has_room_and_refuses_by_id(coll: Any) -> None:
     from pymongo import UpdateOne
     from pymongo.errors import DuplicateKeyError

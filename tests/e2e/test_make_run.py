@@ -116,3 +116,57 @@ def test_ctrl_c_stops_everything_it_started(tmp_path):
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def _raw(system: RunningSystem, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{system.port}/api/v1{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_the_frontends_pdf_download_and_the_qr_codes_page_under_chalice_local(system):
+    from bson import ObjectId
+    from pymongo import MongoClient
+
+    # Given a doctor and a patient who signed up over HTTP, the doctor approved and a confirmed
+    # appointment between them written straight into the system's database
+    status, medic = system.call("POST", "/register", {"name": "Dr. Ananya Iyer", "contact": "ananya@clinic.example",
+                                                     "password": "long-enough-pass", "role": "doctor"})
+    assert status == 201
+    status, owner = system.call("POST", "/register", {"name": "Rahul Verma", "contact": "rahul@example.com",
+                                                     "password": "another-long-pass"})
+    assert status == 201
+    doctor_id, patient_id = ObjectId(medic["user"]["_id"]), ObjectId(owner["user"]["_id"])
+    start = datetime.now(UTC) - timedelta(hours=1)
+    appointment_id = ObjectId()
+    with MongoClient(system.database["MONGODB_URI"], tz_aware=True) as client:
+        db = client[system.database["MONGODB_DB"]]
+        db.users.update_one({"_id": doctor_id}, {"$set": {"approvalStatus": "approved"}})
+        db.appointments.insert_one({
+            "_id": appointment_id, "doctor": doctor_id, "patient": patient_id, "status": "confirmed",
+            "start": start, "end": start + timedelta(minutes=30), "day": start.strftime("%Y-%m-%d"),
+            "time": start.strftime("%H:%M"), "description": "Cough", "slotKey": f"released|{appointment_id}",
+            "patientSlotKey": f"released|{appointment_id}", "roomId": f"room-{appointment_id}",
+            "createdAt": start})
+    status, written = system.call("POST", "/prescription/new", {
+        "patientId": str(patient_id), "appointmentId": str(appointment_id), "diagnosis": "Acute bronchitis",
+        "medications": [{"name": "Amoxicillin", "dosage": "500 mg", "frequency": "3 times a day"}]},
+        token=medic["token"])
+    assert status == 201, written
+    rx = written["prescription"]
+    # When the patient's browser downloads the PDF the way the frontend does (through its proxy:
+    # the cookie, a bare Origin, `Accept: application/json`)
+    status, headers, pdf = _raw(system, f"/prescription/{rx['_id']}/pdf", {
+        "Cookie": f"token={owner['token']}", "Accept": "application/json", "Origin": "localhost:5173",
+        "Sec-Fetch-Site": "same-origin", "X-Forwarded-Proto": "https"})
+    # Then chalice local sends the PDF's bytes
+    assert status == 200, pdf[:300]
+    assert headers["Content-Type"] == "application/pdf" and pdf.startswith(b"%PDF-")
+    # And the page its QR code opens answers a browser with HTML, the title printed once
+    status, headers, page = _raw(system, f"/prescription/verify/{rx['verificationCode']}",
+                                 {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "Valid prescription" in page.decode() and "Dr. Ananya Iyer" in page.decode()

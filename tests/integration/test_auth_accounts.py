@@ -134,14 +134,22 @@ def test_missing_fields_and_malformed_json_are_400(client):
     assert malformed.status_code == 400 and body(malformed)["code"] == "MALFORMED_JSON"
 
 
-def test_registration_sends_nothing(client, aws):
-    # D-36: no SMS or e-mail to an arbitrary number or address at sign-up
-    from moto.backends import get_backend
+def test_registration_sends_only_the_verification_link(client, aws, monkeypatch):
+    # D-36: the reference texted arbitrary numbers at sign-up; we send one verification message
+    # (a code kind), and by SMS at most a few per source address and hour
+    from functions.auth import contact_link
+    from functions.core import notify
 
-    assert register(client, contact="9876543210").status_code == 201
-    assert register(client, contact="someone@example.com").status_code == 201
-    assert not get_backend("sns")["123456789012"]["us-east-1"].sms_messages
-    assert not get_backend("ses")["123456789012"]["us-east-1"].sent_messages
+    sent = []
+    monkeypatch.setattr(notify, "deliver", lambda channel, to, subject, text: sent.append((channel, to, text)))
+    monkeypatch.setattr(contact_link, "SMS_LINKS_PER_ADDRESS_HOUR", 2)
+    # When four people sign up from one address, three by phone and one by e-mail
+    for contact in ("9876543210", "9876543211", "9876543212", "someone@example.com"):
+        assert register(client, contact=contact).status_code == 201
+    # Then each e-mail and the first two phones got their link, nothing else went out
+    assert [(channel, to) for channel, to, _ in sent] == [
+        ("phone", "+919876543210"), ("phone", "+919876543211"), ("email", "someone@example.com")]
+    assert all("/api/v1/verify/contact/link/" in text for _, _, text in sent)
 
 
 # ------------------------------------------------------------------ login
@@ -167,7 +175,10 @@ def test_unknown_contact_and_wrong_password_are_the_same_401(client):
     wrong = login(client, "asha@example.com", "wrong-password-1")
     assert unknown.status_code == wrong.status_code == 401
     assert body(unknown) == body(wrong)
-    assert "Set-Cookie" not in wrong.headers
+    # no session is set: the answer only removes any cookie the browser holds (issue 17)
+    for failed in (unknown, wrong):
+        cookie = cookie_attributes(failed.headers["Set-Cookie"])
+        assert cookie["token"] == "" and cookie["max-age"] == "0"
 
 
 def _fail(client, contact, times):
@@ -243,7 +254,9 @@ def test_cors_on_login_only_for_the_allowed_origin(client):
     foreign = call(client, "POST", "/login", payload, headers={"Origin": "https://evil.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
     assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
-    assert foreign.status_code == 200
+    # a foreign page may not sign a visitor in, even without a cookie (issue 17), nor read the answer
+    assert foreign.status_code == 403 and body(foreign)["code"] == "CROSS_SITE_REQUEST"
+    assert "Set-Cookie" not in foreign.headers
     assert not any(h.lower().startswith("access-control-") for h in foreign.headers)
     preflight = client.http.request("OPTIONS", "/api/v1/login", headers={
         "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"})

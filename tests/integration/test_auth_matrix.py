@@ -36,6 +36,9 @@ ROUTES = [
     # test users' contacts are verified: asking again is a 409, confirming changes nothing
     ("POST", "/verify/contact/send", None, expect(401, default=409)),
     ("POST", "/verify/contact/confirm", {"code": "123456"}, expect(401, default=200)),
+    # the page a verification link opens: the link authenticates, and one that is not live is a 404
+    ("GET", "/verify/contact/link/{link}", None, expect(404, default=404)),
+    ("POST", "/verify/contact/link/{link}", None, expect(404, default=404)),
     # the same answer for everyone; a reset without a live code is refused
     ("POST", "/password/forgot", {"contact": "{other_contact}"}, expect(200, default=200)),
     ("POST", "/password/reset", {"contact": "{other_contact}", "code": "123456", "newPassword": "another-long-pass"},
@@ -75,7 +78,7 @@ def world(client):
 def _fill(template, world, caller, me):
     values = {"other": world["other"]["_id"], "doctor": world["doctor"]["_id"], "pending": world["pending"]["_id"],
               "self": me["_id"] if me else world["other"]["_id"], "caller": caller,
-              "other_contact": world["other"]["contact"]}
+              "other_contact": world["other"]["contact"], "link": f"{world['other']['_id']}.{'x' * 32}"}
     if isinstance(template, str):
         return template.format(**{k: str(v) for k, v in values.items()})
     if isinstance(template, dict):

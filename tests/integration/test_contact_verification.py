@@ -78,17 +78,18 @@ def test_malformed_codes_are_400(client, code):
 
 
 def test_sms_go_only_to_verified_numbers_and_codes_reach_unverified_ones(client, sms, db):
-    # Given an unverified phone account
+    # Given an unverified phone account, whose one SMS so far is its sign-up verification link
     token = body(register(client, contact="+919876543210"))["token"]
+    assert len(sms.sms) == 1 and "/api/v1/verify/contact/link/" in sms.sms[0]["Body"]
     # When a notice would go to it, nothing is sent; a verification code is
     from functions.core import notify
 
     assert notify.send("phone", "+919876543210", "s", "CureConnect: notice", kind="booked") is False
-    assert sms.sms == []
-    call(client, "POST", "/verify/contact/send", headers=auth(token))
     assert len(sms.sms) == 1
+    call(client, "POST", "/verify/contact/send", headers=auth(token))
+    assert len(sms.sms) == 2
     # And once verified, notices go out
-    call(client, "POST", "/verify/contact/confirm", {"code": _code(sms.sms[0]["Body"])}, headers=auth(token))
+    call(client, "POST", "/verify/contact/confirm", {"code": _code(sms.sms[1]["Body"])}, headers=auth(token))
     assert notify.send("phone", "+919876543210", "s", "CureConnect: notice", kind="booked") is True
     assert db.notifications.count_documents({}) == 0  # dropped messages are never queued
 
@@ -96,9 +97,9 @@ def test_sms_go_only_to_verified_numbers_and_codes_reach_unverified_ones(client,
 def test_unverified_addresses_get_three_emails_a_day_and_everyone_at_most_twenty(client, sms, clock):
     from functions.core import notify
 
-    register(client)
-    assert [notify.send("email", "asha@example.com", "s", "b", kind="booked") for _ in range(4)] == \
-        [True, True, True, False]
+    register(client)  # its verification link is the address's first e-mail of the day
+    assert [notify.send("email", "asha@example.com", "s", "b", kind="booked") for _ in range(3)] == \
+        [True, True, False]
     verified = make_user("patient")
     results = [notify.send("email", verified["contact"], "s", "b", kind="booked") for _ in range(21)]
     assert results.count(True) == 20 and results[-1] is False
@@ -115,7 +116,8 @@ def test_forgot_password_answers_the_same_and_sends_only_to_verified_contacts(cl
                for c in ("asha@example.com", "ravi@example.com", "ghost@example.com")]
     # Then the answers are identical, and only the verified contact got a code
     assert {a.status_code for a in answers} == {200} and len({a.body for a in answers}) == 1
-    assert [m.destinations["ToAddresses"] for m in sent_emails()] == [[owner["contact"]]]
+    codes = [m for m in sent_emails() if "password reset" in m.subject]
+    assert [m.destinations["ToAddresses"] for m in codes] == [[owner["contact"]]]
 
 
 def test_a_reset_sets_the_password_ends_every_session_and_lifts_the_lockout(client, sms):
@@ -141,3 +143,101 @@ def test_a_reset_sets_the_password_ends_every_session_and_lifts_the_lockout(clie
     again = call(client, "POST", "/password/reset", {"contact": "ravi@example.com", "code": code,
                                                       "newPassword": "another-fresh-43"})
     assert again.status_code == 422
+
+
+# ---------------------------------------------------------------- verification by link (issue 17)
+# The existing frontend has no code screen: sign-up sends a link to a page of the API.
+
+LINK = re.compile(r"(https?://\S+/api/v1/verify/contact/link/([0-9a-f]{24})\.([A-Za-z0-9_-]{32}))")
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+FORM_POST = {"Content-Type": "application/x-www-form-urlencoded", "Accept": BROWSER}
+
+
+def _sign_up_link(client, contact="asha@example.com"):
+    register(client, contact=contact)
+    found = LINK.search(sent_emails()[-1].body)
+    assert found, sent_emails()[-1].body
+    return found
+
+
+def _path(url):
+    return url[url.index("/api/v1/"):]
+
+
+def _verified(db, contact="asha@example.com"):
+    return bool(db.users.find_one({"contact": contact}).get("contactVerified"))
+
+
+def test_the_sign_up_link_opens_a_page_whose_button_verifies_the_contact(client, sms, db):
+    # Given a new account's link (PUBLIC_BASE_URL empty: through the frontend's proxy on APP_BASE_URL)
+    url, _user_id, secret = _sign_up_link(client).groups()
+    assert url.startswith("https://app.cureconnect.test/api/v1/verify/contact/link/")
+    assert secret not in str(db.users.find_one({"contact": "asha@example.com"}))  # stored hashed only
+    # When it is opened, as a mail scanner or the user's browser does
+    page = client.http.get(_path(url), headers={"Accept": BROWSER})
+    # Then a page with a button answers, without script, under a strict policy, and nothing is verified yet
+    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+    html = page.body.decode()
+    assert '<form method="post">' in html and "<button" in html and "<script" not in html.lower()
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "form-action 'self' https://app.cureconnect.test" in policy
+    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    assert not _verified(db)
+    # When its button is pressed
+    pressed = client.http.post(_path(url), headers=FORM_POST, body=b"")
+    # Then the contact is verified and the browser goes on to the frontend's account page
+    assert pressed.status_code == 303 and pressed.headers["Location"] == "https://app.cureconnect.test/account"
+    assert _verified(db)
+    # And the link works once: afterwards it is a 404 page
+    for again in (client.http.post(_path(url), headers=FORM_POST, body=b""),
+                  client.http.get(_path(url), headers={"Accept": BROWSER})):
+        assert again.status_code == 404 and again.headers["Content-Type"].startswith("text/html")
+        assert "not valid" in again.body.decode()
+
+
+def test_the_link_is_on_public_base_url_when_set(client, sms, monkeypatch):
+    from functions.core import config
+
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://api.cureconnect.test/")
+    config.reset_settings()
+    url = _sign_up_link(client).group(1)
+    assert url.startswith("https://api.cureconnect.test/api/v1/verify/contact/link/")
+
+
+def test_an_expired_or_altered_link_verifies_nothing_and_says_so_in_json_to_other_clients(client, sms, db, clock):
+    url, user_id, secret = _sign_up_link(client).groups()
+    altered = _path(url).replace(secret, ("A" if secret[0] != "A" else "B") + secret[1:])
+    # An altered secret, a malformed token, and the real link a day later: all 404
+    assert client.http.post(altered, headers=FORM_POST, body=b"").status_code == 404
+    assert client.http.get(f"/api/v1/verify/contact/link/{user_id}", headers={"Accept": BROWSER}).status_code == 404
+    clock.advance(hours=24, seconds=1)
+    expired = call(client, "POST", _path(url).removeprefix("/api/v1"))
+    assert expired.status_code == 404 and body(expired)["code"] == "NOT_FOUND"
+    assert "not valid" in body(expired)["message"]
+    assert not _verified(db)
+
+
+def test_the_link_page_is_exempt_from_the_same_site_rule(client, sms, db):
+    # Given a link, and a browser that holds some session cookie: the page is served with
+    # `Referrer-Policy: no-referrer`, so its own form post arrives with `Origin: null`
+    url = _sign_up_link(client).group(1)
+    someone = make_user("patient")
+    cookie = f"token={bearer(someone)['Authorization'].split()[1]}"
+    # When the button is pressed
+    pressed = client.http.post(_path(url), body=b"", headers={**FORM_POST, "Origin": "null", "Cookie": cookie,
+                                                             "Sec-Fetch-Site": "same-origin"})
+    # Then the link (its own authentication) decides, not the same-site check
+    assert pressed.status_code == 303 and _verified(db)
+
+
+def test_a_code_uses_the_link_up_and_the_link_is_the_code_kind_for_the_caps(client, sms, db):
+    # Given a phone account: its link went by SMS although the number is unverified (a code kind)
+    token = body(register(client, contact="+919876543210"))["token"]
+    link = LINK.search(sms.sms[0]["Body"]).group(1)
+    # When it verifies with a six-digit code instead
+    call(client, "POST", "/verify/contact/send", headers=auth(token))
+    confirmed = call(client, "POST", "/verify/contact/confirm", {"code": _code(sms.sms[1]["Body"])},
+                     headers=auth(token))
+    assert confirmed.status_code == 200 and _verified(db, "+919876543210")
+    # Then the link no longer opens anything
+    assert client.http.get(_path(link), headers={"Accept": BROWSER}).status_code == 404

@@ -48,6 +48,8 @@ def test_wrong_method_is_a_json_405_with_allow(client):
     assert response.status_code == 405
     assert body(response)["code"] == "METHOD_NOT_ALLOWED"
     assert "GET" in response.headers["Allow"]
+    # the envelope keeps Chalice's own explanation (the UI shows only `message`)
+    assert body(response)["message"] == "Unsupported method: DELETE"
 
 
 def test_cors_only_for_allowed_origins(client):

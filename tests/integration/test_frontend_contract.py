@@ -72,14 +72,19 @@ def _cookie_put(client, user, **headers):
 
 def test_state_changing_cookie_requests_from_a_foreign_origin_are_refused(client):
     user = make_user("patient")
-    # From a foreign page (Origin, or only Sec-Fetch-Site), or a sandboxed one: 403
+    # From a foreign page (Origin, or only Sec-Fetch-Site, also behind the frontend's proxy, which
+    # sends a bare `host:port` Origin), or a sandboxed one: 403
     for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"},
-                    {"Sec-Fetch-Site": "same-site"}):
+                    {"Sec-Fetch-Site": "same-site"}, {"Origin": "localhost:5173", "Sec-Fetch-Site": "cross-site"},
+                    {"Origin": "https://evil.example", "Sec-Fetch-Site": "same-origin"}):
         refused = _cookie_put(client, user, **headers)
         assert refused.status_code == 403 and body(refused)["code"] == "CROSS_SITE_REQUEST", headers
-    # From the frontend's origin, the API's own, or a client that is not a browser: allowed
+    # From the frontend's origin, the API's own, the frontend through its proxy (a bare Origin is
+    # no origin: the browser's Sec-Fetch-Site decides), or a client that is not a browser: allowed
     for headers in ({"Origin": ALLOWED_ORIGIN}, {"Origin": "https://api.cureconnect.test",
-                                                 "Host": "api.cureconnect.test"}, {}):
+                                                 "Host": "api.cureconnect.test"}, {},
+                    {"Origin": "localhost:5173", "Host": "127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"},
+                    {"Origin": "localhost:5173"}):
         assert _cookie_put(client, user, **headers).status_code == 200, headers
     # A bearer token carries no ambient authority: CORS alone guards reading the answer
     response = client.http.put(f"{API}/me", body=b'{"name": "Other Name"}',

@@ -350,9 +350,9 @@ def test_the_pdf_route_function_renders_with_the_fonts_of_its_layer(template, un
     layer_dirs = [p.parents[3] for p in unpacked[handler][1:]]  # .../<layer>/python/lib/python3.x/site-packages
     local = [d / font_dir.removeprefix("/opt/") for d in layer_dirs if (d / font_dir.removeprefix("/opt/")).is_dir()]
     assert local, f"no layer of {handler} has {font_dir}"
-    # When the patient asks it for the PDF
+    # When the patient asks it for the PDF, with the Accept of the existing frontend's download
     result = invoke_routes(handler, [("GET", "/api/v1/prescription/{prescription_id}/pdf")], mongo_uri,
-                           unpacked[handler], headers={**bearer(owner), "Accept": "application/pdf"},
+                           unpacked[handler], headers={**bearer(owner), "Accept": "application/json"},
                            params={"prescription_id": rx["_id"]},
                            env={"MONGODB_DB": os.environ["MONGODB_DB"], "PDF_FONT_DIR": str(local[0])})
     # Then it answers a PDF, not 503 PDF_FONTS_MISSING
@@ -364,3 +364,38 @@ def test_the_pdf_route_function_renders_with_the_fonts_of_its_layer(template, un
     # And the other functions have no PDF_FONT_DIR of ours
     assert [f for f in functions_of(template).values() if "PDF_FONT_DIR" in f["Properties"]["Environment"]["Variables"]
             and f["Properties"]["Handler"] != handler] == []
+
+
+def test_only_the_pdf_routes_integration_is_binary_and_its_function_encodes_every_answer(template, unpacked,
+                                                                                         client, mongo_uri):
+    from tests.factories import bearer, make_user
+
+    api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    pdf_route = ("GET", "/api/v1/prescription/{prescription_id}/pdf")
+    # Given the packaged API: its binary media types are API-wide, and none of them is `*/*` or
+    # JSON (either would make API Gateway decode, and the app encode, every JSON answer)
+    binary_types = api["x-amazon-apigateway-binary-media-types"]
+    assert "application/pdf" in binary_types and not {"*/*", "application/json"} & set(binary_types)
+    # Then exactly one integration converts its function's answers to binary, whatever the
+    # client's Accept: the PDF route's; every other integration is left as `chalice package` made it
+    converting = {(method.upper(), path) for path, operations in api["paths"].items()
+                  for method, operation in operations.items()
+                  if any(r.get("contentHandling") == "CONVERT_TO_BINARY"
+                         for r in operation["x-amazon-apigateway-integration"].get("responses", {}).values())}
+    assert converting == {pdf_route}
+    # And that route's function, asked with the frontend's Accept by someone who may not read the
+    # prescription, answers its JSON refusal base64-encoded (the integration decodes every answer),
+    # while a JSON route of the same domain handler answers plain text
+    fn = route_function(template, "GET", "/prescription/{prescription_id}/pdf")
+    handler = fn["Properties"]["Handler"]
+    stranger = make_user("patient")
+    result = invoke_routes(handler, [pdf_route, ("GET", "/api/v1/prescriptions")], mongo_uri, unpacked[handler],
+                           headers={**bearer(stranger), "Accept": "application/json"},
+                           env={"MONGODB_DB": os.environ["MONGODB_DB"]})
+    assert result["answers"]["GET /api/v1/prescription/{prescription_id}/pdf"] == [404, "NOT_FOUND"]
+    is_base64, head, content_type = result["heads"]["GET /api/v1/prescription/{prescription_id}/pdf"]
+    assert is_base64 and content_type == "application/json"
+    assert base64.b64decode(head[:60]).startswith(b'{"success":false')
+    assert result["answers"]["GET /api/v1/prescriptions"][0] == 200
+    listed_base64, listed_head, _ = result["heads"]["GET /api/v1/prescriptions"]
+    assert listed_base64 is False and listed_head.startswith('{"success":true')

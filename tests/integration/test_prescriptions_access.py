@@ -108,7 +108,7 @@ def test_a_patient_lists_their_own_newest_first_with_what_the_cards_read(api, cl
                 "followUpInstructions", "doctor", "patient"):
         assert key in card
     assert card["doctor"] == {"_id": str(author["_id"]), "name": author["name"], "speciality": "ENT"}
-    assert card["patient"] == {"_id": str(owner["_id"]), "name": owner["name"]}
+    assert card["patient"] == {"_id": str(owner["_id"]), "name": owner["name"], "contact": owner["contact"]}
     assert data["pagination"] == {"total": 2, "page": 1, "pages": 1, "limit": 100}
 
 

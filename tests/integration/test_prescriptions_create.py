@@ -28,7 +28,8 @@ def test_a_doctor_prescribes_for_their_confirmed_appointment(api, db):
     assert rx["status"] == "active"
     assert rx["issuedAt"] == "2026-03-02T10:00:00.000Z" and rx["validUntil"] == "2026-04-01T10:00:00.000Z"
     assert rx["doctor"] == {"_id": str(the_doctor["_id"]), "name": the_doctor["name"], "speciality": "Pulmonology"}
-    assert rx["patient"] == {"_id": str(the_patient["_id"]), "name": the_patient["name"]}
+    assert rx["patient"] == {"_id": str(the_patient["_id"]), "name": the_patient["name"],
+                             "contact": the_patient["contact"]}
     assert [m["name"] for m in rx["medications"]] == [m["name"] for m in FIVE_MEDICINES]
     assert rx["medications"][3]["remaining"] == 28  # 14 units, one refill
     stored = db["prescriptions"].find_one({"_id": ObjectId(rx["_id"])})

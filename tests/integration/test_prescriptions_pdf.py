@@ -1,13 +1,16 @@
 """GET /prescription/:id/pdf: a real PDF (D-09: the reference always sent 0 bytes), intact
 through the binary path, readable, renderable, and in the scripts our users' names are in."""
 
+import base64
 import io
+import json
 import shutil
 import subprocess
 
 import pytest
 from pypdf import PdfReader
 
+from tests.factories import bearer
 from tests.prescriptions_support import FIVE_MEDICINES, body, doctor, get, issue, patient
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs Debian poppler-utils (.ci/run)")
@@ -132,12 +135,73 @@ def test_missing_fonts_are_a_503_that_names_the_setting(api, monkeypatch, tmp_pa
     assert "PDF_FONT_DIR" in logged and "fonts-noto-core" in logged and "NotoSansDevanagari-Regular.ttf" in logged
 
 
-def test_an_accept_header_without_pdf_is_refused_in_the_envelope(api):
+@pytest.mark.parametrize("accept", ["application/json", "application/json, text/plain, */*", "text/html", None])
+def test_the_pdf_answers_whatever_the_accept_header(api, accept):
     # Given a prescription
     author, owner = doctor(), patient()
     rx = issue(api, author, owner)
-    # When a client that only accepts JSON asks for the PDF
-    response = _pdf(api, owner, rx, accept="application/json")
-    # Then 400 in the JSON envelope (API Gateway could not send binary to it)
-    assert response.status_code == 400
-    assert body(response)["success"] is False
+    # When a client that names no PDF type asks for it (the existing frontend's axios sends
+    # `Accept: application/json` with `responseType: 'blob'`), or names no type at all
+    response = _pdf(api, owner, rx, accept=accept) if accept else api.http.get(
+        f"/api/v1/prescription/{rx['_id']}/pdf", headers=bearer(owner))
+    # Then it gets the PDF's bytes, not Chalice's 400 for a binary answer to that Accept
+    assert response.status_code == 200, response.body[:200]
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.body.startswith(b"%PDF-")
+
+
+def test_the_qr_code_and_the_printed_link_open_the_apis_own_verification_page(api, monkeypatch):
+    from functions.core import config
+    from functions.prescriptions import pdf
+
+    encoded = []
+    real_qr = pdf.qr_code
+    monkeypatch.setattr(pdf, "qr_code", lambda url, *a, **kw: encoded.append(url) or real_qr(url, *a, **kw))
+    # Given a prescription by a doctor whose name already carries the title
+    owner = patient()
+    rx = issue(api, doctor(name="Dr. Ananya Iyer"), owner)
+    # When its PDF is made (PUBLIC_BASE_URL empty: the link goes through the frontend's proxy)
+    text = _text(_pdf(api, owner, rx).body)
+    # Then the QR code and the printed link are the API's verification route, under /api/v1
+    url = f"https://app.cureconnect.test/api/v1/prescription/verify/{rx['verificationCode']}"
+    assert encoded == [url] and url in text
+    # And the doctor's title prints once, under the name and under the signature
+    assert text.count("Dr. Ananya Iyer") == 2 and "Dr. Dr." not in text
+    # And that link answers (the path the proxy forwards)
+    assert api.http.get(url.removeprefix("https://app.cureconnect.test")).status_code == 200
+    # And with PUBLIC_BASE_URL set, the link is on the API's public URL
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://api.cureconnect.test")
+    config.reset_settings()
+    _pdf(api, owner, rx)
+    assert encoded[-1] == f"https://api.cureconnect.test/api/v1/prescription/verify/{rx['verificationCode']}"
+
+
+def _lambda_answer(app, method, path, headers):
+    """What the function hands API Gateway (the proxy integration's response), for `path`."""
+    from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
+
+    event = LambdaEventConverter(RouteMatcher(list(app.routes)), app.api.binary_types).create_lambda_event(
+        method, f"/api/v1{path}", {k.lower(): v for k, v in headers.items()}, b"")
+    return app(event, LambdaContext("api_handler", 512))
+
+
+def test_only_the_pdf_route_answers_base64_and_all_of_its_answers_are(api, chalice_app):
+    # Given a prescription, its patient and a stranger, each asking with the frontend's Accept
+    owner = patient()
+    rx = issue(api, doctor(), owner)
+    frontend = {"Accept": "application/json"}
+    # When the app answers as a Lambda function would
+    pdf = _lambda_answer(chalice_app, "GET", f"/prescription/{rx['_id']}/pdf", {**frontend, **bearer(owner)})
+    refused = _lambda_answer(chalice_app, "GET", f"/prescription/{rx['_id']}/pdf", {**frontend, **bearer(patient())})
+    listed = _lambda_answer(chalice_app, "GET", "/prescriptions", {**frontend, **bearer(owner)})
+    # Then both answers of the PDF route are base64 (its integration decodes every answer), the
+    # refusal a JSON envelope inside
+    assert pdf["statusCode"] == 200 and pdf["isBase64Encoded"] is True
+    assert base64.b64decode(pdf["body"]).startswith(b"%PDF-")
+    assert refused["statusCode"] == 404 and refused["isBase64Encoded"] is True
+    assert json.loads(base64.b64decode(refused["body"]))["success"] is False
+    # And a JSON route answers plain text, as before
+    assert listed["statusCode"] == 200 and not listed.get("isBase64Encoded")
+    assert json.loads(listed["body"])["success"] is True
+    # And outside a request the app's binary media types (what `chalice package` writes) are its own
+    assert "*/*" not in chalice_app.api.binary_types and "application/pdf" in chalice_app.api.binary_types

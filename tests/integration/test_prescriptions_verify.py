@@ -155,3 +155,63 @@ def test_a_new_prescription_for_the_same_appointment_can_replace_a_revoked_one(a
     new = body(second)["prescription"]
     assert new["prescriptionNumber"] != first["prescriptionNumber"]
     assert new["verificationCode"] != first["verificationCode"]
+
+
+# ---------------------------------------------------------------- the page the QR code opens (issue 17)
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def test_a_browser_gets_a_page_with_the_same_facts_and_nothing_more(api):
+    # Given an active prescription by a doctor whose name carries the title and some markup
+    author = doctor(name="Dr. Ananya <b>Iyer</b>", speciality="Pulmonology & Allergy")
+    rx = issue(api, author, patient(name="Zofia Łukasiewicz"))
+    # When a pharmacist's phone opens the QR code's link
+    response = get(api, None, f"/prescription/verify/{rx['verificationCode']}", Accept=BROWSER)
+    # Then a small page answers, without script, under a strict policy that lets nothing load
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/html; charset=utf-8"
+    html = response.body.decode()
+    assert "<script" not in html.lower()
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "form-action 'none'" in policy and "frame-ancestors 'none'" in policy
+    # With the facts of the JSON answer: valid, status, number, dates, doctor (title once), medicines, initials
+    assert "Valid prescription" in html and "active" in html and rx["prescriptionNumber"] in html
+    assert "2 Mar 2026" in html and "1 Apr 2026" in html
+    assert "Dr. Ananya &lt;b&gt;Iyer&lt;/b&gt;" in html and "Dr. Dr." not in html and "<b>Iyer" not in html
+    assert "Pulmonology &amp; Allergy" in html and "Z. Ł." in html
+    for med in rx["medications"]:
+        assert med["name"] in html
+    # And nothing a pharmacist does not need
+    for private in ("Łukasiewicz", "Acute bronchitis", "Drink plenty", "Finish the course"):
+        assert private not in html
+
+
+def test_a_revoked_prescriptions_page_says_it_must_not_be_dispensed(api):
+    author = doctor()
+    rx = issue(api, author, patient())
+    put(api, author, f"/prescription/{rx['_id']}/revoke", {"reason": "Dose was wrong"})
+    html = get(api, None, f"/prescription/verify/{rx['verificationCode']}", Accept=BROWSER).body.decode()
+    assert "Not valid: revoked" in html and "must not be dispensed" in html and "Valid prescription" not in html
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/json, text/plain, */*", "*/*", None])
+def test_other_clients_get_json(api, accept):
+    rx = issue(api, doctor(), patient())
+    headers = {"Accept": accept} if accept else {}
+    response = get(api, None, f"/prescription/verify/{rx['verificationCode']}", **headers)
+    assert response.headers["Content-Type"] == "application/json" and set(body(response)) == VERIFY_KEYS
+
+
+def test_errors_are_pages_for_a_browser_and_envelopes_for_others(api, monkeypatch):
+    # An unknown code: a 404 page, or the 404 envelope with `valid: false`
+    page = get(api, None, "/prescription/verify/AAAA-BBBB-CCCC", Accept=BROWSER)
+    assert page.status_code == 404 and page.headers["Content-Type"].startswith("text/html")
+    assert "No prescription has this verification code" in page.body.decode()
+    envelope = get(api, None, "/prescription/verify/AAAA-BBBB-CCCC", Accept="application/json")
+    assert envelope.status_code == 404 and body(envelope)["valid"] is False
+    # Rate limited: a 429 page that keeps its Retry-After
+    monkeypatch.setenv("VERIFY_PER_MINUTE", "0")
+    config.reset_settings()
+    limited = get(api, None, "/prescription/verify/AAAA-BBBB-CCCC", Accept=BROWSER)
+    assert limited.status_code == 429 and limited.headers["Retry-After"].isdigit()
+    assert limited.headers["Content-Type"].startswith("text/html")

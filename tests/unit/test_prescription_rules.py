@@ -57,6 +57,21 @@ def test_patient_initials(name, initials):
     assert rules.patient_initials(name) == initials
 
 
+@pytest.mark.parametrize(("name", "printed"), [
+    ("Ananya Iyer", "Dr. Ananya Iyer"),
+    ("Dr. Ananya Iyer", "Dr. Ananya Iyer"),
+    ("Dr Ananya", "Dr Ananya"),
+    ("dr. x", "dr. x"),
+    ("DR.Ravi Kumar", "DR.Ravi Kumar"),
+    ("  Ananya   Iyer ", "Dr. Ananya Iyer"),
+    ("Drew Carter", "Dr. Drew Carter"),  # a name that merely starts with the letters
+    ("", ""),
+    (None, ""),
+])
+def test_a_doctors_title_prints_once(name, printed):
+    assert rules.doctor_title(name) == printed
+
+
 def test_status_is_revoked_expired_or_active():
     base = {"status": "active", "validUntil": NOW + timedelta(days=1)}
     assert rules.effective_status(base, NOW) == "active"
