@@ -11,9 +11,14 @@ start imports every domain and every route shares one role. This step rewrites t
   pointing at it;
 - every `OPTIONS` route goes to one small preflight function (`functions/core/preflight.py`);
 - a `binary` route (core.http; the prescription PDF) answers bytes whatever the client's Accept:
-  its function base64-encodes every answer, and its integration response alone converts them
-  to binary (`contentHandling: CONVERT_TO_BINARY`). API Gateway's binary media types are
-  API-wide (and decide by the client's first Accept type), so no other route changes;
+  its function base64-encodes every answer (`isBase64Encoded`), and the API's binary media types
+  gain `application/json`, the first Accept type of the existing frontend. With a Lambda proxy
+  integration API Gateway decodes an answer only when its function marked it base64 AND the
+  client's first Accept type is a binary media type; it passes every other answer on as it is.
+  So no other route's answer changes: their functions never mark one base64 (the app's own
+  binary types stay Chalice's, without JSON). JSON request bodies now reach every function
+  base64-encoded, which Chalice's Request decodes (`raw_body`); an integration response's
+  `contentHandling` is not used, as API Gateway applies it to non-proxy integrations only;
 - every function (the routes, and the WebSocket, reminder and sweeper functions Chalice already
   makes) gets the role of its kind (see infra/iam.py), the common dependencies layer, and the SDK
   layers (layers/) whose packages its code imports;
@@ -166,14 +171,16 @@ def route_settings(settings: dict[str, Any], route: Route) -> dict[str, Any]:
     return chosen
 
 
-def binary_integration(integration: dict[str, Any]) -> None:
-    """The integration of a `binary` route: its function's answers all arrive base64-encoded
-    (`isBase64Encoded`), and API Gateway decodes them whatever the client's Accept, instead of
-    passing the base64 text on to a client whose first Accept type is not a binary media type
-    (the frontend sends `application/json`)."""
-    responses = integration.setdefault("responses", {})
-    default = responses.setdefault("default", {"statusCode": "200"})
-    default["contentHandling"] = "CONVERT_TO_BINARY"
+# The first Accept type of the existing frontend's every request (the PDF download included).
+FRONTEND_ACCEPT = "application/json"
+
+
+def decode_binary_answers_for(api: dict[str, Any], accept: str = FRONTEND_ACCEPT) -> None:
+    """Make API Gateway decode a `binary` route's base64 answers for clients whose first Accept
+    type is `accept` (see the module docstring: answers not marked base64 pass unchanged)."""
+    types = api.setdefault("x-amazon-apigateway-binary-media-types", [])
+    if accept not in types:
+        types.append(accept)
 
 
 def source_arn(route: Route) -> dict[str, Any]:
@@ -309,10 +316,9 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
             if route.domain is not None:
                 perm["Properties"]["SourceArn"] = source_arn(route)
             resources[f"{logical}InvokePermission"] = perm
-        integration = operation["x-amazon-apigateway-integration"]
-        integration["uri"] = {"Fn::Sub": URI % logical}
+        operation["x-amazon-apigateway-integration"]["uri"] = {"Fn::Sub": URI % logical}
         if route.binary:
-            binary_integration(integration)
+            decode_binary_answers_for(resources["RestAPI"]["Properties"]["DefinitionBody"])
         placed[route.key] = logical
 
     for _name, resource in resources.items():  # Chalice's own functions: WebSocket, reminder, sweeper

@@ -186,6 +186,8 @@ def form_body(request: chalice.app.Request) -> dict[str, Any]:
     fields: dict[str, Any] = {}
 
     def add(name: str, value: str) -> None:
+        if not value.strip():
+            return  # an input left empty (a browser form sends every input): not given
         if name in fields:
             fields[name] = [*fields[name], value] if isinstance(fields[name], list) else [fields[name], value]
         else:

@@ -87,6 +87,8 @@ def to_nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         raise BadRequest("Too many form fields", code=Code.MALFORMED_FORM)
     out: dict[str, Any] = {}
     for name, raw in pairs:
+        if not raw.strip():
+            continue  # an input left empty (a browser form sends every input): not given
         value = _field_value(raw)
         existing = out.get(name)
         if isinstance(existing, dict) and isinstance(value, dict):

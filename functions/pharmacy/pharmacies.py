@@ -209,7 +209,7 @@ def demo_pharmacy(owner_name: str, owner_id: str) -> PharmacyIn:
         "contactInfo": {"phone": "+911234567890", "email": "pharmacy@example.com"},
         "licenseNumber": f"TEST-{owner_id[-12:]}",
         "establishedYear": clock.now().year,
-        "deliveryCharges": 40,  # rupees, as a client sends them (stored as 4000 paise)
+        "deliveryCharges": 50,  # rupees (stored as 5000 paise): what the frontend's checkout shows
         "freeDeliveryAbove": 500,
     })
 

@@ -52,7 +52,7 @@ def medicine_form(**overrides: str) -> dict[str, str]:
             "composition": "Paracetamol 650 mg", "strength": "650 mg", "packSize": "15 tablets",
             "batchNumber": "DL-2201", "formType": "Tablet", "price": "45.50", "mrp": "50", "stock": "35",
             "minStock": "10", "expiryDate": "2027-12-31", "prescriptionRequired": "false",
-            "description": "For fever and pain"}
+            "description": "For fever and pain", "sideEffects": "Nausea", "uses": "Fever"}
     form.update(overrides)
     return form
 
@@ -78,7 +78,7 @@ def test_row_19_quick_setup_makes_the_demo_pharmacy(client, clock, db, monkeypat
     assert response.status_code == 201, response.body
     stored = db.pharmacies.find_one({"owner": owner["_id"]})
     assert stored["verificationStatus"] == "verified"
-    assert (stored["deliveryCharges"], stored["freeDeliveryAbove"]) == (4000, 50000)  # ₹40, ₹500 in paise
+    assert (stored["deliveryCharges"], stored["freeDeliveryAbove"]) == (5000, 50000)  # ₹50, ₹500 in paise
 
 
 def test_row_20_registration_form_with_numbers_as_strings_and_an_avatar(client, clock, db, cloudinary):
@@ -93,6 +93,27 @@ def test_row_20_registration_form_with_numbers_as_strings_and_an_avatar(client, 
     stored = db.pharmacies.find_one({"owner": owner["_id"]})
     assert (stored["establishedYear"], stored["deliveryRadius"]) == (2015, 5)
     assert stored["verificationStatus"] == "pending" and stored["avatar"]["url"].startswith("https://")
+
+
+@pytest.mark.parametrize(("quantity", "delivery"), [(2, 50), (11, 0)])
+def test_a_pharmacy_registered_by_the_form_charges_the_delivery_the_checkout_shows(client, clock, db, quantity,
+                                                                                 delivery):
+    # Given a pharmacy registered through the form (which has no delivery fields) and verified
+    owner = pharmacist()
+    assert send(client, "POST", "/pharmacy/register", owner, form=registration_form()).status_code == 201
+    db.pharmacies.update_one({"owner": owner["_id"]}, {"$set": {"verificationStatus": "verified",
+                                                                 "isVerified": True, "listed": True}})
+    shop = db.pharmacies.find_one({"owner": owner["_id"]})
+    medicine = make_medicine({**shop, "ownerUser": owner}, name="Dolo 650", price=45.50, mrp=50)
+    # When a patient checks out 2 (₹91, under ₹500) or 11 (₹500.50) of them for delivery
+    response = send(client, "POST", "/orders", patient(), json_body={
+        "pharmacyId": str(shop["_id"]), "items": [{"medicine": str(medicine["_id"]), "quantity": quantity}],
+        "shippingAddress": {"fullName": "Asha Rao", "phone": "+919800000001", "street": "1 Lake View",
+                            "city": "Pune", "state": "Maharashtra", "pincode": "411002"},
+        "paymentInfo": {"method": "cod", "status": "pending"}, "deliveryInfo": {"type": "delivery"}})
+    # Then the delivery charged is what the checkout page showed: ₹50 under ₹500, free from ₹500
+    assert response.status_code == 201, response.body
+    assert read(response)["order"]["pricing"]["deliveryCharge"] == delivery
 
 
 def test_row_20_from_a_foreign_page_is_refused(client, clock, db):
@@ -190,6 +211,30 @@ def test_row_26_create_medicine_form_with_strings_and_an_image(client, shop, db,
     assert medicine["prescriptionRequired"] is False and is_text(medicine["images"][0]["url"])
     stored = db.medicines.find_one({"_id": ObjectId(medicine["_id"])})
     assert (stored["price"], stored["mrp"], stored["stock"]) == (4550, 5000, 35)
+
+
+def test_row_26_the_form_with_its_optional_inputs_left_empty(client, shop, db):
+    # Given CreateMedicine's FormData exactly as the page builds it (all 18 inputs, the optional
+    # ones left empty, the checkbox as the string "false")
+    form = medicine_form(genericName="", minStock="", description="", sideEffects="", uses="")
+    assert len(form) == 18
+    # When it is posted
+    response = send(client, "POST", "/pharmacy/medicines", shop["ownerUser"], form=form)
+    # Then the medicine is created with the defaults of the empty inputs
+    assert response.status_code == 201, response.body
+    medicine = read(response)["medicine"]
+    assert medicine["minStock"] == 10 and medicine["price"] == 45.5 and medicine["prescriptionRequired"] is False
+
+
+def test_row_20_the_registration_form_without_a_year(client, clock, db):
+    # Given the registration form with its optional year left empty (the page's initial '')
+    owner = pharmacist()
+    # When it is posted
+    response = send(client, "POST", "/pharmacy/register", owner, form=registration_form(establishedYear=""))
+    # Then the pharmacy is registered without a year
+    assert response.status_code == 201, response.body
+    assert "establishedYear" not in db.pharmacies.find_one({"owner": owner["_id"]}) or \
+        db.pharmacies.find_one({"owner": owner["_id"]})["establishedYear"] is None
 
 
 def test_row_26_a_price_with_three_decimals_is_refused_by_name(client, shop):

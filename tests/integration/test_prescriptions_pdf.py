@@ -176,13 +176,29 @@ def test_the_qr_code_and_the_printed_link_open_the_apis_own_verification_page(ap
     assert encoded[-1] == f"https://api.cureconnect.test/api/v1/prescription/verify/{rx['verificationCode']}"
 
 
-def _lambda_answer(app, method, path, headers):
-    """What the function hands API Gateway (the proxy integration's response), for `path`."""
+def _lambda_answer(app, method, path, headers, body=b"", gateway_binary_types=None):
+    """What the function hands API Gateway (the proxy integration's response), for `path`; the
+    event as API Gateway builds it with `gateway_binary_types` (default: the app's own)."""
     from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
 
-    event = LambdaEventConverter(RouteMatcher(list(app.routes)), app.api.binary_types).create_lambda_event(
-        method, f"/api/v1{path}", {k.lower(): v for k, v in headers.items()}, b"")
+    types = gateway_binary_types or app.api.binary_types
+    event = LambdaEventConverter(RouteMatcher(list(app.routes)), types).create_lambda_event(
+        method, f"/api/v1{path}", {k.lower(): v for k, v in headers.items()}, body)
     return app(event, LambdaContext("api_handler", 512))
+
+
+def test_json_bodies_arrive_base64_in_the_split_stack_and_are_read_as_json(api, chalice_app):
+    # Given the deployed API's binary media types, which include the frontend's application/json
+    # (infra/split_routes.py), so API Gateway base64-encodes every JSON request body
+    deployed_types = [*chalice_app.api.binary_types, "application/json"]
+    user = patient()
+    # When the frontend posts JSON (its profile edit)
+    answer = _lambda_answer(chalice_app, "PUT", "/me", {"Content-Type": "application/json",
+                                                        "Accept": "application/json", **bearer(user)},
+                            body=json.dumps({"name": "Base Sixtyfour"}).encode(), gateway_binary_types=deployed_types)
+    # Then the function reads the JSON and answers plain JSON text (only binary routes encode)
+    assert answer["statusCode"] == 200 and not answer.get("isBase64Encoded")
+    assert json.loads(answer["body"])["user"]["name"] == "Base Sixtyfour"
 
 
 def test_only_the_pdf_route_answers_base64_and_all_of_its_answers_are(api, chalice_app):
