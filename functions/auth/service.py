@@ -29,7 +29,7 @@ from functions.auth.schemas import (
 from functions.core import audit, clock
 from functions.core.config import get_settings
 from functions.core.directory import is_available
-from functions.core.errors import Code, Conflict, RateLimited, Unauthorized, Unprocessable
+from functions.core.errors import Code, Conflict, InvalidToken, RateLimited, Unauthorized, Unprocessable
 from functions.core.observability import logger
 from functions.core.schemas import PageQuery
 from functions.core.security import (
@@ -326,7 +326,7 @@ def update_me(principal: Principal, body: UpdateMeBody) -> dict[str, Any]:
 
             media.destroy_replaced(principal.id, [before["avatar"]], [changes["avatar"]])
     if updated is None:
-        raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
+        raise InvalidToken()
     return self_view(updated)
 
 
@@ -348,7 +348,7 @@ def update_password(principal: Principal, body: PasswordUpdateBody, source_ip: s
     now = clock.now()
     creds = store.find_credentials(principal.id)
     if creds is None:
-        raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
+        raise InvalidToken()
     attempt = claim_attempt(str(creds.get("contact") or principal.id), source_ip, now)
     if not verify_password(creds.get("passwordHash"), body.oldPassword):
         raise Unprocessable("The current password is not correct", code=Code.WRONG_PASSWORD,

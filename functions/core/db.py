@@ -81,7 +81,7 @@ def object_id(value: Any, what: str = "Resource") -> ObjectId:
             return ObjectId(value)
         except InvalidId:
             pass
-    raise NotFound(f"{what} not found")
+    raise NotFound.of(what)
 
 
 def maybe_object_id(value: Any) -> ObjectId | None:

@@ -88,12 +88,12 @@ def respond(
     return Response(body=to_json({"success": True, **payload}), status_code=status, headers=all_headers)
 
 
-def error_body(status: int, code: str, message: str, errors: list[dict[str, str]] | None = None,
+def error_body(status: int, code: Code, message: str, errors: list[dict[str, str]] | None = None,
                **extra: Any) -> dict[str, Any]:
     return {"success": False, "message": message, "code": code, "errors": errors or [], **extra}
 
 
-def error_response(status: int, code: str, message: str, errors: list[dict[str, str]] | None = None,
+def error_response(status: int, code: Code, message: str, errors: list[dict[str, str]] | None = None,
                    headers: dict[str, str] | None = None, **extra: Any) -> Response:
     all_headers: dict[str, str | list[str]] = {**JSON_HEADERS, **(headers or {})}
     return Response(body=to_json(error_body(status, code, message, errors, **extra)), status_code=status,
@@ -323,7 +323,7 @@ class Blueprint(chalice.app.Blueprint):
                 except Exception:
                     request = self.current_request
                     logger.exception("Unhandled error", extra={"route": path})
-                    return error_response(500, "INTERNAL", "Internal error", requestId=_request_id(request))
+                    return error_response(500, Code.INTERNAL, "Internal error", requestId=_request_id(request))
 
             guarded.edge_rules = rules  # type: ignore[attr-defined]  # read by the middleware and infra/
             register(guarded)
@@ -351,11 +351,11 @@ def check_body_type(request: chalice.app.Request | None, accepted: frozenset[str
 # ---------------------------------------------------------------- app-level middleware
 
 _CHALICE_CODES = {
-    "MethodNotAllowedError": (405, "METHOD_NOT_ALLOWED", "Method not allowed"),
-    "UnsupportedMediaType": (415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
-    "BadRequestError": (400, "BAD_REQUEST", "Bad request"),
-    "BadRequest": (400, "BAD_REQUEST", "Bad request"),
-    "InternalServerError": (500, "INTERNAL", "Internal error"),
+    "MethodNotAllowedError": (405, Code.METHOD_NOT_ALLOWED, "Method not allowed"),
+    "UnsupportedMediaType": (415, Code.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+    "BadRequestError": (400, Code.BAD_REQUEST, "Bad request"),
+    "BadRequest": (400, Code.BAD_REQUEST, "Bad request"),
+    "InternalServerError": (500, Code.INTERNAL, "Internal error"),
 }
 
 
@@ -365,7 +365,7 @@ def _normalize_chalice_error(response: Response, request: chalice.app.Request | 
     body = response.body
     if not isinstance(body, dict) or "Code" not in body or "success" in body:
         return response
-    status, code, generic = _CHALICE_CODES.get(body["Code"], (response.status_code, "ERROR", "Request failed"))
+    status, code, generic = _CHALICE_CODES.get(body["Code"], (response.status_code, Code.ERROR, "Request failed"))
     message = str(body.get("Message") or "").strip() or generic
     extra: dict[str, Any] = {"requestId": _request_id(request)} if status >= 500 else {}
     headers = {k: str(v) for k, v in response.headers.items() if k.lower() == "allow"}
