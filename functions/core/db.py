@@ -42,6 +42,9 @@ _client_uri: str | None = None
 
 
 def get_client() -> MongoClient[dict[str, Any]]:
+    """The container's client. Kept by hand, not by `functools.cache` (the other singletons of
+    core): a changed MONGODB_URI (tests) must close the client it replaces, and a forked container
+    (tests/lambda_race.py) forgets its parent's client without closing the shared sockets."""
     global _client, _client_uri
     settings = get_settings()
     if _client is None or _client_uri != settings.mongodb_uri:

@@ -13,6 +13,7 @@ request through it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -43,8 +44,6 @@ INDEXES = {
 
 # Factory of the Twilio transport (None = the SDK's own HTTP client).
 twilio_http_client: Callable[[], Any] | None = None
-
-_ses: Any = None
 
 
 class NotDelivered(Exception):
@@ -82,16 +81,18 @@ def _send_sms(to: str, body: str) -> None:
         raise NotDelivered(type(exc).__name__) from None
 
 
-def _send_email(to: str, subject: str, body: str) -> None:
-    global _ses
-    if _ses is None:
-        import boto3
+@functools.cache
+def _ses() -> Any:
+    import boto3
 
-        _ses = boto3.client("ses")
+    return boto3.client("ses")
+
+
+def _send_email(to: str, subject: str, body: str) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        _ses.send_email(
+        _ses().send_email(
             Source=get_settings().ses_from_email,
             Destination={"ToAddresses": [to]},
             Message={"Subject": {"Data": subject, "Charset": "UTF-8"},

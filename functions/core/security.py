@@ -12,6 +12,7 @@ tests/db/test_known_differences.py.)
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -49,16 +50,11 @@ ARGON2_PARAMS: dict[str, Any] = {"time_cost": 2, "memory_cost": 19 * 1024, "para
 
 # ---------------------------------------------------------------- passwords
 
-_hasher: Any = None
-
-
+@functools.cache
 def _password_hasher() -> Any:
-    global _hasher
-    if _hasher is None:
-        from argon2 import PasswordHasher
+    from argon2 import PasswordHasher
 
-        _hasher = PasswordHasher(**ARGON2_PARAMS)
-    return _hasher
+    return PasswordHasher(**ARGON2_PARAMS)
 
 
 def hash_password(password: str) -> str:
