@@ -1,4 +1,4 @@
-"""Domain errors. Pure Python: services raise these, `core.http` maps them to HTTP once."""
+"""Domain errors. Pure Python: services raise these, `core.edge` maps them to HTTP once."""
 
 from __future__ import annotations
 
