@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError
 
 from functions.core import clock
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate, unless_duplicate
 from functions.core.observability import logger
 from functions.core.security import GUARD_PROJECTION
 
@@ -136,13 +136,9 @@ def overlapping(doctor_id: ObjectId, start: datetime, end: datetime,
 
 def insert_appointment(doc: dict[str, Any]) -> str | None:
     """Insert; on a unique-key refusal say which ("slot" or "patient"), else None."""
-    try:
-        get_db()[APPOINTMENTS].insert_one(doc)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return _which_clash(doc["slotKey"], doc["patientSlotKey"])
-    return None
+    if insert_unless_duplicate(get_db()[APPOINTMENTS], doc):
+        return None
+    return _which_clash(doc["slotKey"], doc["patientSlotKey"])
 
 
 def get(appointment_id: ObjectId) -> dict[str, Any] | None:
@@ -173,12 +169,12 @@ def apply_transition(query: dict[str, Any], changes: dict[str, Any], entry: dict
 
 def move(query: dict[str, Any], changes: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | None:
     """Reschedule: the new slot keys replace the old ones in one single-document write."""
-    try:
-        return apply_transition(query, changes, entry)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        raise SlotClash(_which_clash(changes["slotKey"], changes["patientSlotKey"], query["_id"])) from None
+    moved = None
+    with unless_duplicate() as clashed:
+        moved = apply_transition(query, changes, entry)
+    if clashed:
+        raise SlotClash(_which_clash(changes["slotKey"], changes["patientSlotKey"], query["_id"]))
+    return moved
 
 
 def list_for(field: str, user_id: ObjectId, statuses: list[str], skip: int, limit: int
@@ -333,14 +329,10 @@ def take_ended_seat(seat_id: str, appointment_id: ObjectId, hold: str, until: da
     the upsert's insert collides on `_id`."""
     doc = seat_doc(seat_id, appointment_id, hold, until)
     fields = {k: v for k, v in doc.items() if k != "_id"}
-    try:
+    with unless_duplicate() as held:
         (db if db is not None else get_db())[CLAIMS].update_one(
             {"_id": seat_id, "until": {"$lte": now}}, {"$set": fields}, upsert=True)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return False
-    return True
+    return not held
 
 
 def release_seats(appointment_id: ObjectId) -> int:

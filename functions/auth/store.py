@@ -17,7 +17,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from functions.core.db import get_db
+from functions.core.db import get_db, insert_unless_duplicate
 from functions.core.directory import AVAILABILITY_FIELDS, LISTED_DOCTOR
 from functions.core.errors import Code, Conflict
 
@@ -65,10 +65,9 @@ def _total(collection: Any, query: dict[str, Any], page: list[Any], skip: int, l
 
 
 def insert_user(doc: dict[str, Any]) -> ObjectId:
-    try:
-        inserted: ObjectId = _users().insert_one(doc).inserted_id
-    except DuplicateKeyError:
-        raise Conflict("An account with this contact already exists", code=Code.CONTACT_TAKEN) from None
+    if not insert_unless_duplicate(_users(), doc):
+        raise Conflict("An account with this contact already exists", code=Code.CONTACT_TAKEN)
+    inserted: ObjectId = doc["_id"]
     return inserted
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
@@ -108,6 +110,44 @@ def is_duplicate_key(exc: Exception) -> bool:
         return True
     return isinstance(exc, OperationFailure) and (
         exc.code == 11000 or any(form in str(exc) for form in _UPDATE_UNIQUE_VIOLATIONS))
+
+
+class Refusal:
+    """Whether a write guarded by `unless_duplicate` was refused by a unique index (truthy then)."""
+
+    refused = False
+
+    def __bool__(self) -> bool:
+        return self.refused
+
+
+@contextmanager
+def unless_duplicate() -> Iterator[Refusal]:
+    """Run the block's one write; a unique index refusing it (`is_duplicate_key`) is not an
+    error but an answer, read from the yielded `Refusal` after the block:
+
+        with unless_duplicate() as taken:
+            collection.update_one({"_id": key, "until": {"$lte": now}}, {"$set": ...}, upsert=True)
+        return not taken
+
+    Any other error propagates. The one place that catches a duplicate key."""
+    from pymongo.errors import DuplicateKeyError, OperationFailure
+
+    refusal = Refusal()
+    try:
+        yield refusal
+    except (DuplicateKeyError, OperationFailure) as exc:
+        if not is_duplicate_key(exc):
+            raise
+        refusal.refused = True
+
+
+def insert_unless_duplicate(collection: Collection[dict[str, Any]], doc: dict[str, Any]) -> bool:
+    """Insert `doc` (pymongo sets its `_id` when it has none); False, with nothing written, when
+    a unique index (its `_id` included) refuses it."""
+    with unless_duplicate() as refused:
+        collection.insert_one(doc)
+    return not refused
 
 
 def collect_indexes() -> dict[str, list[IndexModel]]:

@@ -14,9 +14,8 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate
 
 HOSPITALS, ON_CALL, CALLBACKS, USERS = "hospitals", "on_call", "ivr_callbacks", "users"
 _NEAREST = [("rank", ASCENDING), ("name", ASCENDING)]  # public (0) before private (1), then by name
@@ -113,10 +112,4 @@ def caller(phone: str) -> dict[str, Any] | None:
 
 def insert_callback(doc: dict[str, Any]) -> bool:
     """False when this number already asked in this window (the `_id` refuses a second)."""
-    try:
-        get_db()[CALLBACKS].insert_one(doc)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return False
-    return True
+    return insert_unless_duplicate(get_db()[CALLBACKS], doc)

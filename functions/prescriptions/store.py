@@ -18,7 +18,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate, is_duplicate_key
 
 PRESCRIPTIONS = "prescriptions"
 COUNTERS = "prescription_counters"
@@ -70,13 +70,7 @@ def next_sequence(day_key: str) -> int:
 
 def insert(doc: dict[str, Any]) -> bool:
     """Insert a prescription; False when a unique key (number or verification code) is taken."""
-    try:
-        _rx().insert_one(doc)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return False
-    return True
+    return insert_unless_duplicate(_rx(), doc)
 
 
 def get(rx_id: ObjectId) -> dict[str, Any] | None:

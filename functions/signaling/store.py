@@ -33,7 +33,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, is_duplicate_key, unless_duplicate
 
 CONNECTIONS = "connections"
 ROOMS = "rooms"
@@ -183,17 +183,17 @@ def add_member(room_id: str, kind: str, user_id: ObjectId, cid: str, now: dateti
     """Add a member while the room holds fewer than two (creating the room on first join);
     returns the room as it was BEFORE (None when it was created). A full room matches nothing,
     so the upsert's insert collides with the existing `_id`: that refusal is `RoomFull`."""
-    try:
-        return get_db()[ROOMS].find_one_and_update(
+    before = None
+    with unless_duplicate() as full:
+        before = get_db()[ROOMS].find_one_and_update(
             {"_id": room_id, "size": {"$lt": 2}, f"members.{user_id}": {"$exists": False}},
             {"$set": {f"members.{user_id}": cid, "updatedAt": now, "expiresAt": now + ROOM_TTL, "kind": kind},
              "$inc": {"size": 1}},
             upsert=True, return_document=ReturnDocument.BEFORE,
         )
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        raise RoomFull(room_id) from None
+    if full:
+        raise RoomFull(room_id)
+    return before
 
 
 def remove_member(room_id: str, user_id: ObjectId, cid: str) -> bool:

@@ -22,7 +22,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate, is_duplicate_key
 
 ORDERS = "orders"
 LINES = "order_lines"
@@ -85,15 +85,12 @@ def claim_request(key: str, customer: ObjectId, order_id: ObjectId, fingerprint:
     the key was used before (by this customer: the key is namespaced by the caller). The claim
     carries its UTC `day` so the sweeper can drop old claims by an indexed equality."""
     coll = get_db()[REQUESTS]
-    try:
-        coll.insert_one({"_id": key, "customer": customer, "orderId": order_id, "fingerprint": fingerprint,
-                         "createdAt": now, "day": f"{now.astimezone(UTC).date():%Y-%m-%d}"})
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        earlier: dict[str, Any] | None = coll.find_one({"_id": key})
-        return earlier
-    return None
+    if insert_unless_duplicate(coll, {"_id": key, "customer": customer, "orderId": order_id,
+                                      "fingerprint": fingerprint, "createdAt": now,
+                                      "day": f"{now.astimezone(UTC).date():%Y-%m-%d}"}):
+        return None
+    earlier: dict[str, Any] | None = coll.find_one({"_id": key})
+    return earlier
 
 
 def release_request(key: str, order_id: ObjectId) -> None:

@@ -12,9 +12,8 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate
 
 PHARMACIES = "pharmacies"
 
@@ -35,13 +34,9 @@ def _coll() -> Any:
 def insert(doc: dict[str, Any]) -> str | None:
     """Insert a new pharmacy. On a unique-index refusal return which key clashed ("owner" or
     "license"), else None."""
-    try:
-        _coll().insert_one(doc)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return "owner" if _coll().find_one({"owner": doc["owner"]}, {"_id": 1}) else "license"
-    return None
+    if insert_unless_duplicate(_coll(), doc):
+        return None
+    return "owner" if _coll().find_one({"owner": doc["owner"]}, {"_id": 1}) else "license"
 
 
 def by_owner(owner_id: ObjectId) -> dict[str, Any] | None:
