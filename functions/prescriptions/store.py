@@ -18,6 +18,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
+from functions.core import sequences
 from functions.core.db import get_db, insert_unless_duplicate, is_duplicate_key
 
 PRESCRIPTIONS = "prescriptions"
@@ -49,20 +50,8 @@ def _rx() -> Any:
 
 
 def next_sequence(day_key: str) -> int:
-    """The next number of the day, atomically: one `$inc` on the counter document
-    `{_id: "rx:<yymmdd>"}`, created by the first upsert of the day. Two first upserts racing
-    on a new day can collide on `_id` (MongoDB documents this for upserts); the loser retries
-    once and then finds the document."""
-    for attempt in range(3):
-        try:
-            doc = get_db()[COUNTERS].find_one_and_update(
-                {"_id": f"rx:{day_key}"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
-            assert doc is not None  # an upsert always returns the document
-            return int(doc["seq"])
-        except (DuplicateKeyError, OperationFailure) as exc:
-            if not is_duplicate_key(exc) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    """The next number of the day (`core.sequences`): the counter document `{_id: "rx:<yymmdd>"}`."""
+    return sequences.next_sequence(get_db()[COUNTERS], f"rx:{day_key}")
 
 
 # ---------------------------------------------------------------- prescriptions

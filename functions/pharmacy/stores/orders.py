@@ -20,9 +20,9 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, insert_unless_duplicate, is_duplicate_key
+from functions.core import sequences
+from functions.core.db import get_db, insert_unless_duplicate
 
 ORDERS = "orders"
 LINES = "order_lines"
@@ -58,20 +58,8 @@ def _orders() -> Any:
 
 
 def next_sequence(day_key: str) -> int:
-    """The next number of that day (1, 2, ...): one atomic `$inc` on the day's counter
-    document, created on first use. A concurrent first use that loses the upsert race retries
-    once (MongoDB reports it as a duplicate `_id`)."""
-    coll = get_db()[COUNTERS]
-    for _ in range(3):
-        try:
-            doc: dict[str, Any] | None = coll.find_one_and_update({"_id": day_key}, {"$inc": {"seq": 1}}, upsert=True,
-                                                           return_document=ReturnDocument.AFTER)
-            if doc is not None:
-                return int(doc["seq"])
-        except (DuplicateKeyError, OperationFailure) as exc:
-            if not is_duplicate_key(exc):
-                raise
-    raise RuntimeError("order counter unavailable")
+    """The next number of that day (1, 2, ...) (`core.sequences`): the counter document `{_id: <day_key>}`."""
+    return sequences.next_sequence(get_db()[COUNTERS], day_key)
 
 
 def day_counts(day_keys: Sequence[str]) -> int:
