@@ -32,6 +32,7 @@ from pymongo.errors import BulkWriteError
 from functions.core import clock
 from functions.core.db import get_db, insert_unless_duplicate, unless_duplicate
 from functions.core.observability import logger
+from functions.core.paging import find_page, page_total
 from functions.core.security import GUARD_PROJECTION
 
 if TYPE_CHECKING:
@@ -181,15 +182,11 @@ def list_for(field: str, user_id: ObjectId, statuses: list[str], skip: int, limi
              ) -> tuple[list[dict[str, Any]], int]:
     """One page sorted by start, and the total. The count is only asked for when the page does
     not already tell it (a full page, or an empty page past the first)."""
-    coll = get_db()[APPOINTMENTS]
     query: dict[str, Any] = {field: user_id}
     if statuses:
         query["status"] = statuses[0] if len(statuses) == 1 else {"$in": statuses}
-    items = list(coll.find(query, _LIST_PROJECTION).sort([("start", ASCENDING), ("_id", ASCENDING)])
-                 .skip(skip).limit(limit))
-    if 0 < len(items) < limit or (not items and skip == 0):
-        return items, skip + len(items)
-    return items, coll.count_documents(query)
+    return find_page(get_db()[APPOINTMENTS], query, sort=[("start", ASCENDING), ("_id", ASCENDING)], skip=skip,
+                     limit=limit, projection=_LIST_PROJECTION)
 
 
 def list_now_first(field: str, user_id: ObjectId, statuses: list[str], now: datetime, limit: int
@@ -206,7 +203,7 @@ def list_now_first(field: str, user_id: ObjectId, statuses: list[str], now: date
                 .sort([("start", DESCENDING), ("_id", DESCENDING)]).limit(limit - len(upcoming))
                 ) if len(upcoming) < limit else []
     items = upcoming + past
-    return items, len(items) if len(items) < limit else coll.count_documents(query)
+    return items, page_total(items, 0, limit, lambda: coll.count_documents(query))
 
 
 # ---------------------------------------------------------------- reminders

@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from functions.core.db import get_db, insert_unless_duplicate
 from functions.core.directory import AVAILABILITY_FIELDS, LISTED_DOCTOR
 from functions.core.errors import Code, Conflict
+from functions.core.paging import find_page
 
 USERS = "users"
 LOGIN_FAILURES = "login_failures"  # login attempt windows per contact and source IP, and per contact
@@ -52,13 +53,6 @@ DOCTOR_LISTING = {**DOCTOR_PUBLIC, **AVAILABILITY_FIELDS}
 
 def _users() -> Any:
     return get_db()[USERS]
-
-
-def _total(collection: Any, query: dict[str, Any], page: list[Any], skip: int, limit: int) -> int:
-    """The number of matches; a short page already tells it, saving the count round trip."""
-    if len(page) < limit and (page or skip == 0):
-        return skip + len(page)
-    return int(collection.count_documents(query))
 
 
 # ---------------------------------------------------------------- accounts
@@ -288,10 +282,8 @@ def doctor_filter(speciality: str | None, name_part: str | None) -> dict[str, An
 
 
 def list_doctors(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    users = _users()
-    items = list(users.find(query, DOCTOR_LISTING).sort([("nameKey", ASCENDING), ("_id", ASCENDING)])
-                 .skip(skip).limit(limit))
-    return items, _total(users, query, items, skip, limit)
+    return find_page(_users(), query, sort=[("nameKey", ASCENDING), ("_id", ASCENDING)], skip=skip, limit=limit,
+                     projection=DOCTOR_LISTING)
 
 
 def find_listed_doctor(doctor_id: ObjectId) -> dict[str, Any] | None:
@@ -339,7 +331,5 @@ def people_by_ids(ids: list[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
 
 
 def list_accounts(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    users = _users()
-    items = list(users.find(query, ACCOUNT_PROJECTION).sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
-                 .skip(skip).limit(limit))
-    return items, _total(users, query, items, skip, limit)
+    return find_page(_users(), query, sort=[("createdAt", DESCENDING), ("_id", DESCENDING)], skip=skip,
+                     limit=limit, projection=ACCOUNT_PROJECTION)

@@ -16,6 +16,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from functions.core.db import get_db, insert_unless_duplicate
+from functions.core.paging import find_page
 
 HOSPITALS, ON_CALL, CALLBACKS, USERS = "hospitals", "on_call", "ivr_callbacks", "users"
 _NEAREST = [("rank", ASCENDING), ("name", ASCENDING)]  # public (0) before private (1), then by name
@@ -57,11 +58,8 @@ def delete_hospital(hospital_id: ObjectId) -> bool:
 
 
 def list_hospitals(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    coll = get_db()[HOSPITALS]
-    items = list(coll.find(query).sort([("createdAt", DESCENDING), ("_id", DESCENDING)]).skip(skip).limit(limit))
-    if len(items) < limit and (items or skip == 0):
-        return items, skip + len(items)
-    return items, int(coll.count_documents(query))
+    return find_page(get_db()[HOSPITALS], query, sort=[("createdAt", DESCENDING), ("_id", DESCENDING)], skip=skip,
+                     limit=limit)
 
 
 def nearest(field: str, value: str, limit: int) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from functions.core import sequences
 from functions.core.db import get_db, insert_unless_duplicate, is_duplicate_key
+from functions.core.paging import find_page
 
 PRESCRIPTIONS = "prescriptions"
 COUNTERS = "prescription_counters"
@@ -82,11 +83,8 @@ def by_code(code: str) -> dict[str, Any] | None:
 def list_for(field: str, user_id: ObjectId, skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     """One page of a patient's (`field="patient"`) or a doctor's (`"doctor"`) prescriptions,
     newest first, and the total (counted only when the page does not already tell it)."""
-    query = {field: user_id}
-    items = list(_rx().find(query, _LIST_PROJECTION).sort(_SORT_NEWEST).skip(skip).limit(limit))
-    if len(items) < limit and (items or skip == 0):
-        return items, skip + len(items)
-    return items, int(_rx().count_documents(query))
+    return find_page(_rx(), {field: user_id}, sort=_SORT_NEWEST, skip=skip, limit=limit,
+                     projection=_LIST_PROJECTION)
 
 
 def revoke(rx_id: ObjectId, doctor_id: ObjectId, changes: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from functions.core import sequences
 from functions.core.db import get_db, insert_unless_duplicate
+from functions.core.paging import find_page
 
 ORDERS = "orders"
 LINES = "order_lines"
@@ -130,11 +131,11 @@ def retire_lines(order_id: ObjectId) -> None:
 
 
 def page(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """One page newest first (by `_id`, which is time-ordered) and the total. `query` has a
-    top-level equality (customer, pharmacy or orderStatus) or is empty for admins."""
-    coll = _orders()
-    items = list(coll.find(query, _LIST_PROJECTION).sort([("_id", DESCENDING)]).skip(skip).limit(limit))
-    return items, coll.count_documents(query)
+    """One page newest first (by `_id`, which is time-ordered) and the total (counted only when
+    the page does not tell it). `query` has a top-level equality (customer, pharmacy or
+    orderStatus) or is empty for admins."""
+    return find_page(_orders(), query, sort=[("_id", DESCENDING)], skip=skip, limit=limit,
+                     projection=_LIST_PROJECTION)
 
 
 def count(query: dict[str, Any]) -> int:
