@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 INDEX_MODULES: tuple[str, ...] = (
     "functions.core.audit",
     "functions.core.notify",
+    "functions.core.throttle",
     "functions.auth.store",
     "functions.appointments.store",
     "functions.pharmacy.store",
