@@ -14,7 +14,6 @@ from functions.core.observability import logger
 SWEEPERS: tuple[str, ...] = (
     "functions.appointments.jobs",  # due reminders, claims of past days
     "functions.appointments.payment",  # unpaid holds whose time ran out
-    "functions.auth.service",  # expired login-failure windows, verification codes
     "functions.core.notify",  # failed notifications, message counters of past days
     "functions.core.throttle",  # rate-limit windows that ended
     "functions.prescriptions.service",  # expired verification rate-limit buckets
