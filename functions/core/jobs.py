@@ -16,7 +16,6 @@ SWEEPERS: tuple[str, ...] = (
     "functions.appointments.payment",  # unpaid holds whose time ran out
     "functions.core.notify",  # failed notifications, message counters of past days
     "functions.core.throttle",  # rate-limit windows that ended
-    "functions.prescriptions.service",  # expired verification rate-limit buckets
     "functions.payments.service",  # refunds to retry, paid appointments cancelled elsewhere
     "functions.pharmacy.service",  # unpaid online orders whose payment hold expired give their stock back
     "functions.signaling.service",  # unanswered emergencies, stale connections, idle rooms, old throttles
