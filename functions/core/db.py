@@ -37,7 +37,6 @@ INDEX_MODULES: tuple[str, ...] = (
     "functions.payments.store",
     "functions.media.store",
     "functions.emergency.store",
-    "functions.analysis.store",
 )
 
 _client: MongoClient[dict[str, Any]] | None = None
