@@ -17,17 +17,19 @@ from typing import Any
 from bson import ObjectId
 
 from functions.auth import store as auth_store
-from functions.core import audit, clock
+from functions.core import audit, clock, throttle
 from functions.core.config import get_settings
 from functions.core.db import maybe_object_id
-from functions.core.errors import Code, FrameCode, NotFound, RateLimited
+from functions.core.errors import Code, FrameCode, NotFound
 from functions.core.observability import logger
 from functions.core.security import DOCTOR, PATIENT
+from functions.core.throttle import Limit
 from functions.signaling import store, timeouts
 from functions.signaling.delivery import FrameError, push_to_user, send
 from functions.signaling.schemas import DoctorConnectFrame, EmergencyAcceptFrame, EmergencyFrame, Frame
 
 EMERGENCY_EVERY = timedelta(minutes=1)  # per patient
+EMERGENCY = Limit("emergency", 1, EMERGENCY_EVERY, Code.EMERGENCY_RATE_LIMITED, "One emergency request per minute")
 SCHEDULER_EARLY = timedelta(seconds=5)  # a one-off schedule may fire a little early
 
 
@@ -56,9 +58,7 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
     patient = auth_store.find_account(patient_id)
     if patient is None or patient.get("role") != PATIENT:
         raise NotFound("Patient not found")
-    if not store.take_slot(f"emergency:{patient_id}", now, EMERGENCY_EVERY):
-        raise RateLimited("One emergency request per minute", retry_after=int(EMERGENCY_EVERY.total_seconds()),
-                          code=Code.EMERGENCY_RATE_LIMITED)
+    throttle.take(EMERGENCY, str(patient_id), now)
     deadline = now + timedelta(seconds=settings.emergency_timeout_seconds)
     session: dict[str, Any] = {
         "_id": ObjectId(), "patientId": patient_id, "patientName": patient.get("name"), "note": note,

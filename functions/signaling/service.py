@@ -28,13 +28,14 @@ from pydantic import ValidationError
 from functions.appointments import store as appointments_store
 from functions.appointments.status import CONFIRMED
 from functions.auth import store as auth_store
-from functions.core import clock, notify
+from functions.core import clock, notify, throttle
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import AppError, Code, Conflict, Forbidden, FrameCode, NotFound, RateLimited, Unauthorized
+from functions.core.errors import AppError, Code, Conflict, Forbidden, FrameCode, NotFound, Unauthorized
 from functions.core.http import field_errors
 from functions.core.observability import logger
 from functions.core.security import ADMIN, DOCTOR, PATIENT, authenticate
+from functions.core.throttle import Limit
 from functions.signaling import chat, emergencies, ice, rooms, sender, store
 from functions.signaling.chat import chat_history
 from functions.signaling.delivery import FrameError, drop_connection, push_to_user, reply_error
@@ -47,6 +48,7 @@ __all__ = ["chat_history", "emergency_timeout", "ice_servers", "notify_doctor_jo
 
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame size
 DOCTOR_JOINED_EVERY = timedelta(minutes=1)  # per appointment
+DOCTOR_JOINED = Limit("doctor-joined", 1, DOCTOR_JOINED_EVERY, message="The patient was told a moment ago")
 OK = {"statusCode": 200}
 
 HANDLERS: dict[str, Callable[[dict[str, Any], Any, datetime], None]] = {
@@ -188,13 +190,12 @@ def _tidy_rate_keys(conn: Mapping[str, Any], now: datetime) -> None:
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Periodic safety net: emergencies past their deadline (a schedule that never fired), and
     what TTL indexes remove on MongoDB only: connections past the 2-hour cap, stale presence,
-    idle rooms, old rate-limit claims."""
+    idle rooms (rate-limit windows are core.throttle's)."""
     now = now or clock.now()
     return {"emergenciesUnanswered": emergencies.expire_overdue(now),
             "connectionsPurged": store.purge_expired_connections(now),
             "presencePurged": store.purge_expired_presence(now),
-            "roomsPurged": store.purge_idle_rooms(now),
-            "rateSlotsPurged": store.purge_old_slots(now)}
+            "roomsPurged": store.purge_idle_rooms(now)}
 
 
 # ================================================================ REST use cases
@@ -247,8 +248,7 @@ def notify_doctor_joined(doctor: Mapping[str, Any], data: DoctorJoinedIn) -> dic
         raise NotFound("Appointment not found")
     if appt.get("status") != CONFIRMED:
         raise Conflict("Only a confirmed appointment has a call", code=Code.NOT_CONFIRMED)
-    if not store.take_slot(f"doctor-joined:{appt['_id']}", now, DOCTOR_JOINED_EVERY):
-        raise RateLimited("The patient was told a moment ago", retry_after=int(DOCTOR_JOINED_EVERY.total_seconds()))
+    throttle.take(DOCTOR_JOINED, str(appt["_id"]), now)
     patient = auth_store.find_account(appt["patient"]) or {}
     notice = {"type": "doctor-joined", "appointmentId": str(appt["_id"]), "roomId": appt.get("roomId"),
               "doctorName": doctor.get("name")}
