@@ -14,7 +14,7 @@ from functions.core.observability import logger
 SWEEPERS: tuple[str, ...] = (
     "functions.appointments.jobs",  # due reminders, claims of past days
     "functions.appointments.payment",  # unpaid holds whose time ran out
-    "functions.core.notify",  # failed notifications, message counters of past days
+    "functions.core.notify",  # failed notifications
     "functions.core.throttle",  # rate-limit windows that ended
     "functions.payments.service",  # refunds to retry, paid appointments cancelled elsewhere
     "functions.pharmacy.service",  # unpaid online orders whose payment hold expired give their stock back

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 
 from functions.core.db import get_db, unless_duplicate
 from functions.core.errors import Code, RateLimited
@@ -73,30 +73,44 @@ def retry_after(limit: Limit, since: datetime, now: datetime) -> int:
     return max(1, math.ceil((since + limit.window - now).total_seconds()))
 
 
-def _claim(limit: Limit, key: str, now: datetime) -> datetime | None:
-    """Count one take: None when counted, else the start of the full window."""
+def _claim(limit: Limit, key: str, now: datetime, counted: bool = False) -> tuple[datetime | None, int]:
+    """Count one take: `(None, count after)` when counted (the count is read only if `counted`,
+    else 0), else `(start of the full window, 0)`."""
     windows, wid = _windows(), limit.window_id(key)
     fresh = {"since": now, "expiresAt": now + limit.window, "bucket": _bucket(now + limit.window)}
+    room = {"_id": wid, "since": {"$gt": now - limit.window}, "count": {"$lt": limit.limit}}
     for _ in range(_TRIES):
+        after: dict[str, Any] | None = None
         with unless_duplicate() as full_or_ended:
-            windows.update_one({"_id": wid, "since": {"$gt": now - limit.window}, "count": {"$lt": limit.limit}},
-                               {"$inc": {"count": 1}, "$setOnInsert": fresh}, upsert=True)
+            if counted:
+                after = windows.find_one_and_update(room, {"$inc": {"count": 1}, "$setOnInsert": fresh},
+                                                    upsert=True, return_document=ReturnDocument.AFTER)
+            else:
+                windows.update_one(room, {"$inc": {"count": 1}, "$setOnInsert": fresh}, upsert=True)
         if not full_or_ended:
-            return None
+            return None, int(after["count"]) if after else 0
         if windows.update_one({"_id": wid, "since": {"$lte": now - limit.window}},
                               {"$set": {"count": 1, **fresh}}).matched_count:
-            return None  # the old window was over (TTL may not have removed it): a new one starts
+            return None, 1  # the old window was over (TTL may not have removed it): a new one starts
         found = windows.find_one({"_id": wid}, {"since": 1, "count": 1})
         if found is not None and found["since"] > now - limit.window and found["count"] >= limit.limit:
             since: datetime = found["since"]
-            return since
+            return since, 0
         # room appeared (a take given back) or the window vanished (purged): try again
-    return now  # the window kept changing under us: refuse this one take
+    return now, 0  # the window kept changing under us: refuse this one take
 
 
 def try_take(limit: Limit, key: str, now: datetime) -> bool:
     """Take one under `key` if the window has room: True when taken."""
-    return _claim(limit, key, now) is None
+    return _claim(limit, key, now)[0] is None
+
+
+def take_counted(limit: Limit, key: str, now: datetime) -> int | None:
+    """Take one under `key` if the window has room: the number taken in the window so far (this
+    one included), for a caller with a lower threshold of its own on the same budget (the
+    notifier: fewer e-mails to an unverified address); None when refused. One round trip."""
+    refused, count = _claim(limit, key, now, counted=True)
+    return None if refused is not None else count
 
 
 def take(limit: Limit, key: str, now: datetime) -> None:
@@ -108,7 +122,7 @@ def take_all(claims: Sequence[tuple[Limit, str]], now: datetime) -> None:
     """Take one under each (limit, key), all or nothing: one round trip per key on the fast
     path; if any refuses, the takes that were counted are given back and RateLimited says when
     the longest-locked window ends (with the first refusing limit's code and message)."""
-    outcomes = [(limit, key, _claim(limit, key, now)) for limit, key in claims]
+    outcomes = [(limit, key, _claim(limit, key, now)[0]) for limit, key in claims]
     refused = [(limit, since) for limit, _, since in outcomes if since is not None]
     if not refused:
         return

@@ -55,6 +55,17 @@ def test_a_take_after_the_window_ended_opens_a_new_one(db: Any) -> None:
         "count": 1, "since": later, "expiresAt": later + timedelta(hours=1), "bucket": "2026-03-02T12"}
 
 
+def test_a_counted_take_tells_how_many_were_taken_in_the_window(db: Any) -> None:
+    # Given twenty messages a day to one recipient
+    daily = Limit("messages", 20, timedelta(days=1))
+    # When messages are counted through the day, and again after it ended
+    counts = [throttle.take_counted(daily, "a@x", NOW + timedelta(hours=h)) for h in range(22)]
+    next_day = throttle.take_counted(daily, "a@x", NOW + timedelta(days=1, hours=1))
+    # Then each knows its rank (for a lower threshold of the caller's own), the 21st and 22nd are
+    # refused uncounted, and a new window starts the next day
+    assert counts == [*range(1, 21), None, None] and next_day == 1
+
+
 def test_claiming_several_limits_is_all_or_nothing(db: Any) -> None:
     # Given a contact whose attempts from one address are used up (2), with room overall (5)
     throttle.take_all([(PER_ADDRESS, "ip1|a@x"), (PER_CONTACT, "a@x")], NOW)
