@@ -8,16 +8,17 @@ their own `analysis-media` assets) or an https URL. The stored history text ends
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
 from functions.analysis import provider as providers
-from functions.analysis import store
 from functions.analysis.schemas import AnalysisResult, AnalyzeIn
-from functions.core import clock
+from functions.core import clock, throttle
 from functions.core.config import get_settings
-from functions.core.errors import AppError, Code, RateLimited, ServiceUnavailable
+from functions.core.errors import AppError, Code, ServiceUnavailable
 from functions.core.observability import logger
 from functions.core.security import PATIENT, Principal
+from functions.core.throttle import Limit
 
 HISTORY_TEXT_MAX = 4000
 
@@ -53,10 +54,10 @@ def _media_url(principal: Principal, body: AnalyzeIn) -> str:
 
 
 def _take_quota(principal: Principal) -> None:
-    now, limit = clock.now(), get_settings().analysis_per_hour
-    if not store.take(f"{principal.id}:{now:%Y%m%d%H}", limit, now):
-        retry = 3600 - (now.minute * 60 + now.second)
-        raise RateLimited(f"At most {limit} analyses per hour", retry_after=retry, code=Code.ANALYSIS_RATE_LIMITED)
+    """ANALYSIS_PER_HOUR analyses an hour per user (`core.throttle`)."""
+    limit = get_settings().analysis_per_hour
+    throttle.take(Limit("analysis", limit, timedelta(hours=1), Code.ANALYSIS_RATE_LIMITED,
+                        f"At most {limit} analyses per hour"), str(principal.id), clock.now())
 
 
 def history_text(result: AnalysisResult) -> str:

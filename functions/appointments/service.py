@@ -69,7 +69,7 @@ from functions.core import audit, clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.directory import is_listed
-from functions.core.errors import Code, Conflict, NotFound, Unprocessable
+from functions.core.errors import Code, Conflict, NotFound, PatientBusy, SlotTaken, Unprocessable
 
 MAX_TIME_OFF_ENTRIES = 100
 UNPAGED_LIMIT = 100
@@ -185,8 +185,8 @@ def _claim(cells: list[str], doctor_cells: int, appointment_id: ObjectId, hold: 
     except store.ClaimRefused as refused:
         store.release_hold(appointment_id, hold)
         if refused.index < doctor_cells:
-            raise Conflict("This time slot is already booked", code=Code.SLOT_TAKEN) from None
-        raise Conflict("You already have an appointment at this time", code=Code.PATIENT_BUSY) from None
+            raise SlotTaken() from None
+        raise PatientBusy() from None
 
 
 def _seat_conflict(overall: bool) -> Conflict:
@@ -230,9 +230,9 @@ def _claim_with_seats(patient_id: ObjectId, doctor_id: ObjectId, appointment_id:
         except store.ClaimRefused as exc:
             store.release_hold(appointment_id, hold)
             if exc.index < doctor_cells:
-                raise Conflict("This time slot is already booked", code=Code.SLOT_TAKEN) from None
+                raise SlotTaken() from None
             if exc.index < len(cells):
-                raise Conflict("You already have an appointment at this time", code=Code.PATIENT_BUSY) from None
+                raise PatientBusy() from None
             refused = str(fresh[exc.index - len(cells)]["_id"])
         else:
             refused = next((seat for seat in chosen if seat in held
@@ -309,8 +309,8 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
     if clash:
         store.release_hold(appointment_id, str(appointment_id))
         if clash == "slot":
-            raise Conflict("This time slot is already booked", code=Code.SLOT_TAKEN)
-        raise Conflict("You already have an appointment at this time", code=Code.PATIENT_BUSY)
+            raise SlotTaken()
+        raise PatientBusy()
     if held is not None:
         return Outcome(doc)
     to_patient, to_doctor = booking_kinds(status)
@@ -443,8 +443,8 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
     except store.SlotClash as clash:
         store.release_hold(oid, hold)
         if clash.which == "patient":
-            raise Conflict("You already have an appointment at this time", code=Code.PATIENT_BUSY) from None
-        raise Conflict("This time slot is already booked", code=Code.SLOT_TAKEN) from None
+            raise PatientBusy() from None
+        raise SlotTaken() from None
     if updated is None:
         store.release_hold(oid, hold)
         raise Conflict("The appointment changed meanwhile; look at it again", code=Code.APPOINTMENT_CHANGED)

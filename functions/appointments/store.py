@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError
 
 from functions.core import clock
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate, unless_duplicate
 from functions.core.observability import logger
+from functions.core.paging import find_page, page_total
 from functions.core.security import GUARD_PROJECTION
 
 if TYPE_CHECKING:
@@ -136,13 +137,9 @@ def overlapping(doctor_id: ObjectId, start: datetime, end: datetime,
 
 def insert_appointment(doc: dict[str, Any]) -> str | None:
     """Insert; on a unique-key refusal say which ("slot" or "patient"), else None."""
-    try:
-        get_db()[APPOINTMENTS].insert_one(doc)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return _which_clash(doc["slotKey"], doc["patientSlotKey"])
-    return None
+    if insert_unless_duplicate(get_db()[APPOINTMENTS], doc):
+        return None
+    return _which_clash(doc["slotKey"], doc["patientSlotKey"])
 
 
 def get(appointment_id: ObjectId) -> dict[str, Any] | None:
@@ -173,27 +170,23 @@ def apply_transition(query: dict[str, Any], changes: dict[str, Any], entry: dict
 
 def move(query: dict[str, Any], changes: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | None:
     """Reschedule: the new slot keys replace the old ones in one single-document write."""
-    try:
-        return apply_transition(query, changes, entry)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        raise SlotClash(_which_clash(changes["slotKey"], changes["patientSlotKey"], query["_id"])) from None
+    moved = None
+    with unless_duplicate() as clashed:
+        moved = apply_transition(query, changes, entry)
+    if clashed:
+        raise SlotClash(_which_clash(changes["slotKey"], changes["patientSlotKey"], query["_id"]))
+    return moved
 
 
 def list_for(field: str, user_id: ObjectId, statuses: list[str], skip: int, limit: int
              ) -> tuple[list[dict[str, Any]], int]:
     """One page sorted by start, and the total. The count is only asked for when the page does
     not already tell it (a full page, or an empty page past the first)."""
-    coll = get_db()[APPOINTMENTS]
     query: dict[str, Any] = {field: user_id}
     if statuses:
         query["status"] = statuses[0] if len(statuses) == 1 else {"$in": statuses}
-    items = list(coll.find(query, _LIST_PROJECTION).sort([("start", ASCENDING), ("_id", ASCENDING)])
-                 .skip(skip).limit(limit))
-    if 0 < len(items) < limit or (not items and skip == 0):
-        return items, skip + len(items)
-    return items, coll.count_documents(query)
+    return find_page(get_db()[APPOINTMENTS], query, sort=[("start", ASCENDING), ("_id", ASCENDING)], skip=skip,
+                     limit=limit, projection=_LIST_PROJECTION)
 
 
 def list_now_first(field: str, user_id: ObjectId, statuses: list[str], now: datetime, limit: int
@@ -210,7 +203,7 @@ def list_now_first(field: str, user_id: ObjectId, statuses: list[str], now: date
                 .sort([("start", DESCENDING), ("_id", DESCENDING)]).limit(limit - len(upcoming))
                 ) if len(upcoming) < limit else []
     items = upcoming + past
-    return items, len(items) if len(items) < limit else coll.count_documents(query)
+    return items, page_total(items, 0, limit, lambda: coll.count_documents(query))
 
 
 # ---------------------------------------------------------------- reminders
@@ -333,14 +326,10 @@ def take_ended_seat(seat_id: str, appointment_id: ObjectId, hold: str, until: da
     the upsert's insert collides on `_id`."""
     doc = seat_doc(seat_id, appointment_id, hold, until)
     fields = {k: v for k, v in doc.items() if k != "_id"}
-    try:
+    with unless_duplicate() as held:
         (db if db is not None else get_db())[CLAIMS].update_one(
             {"_id": seat_id, "until": {"$lte": now}}, {"$set": fields}, upsert=True)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return False
-    return True
+    return not held
 
 
 def release_seats(appointment_id: ObjectId) -> int:

@@ -21,10 +21,11 @@ from bson import ObjectId
 
 from functions.auth import store
 from functions.auth.codes import code_hash
-from functions.core import clock, notify
+from functions.core import clock, notify, throttle
 from functions.core.config import get_settings
 from functions.core.errors import NotFound
 from functions.core.observability import logger
+from functions.core.throttle import Limit
 
 PURPOSE = "verificationLink"
 LINK_TTL = timedelta(hours=24)
@@ -46,8 +47,8 @@ def send(user: dict[str, Any], source_ip: str, now: datetime) -> None:
     SMS limit gets no link (the account is made; a code can still be asked for)."""
     contact = str(user["contact"])
     channel = str(user.get("contactType") or ("email" if "@" in contact else "phone"))
-    if channel == "phone" and store.claim_attempt(f"signup-sms|{source_ip}", now, timedelta(hours=1),
-                                                  SMS_LINKS_PER_ADDRESS_HOUR) is not None:
+    sms_links = Limit("signup-sms", SMS_LINKS_PER_ADDRESS_HOUR, timedelta(hours=1))
+    if channel == "phone" and not throttle.try_take(sms_links, source_ip, now):
         logger.info("Verification link not sent: too many SMS sign-ups from this address")
         return
     secret = secrets.token_urlsafe(24)  # 32 characters

@@ -4,7 +4,6 @@ Verification by a link sent at sign-up is `contact_link`."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,10 +15,11 @@ from functions.auth.schemas import (
     VerifyConfirmBody,
 )
 from functions.auth.service import Attempt, check_password_rules, end_sockets, login_key, login_window, self_view
-from functions.core import clock
-from functions.core.errors import Code, Conflict, RateLimited, Unprocessable
+from functions.core import clock, throttle
+from functions.core.errors import Code, Conflict, Unprocessable
 from functions.core.observability import logger
 from functions.core.security import Principal, hash_password
+from functions.core.throttle import Limit
 
 CODE_TTL = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -40,11 +40,8 @@ def _new_code(purpose: str, user: dict[str, Any], now: datetime) -> None:
     notify.send(channel, str(user["contact"]), f"CureConnect {what} code", text, kind=purpose, ref=user["_id"])
 
 
-def _limit(key: str, window: timedelta, limit: int, now: datetime, message: str) -> None:
-    since = store.claim_attempt(key, now, window, limit)
-    if since is not None:
-        retry = math.ceil((since + window - now).total_seconds())
-        raise RateLimited(message, code=Code.TOO_MANY_CODES, retry_after=retry)
+def _limit(name: str, key: str, window: timedelta, limit: int, now: datetime, message: str) -> None:
+    throttle.take(Limit(name, limit, window, Code.TOO_MANY_CODES, message), key, now)
 
 
 def _check_code(where: dict[str, Any], purpose: str, code: str, now: datetime) -> dict[str, Any]:
@@ -68,7 +65,7 @@ def send_contact_code(principal: Principal) -> dict[str, Any]:
     if principal.user.get("contactVerified"):
         raise Conflict("Your contact is already verified", code=Code.ALREADY_VERIFIED)
     now = clock.now()
-    _limit(f"verify-send|{principal.id}", timedelta(hours=1), CODES_PER_HOUR, now,
+    _limit("verify-send", str(principal.id), timedelta(hours=1), CODES_PER_HOUR, now,
            "Too many codes asked for; try again later")
     _new_code("verification", principal.user, now)
     return {"message": "A verification code was sent", "expiresInSeconds": int(CODE_TTL.total_seconds())}
@@ -92,8 +89,8 @@ def forgot_password(body: ForgotPasswordBody, source_ip: str) -> dict[str, Any]:
     account and was verified; the same answer either way. Limited per contact and per address."""
     now = clock.now()
     key = login_key(body.contact)
-    _limit(f"forgot-ip|{source_ip}", timedelta(hours=1), 20, now, "Too many requests; try again later")
-    _limit(f"forgot|{key}", timedelta(hours=1), CODES_PER_HOUR, now, "Too many codes asked for; try again later")
+    _limit("forgot-ip", source_ip, timedelta(hours=1), 20, now, "Too many requests; try again later")
+    _limit("forgot", key, timedelta(hours=1), CODES_PER_HOUR, now, "Too many codes asked for; try again later")
     user = store.find_for_login(key)
     if user is not None and user.get("contactVerified") and user.get("active", True):
         _new_code("recovery", user, now)
@@ -105,12 +102,12 @@ def reset_password(body: ResetPasswordBody, source_ip: str) -> dict[str, Any]:
     and lifts the contact's login lockout (so the owner always gets back in)."""
     now = clock.now()
     key = login_key(body.contact)
-    _limit(f"reset-ip|{source_ip}", login_window(), 20, now, "Too many attempts; try again later")
+    _limit("reset-ip", source_ip, login_window(), 20, now, "Too many attempts; try again later")
     user = _check_code({"contact": key}, "recovery", body.code, now)
     check_password_rules(body.newPassword, user.get("contact"), user.get("name"))
     if not store.reset_password(user["_id"], str(user["recovery"]["codeHash"]), hash_password(body.newPassword), now):
         raise Unprocessable("The code was replaced meanwhile; use the newest one", code=Code.INVALID_CODE)
-    Attempt(f"ip|{source_ip}|{key}", f"c|{key}").lifted()
+    Attempt(key, source_ip).lifted()
     end_sockets(user["_id"])
     logger.info("Password reset", extra={"userId": str(user["_id"])})
     return {"message": "Your password was reset; log in with the new one"}

@@ -9,7 +9,6 @@ it: `directory` (public doctor list), `records` (medical history, patient record
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,10 +25,10 @@ from functions.auth.schemas import (
     RegisterBody,
     UpdateMeBody,
 )
-from functions.core import audit, clock
+from functions.core import audit, clock, throttle
 from functions.core.config import get_settings
 from functions.core.directory import is_available
-from functions.core.errors import Code, Conflict, RateLimited, Unauthorized, Unprocessable
+from functions.core.errors import Code, Conflict, InvalidToken, RateLimited, Unauthorized, Unprocessable
 from functions.core.observability import logger
 from functions.core.schemas import PageQuery
 from functions.core.security import (
@@ -45,6 +44,7 @@ from functions.core.security import (
     issue_token,
     verify_password,
 )
+from functions.core.throttle import Limit
 
 T = TypeVar("T")
 
@@ -212,40 +212,49 @@ def login_window() -> timedelta:
     return timedelta(minutes=get_settings().login_window_minutes)
 
 
+def login_limits() -> tuple[Limit, Limit]:
+    """Password checks per contact and source IP (LOGIN_MAX_FAILURES), and per contact from
+    everywhere (LOGIN_MAX_FAILURES_PER_CONTACT), in one LOGIN_WINDOW_MINUTES window."""
+    settings, window, message = get_settings(), login_window(), "Too many failed attempts, try again later"
+    return (Limit("login-ip", settings.login_max_failures, window, Code.LOGIN_LOCKED, message),
+            Limit("login", settings.login_max_failures_per_contact, window, Code.LOGIN_LOCKED, message))
+
+
 @dataclass(frozen=True)
 class Attempt:
     """A claimed password check: counted per contact and source IP, and per contact overall."""
 
-    here: str
-    anywhere: str
+    contact_key: str
+    source_ip: str
+
+    def claims(self) -> list[tuple[Limit, str]]:
+        here, anywhere = login_limits()
+        return [(here, f"{self.source_ip}|{self.contact_key}"), (anywhere, self.contact_key)]
 
     def succeeded(self) -> None:
-        store.settle_success(self.here, self.anywhere)
+        """The failures from this address are forgotten; the attempt no longer counts for the
+        contact (one round trip)."""
+        here, anywhere = self.claims()
+        throttle.settle(reset=[here], give_back=[anywhere])
 
     def lifted(self) -> None:
         """The owner proved control of the contact (account recovery): both windows end."""
-        store.clear_attempts(self.here)
-        store.clear_attempts(self.anywhere)
+        for limit, key in self.claims():
+            throttle.clear(limit, key)
 
 
 def claim_attempt(contact_key: str, source_ip: str, now: datetime) -> Attempt:
-    """Count this password check before it happens (one round trip), or 429. Per contact and IP
-    at LOGIN_MAX_FAILURES, so a burst of guesses gets exactly that many checks; per contact from
-    everywhere at LOGIN_MAX_FAILURES_PER_CONTACT, so a stranger with five requests cannot lock
-    the owner out from everywhere (and the owner can always recover the account)."""
-    settings, window = get_settings(), login_window()
-    attempt = Attempt(f"ip|{source_ip}|{contact_key}", f"c|{contact_key}")
-    here, anywhere = store.claim_attempts([(attempt.here, settings.login_max_failures),
-                                           (attempt.anywhere, settings.login_max_failures_per_contact)], now, window)
-    if here is None and anywhere is None:
-        return attempt
-    for key, since in ((attempt.here, here), (attempt.anywhere, anywhere)):
-        if since is None:
-            store.give_back_attempt(key)  # refused unchecked: this attempt does not count anywhere
-    locked_since = max(s for s in (here, anywhere) if s is not None)
-    retry = math.ceil((locked_since + window - now).total_seconds())
-    logger.info("Login refused: too many failures")
-    raise RateLimited("Too many failed attempts, try again later", code=Code.LOGIN_LOCKED, retry_after=retry)
+    """Count this password check before it happens (one round trip per window), or 429. Per
+    contact and IP, so a burst of guesses gets exactly LOGIN_MAX_FAILURES checks; per contact
+    from everywhere, so a stranger with five requests cannot lock the owner out from everywhere
+    (and the owner can always recover the account). A refused attempt counts nowhere."""
+    attempt = Attempt(contact_key, source_ip)
+    try:
+        throttle.take_all(attempt.claims(), now)
+    except RateLimited:
+        logger.info("Login refused: too many failures")
+        raise
+    return attempt
 
 
 def _bad_credentials() -> Unauthorized:
@@ -326,7 +335,7 @@ def update_me(principal: Principal, body: UpdateMeBody) -> dict[str, Any]:
 
             media.destroy_replaced(principal.id, [before["avatar"]], [changes["avatar"]])
     if updated is None:
-        raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
+        raise InvalidToken()
     return self_view(updated)
 
 
@@ -348,7 +357,7 @@ def update_password(principal: Principal, body: PasswordUpdateBody, source_ip: s
     now = clock.now()
     creds = store.find_credentials(principal.id)
     if creds is None:
-        raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
+        raise InvalidToken()
     attempt = claim_attempt(str(creds.get("contact") or principal.id), source_ip, now)
     if not verify_password(creds.get("passwordHash"), body.oldPassword):
         raise Unprocessable("The current password is not correct", code=Code.WRONG_PASSWORD,
@@ -381,11 +390,6 @@ def access_log(principal: Principal, query: PageQuery) -> tuple[list[dict[str, A
 
 
 # ---------------------------------------------------------------- periodic work (core.jobs)
-
-
-def sweep(now: datetime) -> dict[str, int]:
-    """Expired login-failure windows (TTL indexes are not enforced on the embedded database)."""
-    return {"loginWindowsPurged": store.purge_expired_windows(now)}
 
 
 # ---------------------------------------------------------------- seams other domains call

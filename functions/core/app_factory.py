@@ -8,19 +8,16 @@ from collections.abc import Iterable
 from chalice.app import Chalice
 
 from functions.core import observability
-from functions.core.http import (
-    Blueprint,
-    edge_middleware,
-    install_preflight,
-    per_thread_requests,
-)
+from functions.core.edge import Blueprint, EdgeRestHandler, edge_middleware
+from functions.core.request_local import per_thread_requests
+from functions.core.samesite import install_preflight
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(name: str, blueprints: Iterable[Blueprint]) -> Chalice:
     app = Chalice(app_name=name)
-    per_thread_requests(app)
+    per_thread_requests(app, EdgeRestHandler)
     app.api.binary_types.append("application/pdf")
     # Form uploads carry image bytes (pharmacy avatars, medicine images): API Gateway must pass
     # them base64-encoded, or it would re-encode the body as UTF-8 text and corrupt the files.

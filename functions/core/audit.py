@@ -13,6 +13,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from functions.core import clock
 from functions.core.db import get_db
+from functions.core.paging import find_page
 
 COLLECTION = "audit_log"
 
@@ -71,7 +72,5 @@ def record_per_subject(actor: Mapping[str, Any] | str, action: str, resource_typ
 
 
 def entries_for_subject(subject_id: Any, *, skip: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
-    coll = get_db()[COLLECTION]
-    query = {"subjectId": subject_id}
-    items = list(coll.find(query, {"subjectId": 0}).sort("at", DESCENDING).skip(skip).limit(limit))
-    return items, coll.count_documents(query)
+    return find_page(get_db()[COLLECTION], {"subjectId": subject_id}, sort=[("at", DESCENDING)], skip=skip,
+                     limit=limit, projection={"subjectId": 0})

@@ -2,14 +2,16 @@
 
 In deployed stages secrets come from Secrets Manager: when `CONFIG_SECRET_ID` is set, that
 secret (a JSON object of VARIABLE -> value) is fetched once through Powertools `parameters`
-and fills in any variable the environment does not set. Every variable is listed in the README.
+and fills in any variable the environment does not set. Each setting is declared once, in
+`Settings` (`setting(...)`); the README's configuration table lists them.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,145 +81,92 @@ def _base_url(raw: str) -> str:
     return value
 
 
-# Settings that may name a plain-http stand-in on this machine, only where STAGE is dev.
-_DEV_ONLY_HTTP = (("cloudinary_api_base", "CLOUDINARY_API_BASE"),
-                  ("cloudinary_delivery_base", "CLOUDINARY_DELIVERY_BASE"))
+def setting(var: str, default: str | None = None, *, parse: Callable[[str], Any] | None = None,
+            dev_http: bool = False) -> Any:
+    """Declare a setting: its environment variable, its default as the variable would spell it
+    (None: required), and its parser when the field's type does not say it (`_PARSERS`).
+    `dev_http`: a base URL that may name a plain-http stand-in on this machine, only where STAGE
+    is dev."""
+    return field(metadata={"var": var, "default": default, "parse": parse, "dev_http": dev_http})
 
 
-# (attribute, variable, parser, default; None = required)
-_SPEC: tuple[tuple[str, str, Callable[[str], Any], str | None], ...] = (
-    ("stage", "STAGE", str, "dev"),
-    ("version", "APP_VERSION", str, "0.1.0"),
-    ("mongodb_uri", "MONGODB_URI", str, None),
-    ("mongodb_db", "MONGODB_DB", str, "cureconnect"),
-    ("mongodb_timeout_ms", "MONGODB_TIMEOUT_MS", int, "5000"),
-    ("health_db_timeout_ms", "HEALTH_DB_TIMEOUT_MS", int, "2000"),
-    ("jwt_secret", "JWT_SECRET", _secret, None),
-    ("jwt_issuer", "JWT_ISSUER", str, "cureconnect"),
-    ("jwt_audience", "JWT_AUDIENCE", str, "cureconnect-web"),
-    ("jwt_ttl_seconds", "JWT_TTL_SECONDS", int, "3600"),
-    ("cookie_secure", "COOKIE_SECURE", _bool, "true"),
-    ("cookie_samesite", "COOKIE_SAMESITE", _samesite, "Lax"),
-    ("allowed_origins", "ALLOWED_ORIGINS", _csv, ""),
-    ("default_phone_region", "DEFAULT_PHONE_REGION", str, "IN"),
-    ("default_timezone", "DEFAULT_TIMEZONE", _timezone, "Asia/Kolkata"),
-    ("default_currency", "DEFAULT_CURRENCY", _currency, "INR"),
-    ("app_base_url", "APP_BASE_URL", str, "http://localhost:5173"),
-    ("login_max_failures", "LOGIN_MAX_FAILURES", int, "5"),
-    ("login_window_minutes", "LOGIN_WINDOW_MINUTES", int, "15"),
-    ("login_max_failures_per_contact", "LOGIN_MAX_FAILURES_PER_CONTACT", int, "50"),
-    ("max_active_per_doctor", "MAX_ACTIVE_PER_DOCTOR", int, "2"),
-    ("max_active_per_patient", "MAX_ACTIVE_PER_PATIENT", int, "6"),
-    ("max_messages_per_recipient_per_day", "MAX_MESSAGES_PER_RECIPIENT_PER_DAY", int, "20"),
-    ("max_unverified_emails_per_day", "MAX_UNVERIFIED_EMAILS_PER_DAY", int, "3"),
-    ("cancel_cutoff_minutes", "CANCEL_CUTOFF_MINUTES", int, "120"),
-    ("reminder_offsets_minutes", "REMINDER_OFFSETS_MINUTES", _int_csv, "1440,15"),
-    ("scheduler_group", "SCHEDULER_GROUP", str, "default"),
-    ("scheduler_role_arn", "SCHEDULER_ROLE_ARN", str, ""),
-    ("reminder_function_arn", "REMINDER_FUNCTION_ARN", str, ""),
-    ("twilio_account_sid", "TWILIO_ACCOUNT_SID", str, ""),
-    ("twilio_auth_token", "TWILIO_AUTH_TOKEN", str, ""),
-    ("twilio_from_number", "TWILIO_FROM_NUMBER", str, ""),
-    ("ses_from_email", "SES_FROM_EMAIL", str, "no-reply@cureconnect.example"),
-    ("tracing_enabled", "TRACING_ENABLED", _bool, "false"),
-    # payments, media, analysis, emergency IVR (issue 12); empty = that integration is off
-    ("stripe_secret_key", "STRIPE_SECRET_KEY", str, ""),
-    ("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET", str, ""),
-    ("stripe_api_base", "STRIPE_API_BASE", str, ""),
-    ("require_appointment_payment", "REQUIRE_APPOINTMENT_PAYMENT", _bool, "false"),
-    ("payment_hold_minutes", "PAYMENT_HOLD_MINUTES", int, "15"),
-    ("cloudinary_url", "CLOUDINARY_URL", str, ""),
-    ("cloudinary_api_base", "CLOUDINARY_API_BASE", _base_url, "https://api.cloudinary.com"),
-    ("cloudinary_delivery_base", "CLOUDINARY_DELIVERY_BASE", _base_url, "https://res.cloudinary.com"),
-    ("public_base_url", "PUBLIC_BASE_URL", str, ""),
-    ("google_api_key", "GOOGLE_API_KEY", str, ""),
-    ("analysis_model", "ANALYSIS_MODEL", str, "gemini-2.5-flash"),
-    ("analysis_per_hour", "ANALYSIS_PER_HOUR", int, "20"),
-    ("emergency_alert_level", "EMERGENCY_ALERT_LEVEL", int, "4"),
-    # prescriptions (issue 10)
-    ("prescription_valid_days", "PRESCRIPTION_VALID_DAYS", int, "30"),
-    ("clinic_name", "CLINIC_NAME", str, "CureConnect Telehealth"),
-    ("clinic_address", "CLINIC_ADDRESS", str, ""),
-    ("pdf_font_dir", "PDF_FONT_DIR", str, "/usr/share/fonts/truetype/noto"),
-    ("verify_per_minute", "VERIFY_PER_MINUTE", int, "30"),
-    # signaling: WebSocket API, emergencies, ICE servers (issue 9)
-    ("ws_management_endpoint", "WS_MANAGEMENT_ENDPOINT", str, ""),
-    ("ws_max_frames_per_second", "WS_MAX_FRAMES_PER_SECOND", int, "20"),
-    ("ws_connection_ttl_seconds", "WS_CONNECTION_TTL_SECONDS", int, "7200"),
-    ("join_early_minutes", "JOIN_EARLY_MINUTES", int, "15"),
-    ("emergency_timeout_seconds", "EMERGENCY_TIMEOUT_SECONDS", int, "120"),
-    ("emergency_function_arn", "EMERGENCY_FUNCTION_ARN", str, ""),
-    ("stun_urls", "STUN_URLS", _csv, "stun:stun.l.google.com:19302"),
-    ("turn_urls", "TURN_URLS", _csv, ""),
-    ("turn_secret", "TURN_SECRET", str, ""),
-    ("turn_ttl_seconds", "TURN_TTL_SECONDS", int, "3600"),
-)
+# The parser of each field type (annotations are strings under `from __future__ import annotations`).
+_PARSERS: dict[str, Callable[[str], Any]] = {"str": str, "int": int, "bool": _bool, "tuple[str, ...]": _csv,
+                                              "tuple[int, ...]": _int_csv}
 
 
 @dataclass(frozen=True)
 class Settings:
-    stage: str
-    version: str
-    mongodb_uri: str
-    mongodb_db: str
-    mongodb_timeout_ms: int
-    health_db_timeout_ms: int
-    jwt_secret: str
-    jwt_issuer: str
-    jwt_audience: str
-    jwt_ttl_seconds: int
-    cookie_secure: bool
-    cookie_samesite: str
-    allowed_origins: tuple[str, ...]
-    default_phone_region: str
-    default_timezone: str
-    default_currency: str
-    app_base_url: str
-    login_max_failures: int
-    login_window_minutes: int
-    login_max_failures_per_contact: int
-    max_active_per_doctor: int
-    max_active_per_patient: int
-    max_messages_per_recipient_per_day: int
-    max_unverified_emails_per_day: int
-    cancel_cutoff_minutes: int
-    reminder_offsets_minutes: tuple[int, ...]
-    scheduler_group: str
-    scheduler_role_arn: str
-    reminder_function_arn: str
-    twilio_account_sid: str
-    twilio_auth_token: str
-    twilio_from_number: str
-    ses_from_email: str
-    tracing_enabled: bool
-    stripe_secret_key: str
-    stripe_webhook_secret: str
-    stripe_api_base: str
-    require_appointment_payment: bool
-    payment_hold_minutes: int
-    cloudinary_url: str
-    cloudinary_api_base: str
-    cloudinary_delivery_base: str
-    public_base_url: str
-    google_api_key: str
-    analysis_model: str
-    analysis_per_hour: int
-    emergency_alert_level: int
-    prescription_valid_days: int
-    clinic_name: str
-    clinic_address: str
-    pdf_font_dir: str
-    verify_per_minute: int
-    ws_management_endpoint: str
-    ws_max_frames_per_second: int
-    ws_connection_ttl_seconds: int
-    join_early_minutes: int
-    emergency_timeout_seconds: int
-    emergency_function_arn: str
-    stun_urls: tuple[str, ...]
-    turn_urls: tuple[str, ...]
-    turn_secret: str
-    turn_ttl_seconds: int
+    """Every setting, declared once: the attribute, its type, its variable and its default.
+    The README's configuration table lists them."""
+
+    stage: str = setting("STAGE", "dev")
+    version: str = setting("APP_VERSION", "0.1.0")
+    mongodb_uri: str = setting("MONGODB_URI")
+    mongodb_db: str = setting("MONGODB_DB", "cureconnect")
+    mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", "5000")
+    health_db_timeout_ms: int = setting("HEALTH_DB_TIMEOUT_MS", "2000")
+    jwt_secret: str = setting("JWT_SECRET", parse=_secret)
+    jwt_issuer: str = setting("JWT_ISSUER", "cureconnect")
+    jwt_audience: str = setting("JWT_AUDIENCE", "cureconnect-web")
+    jwt_ttl_seconds: int = setting("JWT_TTL_SECONDS", "3600")
+    cookie_secure: bool = setting("COOKIE_SECURE", "true")
+    cookie_samesite: str = setting("COOKIE_SAMESITE", "Lax", parse=_samesite)
+    allowed_origins: tuple[str, ...] = setting("ALLOWED_ORIGINS", "")
+    default_phone_region: str = setting("DEFAULT_PHONE_REGION", "IN")
+    default_timezone: str = setting("DEFAULT_TIMEZONE", "Asia/Kolkata", parse=_timezone)
+    default_currency: str = setting("DEFAULT_CURRENCY", "INR", parse=_currency)
+    app_base_url: str = setting("APP_BASE_URL", "http://localhost:5173")
+    login_max_failures: int = setting("LOGIN_MAX_FAILURES", "5")
+    login_window_minutes: int = setting("LOGIN_WINDOW_MINUTES", "15")
+    login_max_failures_per_contact: int = setting("LOGIN_MAX_FAILURES_PER_CONTACT", "50")
+    max_active_per_doctor: int = setting("MAX_ACTIVE_PER_DOCTOR", "2")
+    max_active_per_patient: int = setting("MAX_ACTIVE_PER_PATIENT", "6")
+    max_messages_per_recipient_per_day: int = setting("MAX_MESSAGES_PER_RECIPIENT_PER_DAY", "20")
+    max_unverified_emails_per_day: int = setting("MAX_UNVERIFIED_EMAILS_PER_DAY", "3")
+    cancel_cutoff_minutes: int = setting("CANCEL_CUTOFF_MINUTES", "120")
+    reminder_offsets_minutes: tuple[int, ...] = setting("REMINDER_OFFSETS_MINUTES", "1440,15")
+    scheduler_group: str = setting("SCHEDULER_GROUP", "default")
+    scheduler_role_arn: str = setting("SCHEDULER_ROLE_ARN", "")
+    reminder_function_arn: str = setting("REMINDER_FUNCTION_ARN", "")
+    twilio_account_sid: str = setting("TWILIO_ACCOUNT_SID", "")
+    twilio_auth_token: str = setting("TWILIO_AUTH_TOKEN", "")
+    twilio_from_number: str = setting("TWILIO_FROM_NUMBER", "")
+    ses_from_email: str = setting("SES_FROM_EMAIL", "no-reply@cureconnect.example")
+    tracing_enabled: bool = setting("TRACING_ENABLED", "false")
+    # payments, media, analysis, emergency IVR (issue 12); empty = that integration is off
+    stripe_secret_key: str = setting("STRIPE_SECRET_KEY", "")
+    stripe_webhook_secret: str = setting("STRIPE_WEBHOOK_SECRET", "")
+    stripe_api_base: str = setting("STRIPE_API_BASE", "")
+    require_appointment_payment: bool = setting("REQUIRE_APPOINTMENT_PAYMENT", "false")
+    payment_hold_minutes: int = setting("PAYMENT_HOLD_MINUTES", "15")
+    cloudinary_url: str = setting("CLOUDINARY_URL", "")
+    cloudinary_api_base: str = setting("CLOUDINARY_API_BASE", "https://api.cloudinary.com", parse=_base_url,
+                                       dev_http=True)
+    cloudinary_delivery_base: str = setting("CLOUDINARY_DELIVERY_BASE", "https://res.cloudinary.com", parse=_base_url,
+                                            dev_http=True)
+    public_base_url: str = setting("PUBLIC_BASE_URL", "")
+    google_api_key: str = setting("GOOGLE_API_KEY", "")
+    analysis_model: str = setting("ANALYSIS_MODEL", "gemini-2.5-flash")
+    analysis_per_hour: int = setting("ANALYSIS_PER_HOUR", "20")
+    emergency_alert_level: int = setting("EMERGENCY_ALERT_LEVEL", "4")
+    # prescriptions (issue 10)
+    prescription_valid_days: int = setting("PRESCRIPTION_VALID_DAYS", "30")
+    clinic_name: str = setting("CLINIC_NAME", "CureConnect Telehealth")
+    clinic_address: str = setting("CLINIC_ADDRESS", "")
+    pdf_font_dir: str = setting("PDF_FONT_DIR", "/usr/share/fonts/truetype/noto")
+    verify_per_minute: int = setting("VERIFY_PER_MINUTE", "30")
+    # signaling: WebSocket API, emergencies, ICE servers (issue 9)
+    ws_management_endpoint: str = setting("WS_MANAGEMENT_ENDPOINT", "")
+    ws_max_frames_per_second: int = setting("WS_MAX_FRAMES_PER_SECOND", "20")
+    ws_connection_ttl_seconds: int = setting("WS_CONNECTION_TTL_SECONDS", "7200")
+    join_early_minutes: int = setting("JOIN_EARLY_MINUTES", "15")
+    emergency_timeout_seconds: int = setting("EMERGENCY_TIMEOUT_SECONDS", "120")
+    emergency_function_arn: str = setting("EMERGENCY_FUNCTION_ARN", "")
+    stun_urls: tuple[str, ...] = setting("STUN_URLS", "stun:stun.l.google.com:19302")
+    turn_urls: tuple[str, ...] = setting("TURN_URLS", "")
+    turn_secret: str = setting("TURN_SECRET", "")
+    turn_ttl_seconds: int = setting("TURN_TTL_SECONDS", "3600")
 
     def __repr__(self) -> str:  # never print secrets
         return f"Settings(stage={self.stage!r}, db={self.mongodb_db!r})"
@@ -233,8 +182,6 @@ class Settings:
         base = (self.public_base_url or self.app_base_url).rstrip("/")
         return f"{base}/api/v1/{path.lstrip('/')}"
 
-
-assert [f.name for f in fields(Settings)] == [row[0] for row in _SPEC]
 
 # Written by `make run` (into LOCAL_DATA_DIR, default .data/) so local tools (the admin CLI)
 # find its database and secret.
@@ -269,33 +216,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 if var not in env and path.is_file():
                     env[var] = path.read_text().strip()
     values: dict[str, Any] = {}
-    for attr, var, parse, default in _SPEC:
+    for spec in fields(Settings):
+        var, default = spec.metadata["var"], spec.metadata["default"]
         raw = env.get(var)
         if raw is None or (raw == "" and default is None):
             if default is None:
                 raise ConfigError(f"Missing required setting {var} (see the configuration table in README.md)")
             raw = default
+        parse = spec.metadata["parse"] or _PARSERS[str(spec.type)]
         try:
-            values[attr] = parse(raw)
+            values[spec.name] = parse(raw)
         except ValueError as exc:
             raise ConfigError(f"Invalid setting {var}: {exc}") from None
-    for attr, var in _DEV_ONLY_HTTP:
-        if values[attr].startswith("http://") and values["stage"] != "dev":
+        if spec.metadata["dev_http"] and values[spec.name].startswith("http://") and values["stage"] != "dev":
             raise ConfigError(f"Invalid setting {var}: plain http:// is accepted only in the dev stage")
     return Settings(**values)
 
 
-_settings: Settings | None = None
-
-
+@functools.cache
 def get_settings() -> Settings:
-    global _settings
-    if _settings is None:
-        _settings = load_settings()
-    return _settings
+    """The settings of this container, read on first use."""
+    return load_settings()
 
 
 def reset_settings() -> None:
     """Forget the cached settings (tests change the environment between cases)."""
-    global _settings
-    _settings = None
+    get_settings.cache_clear()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 INDEX_MODULES: tuple[str, ...] = (
     "functions.core.audit",
     "functions.core.notify",
+    "functions.core.throttle",
     "functions.auth.store",
     "functions.appointments.store",
     "functions.pharmacy.store",
@@ -34,7 +37,6 @@ INDEX_MODULES: tuple[str, ...] = (
     "functions.payments.store",
     "functions.media.store",
     "functions.emergency.store",
-    "functions.analysis.store",
 )
 
 _client: MongoClient[dict[str, Any]] | None = None
@@ -42,6 +44,9 @@ _client_uri: str | None = None
 
 
 def get_client() -> MongoClient[dict[str, Any]]:
+    """The container's client. Kept by hand, not by `functools.cache` (the other singletons of
+    core): a changed MONGODB_URI (tests) must close the client it replaces, and a forked container
+    (tests/lambda_race.py) forgets its parent's client without closing the shared sockets."""
     global _client, _client_uri
     settings = get_settings()
     if _client is None or _client_uri != settings.mongodb_uri:
@@ -81,7 +86,7 @@ def object_id(value: Any, what: str = "Resource") -> ObjectId:
             return ObjectId(value)
         except InvalidId:
             pass
-    raise NotFound(f"{what} not found")
+    raise NotFound.of(what)
 
 
 def maybe_object_id(value: Any) -> ObjectId | None:
@@ -105,6 +110,44 @@ def is_duplicate_key(exc: Exception) -> bool:
         return True
     return isinstance(exc, OperationFailure) and (
         exc.code == 11000 or any(form in str(exc) for form in _UPDATE_UNIQUE_VIOLATIONS))
+
+
+class Refusal:
+    """Whether a write guarded by `unless_duplicate` was refused by a unique index (truthy then)."""
+
+    refused = False
+
+    def __bool__(self) -> bool:
+        return self.refused
+
+
+@contextmanager
+def unless_duplicate() -> Iterator[Refusal]:
+    """Run the block's one write; a unique index refusing it (`is_duplicate_key`) is not an
+    error but an answer, read from the yielded `Refusal` after the block:
+
+        with unless_duplicate() as taken:
+            collection.update_one({"_id": key, "until": {"$lte": now}}, {"$set": ...}, upsert=True)
+        return not taken
+
+    Any other error propagates. The one place that catches a duplicate key."""
+    from pymongo.errors import DuplicateKeyError, OperationFailure
+
+    refusal = Refusal()
+    try:
+        yield refusal
+    except (DuplicateKeyError, OperationFailure) as exc:
+        if not is_duplicate_key(exc):
+            raise
+        refusal.refused = True
+
+
+def insert_unless_duplicate(collection: Collection[dict[str, Any]], doc: dict[str, Any]) -> bool:
+    """Insert `doc` (pymongo sets its `_id` when it has none); False, with nothing written, when
+    a unique index (its `_id` included) refuses it."""
+    with unless_duplicate() as refused:
+        collection.insert_one(doc)
+    return not refused
 
 
 def collect_indexes() -> dict[str, list[IndexModel]]:

@@ -1,4 +1,4 @@
-"""Domain errors. Pure Python: services raise these, `core.http` maps them to HTTP once."""
+"""Domain errors. Pure Python: services raise these, `core.edge` maps them to HTTP once."""
 
 from __future__ import annotations
 
@@ -10,6 +10,21 @@ class Code(StrEnum):
     """The catalogue of error codes a client may see (the `code` of the error envelope), one
     definition each. The HTTP status comes from the error class raised with it."""
 
+    # the error classes' defaults (below) and the HTTP edge's own answers
+    BAD_REQUEST = "BAD_REQUEST"
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    CONFLICT = "CONFLICT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNPROCESSABLE = "UNPROCESSABLE"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNAVAILABLE = "UNAVAILABLE"
+    INTERNAL = "INTERNAL"
+    ERROR = "ERROR"  # an error Chalice answered itself with a code of its own we do not know
+    ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"  # API Gateway's answer (infra/merge-template.json, local/gateway_responses.py)
     # request shape (400), sessions (401), permissions (403)
     MALFORMED_JSON = "MALFORMED_JSON"
     MALFORMED_FORM = "MALFORMED_FORM"
@@ -80,6 +95,9 @@ class Code(StrEnum):
     ANALYSIS_NOT_CONFIGURED = "ANALYSIS_NOT_CONFIGURED"
     ANALYSIS_PROVIDER_ERROR = "ANALYSIS_PROVIDER_ERROR"
     ANALYSIS_RATE_LIMITED = "ANALYSIS_RATE_LIMITED"
+    EMERGENCY_RATE_LIMITED = "EMERGENCY_RATE_LIMITED"
+    # calls
+    NOT_CONFIRMED = "NOT_CONFIRMED"
     # pharmacies, inventory and orders
     PHARMACY_EXISTS = "PHARMACY_EXISTS"
     LICENSE_TAKEN = "LICENSE_TAKEN"
@@ -103,18 +121,40 @@ class Code(StrEnum):
     ALREADY_RATED = "ALREADY_RATED"
 
 
+class FrameCode(StrEnum):
+    """The codes of WebSocket error frames (`{type: "error", code, message}`): the signaling
+    protocol's lowercase vocabulary, which browsers already read. An `AppError` raised while a
+    frame is handled answers its `Code` in lower case (`FrameCode.of`)."""
+
+    BAD_REQUEST = "bad_request"
+    UNKNOWN_ACTION = "unknown_action"
+    INVALID = "invalid"
+    TOO_LARGE = "too_large"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    NOT_IN_ROOM = "not_in_room"
+    NO_PEER = "no_peer"
+    RATE_LIMITED = "rate_limited"
+
+    @staticmethod
+    def of(exc: AppError) -> str:
+        """The frame code of an error raised by a use case: `rate_limited` for any 429, else its
+        `Code` in lower case."""
+        return FrameCode.RATE_LIMITED.value if exc.status == 429 else exc.code.lower()
+
+
 class AppError(Exception):
     """An error the caller can act on. `status` and `code` travel to the response."""
 
     status = 500
-    code = "INTERNAL"
+    code: Code = Code.INTERNAL
     default_message = "Internal error"
 
     def __init__(
         self,
         message: str | None = None,
         *,
-        code: str | None = None,
+        code: Code | None = None,
         errors: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
@@ -122,54 +162,77 @@ class AppError(Exception):
         self.message = message or self.default_message
         super().__init__(self.message)
         if code:
-            self.code = code
+            self.code = Code(code)
         self.errors = errors or []
         self.headers = headers or {}
         self.extra = extra or {}
 
 
 class BadRequest(AppError):
-    status, code, default_message = 400, "BAD_REQUEST", "Bad request"
+    status, code, default_message = 400, Code.BAD_REQUEST, "Bad request"
 
 
 class ValidationFailed(AppError):
-    status, code, default_message = 400, "VALIDATION_FAILED", "Validation failed"
+    status, code, default_message = 400, Code.VALIDATION_FAILED, "Validation failed"
 
 
 class Unauthorized(AppError):
-    status, code, default_message = 401, "UNAUTHENTICATED", "Please login to access this resource"
+    status, code, default_message = 401, Code.UNAUTHENTICATED, "Please login to access this resource"
+
+
+class InvalidToken(Unauthorized):
+    """The session token is malformed, expired, revoked or of an older session version."""
+
+    code, default_message = Code.INVALID_TOKEN, "Invalid or expired token"
 
 
 class Forbidden(AppError):
-    status, code, default_message = 403, "FORBIDDEN", "You are not allowed to do this"
+    status, code, default_message = 403, Code.FORBIDDEN, "You are not allowed to do this"
 
 
 class NotFound(AppError):
-    status, code, default_message = 404, "NOT_FOUND", "Not found"
+    status, code, default_message = 404, Code.NOT_FOUND, "Not found"
+
+    @classmethod
+    def of(cls, what: str, **kw: Any) -> NotFound:
+        """`NotFound.of("Order")`: "Order not found"."""
+        return cls(f"{what} not found", **kw)
 
 
 class MethodNotAllowed(AppError):
-    status, code, default_message = 405, "METHOD_NOT_ALLOWED", "Method not allowed"
+    status, code, default_message = 405, Code.METHOD_NOT_ALLOWED, "Method not allowed"
 
 
 class Conflict(AppError):
-    status, code, default_message = 409, "CONFLICT", "Conflict"
+    status, code, default_message = 409, Code.CONFLICT, "Conflict"
+
+
+class SlotTaken(Conflict):
+    """Another booking holds this doctor's slot."""
+
+    code, default_message = Code.SLOT_TAKEN, "This time slot is already booked"
+
+
+class PatientBusy(Conflict):
+    """The patient already has an appointment overlapping this one."""
+
+    code, default_message = Code.PATIENT_BUSY, "You already have an appointment at this time"
 
 
 class UnsupportedMediaType(AppError):
-    status, code, default_message = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+    status, code, default_message = 415, Code.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"
 
 
 class PayloadTooLarge(AppError):
-    status, code, default_message = 413, "PAYLOAD_TOO_LARGE", "Payload too large"
+    status, code, default_message = 413, Code.PAYLOAD_TOO_LARGE, "Payload too large"
 
 
 class Unprocessable(AppError):
-    status, code, default_message = 422, "UNPROCESSABLE", "The request cannot be processed"
+    status, code, default_message = 422, Code.UNPROCESSABLE, "The request cannot be processed"
 
 
 class RateLimited(AppError):
-    status, code, default_message = 429, "RATE_LIMITED", "Too many requests"
+    status, code, default_message = 429, Code.RATE_LIMITED, "Too many requests"
 
     def __init__(self, message: str | None = None, *, retry_after: int, **kw: Any) -> None:
         super().__init__(message, **kw)
@@ -178,4 +241,4 @@ class RateLimited(AppError):
 
 
 class ServiceUnavailable(AppError):
-    status, code, default_message = 503, "UNAVAILABLE", "A dependency is unavailable"
+    status, code, default_message = 503, Code.UNAVAILABLE, "A dependency is unavailable"

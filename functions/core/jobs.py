@@ -14,9 +14,8 @@ from functions.core.observability import logger
 SWEEPERS: tuple[str, ...] = (
     "functions.appointments.jobs",  # due reminders, claims of past days
     "functions.appointments.payment",  # unpaid holds whose time ran out
-    "functions.auth.service",  # expired login-failure windows, verification codes
-    "functions.core.notify",  # failed notifications, message counters of past days
-    "functions.prescriptions.service",  # expired verification rate-limit buckets
+    "functions.core.notify",  # failed notifications
+    "functions.core.throttle",  # rate-limit windows that ended
     "functions.payments.service",  # refunds to retry, paid appointments cancelled elsewhere
     "functions.pharmacy.service",  # unpaid online orders whose payment hold expired give their stock back
     "functions.signaling.service",  # unanswered emergencies, stale connections, idle rooms, old throttles

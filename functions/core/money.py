@@ -61,7 +61,7 @@ def to_major(minor: int | None, currency: str) -> Decimal | None:
     """Stored minor units → the major amount clients read (JSON: 45.5, 120, 0.01)."""
     if minor is None:
         return None
-    return Decimal(int(minor)).scaleb(-decimals(currency))  # encoded as 45.5 or 120 (core.http)
+    return Decimal(int(minor)).scaleb(-decimals(currency))  # encoded as 45.5 or 120 (core.envelope)
 
 
 def major_amount(currency: Callable[[], str]) -> Any:

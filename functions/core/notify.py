@@ -13,6 +13,7 @@ request through it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,13 +21,13 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
-from functions.core import clock
+from functions.core import clock, throttle
 from functions.core.config import get_settings
 from functions.core.db import get_db
 from functions.core.observability import logger
+from functions.core.throttle import Limit
 
 COLLECTION = "notifications"
-COUNTS = "message_counts"  # messages per recipient and UTC day: `_id` = "<to>|<YYYY-MM-DD>"
 USERS = "users"
 CODE_KINDS = frozenset({"verification", "recovery"})  # one-time codes: the way a contact gets verified
 # SMS to the number that is calling the emergency line at this moment (Twilio connected that very
@@ -38,13 +39,10 @@ SENDING_LEASE = timedelta(minutes=10)  # a sweeper that died mid-send releases t
 
 INDEXES = {
     COLLECTION: [IndexModel([("status", ASCENDING), ("nextAttemptAt", ASCENDING)], name="due")],
-    COUNTS: [IndexModel([("day", ASCENDING)], name="by_day")],
 }
 
 # Factory of the Twilio transport (None = the SDK's own HTTP client).
 twilio_http_client: Callable[[], Any] | None = None
-
-_ses: Any = None
 
 
 class NotDelivered(Exception):
@@ -82,16 +80,18 @@ def _send_sms(to: str, body: str) -> None:
         raise NotDelivered(type(exc).__name__) from None
 
 
-def _send_email(to: str, subject: str, body: str) -> None:
-    global _ses
-    if _ses is None:
-        import boto3
+@functools.cache
+def _ses() -> Any:
+    import boto3
 
-        _ses = boto3.client("ses")
+    return boto3.client("ses")
+
+
+def _send_email(to: str, subject: str, body: str) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        _ses.send_email(
+        _ses().send_email(
             Source=get_settings().ses_from_email,
             Destination={"ToAddresses": [to]},
             Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
@@ -118,27 +118,19 @@ def _verified(to: str) -> bool | None:
     return None if found is None else bool(found.get("contactVerified"))
 
 
-def _count(to: str, now: datetime) -> int:
-    """Count one more message to `to` today (one atomic upsert); the count after."""
-    day = f"{now:%Y-%m-%d}"
-    counted = get_db()[COUNTS].find_one_and_update(
-        {"_id": f"{to}|{day}"}, {"$inc": {"n": 1}, "$setOnInsert": {"day": day}},
-        upsert=True, return_document=ReturnDocument.AFTER)
-    return int(counted["n"]) if counted else 1
-
-
 def _refusal(channel: str, to: str, kind: str) -> str | None:
     """Why this message must not go out, or None. SMS cost money and are what SMS pumping
     abuses: they go only to verified numbers (one-time codes excepted, which is how a number
     gets verified). E-mails to an unverified address: a few a day, so users of the existing
     frontend (no verification screen) still get their notices. Nobody gets more than
-    MAX_MESSAGES_PER_RECIPIENT_PER_DAY a day."""
+    MAX_MESSAGES_PER_RECIPIENT_PER_DAY a day (`core.throttle`, a day from the first message)."""
     settings = get_settings()
     verified = _verified(to)
     if channel == "phone" and verified is False and kind not in CODE_KINDS | CALLER_KINDS:
         return "unverified number"
-    sent_today = _count(to, clock.now())
-    if sent_today > settings.max_messages_per_recipient_per_day:
+    daily = Limit("messages", settings.max_messages_per_recipient_per_day, timedelta(days=1))
+    sent_today = throttle.take_counted(daily, to, clock.now())
+    if sent_today is None:
         return "daily cap"
     if channel == "email" and verified is False and kind not in CODE_KINDS \
             and sent_today > settings.max_unverified_emails_per_day:
@@ -221,8 +213,5 @@ def _retry_one(status: str, now: datetime, counts: dict[str, int]) -> bool:
 
 
 def sweep(now: datetime) -> dict[str, int]:
-    """The platform sweeper's part (core.jobs): failed messages whose retry time has come, and
-    the message counters of past days."""
-    stale = [f"{now - timedelta(days=back):%Y-%m-%d}" for back in (1, 2)]
-    purged = sum(int(get_db()[COUNTS].delete_many({"day": day}).deleted_count) for day in stale)
-    return {**retry_due(now), "messageCountersPurged": purged}
+    """The platform sweeper's part (core.jobs): failed messages whose retry time has come."""
+    return retry_due(now)

@@ -4,7 +4,7 @@ It is a plain handler, not a Chalice app, so it imports only the settings: no py
 pymongo, no domain code. It answers for any path API Gateway sends it (only paths that have an
 `OPTIONS` route reach it) and allows the standard methods; a method a path does not serve is then
 answered by API Gateway as an unknown route. In one-function mode (`chalice deploy`, `make run`)
-`functions.core.http.install_preflight` answers instead, naming each path's exact methods.
+`functions.core.samesite.install_preflight` answers instead, naming each path's exact methods.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from functions.core.config import get_settings
 
 ALLOW_METHODS = "DELETE, GET, PATCH, POST, PUT"
-# = core.http.CORS_ALLOW_HEADERS (the existing frontend sends X-Forwarded-Proto on every request)
+# = core.samesite.CORS_ALLOW_HEADERS (the existing frontend sends X-Forwarded-Proto on every request)
 ALLOW_HEADERS = "Content-Type, Authorization, X-Requested-With, Accept, X-Forwarded-Proto"
 
 

@@ -8,6 +8,7 @@ imported on first use (a cold start that schedules nothing never pays for it).
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -15,22 +16,17 @@ from typing import Any
 from functions.core.config import get_settings
 from functions.core.observability import logger
 
-_client: Any = None
 
-
+@functools.cache
 def client() -> Any:
-    global _client
-    if _client is None:
-        import boto3
+    import boto3
 
-        _client = boto3.client("scheduler")
-    return _client
+    return boto3.client("scheduler")
 
 
 def reset() -> None:
     """Forget the client (tests that swap the AWS environment)."""
-    global _client
-    _client = None
+    client.cache_clear()
 
 
 def at_expression(when: datetime) -> str:

@@ -12,6 +12,7 @@ tests/db/test_known_differences.py.)
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from bson import ObjectId
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import get_db, maybe_object_id
-from functions.core.errors import Code, Forbidden, Unauthorized
+from functions.core.errors import Code, Forbidden, InvalidToken, Unauthorized
 
 PATIENT, DOCTOR, PHARMACIST, ADMIN = "patient", "doctor", "pharmacist", "admin"
 ROLES = (PATIENT, DOCTOR, PHARMACIST, ADMIN)
@@ -49,16 +50,11 @@ ARGON2_PARAMS: dict[str, Any] = {"time_cost": 2, "memory_cost": 19 * 1024, "para
 
 # ---------------------------------------------------------------- passwords
 
-_hasher: Any = None
-
-
+@functools.cache
 def _password_hasher() -> Any:
-    global _hasher
-    if _hasher is None:
-        from argon2 import PasswordHasher
+    from argon2 import PasswordHasher
 
-        _hasher = PasswordHasher(**ARGON2_PARAMS)
-    return _hasher
+    return PasswordHasher(**ARGON2_PARAMS)
 
 
 def hash_password(password: str) -> str:
@@ -115,12 +111,12 @@ def decode_token(token: str) -> dict[str, Any]:
                      "verify_exp": False, "verify_iat": False, "verify_nbf": False},
         )
     except jwt.InvalidTokenError:
-        raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN) from None
+        raise InvalidToken() from None
     now = clock.now().timestamp()
     skew = 5  # seconds a token may seem to come from the future (clocks of other containers)
     times_ok = all(isinstance(claims.get(k, 0), int | float) for k in ("exp", "iat", "nbf"))
     if not times_ok or claims["exp"] <= now or claims["iat"] > now + skew or claims.get("nbf", now) > now + skew:
-        raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
+        raise InvalidToken()
     return claims
 
 
@@ -196,7 +192,7 @@ class Principal:
 def _session_version(claims: dict[str, Any]) -> int:
     value = claims.get("sv")
     if not isinstance(value, int) or isinstance(value, bool):  # a malformed `sv` is a bad token, not a 500
-        raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
+        raise InvalidToken()
     return value
 
 
@@ -216,11 +212,11 @@ def authenticate(headers: Any) -> Principal:
     user_id = maybe_object_id(claims["sub"])
     jti = claims.get("jti")
     if user_id is None or not isinstance(jti, str) or not _JTI.fullmatch(jti):
-        raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
+        raise InvalidToken()
     version = _session_version(claims)
     user = get_db()[USERS].find_one({"_id": user_id}, _AUTH_PROJECTION)
     if user is None or is_revoked(user, jti) or int(user.get("sessionVersion", 0)) != version:
-        raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
+        raise InvalidToken()
     user.pop("revokedTokens", None)
     revoked = user.pop("revokedJtis", None)
     if not user.get("active", True):

@@ -14,9 +14,9 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate
+from functions.core.paging import find_page
 
 HOSPITALS, ON_CALL, CALLBACKS, USERS = "hospitals", "on_call", "ivr_callbacks", "users"
 _NEAREST = [("rank", ASCENDING), ("name", ASCENDING)]  # public (0) before private (1), then by name
@@ -58,11 +58,8 @@ def delete_hospital(hospital_id: ObjectId) -> bool:
 
 
 def list_hospitals(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    coll = get_db()[HOSPITALS]
-    items = list(coll.find(query).sort([("createdAt", DESCENDING), ("_id", DESCENDING)]).skip(skip).limit(limit))
-    if len(items) < limit and (items or skip == 0):
-        return items, skip + len(items)
-    return items, int(coll.count_documents(query))
+    return find_page(get_db()[HOSPITALS], query, sort=[("createdAt", DESCENDING), ("_id", DESCENDING)], skip=skip,
+                     limit=limit)
 
 
 def nearest(field: str, value: str, limit: int) -> list[dict[str, Any]]:
@@ -113,10 +110,4 @@ def caller(phone: str) -> dict[str, Any] | None:
 
 def insert_callback(doc: dict[str, Any]) -> bool:
     """False when this number already asked in this window (the `_id` refuses a second)."""
-    try:
-        get_db()[CALLBACKS].insert_one(doc)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return False
-    return True
+    return insert_unless_duplicate(get_db()[CALLBACKS], doc)

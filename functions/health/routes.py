@@ -2,6 +2,7 @@
 
 from chalice.app import Response
 
+from functions.core.errors import Code
 from functions.core.http import Blueprint, error_response, respond
 from functions.health import service
 
@@ -13,4 +14,4 @@ def health() -> Response:
     healthy, status = service.check()
     if healthy:
         return respond(**status)
-    return error_response(503, "UNAVAILABLE", "Database unavailable", **status)
+    return error_response(503, Code.UNAVAILABLE, "Database unavailable", **status)

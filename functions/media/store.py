@@ -13,9 +13,8 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate
 
 ASSETS = "media_assets"
 
@@ -24,13 +23,7 @@ INDEXES = {ASSETS: [IndexModel([("ownerId", ASCENDING), ("purpose", ASCENDING)],
 
 def insert_asset(doc: dict[str, Any]) -> bool:
     """Record an asset once; False if that public id is recorded already."""
-    try:
-        get_db()[ASSETS].insert_one(doc)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return False
-    return True
+    return insert_unless_duplicate(get_db()[ASSETS], doc)
 
 
 def owned(owner_id: ObjectId, purpose: str, public_ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate
 
 PAYMENTS = "payments"
 EVENTS = "stripe_events"
@@ -53,14 +52,10 @@ def open_payment(ref: str, open_statuses: Sequence[str], fields: dict[str, Any],
     query = {"_id": ref, "status": {"$in": list(open_statuses)}}
     if coll.update_one(query, {"$set": changes}).matched_count:
         return True
-    try:
-        coll.insert_one({"_id": ref, **changes, "createdAt": now})
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        # a concurrent request inserted it a moment ago: open is open, paid is paid
-        return bool(coll.update_one(query, {"$set": changes}).matched_count)
-    return True
+    if insert_unless_duplicate(coll, {"_id": ref, **changes, "createdAt": now}):
+        return True
+    # a concurrent request inserted it a moment ago: open is open, paid is paid
+    return bool(coll.update_one(query, {"$set": changes}).matched_count)
 
 
 def transition(ref: str, sources: Sequence[str], changes: dict[str, Any],
@@ -90,14 +85,8 @@ def paid_for_appointments(since: datetime, after: str, limit: int) -> list[dict[
 
 def claim_event(event_id: str, event_type: str, now: datetime) -> bool:
     """True the first time an event id is seen; False for a replay."""
-    try:
-        get_db()[EVENTS].insert_one({"_id": event_id, "type": event_type, "receivedAt": now,
-                                     "expiresAt": now + EVENT_RETENTION})
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return False
-    return True
+    return insert_unless_duplicate(get_db()[EVENTS], {"_id": event_id, "type": event_type, "receivedAt": now,
+                                                       "expiresAt": now + EVENT_RETENTION})
 
 
 def forget_event(event_id: str) -> None:

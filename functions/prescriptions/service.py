@@ -15,18 +15,19 @@ from bson import ObjectId
 
 from functions.appointments import store as appointments_store
 from functions.auth import store as users_store
-from functions.core import audit, clock, notify
+from functions.core import audit, clock, notify, throttle
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import Code, NotFound, RateLimited, Unprocessable
+from functions.core.errors import Code, NotFound, Unprocessable
 from functions.core.observability import logger
 from functions.core.security import DOCTOR, PATIENT, Principal
+from functions.core.throttle import Limit
 from functions.prescriptions import rules, store
 from functions.prescriptions.rules import RxLine
 from functions.prescriptions.schemas import ListQuery, PrescriptionIn, RevokeIn
 
 __all__ = ["RxLine", "create", "list_mine", "pdf", "read_one", "release_for_order", "reserve_for_order",
-           "revoke", "sweep", "verify"]
+           "revoke", "verify"]
 
 RESOURCE = "prescription"
 _CODE_ATTEMPTS = 5
@@ -160,12 +161,9 @@ def pdf(principal: Principal, rx_id: str) -> tuple[str, bytes]:
 
 
 def _count_verify_hit(client_ip: str, now: datetime) -> None:
-    window = 60
-    bucket = int(now.timestamp()) // window
-    count = store.count_hit(f"{client_ip}|{bucket}", now + timedelta(seconds=2 * window))
-    if count > get_settings().verify_per_minute:
-        retry = window - int(now.timestamp()) % window
-        raise RateLimited("Too many verification requests, try again shortly", retry_after=retry)
+    """VERIFY_PER_MINUTE checks a minute per client address (`core.throttle`)."""
+    throttle.take(Limit("rx-verify", get_settings().verify_per_minute, timedelta(minutes=1),
+                        message="Too many verification requests, try again shortly"), client_ip, now)
 
 
 def verify(code_text: str, client_ip: str) -> dict[str, Any]:
@@ -223,9 +221,4 @@ def _rx_id_or_invalid(prescription_id: str) -> ObjectId:
 
 
 # ---------------------------------------------------------------- periodic
-
-
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Periodic: delete expired verification rate-limit buckets (no TTL on the embedded server)."""
-    return {"verifyBucketsPurged": store.purge_hits(now or clock.now())}
 

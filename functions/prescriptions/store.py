@@ -1,11 +1,11 @@
 """MongoDB access for the prescriptions domain, and the indexes it relies on.
 
-This module is the only writer of `prescriptions`, `prescription_counters` and
-`prescription_verify_hits`. Every function is one statement; the guarantee each gives is in
-its docstring. Quantities a pharmacy may still dispense live in a top-level map
-`remaining: {"m0": n, "m1": m, ...}` (one key per medication, by position) rather than inside
-the `medications` array: a conditional `$inc` on `remaining.m0` is a plain dotted path, which
-FerretDB v1.24 evaluates like MongoDB (it does not on positional paths into arrays).
+This module is the only writer of `prescriptions` and `prescription_counters`. Every function
+is one statement; the guarantee each gives is in its docstring. Quantities a pharmacy may still
+dispense live in a top-level map `remaining: {"m0": n, "m1": m, ...}` (one key per medication,
+by position) rather than inside the `medications` array: a conditional `$inc` on `remaining.m0`
+is a plain dotted path, which FerretDB v1.24 evaluates like MongoDB (it does not on positional
+paths into arrays).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core import sequences
+from functions.core.db import get_db, insert_unless_duplicate
+from functions.core.paging import find_page
 
 PRESCRIPTIONS = "prescriptions"
 COUNTERS = "prescription_counters"
-VERIFY_HITS = "prescription_verify_hits"
 
 INDEXES = {
     PRESCRIPTIONS: [
@@ -32,8 +32,7 @@ INDEXES = {
         IndexModel([("doctor", ASCENDING), ("createdAt", DESCENDING)], name="doctor_created"),
         IndexModel([("appointment", ASCENDING)], name="appointment"),
     ],
-    # Counters and rate-limit buckets are keyed by `_id` only.
-    VERIFY_HITS: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires_ttl")],
+    # Counters are keyed by `_id` only.
 }
 
 # What the lists need: everything but the dispensing bookkeeping.
@@ -49,20 +48,8 @@ def _rx() -> Any:
 
 
 def next_sequence(day_key: str) -> int:
-    """The next number of the day, atomically: one `$inc` on the counter document
-    `{_id: "rx:<yymmdd>"}`, created by the first upsert of the day. Two first upserts racing
-    on a new day can collide on `_id` (MongoDB documents this for upserts); the loser retries
-    once and then finds the document."""
-    for attempt in range(3):
-        try:
-            doc = get_db()[COUNTERS].find_one_and_update(
-                {"_id": f"rx:{day_key}"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
-            assert doc is not None  # an upsert always returns the document
-            return int(doc["seq"])
-        except (DuplicateKeyError, OperationFailure) as exc:
-            if not is_duplicate_key(exc) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    """The next number of the day (`core.sequences`): the counter document `{_id: "rx:<yymmdd>"}`."""
+    return sequences.next_sequence(get_db()[COUNTERS], f"rx:{day_key}")
 
 
 # ---------------------------------------------------------------- prescriptions
@@ -70,13 +57,7 @@ def next_sequence(day_key: str) -> int:
 
 def insert(doc: dict[str, Any]) -> bool:
     """Insert a prescription; False when a unique key (number or verification code) is taken."""
-    try:
-        _rx().insert_one(doc)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return False
-    return True
+    return insert_unless_duplicate(_rx(), doc)
 
 
 def get(rx_id: ObjectId) -> dict[str, Any] | None:
@@ -99,11 +80,8 @@ def by_code(code: str) -> dict[str, Any] | None:
 def list_for(field: str, user_id: ObjectId, skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     """One page of a patient's (`field="patient"`) or a doctor's (`"doctor"`) prescriptions,
     newest first, and the total (counted only when the page does not already tell it)."""
-    query = {field: user_id}
-    items = list(_rx().find(query, _LIST_PROJECTION).sort(_SORT_NEWEST).skip(skip).limit(limit))
-    if len(items) < limit and (items or skip == 0):
-        return items, skip + len(items)
-    return items, int(_rx().count_documents(query))
+    return find_page(_rx(), {field: user_id}, sort=_SORT_NEWEST, skip=skip, limit=limit,
+                     projection=_LIST_PROJECTION)
 
 
 def revoke(rx_id: ObjectId, doctor_id: ObjectId, changes: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -136,28 +114,3 @@ def give_back(rx_id: ObjectId, gives: Mapping[str, tuple[int, int]], now: dateti
     result = _rx().update_one(query, {"$inc": {f"remaining.{key}": qty for key, (qty, _) in gives.items()},
                                       "$set": {"updatedAt": now}})
     return bool(result.modified_count == 1)
-
-
-# ---------------------------------------------------------------- public verification rate limit
-
-
-def count_hit(bucket_id: str, expires: datetime) -> int:
-    """Count one request in the bucket `bucket_id` (client and time window) and return the
-    count so far, atomically (`$inc` on a document keyed by `_id`). Buckets carry `expiresAt`
-    for a TTL index where the server has TTL; expired ones are never read again anyway."""
-    for attempt in range(3):
-        try:
-            doc = get_db()[VERIFY_HITS].find_one_and_update(
-                {"_id": bucket_id}, {"$inc": {"n": 1}, "$setOnInsert": {"expiresAt": expires}},
-                upsert=True, return_document=ReturnDocument.AFTER)
-            assert doc is not None  # an upsert always returns the document
-            return int(doc["n"])
-        except (DuplicateKeyError, OperationFailure) as exc:
-            if not is_duplicate_key(exc) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-def purge_hits(now: datetime) -> int:
-    """Delete rate-limit buckets that have expired (FerretDB has no TTL expiry)."""
-    return int(get_db()[VERIFY_HITS].delete_many({"expiresAt": {"$lte": now}}).deleted_count)

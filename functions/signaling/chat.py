@@ -16,7 +16,7 @@ from bson import ObjectId
 
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import NotFound
+from functions.core.errors import FrameCode, NotFound
 from functions.core.http import iso_utc
 from functions.signaling import access, store
 from functions.signaling.delivery import FrameError, push_to_user, room_or_forbidden, send
@@ -25,7 +25,7 @@ from functions.signaling.schemas import Frame, MessageFrame, ReadFrame, RoomFram
 
 def in_chat(conn: Mapping[str, Any], room_id: str) -> None:
     if room_id not in (conn.get("chat") or {}):
-        raise FrameError("not_in_room", "Join the chat first (chat-join)")
+        raise FrameError(FrameCode.NOT_IN_ROOM, "Join the chat first (chat-join)")
 
 
 def chat_join(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
@@ -69,7 +69,7 @@ def message_read(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     assert isinstance(frame, ReadFrame)
     doc = store.mark_read(ObjectId(frame.id), list(conn.get("chat") or {}), conn["userId"], now)
     if doc is None:
-        raise FrameError("not_found", "No unread message of the other participant with this id")
+        raise FrameError(FrameCode.NOT_FOUND, "No unread message of the other participant with this id")
     push_to_user(doc["senderId"], {"type": "message-read", "id": frame.id, "roomId": doc["roomId"],
                                    "readAt": iso_utc(now)})
 

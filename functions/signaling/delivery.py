@@ -15,6 +15,7 @@ from bson import ObjectId
 
 from functions.core import clock
 from functions.core.config import get_settings
+from functions.core.errors import FrameCode
 from functions.core.security import DOCTOR
 from functions.signaling import access, sender, store
 
@@ -23,7 +24,7 @@ class FrameError(Exception):
     """A frame that is refused: answered `{type: "error", code, message}` on the same connection,
     which stays usable."""
 
-    def __init__(self, code: str, message: str, errors: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, code: FrameCode, message: str, errors: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.errors = code, message, errors or []
 
@@ -81,5 +82,5 @@ def room_or_forbidden(room_id: str, user_id: ObjectId, now: datetime, video: boo
     room = access.find_room(room_id, get_settings().join_early_minutes)
     allowed = access.video_allowed(room, user_id, now) if video else access.chat_allowed(room, user_id)
     if room is None or not allowed:
-        raise FrameError("forbidden", "You cannot join this room now")
+        raise FrameError(FrameCode.FORBIDDEN, "You cannot join this room now")
     return room

@@ -17,17 +17,19 @@ from typing import Any
 from bson import ObjectId
 
 from functions.auth import store as auth_store
-from functions.core import audit, clock
+from functions.core import audit, clock, throttle
 from functions.core.config import get_settings
 from functions.core.db import maybe_object_id
-from functions.core.errors import NotFound, RateLimited
+from functions.core.errors import Code, FrameCode, NotFound
 from functions.core.observability import logger
 from functions.core.security import DOCTOR, PATIENT
+from functions.core.throttle import Limit
 from functions.signaling import store, timeouts
 from functions.signaling.delivery import FrameError, push_to_user, send
 from functions.signaling.schemas import DoctorConnectFrame, EmergencyAcceptFrame, EmergencyFrame, Frame
 
 EMERGENCY_EVERY = timedelta(minutes=1)  # per patient
+EMERGENCY = Limit("emergency", 1, EMERGENCY_EVERY, Code.EMERGENCY_RATE_LIMITED, "One emergency request per minute")
 SCHEDULER_EARLY = timedelta(seconds=5)  # a one-off schedule may fire a little early
 
 
@@ -39,9 +41,9 @@ def online_doctor_ids() -> list[ObjectId]:
 def doctor_connect(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     assert isinstance(frame, DoctorConnectFrame)
     if conn.get("role") != DOCTOR or not conn.get("approved"):
-        raise FrameError("forbidden", "Only approved doctors can go online")
+        raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can go online")
     if frame.doctorId is not None and frame.doctorId != str(conn["userId"]):
-        raise FrameError("forbidden", "You can only go online as yourself")
+        raise FrameError(FrameCode.FORBIDDEN, "You can only go online as yourself")
     store.set_online(conn["_id"], True)
     store.set_presence(conn["userId"], conn["_id"], now, conn["expiresAt"])
     send(conn["_id"], {"type": "doctor-online"})
@@ -56,9 +58,7 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
     patient = auth_store.find_account(patient_id)
     if patient is None or patient.get("role") != PATIENT:
         raise NotFound("Patient not found")
-    if not store.take_slot(f"emergency:{patient_id}", now, EMERGENCY_EVERY):
-        raise RateLimited("One emergency request per minute", retry_after=int(EMERGENCY_EVERY.total_seconds()),
-                          code="EMERGENCY_RATE_LIMITED")
+    throttle.take(EMERGENCY, str(patient_id), now)
     deadline = now + timedelta(seconds=settings.emergency_timeout_seconds)
     session: dict[str, Any] = {
         "_id": ObjectId(), "patientId": patient_id, "patientName": patient.get("name"), "note": note,
@@ -79,7 +79,7 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
 def emergency_request(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     assert isinstance(frame, EmergencyFrame)
     if conn.get("role") != PATIENT:
-        raise FrameError("forbidden", "Only patients can request emergency help")
+        raise FrameError(FrameCode.FORBIDDEN, "Only patients can request emergency help")
     location = frame.location.model_dump() if frame.location else None
     created = start_emergency(conn["userId"], frame.note, "websocket", location=location)
     send(conn["_id"], {"type": "emergency-created", **created,
@@ -90,13 +90,13 @@ def emergency_accept(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     """First accept wins (one conditional write); the others learn it was taken."""
     assert isinstance(frame, EmergencyAcceptFrame)
     if conn.get("role") != DOCTOR or not conn.get("approved"):
-        raise FrameError("forbidden", "Only approved doctors can accept emergencies")
+        raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can accept emergencies")
     session_id, doctor_id = ObjectId(frame.sessionId), conn["userId"]
     won = store.claim_emergency(session_id, doctor_id, conn.get("name"), now)
     if won is None:
         current = store.get_emergency(session_id)
         if current is None:
-            raise FrameError("not_found", "No such emergency")
+            raise FrameError(FrameCode.NOT_FOUND, "No such emergency")
         kind = "emergency-taken" if current.get("status") == "assigned" else "emergency-closed"
         send(conn["_id"], {"type": kind, "sessionId": frame.sessionId})
         return

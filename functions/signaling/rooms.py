@@ -13,6 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from functions.core.errors import FrameCode
 from functions.signaling import store
 from functions.signaling.delivery import FrameError, room_or_forbidden, send, vacate
 from functions.signaling.schemas import Frame, IceFrame, RoomFrame
@@ -51,7 +52,7 @@ def join_room(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
 def leave_room(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     assert isinstance(frame, RoomFrame)
     if conn.get("room") != frame.roomId:
-        raise FrameError("not_in_room", "You are not in this room")
+        raise FrameError(FrameCode.NOT_IN_ROOM, "You are not in this room")
     store.leave_room(conn["_id"], frame.roomId)
     vacate(conn, frame.roomId)
     send(conn["_id"], {"type": "left", "roomId": frame.roomId})
@@ -61,10 +62,10 @@ def relay(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     """offer / answer / ice-candidate: only to the other member of the sender's room."""
     assert isinstance(frame, RoomFrame)
     if conn.get("room") != frame.roomId:
-        raise FrameError("not_in_room", "Join the room first")
+        raise FrameError(FrameCode.NOT_IN_ROOM, "Join the room first")
     peer = conn.get("peer")
     if not peer:
-        raise FrameError("no_peer", "The other participant is not in the room")
+        raise FrameError(FrameCode.NO_PEER, "The other participant is not in the room")
     payload: dict[str, Any] = {"type": frame.action, "roomId": frame.roomId, "from": str(conn["userId"])}
     if isinstance(frame, IceFrame):
         payload["candidate"] = frame.candidate

@@ -28,13 +28,14 @@ from pydantic import ValidationError
 from functions.appointments import store as appointments_store
 from functions.appointments.status import CONFIRMED
 from functions.auth import store as auth_store
-from functions.core import clock, notify
+from functions.core import clock, notify, throttle
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import AppError, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
+from functions.core.errors import AppError, Code, Conflict, Forbidden, FrameCode, NotFound, Unauthorized
 from functions.core.http import field_errors
 from functions.core.observability import logger
 from functions.core.security import ADMIN, DOCTOR, PATIENT, authenticate
+from functions.core.throttle import Limit
 from functions.signaling import chat, emergencies, ice, rooms, sender, store
 from functions.signaling.chat import chat_history
 from functions.signaling.delivery import FrameError, drop_connection, push_to_user, reply_error
@@ -47,6 +48,7 @@ __all__ = ["chat_history", "emergency_timeout", "ice_servers", "notify_doctor_jo
 
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame size
 DOCTOR_JOINED_EVERY = timedelta(minutes=1)  # per appointment
+DOCTOR_JOINED = Limit("doctor-joined", 1, DOCTOR_JOINED_EVERY, message="The patient was told a moment ago")
 OK = {"statusCode": 200}
 
 HANDLERS: dict[str, Callable[[dict[str, Any], Any, datetime], None]] = {
@@ -132,7 +134,7 @@ def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
     body = event.get("body")
     raw = body if isinstance(body, str) and not event.get("isBase64Encoded") else None
     if raw is not None and len(raw.encode()) > MAX_FRAME_BYTES:
-        reply_error(cid, "too_large", f"Frames are limited to {MAX_FRAME_BYTES // 1024} KB")
+        reply_error(cid, FrameCode.TOO_LARGE, f"Frames are limited to {MAX_FRAME_BYTES // 1024} KB")
         return OK
     now = clock.now()
     conn = store.touch_connection(cid, now, get_settings().ws_max_frames_per_second)
@@ -144,22 +146,22 @@ def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
     try:
         data = json.loads(raw) if raw is not None else None
         if not isinstance(data, dict):
-            raise FrameError("bad_request", "A frame is a JSON object with an action")
+            raise FrameError(FrameCode.BAD_REQUEST, "A frame is a JSON object with an action")
         action = data.get("action")
         model = FRAMES.get(action) if isinstance(action, str) else None
         if model is None:
-            raise FrameError("unknown_action", "Unknown action")
+            raise FrameError(FrameCode.UNKNOWN_ACTION, "Unknown action")
         frame = model.model_validate(data)
         HANDLERS[str(action)](conn, frame, now)
     except FrameError as exc:
         reply_error(cid, exc.code, exc.message, exc.errors, action if isinstance(action, str) else None)
     except ValueError as exc:  # json.JSONDecodeError and pydantic's ValidationError
         if isinstance(exc, ValidationError):
-            reply_error(cid, "invalid", "Invalid fields", field_errors(exc), str(action))
+            reply_error(cid, FrameCode.INVALID, "Invalid fields", field_errors(exc), str(action))
         else:
-            reply_error(cid, "bad_request", "Malformed JSON")
+            reply_error(cid, FrameCode.BAD_REQUEST, "Malformed JSON")
     except AppError as exc:
-        reply_error(cid, "rate_limited" if exc.status == 429 else exc.code.lower(), exc.message,
+        reply_error(cid, FrameCode.RATE_LIMITED if exc.status == 429 else exc.code.lower(), exc.message,
                     action=str(action))
     return OK
 
@@ -171,7 +173,7 @@ def _explain_refused(cid: str, now: datetime) -> None:
     conn = store.get_connection(cid)
     if conn is not None and conn["expiresAt"] > now:
         if store.mark_rate_told(cid, int(now.timestamp())):
-            reply_error(cid, "rate_limited", "Too many frames; slow down")
+            reply_error(cid, FrameCode.RATE_LIMITED, "Too many frames; slow down")
         return
     if conn is not None:
         drop_connection(cid)
@@ -188,13 +190,12 @@ def _tidy_rate_keys(conn: Mapping[str, Any], now: datetime) -> None:
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Periodic safety net: emergencies past their deadline (a schedule that never fired), and
     what TTL indexes remove on MongoDB only: connections past the 2-hour cap, stale presence,
-    idle rooms, old rate-limit claims."""
+    idle rooms (rate-limit windows are core.throttle's)."""
     now = now or clock.now()
     return {"emergenciesUnanswered": emergencies.expire_overdue(now),
             "connectionsPurged": store.purge_expired_connections(now),
             "presencePurged": store.purge_expired_presence(now),
-            "roomsPurged": store.purge_idle_rooms(now),
-            "rateSlotsPurged": store.purge_old_slots(now)}
+            "roomsPurged": store.purge_idle_rooms(now)}
 
 
 # ================================================================ REST use cases
@@ -246,9 +247,8 @@ def notify_doctor_joined(doctor: Mapping[str, Any], data: DoctorJoinedIn) -> dic
             or (data.roomId not in (None, GENERAL_ROOM) and appt.get("roomId") != data.roomId)):
         raise NotFound("Appointment not found")
     if appt.get("status") != CONFIRMED:
-        raise Conflict("Only a confirmed appointment has a call", code="NOT_CONFIRMED")
-    if not store.take_slot(f"doctor-joined:{appt['_id']}", now, DOCTOR_JOINED_EVERY):
-        raise RateLimited("The patient was told a moment ago", retry_after=int(DOCTOR_JOINED_EVERY.total_seconds()))
+        raise Conflict("Only a confirmed appointment has a call", code=Code.NOT_CONFIRMED)
+    throttle.take(DOCTOR_JOINED, str(appt["_id"]), now)
     patient = auth_store.find_account(appt["patient"]) or {}
     notice = {"type": "doctor-joined", "appointmentId": str(appt["_id"]), "roomId": appt.get("roomId"),
               "doctorName": doctor.get("name")}

@@ -12,7 +12,6 @@ Collections owned here (only this module writes them):
 - `presence`: online doctors, keyed by doctor id: `{_id, online, connectionId, expiresAt}`.
 - `emergencies`: emergency sessions `{_id, patientId, patientName, roomId, status, doctorId, deadline, ...}`.
 - `messages`: chat `{_id, roomId, senderId, text, sentAt, readAt}`.
-- `signaling_throttles`: claim documents `{_id: "<kind>:<key>", until}` for rate limits.
 
 All of it lives in the database, not in a process (D-47: the reference kept rooms, the doctor
 map and chat rooms in one Node process's memory, so it could not run twice or survive a restart);
@@ -31,16 +30,14 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, unless_duplicate
 
 CONNECTIONS = "connections"
 ROOMS = "rooms"
 PRESENCE = "presence"
 EMERGENCIES = "emergencies"
 MESSAGES = "messages"
-THROTTLES = "signaling_throttles"
 
 INDEXES = {
     CONNECTIONS: [
@@ -55,7 +52,6 @@ INDEXES = {
         IndexModel([("patientId", ASCENDING), ("createdAt", DESCENDING)], name="patient_created"),
     ],
     MESSAGES: [IndexModel([("roomId", ASCENDING), ("_id", DESCENDING)], name="room_newest")],
-    THROTTLES: [IndexModel([("until", ASCENDING)], expireAfterSeconds=86400, name="ttl_until")],
 }
 
 ROOM_TTL = timedelta(hours=12)
@@ -183,17 +179,17 @@ def add_member(room_id: str, kind: str, user_id: ObjectId, cid: str, now: dateti
     """Add a member while the room holds fewer than two (creating the room on first join);
     returns the room as it was BEFORE (None when it was created). A full room matches nothing,
     so the upsert's insert collides with the existing `_id`: that refusal is `RoomFull`."""
-    try:
-        return get_db()[ROOMS].find_one_and_update(
+    before = None
+    with unless_duplicate() as full:
+        before = get_db()[ROOMS].find_one_and_update(
             {"_id": room_id, "size": {"$lt": 2}, f"members.{user_id}": {"$exists": False}},
             {"$set": {f"members.{user_id}": cid, "updatedAt": now, "expiresAt": now + ROOM_TTL, "kind": kind},
              "$inc": {"size": 1}},
             upsert=True, return_document=ReturnDocument.BEFORE,
         )
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        raise RoomFull(room_id) from None
+    if full:
+        raise RoomFull(room_id)
+    return before
 
 
 def remove_member(room_id: str, user_id: ObjectId, cid: str) -> bool:
@@ -320,24 +316,3 @@ def mark_read(message_id: ObjectId, room_ids: list[str], reader_id: ObjectId, no
         {"$set": {"readAt": now}},
         return_document=ReturnDocument.AFTER,
     )
-
-
-# ================================================================ rate limits (claim documents)
-
-
-def purge_old_slots(now: datetime) -> int:
-    """Claim documents that ended a day ago (TTL does it on MongoDB, not on FerretDB)."""
-    return int(get_db()[THROTTLES].delete_many({"until": {"$lte": now - timedelta(days=1)}}).deleted_count)
-
-
-def take_slot(key: str, now: datetime, period: timedelta) -> bool:
-    """Claim the rate-limit slot `key` for `period`: True for the one caller that finds it free.
-    A held slot matches nothing, and the upsert's insert then collides on `_id` (refused)."""
-    try:
-        get_db()[THROTTLES].update_one({"_id": key, "until": {"$lte": now}}, {"$set": {"until": now + period}},
-                                    upsert=True)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return False
-    return True

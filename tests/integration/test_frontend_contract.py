@@ -64,6 +64,22 @@ def test_a_malformed_multipart_body_is_a_400(client):
     assert response.status_code == 400
 
 
+def test_the_sign_up_form_refuses_a_file(client, db):
+    # Given the sign-up form's fields with a file part added (sign-up takes no files; an avatar
+    # is uploaded to Cloudinary by the browser and sent as a JSON string)
+    fields = {"name": "Asha Rao", "contact": "asha@example.com", "password": PASSWORD, "role": "patient"}
+    file_part = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="avatar"; filename="a.png"\r\n'
+                 f"Content-Type: image/png\r\n\r\n\x89PNG\r\n")
+    raw = multipart(fields).replace(f"--{BOUNDARY}--".encode(), file_part.encode() + f"--{BOUNDARY}--".encode())
+    # When it is posted
+    response = client.http.post(f"{API}/register", body=raw,
+                                headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+    # Then it is a 400 that says so, and no account was made
+    assert response.status_code == 400
+    assert (body(response)["code"], body(response)["message"]) == ("MALFORMED_FORM", "This form takes no files")
+    assert db["users"].count_documents({}) == 0
+
+
 def _cookie_put(client, user, **headers):
     token = bearer(user)["Authorization"].split()[1]
     return client.http.put(f"{API}/me", body=json.dumps({"name": "New Name"}).encode(),

@@ -98,19 +98,20 @@ def test_verification_is_rate_limited_per_client(api, monkeypatch, clock):
     assert get(api, None, path).status_code == 200
 
 
-def test_the_sweeper_purges_expired_rate_limit_buckets(api, db, clock):
-    # Given a few verification checks
+def test_the_sweeper_purges_expired_rate_limit_windows(api, db, clock):
+    # Given a verification check (its one-minute window is kept with every limit's, core.throttle)
     from functions.core import jobs
 
     rx = issue(api, doctor(), patient())
     get(api, None, f"/prescription/verify/{rx['verificationCode']}")
-    assert db["prescription_verify_hits"].count_documents({}) == 1
-    # When the platform sweeper runs three minutes later
-    clock.advance(minutes=3)
+    checks = {"_id": {"$regex": "^rx-verify[|]"}}
+    assert db["rate_limits"].count_documents(checks) == 1
+    # When the platform sweeper runs once the hour the window ended in is past
+    clock.advance(hours=2)
     counts = jobs.sweep()
-    # Then the old bucket is gone
-    assert counts["verifyBucketsPurged"] == 1
-    assert db["prescription_verify_hits"].count_documents({}) == 0
+    # Then the window is gone (the day's message windows of the people notified stay)
+    assert counts["rateLimitsPurged"] == 1
+    assert db["rate_limits"].count_documents(checks) == 0
 
 
 # ---------------------------------------------------------------- revoke

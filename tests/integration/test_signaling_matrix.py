@@ -59,7 +59,7 @@ def test_authorization_matrix(api, world, method, path, payload, statuses):
         if method == "POST" and response.status_code == 200:
             from functions.core.db import get_db
 
-            get_db()["signaling_throttles"].delete_many({})  # the next caller is not rate limited
+            get_db()["rate_limits"].delete_many({})  # the next caller is not rate limited
 
 
 def _generic(path):

@@ -76,3 +76,26 @@ def test_frozen_clock_moves_only_when_told():
         assert clock.now() - first == timedelta(minutes=5)
     finally:
         clock.set_now(None)
+
+
+def test_every_setting_is_declared_once_and_documented_in_the_readme():
+    # Given the one declaration of the settings
+    from dataclasses import fields
+    from pathlib import Path
+
+    from functions.core.config import Settings
+
+    variables = [f.metadata["var"] for f in fields(Settings)]
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = [line for line in readme.splitlines() if line.startswith("| `")]
+    # Then each variable is named once and has a row of the README's configuration table
+    assert len(variables) == len(set(variables)) > 50
+    assert [v for v in variables if not any(f"`{v}`" in row.split(" | ")[0] for row in table)] == []
+
+
+def test_a_required_setting_left_empty_is_missing_and_an_optional_one_takes_its_default():
+    # Given an empty JWT_SECRET and an empty DEFAULT_TIMEZONE
+    with pytest.raises(ConfigError, match=r"Missing required setting JWT_SECRET \(see the configuration table"):
+        load_settings({**BASE_ENV, "JWT_SECRET": ""})
+    # Then an empty optional setting is parsed from its own spelling (an empty list here)
+    assert load_settings({**BASE_ENV, "ALLOWED_ORIGINS": ""}).allowed_origins == ()

@@ -17,6 +17,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from functions.core.db import get_db
+from functions.core.paging import find_page
 
 MEDICINES = "medicines"
 
@@ -119,11 +120,7 @@ def page(query: dict[str, Any], sort: list[tuple[str, int]], skip: int, limit: i
     """One sorted page and the total. `query` carries `listed`, `pharmacy` or `searchTokens` as
     a top-level equality. The count is asked for only when the page does not tell it (a full
     page, or an empty page past the first)."""
-    coll = _coll()
-    items = list(coll.find(query, projection).sort(sort).skip(skip).limit(limit))
-    if 0 < len(items) < limit or (not items and skip == 0):
-        return items, skip + len(items)
-    return items, coll.count_documents(query)
+    return find_page(_coll(), query, sort=sort, skip=skip, limit=limit, projection=projection)
 
 
 def all_of_pharmacy(pharmacy_id: ObjectId, query: dict[str, Any], projection: dict[str, Any] | None,

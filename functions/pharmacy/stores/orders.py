@@ -20,9 +20,10 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core import sequences
+from functions.core.db import get_db, insert_unless_duplicate
+from functions.core.paging import find_page
 
 ORDERS = "orders"
 LINES = "order_lines"
@@ -58,20 +59,8 @@ def _orders() -> Any:
 
 
 def next_sequence(day_key: str) -> int:
-    """The next number of that day (1, 2, ...): one atomic `$inc` on the day's counter
-    document, created on first use. A concurrent first use that loses the upsert race retries
-    once (MongoDB reports it as a duplicate `_id`)."""
-    coll = get_db()[COUNTERS]
-    for _ in range(3):
-        try:
-            doc: dict[str, Any] | None = coll.find_one_and_update({"_id": day_key}, {"$inc": {"seq": 1}}, upsert=True,
-                                                           return_document=ReturnDocument.AFTER)
-            if doc is not None:
-                return int(doc["seq"])
-        except (DuplicateKeyError, OperationFailure) as exc:
-            if not is_duplicate_key(exc):
-                raise
-    raise RuntimeError("order counter unavailable")
+    """The next number of that day (1, 2, ...) (`core.sequences`): the counter document `{_id: <day_key>}`."""
+    return sequences.next_sequence(get_db()[COUNTERS], day_key)
 
 
 def day_counts(day_keys: Sequence[str]) -> int:
@@ -85,15 +74,12 @@ def claim_request(key: str, customer: ObjectId, order_id: ObjectId, fingerprint:
     the key was used before (by this customer: the key is namespaced by the caller). The claim
     carries its UTC `day` so the sweeper can drop old claims by an indexed equality."""
     coll = get_db()[REQUESTS]
-    try:
-        coll.insert_one({"_id": key, "customer": customer, "orderId": order_id, "fingerprint": fingerprint,
-                         "createdAt": now, "day": f"{now.astimezone(UTC).date():%Y-%m-%d}"})
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        earlier: dict[str, Any] | None = coll.find_one({"_id": key})
-        return earlier
-    return None
+    if insert_unless_duplicate(coll, {"_id": key, "customer": customer, "orderId": order_id,
+                                      "fingerprint": fingerprint, "createdAt": now,
+                                      "day": f"{now.astimezone(UTC).date():%Y-%m-%d}"}):
+        return None
+    earlier: dict[str, Any] | None = coll.find_one({"_id": key})
+    return earlier
 
 
 def release_request(key: str, order_id: ObjectId) -> None:
@@ -145,11 +131,11 @@ def retire_lines(order_id: ObjectId) -> None:
 
 
 def page(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """One page newest first (by `_id`, which is time-ordered) and the total. `query` has a
-    top-level equality (customer, pharmacy or orderStatus) or is empty for admins."""
-    coll = _orders()
-    items = list(coll.find(query, _LIST_PROJECTION).sort([("_id", DESCENDING)]).skip(skip).limit(limit))
-    return items, coll.count_documents(query)
+    """One page newest first (by `_id`, which is time-ordered) and the total (counted only when
+    the page does not tell it). `query` has a top-level equality (customer, pharmacy or
+    orderStatus) or is empty for admins."""
+    return find_page(_orders(), query, sort=[("_id", DESCENDING)], skip=skip, limit=limit,
+                     projection=_LIST_PROJECTION)
 
 
 def count(query: dict[str, Any]) -> int:

@@ -12,9 +12,9 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from functions.core.db import get_db, is_duplicate_key
+from functions.core.db import get_db, insert_unless_duplicate
+from functions.core.paging import find_page
 
 PHARMACIES = "pharmacies"
 
@@ -35,13 +35,9 @@ def _coll() -> Any:
 def insert(doc: dict[str, Any]) -> str | None:
     """Insert a new pharmacy. On a unique-index refusal return which key clashed ("owner" or
     "license"), else None."""
-    try:
-        _coll().insert_one(doc)
-    except (DuplicateKeyError, OperationFailure) as exc:
-        if not is_duplicate_key(exc):
-            raise
-        return "owner" if _coll().find_one({"owner": doc["owner"]}, {"_id": 1}) else "license"
-    return None
+    if insert_unless_duplicate(_coll(), doc):
+        return None
+    return "owner" if _coll().find_one({"owner": doc["owner"]}, {"_id": 1}) else "license"
 
 
 def by_owner(owner_id: ObjectId) -> dict[str, Any] | None:
@@ -77,11 +73,10 @@ def increment(pharmacy_id: ObjectId, counters: dict[str, int]) -> None:
 
 def list_page(query: dict[str, Any], skip: int, limit: int,
               projection: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-    """One page, newest first, and the total. `query` always carries a top-level equality
-    (`listed` or `verificationStatus`) or is empty (admin, sorted by `_id`)."""
-    coll = _coll()
-    items = list(coll.find(query, projection).sort([("_id", DESCENDING)]).skip(skip).limit(limit))
-    return items, coll.count_documents(query)
+    """One page, newest first, and the total (counted only when the page does not tell it).
+    `query` always carries a top-level equality (`listed` or `verificationStatus`) or is empty
+    (admin, sorted by `_id`)."""
+    return find_page(_coll(), query, sort=[("_id", DESCENDING)], skip=skip, limit=limit, projection=projection)
 
 
 def by_ids(ids: Sequence[ObjectId], projection: dict[str, Any] | None = None) -> dict[ObjectId, dict[str, Any]]:
