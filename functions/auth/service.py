@@ -26,7 +26,7 @@ from functions.auth.schemas import (
     RegisterBody,
     UpdateMeBody,
 )
-from functions.core import audit, clock
+from functions.core import audit, clock, users
 from functions.core.config import get_settings
 from functions.core.directory import is_available
 from functions.core.errors import Code, Conflict, RateLimited, Unauthorized, Unprocessable
@@ -39,16 +39,16 @@ from functions.core.security import (
     PATIENT,
     PENDING,
     PHARMACIST,
-    PRIVATE_USER_FIELDS,
     Principal,
     hash_password,
     issue_token,
     verify_password,
 )
+from functions.core.users import PRIVATE_USER_FIELDS
 
 T = TypeVar("T")
 
-PRIVATE_FIELDS = PRIVATE_USER_FIELDS  # never in any response (core.security keeps the one list)
+PRIVATE_FIELDS = PRIVATE_USER_FIELDS  # never in any response (core.users keeps the one list)
 NO_AVATAR = {"public_id": "", "url": ""}
 _PHONE_CHARS = re.compile(r"\+?[\d\s().-]{6,30}")
 
@@ -169,7 +169,7 @@ def _new_account(body: RegisterBody, role: str) -> dict[str, Any]:
             given["consultationFee"] = fee_to_minor(body.consultationFee, body.currency, None)
         user.update({"speciality": "general", "bio": "", "languages": [], "consultationFee": None,
                      "currency": settings.default_currency, "timezone": settings.default_timezone, **given})
-    user["_id"] = store.insert_user(user)
+    user["_id"] = users.insert_user(user)
     return user
 
 
@@ -259,7 +259,7 @@ def login(body: LoginBody, source_ip: str) -> tuple[dict[str, Any], str]:
     now = clock.now()
     key = login_key(body.contact)
     attempt = claim_attempt(key, source_ip, now)
-    user = store.find_for_login(key)
+    user = users.find_for_login(key)
     if user is None:
         verify_password(None, body.password)  # spend the time a real check takes
         raise _bad_credentials()
@@ -295,7 +295,7 @@ def logout(principal: Principal | None) -> None:
         return
     expires, now = datetime.fromtimestamp(principal.claims["exp"], UTC), clock.now()
     expired = [jti for jti, exp in principal.revoked.items() if not isinstance(exp, datetime) or exp <= now]
-    store.revoke_token(principal.id, str(principal.claims["jti"]), expires, expired)
+    users.revoke_token(principal.id, str(principal.claims["jti"]), expires, expired)
     end_sockets(principal.id, str(principal.claims["jti"]))
     logger.info("Logged out", extra={"userId": str(principal.id)})
 
@@ -316,10 +316,10 @@ def update_me(principal: Principal, body: UpdateMeBody) -> dict[str, Any]:
         changes["nameKey"] = changes["name"].casefold()
     changes["updatedAt"] = clock.now()
     if "avatar" not in changes:
-        updated = store.update_account(principal.id, changes)
+        updated = users.update_account(principal.id, changes)
     else:
         changes["avatar"] = _checked_avatar(principal, changes["avatar"])
-        before = store.update_account_before(principal.id, changes)
+        before = users.update_account_before(principal.id, changes)
         updated = None if before is None else {**before, **changes}
         if before is not None and before.get("avatar"):  # the replaced avatar leaves Cloudinary (best effort)
             from functions.media import service as media
@@ -346,7 +346,7 @@ def update_password(principal: Principal, body: PasswordUpdateBody, source_ip: s
     new one and starts a new session version: every other token of the user stops working.
     Concurrent changes with one old password: the session version decides, exactly one wins."""
     now = clock.now()
-    creds = store.find_credentials(principal.id)
+    creds = users.find_credentials(principal.id)
     if creds is None:
         raise Unauthorized("Invalid or expired token", code=Code.INVALID_TOKEN)
     attempt = claim_attempt(str(creds.get("contact") or principal.id), source_ip, now)
@@ -358,7 +358,7 @@ def update_password(principal: Principal, body: PasswordUpdateBody, source_ip: s
         raise Unprocessable("The new password must differ from the current one", code=Code.SAME_PASSWORD,
                             errors=[{"field": "newPassword", "message": "must differ from the current password"}])
     check_password_rules(body.newPassword, principal.user.get("contact"), principal.user.get("name"))
-    updated = store.replace_password(principal.id, int(creds.get("sessionVersion", 0)),
+    updated = users.replace_password(principal.id, int(creds.get("sessionVersion", 0)),
                                      hash_password(body.newPassword), now)
     if updated is None:
         raise Conflict("The password was changed meanwhile; log in again", code=Code.PASSWORD_CHANGED)

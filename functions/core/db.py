@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 INDEX_MODULES: tuple[str, ...] = (
     "functions.core.audit",
     "functions.core.notify",
+    "functions.core.users",
     "functions.auth.store",
     "functions.appointments.store",
     "functions.pharmacy.store",

@@ -20,14 +20,13 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
-from functions.core import clock
+from functions.core import clock, users
 from functions.core.config import get_settings
 from functions.core.db import get_db
 from functions.core.observability import logger
 
 COLLECTION = "notifications"
 COUNTS = "message_counts"  # messages per recipient and UTC day: `_id` = "<to>|<YYYY-MM-DD>"
-USERS = "users"
 CODE_KINDS = frozenset({"verification", "recovery"})  # one-time codes: the way a contact gets verified
 # SMS to the number that is calling the emergency line at this moment (Twilio connected that very
 # number, which proves it as well as a code would): sent even if its account never verified it.
@@ -114,8 +113,7 @@ def deliver(channel: str, to: str, subject: str, body: str) -> None:
 
 def _verified(to: str) -> bool | None:
     """Whether the account with this contact verified it; None when no account has it."""
-    found = get_db()[USERS].find_one({"contact": to}, {"contactVerified": 1})
-    return None if found is None else bool(found.get("contactVerified"))
+    return users.contact_verified(to)
 
 
 def _count(to: str, now: datetime) -> int:

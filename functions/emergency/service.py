@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from functions.core import clock, notify
+from functions.core import clock, notify, users
 from functions.core.config import get_settings
 from functions.core.errors import AppError, Code, Forbidden, ServiceUnavailable
 from functions.core.http import parse_model
@@ -105,7 +105,7 @@ def menu(call: Call) -> str:
 
 
 def _connect_doctor(call: Call) -> str:
-    account = store.caller(call.caller) if call.caller else None
+    account = users.caller(call.caller) if call.caller else None
     _alert_online_doctors(call, account)
     if call.caller:
         notify.send("phone", call.caller, "CureConnect emergency line",
@@ -160,7 +160,7 @@ def _alert_online_doctors(call: Call, account: dict[str, Any] | None) -> None:
 
 
 def _hospitals_for_caller(call: Call) -> str:
-    account = store.caller(call.caller) if call.caller else None
+    account = users.caller(call.caller) if call.caller else None
     address = (account or {}).get("address") if isinstance((account or {}).get("address"), dict) else {}
     pincode = (account or {}).get("pincode") or (address or {}).get("pincode")
     city = (account or {}).get("city") or (address or {}).get("city")
@@ -195,7 +195,7 @@ def _request_callback(call: Call, reason: str) -> bool:
     """Record one call-back request per number per window and text the doctors on call."""
     now = clock.now()
     who = call.caller or f"withheld:{call.form.call_sid}"
-    account = store.caller(call.caller) if call.caller else None
+    account = users.caller(call.caller) if call.caller else None
     created = store.insert_callback({
         "_id": f"{who}|{_window(now)}", "caller": call.caller or None, "userId": (account or {}).get("_id"),
         "callSid": call.form.call_sid, "language": call.lang, "reason": reason, "status": "open",

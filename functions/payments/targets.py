@@ -16,7 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, users
 from functions.core.config import get_settings
 from functions.core.errors import Code, Conflict, NotFound, Unprocessable
 from functions.core.observability import logger
@@ -45,14 +45,13 @@ def _seam(module: str, name: str) -> Callable[..., Any] | None:
 
 def appointment_payable(appointment_id: ObjectId, payer_id: ObjectId) -> Payable:
     from functions.appointments import store as appointments
-    from functions.auth import store as accounts
 
     appt = appointments.get(appointment_id)
     if appt is None or appt.get("patient") != payer_id:  # someone else's: as if it did not exist
         raise NotFound("Appointment not found")
     if appt.get("status") not in PAYABLE_APPOINTMENT or _aware(appt["start"]) <= clock.now():
         raise Conflict(f"An appointment that is {appt.get('status')} cannot be paid for", code=Code.NOT_PAYABLE)
-    doctor = accounts.find_listed_doctor(appt["doctor"])
+    doctor = users.find_listed_doctor(appt["doctor"])
     if doctor is None:
         raise Conflict("This doctor is not taking payments", code=Code.NOT_PAYABLE)
     fee = doctor.get("consultationFee")

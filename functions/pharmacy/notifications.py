@@ -11,10 +11,9 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import notify
+from functions.core import notify, users
 from functions.core.config import get_settings
 from functions.core.observability import logger
-from functions.pharmacy.stores import users
 
 CUSTOMER_ORDERS = "/orders"  # the customer's order tracking (GET /orders/my)
 # The shop's orders are on the pharmacist's dashboard (GET /pharmacy/orders); the frontend's

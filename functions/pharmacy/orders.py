@@ -19,7 +19,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import audit, clock
+from functions.core import audit, clock, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound, Unprocessable
@@ -29,7 +29,7 @@ from functions.pharmacy import notifications, order_rules
 from functions.pharmacy.order_rules import CANCELLED, CONFIRMED, DELIVERED, PENDING, Line
 from functions.pharmacy.order_schemas import CancelIn, OrderIn, OrderListQuery, RateIn, StatusIn
 from functions.pharmacy.pharmacies import owned
-from functions.pharmacy.stores import medicines, orders, pharmacies, users
+from functions.pharmacy.stores import medicines, orders, pharmacies
 
 PHARMACY_FIELDS = {"name": 1, "contactInfo": 1, "address": 1, "owner": 1}
 SWEEP_BATCH = 100

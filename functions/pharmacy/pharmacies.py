@@ -15,7 +15,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, Forbidden, NotFound, Unprocessable
@@ -33,7 +33,7 @@ from functions.pharmacy.schemas import (
     PharmacyUpdate,
     VerificationDocuments,
 )
-from functions.pharmacy.stores import medicines, pharmacies, users
+from functions.pharmacy.stores import medicines, pharmacies
 
 # Fields never sent to anyone (internal keys), and those the public does not see.
 INTERNAL = ("licenseKey", "ratingSum")

@@ -14,10 +14,10 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from functions.core import clock
+from functions.core import clock, users
 from functions.pharmacy import inventory, pharmacies
 from functions.pharmacy.schemas import MedicineIn
-from functions.pharmacy.stores import medicines, users
+from functions.pharmacy.stores import medicines
 from functions.pharmacy.stores import pharmacies as pharmacy_store
 
 # name, generic, category, manufacturer, strength, form, price, mrp (rupees, as a pharmacist types them;

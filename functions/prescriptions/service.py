@@ -14,8 +14,7 @@ from typing import Any
 from bson import ObjectId
 
 from functions.appointments import store as appointments_store
-from functions.auth import store as users_store
-from functions.core import audit, clock, notify
+from functions.core import audit, clock, notify, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, NotFound, RateLimited, Unprocessable
@@ -33,7 +32,7 @@ _CODE_ATTEMPTS = 5
 
 
 def _people(*docs: Mapping[str, Any]) -> dict[Any, dict[str, Any]]:
-    return users_store.people_by_ids(rules.related_user_ids(docs))
+    return users.people_by_ids(rules.related_user_ids(docs))
 
 
 # ---------------------------------------------------------------- writing

@@ -27,8 +27,7 @@ from pydantic import ValidationError
 
 from functions.appointments import store as appointments_store
 from functions.appointments.status import CONFIRMED
-from functions.auth import store as auth_store
-from functions.core import clock, notify
+from functions.core import clock, notify, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import AppError, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
@@ -212,7 +211,7 @@ def user_card(caller: Mapping[str, Any], target_id: str) -> dict[str, Any]:
     from functions.core.care import doctor_treats_patient
 
     target_oid = object_id(target_id, "User")
-    target = auth_store.find_account(target_oid)
+    target = users.find_account(target_oid)
     if target is None:
         raise NotFound("User not found")
     me, role = caller["_id"], caller.get("role")
@@ -249,7 +248,7 @@ def notify_doctor_joined(doctor: Mapping[str, Any], data: DoctorJoinedIn) -> dic
         raise Conflict("Only a confirmed appointment has a call", code="NOT_CONFIRMED")
     if not store.take_slot(f"doctor-joined:{appt['_id']}", now, DOCTOR_JOINED_EVERY):
         raise RateLimited("The patient was told a moment ago", retry_after=int(DOCTOR_JOINED_EVERY.total_seconds()))
-    patient = auth_store.find_account(appt["patient"]) or {}
+    patient = users.find_account(appt["patient"]) or {}
     notice = {"type": "doctor-joined", "appointmentId": str(appt["_id"]), "roomId": appt.get("roomId"),
               "doctorName": doctor.get("name")}
     channel = "websocket"
