@@ -14,12 +14,14 @@ from functions.docs.routes import bp as docs
 from functions.emergency.routes import bp as emergency
 from functions.health.routes import bp as health
 from functions.media.routes import bp as media
+from functions.payments import api as payments_api
 from functions.payments.routes import bp as payments
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions.routes import bp as prescriptions
 from functions.signaling import service as signaling_service
 from functions.signaling.routes import bp as signaling
 
+payments_api.plug_refunds()  # a cancelled appointment's or order's refund (see functions.core.ports)
 app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling,
                                   payments, media, emergency, analysis, docs])
 

@@ -178,6 +178,19 @@ def list_now_first(field: str, user_id: ObjectId, statuses: list[str], now: date
     return items, len(items) if len(items) < limit else coll.count_documents(query)
 
 
+def treats(doctor_id: Any, patient_id: Any, statuses: Sequence[str]) -> bool:
+    """Do the doctor and the patient share an appointment in `statuses` (one indexed read)?"""
+    found = get_db()[APPOINTMENTS].find_one(
+        {"doctor": doctor_id, "patient": patient_id, "status": {"$in": list(statuses)}}, {"_id": 1})
+    return found is not None
+
+
+def states(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """Status, start and cancellation of these appointments (one `$in` read, read-only)."""
+    found = get_db()[APPOINTMENTS].find({"_id": {"$in": list(ids)}}, {"status": 1, "start": 1, "cancellation": 1})
+    return {doc["_id"]: doc for doc in found}
+
+
 # ---------------------------------------------------------------- reminders
 
 

@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 
 from bson import ObjectId
 
+from functions.appointments import api as appointments
 from functions.auth.schemas import (
     MedicalHistoryBody,
 )
 from functions.core import audit, clock, users
-from functions.core.care import doctor_treats_patient
 from functions.core.db import object_id
 from functions.core.errors import Code, NotFound, Unprocessable
 from functions.core.security import DOCTOR, Principal
@@ -45,7 +45,7 @@ def _patient_in_reach(principal: Principal, user_id: str, what: str) -> tuple[Ob
     patient_id = object_id(user_id, what)
     own = patient_id == principal.id
     if not own and not (principal.role == DOCTOR and principal.approved
-                        and doctor_treats_patient(principal.id, patient_id)):
+                        and appointments.doctor_treats_patient(principal.id, patient_id)):
         raise NotFound(f"{what} not found")
     return patient_id, own
 
@@ -80,7 +80,7 @@ def patient_record(principal: Principal, user_id: str) -> dict[str, Any]:
 
 
 def _prescriptions_of(patient_id: ObjectId) -> list[dict[str, Any]]:
-    """The prescriptions domain owns that collection (imported here, on this path only)."""
-    from functions.prescriptions import service as prescriptions
+    """The prescriptions domain owns that collection (its seam, imported on this path only)."""
+    from functions.prescriptions import api as prescriptions
 
     return prescriptions.for_patient_record(patient_id)

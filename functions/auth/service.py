@@ -179,7 +179,7 @@ def _sign_up_avatar(body: RegisterBody) -> dict[str, str]:
     Cloudinary cloud (`https://res.cloudinary.com/<cloud>/...`); anything else (another host,
     another cloud, uploads not configured) is dropped, and the account gets no avatar. After
     sign-up, `PUT /me` accepts only recorded avatar uploads of the caller (`update_me`)."""
-    from functions.media import service as media
+    from functions.media import api as media
 
     if body.avatar is None or not body.avatar.url:
         return dict(NO_AVATAR)
@@ -280,7 +280,7 @@ def end_sockets(user_id: ObjectId, jti: str | None = None) -> None:
     a logout or password change that did happen."""
     from pymongo.errors import PyMongoError
 
-    from functions.signaling import service as signaling
+    from functions.signaling import api as signaling
 
     try:
         signaling.end_sessions(user_id, jti)
@@ -322,7 +322,7 @@ def update_me(principal: Principal, body: UpdateMeBody) -> dict[str, Any]:
         before = users.update_account_before(principal.id, changes)
         updated = None if before is None else {**before, **changes}
         if before is not None and before.get("avatar"):  # the replaced avatar leaves Cloudinary (best effort)
-            from functions.media import service as media
+            from functions.media import api as media
 
             media.destroy_replaced(principal.id, [before["avatar"]], [changes["avatar"]])
     if updated is None:
@@ -336,7 +336,7 @@ def _checked_avatar(principal: Principal, avatar: dict[str, str]) -> dict[str, s
     url stored is the one Cloudinary reported."""
     if not avatar.get("public_id") and not avatar.get("url"):
         return dict(NO_AVATAR)
-    from functions.media import service as media
+    from functions.media import api as media
 
     return media.require_asset(principal.id, "avatar", avatar, field="avatar")
 
@@ -386,8 +386,3 @@ def access_log(principal: Principal, query: PageQuery) -> tuple[list[dict[str, A
 def sweep(now: datetime) -> dict[str, int]:
     """Expired login-failure windows (TTL indexes are not enforced on the embedded database)."""
     return {"loginWindowsPurged": store.purge_expired_windows(now)}
-
-
-# ---------------------------------------------------------------- seams other domains call
-
-from functions.auth.records import add_history as add_history  # noqa: E402  (analysis stores its results here)

@@ -18,7 +18,7 @@ SWEEPERS: tuple[str, ...] = (
     "functions.core.notify",  # failed notifications, message counters of past days
     "functions.prescriptions.service",  # expired verification rate-limit buckets
     "functions.payments.service",  # refunds to retry, paid appointments cancelled elsewhere
-    "functions.pharmacy.service",  # unpaid online orders whose payment hold expired give their stock back
+    "functions.pharmacy.orders",  # unpaid online orders whose payment hold expired give their stock back
     "functions.signaling.service",  # unanswered emergencies, stale connections, idle rooms, old throttles
 )
 

@@ -22,6 +22,7 @@ from functions.core.http import parse_model
 from functions.core.observability import logger
 from functions.emergency import hospitals, on_call, store, twiml
 from functions.emergency.schemas import IvrQuery, TwilioForm
+from functions.signaling import api as signaling
 
 MENU_ATTEMPTS = 3
 CALLBACK_WINDOW_MINUTES = 10
@@ -134,23 +135,15 @@ def _alert_online_doctors(call: Call, account: dict[str, Any] | None) -> None:
     """A registered patient gets an emergency session (signaling's flow alerts online doctors);
     anyone else is announced to each online doctor directly."""
     try:
-        from functions.signaling import service as signaling
-    except ImportError:  # the signaling domain is not deployed with this function
-        return
-    try:
-        start = getattr(signaling, "start_emergency", None)
-        if account and account.get("role") == "patient" and start is not None:
+        if account and account.get("role") == "patient":
             try:
-                start(account["_id"], "Call to the emergency line", "ivr")
+                signaling.start_emergency(account["_id"], "Call to the emergency line", "ivr")
                 return
             except AppError as exc:  # e.g. one emergency per minute: fall back to the plain alert
                 logger.info("ivr emergency session not started", extra={"code": exc.code})
-        push, online = getattr(signaling, "push_to_user", None), getattr(signaling, "online_doctor_ids", None)
-        if push is None or online is None:
-            return
         frame = {"type": "ivrEmergency", "callSid": call.form.call_sid, "caller": call.caller or None,
                  "language": call.lang, "at": clock.now().isoformat()}
-        alerted = sum(push(doctor_id, frame) for doctor_id in online())
+        alerted = sum(signaling.push_to_user(doctor_id, frame) for doctor_id in signaling.online_doctor_ids())
         logger.info("ivr alert sent", extra={"alerted": alerted})
     except Exception as exc:  # an alert must never drop the call
         logger.warning("ivr alert failed", extra={"error": type(exc).__name__})

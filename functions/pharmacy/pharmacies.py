@@ -20,7 +20,7 @@ from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, Forbidden, NotFound, Unprocessable
 from functions.core.money import to_major
-from functions.media import service as media
+from functions.media import api as media
 from functions.pharmacy import notifications
 from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image

@@ -51,7 +51,7 @@ def _medicine(row: tuple[str, str, str, str, str, str, int, int, int, bool]) -> 
 
 
 def seed(owner_contact: str) -> dict[str, Any]:
-    from functions.auth.service import normalize_contact
+    from functions.auth.api import normalize_contact
     from functions.core.config import get_settings
 
     contact, _ = normalize_contact(owner_contact, get_settings().default_phone_region)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments import store as appointments_store
+from functions.appointments import api as appointments
 from functions.core import audit, clock, notify, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
@@ -43,7 +43,7 @@ def create(doctor: Principal, body: PrescriptionIn) -> dict[str, Any]:
     with this patient; the patient gets a PHI-free notification."""
     appointment_id = object_id(body.appointmentId, "Appointment")
     patient_id = object_id(body.patientId, "Patient")
-    rules.check_appointment(appointments_store.get(appointment_id), doctor.id, patient_id)
+    rules.check_appointment(appointments.get(appointment_id), doctor.id, patient_id)
     settings, now = get_settings(), clock.now()
     medications = [{"_id": ObjectId(), **med.model_dump()} for med in body.medications]
     doc: dict[str, Any] = {

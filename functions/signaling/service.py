@@ -25,8 +25,7 @@ from typing import Any
 from bson import ObjectId
 from pydantic import ValidationError
 
-from functions.appointments import store as appointments_store
-from functions.appointments.status import CONFIRMED
+from functions.appointments import api as appointments
 from functions.core import clock, notify, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
@@ -208,8 +207,6 @@ def ice_servers(user: Mapping[str, Any]) -> dict[str, Any]:
 def user_card(caller: Mapping[str, Any], target_id: str) -> dict[str, Any]:
     """Name, role and avatar of a user who shares an appointment or emergency with the caller
     (or anyone, for admins); everyone else is 404."""
-    from functions.core.care import doctor_treats_patient
-
     target_oid = object_id(target_id, "User")
     target = users.find_account(target_oid)
     if target is None:
@@ -218,7 +215,7 @@ def user_card(caller: Mapping[str, Any], target_id: str) -> dict[str, Any]:
     pair = {role: me, target.get("role"): target_oid}
     related = (role == ADMIN or target_oid == me or
                (DOCTOR in pair and PATIENT in pair and len(pair) == 2 and
-                (doctor_treats_patient(pair[DOCTOR], pair[PATIENT]) or
+                (appointments.doctor_treats_patient(pair[DOCTOR], pair[PATIENT]) or
                  store.shares_emergency(pair[PATIENT], pair[DOCTOR]))))
     if not related:
         raise NotFound("User not found")
@@ -235,16 +232,17 @@ def notify_doctor_joined(doctor: Mapping[str, Any], data: DoctorJoinedIn) -> dic
     their confirmed appointment in progress or next."""
     now = clock.now()
     if data.appointmentId:
-        appt = appointments_store.get(object_id(data.appointmentId, "Appointment"))
+        appt = appointments.get(object_id(data.appointmentId, "Appointment"))
     elif data.roomId == GENERAL_ROOM:
-        appt = appointments_store.next_of_pair(doctor["_id"], object_id(data.patientId, "Patient"), CONFIRMED, now)
+        appt = appointments.next_of_pair(doctor["_id"], object_id(data.patientId, "Patient"), appointments.CONFIRMED,
+                                         now)
     else:
-        appt = appointments_store.find_by_room(str(data.roomId))
+        appt = appointments.find_by_room(str(data.roomId))
     if (appt is None or appt.get("doctor") != doctor["_id"]
             or (data.patientId and str(appt.get("patient")) != data.patientId)
             or (data.roomId not in (None, GENERAL_ROOM) and appt.get("roomId") != data.roomId)):
         raise NotFound("Appointment not found")
-    if appt.get("status") != CONFIRMED:
+    if appt.get("status") != appointments.CONFIRMED:
         raise Conflict("Only a confirmed appointment has a call", code="NOT_CONFIRMED")
     if not store.take_slot(f"doctor-joined:{appt['_id']}", now, DOCTOR_JOINED_EVERY):
         raise RateLimited("The patient was told a moment ago", retry_after=int(DOCTOR_JOINED_EVERY.total_seconds()))
