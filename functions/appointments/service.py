@@ -457,4 +457,3 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
 # ---------------------------------------------------------------- entry points app.py names
 
 from functions.appointments.jobs import send_reminder as send_reminder  # noqa: E402  (the send_reminder Lambda)
-from functions.core.jobs import sweep as sweep  # noqa: E402  (reminder_sweep: every domain's sweep)

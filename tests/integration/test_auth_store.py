@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from functions.auth import store
 from functions.core import clock as core_clock
-from functions.core.db import ensure_indexes
+from functions.registry import ensure_indexes
 
 
 def test_indexes_can_be_ensured_again_and_the_ttl_index_is_declared(db):
@@ -29,7 +29,7 @@ def test_attempt_windows_fill_restart_after_expiry_and_are_purged_by_the_sweeper
     assert db.login_failures.find_one({"_id": "c|x@example.com"})["count"] == 1
     # And the platform sweeper purges windows that expired in past hours
     store.claim_attempt("c|y@example.com", now, window, 2)
-    from functions.core.jobs import sweep
+    from functions.registry import sweep
 
     assert sweep(now + timedelta(hours=2))["loginWindowsPurged"] == 2
     assert db.login_failures.count_documents({}) == 0

@@ -224,9 +224,9 @@ def test_an_expired_hold_gives_the_stock_back_and_a_late_payment_is_refused(api,
     clock.advance(minutes=14)
     assert sweep()["expiredOrderHolds"] == 0
     clock.advance(minutes=2)
-    from functions.core import jobs
+    from functions import registry
 
-    assert jobs.sweep()["expiredOrderHolds"] == 1  # the platform's one sweeper runs it
+    assert registry.sweep()["expiredOrderHolds"] == 1  # the platform's one sweeper runs it
     assert sweep()["expiredOrderHolds"] == 0
     assert stock_of(db, online["medicine"]) == 50
     assert db.orders.find_one({"orderNumber": online["order"]["orderNumber"]})["orderStatus"] == "cancelled"

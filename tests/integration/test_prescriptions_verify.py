@@ -100,14 +100,14 @@ def test_verification_is_rate_limited_per_client(api, monkeypatch, clock):
 
 def test_the_sweeper_purges_expired_rate_limit_buckets(api, db, clock):
     # Given a few verification checks
-    from functions.core import jobs
+    from functions import registry
 
     rx = issue(api, doctor(), patient())
     get(api, None, f"/prescription/verify/{rx['verificationCode']}")
     assert db["prescription_verify_hits"].count_documents({}) == 1
     # When the platform sweeper runs three minutes later
     clock.advance(minutes=3)
-    counts = jobs.sweep()
+    counts = registry.sweep()
     # Then the old bucket is gone
     assert counts["verifyBucketsPurged"] == 1
     assert db["prescription_verify_hits"].count_documents({}) == 0
