@@ -237,8 +237,8 @@ def order_cancelled(order_id: ObjectId, reason: str, tell: Tell | None = None) -
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Refund calls that failed earlier are retried; paid appointments that were cancelled are
-    refunded per the policy (a safety net behind the appointments domain's own call of
-    `appointment_cancelled`, and the only path while that call is not wired in)."""
+    refunded per the policy (a safety net behind the refund each cancellation asks for through
+    the appointments domain's `REFUNDS` port). The owners are told through `targets.record`."""
     now = now or clock.now()
     retried = 0
     for payment in store.stuck(REFUND_PENDING, now - REFUND_RETRY_AFTER, SWEEP_BATCH):

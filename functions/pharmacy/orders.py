@@ -380,7 +380,7 @@ def admin_orders(query: OrderListQuery) -> tuple[list[dict[str, Any]], int]:
     return [order_rules.to_admin_api(o, shops.get(o["pharmacy"]), people.get(o["customer"])) for o in items], total
 
 
-# ---------------------------------------------------------------- payments (the seam payments calls)
+# ---------------------------------------------------------------- payments (what payments calls through `api`)
 
 
 def payable_order(order_id: str, payer_id: ObjectId) -> tuple[int, str]:

@@ -1,8 +1,8 @@
 """Use cases of the prescriptions domain: pure Python, no Chalice import.
 
 Each public function is one use case; the rules they apply are in `rules.py`, the database
-statements in `store.py`. Also the seam the pharmacy calls when an order fills a prescription:
-`reserve_for_order` / `release_for_order` (see /work/notes/contracts.md).
+statements in `store.py`. Also what the pharmacy calls (through `api`) when an order fills a
+prescription: `reserve_for_order` / `release_for_order`.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def verify(code_text: str, client_ip: str) -> dict[str, Any]:
     return rules.verify_view(rx, people.get(rx["doctor"]), people.get(rx["patient"]), now)
 
 
-# ---------------------------------------------------------------- the pharmacy's seam
+# ---------------------------------------------------------------- for the pharmacy (through `api`)
 
 
 def reserve_for_order(prescription_id: str, patient_id: ObjectId, pharmacist_id: ObjectId,

@@ -1,5 +1,5 @@
 """The signaling domain's entry points: the WebSocket API's three Lambdas, the emergency
-timeout Lambda, the sweeper's part, the seams other domains call, and the REST use cases.
+timeout Lambda, the sweeper's part, what other domains call, and the REST use cases.
 
 `on_connect`, `on_message` and `on_disconnect` get the raw API Gateway event. Frames are JSON
 `{action, ...}`; answers and pushes are JSON `{type, ...}` sent through `sender` (the management
@@ -12,7 +12,8 @@ by connection id that counts the frame for `WS_MAX_FRAMES_PER_SECOND` and return
 connection's user, room and peer. A relayed offer/answer/ICE candidate therefore costs one
 database round trip and one management-API post.
 
-Seams for other domains: `start_emergency`, `push_to_user`, `online_doctor_ids`, `sweep`.
+What other domains call (through `api`): `start_emergency`, `push_to_user`, `online_doctor_ids`,
+`end_sessions`; `sweep` is listed in `functions.registry`.
 """
 
 from __future__ import annotations
