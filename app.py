@@ -1,27 +1,17 @@
-"""Composition root: every blueprint, and later the WebSocket handlers and schedules."""
+"""Composition root: every blueprint (from `functions.registry`), the WebSocket handlers and the
+schedules."""
 
 from typing import Any
 
 from chalice.app import CloudWatchEvent, Rate, WebsocketEvent
 
-from functions.analysis.routes import bp as analysis
 from functions.appointments import service as appointments_service
-from functions.appointments.routes import bp as appointments
-from functions.auth.routes import bp as auth
-from functions.core import jobs
 from functions.core.app_factory import create_app
-from functions.docs.routes import bp as docs
-from functions.emergency.routes import bp as emergency
-from functions.health.routes import bp as health
-from functions.media.routes import bp as media
-from functions.payments.routes import bp as payments
-from functions.pharmacy.routes import bp as pharmacy
-from functions.prescriptions.routes import bp as prescriptions
+from functions.registry import BLUEPRINTS, plug_ports, sweep
 from functions.signaling import service as signaling_service
-from functions.signaling.routes import bp as signaling
 
-app = create_app("cureconnect", [health, auth, appointments, pharmacy, prescriptions, signaling,
-                                  payments, media, emergency, analysis, docs])
+plug_ports()  # a cancelled appointment's or order's refund (see functions.core.ports)
+app = create_app("cureconnect", list(BLUEPRINTS))
 
 
 # ---------------------------------------------------------------- appointment reminders (EventBridge)
@@ -36,7 +26,7 @@ def send_reminder(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminder_sweep")
 def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
     """Safety net: due-but-unsent reminders and failed notifications; refunds to retry."""
-    return jobs.sweep()
+    return sweep()
 
 
 # ---------------------------------------------------------------- WebSocket API (signaling, chat, emergencies)

@@ -63,7 +63,8 @@ def bench_app() -> Iterator[tuple[Any, CommandCounter]]:
         from chalice.test import Client
 
         from functions.core.config import reset_settings
-        from functions.core.db import ensure_indexes, get_client, get_db
+        from functions.core.db import get_client, get_db
+        from functions.registry import ensure_indexes
         from local.gateway_responses import install
 
         reset_settings()

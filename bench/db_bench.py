@@ -90,7 +90,7 @@ def _request(client: Any, method: str, path: str, token: str | None = None, body
 
 
 def _unique_fields(collection: str) -> list[str]:
-    from functions.core.db import collect_indexes
+    from functions.registry import collect_indexes
 
     return [next(iter(m.document["key"])) for m in collect_indexes().get(collection, [])
             if m.document.get("unique") and len(m.document["key"]) == 1]

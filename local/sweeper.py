@@ -21,8 +21,8 @@ def _request_stop(signum: int, frame: Any) -> None:
 
 
 def run(every: float, once: bool = False) -> int:
-    from functions.core.jobs import sweep
     from functions.core.observability import logger
+    from functions.registry import sweep
 
     while not _stop.is_set():
         try:

@@ -83,7 +83,7 @@ def admin_client(mongo_uri: str) -> Iterator[Any]:
 def db(mongo_uri: str, admin_client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A fresh database with every declared index; dropped after the test."""
     from functions.core import config
-    from functions.core.db import ensure_indexes
+    from functions.registry import ensure_indexes
 
     monkeypatch.setenv("MONGODB_URI", mongo_uri)
     config.reset_settings()

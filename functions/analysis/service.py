@@ -13,12 +13,15 @@ from typing import Any, Literal
 
 from functions.analysis import provider as providers
 from functions.analysis.schemas import AnalysisResult, AnalyzeIn
+from functions.auth import api as auth
 from functions.core import clock, throttle
 from functions.core.config import get_settings
 from functions.core.errors import AppError, Code, ServiceUnavailable
 from functions.core.observability import logger
 from functions.core.security import PATIENT, Principal
 from functions.core.throttle import Limit
+from functions.media import api as media
+from functions.signaling import api as signaling
 
 HISTORY_TEXT_MAX = 4000
 
@@ -48,9 +51,7 @@ def _media_url(principal: Principal, body: AnalyzeIn) -> str:
     if body.publicId is None:
         assert body.mediaUrl is not None
         return body.mediaUrl
-    from functions.media.service import require_asset
-
-    return require_asset(principal.id, "analysis-media", {"public_id": body.publicId}, field="publicId")["url"]
+    return media.require_asset(principal.id, "analysis-media", {"public_id": body.publicId}, field="publicId")["url"]
 
 
 def _take_quota(principal: Principal) -> None:
@@ -69,11 +70,7 @@ def history_text(result: AnalysisResult) -> str:
 
 def _store_in_history(principal: Principal, result: AnalysisResult, url: str,
                       kind: Literal["image", "video"]) -> dict[str, Any]:
-    from functions.auth.schemas import MedicalHistoryBody
-    from functions.auth.service import add_history
-
-    entry, _ = add_history(principal, MedicalHistoryBody(analysis=history_text(result), url=url, type=kind))
-    return entry
+    return auth.add_history_entry(principal, history_text(result), url, kind)
 
 
 def _maybe_start_emergency(principal: Principal, result: AnalysisResult) -> dict[str, Any] | None:
@@ -82,13 +79,8 @@ def _maybe_start_emergency(principal: Principal, result: AnalysisResult) -> dict
     if result.emergencyLevel < get_settings().emergency_alert_level or principal.role != PATIENT:
         return None
     try:
-        from functions.signaling.service import start_emergency
-    except ImportError:  # emergency seam: signaling not deployed with this function
-        logger.warning("emergency level reached but signaling is unavailable")
-        return None
-    try:
-        started: dict[str, Any] = start_emergency(principal.id, f"AI analysis: emergency level "
-                                                                f"{result.emergencyLevel}", "analysis")
+        started: dict[str, Any] = signaling.start_emergency(principal.id, f"AI analysis: emergency level "
+                                                                          f"{result.emergencyLevel}", "analysis")
     except AppError as exc:  # e.g. an emergency was started a moment ago
         logger.info("emergency not started after analysis", extra={"code": exc.code})
         return None

@@ -12,7 +12,7 @@ from functions.appointments import store
 from functions.appointments.grid import aware
 from functions.appointments.messages import notification_text, recipient_of
 from functions.appointments.status import ACTIVE
-from functions.core import clock, notify
+from functions.core import clock, notify, users
 from functions.core.config import get_settings
 from functions.core.db import maybe_object_id
 
@@ -38,7 +38,7 @@ def send_reminder(event: Mapping[str, Any]) -> dict[str, Any]:
     appt = store.claim_reminder(oid, offset, now, ACTIVE, REMINDER_EARLY_TOLERANCE, longer)
     if appt is None:
         return {"sent": False, "reason": "not due, already sent, or no longer active"}
-    people = store.users_by_id([appt["patient"], appt["doctor"]])
+    people = users.users_by_id([appt["patient"], appt["doctor"]])
     parties = appt.get("parties") or {}
     base_url = get_settings().app_base_url
     delivered = 0

@@ -4,8 +4,10 @@ PAYMENT_HOLD_MINUTES; the payment moves it to `confirmed` (`pending` when the do
 confirmation when it was booked), and only then do the booking notices and reminders go out.
 Unpaid holds are released by the sweeper like a cancellation.
 
-`record_payment` is the seam the payments domain calls with each outcome; `sweep` is listed
-in `functions.core.jobs`.
+`record_payment` is what the payments domain calls with each outcome (through `api`); a
+cancellation asks payments for its refund through the `REFUNDS` port, which the composition root
+plugs in (payments imports appointments, so appointments never imports payments); `sweep` is
+listed in `functions.registry`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from bson import ObjectId
 
 from functions.appointments import store
+from functions.appointments.api import REFUNDS
 from functions.appointments.effects import Outcome, Reminders, run
 from functions.appointments.grid import released_key
 from functions.appointments.messages import Recipient, booking_kinds, recipient_of
@@ -78,6 +81,10 @@ def record_payment(appointment_id: ObjectId, status: str, intent_id: str) -> boo
     return current is not None and current.get("status") in PAID_STATUSES
 
 
+def _told(kind: str, appointment_id: ObjectId, status: str, intent_id: str) -> None:
+    record_payment(appointment_id, status, intent_id)
+
+
 def refund_if_paid(appt: dict[str, Any]) -> None:
     """After a committed cancellation: payments refunds per its policy (in full when the doctor
     cancelled, or the patient did before the cut-off). Never fails the cancellation: the
@@ -87,9 +94,7 @@ def refund_if_paid(appt: dict[str, Any]) -> None:
     if (appt.get("payment") or {}).get("status") != "paid":
         return
     try:
-        from functions.payments.service import appointment_cancelled
-
-        appointment_cancelled(appt)
+        REFUNDS(appt, _told)
     except Exception as exc:
         logger.warning("refund after cancellation failed", extra={"error": type(exc).__name__})
 

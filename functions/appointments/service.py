@@ -65,7 +65,7 @@ from functions.appointments.status import (
     transition_filter,
 )
 from functions.appointments.views import appointment_to_api, party_snapshot
-from functions.core import audit, clock
+from functions.core import audit, clock, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.directory import is_listed
@@ -95,7 +95,7 @@ def set_availability(doctor: Mapping[str, Any], body: AvailabilityIn) -> dict[st
     """Replaces the setting. Bookings already made keep their claims: a grid change can never
     put a new slot on top of them (the claims refuse it) nor move them."""
     stored = {**body.model_dump(), "updatedAt": clock.now()}
-    store.set_availability(doctor["_id"], stored)
+    users.set_availability(doctor["_id"], stored)
     return availability_to_api(availability_from_doc(stored), doctor_timezone(doctor).key)
 
 
@@ -117,13 +117,13 @@ def add_time_off(doctor: Mapping[str, Any], body: TimeOffIn) -> tuple[dict[str, 
         raise Unprocessable(f"At most {MAX_TIME_OFF_ENTRIES} upcoming time-off entries", code=Code.TOO_MANY)
     key = str(ObjectId())
     entry = {"start": start, "end": end, "reason": body.reason, "createdAt": now}
-    store.add_time_off(doctor["_id"], key, entry, expired)
+    users.add_time_off(doctor["_id"], key, entry, expired)
     affected = store.overlapping(doctor["_id"], start, end, ACTIVE)
     return {"_id": key, **entry}, affected
 
 
 def remove_time_off(doctor: Mapping[str, Any], entry_id: str) -> None:
-    if not re.fullmatch(r"[0-9a-f]{24}", entry_id or "") or not store.remove_time_off(doctor["_id"], entry_id):
+    if not re.fullmatch(r"[0-9a-f]{24}", entry_id or "") or not users.remove_time_off(doctor["_id"], entry_id):
         raise NotFound("Time off not found")
 
 
@@ -131,7 +131,7 @@ def remove_time_off(doctor: Mapping[str, Any], entry_id: str) -> None:
 
 
 def _listed_doctor(doctor_id: Any) -> dict[str, Any]:
-    doctor = store.find_doctor(object_id(doctor_id, "Doctor"))
+    doctor = users.find_doctor(object_id(doctor_id, "Doctor"))
     if doctor is None or not is_listed(doctor):
         raise NotFound("Doctor not found")
     return doctor
@@ -333,7 +333,7 @@ def my_appointments(user: Mapping[str, Any], query: MyQuery) -> tuple[list[dict[
         page, limit = 1, UNPAGED_LIMIT
     contacts: dict[Any, str | None] = {}
     if is_doctor and items:
-        people = store.users_by_id(list({a["patient"] for a in items}))
+        people = users.users_by_id(list({a["patient"] for a in items}))
         contacts = {pid: person.get("contact") for pid, person in people.items()}
         shown = Counter(a["patient"] for a in items)  # each patient's access log shows the listing
         audit.record_per_subject(user, "list", "appointment", shown,
@@ -457,4 +457,3 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
 # ---------------------------------------------------------------- entry points app.py names
 
 from functions.appointments.jobs import send_reminder as send_reminder  # noqa: E402  (the send_reminder Lambda)
-from functions.core.jobs import sweep as sweep  # noqa: E402  (reminder_sweep: every domain's sweep)

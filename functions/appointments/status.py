@@ -30,6 +30,9 @@ PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED = "pending", "confirmed", "com
 PENDING_PAYMENT = "pending_payment"  # REQUIRE_APPOINTMENT_PAYMENT: held until paid (see `payment`)
 STATUSES = (PENDING_PAYMENT, PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
 ACTIVE = (PENDING_PAYMENT, PENDING, CONFIRMED)  # statuses that hold a slot
+# Statuses in which an appointment makes a care relationship (a doctor may read the patient's
+# record): a booking still waiting for its payment, or cancelled, makes none.
+CARE = (PENDING, CONFIRMED, COMPLETED, NO_SHOW)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ they are inserted in one ordered `insert_many` and released in one `delete_many`
 appointment id, an indexed equality). The first version's unique `slotKey` (doctor|start) and
 `patientSlotKey` stay as a second line of defence; a cancelled appointment rewrites both to
 `released|<its id>`. Doctor availability and time off live on the doctor's user document
-(`availability`, `timeOff`), so slots cost two reads.
+(`availability`, `timeOff`, written through `core.users`), so slots cost two reads.
 
 The abuse limits (MAX_ACTIVE_PER_DOCTOR, MAX_ACTIVE_PER_PATIENT) are seats in the same
 collection: `limit|<patient>|<doctor>|<k>` (k < the per-doctor limit) and `limit|<patient>|<k>`
@@ -33,14 +33,12 @@ from functions.core import clock
 from functions.core.db import get_db, insert_unless_duplicate, unless_duplicate
 from functions.core.observability import logger
 from functions.core.paging import find_page, page_total
-from functions.core.security import GUARD_PROJECTION
 
 if TYPE_CHECKING:
     from pymongo.database import Database
 
 APPOINTMENTS = "appointments"
 CLAIMS = "appointment_claims"
-USERS = "users"
 
 INDEXES = {
     APPOINTMENTS: [
@@ -79,39 +77,6 @@ def _which_clash(slot_key: str, patient_slot_key: str, exclude: ObjectId | None 
     if coll.find_one({"patientSlotKey": patient_slot_key, **other}, {"_id": 1}) is not None:
         return "patient"
     return "slot"
-
-
-# ---------------------------------------------------------------- doctors (user documents)
-
-
-def find_doctor(doctor_id: ObjectId) -> dict[str, Any] | None:
-    return get_db()[USERS].find_one({"_id": doctor_id, "role": "doctor"}, GUARD_PROJECTION)
-
-
-def users_by_id(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
-    found = get_db()[USERS].find({"_id": {"$in": list(ids)}},
-                                 {"name": 1, "contact": 1, "contactType": 1, "timezone": 1, "role": 1})
-    return {doc["_id"]: doc for doc in found}
-
-
-def set_availability(doctor_id: ObjectId, availability: dict[str, Any]) -> None:
-    get_db()[USERS].update_one({"_id": doctor_id, "role": "doctor"}, {"$set": {"availability": availability}})
-
-
-def add_time_off(doctor_id: ObjectId, key: str, entry: dict[str, Any], expired: Iterable[str]) -> None:
-    """Time off is a map id -> entry (FerretDB v1.24 cannot `$pull` by condition); ended entries
-    are dropped in the same write."""
-    update: dict[str, Any] = {"$set": {f"timeOff.{key}": entry}}
-    stale = {f"timeOff.{old}": "" for old in expired}
-    if stale:
-        update["$unset"] = stale
-    get_db()[USERS].update_one({"_id": doctor_id, "role": "doctor"}, update)
-
-
-def remove_time_off(doctor_id: ObjectId, key: str) -> bool:
-    result = get_db()[USERS].update_one({"_id": doctor_id, f"timeOff.{key}": {"$exists": True}},
-                                        {"$unset": {f"timeOff.{key}": ""}})
-    return result.modified_count == 1
 
 
 # ---------------------------------------------------------------- appointments
@@ -204,6 +169,19 @@ def list_now_first(field: str, user_id: ObjectId, statuses: list[str], now: date
                 ) if len(upcoming) < limit else []
     items = upcoming + past
     return items, page_total(items, 0, limit, lambda: coll.count_documents(query))
+
+
+def treats(doctor_id: Any, patient_id: Any, statuses: Sequence[str]) -> bool:
+    """Do the doctor and the patient share an appointment in `statuses` (one indexed read)?"""
+    found = get_db()[APPOINTMENTS].find_one(
+        {"doctor": doctor_id, "patient": patient_id, "status": {"$in": list(statuses)}}, {"_id": 1})
+    return found is not None
+
+
+def states(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """Status, start and cancellation of these appointments (one `$in` read, read-only)."""
+    found = get_db()[APPOINTMENTS].find({"_id": {"$in": list(ids)}}, {"status": 1, "start": 1, "cancellation": 1})
+    return {doc["_id"]: doc for doc in found}
 
 
 # ---------------------------------------------------------------- reminders

@@ -43,7 +43,7 @@ def create_admin(contact: str, name: str) -> int:
         return 2
     try:
         body = schemas.RegisterBody.model_validate({"contact": contact, "name": name, "password": password})
-        from functions.core.db import ensure_indexes
+        from functions.registry import ensure_indexes  # this command line is a composition root
 
         ensure_indexes()  # the unique contact index must exist before the insert
         user = service.create_admin(body)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.auth import store
 from functions.auth.schemas import (
     ActiveBody,
     ApprovalBody,
     UsersQuery,
 )
 from functions.auth.service import end_sockets, self_view
-from functions.core import audit, clock
+from functions.core import audit, clock, users
 from functions.core.db import object_id
 from functions.core.errors import Code, NotFound, Unprocessable
 from functions.core.security import DOCTOR, PHARMACIST, Principal
@@ -20,14 +19,14 @@ from functions.core.security import DOCTOR, PHARMACIST, Principal
 
 def list_users(admin: Principal, query: UsersQuery) -> tuple[list[dict[str, Any]], int]:
     filters = {k: v for k, v in (("role", query.role), ("approvalStatus", query.approvalStatus)) if v}
-    items, total = store.list_accounts(filters, query.skip, query.limit)
+    items, total = users.list_accounts(filters, query.skip, query.limit)
     audit.record(admin.user, "list", "user", None, reason=",".join(f"{k}={v}" for k, v in filters.items()) or None)
     return [self_view(u) for u in items], total
 
 
 def get_user(admin: Principal, user_id: str) -> dict[str, Any]:
     oid = object_id(user_id, "User")
-    user = store.find_account(oid)
+    user = users.find_account(oid)
     if user is None:
         raise NotFound("User not found")
     audit.record(admin.user, "read", "user", oid, subject_id=oid)
@@ -40,9 +39,9 @@ def set_approval(admin: Principal, user_id: str, body: ApprovalBody) -> dict[str
     now = clock.now()
     changes = {"approvalStatus": body.status, "approvalReason": body.reason, "reviewedBy": admin.id,
                "reviewedAt": now, "updatedAt": now}
-    updated = store.update_account(oid, changes, condition={"role": {"$in": [DOCTOR, PHARMACIST]}})
+    updated = users.update_account(oid, changes, condition={"role": {"$in": [DOCTOR, PHARMACIST]}})
     if updated is None:
-        if store.find_account(oid) is None:
+        if users.find_account(oid) is None:
             raise NotFound("User not found")
         raise Unprocessable("Only doctor and pharmacist accounts need approval", code=Code.NOT_APPROVABLE)
     audit.record(admin.user, f"approval.{body.status}", "user", oid, body.reason, subject_id=oid)
@@ -58,7 +57,7 @@ def set_active(admin: Principal, user_id: str, body: ActiveBody) -> dict[str, An
         raise Unprocessable("You cannot change your own account's active flag", code=Code.SELF_DEACTIVATION,
                             errors=[{"field": "active", "message": "not allowed on your own account"}])
     extra = None if body.active else {"$inc": {"sessionVersion": 1}}
-    updated = store.update_account(oid, {"active": body.active, "updatedAt": clock.now()}, extra)
+    updated = users.update_account(oid, {"active": body.active, "updatedAt": clock.now()}, extra)
     if updated is None:
         raise NotFound("User not found")
     action = "account.activated" if body.active else "account.deactivated"

@@ -19,9 +19,8 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.auth import store
 from functions.auth.codes import code_hash
-from functions.core import clock, notify, throttle
+from functions.core import clock, notify, throttle, users
 from functions.core.config import get_settings
 from functions.core.errors import NotFound
 from functions.core.observability import logger
@@ -52,7 +51,7 @@ def send(user: dict[str, Any], source_ip: str, now: datetime) -> None:
         logger.info("Verification link not sent: too many SMS sign-ups from this address")
         return
     secret = secrets.token_urlsafe(24)  # 32 characters
-    store.set_code(user["_id"], PURPOSE, code_hash(PURPOSE, user["_id"], secret), now + LINK_TTL)
+    users.set_code(user["_id"], PURPOSE, code_hash(PURPOSE, user["_id"], secret), now + LINK_TTL)
     url = get_settings().api_url(link_path(user["_id"], secret))
     hours = LINK_TTL // timedelta(hours=1)
     notify.send(channel, contact, "CureConnect: confirm your contact",
@@ -73,13 +72,13 @@ def check(token: str) -> None:
     """GET of the link: 404 unless it is live. Reads only (so whether an account is verified
     is never told to someone holding a wrong link)."""
     user_id, digest = _parse(token)
-    if not store.link_is_live(user_id, digest, clock.now()):
+    if not users.link_is_live(user_id, digest, clock.now()):
         raise NotFound(INVALID)
 
 
 def use(token: str) -> None:
     """The page's POST: verify the contact and use the link up, once."""
     user_id, digest = _parse(token)
-    if not store.verify_by_link(user_id, digest, clock.now()):
+    if not users.verify_by_link(user_id, digest, clock.now()):
         raise NotFound(INVALID)
     logger.info("Contact verified by link", extra={"userId": str(user_id)})

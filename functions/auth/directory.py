@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.auth import store
 from functions.auth.fees import with_api_fee
 from functions.auth.schemas import (
     DoctorsQuery,
 )
+from functions.core import users
 from functions.core.db import object_id
 from functions.core.directory import is_available
 from functions.core.errors import NotFound
@@ -18,7 +18,7 @@ def public_doctor(doctor: dict[str, Any]) -> dict[str, Any]:
     """A doctor as anyone sees it: never contact details (D-31: the reference listed doctors'
     phone numbers) nor scheduling internals; `availability` is bookable or not (approved,
     active, taking bookings, with weekly hours)."""
-    view = {**{k: doctor.get(k) for k in store.DOCTOR_PUBLIC}, "availability": is_available(doctor)}
+    view = {**{k: doctor.get(k) for k in users.DOCTOR_PUBLIC}, "availability": is_available(doctor)}
     return with_api_fee(view, doctor)
 
 
@@ -32,17 +32,17 @@ def list_doctors(query: DoctorsQuery) -> tuple[list[dict[str, Any]], int, int, i
     name, never as a regex. Without `page`/`limit` (the existing frontend never pages): up to
     100, those available for booking first, each group by name."""
     name_part = query.q.casefold() if query.q else None
-    where = store.doctor_filter(query.speciality, name_part)
+    where = users.doctor_filter(query.speciality, name_part)
     if query.paged:
-        items, total = store.list_doctors(where, query.skip, query.limit)
+        items, total = users.list_doctors(where, query.skip, query.limit)
         return [public_doctor(d) for d in items], total, query.page, query.limit
-    items, total = store.list_doctors(where, 0, UNPAGED_LIMIT)
+    items, total = users.list_doctors(where, 0, UNPAGED_LIMIT)
     shaped = sorted((public_doctor(d) for d in items), key=lambda d: not d["availability"])
     return shaped, total, 1, UNPAGED_LIMIT
 
 
 def get_doctor(doctor_id: str) -> dict[str, Any]:
-    doctor = store.find_listed_doctor(object_id(doctor_id, "Doctor"))
+    doctor = users.find_listed_doctor(object_id(doctor_id, "Doctor"))
     if doctor is None:
         raise NotFound("Doctor not found")
     return public_doctor(doctor)

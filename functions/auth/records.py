@@ -8,12 +8,11 @@ from typing import Any, TypeVar
 
 from bson import ObjectId
 
-from functions.auth import store
+from functions.appointments import api as appointments
 from functions.auth.schemas import (
     MedicalHistoryBody,
 )
-from functions.core import audit, clock
-from functions.core.care import doctor_treats_patient
+from functions.core import audit, clock, users
 from functions.core.db import object_id
 from functions.core.errors import Code, NotFound, Unprocessable
 from functions.core.security import DOCTOR, Principal
@@ -32,7 +31,7 @@ def add_history(principal: Principal, body: MedicalHistoryBody) -> tuple[dict[st
     """Append to the caller's own history (at most HISTORY_CAP entries); audited."""
     entry = {"_id": ObjectId(), "analysis": body.analysis, "image": {"url": body.url}, "type": body.type,
              "createdAt": clock.now()}
-    updated = store.push_history(principal.id, entry, HISTORY_CAP)
+    updated = users.push_history(principal.id, entry, HISTORY_CAP)
     if updated is None:
         raise Unprocessable(f"The medical history already holds {HISTORY_CAP} entries", code=Code.HISTORY_FULL)
     audit.record(principal.user, "create", "medicalHistory", entry["_id"], subject_id=principal.id)
@@ -46,7 +45,7 @@ def _patient_in_reach(principal: Principal, user_id: str, what: str) -> tuple[Ob
     patient_id = object_id(user_id, what)
     own = patient_id == principal.id
     if not own and not (principal.role == DOCTOR and principal.approved
-                        and doctor_treats_patient(principal.id, patient_id)):
+                        and appointments.doctor_treats_patient(principal.id, patient_id)):
         raise NotFound(f"{what} not found")
     return patient_id, own
 
@@ -66,13 +65,13 @@ def _read_patient_data(principal: Principal, user_id: str, what: str, resource: 
 def get_history(principal: Principal, user_id: str) -> list[dict[str, Any]]:
     """A patient's medical history."""
     return history_view(_read_patient_data(principal, user_id, "Medical history", "medicalHistory",
-                                           store.find_history)[1])
+                                           users.find_history)[1])
 
 
 def patient_record(principal: Principal, user_id: str) -> dict[str, Any]:
     """The patient summary behind the frontend's QR code (`complete-data`): profile and medical
     history, for the same readers as the history, audited the same way."""
-    patient_id, patient = _read_patient_data(principal, user_id, "Patient", "patientRecord", store.find_patient)
+    patient_id, patient = _read_patient_data(principal, user_id, "Patient", "patientRecord", users.find_patient)
     return {"patientId": patient_id, "name": patient.get("name"), "contact": patient.get("contact"),
             "role": patient.get("role"), "avatar": patient.get("avatar"), "createdAt": patient.get("createdAt"),
             "lastUpdated": patient.get("updatedAt"), "isActive": bool(patient.get("active", True)),
@@ -81,7 +80,7 @@ def patient_record(principal: Principal, user_id: str) -> dict[str, Any]:
 
 
 def _prescriptions_of(patient_id: ObjectId) -> list[dict[str, Any]]:
-    """The prescriptions domain owns that collection (imported here, on this path only)."""
-    from functions.prescriptions import service as prescriptions
+    """The prescriptions domain owns that collection (its seam, imported on this path only)."""
+    from functions.prescriptions import api as prescriptions
 
     return prescriptions.for_patient_record(patient_id)

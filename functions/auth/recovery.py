@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from functions.auth import store
 from functions.auth.codes import code_hash
 from functions.auth.schemas import (
     ForgotPasswordBody,
@@ -15,7 +14,7 @@ from functions.auth.schemas import (
     VerifyConfirmBody,
 )
 from functions.auth.service import Attempt, check_password_rules, end_sockets, login_key, login_window, self_view
-from functions.core import clock, throttle
+from functions.core import clock, throttle, users
 from functions.core.errors import Code, Conflict, Unprocessable
 from functions.core.observability import logger
 from functions.core.security import Principal, hash_password
@@ -33,7 +32,7 @@ def _new_code(purpose: str, user: dict[str, Any], now: datetime) -> None:
     from functions.core import notify
 
     code = f"{secrets.randbelow(10**6):06d}"
-    store.set_code(user["_id"], purpose, code_hash(purpose, user["_id"], code), now + CODE_TTL)
+    users.set_code(user["_id"], purpose, code_hash(purpose, user["_id"], code), now + CODE_TTL)
     what = "verification" if purpose == "verification" else "password reset"
     text = f"CureConnect: your {what} code is {code}. It expires in {int(CODE_TTL.total_seconds() // 60)} minutes."
     channel = str(user.get("contactType") or ("email" if "@" in str(user["contact"]) else "phone"))
@@ -48,7 +47,7 @@ def _check_code(where: dict[str, Any], purpose: str, code: str, now: datetime) -
     """Claim one guess, then compare: at most CODE_ATTEMPTS comparisons per code, even in a burst."""
     import hmac
 
-    user = store.claim_code_guess(where, purpose, now, CODE_ATTEMPTS)
+    user = users.claim_code_guess(where, purpose, now, CODE_ATTEMPTS)
     if user is None:
         raise Unprocessable("The code is wrong, expired or used up; ask for a new one", code=Code.INVALID_CODE,
                             errors=[{"field": "code", "message": "is not valid"}])
@@ -78,7 +77,7 @@ def confirm_contact(principal: Principal, body: VerifyConfirmBody) -> dict[str, 
     now = clock.now()
     user = _check_code({"_id": principal.id}, "verification", body.code, now)
     live_hash = str(user["verification"]["codeHash"])
-    if not store.mark_contact_verified(principal.id, live_hash, now):
+    if not users.mark_contact_verified(principal.id, live_hash, now):
         raise Unprocessable("The code was replaced meanwhile; use the newest one", code=Code.INVALID_CODE)
     logger.info("Contact verified", extra={"userId": str(principal.id)})
     return self_view({**principal.user, "contactVerified": True, "contactVerifiedAt": now})
@@ -91,7 +90,7 @@ def forgot_password(body: ForgotPasswordBody, source_ip: str) -> dict[str, Any]:
     key = login_key(body.contact)
     _limit("forgot-ip", source_ip, timedelta(hours=1), 20, now, "Too many requests; try again later")
     _limit("forgot", key, timedelta(hours=1), CODES_PER_HOUR, now, "Too many codes asked for; try again later")
-    user = store.find_for_login(key)
+    user = users.find_for_login(key)
     if user is not None and user.get("contactVerified") and user.get("active", True):
         _new_code("recovery", user, now)
     return {"message": _SAME_ANSWER}
@@ -105,7 +104,7 @@ def reset_password(body: ResetPasswordBody, source_ip: str) -> dict[str, Any]:
     _limit("reset-ip", source_ip, login_window(), 20, now, "Too many attempts; try again later")
     user = _check_code({"contact": key}, "recovery", body.code, now)
     check_password_rules(body.newPassword, user.get("contact"), user.get("name"))
-    if not store.reset_password(user["_id"], str(user["recovery"]["codeHash"]), hash_password(body.newPassword), now):
+    if not users.reset_password(user["_id"], str(user["recovery"]["codeHash"]), hash_password(body.newPassword), now):
         raise Unprocessable("The code was replaced meanwhile; use the newest one", code=Code.INVALID_CODE)
     Attempt(key, source_ip).lifted()
     end_sockets(user["_id"])

@@ -23,7 +23,7 @@ from pydantic import (
 
 from functions.core.money import parse_major
 from functions.core.schemas import PageQuery, WriteModel
-from functions.media.schemas import asset_url
+from functions.media.api import asset_url
 
 MAX_URL = 2048
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from bson import ObjectId
 
-from functions.auth import contact_link, store
+from functions.auth import contact_link
 from functions.auth.fees import fee_to_minor, with_api_fee
 from functions.auth.schemas import (
     DOCTOR_FIELDS,
@@ -25,7 +25,7 @@ from functions.auth.schemas import (
     RegisterBody,
     UpdateMeBody,
 )
-from functions.core import audit, clock, throttle
+from functions.core import audit, clock, throttle, users
 from functions.core.config import get_settings
 from functions.core.directory import is_available
 from functions.core.errors import Code, Conflict, InvalidToken, RateLimited, Unauthorized, Unprocessable
@@ -38,17 +38,17 @@ from functions.core.security import (
     PATIENT,
     PENDING,
     PHARMACIST,
-    PRIVATE_USER_FIELDS,
     Principal,
     hash_password,
     issue_token,
     verify_password,
 )
 from functions.core.throttle import Limit
+from functions.core.users import PRIVATE_USER_FIELDS
 
 T = TypeVar("T")
 
-PRIVATE_FIELDS = PRIVATE_USER_FIELDS  # never in any response (core.security keeps the one list)
+PRIVATE_FIELDS = PRIVATE_USER_FIELDS  # never in any response (core.users keeps the one list)
 NO_AVATAR = {"public_id": "", "url": ""}
 _PHONE_CHARS = re.compile(r"\+?[\d\s().-]{6,30}")
 
@@ -169,7 +169,7 @@ def _new_account(body: RegisterBody, role: str) -> dict[str, Any]:
             given["consultationFee"] = fee_to_minor(body.consultationFee, body.currency, None)
         user.update({"speciality": "general", "bio": "", "languages": [], "consultationFee": None,
                      "currency": settings.default_currency, "timezone": settings.default_timezone, **given})
-    user["_id"] = store.insert_user(user)
+    user["_id"] = users.insert_user(user)
     return user
 
 
@@ -179,7 +179,7 @@ def _sign_up_avatar(body: RegisterBody) -> dict[str, str]:
     Cloudinary cloud (`https://res.cloudinary.com/<cloud>/...`); anything else (another host,
     another cloud, uploads not configured) is dropped, and the account gets no avatar. After
     sign-up, `PUT /me` accepts only recorded avatar uploads of the caller (`update_me`)."""
-    from functions.media import service as media
+    from functions.media import api as media
 
     if body.avatar is None or not body.avatar.url:
         return dict(NO_AVATAR)
@@ -268,7 +268,7 @@ def login(body: LoginBody, source_ip: str) -> tuple[dict[str, Any], str]:
     now = clock.now()
     key = login_key(body.contact)
     attempt = claim_attempt(key, source_ip, now)
-    user = store.find_for_login(key)
+    user = users.find_for_login(key)
     if user is None:
         verify_password(None, body.password)  # spend the time a real check takes
         raise _bad_credentials()
@@ -289,7 +289,7 @@ def end_sockets(user_id: ObjectId, jti: str | None = None) -> None:
     a logout or password change that did happen."""
     from pymongo.errors import PyMongoError
 
-    from functions.signaling import service as signaling
+    from functions.signaling import api as signaling
 
     try:
         signaling.end_sessions(user_id, jti)
@@ -304,7 +304,7 @@ def logout(principal: Principal | None) -> None:
         return
     expires, now = datetime.fromtimestamp(principal.claims["exp"], UTC), clock.now()
     expired = [jti for jti, exp in principal.revoked.items() if not isinstance(exp, datetime) or exp <= now]
-    store.revoke_token(principal.id, str(principal.claims["jti"]), expires, expired)
+    users.revoke_token(principal.id, str(principal.claims["jti"]), expires, expired)
     end_sockets(principal.id, str(principal.claims["jti"]))
     logger.info("Logged out", extra={"userId": str(principal.id)})
 
@@ -325,13 +325,13 @@ def update_me(principal: Principal, body: UpdateMeBody) -> dict[str, Any]:
         changes["nameKey"] = changes["name"].casefold()
     changes["updatedAt"] = clock.now()
     if "avatar" not in changes:
-        updated = store.update_account(principal.id, changes)
+        updated = users.update_account(principal.id, changes)
     else:
         changes["avatar"] = _checked_avatar(principal, changes["avatar"])
-        before = store.update_account_before(principal.id, changes)
+        before = users.update_account_before(principal.id, changes)
         updated = None if before is None else {**before, **changes}
         if before is not None and before.get("avatar"):  # the replaced avatar leaves Cloudinary (best effort)
-            from functions.media import service as media
+            from functions.media import api as media
 
             media.destroy_replaced(principal.id, [before["avatar"]], [changes["avatar"]])
     if updated is None:
@@ -345,7 +345,7 @@ def _checked_avatar(principal: Principal, avatar: dict[str, str]) -> dict[str, s
     url stored is the one Cloudinary reported."""
     if not avatar.get("public_id") and not avatar.get("url"):
         return dict(NO_AVATAR)
-    from functions.media import service as media
+    from functions.media import api as media
 
     return media.require_asset(principal.id, "avatar", avatar, field="avatar")
 
@@ -355,7 +355,7 @@ def update_password(principal: Principal, body: PasswordUpdateBody, source_ip: s
     new one and starts a new session version: every other token of the user stops working.
     Concurrent changes with one old password: the session version decides, exactly one wins."""
     now = clock.now()
-    creds = store.find_credentials(principal.id)
+    creds = users.find_credentials(principal.id)
     if creds is None:
         raise InvalidToken()
     attempt = claim_attempt(str(creds.get("contact") or principal.id), source_ip, now)
@@ -367,7 +367,7 @@ def update_password(principal: Principal, body: PasswordUpdateBody, source_ip: s
         raise Unprocessable("The new password must differ from the current one", code=Code.SAME_PASSWORD,
                             errors=[{"field": "newPassword", "message": "must differ from the current password"}])
     check_password_rules(body.newPassword, principal.user.get("contact"), principal.user.get("name"))
-    updated = store.replace_password(principal.id, int(creds.get("sessionVersion", 0)),
+    updated = users.replace_password(principal.id, int(creds.get("sessionVersion", 0)),
                                      hash_password(body.newPassword), now)
     if updated is None:
         raise Conflict("The password was changed meanwhile; log in again", code=Code.PASSWORD_CHANGED)
@@ -392,6 +392,3 @@ def access_log(principal: Principal, query: PageQuery) -> tuple[list[dict[str, A
 # ---------------------------------------------------------------- periodic work (core.jobs)
 
 
-# ---------------------------------------------------------------- seams other domains call
-
-from functions.auth.records import add_history as add_history  # noqa: E402  (analysis stores its results here)

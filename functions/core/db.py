@@ -1,15 +1,15 @@
 """MongoDB access shared by every domain.
 
-One `MongoClient` per Lambda container, created on first use and reused. Each domain's
-`store.py` declares `INDEXES = {collection: [IndexModel, ...]}`; `ensure-indexes` creates them
-all (`python -m functions.core.db ensure-indexes`).
+One `MongoClient` per Lambda container, created on first use and reused. Each module that owns
+a collection declares `INDEXES = {collection: [IndexModel, ...]}`; `functions.registry` lists
+them and hands them to `ensure_indexes` (`python -m functions.registry ensure-indexes`, or
+`python -m functions.core.db ensure-indexes`, which runs the same).
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -23,21 +23,6 @@ if TYPE_CHECKING:
     from pymongo import IndexModel, MongoClient
     from pymongo.collection import Collection
     from pymongo.database import Database
-
-# Every module that declares INDEXES. A domain adds itself here when it gets a store.
-INDEX_MODULES: tuple[str, ...] = (
-    "functions.core.audit",
-    "functions.core.notify",
-    "functions.core.throttle",
-    "functions.auth.store",
-    "functions.appointments.store",
-    "functions.pharmacy.store",
-    "functions.prescriptions.store",
-    "functions.signaling.store",
-    "functions.payments.store",
-    "functions.media.store",
-    "functions.emergency.store",
-)
 
 _client: MongoClient[dict[str, Any]] | None = None
 _client_uri: str | None = None
@@ -150,11 +135,14 @@ def insert_unless_duplicate(collection: Collection[dict[str, Any]], doc: dict[st
     return not refused
 
 
-def collect_indexes() -> dict[str, list[IndexModel]]:
+Migration = Callable[["Database[dict[str, Any]]"], int]
+
+
+def collect_indexes(declared: Iterable[Mapping[str, Sequence[IndexModel]]]) -> dict[str, list[IndexModel]]:
+    """The declared `INDEXES` maps merged by collection."""
     collected: dict[str, list[IndexModel]] = {}
-    for name in INDEX_MODULES:
-        module = importlib.import_module(name)
-        for collection, models in getattr(module, "INDEXES", {}).items():
+    for indexes in declared:
+        for collection, models in indexes.items():
             collected.setdefault(collection, []).extend(models)
     return collected
 
@@ -181,35 +169,35 @@ def _create_index(collection: Collection[dict[str, Any]], model: IndexModel) -> 
     return collection.create_indexes([_without_ttl(model)])[0]
 
 
-def run_migrations(db: Database[dict[str, Any]]) -> dict[str, int]:
-    """Each INDEX_MODULES module may declare `MIGRATIONS`: idempotent functions `(db) -> int`
-    (documents changed) that bring existing data up to what its code expects; run after the indexes."""
-    done: dict[str, int] = {}
-    for name in INDEX_MODULES:
-        for migration in getattr(importlib.import_module(name), "MIGRATIONS", ()):
-            done[f"{name}.{migration.__name__}"] = int(migration(db))
-    return done
+def run_migrations(db: Database[dict[str, Any]], migrations: Iterable[Migration]) -> dict[str, int]:
+    """Idempotent functions `(db) -> int` (documents changed) that bring existing data up to
+    what the code expects (a store declares them in `MIGRATIONS`); run after the indexes."""
+    return {f"{m.__module__}.{m.__name__}": int(m(db)) for m in migrations}
 
 
-def ensure_indexes(db: Database[dict[str, Any]] | None = None) -> dict[str, list[str]]:
+def ensure_indexes(declared: Iterable[Mapping[str, Sequence[IndexModel]]], migrations: Iterable[Migration] = (),
+                   db: Database[dict[str, Any]] | None = None) -> dict[str, list[str]]:
     target = db if db is not None else get_db()
     created: dict[str, list[str]] = {}
-    for collection, models in collect_indexes().items():
+    for collection, models in collect_indexes(declared).items():
         if models:
             created[collection] = [_create_index(target[collection], m) for m in models]
-    run_migrations(target)
+    run_migrations(target, migrations)
     return created
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], ensure: Callable[[], dict[str, list[str]]]) -> int:
+    """The `ensure-indexes` command; `ensure` is the registry's (the composition root's lists)."""
     if argv[:1] != ["ensure-indexes"]:
-        print("usage: python -m functions.core.db ensure-indexes", file=sys.stderr)
+        print("usage: python -m functions.registry ensure-indexes", file=sys.stderr)
         return 2
-    created = ensure_indexes()
+    created = ensure()
     total = sum(len(v) for v in created.values())
     print(f"ensured {total} indexes on {len(created)} collections in {get_settings().mongodb_db!r}")
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+if __name__ == "__main__":  # `make run` calls this name: the same command as `python -m functions.registry`
+    import runpy  # (core never imports the registry; the registry hands core its lists)
+
+    runpy.run_module("functions.registry", run_name="__main__", alter_sys=True)

@@ -1,36 +1,29 @@
 """The platform's periodic work in one place: each domain with periodic work exposes
-`sweep(now) -> dict[str, int]` and is listed here; the `reminder_sweep` schedule (app.py) and
-`local/sweeper.py` under `make run` call `sweep()` every 5 minutes (every minute locally)."""
+`sweep(now) -> dict[str, int]`, and the composition root hands the list (`functions.registry.SWEEPS`)
+to `sweep`; the `reminder_sweep` schedule (app.py) and `local/sweeper.py` under `make run` run it
+every 5 minutes (every minute locally)."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from functions.core import clock
 from functions.core.observability import logger
 
-# A domain adds its module here (small additive edit).
-SWEEPERS: tuple[str, ...] = (
-    "functions.appointments.jobs",  # due reminders, claims of past days
-    "functions.appointments.payment",  # unpaid holds whose time ran out
-    "functions.core.notify",  # failed notifications
-    "functions.core.throttle",  # rate-limit windows that ended
-    "functions.payments.service",  # refunds to retry, paid appointments cancelled elsewhere
-    "functions.pharmacy.service",  # unpaid online orders whose payment hold expired give their stock back
-    "functions.signaling.service",  # unanswered emergencies, stale connections, idle rooms, old throttles
-)
+Sweep = Callable[[datetime], Mapping[str, int]]
 
 
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Run every domain's sweep; one failing does not stop the others (the next tick retries)."""
+def sweep(sweeps: Iterable[tuple[str, Sweep]], now: datetime | None = None) -> dict[str, int]:
+    """Run every domain's sweep (named for the logs); one failing does not stop the others (the
+    next tick retries)."""
     now = now or clock.now()
     totals: dict[str, int] = {}
-    for name in SWEEPERS:
+    for name, run in sweeps:
         try:
-            result = importlib.import_module(name).sweep(now)
+            result = run(now)
         except Exception as exc:
-            logger.warning("sweep failed", extra={"module": name, "error": type(exc).__name__})
+            logger.warning("sweep failed", extra={"sweep": name, "error": type(exc).__name__})
             continue
         for key, value in result.items():
             totals[key] = totals.get(key, 0) + int(value)

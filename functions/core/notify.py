@@ -21,14 +21,13 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
-from functions.core import clock, throttle
+from functions.core import clock, throttle, users
 from functions.core.config import get_settings
 from functions.core.db import get_db
 from functions.core.observability import logger
 from functions.core.throttle import Limit
 
 COLLECTION = "notifications"
-USERS = "users"
 CODE_KINDS = frozenset({"verification", "recovery"})  # one-time codes: the way a contact gets verified
 # SMS to the number that is calling the emergency line at this moment (Twilio connected that very
 # number, which proves it as well as a code would): sent even if its account never verified it.
@@ -114,8 +113,7 @@ def deliver(channel: str, to: str, subject: str, body: str) -> None:
 
 def _verified(to: str) -> bool | None:
     """Whether the account with this contact verified it; None when no account has it."""
-    found = get_db()[USERS].find_one({"contact": to}, {"contactVerified": 1})
-    return None if found is None else bool(found.get("contactVerified"))
+    return users.contact_verified(to)
 
 
 def _refusal(channel: str, to: str, kind: str) -> str | None:

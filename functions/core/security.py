@@ -22,9 +22,9 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, users
 from functions.core.config import get_settings
-from functions.core.db import get_db, maybe_object_id
+from functions.core.db import maybe_object_id
 from functions.core.errors import Code, Forbidden, InvalidToken, Unauthorized
 
 PATIENT, DOCTOR, PHARMACIST, ADMIN = "patient", "doctor", "pharmacist", "admin"
@@ -32,16 +32,6 @@ ROLES = (PATIENT, DOCTOR, PHARMACIST, ADMIN)
 APPROVED, PENDING, REJECTED = "approved", "pending", "rejected"
 
 COOKIE_NAME = "token"
-USERS = "users"
-# The one definition of the user fields never sent to any client: secrets, counters, internal
-# keys, and PHI that has its own route.
-PRIVATE_USER_FIELDS = frozenset({"passwordHash", "revokedTokens", "revokedJtis", "loginFailures", "sessionVersion",
-                                 "nameKey", "medicalHistory", "verification", "verificationLink", "recovery"})
-# Fields never loaded by the guard: secrets, login counters and bulky PHI the guard does not need.
-GUARD_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "revokedJtis": 0, "loginFailures": 0,
-                    "medicalHistory": 0, "verification": 0, "verificationLink": 0}
-# The guard's own read keeps the deny-lists (the map, and the array of the first version).
-_AUTH_PROJECTION = {k: v for k, v in GUARD_PROJECTION.items() if k not in ("revokedTokens", "revokedJtis")}
 _JTI = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # safe as a field name: no dots, no `$`
 
 # argon2id, RFC 9106 "second recommended" profile scaled to Lambda (OWASP minimum is m=19 MiB, t=2).
@@ -214,7 +204,7 @@ def authenticate(headers: Any) -> Principal:
     if user_id is None or not isinstance(jti, str) or not _JTI.fullmatch(jti):
         raise InvalidToken()
     version = _session_version(claims)
-    user = get_db()[USERS].find_one({"_id": user_id}, _AUTH_PROJECTION)
+    user = users.for_guard(user_id)
     if user is None or is_revoked(user, jti) or int(user.get("sessionVersion", 0)) != version:
         raise InvalidToken()
     user.pop("revokedTokens", None)

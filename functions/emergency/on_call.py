@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.core import clock, notify
+from functions.core import clock, notify, users
 from functions.core.errors import Code, Unprocessable
 from functions.core.security import Principal
 from functions.emergency import store
@@ -44,9 +44,10 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def numbers() -> list[str]:
-    """Phones of doctors on call who are still approved and active, longest on call first."""
+    """Phones of doctors on call who are still listed (`core.directory`: the doctors a patient
+    could find and book), longest on call first."""
     docs = [d for d in store.on_call(DIAL_AT_MOST) if d.get("phone")]
     if not docs:
         return []
-    listed = store.listed_doctors([d["_id"] for d in docs])
+    listed = users.listed_doctor_ids([d["_id"] for d in docs])
     return [str(d["phone"]) for d in docs if d["_id"] in listed]

@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from functions.core import clock, notify
+from functions.core import clock, notify, users
 from functions.core.config import get_settings
 from functions.core.errors import AppError, Code, Forbidden, ServiceUnavailable
 from functions.core.http import parse_model
 from functions.core.observability import logger
 from functions.emergency import hospitals, on_call, store, twiml
 from functions.emergency.schemas import IvrQuery, TwilioForm
+from functions.signaling import api as signaling
 
 MENU_ATTEMPTS = 3
 CALLBACK_WINDOW_MINUTES = 10
@@ -105,7 +106,7 @@ def menu(call: Call) -> str:
 
 
 def _connect_doctor(call: Call) -> str:
-    account = store.caller(call.caller) if call.caller else None
+    account = users.caller(call.caller) if call.caller else None
     _alert_online_doctors(call, account)
     if call.caller:
         notify.send("phone", call.caller, "CureConnect emergency line",
@@ -134,23 +135,15 @@ def _alert_online_doctors(call: Call, account: dict[str, Any] | None) -> None:
     """A registered patient gets an emergency session (signaling's flow alerts online doctors);
     anyone else is announced to each online doctor directly."""
     try:
-        from functions.signaling import service as signaling
-    except ImportError:  # the signaling domain is not deployed with this function
-        return
-    try:
-        start = getattr(signaling, "start_emergency", None)
-        if account and account.get("role") == "patient" and start is not None:
+        if account and account.get("role") == "patient":
             try:
-                start(account["_id"], "Call to the emergency line", "ivr")
+                signaling.start_emergency(account["_id"], "Call to the emergency line", "ivr")
                 return
             except AppError as exc:  # e.g. one emergency per minute: fall back to the plain alert
                 logger.info("ivr emergency session not started", extra={"code": exc.code})
-        push, online = getattr(signaling, "push_to_user", None), getattr(signaling, "online_doctor_ids", None)
-        if push is None or online is None:
-            return
         frame = {"type": "ivrEmergency", "callSid": call.form.call_sid, "caller": call.caller or None,
                  "language": call.lang, "at": clock.now().isoformat()}
-        alerted = sum(push(doctor_id, frame) for doctor_id in online())
+        alerted = sum(signaling.push_to_user(doctor_id, frame) for doctor_id in signaling.online_doctor_ids())
         logger.info("ivr alert sent", extra={"alerted": alerted})
     except Exception as exc:  # an alert must never drop the call
         logger.warning("ivr alert failed", extra={"error": type(exc).__name__})
@@ -160,7 +153,7 @@ def _alert_online_doctors(call: Call, account: dict[str, Any] | None) -> None:
 
 
 def _hospitals_for_caller(call: Call) -> str:
-    account = store.caller(call.caller) if call.caller else None
+    account = users.caller(call.caller) if call.caller else None
     address = (account or {}).get("address") if isinstance((account or {}).get("address"), dict) else {}
     pincode = (account or {}).get("pincode") or (address or {}).get("pincode")
     city = (account or {}).get("city") or (address or {}).get("city")
@@ -195,7 +188,7 @@ def _request_callback(call: Call, reason: str) -> bool:
     """Record one call-back request per number per window and text the doctors on call."""
     now = clock.now()
     who = call.caller or f"withheld:{call.form.call_sid}"
-    account = store.caller(call.caller) if call.caller else None
+    account = users.caller(call.caller) if call.caller else None
     created = store.insert_callback({
         "_id": f"{who}|{_window(now)}", "caller": call.caller or None, "userId": (account or {}).get("_id"),
         "callSid": call.form.call_sid, "language": call.lang, "reason": reason, "status": "open",

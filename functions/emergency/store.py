@@ -1,6 +1,7 @@
 """MongoDB access of the emergency line: `hospitals` (admin-managed), `on_call` (one document
 per doctor, keyed by the doctor's id), `ivr_callbacks` (one per caller per 10 minutes, keyed by
-number and window so a repeated key press cannot queue a second one). Users are only read.
+number and window so a repeated key press cannot queue a second one). Users are read through
+`core.users`.
 
 Hospitals are found by equality on the caller's pincode, then its area (first three digits:
 the sorting district), then the city's folded name: each an indexed equality.
@@ -8,7 +9,6 @@ the sorting district), then the city's folded name: each an indexed equality.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from functions.core.db import get_db, insert_unless_duplicate
 from functions.core.paging import find_page
 
-HOSPITALS, ON_CALL, CALLBACKS, USERS = "hospitals", "on_call", "ivr_callbacks", "users"
+HOSPITALS, ON_CALL, CALLBACKS = "hospitals", "on_call", "ivr_callbacks"
 _NEAREST = [("rank", ASCENDING), ("name", ASCENDING)]  # public (0) before private (1), then by name
 
 INDEXES = {
@@ -89,20 +89,6 @@ def on_call(limit: int) -> list[dict[str, Any]]:
     """Doctors on call, longest on call first (they are dialled in this order)."""
     return list(get_db()[ON_CALL].find({"onCall": True}).sort([("since", ASCENDING), ("_id", ASCENDING)])
                 .limit(limit))
-
-
-def listed_doctors(ids: Sequence[ObjectId]) -> set[ObjectId]:
-    """Which of `ids` are approved, active doctors (one `$in` read of users)."""
-    found = get_db()[USERS].find({"_id": {"$in": list(ids)}, "role": "doctor", "approvalStatus": "approved",
-                                  "active": True}, {"_id": 1})
-    return {doc["_id"] for doc in found}
-
-
-def caller(phone: str) -> dict[str, Any] | None:
-    """The account registered with this phone number, if any: id, role and location only."""
-    found: dict[str, Any] | None = get_db()[USERS].find_one(
-        {"contact": phone}, {"_id": 1, "role": 1, "pincode": 1, "city": 1, "address": 1, "active": 1})
-    return found
 
 
 # ---------------------------------------------------------------- call-back requests

@@ -195,6 +195,25 @@ def record_server_upload(owner_id: ObjectId, purpose: str, result: Mapping[str, 
     return {"public_id": public_id, "url": url}
 
 
+def upload_image(data: bytes, owner_id: ObjectId, purpose: str, fmt: str) -> dict[str, str] | None:
+    """A file the server received itself, already checked (`fmt`: "jpeg", "png" or "webp"),
+    uploaded into the purpose's folder of the owner and recorded (`record_server_upload`);
+    `{public_id, url}`, or None when Cloudinary is not configured. The SDK is imported only here."""
+    if not get_settings().cloudinary_url:
+        return None
+    cloud.configure()  # the SDK set for this cloud and CLOUDINARY_API_BASE
+    import cloudinary.exceptions
+    import cloudinary.uploader
+
+    try:
+        result: dict[str, Any] = cloudinary.uploader.upload(
+            data, folder=folder(purpose, owner_id), resource_type="image", format=fmt, filename=f"upload.{fmt}")
+    except cloudinary.exceptions.Error as exc:
+        logger.warning("image upload failed", extra={"error": type(exc).__name__})
+        raise ServiceUnavailable("The image could not be stored; try again later", code=Code.UPLOAD_FAILED) from None
+    return record_server_upload(owner_id, purpose, result)
+
+
 def on_our_cloud(url: str) -> bool:
     """Is `url` a delivery URL of this deployment's Cloudinary cloud
     (`https://res.cloudinary.com/<cloud>/...`, or under `CLOUDINARY_DELIVERY_BASE`)? False when

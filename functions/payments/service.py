@@ -8,12 +8,13 @@ of order never move a payment backwards (a failure after the success changes not
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 
+from functions.appointments import api as appointments
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
@@ -43,6 +44,11 @@ INTENT_EVENTS = {"payment_intent.succeeded": SUCCEEDED, "payment_intent.payment_
 REFUND_RETRY_AFTER = timedelta(minutes=5)
 CANCELLED_LOOKBACK = timedelta(days=2)  # a doctor may still cancel an appointment that has started
 SWEEP_BATCH = 50
+
+# (kind, target id, outcome, intent id): how a refund's owner is told it went through. Payments'
+# own paths (webhook, sweeper) pass `targets.record`; a cancelled appointment or order passes its
+# own recorder with its request (it reaches the refund through a port, see `functions.core.ports`).
+Tell = Callable[[str, ObjectId, str, str], object]
 
 
 def ref_of(kind: str, target_id: ObjectId) -> str:
@@ -173,27 +179,28 @@ def _move(payment: Mapping[str, Any], status: str, *, intent_id: str | None = No
         updated = current
     wanted = targets.record(updated["kind"], updated["targetId"], OUTCOME[status], str(updated["intentId"]))
     if status == SUCCEEDED and not wanted:  # paid for something cancelled or expired meanwhile
-        refund(updated["kind"], updated["targetId"], "no longer payable")
+        refund(updated["kind"], updated["targetId"], "no longer payable", targets.record)
     return True
 
 
 # ---------------------------------------------------------------- refunds
 
 
-def refund(kind: str, target_id: ObjectId, reason: str) -> str | None:
+def refund(kind: str, target_id: ObjectId, reason: str, tell: Tell | None = None) -> str | None:
     """Refund in full what was paid for the target, once (the claim is the move to
     `refund_pending`; the Refund API call carries an idempotency key, so the sweeper's retry of
-    a call that failed cannot refund twice). The status after, or None if nothing was paid."""
+    a call that failed cannot refund twice). The status after, or None if nothing was paid. When
+    the refund goes through now, `tell` records it with the target's owner."""
     now = clock.now()
     payment = store.transition(ref_of(kind, target_id), SOURCES[REFUND_PENDING],
                                {"status": REFUND_PENDING, "refundReason": reason, "updatedAt": now},
                                _entry(REFUND_PENDING, now, reason=reason))
     if payment is None:
         return None
-    return _send_refund(payment)
+    return _send_refund(payment, tell)
 
 
-def _send_refund(payment: Mapping[str, Any]) -> str:
+def _send_refund(payment: Mapping[str, Any], tell: Tell | None) -> str:
     amount = int(payment.get("amountReceived") or payment["amount"])
     try:
         result = gateway.refund(str(payment["intentId"]), amount, f"re:{payment['_id']}:{payment['intentId']}",
@@ -207,22 +214,22 @@ def _send_refund(payment: Mapping[str, Any]) -> str:
         changes.update({"status": REFUNDED, "refundedAmount": result.amount, "refundedAt": now})
     updated = store.transition(payment["_id"], (REFUND_PENDING,), changes,
                                _entry(REFUNDED if done else "refund_requested", now, refundId=result.id))
-    if done and updated is not None:
-        targets.record(updated["kind"], updated["targetId"], OUTCOME[REFUNDED], str(updated["intentId"]))
+    if done and updated is not None and tell is not None:
+        tell(updated["kind"], updated["targetId"], OUTCOME[REFUNDED], str(updated["intentId"]))
     return REFUNDED if done else REFUND_PENDING
 
 
-def appointment_cancelled(appt: Mapping[str, Any]) -> str | None:
+def appointment_cancelled(appt: Mapping[str, Any], tell: Tell | None = None) -> str | None:
     """For the appointments domain, after a cancellation is committed: refund per the policy
     (`targets.appointment_refund_due`). The status after, or None when nothing is refunded."""
     if not targets.appointment_refund_due(appt, get_settings().cancel_cutoff_minutes):
         return None
-    return refund("appointment", appt["_id"], f"cancelled by {(appt.get('cancellation') or {}).get('role')}")
+    return refund("appointment", appt["_id"], f"cancelled by {(appt.get('cancellation') or {}).get('role')}", tell)
 
 
-def order_cancelled(order_id: ObjectId, reason: str) -> str | None:
+def order_cancelled(order_id: ObjectId, reason: str, tell: Tell | None = None) -> str | None:
     """For the pharmacy domain, after a paid order is cancelled or rejected: refund in full."""
-    return refund("order", order_id, reason)
+    return refund("order", order_id, reason, tell)
 
 
 # ---------------------------------------------------------------- sweeper
@@ -230,14 +237,14 @@ def order_cancelled(order_id: ObjectId, reason: str) -> str | None:
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Refund calls that failed earlier are retried; paid appointments that were cancelled are
-    refunded per the policy (a safety net behind the appointments domain's own call of
-    `appointment_cancelled`, and the only path while that call is not wired in)."""
+    refunded per the policy (a safety net behind the refund each cancellation asks for through
+    the appointments domain's `REFUNDS` port). The owners are told through `targets.record`."""
     now = now or clock.now()
     retried = 0
     for payment in store.stuck(REFUND_PENDING, now - REFUND_RETRY_AFTER, SWEEP_BATCH):
         retried += 1
         logger.info("retrying refund", extra={"payment": payment["_id"]})
-        _send_refund(payment)
+        _send_refund(payment, targets.record)
     return {"refundsRetried": retried, "cancelledRefunded": _refund_cancelled_appointments(now)}
 
 
@@ -250,6 +257,6 @@ def _refund_cancelled_appointments(now: datetime) -> int:
         states = targets.appointment_states([p["targetId"] for p in page])
         for payment in page:
             appt = states.get(payment["targetId"])
-            if appt is not None and appt.get("status") == "cancelled":
-                refunded += appointment_cancelled(appt) is not None
+            if appt is not None and appt.get("status") == appointments.CANCELLED:
+                refunded += appointment_cancelled(appt, targets.record) is not None
         after = page[-1]["_id"]

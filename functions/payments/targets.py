@@ -1,29 +1,30 @@
 """What a payment pays for, read from (and reported to) the domain that owns it.
 
 Amounts and currencies always come from the database, never from the client: the doctor's
-`consultationFee` for an appointment, the order total (the pharmacy's `payable_order` seam) for
-an order. The owners are told the outcome through their own functions, which may be absent
-while their issues are in flight; then the payment is kept here and nothing else happens.
+`consultationFee` for an appointment, the order total (the pharmacy's `payable_order`) for an
+order. The owners are told the outcome through their seams (`appointments.api`, `pharmacy.api`).
+Payments imports them, never the other way round: a cancelled appointment or order reaches the
+refund through a port the composition root plugs in (`functions.registry.plug_ports`).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.appointments import api as appointments
+from functions.core import clock, users
 from functions.core.config import get_settings
 from functions.core.errors import Code, Conflict, NotFound, Unprocessable
-from functions.core.observability import logger
+from functions.pharmacy import api as pharmacy
 
-# Appointment statuses in which the consultation can still be paid for ("pending_payment" is
+# Appointment statuses in which the consultation can still be paid for (`PENDING_PAYMENT` is
 # the slot hold of REQUIRE_APPOINTMENT_PAYMENT).
-PAYABLE_APPOINTMENT = ("pending_payment", "pending", "confirmed")
+PAYABLE_APPOINTMENT = (appointments.PENDING_PAYMENT, appointments.PENDING, appointments.CONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -34,25 +35,16 @@ class Payable:
     starts_at: datetime | None = None  # an appointment's start (the sweeper's refund check uses it)
 
 
-def _seam(module: str, name: str) -> Callable[..., Any] | None:
-    """A function another domain provides, or None while it does not exist yet."""
-    found = getattr(importlib.import_module(module), name, None)
-    return found if callable(found) else None
-
-
 # ---------------------------------------------------------------- appointments
 
 
 def appointment_payable(appointment_id: ObjectId, payer_id: ObjectId) -> Payable:
-    from functions.appointments import store as appointments
-    from functions.auth import store as accounts
-
     appt = appointments.get(appointment_id)
     if appt is None or appt.get("patient") != payer_id:  # someone else's: as if it did not exist
         raise NotFound("Appointment not found")
     if appt.get("status") not in PAYABLE_APPOINTMENT or _aware(appt["start"]) <= clock.now():
         raise Conflict(f"An appointment that is {appt.get('status')} cannot be paid for", code=Code.NOT_PAYABLE)
-    doctor = accounts.find_listed_doctor(appt["doctor"])
+    doctor = users.find_listed_doctor(appt["doctor"])
     if doctor is None:
         raise Conflict("This doctor is not taking payments", code=Code.NOT_PAYABLE)
     fee = doctor.get("consultationFee")
@@ -64,16 +56,13 @@ def appointment_payable(appointment_id: ObjectId, payer_id: ObjectId) -> Payable
 
 def appointment_states(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
     """Status, start and cancellation of these appointments (one `$in` read, read-only)."""
-    from functions.core.db import get_db
-
-    found = get_db()["appointments"].find({"_id": {"$in": list(ids)}}, {"status": 1, "start": 1, "cancellation": 1})
-    return {doc["_id"]: doc for doc in found}
+    return appointments.states(ids)
 
 
 def appointment_refund_due(appt: Mapping[str, Any], cutoff_minutes: int) -> bool:
     """Full refund when the doctor or an admin cancelled, or the patient did before the cut-off;
     none after the cut-off, for a no-show or a held consultation."""
-    if appt.get("status") != "cancelled":
+    if appt.get("status") != appointments.CANCELLED:
         return False
     cancellation = appt.get("cancellation") or {}
     if cancellation.get("role") != "patient":
@@ -86,10 +75,7 @@ def appointment_refund_due(appt: Mapping[str, Any], cutoff_minutes: int) -> bool
 
 
 def order_payable(order_id: ObjectId, payer_id: ObjectId) -> Payable:
-    payable_order = _seam("functions.pharmacy.service", "payable_order")
-    if payable_order is None:
-        raise NotFound("Order not found")
-    amount, currency = payable_order(str(order_id), payer_id)
+    amount, currency = pharmacy.payable_order(str(order_id), payer_id)
     if int(amount) <= 0:
         raise Unprocessable("This order has nothing to pay", code=Code.NOTHING_TO_PAY)
     return Payable(int(amount), str(currency).upper(), "CureConnect pharmacy order")
@@ -109,16 +95,8 @@ def record(kind: str, target_id: ObjectId, status: str, intent_id: str) -> bool:
     refunded`). False when the target no longer wants the money (cancelled, hold expired), so
     the caller refunds it."""
     if kind == "appointment":
-        seam = _seam("functions.appointments.payment", "record_payment")
-        args: tuple[Any, ...] = (target_id, status, intent_id)
-    else:
-        seam = _seam("functions.pharmacy.service", "record_order_payment")
-        args = (str(target_id), status, intent_id)
-    if seam is None:
-        logger.info("payment outcome kept in payments only", extra={"kind": kind, "status": status})
-        return True
-    result = seam(*args)
-    return result is not False
+        return appointments.record_payment(target_id, status, intent_id) is not False
+    return pharmacy.record_order_payment(str(target_id), status, intent_id) is not False
 
 
 def _aware(value: datetime) -> datetime:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from functions.core import clock
 from functions.core.db import object_id
 from functions.core.errors import BadRequest, Code, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
-from functions.media import service as media
+from functions.media import api as media
 from functions.pharmacy import medicine_rules
 from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image

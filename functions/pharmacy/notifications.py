@@ -6,15 +6,14 @@ existing frontend's page that lists the order (its routes: `../shared/frontend-c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from bson import ObjectId
 
-from functions.core import notify
+from functions.core import notify, users
 from functions.core.config import get_settings
 from functions.core.observability import logger
-from functions.pharmacy.stores import users
+from functions.signaling import api as signaling
 
 CUSTOMER_ORDERS = "/orders"  # the customer's order tracking (GET /orders/my)
 # The shop's orders are on the pharmacist's dashboard (GET /pharmacy/orders); the frontend's
@@ -27,23 +26,11 @@ def with_link(text: str, page: str) -> str:
     return f"{text} Details: {get_settings().app_base_url.rstrip('/')}{page}"
 
 
-def _push_to_user() -> Callable[[ObjectId, dict[str, Any]], int] | None:
-    """SEAM: `functions.signaling.service.push_to_user(user_id, message) -> int` (contracts.md).
-    Until signaling provides it, nobody is "online" and every message goes by SMS/e-mail."""
-    try:
-        from functions.signaling import service as signaling
-    except ImportError:  # pragma: no cover - the package always exists in this repository
-        return None
-    push = getattr(signaling, "push_to_user", None)
-    return push if callable(push) else None
-
-
 def tell(user_id: ObjectId, subject: str, text: str, event: dict[str, Any], *, kind: str, ref: Any) -> None:
     """Push `event` to the user's live connections; if none got it, send `text`. Never raises:
     the request that caused the message has already succeeded."""
     try:
-        push = _push_to_user()
-        if push is not None and push(user_id, event) > 0:
+        if signaling.push_to_user(user_id, event) > 0:
             return
         person = users.contacts([user_id]).get(user_id)
         if person and person.get("contact"):

@@ -19,17 +19,18 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import audit, clock
+from functions.core import audit, clock, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound, Unprocessable
 from functions.core.observability import logger
 from functions.core.security import ADMIN, PHARMACIST
 from functions.pharmacy import notifications, order_rules
+from functions.pharmacy.api import REFUNDS
 from functions.pharmacy.order_rules import CANCELLED, CONFIRMED, DELIVERED, PENDING, Line
 from functions.pharmacy.order_schemas import CancelIn, OrderIn, OrderListQuery, RateIn, StatusIn
 from functions.pharmacy.pharmacies import owned
-from functions.pharmacy.stores import medicines, orders, pharmacies, users
+from functions.pharmacy.stores import medicines, orders, pharmacies
 
 PHARMACY_FIELDS = {"name": 1, "contactInfo": 1, "address": 1, "owner": 1}
 SWEEP_BATCH = 100
@@ -69,7 +70,7 @@ def _lines(pharmacy: Mapping[str, Any], data: OrderIn, now: datetime) -> list[Li
 
 
 def _rx_lines(lines: Sequence[Line]) -> list[Any]:
-    from functions.prescriptions.rules import RxLine
+    from functions.prescriptions.api import RxLine
 
     return [RxLine(name=line.name, generic_name=line.generic_name, strength=line.strength, quantity=line.quantity)
             for line in lines if line.prescription_required]
@@ -121,7 +122,7 @@ def _replay(earlier: Mapping[str, Any], fingerprint: str) -> Placed:
 
 def _commit(user: Mapping[str, Any], pharmacy: Mapping[str, Any], data: OrderIn, lines: list[Line],
             order_id: ObjectId, now: datetime) -> dict[str, Any]:
-    from functions.prescriptions import service as prescriptions
+    from functions.prescriptions import api as prescriptions
 
     rx_lines = _rx_lines(lines)
     reserved = False
@@ -321,8 +322,8 @@ def _after_cancel(order: Mapping[str, Any], reason: str) -> None:
     orders.retire_lines(order["_id"])
     rx_items = [i for i in order["items"] if i.get("prescriptionRequired")]
     if order.get("prescription") and rx_items:
-        from functions.prescriptions import service as prescriptions
-        from functions.prescriptions.rules import RxLine
+        from functions.prescriptions import api as prescriptions
+        from functions.prescriptions.api import RxLine
 
         prescriptions.release_for_order(str(order["prescription"]), [
             RxLine(name=i["name"], generic_name=i.get("genericName"), strength=i.get("strength"),
@@ -332,15 +333,12 @@ def _after_cancel(order: Mapping[str, Any], reason: str) -> None:
 
 
 def _refund(order_id: ObjectId, reason: str) -> None:
-    """SEAM: `functions.payments.service.order_cancelled(order_id, reason)` refunds in full."""
-    try:
-        from functions.payments import service as payments
-    except ImportError:  # pragma: no cover
-        logger.error("paid order cancelled but payments is not installed", extra={"order": str(order_id)})
-        return
-    refund = getattr(payments, "order_cancelled", None)
-    if callable(refund):
-        refund(order_id, reason)
+    """Payments refunds the order in full (`api.REFUNDS`) and tells it through `_told`."""
+    REFUNDS(order_id, reason, _told)
+
+
+def _told(kind: str, order_id: ObjectId, status: str, intent_id: str) -> None:
+    record_order_payment(str(order_id), status, intent_id)
 
 
 def rate(user: Mapping[str, Any], order_id: str, data: RateIn) -> dict[str, Any]:
@@ -382,7 +380,7 @@ def admin_orders(query: OrderListQuery) -> tuple[list[dict[str, Any]], int]:
     return [order_rules.to_admin_api(o, shops.get(o["pharmacy"]), people.get(o["customer"])) for o in items], total
 
 
-# ---------------------------------------------------------------- payments (the seam payments calls)
+# ---------------------------------------------------------------- payments (what payments calls through `api`)
 
 
 def payable_order(order_id: str, payer_id: ObjectId) -> tuple[int, str]:

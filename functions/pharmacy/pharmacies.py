@@ -15,12 +15,12 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, Forbidden, NotFound, Unprocessable
 from functions.core.money import to_major
-from functions.media import service as media
+from functions.media import api as media
 from functions.pharmacy import notifications
 from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image
@@ -33,7 +33,7 @@ from functions.pharmacy.schemas import (
     PharmacyUpdate,
     VerificationDocuments,
 )
-from functions.pharmacy.stores import medicines, pharmacies, users
+from functions.pharmacy.stores import medicines, pharmacies
 
 # Fields never sent to anyone (internal keys), and those the public does not see.
 INTERNAL = ("licenseKey", "ratingSum")

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from functions.core import clock
+from functions.core import clock, users
 from functions.core.config import get_settings
 from functions.core.errors import BadRequest, Code
 from functions.core.money import to_major
@@ -24,7 +24,7 @@ from functions.pharmacy import order_rules
 from functions.pharmacy.order_schemas import ReportQuery
 from functions.pharmacy.pharmacies import owned, rating_of
 from functions.pharmacy.schemas import VERIFICATION_STATUSES
-from functions.pharmacy.stores import medicines, orders, pharmacies, users
+from functions.pharmacy.stores import medicines, orders, pharmacies
 
 LOW_STOCK_SCAN = 5000
 MAX_REPORT_DAYS = 366

@@ -19,7 +19,7 @@ from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.money import major_amount
 from functions.core.schemas import PageQuery, WholeNumber, WriteModel
-from functions.media.schemas import AssetUrl
+from functions.media.api import AssetUrl
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"

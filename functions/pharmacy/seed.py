@@ -14,10 +14,10 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from functions.core import clock
+from functions.core import clock, users
 from functions.pharmacy import inventory, pharmacies
 from functions.pharmacy.schemas import MedicineIn
-from functions.pharmacy.stores import medicines, users
+from functions.pharmacy.stores import medicines
 from functions.pharmacy.stores import pharmacies as pharmacy_store
 
 # name, generic, category, manufacturer, strength, form, price, mrp (rupees, as a pharmacist types them;
@@ -51,7 +51,7 @@ def _medicine(row: tuple[str, str, str, str, str, str, int, int, int, bool]) -> 
 
 
 def seed(owner_contact: str) -> dict[str, Any]:
-    from functions.auth.service import normalize_contact
+    from functions.auth.api import normalize_contact
     from functions.core.config import get_settings
 
     contact, _ = normalize_contact(owner_contact, get_settings().default_phone_region)

@@ -1,8 +1,8 @@
 """Use cases of the prescriptions domain: pure Python, no Chalice import.
 
 Each public function is one use case; the rules they apply are in `rules.py`, the database
-statements in `store.py`. Also the seam the pharmacy calls when an order fills a prescription:
-`reserve_for_order` / `release_for_order` (see /work/notes/contracts.md).
+statements in `store.py`. Also what the pharmacy calls (through `api`) when an order fills a
+prescription: `reserve_for_order` / `release_for_order`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments import store as appointments_store
-from functions.auth import store as users_store
-from functions.core import audit, clock, notify, throttle
+from functions.appointments import api as appointments
+from functions.core import audit, clock, notify, throttle, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, NotFound, Unprocessable
@@ -34,7 +33,7 @@ _CODE_ATTEMPTS = 5
 
 
 def _people(*docs: Mapping[str, Any]) -> dict[Any, dict[str, Any]]:
-    return users_store.people_by_ids(rules.related_user_ids(docs))
+    return users.people_by_ids(rules.related_user_ids(docs))
 
 
 # ---------------------------------------------------------------- writing
@@ -45,7 +44,7 @@ def create(doctor: Principal, body: PrescriptionIn) -> dict[str, Any]:
     with this patient; the patient gets a PHI-free notification."""
     appointment_id = object_id(body.appointmentId, "Appointment")
     patient_id = object_id(body.patientId, "Patient")
-    rules.check_appointment(appointments_store.get(appointment_id), doctor.id, patient_id)
+    rules.check_appointment(appointments.get(appointment_id), doctor.id, patient_id)
     settings, now = get_settings(), clock.now()
     medications = [{"_id": ObjectId(), **med.model_dump()} for med in body.medications]
     doc: dict[str, Any] = {
@@ -179,7 +178,7 @@ def verify(code_text: str, client_ip: str) -> dict[str, Any]:
     return rules.verify_view(rx, people.get(rx["doctor"]), people.get(rx["patient"]), now)
 
 
-# ---------------------------------------------------------------- the pharmacy's seam
+# ---------------------------------------------------------------- for the pharmacy (through `api`)
 
 
 def reserve_for_order(prescription_id: str, patient_id: ObjectId, pharmacist_id: ObjectId,

@@ -20,7 +20,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments import store as appointments_store
+from functions.appointments import api as appointments
 from functions.signaling import store
 
 AFTER_END = timedelta(minutes=30)
@@ -77,7 +77,7 @@ def chat_allowed(room: Room | None, user_id: Any) -> bool:
 
 def find_room(room_id: str, early_minutes: int) -> Room | None:
     """The appointment or emergency session behind a room id (one read, two when it is an emergency)."""
-    appt = appointments_store.find_by_room(room_id)
+    appt = appointments.find_by_room(room_id)
     if appt is not None:
         return room_from_appointment(appt, early_minutes)
     session = store.find_emergency_by_room(room_id)

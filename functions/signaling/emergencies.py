@@ -16,8 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.auth import store as auth_store
-from functions.core import audit, clock, throttle
+from functions.core import audit, clock, throttle, users
 from functions.core.config import get_settings
 from functions.core.db import maybe_object_id
 from functions.core.errors import Code, FrameCode, NotFound
@@ -55,7 +54,7 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
     with `emergencyNotification`. One per patient per minute (a claim document decides, so
     concurrent requests cannot both pass). Returns `{sessionId, roomId}`."""
     now, settings = clock.now(), get_settings()
-    patient = auth_store.find_account(patient_id)
+    patient = users.find_account(patient_id)
     if patient is None or patient.get("role") != PATIENT:
         raise NotFound("Patient not found")
     throttle.take(EMERGENCY, str(patient_id), now)

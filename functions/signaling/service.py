@@ -1,5 +1,5 @@
 """The signaling domain's entry points: the WebSocket API's three Lambdas, the emergency
-timeout Lambda, the sweeper's part, the seams other domains call, and the REST use cases.
+timeout Lambda, the sweeper's part, what other domains call, and the REST use cases.
 
 `on_connect`, `on_message` and `on_disconnect` get the raw API Gateway event. Frames are JSON
 `{action, ...}`; answers and pushes are JSON `{type, ...}` sent through `sender` (the management
@@ -12,7 +12,8 @@ by connection id that counts the frame for `WS_MAX_FRAMES_PER_SECOND` and return
 connection's user, room and peer. A relayed offer/answer/ICE candidate therefore costs one
 database round trip and one management-API post.
 
-Seams for other domains: `start_emergency`, `push_to_user`, `online_doctor_ids`, `sweep`.
+What other domains call (through `api`): `start_emergency`, `push_to_user`, `online_doctor_ids`,
+`end_sessions`; `sweep` is listed in `functions.registry`.
 """
 
 from __future__ import annotations
@@ -25,10 +26,8 @@ from typing import Any
 from bson import ObjectId
 from pydantic import ValidationError
 
-from functions.appointments import store as appointments_store
-from functions.appointments.status import CONFIRMED
-from functions.auth import store as auth_store
-from functions.core import clock, notify, throttle
+from functions.appointments import api as appointments
+from functions.core import clock, notify, throttle, users
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import AppError, Code, Conflict, Forbidden, FrameCode, NotFound, Unauthorized
@@ -210,17 +209,15 @@ def ice_servers(user: Mapping[str, Any]) -> dict[str, Any]:
 def user_card(caller: Mapping[str, Any], target_id: str) -> dict[str, Any]:
     """Name, role and avatar of a user who shares an appointment or emergency with the caller
     (or anyone, for admins); everyone else is 404."""
-    from functions.core.care import doctor_treats_patient
-
     target_oid = object_id(target_id, "User")
-    target = auth_store.find_account(target_oid)
+    target = users.find_account(target_oid)
     if target is None:
         raise NotFound("User not found")
     me, role = caller["_id"], caller.get("role")
     pair = {role: me, target.get("role"): target_oid}
     related = (role == ADMIN or target_oid == me or
                (DOCTOR in pair and PATIENT in pair and len(pair) == 2 and
-                (doctor_treats_patient(pair[DOCTOR], pair[PATIENT]) or
+                (appointments.doctor_treats_patient(pair[DOCTOR], pair[PATIENT]) or
                  store.shares_emergency(pair[PATIENT], pair[DOCTOR]))))
     if not related:
         raise NotFound("User not found")
@@ -237,19 +234,20 @@ def notify_doctor_joined(doctor: Mapping[str, Any], data: DoctorJoinedIn) -> dic
     their confirmed appointment in progress or next."""
     now = clock.now()
     if data.appointmentId:
-        appt = appointments_store.get(object_id(data.appointmentId, "Appointment"))
+        appt = appointments.get(object_id(data.appointmentId, "Appointment"))
     elif data.roomId == GENERAL_ROOM:
-        appt = appointments_store.next_of_pair(doctor["_id"], object_id(data.patientId, "Patient"), CONFIRMED, now)
+        appt = appointments.next_of_pair(doctor["_id"], object_id(data.patientId, "Patient"), appointments.CONFIRMED,
+                                         now)
     else:
-        appt = appointments_store.find_by_room(str(data.roomId))
+        appt = appointments.find_by_room(str(data.roomId))
     if (appt is None or appt.get("doctor") != doctor["_id"]
             or (data.patientId and str(appt.get("patient")) != data.patientId)
             or (data.roomId not in (None, GENERAL_ROOM) and appt.get("roomId") != data.roomId)):
         raise NotFound("Appointment not found")
-    if appt.get("status") != CONFIRMED:
+    if appt.get("status") != appointments.CONFIRMED:
         raise Conflict("Only a confirmed appointment has a call", code=Code.NOT_CONFIRMED)
     throttle.take(DOCTOR_JOINED, str(appt["_id"]), now)
-    patient = auth_store.find_account(appt["patient"]) or {}
+    patient = users.find_account(appt["patient"]) or {}
     notice = {"type": "doctor-joined", "appointmentId": str(appt["_id"]), "roomId": appt.get("roomId"),
               "doctorName": doctor.get("name")}
     channel = "websocket"

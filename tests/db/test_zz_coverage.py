@@ -27,7 +27,7 @@ def test_every_shape_the_application_sends_is_proven_by_a_conformance_test() -> 
 def test_every_application_query_has_an_index_led_by_one_of_its_equality_fields() -> None:
     # Given the declared indexes and every filter the app sent
     _need_app_commands()
-    from functions.core.db import collect_indexes
+    from functions.registry import collect_indexes
 
     leading = {coll: {next(iter(m.document["key"])) for m in models} | {"_id"}
                for coll, models in collect_indexes().items()}

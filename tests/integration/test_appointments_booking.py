@@ -195,7 +195,7 @@ def test_the_buffer_after_an_appointment_is_the_doctors_too(api, db):
 
 def test_appointments_booked_before_claims_get_them_from_ensure_indexes_once(api, db):
     # Given an active appointment stored by the first version (no claims), 60 minutes at 10:00 IST
-    from functions.core.db import ensure_indexes
+    from functions.registry import ensure_indexes
     from tests.appointments_support import utc
 
     doc, pat = doctor(), patient()

@@ -120,7 +120,7 @@ def test_a_rescheduled_appointment_holds_its_seats_until_its_new_end(api, db):
 
 def test_appointments_booked_before_seats_get_them_from_ensure_indexes_once(api, db):
     # Given three active appointments of one patient with one doctor stored without seats
-    from functions.core.db import ensure_indexes
+    from functions.registry import ensure_indexes
 
     doc, pat = doctor(), patient()
     for n, day in enumerate((3, 4, 5)):

@@ -1,6 +1,6 @@
 """Store behaviour on the real server (FerretDB gaps included)."""
 
-from functions.core.db import ensure_indexes
+from functions.registry import ensure_indexes
 
 
 def test_indexes_can_be_ensured_again_and_the_ttl_index_is_declared(db):

@@ -103,9 +103,9 @@ def test_the_sweeper_purges_windows_that_ended(db: Any) -> None:
     throttle.take(PER_ADDRESS, "ip1|a@x", NOW)
     throttle.take(CODES, "u1", NOW + timedelta(minutes=30))
     # When the platform sweeper runs at 11:20 (the first ended at 10:15, the second at 11:30)
-    from functions.core import jobs
+    from functions import registry
 
-    counts = jobs.sweep(NOW + timedelta(hours=1, minutes=20))
+    counts = registry.sweep(NOW + timedelta(hours=1, minutes=20))
     # Then only the ended one is gone
     assert counts["rateLimitsPurged"] == 1
     assert window(db, PER_ADDRESS, "ip1|a@x") is None and window(db, CODES, "u1") is not None

@@ -1,6 +1,8 @@
 """The emergency line through Twilio's webhooks: signatures, the language choice, each branch."""
 # ruff: noqa: F811  (pytest fixtures imported from tests.ivr_support)
 
+import json
+
 import pytest
 
 from functions.core import config
@@ -150,6 +152,25 @@ def test_an_answered_call_ends_the_ringing(ivr, alerts):
     root = twiml(twilio_post(ivr, "dial", {"lang": "en", "next": 1}, DialCallStatus="completed"))
     # Then nobody else is rung
     assert root.find("Dial") is None and root.find("Hangup") is not None
+
+
+def test_the_line_dials_exactly_the_doctors_the_directory_lists(ivr, alerts):
+    # Given doctors on call: one whose document has no `active` field (an account made before the
+    # field existed: listed and bookable), one deactivated, one awaiting approval, one plain
+    old = on_call_doctor("+919800000001", name="Dr Old Account")
+    get_db()["users"].update_one({"_id": old["_id"]}, {"$unset": {"active": ""}})
+    on_call_doctor("+919800000002", name="Dr Deactivated", active=False)
+    on_call_doctor("+919800000003", name="Dr Pending", approvalStatus="pending")
+    on_call_doctor("+919800000004", name="Dr Plain")
+    listed = [d["name"] for d in json.loads(ivr.http.get("/api/v1/doctors").body)["doctors"]]
+    # When a caller presses 1 and nobody answers
+    rung = [twiml(twilio_post(ivr, "menu", {"lang": "en"}, Digits="1")).find("Dial/Number").text]
+    while (number := twiml(twilio_post(ivr, "dial", {"lang": "en", "next": len(rung)},
+                                       DialCallStatus="no-answer")).find("Dial/Number")) is not None:
+        rung.append(number.text)
+    # Then the line rang exactly the doctors the directory lists, in the order they went on call
+    assert sorted(listed) == ["Dr Old Account", "Dr Plain"]
+    assert rung == ["+919800000001", "+919800000004"]
 
 
 def test_a_registered_patient_calling_starts_an_emergency_session(ivr, alerts):

@@ -3,7 +3,8 @@ who may read an order, online payments (the seam payments calls) and expired hol
 
 import pytest
 
-from functions.pharmacy import service
+from functions.pharmacy import api as service
+from functions.pharmacy.orders import sweep
 from tests.appointments_support import sent_emails
 from tests.factories import make_user
 from tests.pharmacy_support import body, call, make_medicine, make_pharmacy, order_body, patient, stock_of
@@ -221,12 +222,12 @@ def test_an_online_order_waits_for_its_payment(api, db, online):
 def test_an_expired_hold_gives_the_stock_back_and_a_late_payment_is_refused(api, db, online, clock):
     assert stock_of(db, online["medicine"]) == 48
     clock.advance(minutes=14)
-    assert service.sweep()["expiredOrderHolds"] == 0
+    assert sweep()["expiredOrderHolds"] == 0
     clock.advance(minutes=2)
-    from functions.core import jobs
+    from functions import registry
 
-    assert jobs.sweep()["expiredOrderHolds"] == 1  # the platform's one sweeper runs it
-    assert service.sweep()["expiredOrderHolds"] == 0
+    assert registry.sweep()["expiredOrderHolds"] == 1  # the platform's one sweeper runs it
+    assert sweep()["expiredOrderHolds"] == 0
     assert stock_of(db, online["medicine"]) == 50
     assert db.orders.find_one({"orderNumber": online["order"]["orderNumber"]})["orderStatus"] == "cancelled"
     # the money arriving now is not wanted: payments refunds it

@@ -186,7 +186,7 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_order(api, db, s
 
 
 def test_idempotency_claims_are_kept_two_days_then_purged_by_the_sweeper(api, db, shop, clock):
-    from functions.core import jobs
+    from functions import registry
 
     # Given an order placed with an Idempotency-Key
     medicine = make_medicine(shop)
@@ -196,12 +196,12 @@ def test_idempotency_claims_are_kept_two_days_then_purged_by_the_sweeper(api, db
     assert first.status_code == 201 and db.order_requests.find_one({})["day"] == "2026-03-02"
     # When the sweeper runs the next day, a retry still replays the same order
     clock.advance(days=1)
-    assert jobs.sweep().get("orderRequestsPurged") == 0
+    assert registry.sweep().get("orderRequestsPurged") == 0
     assert body(place(api, customer, data, **{"Idempotency-Key": "old-key"}))["order"]["_id"] == \
         body(first)["order"]["_id"]
     # Then two days later the claim is gone
     clock.advance(days=1)
-    assert jobs.sweep()["orderRequestsPurged"] == 1
+    assert registry.sweep()["orderRequestsPurged"] == 1
     assert db.order_requests.count_documents({}) == 0
 
 

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from functions import registry
 from functions.core import clock as core_clock
-from functions.core import config, jobs
+from functions.core import config
 from functions.core.db import get_db
 from tests.appointments_support import body, book, doctor, get, patient, put, schedules, sent_emails, tick
 from tests.factories import json_headers
@@ -101,7 +102,7 @@ def test_an_unpaid_hold_is_released_and_the_slot_offered_again(api, stripe_api, 
     appt_id = body(book(api, pat, doc))["appointment"]["_id"]
     # When its 15 minutes run out and the sweeper runs
     clock.advance(minutes=16)
-    result = jobs.sweep(core_clock.now())
+    result = registry.sweep(core_clock.now())
     # Then it is cancelled by the system, the patient is told, and someone else can book the slot
     assert result["expiredHolds"] == 1
     released = appointment(appt_id)
@@ -118,7 +119,7 @@ def test_money_that_arrives_after_the_hold_ran_out_goes_back(api, stripe_api, ho
                              body=json.dumps({"kind": "appointment", "id": appt_id}).encode())
     intent_id, ref = body(response)["paymentIntentId"], f"appointment:{appt_id}"
     clock.advance(minutes=16)
-    jobs.sweep(core_clock.now())
+    registry.sweep(core_clock.now())
     # When the payment succeeds anyway
     post_webhook(api, event("payment_intent.succeeded", intent_object(intent_id, ref)))
     # Then it is refunded in full and the appointment stays cancelled

@@ -111,9 +111,9 @@ def test_the_sweeper_refunds_paid_appointments_cancelled_elsewhere(client, clock
     cancelled(s["appt"], "doctor", 60)
     cancelled(late_appt, "patient", 30)
     # When the platform's sweeper runs, twice
-    from functions.core import jobs
+    from functions import registry
 
-    first, second = jobs.sweep(core_clock.now()), jobs.sweep(core_clock.now())
+    first, second = registry.sweep(core_clock.now()), registry.sweep(core_clock.now())
     # Then only the doctor's cancellation is refunded, once
     assert (first["cancelledRefunded"], second["cancelledRefunded"]) == (1, 0)
     assert [payment(r)["status"] for r in (by_doctor, late, kept)] == ["refunded", "succeeded", "succeeded"]

@@ -100,7 +100,7 @@ def test_verification_is_rate_limited_per_client(api, monkeypatch, clock):
 
 def test_the_sweeper_purges_expired_rate_limit_windows(api, db, clock):
     # Given a verification check (its one-minute window is kept with every limit's, core.throttle)
-    from functions.core import jobs
+    from functions import registry
 
     rx = issue(api, doctor(), patient())
     get(api, None, f"/prescription/verify/{rx['verificationCode']}")
@@ -108,7 +108,7 @@ def test_the_sweeper_purges_expired_rate_limit_windows(api, db, clock):
     assert db["rate_limits"].count_documents(checks) == 1
     # When the platform sweeper runs once the hour the window ended in is past
     clock.advance(hours=2)
-    counts = jobs.sweep()
+    counts = registry.sweep()
     # Then the window is gone (the day's message windows of the people notified stay)
     assert counts["rateLimitsPurged"] == 1
     assert db["rate_limits"].count_documents(checks) == 0

@@ -1,15 +1,22 @@
-"""MongoDB access for accounts, the doctor directory and medical history.
+"""The owner of the `users` collection: the only module that issues commands to it.
+
+It sits at the bottom of the layering because the guard (`core.security`) and the notifier
+(`core.notify`) read users too; every domain (accounts in auth, a doctor's availability and time
+off in appointments, the emergency line, the pharmacy's joins) calls the functions below. The
+field lists live here: `PRIVATE_USER_FIELDS` is the one list of fields never sent to a client,
+and every exclusion projection is derived from it. Who is a *listed doctor* is defined once, in
+`core.directory`, and every read of listed doctors here filters with it.
 
 Every write is one single-document atomic operation. FerretDB 1.24 gaps met here (checked on
-the embedded server): `$pull` with a condition and `$push` with `$slice` are silently ignored,
-`findAndModify` cannot project, and TTL indexes cannot be created (`core.db` then creates them
-without expiry), so expiry is always also checked by time in code.
+the embedded server): `$pull` with a condition and `$push` with `$slice` are silently ignored and
+`findAndModify` cannot project, so maps stand in for arrays (`revokedJtis`, `timeOff`) and
+callers strip private fields from what an update returns.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +29,10 @@ from functions.core.errors import Code, Conflict
 from functions.core.paging import find_page
 
 USERS = "users"
+# The one definition of the user fields never sent to any client: secrets, counters, internal
+# keys, and PHI that has its own route.
+PRIVATE_USER_FIELDS = frozenset({"passwordHash", "revokedTokens", "revokedJtis", "loginFailures", "sessionVersion",
+                                 "nameKey", "medicalHistory", "verification", "verificationLink", "recovery"})
 
 INDEXES = {
     USERS: [
@@ -32,21 +43,51 @@ INDEXES = {
     ],
 }
 
-# Never loaded when a user is read for login: the record's PHI and the deny-list.
-LOGIN_PROJECTION = {"medicalHistory": 0, "revokedTokens": 0, "revokedJtis": 0}
-# Never loaded for an account view (admin, profile update).
-ACCOUNT_PROJECTION = {"passwordHash": 0, "revokedTokens": 0, "revokedJtis": 0, "loginFailures": 0, "medicalHistory": 0,
-                      "verification": 0, "verificationLink": 0, "recovery": 0}
-# The patient record (`complete-data`): the history included, secrets and counters not.
-PATIENT_PROJECTION = {k: v for k, v in ACCOUNT_PROJECTION.items() if k != "medicalHistory"}
+
+def _hiding(*shown: str) -> dict[str, int]:
+    """An exclusion projection: every private field except those a reader needs (`shown`)."""
+    return {f: 0 for f in sorted(PRIVATE_USER_FIELDS - set(shown))}
+
+
+# An account view (admin, profile): the session version and name key load, the views strip them.
+ACCOUNT_PROJECTION = _hiding("sessionVersion", "nameKey")
+# The patient record (`complete-data`): the history included.
+PATIENT_PROJECTION = _hiding("sessionVersion", "nameKey", "medicalHistory")
+# Who a user is for the guard and for booking (`find_doctor`): the session version included.
+GUARD_PROJECTION = _hiding("sessionVersion", "nameKey", "recovery")
+# The guard's own read keeps the token deny-lists (the map, and the array of the first version).
+_AUTH_PROJECTION = _hiding("sessionVersion", "nameKey", "recovery", "revokedTokens", "revokedJtis")
+# Login reads the hash, the codes and the counters; never the record's PHI or the deny-lists.
+LOGIN_PROJECTION = _hiding("passwordHash", "loginFailures", "sessionVersion", "nameKey", "verification",
+                           "verificationLink", "recovery")
 DOCTOR_PUBLIC = {"_id": 1, "name": 1, "speciality": 1, "bio": 1, "languages": 1, "consultationFee": 1,
                  "currency": 1, "timezone": 1, "avatar": 1}
 # Read for the directory: the public fields and what the `availability` boolean is computed from.
 DOCTOR_LISTING = {**DOCTOR_PUBLIC, **AVAILABILITY_FIELDS}
+# Who a document names (author, patient): display fields and the contact to notify; no secrets or PHI.
+PERSON_PROJECTION = {"name": 1, "role": 1, "speciality": 1, "registrationNumber": 1, "dateOfBirth": 1,
+                     "contact": 1, "contactType": 1, "timezone": 1}
+_CONTACT = {"name": 1, "contact": 1, "contactType": 1, "role": 1}
+_VERIFIED_NOW = ("verification", "verificationLink")  # the code and the link: both used up once verified
 
 
 def _users() -> Any:
     return get_db()[USERS]
+
+
+# ---------------------------------------------------------------- the guard and the notifier
+
+
+def for_guard(user_id: ObjectId) -> dict[str, Any] | None:
+    """The user a token names, with its deny-lists: the guard's one read."""
+    found: dict[str, Any] | None = _users().find_one({"_id": user_id}, _AUTH_PROJECTION)
+    return found
+
+
+def contact_verified(contact: str) -> bool | None:
+    """Whether the account with this contact verified it; None when no account has it."""
+    found = _users().find_one({"contact": contact}, {"contactVerified": 1})
+    return None if found is None else bool(found.get("contactVerified"))
 
 
 # ---------------------------------------------------------------- accounts
@@ -105,6 +146,29 @@ def replace_password(user_id: ObjectId, session_version: int, password_hash: str
     )
 
 
+def revoke_token(user_id: ObjectId, jti: str, expires: datetime, expired: Iterable[str] = ()) -> None:
+    """Put the token on the user's deny-list (`revokedJtis.<jti>` = its expiry) and drop entries
+    whose token has expired anyway, in one single-document write. A map, not an array: no
+    filter or update on it needs array semantics the embedded server gets wrong."""
+    update: dict[str, Any] = {"$set": {f"revokedJtis.{jti}": expires}}
+    stale = {f"revokedJtis.{old}": "" for old in expired if old != jti}
+    if stale:
+        update["$unset"] = stale
+    _users().update_one({"_id": user_id}, update)
+
+
+def list_accounts(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    return find_page(_users(), query, sort=[("createdAt", DESCENDING), ("_id", DESCENDING)], skip=skip,
+                     limit=limit, projection=ACCOUNT_PROJECTION)
+
+
+def count_role(role: str, since: Any = None) -> int:
+    query: dict[str, Any] = {"role": role}
+    if since is not None:
+        query["createdAt"] = {"$gte": since}
+    return int(_users().count_documents(query))
+
+
 # ---------------------------------------------------------------- one-time codes
 # A code is {codeHash, expiresAt, attempts} under `verification` (contact verification) or
 # `recovery` (password reset) on the user document. Each guess is claimed by one conditional
@@ -126,14 +190,11 @@ def claim_code_guess(where: dict[str, Any], purpose: str, now: datetime, max_att
     return found
 
 
-_VERIFIED_NOW = ("verification", "verificationLink")  # the code and the link: both used up once verified
-
-
 def mark_contact_verified(user_id: ObjectId, code_hash: str, now: datetime) -> bool:
     """Verified, and the code (and any link) used up, only while that code is still the live one."""
     return bool(_users().update_one({"_id": user_id, "verification.codeHash": code_hash},
-                               {"$set": {"contactVerified": True, "contactVerifiedAt": now, "updatedAt": now},
-                                "$unset": dict.fromkeys(_VERIFIED_NOW, "")}).modified_count == 1)
+                                    {"$set": {"contactVerified": True, "contactVerifiedAt": now, "updatedAt": now},
+                                     "$unset": dict.fromkeys(_VERIFIED_NOW, "")}).modified_count == 1)
 
 
 def link_is_live(user_id: ObjectId, link_hash: str, now: datetime) -> bool:
@@ -151,12 +212,6 @@ def verify_by_link(user_id: ObjectId, link_hash: str, now: datetime) -> bool:
                                            "$unset": dict.fromkeys(_VERIFIED_NOW, "")}).modified_count == 1)
 
 
-def is_contact_verified(user_id: ObjectId) -> bool | None:
-    """Whether the user verified their contact; None when there is no such user."""
-    found = _users().find_one({"_id": user_id}, {"contactVerified": 1})
-    return None if found is None else bool(found.get("contactVerified"))
-
-
 def reset_password(user_id: ObjectId, code_hash: str, password_hash: str, now: datetime) -> bool:
     """New password and session version (every session ends), only while that recovery code is
     the live one; the code is used up in the same write."""
@@ -166,21 +221,7 @@ def reset_password(user_id: ObjectId, code_hash: str, password_hash: str, now: d
          "$inc": {"sessionVersion": 1}, "$unset": {"recovery": ""}}).modified_count == 1)
 
 
-# ---------------------------------------------------------------- token deny-list
-
-
-def revoke_token(user_id: ObjectId, jti: str, expires: datetime, expired: Iterable[str] = ()) -> None:
-    """Put the token on the user's deny-list (`revokedJtis.<jti>` = its expiry) and drop entries
-    whose token has expired anyway, in one single-document write. A map, not an array: no
-    filter or update on it needs array semantics the embedded server gets wrong."""
-    update: dict[str, Any] = {"$set": {f"revokedJtis.{jti}": expires}}
-    stale = {f"revokedJtis.{old}": "" for old in expired if old != jti}
-    if stale:
-        update["$unset"] = stale
-    _users().update_one({"_id": user_id}, update)
-
-
-# ---------------------------------------------------------------- directory
+# ---------------------------------------------------------------- doctors: the directory, availability, time off
 
 
 def doctor_filter(speciality: str | None, name_part: str | None) -> dict[str, Any]:
@@ -202,6 +243,38 @@ def find_listed_doctor(doctor_id: ObjectId) -> dict[str, Any] | None:
     return found
 
 
+def listed_doctor_ids(ids: Sequence[ObjectId]) -> set[ObjectId]:
+    """Which of `ids` are listed doctors (one `$in` read): the directory's definition, so the
+    emergency line dials exactly the doctors a patient could find and book."""
+    found = _users().find({"_id": {"$in": list(ids)}, **LISTED_DOCTOR}, {"_id": 1})
+    return {doc["_id"] for doc in found}
+
+
+def find_doctor(doctor_id: ObjectId) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = _users().find_one({"_id": doctor_id, "role": "doctor"}, GUARD_PROJECTION)
+    return found
+
+
+def set_availability(doctor_id: ObjectId, availability: dict[str, Any]) -> None:
+    _users().update_one({"_id": doctor_id, "role": "doctor"}, {"$set": {"availability": availability}})
+
+
+def add_time_off(doctor_id: ObjectId, key: str, entry: dict[str, Any], expired: Iterable[str]) -> None:
+    """Time off is a map id -> entry (FerretDB v1.24 cannot `$pull` by condition); ended entries
+    are dropped in the same write."""
+    update: dict[str, Any] = {"$set": {f"timeOff.{key}": entry}}
+    stale = {f"timeOff.{old}": "" for old in expired}
+    if stale:
+        update["$unset"] = stale
+    _users().update_one({"_id": doctor_id, "role": "doctor"}, update)
+
+
+def remove_time_off(doctor_id: ObjectId, key: str) -> bool:
+    result = _users().update_one({"_id": doctor_id, f"timeOff.{key}": {"$exists": True}},
+                                 {"$unset": {f"timeOff.{key}": ""}})
+    return bool(result.modified_count == 1)
+
+
 # ---------------------------------------------------------------- medical history
 
 
@@ -215,8 +288,7 @@ def push_history(user_id: ObjectId, entry: dict[str, Any], cap: int) -> dict[str
 
 
 def find_patient(user_id: ObjectId) -> dict[str, Any] | None:
-    found: dict[str, Any] | None = _users().find_one(
-        {"_id": user_id, "role": "patient"}, PATIENT_PROJECTION)
+    found: dict[str, Any] | None = _users().find_one({"_id": user_id, "role": "patient"}, PATIENT_PROJECTION)
     return found
 
 
@@ -225,9 +297,7 @@ def find_history(user_id: ObjectId) -> list[dict[str, Any]] | None:
     return None if found is None else list(found.get("medicalHistory") or [])
 
 
-# Who a document names (author, patient): display fields and the contact to notify; no secrets or PHI.
-PERSON_PROJECTION = {"name": 1, "role": 1, "speciality": 1, "registrationNumber": 1, "dateOfBirth": 1,
-                     "contact": 1, "contactType": 1, "timezone": 1}
+# ---------------------------------------------------------------- joins and lookups of other domains
 
 
 def people_by_ids(ids: list[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
@@ -238,9 +308,28 @@ def people_by_ids(ids: list[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
     return {doc["_id"]: doc for doc in _users().find({"_id": {"$in": list(ids)}}, PERSON_PROJECTION)}
 
 
-# ---------------------------------------------------------------- admin
+def users_by_id(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """Name, contact, time zone and role of each user (one `$in` read): appointments' notices."""
+    found = _users().find({"_id": {"$in": list(ids)}},
+                          {"name": 1, "contact": 1, "contactType": 1, "timezone": 1, "role": 1})
+    return {doc["_id"]: doc for doc in found}
 
 
-def list_accounts(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    return find_page(_users(), query, sort=[("createdAt", DESCENDING), ("_id", DESCENDING)], skip=skip,
-                     limit=limit, projection=ACCOUNT_PROJECTION)
+def contacts(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """Name and contact of each user (one `$in` read by `_id`)."""
+    if not ids:
+        return {}
+    return {doc["_id"]: doc for doc in _users().find({"_id": {"$in": list(set(ids))}}, _CONTACT)}
+
+
+def by_contact(contact: str) -> dict[str, Any] | None:
+    """The account with that (normalised) contact, by its unique index."""
+    found: dict[str, Any] | None = _users().find_one({"contact": contact}, {**_CONTACT, "approvalStatus": 1})
+    return found
+
+
+def caller(phone: str) -> dict[str, Any] | None:
+    """The account registered with this phone number, if any: id, role and location only."""
+    found: dict[str, Any] | None = _users().find_one(
+        {"contact": phone}, {"_id": 1, "role": 1, "pincode": 1, "city": 1, "address": 1, "active": 1})
+    return found

@@ -1,0 +1,71 @@
+"""The appointments domain's public seam: the only module other domains import from it.
+
+Each function imports what it delegates to when it is called, so importing this seam costs a
+caller's cold start almost nothing and per-route IAM (infra/iam.py) follows only the functions a
+route calls. Statuses are the ones `status` defines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from functions.appointments.status import CANCELLED, CONFIRMED, PENDING, PENDING_PAYMENT
+from functions.core.ports import Port
+
+__all__ = ["CANCELLED", "CONFIRMED", "PENDING", "PENDING_PAYMENT", "REFUNDS", "doctor_treats_patient",
+           "find_by_room", "get", "next_of_pair", "record_payment", "states"]
+
+# (kind, appointment id, outcome, intent id): how payments tells appointments a refund went through.
+Tell = Callable[[str, ObjectId, str, str], object]
+# Payments' refund for a committed cancellation, by its policy (`payments.api.appointment_cancelled`,
+# plugged in by the composition root): the refund's status, or None when nothing is refunded.
+REFUNDS: Port[[Mapping[str, Any], Tell], str | None] = Port("appointments.REFUNDS")
+
+
+def get(appointment_id: ObjectId) -> dict[str, Any] | None:
+    """The whole appointment document, or None."""
+    from functions.appointments import store
+
+    return store.get(appointment_id)
+
+
+def find_by_room(room_id: str) -> dict[str, Any] | None:
+    """The appointment whose video/chat room is `room_id`: participants, status, times."""
+    from functions.appointments import store
+
+    return store.find_by_room(room_id)
+
+
+def next_of_pair(doctor_id: ObjectId, patient_id: ObjectId, status: str, now: datetime) -> dict[str, Any] | None:
+    """The pair's appointment in `status` in progress or next (as `find_by_room` returns it)."""
+    from functions.appointments import store
+
+    return store.next_of_pair(doctor_id, patient_id, status, now)
+
+
+def doctor_treats_patient(doctor_id: Any, patient_id: Any) -> bool:
+    """May this doctor see this patient's record? While they share an appointment that makes a
+    care relationship (`status.CARE`: not cancelled, not a hold waiting for its payment)."""
+    from functions.appointments import store
+    from functions.appointments.status import CARE
+
+    return store.treats(doctor_id, patient_id, CARE)
+
+
+def states(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """Status, start and cancellation of these appointments (one read)."""
+    from functions.appointments import store
+
+    return store.states(ids)
+
+
+def record_payment(appointment_id: ObjectId, status: str, intent_id: str) -> bool:
+    """A payment's outcome (`paid | failed | canceled | refunded`); False when the appointment no
+    longer wants the money (see `payment.record_payment`)."""
+    from functions.appointments import payment
+
+    return payment.record_payment(appointment_id, status, intent_id)

@@ -1,0 +1,100 @@
+"""The composition root's list of the domains: each domain's blueprint, the modules that declare
+indexes (and data migrations), the periodic sweeps, and the ports one domain plugs into another.
+
+Core never imports this module: it is handed these lists (`core.db.ensure_indexes`,
+`core.jobs.sweep`). No route handler or per-route Lambda (a domain's `handler.py`) imports it
+either: it imports every domain, so the Lambda would carry every domain's code, layers and
+grants. It is imported by `app.py` (the whole API, the sweeper schedule), the command line
+(`python -m functions.registry ensure-indexes`, which `python -m functions.core.db ensure-indexes`
+and `make run` call; `python -m functions.auth.admin create-admin`), local/ and the tests.
+
+A domain joins by adding its blueprint, its store's `INDEXES` (and `MIGRATIONS`), its sweep and
+its ports here, and to app.py nothing else.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from functions.analysis.routes import bp as analysis
+from functions.appointments import jobs as appointment_jobs
+from functions.appointments import payment as appointment_payments
+from functions.appointments import store as appointments_store
+from functions.appointments.routes import bp as appointments
+from functions.auth.routes import bp as auth
+from functions.core import audit, db, jobs, notify, throttle, users
+from functions.docs.routes import bp as docs
+from functions.emergency import store as emergency_store
+from functions.emergency.routes import bp as emergency
+from functions.health.routes import bp as health
+from functions.media import store as media_store
+from functions.media.routes import bp as media
+from functions.payments import api as payments_api
+from functions.payments import service as payments_service
+from functions.payments import store as payments_store
+from functions.payments.routes import bp as payments
+from functions.pharmacy import orders as pharmacy_orders
+from functions.pharmacy import store as pharmacy_store
+from functions.pharmacy.routes import bp as pharmacy
+from functions.prescriptions import store as prescriptions_store
+from functions.prescriptions.routes import bp as prescriptions
+from functions.signaling import service as signaling_service
+from functions.signaling import store as signaling_store
+from functions.signaling.routes import bp as signaling
+
+if TYPE_CHECKING:
+    from pymongo import IndexModel
+    from pymongo.database import Database
+
+# The REST API, in the order app.py registers it.
+BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, payments, media, emergency, analysis,
+              docs)
+
+# Every index the code relies on, by collection, from the module that owns the collection.
+INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
+    audit.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
+    pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_store.INDEXES, payments_store.INDEXES,
+    media_store.INDEXES, emergency_store.INDEXES)
+# Idempotent data migrations `(db) -> documents changed`, run after the indexes.
+MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointments_store.MIGRATIONS
+
+# The platform's periodic work: `reminder_sweep` (app.py) every 5 minutes, local/sweeper.py under make run.
+SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
+    ("appointments.jobs", appointment_jobs.sweep),  # due reminders, claims of past days
+    ("appointments.payment", appointment_payments.sweep),  # unpaid holds whose time ran out
+    ("core.notify", notify.sweep),  # failed notifications
+    ("core.throttle", throttle.sweep),  # rate-limit windows that ended
+    ("payments", payments_service.sweep),  # refunds to retry, paid appointments cancelled elsewhere
+    ("pharmacy", pharmacy_orders.sweep),  # expired payment holds give their stock back; old order requests
+    ("signaling", signaling_service.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
+)
+
+
+def plug_ports() -> None:
+    """Plug every port (`functions.core.ports`): a cancelled appointment's or order's refund."""
+    payments_api.plug_refunds()
+
+
+def collect_indexes() -> dict[str, list[IndexModel]]:
+    return db.collect_indexes(INDEXES)
+
+
+def ensure_indexes(target: Database[dict[str, Any]] | None = None) -> dict[str, list[str]]:
+    """Create every declared index (idempotent), then run the migrations."""
+    return db.ensure_indexes(INDEXES, MIGRATIONS, target)
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Every domain's periodic work (`core.jobs.sweep`)."""
+    return jobs.sweep(SWEEPS, now)
+
+
+def main(argv: list[str]) -> int:
+    return db.main(argv, ensure_indexes)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
