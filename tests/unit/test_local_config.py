@@ -161,6 +161,28 @@ def test_the_printed_admin_line_names_a_non_default_data_dir_and_database(tmp_pa
     assert f"LOCAL_DATA_DIR='{tmp_path / 'my data'}'" in line and "MONGODB_DB=other_db" in line
 
 
+def test_make_run_creates_the_indexes_first_then_waits_for_the_api_and_the_gateway_on_their_ports():
+    # Given one make run's environment and addresses
+    from local import run
+
+    env = {"MONGODB_URI": "mongodb://127.0.0.1:1/", "STAGE": "dev"}
+    the_run = run.Run(env=env, api=f"http://127.0.0.1:{run.API_PORT}", gateway="g", database="d", lines=[])
+    # When it lays out what it starts
+    rows = run.processes(the_run)
+    table = {process.name: process for process in rows}
+    # Then the indexes exist before anything serves, and nothing keeps running for them
+    first = rows[0]
+    assert first.argv[-2:] == ("functions.core.db", "ensure-indexes") and not first.supervised
+    # And the API, the gateway and the sweeper keep running, each with the run's environment
+    assert [name for name, p in table.items() if p.supervised] == ["api", "gateway", "sweeper"]
+    assert all(process.env == env for process in table.values())
+    # And make run is ready once the API and both gateway ports answer, the ports it was given
+    assert table["api"].ports == (run.API_PORT,) and table["api"].says == f"{the_run.api}/api/v1/health"
+    assert table["gateway"].ports == (run.WS_PORT, run.WS_HTTP_PORT)
+    assert table["gateway"].argv[-2:] == ("--api", the_run.api)
+    assert not table["sweeper"].ports and "every 60 s" in table["sweeper"].says
+
+
 def test_the_local_webhook_sender_signs_as_stripe_does():
     # Given the signature the local sender puts on an event body
     import stripe
