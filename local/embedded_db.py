@@ -59,7 +59,7 @@ class EmbeddedDBError(RuntimeError):
 
 @dataclass(frozen=True)
 class Hunk:
-    line: int  # where `old` starts in the file as the patch's earlier hunks left it (1-based)
+    line: int  # where `old` starts in the file before this patch (after the earlier ones), 1-based
     old: tuple[str, ...]  # context and removed lines, with their newlines
     new: tuple[str, ...]  # context and added lines
 
@@ -73,14 +73,20 @@ class FilePatch:
     hunks: tuple[Hunk, ...]
 
 
-def patch_files() -> list[Path]:
-    """Everything the build takes from PATCH_DIR: the patches in order, then the overlay."""
-    return [*sorted((PATCH_DIR / "patches").glob("*.patch")),
-            *sorted(p for p in (PATCH_DIR / "overlay").rglob("*") if p.is_file())]
+def _patches() -> list[Path]:
+    return sorted((PATCH_DIR / "patches").glob("*.patch"))
+
+
+def _overlay() -> list[Path]:
+    return sorted(p for p in (PATCH_DIR / "overlay").rglob("*") if p.is_file())
+
+
+def _name(patch: Path) -> str:
+    return re.sub(r"^\d+-", "", patch.stem)
 
 
 def patch_names() -> list[str]:
-    return [re.sub(r"^\d+-", "", p.stem) for p in sorted((PATCH_DIR / "patches").glob("*.patch"))]
+    return [_name(p) for p in _patches()]
 
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,(\d+))? @@")
@@ -88,7 +94,7 @@ _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 
 def parse_patch(path: Path) -> list[FilePatch]:
     """A unified diff (`diff -u`, paths `a/…` and `b/…`); the text before its first `--- ` says why."""
-    name = re.sub(r"^\d+-", "", path.stem)
+    name = _name(path)
     lines = path.read_text().splitlines(keepends=True)
     files: list[FilePatch] = []
     i = 0
@@ -129,12 +135,12 @@ def parse_patch(path: Path) -> list[FilePatch]:
 
 
 def patch_series() -> list[FilePatch]:
-    return [part for path in sorted((PATCH_DIR / "patches").glob("*.patch")) for part in parse_patch(path)]
+    return [part for path in _patches() for part in parse_patch(path)]
 
 
 def patch_id() -> str:
-    """Changes whenever a byte of a patch or an overlay file changes, so an older build is rebuilt."""
-    blob = json.dumps([VERSION, [(str(p.relative_to(PATCH_DIR)), p.read_text()) for p in patch_files()]])
+    """Changes whenever a patch or an overlay file changes (a byte, a name), so an older build is rebuilt."""
+    blob = json.dumps([VERSION, [(str(p.relative_to(PATCH_DIR)), p.read_text()) for p in _patches() + _overlay()]])
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -161,11 +167,10 @@ def _apply(src: Path, part: FilePatch) -> None:
 
 def apply_patches(src: Path) -> None:
     """The overlay's files copied in at their paths, then the patches in order."""
-    overlay = PATCH_DIR / "overlay"
-    for path in patch_files():
-        if path.is_relative_to(overlay):
-            (src / path.relative_to(overlay)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, src / path.relative_to(overlay))
+    for path in _overlay():
+        dest = src / path.relative_to(PATCH_DIR / "overlay")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, dest)
     for part in patch_series():
         _apply(src, part)
 
