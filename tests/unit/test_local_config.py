@@ -195,3 +195,61 @@ def test_the_local_webhook_sender_signs_as_stripe_does():
     assert stripe.Webhook.construct_event(payload.decode(), header, "whsec_local")["id"] == "evt_1"
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(payload.decode(), header, "whsec_other")
+
+
+# ---------------------------------------------------------------- the local API server (issue 19 §4, issue 20 §3)
+
+
+def test_the_local_api_answers_each_request_in_one_write_with_nagle_off():
+    # Given chalice local's server with the dev server's handler, for a small app, recording what
+    # it writes to each connection
+    import http.client
+    import socket
+    import threading
+
+    from chalice import Chalice
+    from chalice.config import Config
+
+    from local import devserver
+
+    app = Chalice("writes")
+
+    @app.route("/doctors")
+    def doctors() -> dict[str, Any]:
+        return {"success": True, "doctors": [{"name": "Dr Meera Iyer"}] * 20}
+
+    writes: list[tuple[bool, bytes]] = []
+
+    class Recorded(socket.socket):
+        def send(self, data: Any, *flags: int) -> int:
+            writes.append((bool(self.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)), bytes(data)))
+            return super().send(data, *flags)
+
+        def sendall(self, data: Any, *flags: int) -> None:
+            writes.append((bool(self.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)), bytes(data)))
+            super().sendall(data, *flags)
+
+    class Server(devserver.ThreadedServer):
+        def get_request(self) -> tuple[socket.socket, Any]:
+            connection, address = super().get_request()
+            return Recorded(fileno=connection.detach()), address
+
+    server = devserver.DevServer(app, Config.create(chalice_stage="dev"), "127.0.0.1", 0, server_cls=Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # When a browser asks twice on one kept-alive connection
+        conn = http.client.HTTPConnection("127.0.0.1", server.server.server_address[1], timeout=30)
+        bodies = []
+        for _ in range(2):
+            conn.request("GET", "/doctors")
+            response = conn.getresponse()
+            bodies.append(response.read())
+        conn.close()
+    finally:
+        server.shutdown()
+        server.server.server_close()
+    # Then each answer left in one write, headers and body together, with Nagle's algorithm off
+    assert [response.status, len(writes)] == [200, 2]
+    for (nodelay, data), body in zip(writes, bodies, strict=True):
+        assert nodelay and data.startswith(b"HTTP/1.1 200") and data.endswith(body) and b"Dr Meera Iyer" in body
+
