@@ -355,6 +355,19 @@ class PostgresCluster:
             self._chown(self.data_dir)
             _run([str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "ferret", "--auth=trust",
                   "-E", "UTF8", "--no-locale", "--no-instructions"], **self._as_service())
+        self.launch()
+        self._wait_ready()
+        created = subprocess.run([str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                                  "ferret", "ferretdb"], capture_output=True, text=True)
+        if created.returncode != 0 and "already exists" not in created.stderr:
+            self.stop()
+            raise EmbeddedDBError(f"createdb failed: {created.stderr}")
+        return self
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """The postmaster, on this cluster's port, without waiting for it: at `start`, and again
+        when it died (reaped first: its own check of a stale `postmaster.pid` needs the old PID gone;
+        the file is never removed here)."""
         log = open(self.data_dir.parent / "postgresql.log", "ab")  # noqa: SIM115 - closed with the process
         self._chown(self.data_dir.parent / "postgresql.log")
         settings = {
@@ -376,13 +389,8 @@ class PostgresCluster:
                                         start_new_session=True, preexec_fn=_dies_with_parent(signal.SIGINT),
                                         **self._as_service())  # type: ignore[call-overload]
         log.close()
-        self._wait_ready()
-        created = subprocess.run([str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
-                                  "ferret", "ferretdb"], capture_output=True, text=True)
-        if created.returncode != 0 and "already exists" not in created.stderr:
-            self.stop()
-            raise EmbeddedDBError(f"createdb failed: {created.stderr}")
-        return self
+        assert self.process is not None
+        return self.process
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -467,6 +475,7 @@ class EmbeddedDB:
         self.durable = durable
         self.process: subprocess.Popen[bytes] | None = None
         self.postgres: PostgresCluster | None = None
+        self._args: list[str] = []
 
     def describe(self) -> str:
         where = self.postgres.data_dir if self.postgres else self.sqlite_dir
@@ -483,24 +492,16 @@ class EmbeddedDB:
     def start(self) -> EmbeddedDB:
         build()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        backend_args = self._backend_args()
-        log = open(self.data_dir / "ferretdb.log", "ab")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(
-            [
-                str(BINARY),
-                *backend_args,
-                f"--listen-addr=127.0.0.1:{self.port}",
-                f"--state-dir={self.data_dir.resolve()}",
-                f"--debug-addr=127.0.0.1:{free_port()}",
-                "--telemetry=disable",
-                "--log-level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_dies_with_parent(signal.SIGTERM),
-        )
-        log.close()
+        self._args = [
+            str(BINARY),
+            *self._backend_args(),
+            f"--listen-addr=127.0.0.1:{self.port}",
+            f"--state-dir={self.data_dir.resolve()}",
+            "--debug-addr=127.0.0.1:0",  # any free port at each start (a fixed one may be taken by then)
+            "--telemetry=disable",
+            "--log-level=warn",
+        ]
+        self.launch()
         try:
             wait_for_ping(self.uri, process=self.process)
         except EmbeddedDBError as exc:
@@ -508,6 +509,16 @@ class EmbeddedDB:
             tail = (self.data_dir / "ferretdb.log").read_text(errors="replace")[-2000:]
             raise EmbeddedDBError(f"{exc}\n--- ferretdb.log ---\n{tail}") from None
         return self
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """FerretDB's process as `start` made it (the same port and backend), without waiting for
+        it: at `start`, and again when it died. It starts whether or not PostgreSQL is up, and
+        connects to it on each request."""
+        log = open(self.data_dir / "ferretdb.log", "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        preexec_fn=_dies_with_parent(signal.SIGTERM))
+        log.close()
+        return self.process
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
