@@ -8,7 +8,9 @@ its HTTP port 8002 serves the management API, the call page and the local pages:
 Stripe events, the emergency line and the Cloudinary stand-in, see `local/site.py`) and runs the
 reminder sweeper every 60 s (`local/sweeper.py`), since EventBridge is not there.
 `local_services` decides what stands in for each integration the developer did not configure.
-Ctrl-C stops everything it started.
+Every process it starts (PostgreSQL, FerretDB, stripe-mock and the table's) is supervised: one
+that exits is reaped and started again on the same ports (`local/supervisor.py`), and make run
+prints each restart. Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from typing import Any
 from local import instance
 from local.embedded_db import EmbeddedDB, EmbeddedDBError
 from local.inbox import LOCAL_FROM_NUMBER, LOCAL_TWILIO_SID
+from local.supervisor import TICK, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = instance.data_dir()
@@ -166,13 +170,13 @@ def _mention_legacy_sqlite(db: EmbeddedDB) -> None:
               flush=True)
 
 
-def _wait_listening(ports: list[int], children: list[subprocess.Popen[bytes]], timeout: float) -> list[int]:
+def _wait_listening(ports: list[int], supervisor: Supervisor, timeout: float) -> list[int]:
     """The ports that do not accept a connection yet: none once all do; stops waiting when a
-    child exits or time runs out."""
+    child exits (at start, that is a failure to start, not a crash to heal) or time runs out."""
     deadline = time.monotonic() + timeout
     waiting = list(ports)
     while waiting and time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
+        if any(child.process is None or child.process.poll() is not None for child in supervisor.children):
             break
         try:
             socket.create_connection(("127.0.0.1", waiting[0]), timeout=0.5).close()
@@ -208,8 +212,8 @@ class Run:
 @dataclass(frozen=True)
 class Process:
     """A row of the table of processes `make run` starts (`processes`). A supervised process runs
-    until Ctrl-C, and its exit ends make run; any other runs to its end (exit status 0, or make run
-    stops) before the next row starts."""
+    until Ctrl-C, and is started again whenever it exits; any other runs to its end (exit status
+    0, or make run stops) before the next row starts."""
 
     name: str  # its label in what make run prints
     argv: tuple[str, ...]  # run in the project's root
@@ -259,9 +263,10 @@ def _environment(uri: str, database: str, api: str, gateway: str, services: Serv
     }
 
 
-def _prepare(cleanup: contextlib.ExitStack) -> Run:
+def _prepare(cleanup: contextlib.ExitStack, supervisor: Supervisor) -> Run:
     """The database (unless MONGODB_URI is set), moto and stripe-mock (unless STRIPE_SECRET_KEY
-    is set), the environment made from them, and run.json; `cleanup` stops them."""
+    is set), the environment made from them, and run.json; `cleanup` stops them, `supervisor`
+    starts their processes again when they exit."""
     uri_file = DATA / "mongodb-uri"
     cleanup.callback(instance.remove, DATA)
     cleanup.callback(uri_file.unlink, missing_ok=True)
@@ -271,6 +276,9 @@ def _prepare(cleanup: contextlib.ExitStack) -> Run:
         db = EmbeddedDB(DATA / "embedded", DB_PORT)
         cleanup.callback(db.stop)
         uri = db.start().uri
+        if db.postgres is not None:
+            supervisor.watch("postgresql", db.postgres.launch, (db.postgres.port,), db.postgres.process)
+        supervisor.watch("ferretdb", db.launch, (DB_PORT,), db.process)
         _say("database", db.describe())
         _mention_legacy_sqlite(db)
     else:
@@ -283,6 +291,7 @@ def _prepare(cleanup: contextlib.ExitStack) -> Run:
         stripe, stripe_problem = _start_stripe_mock()
     if stripe is not None:
         cleanup.callback(stripe.stop)
+        supervisor.watch("stripe-mock", stripe.launch, (STRIPE_MOCK_PORT,), stripe.process)
     services = local_services(os.environ, api=api, gateway=gateway,
                               stripe_mock=stripe.url if stripe is not None else None, stripe_problem=stripe_problem)
     env = _environment(uri, database, api, gateway, services)
@@ -294,18 +303,24 @@ def _prepare(cleanup: contextlib.ExitStack) -> Run:
     return Run(env=env, api=api, gateway=gateway, database=database, lines=services.lines)
 
 
-def _start(table: tuple[Process, ...], children: list[subprocess.Popen[bytes]]) -> None:
-    """Each row in order: a supervised one joins `children`, any other runs to its end first."""
+def _launcher(process: Process) -> Callable[[], subprocess.Popen[bytes]]:
+    return lambda: subprocess.Popen(list(process.argv), env=dict(process.env), cwd=ROOT)
+
+
+def _start(table: tuple[Process, ...], supervisor: Supervisor) -> None:
+    """Each row in order: a supervised one is started and watched, any other runs to its end first."""
     for process in table:
         if process.supervised:
-            children.append(subprocess.Popen(list(process.argv), env=dict(process.env), cwd=ROOT))
+            supervisor.watch(process.name, _launcher(process), process.ports)
         else:
             subprocess.run(list(process.argv), env=dict(process.env), check=True, cwd=ROOT)
         if process.says:
             _say(process.name, process.says)
 
 
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+def _stop(supervisor: Supervisor, names: list[str]) -> None:
+    """Ctrl-C to the table's processes, then waits for them (the others have their own stop)."""
+    children = [child.process for child in supervisor.children if child.name in names and child.process]
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGINT)
@@ -314,31 +329,49 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait(timeout=10)
         except subprocess.TimeoutExpired:
             child.kill()
+            child.wait()
+
+
+def _supervise(supervisor: Supervisor) -> None:
+    """Restarts what exits until Ctrl-C or SIGTERM. Both only set flags here, so that a signal
+    never falls between starting a process and recording it, and a child that got the terminal's
+    Ctrl-C too is not started again."""
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        supervisor.stopping = True
+        stopping.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    while not stopping.wait(TICK):
+        supervisor.check()
 
 
 def main() -> int:
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     DATA.mkdir(parents=True, exist_ok=True)
-    children: list[subprocess.Popen[bytes]] = []
+    supervisor = Supervisor(lambda text: _say("restart", text))
     with contextlib.ExitStack() as cleanup:  # stops what was started, the last first
         try:
-            run = _prepare(cleanup)
+            run = _prepare(cleanup, supervisor)
             table = processes(run)
-            cleanup.callback(_stop, children)
-            _start(table, children)
+            names = [process.name for process in table if process.supervised]
+            cleanup.callback(_stop, supervisor, names)
+            _start(table, supervisor)
             for line in run.lines:
                 print(line, flush=True)
             _say("admin", admin_line(DATA, run.database))
-            waiting = _wait_listening([port for p in table for port in p.ports], children, READY_WITHIN)
+            waiting = _wait_listening([port for p in table for port in p.ports], supervisor, READY_WITHIN)
             if waiting:
-                late = [p.name for p in table if set(p.ports) & set(waiting)]
-                print(f"make run: {' or '.join(late)} did not start", file=sys.stderr, flush=True)
+                exited = [c.name for c in supervisor.children if c.process is None or c.process.poll() is not None]
+                late = exited or [p.name for p in table if set(p.ports) & set(waiting)]
+                print(f"make run: {' and '.join(late)} did not start", file=sys.stderr, flush=True)
                 return 1
             _say("ready", f"in {time.monotonic() - started:.1f} s. Ctrl-C stops everything.")
-            while all(child.poll() is None for child in children):
-                time.sleep(0.5)
-            return next(child.returncode for child in children if child.poll() is not None) or 1
+            _supervise(supervisor)
+            return 0
         except KeyboardInterrupt:
             return 0
         except EmbeddedDBError as exc:
