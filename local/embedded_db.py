@@ -6,35 +6,14 @@ Build: the exact release is fetched from the Go module proxy and built into `.bi
 `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` alone produces a binary that
 panics at start ("Invalid build/version/version.txt"): the release's version file is generated
 by its build tooling and is not in the module. So we download the same module, write that file
-(as upstream's `task gen-version` does), apply the patches below and `go build` its
+(as upstream's `task gen-version` does), apply the patches and `go build` its
 `cmd/ferretdb`.
 
-What differs from upstream (PATCHES, applied to a copy of the module source at build time):
-1. `atomic-writes`: update, findAndModify and delete read the matching documents, change them
-   in Go and write them back with nothing isolating the steps (FerretDB#3040): 30 concurrent
-   `$inc` ended at 2-14, a conditional findAndModify had up to 20 winners. One process-wide
-   mutex around those three commands makes each write atomic with respect to the others, as
-   MongoDB's single-document writes are. Both backends have a single writer per table anyway.
-2. `gin-indexes` (PostgreSQL backend): FerretDB pushes top-level equality down as
-   `_jsonb->'f' @> value`, which its own btree indexes on `_jsonb->'f'` cannot serve (every
-   query was a sequential scan). Beside each index it creates we add a GIN `jsonb_path_ops`
-   index on the expression of the index's first field, which `@>` can use once PostgreSQL plans
-   with the parameter values (`plan_cache_mode = force_custom_plan`, set when we start it).
-   `fastupdate = off`: with GIN's pending list, every lookup after a burst of inserts scanned
-   the list (3.4 ms instead of 0.06 ms for 20 rows of 100 000).
-3. `in-pushdown` (PostgreSQL backend): a filter `f: {$in: [...]}` was read whole into FerretDB
-   (13-15 s for two users by `_id` at 100 000). Scalar `$in` lists are now pushed down as ORed
-   `@>` tests, which the GIN indexes serve; FerretDB still applies the whole filter afterwards.
-4. `sql-sort-count` (PostgreSQL backend; the Go files are in `local/ferretdb/`): upstream sorts
-   and counts in Go after decoding every matching document (a sorted catalogue page read the
-   whole collection). A find sorted by plain fields is ordered in SQL as MongoDB orders values,
-   with the page's limit when the filter can be stated exactly; countDocuments, `count` and
-   per-field `$group`/`$sum: 1` count in SQL. Rows SQL cannot judge exactly (arrays,
-   sub-documents, doubles beyond 2^53) send the command back to upstream's Go path.
-5. `inline-documents` (PostgreSQL backend): collection tables are created with
-   `toast_tuple_target = 8160`, so documents up to ~8 KB are stored uncompressed in the row. A
-   2.4 KB medicine was pglz-compressed, and every field the SQL above reads decompressed the
-   whole document again: a sorted page of 10 000 took 247 ms compressed, 65 ms inline.
+What differs from upstream is in `local/ferretdb/` (its README says how to change it):
+`patches/*.patch`, unified diffs against the pinned module applied in order (each opens with what
+it fixes and why: atomic-writes, gin-indexes, in-pushdown, inline-documents, sql-sort-count), and
+`overlay/`, whole Go files copied into the module at the same paths. The build applies them to a
+copy of the module source; any change to them changes `patch_id()`, the stamp of the build.
 
     python -m local.embedded_db build            # make sure .bin/ferretdb is the patched build
     python -m local.embedded_db serve --data .data/embedded --port 27117 [--backend sqlite]
@@ -67,7 +46,7 @@ VERSION = "v1.24.2"
 BIN_DIR = ROOT / ".bin"
 BINARY = BIN_DIR / "ferretdb"
 STAMP = BIN_DIR / "ferretdb.patches"
-PATCH_DIR = Path(__file__).resolve().parent / "ferretdb"  # the Go files patches add
+PATCH_DIR = Path(__file__).resolve().parent / "ferretdb"  # patches/ and overlay/
 BACKENDS = ("postgresql", "sqlite")
 
 
@@ -79,226 +58,121 @@ class EmbeddedDBError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Patch:
-    """Insert `text` after the first line matching `anchor` in `path` (and optionally add a file)."""
-
-    name: str
-    path: str
-    anchor: str
-    text: str
-    before: bool = False
+class Hunk:
+    line: int  # where `old` starts in the file before this patch (after the earlier ones), 1-based
+    old: tuple[str, ...]  # context and removed lines, with their newlines
+    new: tuple[str, ...]  # context and added lines
 
 
-_WRITE_LOCK_FILE = (
-    "internal/handler/cureconnect_write_lock.go",
-    """package handler
+@dataclass(frozen=True)
+class FilePatch:
+    """One file's part of a patch: its hunks, in file order."""
 
-import "sync"
+    patch: str  # the patch's name, its file name without the number and `.patch`
+    path: str  # relative to the module's root
+    hunks: tuple[Hunk, ...]
 
-// writeLock serialises update, findAndModify and delete so that each one's read-modify-write
-// is atomic with respect to the others (CureConnect patch "atomic-writes"; FerretDB#3040).
-var writeLock sync.Mutex
-""",
-)
-_LOCK = "\twriteLock.Lock()\n\tdefer writeLock.Unlock()\n"
-_GIN = """
-		// CureConnect patch "gin-indexes": a GIN index the pushed-down `@>` filter can use.
-		if !strings.Contains(index.Key[0].Field, ".") {
-			gin := fmt.Sprintf(
-				"CREATE INDEX IF NOT EXISTS %s ON %s USING gin ((%s->%s) jsonb_path_ops) WITH (fastupdate = off)",
-				pgx.Identifier{strings.TrimSuffix(index.PgIndex, "_idx") + "_gin"}.Sanitize(),
-				pgx.Identifier{dbName, c.TableName}.Sanitize(),
-				DefaultColumn, quoteString(index.Key[0].Field),
-			)
-			if _, err = p.Exec(ctx, gin); err != nil {
-				_ = r.indexesDrop(ctx, p, dbName, collectionName, created)
-				return lazyerrors.Error(err)
-			}
-		}
-"""
-_GIN_DROP = """
-		// CureConnect patch "gin-indexes": drop the companion GIN index too.
-		ginDrop := fmt.Sprintf("DROP INDEX IF EXISTS %s",
-			pgx.Identifier{dbName, strings.TrimSuffix(c.Indexes[i].PgIndex, "_idx") + "_gin"}.Sanitize())
-		if _, err := p.Exec(ctx, ginDrop); err != nil {
-			return lazyerrors.Error(err)
-		}
-"""
-_IN_PUSHDOWN = """
-				// CureConnect patch "in-pushdown": `f: {$in: [scalars]}` as ORed `@>` tests the GIN
-				// indexes serve; a superset like every pushed-down filter (FerretDB filters again).
-				case "$in":
-					values, isArray := v.(*types.Array)
-					if !isArray || values.Len() == 0 || values.Len() > 1000 {
-						break
-					}
-					pushable := true
-					for i := 0; i < values.Len(); i++ {
-						switch must.NotFail(values.Get(i)).(type) {
-						case float64, string, types.ObjectID, time.Time, bool, int32, int64:
-						default:
-							pushable = false
-						}
-					}
-					if !pushable {
-						break
-					}
-					ors := make([]string, 0, values.Len())
-					for i := 0; i < values.Len(); i++ {
-						f, a := filterEqual(p, key, must.NotFail(values.Get(i)), keyOperator)
-						ors = append(ors, f)
-						args = append(args, a...)
-					}
-					filters = append(filters, "("+strings.Join(ors, " OR ")+")")
 
-"""
-# CureConnect patch "sql-sort-count": its Go files (local/ferretdb/) and where they are called.
-_SQL_FILES = (
-    ("internal/backends/postgresql/cureconnect_sql_sort_count.go", "backend_sql_sort_count.go"),
-    ("internal/handler/cureconnect_sql_sort_count.go", "handler_sql_sort_count.go"),
-)
-_SQL_COUNT = """
-	// CureConnect patch "sql-sort-count": a count PostgreSQL can state exactly.
-	if params.CureConnectCount {
-		n, counted, ccErr := cureconnectCount(ctx, p, pgx.Identifier{c.dbName, meta.TableName}.Sanitize(),
-			&placeholder, where, args, params.Filter)
-		if ccErr != nil {
-			return nil, ccErr
-		}
-		if counted {
-			return &backends.QueryResult{
-				Iter: newQueryIterator(ctx, nil, params.OnlyRecordIDs), CureConnectCounted: true, CureConnectN: n,
-			}, nil
-		}
-	}
-"""
-_SQL_GROUP = """
-	// CureConnect patch "sql-sort-count": counts per value of a field, in one GROUP BY.
-	if params.CureConnectGroup {
-		res, grouped, ccErr := cureconnectGroupCount(ctx, p, pgx.Identifier{c.dbName, meta.TableName}.Sanitize(),
-			&placeholder, where, args, params)
-		if ccErr != nil {
-			return nil, ccErr
-		}
-		if grouped {
-			return res, nil
-		}
-		return &backends.QueryResult{Iter: newQueryIterator(ctx, nil, params.OnlyRecordIDs)}, nil
-	}
-"""
-_SQL_AGGREGATE = """
-		// CureConnect patch "sql-sort-count": counts per value of a field, in SQL when exact.
-		ccIter, ccDone, ccErr := h.cureconnectGroupCount(ctx, c, qp, aggregationStages)
-		if ccErr != nil || ccDone {
-			iter, err = ccIter, ccErr
-		} else {
-"""
-_SQL_ORDER = """
-	// CureConnect patch "sql-sort-count": MongoDB's order (and the page's limit) in SQL.
-	var ccLimited bool
-	if params.CureConnectSort.Len() > 0 {
-		var ccArgs []any
-		q, ccArgs, ccLimited = cureconnectSortSQL(&placeholder, pgx.Identifier{c.dbName, meta.TableName}.Sanitize(),
-			where, params)
-		sort, args = "", append(args, ccArgs...)
-	}
-"""
-_SQL_FIND = """
-	// CureConnect patch "sql-sort-count": rows PostgreSQL ordered are not sorted again.
-	if qp.CureConnectSort.Len() > 0 {
-		var sorted bool
-		if queryRes, sorted, err = h.cureconnectSorted(ctx, coll, qp, queryRes); err != nil {
-			return nil, handleMaxTimeMSError(err, params.MaxTimeMS, "find")
-		}
-		if sorted {
-			unsorted := *params
-			unsorted.Sort = nil
-			params = &unsorted
-		}
-	}
+def _patches() -> list[Path]:
+    return sorted((PATCH_DIR / "patches").glob("*.patch"))
 
-"""
-_SQL_COUNTED = """	// CureConnect patch "sql-sort-count"
-	if queryRes.CureConnectCounted {
-		queryRes.Iter.Close()
-		return documentOpMsg(must.NotFail(types.NewDocument("n", int32(queryRes.CureConnectN), "ok", float64(1))))
-	}
 
-"""
-_REGISTRY = "internal/backends/postgresql/metadata/registry.go"
-PATCHES: tuple[Patch, ...] = (
-    Patch("atomic-writes", "internal/handler/msg_update.go", r"^func \(h \*Handler\) MsgUpdate\(", _LOCK),
-    Patch("atomic-writes", "internal/handler/msg_findandmodify.go", r"^func \(h \*Handler\) MsgFindAndModify\(", _LOCK),
-    Patch("atomic-writes", "internal/handler/msg_delete.go", r"^func \(h \*Handler\) MsgDelete\(", _LOCK),
-    # Right after FerretDB's own CREATE INDEX succeeded, before it records the index as created...
-    Patch("gin-indexes", _REGISTRY, r"^\t\tcreated = append\(created, index\.Name\)$", _GIN, before=True),
-    # ...and right before it drops its own index.
-    Patch("gin-indexes", _REGISTRY, r"^\t\tq := fmt\.Sprintf\(\"DROP INDEX %s\", pgx\.Identifier", _GIN_DROP,
-          before=True),
-    Patch("in-pushdown", "internal/backends/postgresql/query.go", r'^\t\t\t\tcase "\$ne":$', _IN_PUSHDOWN, before=True),
-    Patch("inline-documents", _REGISTRY, r"^\tq \+= fmt\.Sprintf\(`%s jsonb\)`, DefaultColumn\)$",
-          "\tq += ` WITH (toast_tuple_target = 8160)` // CureConnect patch \"inline-documents\"\n"),
-    Patch("sql-sort-count", "internal/backends/collection.go", r"^type QueryParams struct \{$",
-          "\tCureConnectSort  *types.Document // plain keys: the PostgreSQL backend orders rows like MongoDB\n"
-          "\tCureConnectLimit int64           // with CureConnectSort: skip+limit, applied when the filter is exact\n"
-          "\tCureConnectCount bool            // count in SQL when exact (the result says if it did)\n"
-          "\tCureConnectGroup   bool          // with Filter: count in SQL when exact, per value of...\n"
-          "\tCureConnectGroupBy string        // ...this field, or all in one group of _id CureConnectGroupID\n"
-          "\tCureConnectGroupID any\n"
-          "\tCureConnectGroupAs string        // the count's field name in each group's document\n"),
-    Patch("sql-sort-count", "internal/backends/collection.go", r"^type QueryResult struct \{$",
-          "\tCureConnectLimited bool\n\tCureConnectCounted bool\n\tCureConnectN       int64\n"
-          "\tCureConnectGrouped bool\n"),
-    Patch("sql-sort-count", "internal/backends/postgresql/collection.go",
-          r"^\tsort, sortArgs := prepareOrderByClause\(params\.Sort\)$", _SQL_COUNT, before=True),
-    Patch("sql-sort-count", "internal/backends/postgresql/collection.go",
-          r"^\tsort, sortArgs := prepareOrderByClause\(params\.Sort\)$", _SQL_GROUP, before=True),
-    Patch("sql-sort-count", "internal/backends/postgresql/collection.go",
-          r"^\tsort, sortArgs := prepareOrderByClause\(params\.Sort\)$", _SQL_ORDER),
-    Patch("sql-sort-count", "internal/handler/msg_aggregate.go",
-          r"^\t\titer, err = processStagesDocuments\(ctx, closer, ", _SQL_AGGREGATE, before=True),
-    Patch("sql-sort-count", "internal/handler/msg_aggregate.go",
-          r"^\t\titer, err = processStagesDocuments\(ctx, closer, ", "\t\t}\n"),
-    Patch("sql-sort-count", "internal/backends/postgresql/collection.go",
-          r"^\t\tIter: newQueryIterator\(ctx, rows, params\.OnlyRecordIDs\),$", "\t\tCureConnectLimited: ccLimited,\n"),
-    Patch("sql-sort-count", "internal/handler/msg_find.go", r"^\t// Limit pushdown is not applied if:$",
-          "\th.cureconnectFindParams(qp, params, cInfo) // CureConnect patch \"sql-sort-count\"\n\n", before=True),
-    Patch("sql-sort-count", "internal/handler/msg_find.go", r"^\t// closer accumulates all things", _SQL_FIND,
-          before=True),
-    Patch("sql-sort-count", "internal/handler/msg_count.go", r"^\tvar qp backends\.QueryParams$",
-          "\tqp.CureConnectCount = cureconnectSQL && !h.DisablePushdown && params.Skip == 0 && params.Limit == 0"
-          " // CureConnect patch \"sql-sort-count\"\n"),
-    Patch("sql-sort-count", "internal/handler/msg_count.go", r"^\titer := queryRes\.Iter$", _SQL_COUNTED, before=True),
-    Patch("sql-sort-count", "internal/handler/registry/postgresql.go", r"^\t\th, err := handler\.New\(handlerOpts\)$",
-          "\t\thandler.EnableCureConnectSQL() // CureConnect patch \"sql-sort-count\"\n", before=True),
-)
+def _overlay() -> list[Path]:
+    return sorted(p for p in (PATCH_DIR / "overlay").rglob("*") if p.is_file())
+
+
+def _name(patch: Path) -> str:
+    return re.sub(r"^\d+-", "", patch.stem)
+
+
+def patch_names() -> list[str]:
+    return [_name(p) for p in _patches()]
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+
+
+def parse_patch(path: Path) -> list[FilePatch]:
+    """A unified diff (`diff -u`, paths `a/…` and `b/…`); the text before its first `--- ` says why."""
+    name = _name(path)
+    lines = path.read_text().splitlines(keepends=True)
+    files: list[FilePatch] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("--- "):
+            i += 1
+            continue
+        header = lines[i + 1] if i + 1 < len(lines) else ""
+        target = header[4:].split("\t")[0].strip()
+        if not header.startswith("+++ b/"):
+            raise EmbeddedDBError(f"{path.name}: `+++ b/<path>` must follow line {i + 1} (new files go in overlay/)")
+        i += 2
+        hunks: list[Hunk] = []
+        while i < len(lines) and (found := _HUNK.match(lines[i])):
+            start, old_left, new_left = int(found[1]), int(found[2] or 1), int(found[3] or 1)
+            old: list[str] = []
+            new: list[str] = []
+            i += 1
+            while old_left or new_left:
+                if i == len(lines):
+                    raise EmbeddedDBError(f"{path.name}: the hunk for {target} at line {start} is cut short")
+                line = lines[i] if lines[i].strip("\n") else " \n"  # an editor may strip a blank context's space
+                kind, text = line[0], line[1:]
+                if kind in " -":
+                    old.append(text)
+                    old_left -= 1
+                if kind in " +":
+                    new.append(text)
+                    new_left -= 1
+                if kind not in " -+" or old_left < 0 or new_left < 0:
+                    raise EmbeddedDBError(f"{path.name}: line {i + 1} does not fit its hunk")
+                i += 1
+            hunks.append(Hunk(start if old else start + 1, tuple(old), tuple(new)))
+        files.append(FilePatch(name, target[2:], tuple(hunks)))
+    if not files:
+        raise EmbeddedDBError(f"{path.name} holds no diff")
+    return files
+
+
+def patch_series() -> list[FilePatch]:
+    return [part for path in _patches() for part in parse_patch(path)]
 
 
 def patch_id() -> str:
-    """Changes whenever a patch changes, so an older build is rebuilt."""
-    blob = json.dumps([VERSION, _WRITE_LOCK_FILE, [p.__dict__ for p in PATCHES],
-                       [(dest, (PATCH_DIR / name).read_text()) for dest, name in _SQL_FILES]])
+    """Changes whenever a patch or an overlay file changes (a byte, a name), so an older build is rebuilt."""
+    blob = json.dumps([VERSION, [(str(p.relative_to(PATCH_DIR)), p.read_text()) for p in _patches() + _overlay()]])
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _insert(src: Path, rel: str, anchor: str, text: str, before: bool = False) -> None:
-    path = src / rel
+def _apply(src: Path, part: FilePatch) -> None:
+    """Each hunk's old lines must be at the line it names (after the hunks before it) or, if the
+    file moved under it, at exactly one other place: otherwise this is not the source it was made for."""
+    path = src / part.path
+    if not path.is_file():
+        raise EmbeddedDBError(f"patch {part.patch}: {part.path} does not exist: is this FerretDB {VERSION}?")
     lines = path.read_text().splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if re.match(anchor, line):
-            lines.insert(i if before else i + 1, text)
-            path.write_text("".join(lines))
-            return
-    raise EmbeddedDBError(f"patch anchor {anchor!r} not found in {rel}: is this FerretDB {VERSION}?")
+    shift = 0
+    for hunk in part.hunks:
+        at, size = hunk.line - 1 + shift, len(hunk.old)
+        if lines[at:at + size] != list(hunk.old):
+            places = [i for i in range(len(lines) - size + 1) if lines[i:i + size] == list(hunk.old)]
+            if len(places) != 1:
+                raise EmbeddedDBError(f"patch {part.patch} does not apply to {part.path} at line {hunk.line}: "
+                                      f"is this FerretDB {VERSION}?")
+            at = places[0]
+        lines[at:at + size] = hunk.new
+        shift = at + len(hunk.new) - (hunk.line - 1 + size)
+    path.write_text("".join(lines))
 
 
 def apply_patches(src: Path) -> None:
-    (src / _WRITE_LOCK_FILE[0]).write_text(_WRITE_LOCK_FILE[1])
-    for dest, name in _SQL_FILES:
-        (src / dest).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(PATCH_DIR / name, src / dest)
-    for patch in PATCHES:
-        _insert(src, patch.path, patch.anchor, patch.text, before=patch.before)
+    """The overlay's files copied in at their paths, then the patches in order."""
+    for path in _overlay():
+        dest = src / path.relative_to(PATCH_DIR / "overlay")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, dest)
+    for part in patch_series():
+        _apply(src, part)
 
 
 # ---------------------------------------------------------------- build
@@ -481,6 +355,19 @@ class PostgresCluster:
             self._chown(self.data_dir)
             _run([str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "ferret", "--auth=trust",
                   "-E", "UTF8", "--no-locale", "--no-instructions"], **self._as_service())
+        self.launch()
+        self._wait_ready()
+        created = subprocess.run([str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                                  "ferret", "ferretdb"], capture_output=True, text=True)
+        if created.returncode != 0 and "already exists" not in created.stderr:
+            self.stop()
+            raise EmbeddedDBError(f"createdb failed: {created.stderr}")
+        return self
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """The postmaster, on this cluster's port, without waiting for it: at `start`, and again
+        when it died (reaped first: its own check of a stale `postmaster.pid` needs the old PID gone;
+        the file is never removed here)."""
         log = open(self.data_dir.parent / "postgresql.log", "ab")  # noqa: SIM115 - closed with the process
         self._chown(self.data_dir.parent / "postgresql.log")
         settings = {
@@ -502,13 +389,8 @@ class PostgresCluster:
                                         start_new_session=True, preexec_fn=_dies_with_parent(signal.SIGINT),
                                         **self._as_service())  # type: ignore[call-overload]
         log.close()
-        self._wait_ready()
-        created = subprocess.run([str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
-                                  "ferret", "ferretdb"], capture_output=True, text=True)
-        if created.returncode != 0 and "already exists" not in created.stderr:
-            self.stop()
-            raise EmbeddedDBError(f"createdb failed: {created.stderr}")
-        return self
+        assert self.process is not None
+        return self.process
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -593,10 +475,11 @@ class EmbeddedDB:
         self.durable = durable
         self.process: subprocess.Popen[bytes] | None = None
         self.postgres: PostgresCluster | None = None
+        self._args: list[str] = []
 
     def describe(self) -> str:
         where = self.postgres.data_dir if self.postgres else self.sqlite_dir
-        return f"FerretDB {VERSION} (patched: {', '.join(sorted({p.name for p in PATCHES}))}) on {self.backend}, " \
+        return f"FerretDB {VERSION} (patched: {', '.join(patch_names())}) on {self.backend}, " \
                f"{self.uri} (data in {where})"
 
     def _backend_args(self) -> list[str]:
@@ -609,24 +492,16 @@ class EmbeddedDB:
     def start(self) -> EmbeddedDB:
         build()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        backend_args = self._backend_args()
-        log = open(self.data_dir / "ferretdb.log", "ab")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(
-            [
-                str(BINARY),
-                *backend_args,
-                f"--listen-addr=127.0.0.1:{self.port}",
-                f"--state-dir={self.data_dir.resolve()}",
-                f"--debug-addr=127.0.0.1:{free_port()}",
-                "--telemetry=disable",
-                "--log-level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_dies_with_parent(signal.SIGTERM),
-        )
-        log.close()
+        self._args = [
+            str(BINARY),
+            *self._backend_args(),
+            f"--listen-addr=127.0.0.1:{self.port}",
+            f"--state-dir={self.data_dir.resolve()}",
+            "--debug-addr=127.0.0.1:0",  # any free port at each start (a fixed one may be taken by then)
+            "--telemetry=disable",
+            "--log-level=warn",
+        ]
+        self.launch()
         try:
             wait_for_ping(self.uri, process=self.process)
         except EmbeddedDBError as exc:
@@ -634,6 +509,16 @@ class EmbeddedDB:
             tail = (self.data_dir / "ferretdb.log").read_text(errors="replace")[-2000:]
             raise EmbeddedDBError(f"{exc}\n--- ferretdb.log ---\n{tail}") from None
         return self
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """FerretDB's process as `start` made it (the same port and backend), without waiting for
+        it: at `start`, and again when it died. It starts whether or not PostgreSQL is up, and
+        connects to it on each request."""
+        log = open(self.data_dir / "ferretdb.log", "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        preexec_fn=_dies_with_parent(signal.SIGTERM))
+        log.close()
+        return self.process
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -1,23 +1,28 @@
 """`make run`: the whole system on this machine, with no accounts anywhere.
 
 Starts the embedded database (unless MONGODB_URI is set), a moto server standing in for AWS
-(EventBridge Scheduler, SES), stripe-mock (unless STRIPE_SECRET_KEY is set), creates the indexes,
-then serves the API with `chalice local` on http://127.0.0.1:8000, the WebSocket gateway on
-ws://127.0.0.1:8001 (`local/ws_gateway.py`; its HTTP port 8002 serves the management API, the
-call page and the local pages: the inbox, Stripe events, the emergency line and the Cloudinary
-stand-in, see `local/site.py`) and runs the reminder sweeper every 60 s (`local/sweeper.py`),
-since EventBridge is not there. `local_services` decides what stands in for each integration
-the developer did not configure. Ctrl-C stops everything it started.
+(EventBridge Scheduler, SES) and stripe-mock (unless STRIPE_SECRET_KEY is set), then the
+processes of one table (`processes`): it creates the indexes, serves the API with `chalice local`
+on http://127.0.0.1:8000, the WebSocket gateway on ws://127.0.0.1:8001 (`local/ws_gateway.py`;
+its HTTP port 8002 serves the management API, the call page and the local pages: the inbox,
+Stripe events, the emergency line and the Cloudinary stand-in, see `local/site.py`) and runs the
+reminder sweeper every 60 s (`local/sweeper.py`), since EventBridge is not there.
+`local_services` decides what stands in for each integration the developer did not configure.
+Every process it starts (PostgreSQL, FerretDB, stripe-mock and the table's) is supervised: one
+that exits is reaped and started again on the same ports (`local/supervisor.py`), and make run
+prints each restart. Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +32,7 @@ from typing import Any
 from local import instance
 from local.embedded_db import EmbeddedDB, EmbeddedDBError
 from local.inbox import LOCAL_FROM_NUMBER, LOCAL_TWILIO_SID
+from local.supervisor import TICK, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = instance.data_dir()
@@ -164,124 +170,213 @@ def _mention_legacy_sqlite(db: EmbeddedDB) -> None:
               flush=True)
 
 
-def _wait_listening(ports: list[int], children: list[subprocess.Popen[bytes]], timeout: float) -> bool:
-    """True once every port accepts a connection; False if a child exits or time runs out."""
+def _wait_listening(ports: list[int], supervisor: Supervisor, timeout: float) -> list[int]:
+    """The ports that do not accept a connection yet: none once all do; stops waiting when a
+    child exits (at start, that is a failure to start, not a crash to heal) or time runs out."""
     deadline = time.monotonic() + timeout
     waiting = list(ports)
     while waiting and time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
-            return False
+        if any(child.process is None or child.process.poll() is not None for child in supervisor.children):
+            break
         try:
             socket.create_connection(("127.0.0.1", waiting[0]), timeout=0.5).close()
             waiting.pop(0)
         except OSError:
             time.sleep(0.1)
-    return not waiting
+    return waiting
 
 
 def _stop_on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _say(label: str, text: str) -> None:
+    print(f"• {label:<10} {text}", flush=True)
+
+
+# ---------------------------------------------------------------- what make run starts
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the processes of one `make run` share: the environment made from the database and
+    the stand-ins, and the addresses it prints."""
+
+    env: dict[str, str]
+    api: str
+    gateway: str
+    database: str
+    lines: list[str]  # what stands in for each integration (`local_services`)
+
+
+@dataclass(frozen=True)
+class Process:
+    """A row of the table of processes `make run` starts (`processes`). A supervised process runs
+    until Ctrl-C, and is started again whenever it exits; any other runs to its end (exit status
+    0, or make run stops) before the next row starts."""
+
+    name: str  # its label in what make run prints
+    argv: tuple[str, ...]  # run in the project's root
+    env: Mapping[str, str]  # its whole environment
+    ports: tuple[int, ...] = ()  # it is ready once each of these accepts a connection
+    supervised: bool = True
+    says: str = ""  # printed, after `• name`, once it is started
+
+
+def processes(run: Run) -> tuple[Process, ...]:
+    """Every process `make run` starts once the database and the stand-ins are up, in order."""
+    python = (sys.executable, "-m")
+    return (
+        Process("indexes", (*python, "functions.core.db", "ensure-indexes"), run.env, supervised=False),
+        Process("api", (*python, "local.devserver", "--host", "127.0.0.1", "--port", str(API_PORT), "--stage", "dev"),
+                run.env, ports=(API_PORT,), says=f"{run.api}/api/v1/health"),
+        Process("gateway", (*python, "local.ws_gateway", "--port", str(WS_PORT), "--http-port", str(WS_HTTP_PORT),
+                            "--api", run.api), run.env, ports=(WS_PORT, WS_HTTP_PORT)),
+        Process("sweeper", (*python, "local.sweeper", "--every", "60"), run.env,
+                says="reminders, notification retries and emergency timeouts every 60 s (stands in for EventBridge)"),
+    )
+
+
+def _environment(uri: str, database: str, api: str, gateway: str, services: Services) -> dict[str, str]:
+    return {
+        **os.environ,
+        "STAGE": "dev",  # the stage `chalice local --stage dev` serves (an exported STAGE is a deploy's)
+        "MONGODB_URI": uri,
+        "MONGODB_DB": database,
+        "JWT_SECRET": os.environ.get("JWT_SECRET") or _dev_secret(),
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{MOTO_PORT}",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        # Reminder schedules land in moto's Scheduler (which never fires them: the sweeper does).
+        "REMINDER_FUNCTION_ARN": os.environ.get("REMINDER_FUNCTION_ARN", LOCAL_REMINDER_ARN),
+        "SCHEDULER_ROLE_ARN": os.environ.get("SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE),
+        "EMERGENCY_FUNCTION_ARN": os.environ.get("EMERGENCY_FUNCTION_ARN", LOCAL_EMERGENCY_ARN),
+        # The app's sender (in the API and in the gateway) posts frames to the local gateway.
+        "WS_MANAGEMENT_ENDPOINT": gateway,
+        # For the local tools and pages (local/instance.py, local/inbox.py).
+        "LOCAL_DATA_DIR": str(DATA),
+        "LOCAL_API_URL": api,
+        "LOCAL_INBOX": str(DATA / "inbox.jsonl"),
+        **services.env,
+    }
+
+
+def _prepare(cleanup: contextlib.ExitStack, supervisor: Supervisor) -> Run:
+    """The database (unless MONGODB_URI is set), moto and stripe-mock (unless STRIPE_SECRET_KEY
+    is set), the environment made from them, and run.json; `cleanup` stops them, `supervisor`
+    starts their processes again when they exit."""
+    uri_file = DATA / "mongodb-uri"
+    cleanup.callback(instance.remove, DATA)
+    cleanup.callback(uri_file.unlink, missing_ok=True)
+    api, gateway = f"http://127.0.0.1:{API_PORT}", f"http://127.0.0.1:{WS_HTTP_PORT}"
+    uri = os.environ.get("MONGODB_URI")
+    if not uri:
+        db = EmbeddedDB(DATA / "embedded", DB_PORT)
+        cleanup.callback(db.stop)
+        uri = db.start().uri
+        if db.postgres is not None:
+            supervisor.watch("postgresql", db.postgres.launch, (db.postgres.port,), db.postgres.process)
+        supervisor.watch("ferretdb", db.launch, (DB_PORT,), db.process)
+        _say("database", db.describe())
+        _mention_legacy_sqlite(db)
+    else:
+        _say("database", "MONGODB_URI (external server)")
+    uri_file.write_text(uri)
+    database = os.environ.get("MONGODB_DB") or DEFAULT_DB
+    cleanup.callback(_start_moto().stop)
+    stripe, stripe_problem = None, ""
+    if not os.environ.get("STRIPE_SECRET_KEY"):
+        stripe, stripe_problem = _start_stripe_mock()
+    if stripe is not None:
+        cleanup.callback(stripe.stop)
+        supervisor.watch("stripe-mock", stripe.launch, (STRIPE_MOCK_PORT,), stripe.process)
+    services = local_services(os.environ, api=api, gateway=gateway,
+                              stripe_mock=stripe.url if stripe is not None else None, stripe_problem=stripe_problem)
+    env = _environment(uri, database, api, gateway, services)
+    Path(env["LOCAL_INBOX"]).write_text("")  # one inbox per run, like moto's SES
+    instance.write(DATA, {"api": api, "gateway": gateway, "mongodbUri": uri, "mongodbDb": database,
+                          "dataDir": str(DATA), **services.info})
+    _say("aws", f"moto server on {env['AWS_ENDPOINT_URL']}")
+    _verify_sender(env)
+    return Run(env=env, api=api, gateway=gateway, database=database, lines=services.lines)
+
+
+def _launcher(process: Process) -> Callable[[], subprocess.Popen[bytes]]:
+    return lambda: subprocess.Popen(list(process.argv), env=dict(process.env), cwd=ROOT)
+
+
+def _start(table: tuple[Process, ...], supervisor: Supervisor) -> None:
+    """Each row in order: a supervised one is started and watched, any other runs to its end first."""
+    for process in table:
+        if process.supervised:
+            supervisor.watch(process.name, _launcher(process), process.ports)
+        else:
+            subprocess.run(list(process.argv), env=dict(process.env), check=True, cwd=ROOT)
+        if process.says:
+            _say(process.name, process.says)
+
+
+def _stop(supervisor: Supervisor, names: list[str]) -> None:
+    """Ctrl-C to the table's processes, then waits for them (the others have their own stop)."""
+    children = [child.process for child in supervisor.children if child.name in names and child.process]
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _supervise(supervisor: Supervisor) -> None:
+    """Restarts what exits until Ctrl-C or SIGTERM. Both only set flags here, so that a signal
+    never falls between starting a process and recording it, and a child that got the terminal's
+    Ctrl-C too is not started again."""
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        supervisor.stopping = True
+        stopping.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    while not stopping.wait(TICK):
+        supervisor.check()
+
+
 def main() -> int:
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     DATA.mkdir(parents=True, exist_ok=True)
-    db: EmbeddedDB | None = None
-    children: list[subprocess.Popen[bytes]] = []
-    moto = stripe = None
-    uri_file = DATA / "mongodb-uri"
-    api, gateway = f"http://127.0.0.1:{API_PORT}", f"http://127.0.0.1:{WS_HTTP_PORT}"
-    try:
-        uri = os.environ.get("MONGODB_URI")
-        if not uri:
-            db = EmbeddedDB(DATA / "embedded", DB_PORT).start()
-            uri = db.uri
-            print(f"• database   {db.describe()}", flush=True)
-            _mention_legacy_sqlite(db)
-        else:
-            print("• database   MONGODB_URI (external server)", flush=True)
-        uri_file.write_text(uri)
-        database = os.environ.get("MONGODB_DB") or DEFAULT_DB
-        moto = _start_moto()
-        stripe_problem = ""
-        if not os.environ.get("STRIPE_SECRET_KEY"):
-            stripe, stripe_problem = _start_stripe_mock()
-        services = local_services(os.environ, api=api, gateway=gateway,
-                                  stripe_mock=stripe.url if stripe is not None else None,
-                                  stripe_problem=stripe_problem)
-        inbox = DATA / "inbox.jsonl"
-        inbox.write_text("")  # one inbox per run, like moto's SES
-        env = {
-            **os.environ,
-            "STAGE": "dev",  # the stage `chalice local --stage dev` serves (an exported STAGE is a deploy's)
-            "MONGODB_URI": uri,
-            "MONGODB_DB": database,
-            "JWT_SECRET": os.environ.get("JWT_SECRET") or _dev_secret(),
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{MOTO_PORT}",
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            # Reminder schedules land in moto's Scheduler (which never fires them: the sweeper does).
-            "REMINDER_FUNCTION_ARN": os.environ.get("REMINDER_FUNCTION_ARN", LOCAL_REMINDER_ARN),
-            "SCHEDULER_ROLE_ARN": os.environ.get("SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE),
-            "EMERGENCY_FUNCTION_ARN": os.environ.get("EMERGENCY_FUNCTION_ARN", LOCAL_EMERGENCY_ARN),
-            # The app's sender (in the API and in the gateway) posts frames to the local gateway.
-            "WS_MANAGEMENT_ENDPOINT": gateway,
-            # For the local tools and pages (local/instance.py, local/inbox.py).
-            "LOCAL_DATA_DIR": str(DATA),
-            "LOCAL_API_URL": api,
-            "LOCAL_INBOX": str(inbox),
-            **services.env,
-        }
-        instance.write(DATA, {"api": api, "gateway": gateway, "mongodbUri": uri, "mongodbDb": database,
-                              "dataDir": str(DATA), **services.info})
-        print(f"• aws        moto server on {env['AWS_ENDPOINT_URL']}", flush=True)
-        subprocess.run([sys.executable, "-m", "functions.core.db", "ensure-indexes"], env=env, check=True, cwd=ROOT)
-        children.append(subprocess.Popen(
-            [sys.executable, "-m", "local.devserver", "--host", "127.0.0.1", "--port", str(API_PORT), "--stage", "dev"],
-            env=env, cwd=ROOT))
-        print(f"• api        {api}/api/v1/health", flush=True)
-        children.append(subprocess.Popen(
-            [sys.executable, "-m", "local.ws_gateway", "--port", str(WS_PORT), "--http-port", str(WS_HTTP_PORT),
-             "--api", api], env=env, cwd=ROOT))
-        _verify_sender(env)
-        children.append(subprocess.Popen([sys.executable, "-m", "local.sweeper", "--every", "60"], env=env, cwd=ROOT))
-        print("• sweeper    reminders, notification retries and emergency timeouts every 60 s "
-              "(stands in for EventBridge)", flush=True)
-        for line in services.lines:
-            print(line, flush=True)
-        print(f"• admin      {admin_line(DATA, database)}", flush=True)
-        if not _wait_listening([API_PORT, WS_PORT, WS_HTTP_PORT], children, READY_WITHIN):
-            print("make run: the API or the WebSocket gateway did not start", file=sys.stderr, flush=True)
+    supervisor = Supervisor(lambda text: _say("restart", text))
+    with contextlib.ExitStack() as cleanup:  # stops what was started, the last first
+        try:
+            run = _prepare(cleanup, supervisor)
+            table = processes(run)
+            names = [process.name for process in table if process.supervised]
+            cleanup.callback(_stop, supervisor, names)
+            _start(table, supervisor)
+            for line in run.lines:
+                print(line, flush=True)
+            _say("admin", admin_line(DATA, run.database))
+            waiting = _wait_listening([port for p in table for port in p.ports], supervisor, READY_WITHIN)
+            if waiting:
+                exited = [c.name for c in supervisor.children if c.process is None or c.process.poll() is not None]
+                late = exited or [p.name for p in table if set(p.ports) & set(waiting)]
+                print(f"make run: {' and '.join(late)} did not start", file=sys.stderr, flush=True)
+                return 1
+            _say("ready", f"in {time.monotonic() - started:.1f} s. Ctrl-C stops everything.")
+            _supervise(supervisor)
+            return 0
+        except KeyboardInterrupt:
+            return 0
+        except EmbeddedDBError as exc:
+            print(str(exc), file=sys.stderr)
             return 1
-        print(f"• ready      in {time.monotonic() - started:.1f} s. Ctrl-C stops everything.", flush=True)
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        return next(child.returncode for child in children if child.poll() is not None) or 1
-    except KeyboardInterrupt:
-        return 0
-    except EmbeddedDBError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if stripe is not None:
-            stripe.stop()
-        if moto is not None:
-            moto.stop()
-        if db is not None:
-            db.stop()
-        uri_file.unlink(missing_ok=True)
-        instance.remove(DATA)
 
 
 if __name__ == "__main__":

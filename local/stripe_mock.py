@@ -63,9 +63,9 @@ class StripeMock:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> StripeMock:
-        binary = build()
-        self._proc = subprocess.Popen([str(binary), "-http-port", str(self.port), "-https-port", str(_free_port())],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        build()
+        self.launch()
+        assert self._proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -77,6 +77,16 @@ class StripeMock:
                 time.sleep(0.1)
         self.stop()
         raise StripeMockError("stripe-mock did not start listening")
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self._proc
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """The server on this port, without waiting for it: at `start`, and again when it died."""
+        self._proc = subprocess.Popen([str(BINARY), "-http-port", str(self.port), "-https-port", str(_free_port())],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self._proc
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

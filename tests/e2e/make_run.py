@@ -35,8 +35,10 @@ class RunningSystem:
         self.ws_port, self.ws_http_port = free_port(), free_port()
         self.data = tmp / "data"
         given = dict(env or {})
+        stripe_port = free_port()
+        self.stripe_mock = f"http://127.0.0.1:{stripe_port}"
         env = {**os.environ, "PORT": str(self.port), "FERRETDB_PORT": str(db_port),
-               "MOTO_PORT": str(free_port()), "STRIPE_MOCK_PORT": str(free_port()), "LOCAL_DATA_DIR": str(self.data),
+               "MOTO_PORT": str(free_port()), "STRIPE_MOCK_PORT": str(stripe_port), "LOCAL_DATA_DIR": str(self.data),
                "WS_GATEWAY_PORT": str(self.ws_port), "WS_GATEWAY_HTTP_PORT": str(self.ws_http_port)}
         # Nothing of the test process's own configuration: make run decides, as on a fresh machine.
         for var in CONFIGURED:
@@ -84,10 +86,45 @@ class RunningSystem:
             ws.send(json.dumps({"action": "ping"}))
             return dict(json.loads(ws.recv(timeout=20)))
 
+    def pid_of(self, name: str) -> int:
+        """The process make run started as `name` (the label of its restart lines), running now."""
+        for pid in children_of(self.process.pid):
+            try:
+                argv = [arg.decode() for arg in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if arg]
+            except OSError:
+                continue
+            if argv and (Path(argv[0]).name == PROGRAMS.get(name) or f"local.{MODULES.get(name)}" in argv):
+                return pid
+        raise LookupError(f"make run has no {name} process now:\n" + self.output.text()[-3000:])
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout=60)
+
+
+# What make run's processes are, by the name its restart lines give them.
+PROGRAMS = {"postgresql": "postgres", "ferretdb": "ferretdb", "stripe-mock": "stripe-mock"}
+MODULES = {"api": "devserver", "gateway": "ws_gateway", "sweeper": "sweeper"}
+
+
+def approved_doctor(system: RunningSystem, name: str, contact: str) -> str:
+    """A doctor who signed up over HTTP, approved by an admin made with the operator CLI: their id."""
+    status, doctor = system.call("POST", "/register", {"name": name, "contact": contact, "password": "long-enough-pass",
+                                                      "role": "doctor", "timezone": "UTC"})
+    assert status == 201, doctor
+    admin_contact = f"admin-{doctor['user']['_id']}@clinic.example"
+    env = {**os.environ, **system.database, "LOCAL_DATA_DIR": str(system.data), "ADMIN_PASSWORD": "admin-pass-123456"}
+    created = subprocess.run([sys.executable, "-m", "functions.auth.admin", "create-admin", "--contact",
+                              admin_contact, "--name", "Clinic Admin"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stdout + created.stderr
+    status, admin = system.call("POST", "/login", {"contact": admin_contact, "password": "admin-pass-123456"})
+    assert status == 200, admin
+    status, body = system.call("PUT", f"/admin/user/{doctor['user']['_id']}/approval", {"status": "approved"},
+                               token=admin["token"])
+    assert status == 200, body
+    return str(doctor["user"]["_id"])
 
 
 def children_of(pid: int) -> list[int]:

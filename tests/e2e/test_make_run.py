@@ -8,10 +8,14 @@ and checks that everything it started has ended.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.request
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -99,6 +103,39 @@ def test_the_websocket_gateway_and_the_call_page_answer(system):
     # Then the gateway ran the app's handlers, and the page is served
     assert reply == {"type": "pong"}
     assert "CureConnect video consultation" in html
+
+
+def test_fifty_people_signing_up_at_once_all_get_an_answer(system):
+    # Given 50 people pressing "sign up" at the same moment, each browser on a new connection
+    barrier = threading.Barrier(50)
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def sign_up(i: int) -> None:
+        body = json.dumps({"name": f"Crowd Person {i}", "contact": f"crowd-{i}@example.com",
+                           "password": "a-long-enough-pass"})
+        barrier.wait(timeout=60)
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", system.port, timeout=120)
+            conn.request("POST", "/api/v1/register", body=body, headers={"Content-Type": "application/json"})
+            outcome = str(conn.getresponse().status)
+            conn.close()
+        except ConnectionResetError:
+            outcome = "reset"
+        except OSError as exc:
+            outcome = type(exc).__name__
+        with lock:
+            outcomes[outcome] += 1
+
+    # When they all send it
+    crowd = [threading.Thread(target=sign_up, args=(i,)) for i in range(50)]
+    for person in crowd:
+        person.start()
+    for person in crowd:
+        person.join()
+    # Then no connection was reset and every one of them has an account
+    assert outcomes["reset"] == 0, outcomes
+    assert outcomes == Counter({"201": 50})
 
 
 def test_ctrl_c_stops_everything_it_started(tmp_path):

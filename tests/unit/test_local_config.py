@@ -161,6 +161,28 @@ def test_the_printed_admin_line_names_a_non_default_data_dir_and_database(tmp_pa
     assert f"LOCAL_DATA_DIR='{tmp_path / 'my data'}'" in line and "MONGODB_DB=other_db" in line
 
 
+def test_make_run_creates_the_indexes_first_then_waits_for_the_api_and_the_gateway_on_their_ports():
+    # Given one make run's environment and addresses
+    from local import run
+
+    env = {"MONGODB_URI": "mongodb://127.0.0.1:1/", "STAGE": "dev"}
+    the_run = run.Run(env=env, api=f"http://127.0.0.1:{run.API_PORT}", gateway="g", database="d", lines=[])
+    # When it lays out what it starts
+    rows = run.processes(the_run)
+    table = {process.name: process for process in rows}
+    # Then the indexes exist before anything serves, and nothing keeps running for them
+    first = rows[0]
+    assert first.argv[-2:] == ("functions.core.db", "ensure-indexes") and not first.supervised
+    # And the API, the gateway and the sweeper keep running, each with the run's environment
+    assert [name for name, p in table.items() if p.supervised] == ["api", "gateway", "sweeper"]
+    assert all(process.env == env for process in table.values())
+    # And make run is ready once the API and both gateway ports answer, the ports it was given
+    assert table["api"].ports == (run.API_PORT,) and table["api"].says == f"{the_run.api}/api/v1/health"
+    assert table["gateway"].ports == (run.WS_PORT, run.WS_HTTP_PORT)
+    assert table["gateway"].argv[-2:] == ("--api", the_run.api)
+    assert not table["sweeper"].ports and "every 60 s" in table["sweeper"].says
+
+
 def test_the_local_webhook_sender_signs_as_stripe_does():
     # Given the signature the local sender puts on an event body
     import stripe
@@ -173,3 +195,184 @@ def test_the_local_webhook_sender_signs_as_stripe_does():
     assert stripe.Webhook.construct_event(payload.decode(), header, "whsec_local")["id"] == "evt_1"
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(payload.decode(), header, "whsec_other")
+
+
+# ---------------------------------------------------------------- the local API server (issue 19 §4, issue 20 §3)
+
+
+def test_the_local_api_answers_each_request_in_one_write_with_nagle_off():
+    # Given chalice local's server with the dev server's handler, for a small app, recording what
+    # it writes to each connection
+    import http.client
+    import socket
+    import threading
+
+    from chalice import Chalice
+    from chalice.config import Config
+
+    from local import devserver
+
+    app = Chalice("writes")
+
+    @app.route("/doctors")
+    def doctors() -> dict[str, Any]:
+        return {"success": True, "doctors": [{"name": "Dr Meera Iyer"}] * 20}
+
+    writes: list[tuple[bool, bytes]] = []
+
+    class Recorded(socket.socket):
+        def send(self, data: Any, *flags: int) -> int:
+            writes.append((bool(self.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)), bytes(data)))
+            return super().send(data, *flags)
+
+        def sendall(self, data: Any, *flags: int) -> None:
+            writes.append((bool(self.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)), bytes(data)))
+            super().sendall(data, *flags)
+
+    class Server(devserver.ThreadedServer):
+        def get_request(self) -> tuple[socket.socket, Any]:
+            connection, address = super().get_request()
+            return Recorded(fileno=connection.detach()), address
+
+    server = devserver.DevServer(app, Config.create(chalice_stage="dev"), "127.0.0.1", 0, server_cls=Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # When a browser asks twice on one kept-alive connection
+        conn = http.client.HTTPConnection("127.0.0.1", server.server.server_address[1], timeout=30)
+        bodies = []
+        for _ in range(2):
+            conn.request("GET", "/doctors")
+            response = conn.getresponse()
+            bodies.append(response.read())
+        conn.close()
+    finally:
+        server.shutdown()
+        server.server.server_close()
+    # Then each answer left in one write, headers and body together, with Nagle's algorithm off
+    assert [response.status, len(writes)] == [200, 2]
+    for (nodelay, data), body in zip(writes, bodies, strict=True):
+        assert nodelay and data.startswith(b"HTTP/1.1 200") and data.endswith(body) and b"Dr Meera Iyer" in body
+
+
+
+# ---------------------------------------------------------------- make run's supervisor (issue 19 §4)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _python(code: str) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def test_the_delay_before_a_restart_doubles_while_a_process_keeps_failing_up_to_30_s():
+    from local.supervisor import backoff
+
+    assert [backoff(n) for n in range(1, 10)] == [0.25, 0.5, 1, 2, 4, 8, 16, 30, 30]
+
+
+def test_a_killed_process_is_reaped_and_started_again_after_the_delay():
+    # Given make run's supervisor watching a long-running process
+    import os
+    import signal
+
+    from local.supervisor import Supervisor
+
+    said: list[str] = []
+    clock = _Clock()
+    supervisor = Supervisor(said.append, clock)
+    started: list[Any] = []
+
+    def launch() -> Any:
+        started.append(_python("import time; time.sleep(120)"))
+        return started[-1]
+
+    child = supervisor.watch("worker", launch)
+    first = child.process
+    try:
+        # When it is killed (and has died: waited for without reaping it)
+        os.kill(first.pid, signal.SIGKILL)
+        os.waitid(os.P_PID, first.pid, os.WEXITED | os.WNOWAIT)
+        clock.now += 40
+        supervisor.check()
+        # Then it is reaped at once, and make run says so and when it starts it again
+        with pytest.raises(ProcessLookupError):
+            os.kill(first.pid, 0)
+        assert said == [f"worker (pid {first.pid}) was killed by SIGKILL after 40.0 s; "
+                        "starting it again in 0.25 s (restart 1)"]
+        # And it is started again once the delay has passed, not before
+        clock.now += 0.2
+        supervisor.check()
+        assert len(started) == 1
+        clock.now += 0.05
+        supervisor.check()
+        assert len(started) == 2 and child.process is started[1] and child.process.poll() is None
+        clock.now += 0.2
+        supervisor.check()
+        assert said[-1] == f"worker up again (pid {started[1].pid}), 0.5 s after it stopped"
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+
+
+def test_a_process_that_keeps_failing_waits_longer_each_time_and_a_stable_one_starts_over():
+    # Given a process that exits at once with an error
+    from local.supervisor import STABLE, Supervisor
+
+    said: list[str] = []
+    clock = _Clock()
+    supervisor = Supervisor(said.append, clock)
+    child = supervisor.watch("broken", lambda: _python("raise SystemExit(3)"))
+    delays = []
+    # When it fails three times in a row, each time as soon as it was started again
+    for _ in range(3):
+        assert child.process is not None
+        child.process.wait()
+        supervisor.check()
+        assert child.due is not None
+        delays.append(child.due - clock.now)
+        clock.now = child.due
+        supervisor.check()
+    # Then each wait doubled, and make run said how it ended
+    assert delays == [0.25, 0.5, 1.0]
+    assert all("exited with code 3" in line for line in said)
+    # And once it had run for a while before failing, the next wait is the first one again
+    assert child.process is not None
+    child.process.wait()
+    clock.now += STABLE
+    supervisor.check()
+    assert child.due == clock.now + 0.25 and said[-1].endswith("(restart 4)")
+
+
+def test_after_ctrl_c_a_process_that_exits_is_not_started_again():
+    # Given a supervised process that exited with the terminal's Ctrl-C, as make run got it too
+    from local.supervisor import Supervisor
+
+    said: list[str] = []
+    clock = _Clock()
+    supervisor = Supervisor(said.append, clock)
+    started: list[Any] = []
+
+    def launch() -> Any:
+        started.append(_python("raise SystemExit(130)"))
+        return started[-1]
+
+    child = supervisor.watch("worker", launch)
+    assert child.process is not None
+    child.process.wait()
+    # When make run is stopping and checks on it, now and later
+    supervisor.stopping = True
+    supervisor.check()
+    clock.now += 60
+    supervisor.check()
+    # Then it was started once only, and no restart was announced
+    assert len(started) == 1 and said == []
