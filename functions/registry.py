@@ -42,7 +42,7 @@ from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions import store as prescriptions_store
 from functions.prescriptions.routes import bp as prescriptions
 from functions.signaling import service as signaling_service
-from functions.signaling import store as signaling_store
+from functions.signaling import stores as signaling_stores
 from functions.signaling.routes import bp as signaling
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
-    pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_store.INDEXES, payments_store.INDEXES,
+    pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
     media_store.INDEXES, emergency_store.INDEXES)
 # Idempotent data migrations `(db) -> documents changed`, run after the indexes.
 MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointments_store.MIGRATIONS

@@ -21,7 +21,7 @@ from typing import Any
 from bson import ObjectId
 
 from functions.appointments import api as appointments
-from functions.signaling import store
+from functions.signaling.stores import emergencies
 
 AFTER_END = timedelta(minutes=30)
 EMERGENCY_CALL = timedelta(hours=2)
@@ -80,5 +80,5 @@ def find_room(room_id: str, early_minutes: int) -> Room | None:
     appt = appointments.find_by_room(room_id)
     if appt is not None:
         return room_from_appointment(appt, early_minutes)
-    session = store.find_emergency_by_room(room_id)
+    session = emergencies.find_emergency_by_room(room_id)
     return room_from_emergency(session) if session is not None else None

@@ -18,9 +18,10 @@ from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import FrameCode, NotFound
 from functions.core.http import iso_utc
-from functions.signaling import access, store
+from functions.signaling import access
 from functions.signaling.delivery import FrameError, push_to_user, room_or_forbidden, send
 from functions.signaling.schemas import Frame, MessageFrame, ReadFrame, RoomFrame
+from functions.signaling.stores import connections, messages, rooms
 
 
 def in_chat(conn: Mapping[str, Any], room_id: str) -> None:
@@ -31,8 +32,8 @@ def in_chat(conn: Mapping[str, Any], room_id: str) -> None:
 def chat_join(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     assert isinstance(frame, RoomFrame)
     room = room_or_forbidden(frame.roomId, conn["userId"], now, video=False)
-    store.set_chat(conn["_id"], frame.roomId, True)
-    store.set_chat_member(frame.roomId, room.kind, conn["userId"], conn["_id"], now)
+    connections.set_chat(conn["_id"], frame.roomId, True)
+    rooms.set_chat_member(frame.roomId, room.kind, conn["userId"], conn["_id"], now)
     send(conn["_id"], {"type": "chat-joined", "roomId": frame.roomId})
 
 
@@ -42,7 +43,7 @@ def message_to_api(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def chat_members(room_id: str) -> dict[str, str]:
-    return dict((store.get_room(room_id) or {}).get("chat") or {})
+    return dict((rooms.get_room(room_id) or {}).get("chat") or {})
 
 
 def user_message(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
@@ -51,7 +52,7 @@ def user_message(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     in_chat(conn, frame.roomId)
     doc = {"_id": ObjectId(), "roomId": frame.roomId, "senderId": conn["userId"], "text": frame.text,
            "sentAt": now, "readAt": None}
-    store.insert_message(doc)
+    messages.insert_message(doc)
     out = {"type": "message", **message_to_api(doc), "senderName": conn.get("name")}
     for cid in {*chat_members(frame.roomId).values(), conn["_id"]}:
         send(cid, out)
@@ -67,7 +68,7 @@ def typing(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
 
 def message_read(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     assert isinstance(frame, ReadFrame)
-    doc = store.mark_read(ObjectId(frame.id), list(conn.get("chat") or {}), conn["userId"], now)
+    doc = messages.mark_read(ObjectId(frame.id), list(conn.get("chat") or {}), conn["userId"], now)
     if doc is None:
         raise FrameError(FrameCode.NOT_FOUND, "No unread message of the other participant with this id")
     push_to_user(doc["senderId"], {"type": "message-read", "id": frame.id, "roomId": doc["roomId"],
@@ -81,5 +82,5 @@ def chat_history(user: Mapping[str, Any], room_id: str, before: str | None, limi
     if not access.chat_allowed(room, user["_id"]):
         raise NotFound("Chat not found")
     cursor = object_id(before, "Message") if before else None
-    items = store.page_messages(room_id, cursor, limit + 1)
+    items = messages.page_messages(room_id, cursor, limit + 1)
     return [message_to_api(doc) for doc in items[:limit]], len(items) > limit

@@ -23,9 +23,10 @@ from functions.core.errors import Code, FrameCode, NotFound
 from functions.core.observability import logger
 from functions.core.security import DOCTOR, PATIENT
 from functions.core.throttle import Limit
-from functions.signaling import store, timeouts
+from functions.signaling import timeouts
 from functions.signaling.delivery import FrameError, push_to_user, send
 from functions.signaling.schemas import DoctorConnectFrame, EmergencyAcceptFrame, EmergencyFrame, Frame
+from functions.signaling.stores import connections, emergencies, presence
 
 EMERGENCY_EVERY = timedelta(minutes=1)  # per patient
 EMERGENCY = Limit("emergency", 1, EMERGENCY_EVERY, Code.EMERGENCY_RATE_LIMITED, "One emergency request per minute")
@@ -34,7 +35,7 @@ SCHEDULER_EARLY = timedelta(seconds=5)  # a one-off schedule may fire a little e
 
 def online_doctor_ids() -> list[ObjectId]:
     """Doctors online now (approved when they said `doctorConnect`)."""
-    return [doc["_id"] for doc in store.online_doctors(clock.now())]
+    return [doc["_id"] for doc in presence.online_doctors(clock.now())]
 
 
 def doctor_connect(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
@@ -43,8 +44,8 @@ def doctor_connect(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
         raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can go online")
     if frame.doctorId is not None and frame.doctorId != str(conn["userId"]):
         raise FrameError(FrameCode.FORBIDDEN, "You can only go online as yourself")
-    store.set_online(conn["_id"], True)
-    store.set_presence(conn["userId"], conn["_id"], now, conn["expiresAt"])
+    connections.set_online(conn["_id"], True)
+    presence.set_presence(conn["userId"], conn["_id"], now, conn["expiresAt"])
     send(conn["_id"], {"type": "doctor-online"})
 
 
@@ -65,12 +66,12 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
         "roomId": secrets.token_urlsafe(16), "status": "pending", "doctorId": None,
         "createdAt": now, "deadline": deadline,
     }
-    store.insert_emergency(session)
+    emergencies.insert_emergency(session)
     audit.record(patient, "create", "emergency", session["_id"], reason=source, subject_id=patient_id)
     timeouts.arm(session["_id"], deadline)
     alert = {"type": "emergencyNotification", "sessionId": str(session["_id"]),
              "patientName": session["patientName"], "roomId": session["roomId"]}
-    alerted = sum(send(doc["connectionId"], alert) for doc in store.online_doctors(now))
+    alerted = sum(send(doc["connectionId"], alert) for doc in presence.online_doctors(now))
     logger.info("emergency started", extra={"sessionId": str(session["_id"]), "alerted": alerted, "source": source})
     return {"sessionId": str(session["_id"]), "roomId": session["roomId"]}
 
@@ -91,9 +92,9 @@ def emergency_accept(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     if conn.get("role") != DOCTOR or not conn.get("approved"):
         raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can accept emergencies")
     session_id, doctor_id = ObjectId(frame.sessionId), conn["userId"]
-    won = store.claim_emergency(session_id, doctor_id, conn.get("name"), now)
+    won = emergencies.claim_emergency(session_id, doctor_id, conn.get("name"), now)
     if won is None:
-        current = store.get_emergency(session_id)
+        current = emergencies.get_emergency(session_id)
         if current is None:
             raise FrameError(FrameCode.NOT_FOUND, "No such emergency")
         kind = "emergency-taken" if current.get("status") == "assigned" else "emergency-closed"
@@ -108,13 +109,13 @@ def emergency_accept(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
                        "location": won.get("location")})
     push_to_user(won["patientId"], {"type": "doctor-joined", "sessionId": frame.sessionId,
                                     "roomId": won["roomId"], "doctorName": conn.get("name")})
-    for doc in store.online_doctors(now):
+    for doc in presence.online_doctors(now):
         if doc["_id"] != doctor_id:
             send(doc["connectionId"], {"type": "emergency-taken", "sessionId": frame.sessionId})
 
 
 def expire(session_id: ObjectId, now: datetime) -> bool:
-    session = store.expire_emergency(session_id, now)
+    session = emergencies.expire_emergency(session_id, now)
     if session is None:
         return False
     audit.record("scheduler", "unanswered", "emergency", session_id, subject_id=session["patientId"])
@@ -132,4 +133,4 @@ def emergency_timeout(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def expire_overdue(now: datetime) -> int:
     """Sessions past their deadline whose schedule never fired (the sweeper's part)."""
-    return sum(expire(session_id, now) for session_id in store.due_emergencies(now))
+    return sum(expire(session_id, now) for session_id in emergencies.due_emergencies(now))

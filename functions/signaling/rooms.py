@@ -14,9 +14,9 @@ from typing import Any
 from bson import ObjectId
 
 from functions.core.errors import FrameCode
-from functions.signaling import store
 from functions.signaling.delivery import FrameError, room_or_forbidden, send, vacate
 from functions.signaling.schemas import Frame, IceFrame, RoomFrame
+from functions.signaling.stores import connections, rooms
 
 
 def join_room(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
@@ -28,23 +28,23 @@ def join_room(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     room = room_or_forbidden(room_id, user_id, now, video=True)
     if conn.get("room") and conn["room"] != room_id:
         vacate(conn, conn["room"])
-    store.enter_room(cid, room_id)
-    before = store.replace_member(room_id, user_id, cid, now)
+    connections.enter_room(cid, room_id)
+    before = rooms.replace_member(room_id, user_id, cid, now)
     if before is None:
         try:
-            before = store.add_member(room_id, room.kind, user_id, cid, now) or {}
-        except store.RoomFull:
-            store.leave_room(cid, room_id)
+            before = rooms.add_member(room_id, room.kind, user_id, cid, now) or {}
+        except rooms.RoomFull:
+            connections.leave_room(cid, room_id)
             send(cid, {"type": "room-full", "roomId": room_id})
             return
     members = dict(before.get("members") or {})
     previous = members.pop(str(user_id), None)
     if previous and previous != cid:  # this participant's older connection gives way
-        store.leave_room(previous, room_id)
+        connections.leave_room(previous, room_id)
     send(cid, {"type": "joined", "roomId": room_id, "waiting": not members})
     for other_user, other_cid in members.items():
-        store.set_peer(cid, room_id, other_cid, ObjectId(other_user))
-        store.set_peer(other_cid, room_id, cid, user_id)
+        connections.set_peer(cid, room_id, other_cid, ObjectId(other_user))
+        connections.set_peer(other_cid, room_id, cid, user_id)
         send(other_cid, {"type": "ready", "roomId": room_id, "peer": str(user_id), "initiator": False})
         send(cid, {"type": "ready", "roomId": room_id, "peer": other_user, "initiator": True})
 
@@ -53,7 +53,7 @@ def leave_room(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     assert isinstance(frame, RoomFrame)
     if conn.get("room") != frame.roomId:
         raise FrameError(FrameCode.NOT_IN_ROOM, "You are not in this room")
-    store.leave_room(conn["_id"], frame.roomId)
+    connections.leave_room(conn["_id"], frame.roomId)
     vacate(conn, frame.roomId)
     send(conn["_id"], {"type": "left", "roomId": frame.roomId})
 

@@ -7,7 +7,7 @@ API). The event names are the reference's Socket.IO ones. The rules live beside 
 `rooms` (video), `emergencies` (presence and emergencies), `chat`, `delivery` (sending, removing
 gone connections), `access` (who may enter which room when).
 
-Costs on the hot path: every frame first runs `store.touch_connection`, one `find_one_and_update`
+Costs on the hot path: every frame first runs `connections.touch_connection`, one `find_one_and_update`
 by connection id that counts the frame for `WS_MAX_FRAMES_PER_SECOND` and returns the
 connection's user, room and peer. A relayed offer/answer/ICE candidate therefore costs one
 database round trip and one management-API post.
@@ -35,11 +35,14 @@ from functions.core.http import field_errors
 from functions.core.observability import logger
 from functions.core.security import ADMIN, DOCTOR, PATIENT, authenticate
 from functions.core.throttle import Limit
-from functions.signaling import chat, emergencies, ice, rooms, sender, store
+from functions.signaling import chat, emergencies, ice, rooms, sender
 from functions.signaling.chat import chat_history
 from functions.signaling.delivery import FrameError, drop_connection, push_to_user, reply_error
 from functions.signaling.emergencies import emergency_timeout, online_doctor_ids, start_emergency
 from functions.signaling.schemas import FRAMES, GENERAL_ROOM, DoctorJoinedIn
+from functions.signaling.stores import connections, presence
+from functions.signaling.stores import emergencies as emergency_store
+from functions.signaling.stores import rooms as room_store
 
 __all__ = ["chat_history", "emergency_timeout", "ice_servers", "notify_doctor_joined", "on_connect",
            "on_disconnect", "on_message", "online_doctor_ids", "push_to_user", "start_emergency", "sweep",
@@ -89,7 +92,7 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
     except (Unauthorized, Forbidden):
         return {"statusCode": 403}
     now = clock.now()
-    store.insert_connection({
+    connections.insert_connection({
         "_id": str(context["connectionId"]),
         "userId": principal.id,
         "jti": str(principal.claims.get("jti")),  # logging that token out closes this socket
@@ -109,7 +112,7 @@ def end_sessions(user_id: ObjectId, jti: str | None = None) -> int:
     withdrawn). Each is dropped at once (memberships, presence; a peer hears `peer-left`), so no
     frame reaches it any more, and the gateway is asked to close it; API Gateway would otherwise
     keep it open until its 2-hour cap. Returns how many were closed."""
-    ids = store.live_connection_ids(user_id, clock.now(), jti)
+    ids = connections.live_connection_ids(user_id, clock.now(), jti)
     for cid in ids:
         drop_connection(cid)
         sender.close(cid)
@@ -136,7 +139,7 @@ def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
         reply_error(cid, FrameCode.TOO_LARGE, f"Frames are limited to {MAX_FRAME_BYTES // 1024} KB")
         return OK
     now = clock.now()
-    conn = store.touch_connection(cid, now, get_settings().ws_max_frames_per_second)
+    conn = connections.touch_connection(cid, now, get_settings().ws_max_frames_per_second)
     if conn is None:
         _explain_refused(cid, now)
         return OK
@@ -169,9 +172,9 @@ def _explain_refused(cid: str, now: datetime) -> None:
     """The touch matched nothing: a connection over its frame rate is told so (once per second,
     so a flood is not answered frame by frame); an unknown or expired one (a lost `$connect` or
     past the 2-hour cap) is closed."""
-    conn = store.get_connection(cid)
+    conn = connections.get_connection(cid)
     if conn is not None and conn["expiresAt"] > now:
-        if store.mark_rate_told(cid, int(now.timestamp())):
+        if connections.mark_rate_told(cid, int(now.timestamp())):
             reply_error(cid, FrameCode.RATE_LIMITED, "Too many frames; slow down")
         return
     if conn is not None:
@@ -183,7 +186,7 @@ def _tidy_rate_keys(conn: Mapping[str, Any], now: datetime) -> None:
     """Counters of seconds long past (left by idle gaps) are removed now and then."""
     keys = [k for k in (conn.get("rl") or {}) if k != str(int(now.timestamp()))]
     if len(keys) > 4:
-        store.drop_rate_keys(conn["_id"], keys)
+        connections.drop_rate_keys(conn["_id"], keys)
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
@@ -192,9 +195,9 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     idle rooms (rate-limit windows are core.throttle's)."""
     now = now or clock.now()
     return {"emergenciesUnanswered": emergencies.expire_overdue(now),
-            "connectionsPurged": store.purge_expired_connections(now),
-            "presencePurged": store.purge_expired_presence(now),
-            "roomsPurged": store.purge_idle_rooms(now)}
+            "connectionsPurged": connections.purge_expired_connections(now),
+            "presencePurged": presence.purge_expired_presence(now),
+            "roomsPurged": room_store.purge_idle_rooms(now)}
 
 
 # ================================================================ REST use cases
@@ -218,7 +221,7 @@ def user_card(caller: Mapping[str, Any], target_id: str) -> dict[str, Any]:
     related = (role == ADMIN or target_oid == me or
                (DOCTOR in pair and PATIENT in pair and len(pair) == 2 and
                 (appointments.doctor_treats_patient(pair[DOCTOR], pair[PATIENT]) or
-                 store.shares_emergency(pair[PATIENT], pair[DOCTOR]))))
+                 emergency_store.shares_emergency(pair[PATIENT], pair[DOCTOR]))))
     if not related:
         raise NotFound("User not found")
     return {"_id": target_oid, "name": target.get("name"), "role": target.get("role"),
