@@ -41,7 +41,7 @@ from functions.pharmacy import store as pharmacy_store
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions import store as prescriptions_store
 from functions.prescriptions.routes import bp as prescriptions
-from functions.signaling import service as signaling_service
+from functions.signaling import jobs as signaling_jobs
 from functions.signaling import stores as signaling_stores
 from functions.signaling.routes import bp as signaling
 
@@ -69,7 +69,7 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
     ("payments", payments_service.sweep),  # refunds to retry, paid appointments cancelled elsewhere
     ("pharmacy", pharmacy_orders.sweep),  # expired payment holds give their stock back; old order requests
-    ("signaling", signaling_service.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
+    ("signaling", signaling_jobs.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
 )
 
 

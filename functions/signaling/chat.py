@@ -16,8 +16,8 @@ from bson import ObjectId
 
 from functions.core.config import get_settings
 from functions.core.db import object_id
+from functions.core.envelope import iso_utc
 from functions.core.errors import FrameCode, NotFound
-from functions.core.http import iso_utc
 from functions.signaling import access
 from functions.signaling.delivery import FrameError, push_to_user, room_or_forbidden, send
 from functions.signaling.schemas import Frame, MessageFrame, ReadFrame, RoomFrame

@@ -1,10 +1,10 @@
-"""Doctor presence and emergencies: `doctorConnect`, `emergencyRequest`, `emergency-accept`,
-and the timeout (a one-off schedule, with the sweeper as the safety net).
+"""Emergency sessions: starting one (`emergencyRequest`, or another domain through the seam)
+alerts the doctors online, `emergency-accept` assigns it to the first doctor, and the timeout (a
+one-off schedule, with the sweeper as the safety net) marks it unanswered.
 
-D-52: in the reference any client could register as any doctor and receive patients' names, and
-flood emergency requests into one constant room. Here only approved doctors go online, a patient
-may ask once a minute (a claim document), each session gets its own unguessable room, and the first
-accept wins by one conditional write. Creation, acceptance and expiry are audited.
+D-52: in the reference any client could flood emergency requests into one constant room. Here a
+patient may ask once a minute (`core.throttle`), each session gets its own unguessable room, and
+the first accept wins by one conditional write. Creation, acceptance and expiry are audited.
 """
 
 from __future__ import annotations
@@ -25,28 +25,12 @@ from functions.core.security import DOCTOR, PATIENT
 from functions.core.throttle import Limit
 from functions.signaling import timeouts
 from functions.signaling.delivery import FrameError, push_to_user, send
-from functions.signaling.schemas import DoctorConnectFrame, EmergencyAcceptFrame, EmergencyFrame, Frame
-from functions.signaling.stores import connections, emergencies, presence
+from functions.signaling.schemas import EmergencyAcceptFrame, EmergencyFrame, Frame
+from functions.signaling.stores import emergencies, presence
 
 EMERGENCY_EVERY = timedelta(minutes=1)  # per patient
 EMERGENCY = Limit("emergency", 1, EMERGENCY_EVERY, Code.EMERGENCY_RATE_LIMITED, "One emergency request per minute")
 SCHEDULER_EARLY = timedelta(seconds=5)  # a one-off schedule may fire a little early
-
-
-def online_doctor_ids() -> list[ObjectId]:
-    """Doctors online now (approved when they said `doctorConnect`)."""
-    return [doc["_id"] for doc in presence.online_doctors(clock.now())]
-
-
-def doctor_connect(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, DoctorConnectFrame)
-    if conn.get("role") != DOCTOR or not conn.get("approved"):
-        raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can go online")
-    if frame.doctorId is not None and frame.doctorId != str(conn["userId"]):
-        raise FrameError(FrameCode.FORBIDDEN, "You can only go online as yourself")
-    connections.set_online(conn["_id"], True)
-    presence.set_presence(conn["userId"], conn["_id"], now, conn["expiresAt"])
-    send(conn["_id"], {"type": "doctor-online"})
 
 
 def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
