@@ -3,25 +3,24 @@ appointment or an emergency with them (and to admins)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from functions.appointments import api as appointments
 from functions.core import users
 from functions.core.db import object_id
 from functions.core.errors import NotFound
-from functions.core.security import ADMIN, DOCTOR, PATIENT
+from functions.core.security import ADMIN, DOCTOR, PATIENT, Principal
 from functions.signaling.stores import emergencies
 
 
-def user_card(caller: Mapping[str, Any], target_id: str) -> dict[str, Any]:
+def user_card(caller: Principal, target_id: str) -> dict[str, Any]:
     """Name, role and avatar of a user who shares an appointment or emergency with the caller
     (or anyone, for admins); everyone else is 404."""
     target_oid = object_id(target_id, "User")
     target = users.find_account(target_oid)
     if target is None:
         raise NotFound("User not found")
-    me, role = caller["_id"], caller.get("role")
+    me, role = caller.id, caller.role
     pair = {role: me, target.get("role"): target_oid}
     related = (role == ADMIN or target_oid == me or
                (DOCTOR in pair and PATIENT in pair and len(pair) == 2 and

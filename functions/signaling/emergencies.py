@@ -21,9 +21,10 @@ from functions.core.config import get_settings
 from functions.core.db import maybe_object_id
 from functions.core.errors import Code, FrameCode, NotFound
 from functions.core.observability import logger
-from functions.core.security import DOCTOR, PATIENT
+from functions.core.security import PATIENT
 from functions.core.throttle import Limit
 from functions.signaling import timeouts
+from functions.signaling.caller import Connection
 from functions.signaling.delivery import FrameError, push_to_user, send
 from functions.signaling.schemas import EmergencyAcceptFrame, EmergencyFrame, Frame
 from functions.signaling.stores import emergencies, presence
@@ -60,39 +61,38 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
     return {"sessionId": str(session["_id"]), "roomId": session["roomId"]}
 
 
-def emergency_request(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+def emergency_request(conn: Connection, frame: Frame, now: datetime) -> None:
     assert isinstance(frame, EmergencyFrame)
-    if conn.get("role") != PATIENT:
+    if conn.role != PATIENT:
         raise FrameError(FrameCode.FORBIDDEN, "Only patients can request emergency help")
     location = frame.location.model_dump() if frame.location else None
-    created = start_emergency(conn["userId"], frame.note, "websocket", location=location)
-    send(conn["_id"], {"type": "emergency-created", **created,
+    created = start_emergency(conn.user_id, frame.note, "websocket", location=location)
+    send(conn.id, {"type": "emergency-created", **created,
                         "timeoutSeconds": get_settings().emergency_timeout_seconds})
 
 
-def emergency_accept(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+def emergency_accept(conn: Connection, frame: Frame, now: datetime) -> None:
     """First accept wins (one conditional write); the others learn it was taken."""
     assert isinstance(frame, EmergencyAcceptFrame)
-    if conn.get("role") != DOCTOR or not conn.get("approved"):
+    if not conn.approved_doctor:
         raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can accept emergencies")
-    session_id, doctor_id = ObjectId(frame.sessionId), conn["userId"]
-    won = emergencies.claim_emergency(session_id, doctor_id, conn.get("name"), now)
+    session_id, doctor_id = ObjectId(frame.sessionId), conn.user_id
+    won = emergencies.claim_emergency(session_id, doctor_id, conn.name, now)
     if won is None:
         current = emergencies.get_emergency(session_id)
         if current is None:
             raise FrameError(FrameCode.NOT_FOUND, "No such emergency")
         kind = "emergency-taken" if current.get("status") == "assigned" else "emergency-closed"
-        send(conn["_id"], {"type": kind, "sessionId": frame.sessionId})
+        send(conn.id, {"type": kind, "sessionId": frame.sessionId})
         return
-    doctor = {"_id": doctor_id, "role": DOCTOR, "name": conn.get("name")}
-    audit.record(doctor, "accept", "emergency", session_id, subject_id=won["patientId"])
+    audit.record(conn.actor(), "accept", "emergency", session_id, subject_id=won["patientId"])
     timeouts.disarm(session_id)
     # The patient's note and location go to the assigned doctor only (the alert named the patient alone).
-    send(conn["_id"], {"type": "emergency-assigned", "sessionId": frame.sessionId, "roomId": won["roomId"],
+    send(conn.id, {"type": "emergency-assigned", "sessionId": frame.sessionId, "roomId": won["roomId"],
                        "patientName": won.get("patientName"), "note": won.get("note"),
                        "location": won.get("location")})
     push_to_user(won["patientId"], {"type": "doctor-joined", "sessionId": frame.sessionId,
-                                    "roomId": won["roomId"], "doctorName": conn.get("name")})
+                                    "roomId": won["roomId"], "doctorName": conn.name})
     for doc in presence.online_doctors(now):
         if doc["_id"] != doctor_id:
             send(doc["connectionId"], {"type": "emergency-taken", "sessionId": frame.sessionId})

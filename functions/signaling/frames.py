@@ -26,14 +26,15 @@ from functions.core.config import get_settings
 from functions.core.errors import AppError, FrameCode
 from functions.core.validation import field_errors
 from functions.signaling import chat, emergencies, presence, rooms, sender
+from functions.signaling.caller import Connection
 from functions.signaling.connections import OK, event_context
 from functions.signaling.delivery import FrameError, drop_connection, reply_error
-from functions.signaling.schemas import FRAMES
+from functions.signaling.schemas import FRAMES, Frame
 from functions.signaling.stores import connections
 
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame size
 
-HANDLERS: dict[str, Callable[[dict[str, Any], Any, datetime], None]] = {
+HANDLERS: dict[str, Callable[[Connection, Frame, datetime], None]] = {
     "ping": rooms.ping,
     "join-room": rooms.join_room,
     "leave-room": rooms.leave_room,
@@ -60,11 +61,12 @@ def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
         reply_error(cid, FrameCode.TOO_LARGE, f"Frames are limited to {MAX_FRAME_BYTES // 1024} KB")
         return OK
     now = clock.now()
-    conn = connections.touch_connection(cid, now, get_settings().ws_max_frames_per_second)
-    if conn is None:
+    doc = connections.touch_connection(cid, now, get_settings().ws_max_frames_per_second)
+    if doc is None:
         _explain_refused(cid, now)
         return OK
-    _tidy_rate_keys(conn, now)
+    _tidy_rate_keys(doc, now)
+    conn = Connection.of(doc)
     action = None
     try:
         data = json.loads(raw) if raw is not None else None
@@ -84,8 +86,7 @@ def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
         else:
             reply_error(cid, FrameCode.BAD_REQUEST, "Malformed JSON")
     except AppError as exc:
-        reply_error(cid, FrameCode.RATE_LIMITED if exc.status == 429 else exc.code.lower(), exc.message,
-                    action=str(action))
+        reply_error(cid, FrameCode.of(exc), exc.message, action=str(action))
     return OK
 
 
@@ -93,18 +94,18 @@ def _explain_refused(cid: str, now: datetime) -> None:
     """The touch matched nothing: a connection over its frame rate is told so (once per second,
     so a flood is not answered frame by frame); an unknown or expired one (a lost `$connect` or
     past the 2-hour cap) is closed."""
-    conn = connections.get_connection(cid)
-    if conn is not None and conn["expiresAt"] > now:
+    doc = connections.get_connection(cid)
+    if doc is not None and doc["expiresAt"] > now:
         if connections.mark_rate_told(cid, int(now.timestamp())):
             reply_error(cid, FrameCode.RATE_LIMITED, "Too many frames; slow down")
         return
-    if conn is not None:
+    if doc is not None:
         drop_connection(cid)
     sender.close(cid)
 
 
-def _tidy_rate_keys(conn: Mapping[str, Any], now: datetime) -> None:
+def _tidy_rate_keys(doc: Mapping[str, Any], now: datetime) -> None:
     """Counters of seconds long past (left by idle gaps) are removed now and then."""
-    keys = [k for k in (conn.get("rl") or {}) if k != str(int(now.timestamp()))]
+    keys = [k for k in (doc.get("rl") or {}) if k != str(int(now.timestamp()))]
     if len(keys) > 4:
-        connections.drop_rate_keys(conn["_id"], keys)
+        connections.drop_rate_keys(doc["_id"], keys)

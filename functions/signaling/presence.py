@@ -8,13 +8,12 @@ here only approved doctors go online, and only as themselves.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bson import ObjectId
 
 from functions.core import clock
 from functions.core.errors import FrameCode
-from functions.core.security import DOCTOR
+from functions.signaling.caller import Connection
 from functions.signaling.delivery import FrameError, send
 from functions.signaling.schemas import DoctorConnectFrame, Frame
 from functions.signaling.stores import connections, presence
@@ -25,12 +24,12 @@ def online_doctor_ids() -> list[ObjectId]:
     return [doc["_id"] for doc in presence.online_doctors(clock.now())]
 
 
-def doctor_connect(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+def doctor_connect(conn: Connection, frame: Frame, now: datetime) -> None:
     assert isinstance(frame, DoctorConnectFrame)
-    if conn.get("role") != DOCTOR or not conn.get("approved"):
+    if not conn.approved_doctor:
         raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can go online")
-    if frame.doctorId is not None and frame.doctorId != str(conn["userId"]):
+    if frame.doctorId is not None and frame.doctorId != str(conn.user_id):
         raise FrameError(FrameCode.FORBIDDEN, "You can only go online as yourself")
-    connections.set_online(conn["_id"], True)
-    presence.set_presence(conn["userId"], conn["_id"], now, conn["expiresAt"])
-    send(conn["_id"], {"type": "doctor-online"})
+    connections.set_online(conn.id, True)
+    presence.set_presence(conn.user_id, conn.id, now, conn.expires_at)
+    send(conn.id, {"type": "doctor-online"})

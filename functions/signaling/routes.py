@@ -25,14 +25,14 @@ def _headers() -> Any:
 def notify_doctor_joined() -> Response:
     doctor = require_user(_headers(), roles=(DOCTOR,))
     data = parse_body(bp.current_request, DoctorJoinedIn)
-    result = doctor_joined.notify_doctor_joined(doctor.user, data)
+    result = doctor_joined.notify_doctor_joined(doctor, data)
     return respond(message="The patient has been told you joined", data=result)
 
 
 @bp.route("/user/{user_id}", methods=["GET"])
 def user_card(user_id: str) -> Response:
     caller = require_user(_headers(), roles=(PATIENT, DOCTOR, PHARMACIST, ADMIN))
-    return respond(user=cards.user_card(caller.user, user_id))
+    return respond(user=cards.user_card(caller, user_id))
 
 
 @bp.route("/rtc/ice-servers", methods=["GET"])
@@ -45,5 +45,5 @@ def ice_servers() -> Response:
 def chat_messages(room_id: str) -> Response:
     user = require_user(_headers(), roles=(PATIENT, DOCTOR))
     query = parse_query(bp.current_request, MessagesQuery)
-    messages, more = chat.chat_history(user.user, room_id, query.before, query.limit)
+    messages, more = chat.chat_history(user, room_id, query.before, query.limit)
     return respond(messages=messages, hasMore=more, nextBefore=messages[-1]["id"] if more else None)
