@@ -65,14 +65,14 @@ def room_from_emergency(session: Mapping[str, Any]) -> Room:
 def video_allowed(room: Room | None, user_id: Any, now: datetime) -> bool:
     if room is None or not room.participant(user_id) or room.opens is None or room.closes is None:
         return False
-    wanted = "confirmed" if room.kind == APPOINTMENT else "assigned"
+    wanted = appointments.CONFIRMED if room.kind == APPOINTMENT else emergencies.ASSIGNED
     return room.status == wanted and room.opens <= now <= room.closes
 
 
 def chat_allowed(room: Room | None, user_id: Any) -> bool:
     if room is None or not room.participant(user_id):
         return False
-    return room.status != "cancelled" if room.kind == APPOINTMENT else room.status == "assigned"
+    return room.status != appointments.CANCELLED if room.kind == APPOINTMENT else room.status == emergencies.ASSIGNED
 
 
 def find_room(room_id: str, early_minutes: int) -> Room | None:

@@ -19,7 +19,7 @@ def user_card(caller: Principal, target_id: str) -> dict[str, Any]:
     target_oid = object_id(target_id, "User")
     target = users.find_account(target_oid)
     if target is None:
-        raise NotFound("User not found")
+        raise NotFound.of("User")
     me, role = caller.id, caller.role
     pair = {role: me, target.get("role"): target_oid}
     related = (role == ADMIN or target_oid == me or
@@ -27,6 +27,6 @@ def user_card(caller: Principal, target_id: str) -> dict[str, Any]:
                 (appointments.doctor_treats_patient(pair[DOCTOR], pair[PATIENT]) or
                  emergencies.shares_emergency(pair[PATIENT], pair[DOCTOR]))))
     if not related:
-        raise NotFound("User not found")
+        raise NotFound.of("User")
     return {"_id": target_oid, "name": target.get("name"), "role": target.get("role"),
             "avatar": target.get("avatar")}

@@ -82,7 +82,7 @@ def chat_history(principal: Principal, room_id: str, before: str | None, limit: 
     """Participants only (anyone else 404), newest first, `limit` per page."""
     room = access.find_room(room_id, get_settings().join_early_minutes)
     if not access.chat_allowed(room, principal.id):
-        raise NotFound("Chat not found")
+        raise NotFound.of("Chat")
     cursor = object_id(before, "Message") if before else None
     items = messages.page_messages(room_id, cursor, limit + 1)
     return [message_to_api(doc) for doc in items[:limit]], len(items) > limit

@@ -40,7 +40,7 @@ def notify_doctor_joined(doctor: Principal, data: DoctorJoinedIn) -> dict[str, A
     if (appt is None or appt.get("doctor") != doctor.id
             or (data.patientId and str(appt.get("patient")) != data.patientId)
             or (data.roomId not in (None, GENERAL_ROOM) and appt.get("roomId") != data.roomId)):
-        raise NotFound("Appointment not found")
+        raise NotFound.of("Appointment")
     if appt.get("status") != appointments.CONFIRMED:
         raise Conflict("Only a confirmed appointment has a call", code=Code.NOT_CONFIRMED)
     throttle.take(DOCTOR_JOINED, str(appt["_id"]), now)

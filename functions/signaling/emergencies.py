@@ -42,13 +42,13 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
     now, settings = clock.now(), get_settings()
     patient = users.find_account(patient_id)
     if patient is None or patient.get("role") != PATIENT:
-        raise NotFound("Patient not found")
+        raise NotFound.of("Patient")
     throttle.take(EMERGENCY, str(patient_id), now)
     deadline = now + timedelta(seconds=settings.emergency_timeout_seconds)
     session: dict[str, Any] = {
         "_id": ObjectId(), "patientId": patient_id, "patientName": patient.get("name"), "note": note,
         "location": dict(location) if location else None, "source": source,
-        "roomId": secrets.token_urlsafe(16), "status": "pending", "doctorId": None,
+        "roomId": secrets.token_urlsafe(16), "status": emergencies.PENDING, "doctorId": None,
         "createdAt": now, "deadline": deadline,
     }
     emergencies.insert_emergency(session)
@@ -82,7 +82,7 @@ def emergency_accept(conn: Connection, frame: Frame, now: datetime) -> None:
         current = emergencies.get_emergency(session_id)
         if current is None:
             raise FrameError(FrameCode.NOT_FOUND, "No such emergency")
-        kind = "emergency-taken" if current.get("status") == "assigned" else "emergency-closed"
+        kind = "emergency-taken" if current.get("status") == emergencies.ASSIGNED else "emergency-closed"
         send(conn.id, {"type": kind, "sessionId": frame.sessionId})
         return
     audit.record(conn.actor(), "accept", "emergency", session_id, subject_id=won["patientId"])
@@ -102,7 +102,7 @@ def expire(session_id: ObjectId, now: datetime) -> bool:
     session = emergencies.expire_emergency(session_id, now)
     if session is None:
         return False
-    audit.record("scheduler", "unanswered", "emergency", session_id, subject_id=session["patientId"])
+    audit.record("scheduler", emergencies.UNANSWERED, "emergency", session_id, subject_id=session["patientId"])
     push_to_user(session["patientId"], {"type": "emergency-unanswered", "sessionId": str(session_id)})
     return True
 

@@ -15,6 +15,8 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from functions.core.db import get_db
 
 EMERGENCIES = "emergencies"
+# A session's statuses: `pending` until the first accept (`assigned`) or its deadline (`unanswered`).
+PENDING, ASSIGNED, UNANSWERED = "pending", "assigned", "unanswered"
 
 INDEXES = {
     EMERGENCIES: [
@@ -34,8 +36,8 @@ def claim_emergency(session_id: ObjectId, doctor_id: ObjectId, doctor_name: str 
     """First accept wins: the session moves from `pending` to `assigned` in one conditional
     write, so of many doctors accepting at once exactly one gets the document back."""
     return get_db()[EMERGENCIES].find_one_and_update(
-        {"_id": session_id, "status": "pending", "deadline": {"$gt": now}},
-        {"$set": {"status": "assigned", "doctorId": doctor_id, "doctorName": doctor_name, "acceptedAt": now}},
+        {"_id": session_id, "status": PENDING, "deadline": {"$gt": now}},
+        {"$set": {"status": ASSIGNED, "doctorId": doctor_id, "doctorName": doctor_name, "acceptedAt": now}},
         return_document=ReturnDocument.AFTER,
     )
 
@@ -43,8 +45,8 @@ def claim_emergency(session_id: ObjectId, doctor_id: ObjectId, doctor_name: str 
 def expire_emergency(session_id: ObjectId, now: datetime) -> dict[str, Any] | None:
     """A pending session past its deadline becomes `unanswered` (once: the status decides)."""
     return get_db()[EMERGENCIES].find_one_and_update(
-        {"_id": session_id, "status": "pending", "deadline": {"$lte": now}},
-        {"$set": {"status": "unanswered", "closedAt": now}},
+        {"_id": session_id, "status": PENDING, "deadline": {"$lte": now}},
+        {"$set": {"status": UNANSWERED, "closedAt": now}},
         return_document=ReturnDocument.AFTER,
     )
 
@@ -59,7 +61,7 @@ def find_emergency_by_room(room_id: str) -> dict[str, Any] | None:
 
 def due_emergencies(now: datetime, limit: int = 100) -> list[ObjectId]:
     """Pending sessions whose deadline has passed (index `status_deadline`)."""
-    return [doc["_id"] for doc in get_db()[EMERGENCIES].find({"status": "pending", "deadline": {"$lte": now}},
+    return [doc["_id"] for doc in get_db()[EMERGENCIES].find({"status": PENDING, "deadline": {"$lte": now}},
                                                           {"_id": 1}).limit(limit)]
 
 
