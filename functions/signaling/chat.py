@@ -22,7 +22,7 @@ from functions.core.security import Principal
 from functions.signaling import access
 from functions.signaling.caller import Connection
 from functions.signaling.delivery import FrameError, push_to_user, room_or_forbidden, send
-from functions.signaling.schemas import Frame, MessageFrame, ReadFrame, RoomFrame
+from functions.signaling.schemas import FrameIn, MessageIn, ReadIn, RoomIn
 from functions.signaling.stores import connections, messages, rooms
 
 
@@ -31,8 +31,8 @@ def in_chat(conn: Connection, room_id: str) -> None:
         raise FrameError(FrameCode.NOT_IN_ROOM, "Join the chat first (chat-join)")
 
 
-def chat_join(conn: Connection, frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, RoomFrame)
+def chat_join(conn: Connection, frame: FrameIn, now: datetime) -> None:
+    assert isinstance(frame, RoomIn)
     room = room_or_forbidden(frame.roomId, conn.user_id, now, video=False)
     connections.set_chat(conn.id, frame.roomId, True)
     rooms.set_chat_member(frame.roomId, room.kind, conn.user_id, conn.id, now)
@@ -48,9 +48,9 @@ def chat_members(room_id: str) -> dict[str, str]:
     return dict((rooms.get_room(room_id) or {}).get("chat") or {})
 
 
-def user_message(conn: Connection, frame: Frame, now: datetime) -> None:
+def user_message(conn: Connection, frame: FrameIn, now: datetime) -> None:
     """Stored first, then sent to the room's connected members (the sender's echo is its ack)."""
-    assert isinstance(frame, MessageFrame)
+    assert isinstance(frame, MessageIn)
     in_chat(conn, frame.roomId)
     doc = {"_id": ObjectId(), "roomId": frame.roomId, "senderId": conn.user_id, "text": frame.text,
            "sentAt": now, "readAt": None}
@@ -60,16 +60,16 @@ def user_message(conn: Connection, frame: Frame, now: datetime) -> None:
         send(cid, out)
 
 
-def typing(conn: Connection, frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, RoomFrame)
+def typing(conn: Connection, frame: FrameIn, now: datetime) -> None:
+    assert isinstance(frame, RoomIn)
     in_chat(conn, frame.roomId)
     for user, cid in chat_members(frame.roomId).items():
         if user != str(conn.user_id):
             send(cid, {"type": "typing", "roomId": frame.roomId, "from": str(conn.user_id)})
 
 
-def message_read(conn: Connection, frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, ReadFrame)
+def message_read(conn: Connection, frame: FrameIn, now: datetime) -> None:
+    assert isinstance(frame, ReadIn)
     doc = messages.mark_read(ObjectId(frame.id), list(conn.chat_rooms), conn.user_id, now)
     if doc is None:
         raise FrameError(FrameCode.NOT_FOUND, "No unread message of the other participant with this id")

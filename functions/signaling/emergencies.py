@@ -26,7 +26,7 @@ from functions.core.throttle import Limit
 from functions.signaling import timeouts
 from functions.signaling.caller import Connection
 from functions.signaling.delivery import FrameError, push_to_user, send
-from functions.signaling.schemas import EmergencyAcceptFrame, EmergencyFrame, Frame
+from functions.signaling.schemas import EmergencyAcceptIn, EmergencyIn, FrameIn
 from functions.signaling.stores import emergencies, presence
 
 EMERGENCY_EVERY = timedelta(minutes=1)  # per patient
@@ -61,8 +61,8 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
     return {"sessionId": str(session["_id"]), "roomId": session["roomId"]}
 
 
-def emergency_request(conn: Connection, frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, EmergencyFrame)
+def emergency_request(conn: Connection, frame: FrameIn, now: datetime) -> None:
+    assert isinstance(frame, EmergencyIn)
     if conn.role != PATIENT:
         raise FrameError(FrameCode.FORBIDDEN, "Only patients can request emergency help")
     location = frame.location.model_dump() if frame.location else None
@@ -71,9 +71,9 @@ def emergency_request(conn: Connection, frame: Frame, now: datetime) -> None:
                         "timeoutSeconds": get_settings().emergency_timeout_seconds})
 
 
-def emergency_accept(conn: Connection, frame: Frame, now: datetime) -> None:
+def emergency_accept(conn: Connection, frame: FrameIn, now: datetime) -> None:
     """First accept wins (one conditional write); the others learn it was taken."""
-    assert isinstance(frame, EmergencyAcceptFrame)
+    assert isinstance(frame, EmergencyAcceptIn)
     if not conn.approved_doctor:
         raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can accept emergencies")
     session_id, doctor_id = ObjectId(frame.sessionId), conn.user_id

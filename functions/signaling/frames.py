@@ -29,12 +29,12 @@ from functions.signaling import chat, emergencies, presence, rooms, sender
 from functions.signaling.caller import Connection
 from functions.signaling.connections import OK, event_context
 from functions.signaling.delivery import FrameError, drop_connection, reply_error
-from functions.signaling.schemas import FRAMES, Frame
+from functions.signaling.schemas import FRAMES, FrameIn
 from functions.signaling.stores import connections
 
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame size
 
-HANDLERS: dict[str, Callable[[Connection, Frame, datetime], None]] = {
+HANDLERS: dict[str, Callable[[Connection, FrameIn, datetime], None]] = {
     "ping": rooms.ping,
     "join-room": rooms.join_room,
     "leave-room": rooms.leave_room,

@@ -15,7 +15,7 @@ from functions.core import clock
 from functions.core.errors import FrameCode
 from functions.signaling.caller import Connection
 from functions.signaling.delivery import FrameError, send
-from functions.signaling.schemas import DoctorConnectFrame, Frame
+from functions.signaling.schemas import DoctorConnectIn, FrameIn
 from functions.signaling.stores import connections, presence
 
 
@@ -24,8 +24,8 @@ def online_doctor_ids() -> list[ObjectId]:
     return [doc["_id"] for doc in presence.online_doctors(clock.now())]
 
 
-def doctor_connect(conn: Connection, frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, DoctorConnectFrame)
+def doctor_connect(conn: Connection, frame: FrameIn, now: datetime) -> None:
+    assert isinstance(frame, DoctorConnectIn)
     if not conn.approved_doctor:
         raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can go online")
     if frame.doctorId is not None and frame.doctorId != str(conn.user_id):

@@ -16,15 +16,15 @@ from bson import ObjectId
 from functions.core.errors import FrameCode
 from functions.signaling.caller import Connection
 from functions.signaling.delivery import FrameError, room_or_forbidden, send, vacate
-from functions.signaling.schemas import Frame, IceFrame, RoomFrame
+from functions.signaling.schemas import FrameIn, IceIn, RoomIn
 from functions.signaling.stores import connections, rooms
 
 
-def join_room(conn: Connection, frame: Frame, now: datetime) -> None:
+def join_room(conn: Connection, frame: FrameIn, now: datetime) -> None:
     """Pairing order: the connection records the room first, then the room records the member,
     then whoever finds the other member pairs both connections. Of two simultaneous joins
     the second room write sees the first member, so exactly one of them pairs."""
-    assert isinstance(frame, RoomFrame)
+    assert isinstance(frame, RoomIn)
     cid, user_id, room_id = conn.id, conn.user_id, frame.roomId
     room = room_or_forbidden(room_id, user_id, now, video=True)
     if conn.room and conn.room != room_id:
@@ -50,8 +50,8 @@ def join_room(conn: Connection, frame: Frame, now: datetime) -> None:
         send(cid, {"type": "ready", "roomId": room_id, "peer": other_user, "initiator": True})
 
 
-def leave_room(conn: Connection, frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, RoomFrame)
+def leave_room(conn: Connection, frame: FrameIn, now: datetime) -> None:
+    assert isinstance(frame, RoomIn)
     if conn.room != frame.roomId:
         raise FrameError(FrameCode.NOT_IN_ROOM, "You are not in this room")
     connections.leave_room(conn.id, frame.roomId)
@@ -59,16 +59,16 @@ def leave_room(conn: Connection, frame: Frame, now: datetime) -> None:
     send(conn.id, {"type": "left", "roomId": frame.roomId})
 
 
-def relay(conn: Connection, frame: Frame, now: datetime) -> None:
+def relay(conn: Connection, frame: FrameIn, now: datetime) -> None:
     """offer / answer / ice-candidate: only to the other member of the sender's room."""
-    assert isinstance(frame, RoomFrame)
+    assert isinstance(frame, RoomIn)
     if conn.room != frame.roomId:
         raise FrameError(FrameCode.NOT_IN_ROOM, "Join the room first")
     peer = conn.peer
     if not peer:
         raise FrameError(FrameCode.NO_PEER, "The other participant is not in the room")
     payload: dict[str, Any] = {"type": frame.action, "roomId": frame.roomId, "from": str(conn.user_id)}
-    if isinstance(frame, IceFrame):
+    if isinstance(frame, IceIn):
         payload["candidate"] = frame.candidate
     else:
         key = frame.action  # "offer" | "answer"
@@ -76,6 +76,6 @@ def relay(conn: Connection, frame: Frame, now: datetime) -> None:
     send(peer, payload)
 
 
-def ping(conn: Connection, frame: Frame, now: datetime) -> None:
+def ping(conn: Connection, frame: FrameIn, now: datetime) -> None:
     """Keep-alive within API Gateway's 10-minute idle cut."""
     send(conn.id, {"type": "pong"})
