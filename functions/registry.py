@@ -39,8 +39,8 @@ from functions.payments.routes import bp as payments
 from functions.pharmacy import orders as pharmacy_orders
 from functions.pharmacy import store as pharmacy_store
 from functions.pharmacy.routes import bp as pharmacy
-from functions.prescriptions import store as prescriptions_store
 from functions.prescriptions.routes import bp as prescriptions
+from functions.prescriptions.stores import prescriptions as prescriptions_store
 from functions.signaling import service as signaling_service
 from functions.signaling import store as signaling_store
 from functions.signaling.routes import bp as signaling
