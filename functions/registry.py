@@ -30,8 +30,8 @@ from functions.docs.routes import bp as docs
 from functions.emergency import store as emergency_store
 from functions.emergency.routes import bp as emergency
 from functions.health.routes import bp as health
-from functions.media import store as media_store
 from functions.media.routes import bp as media
+from functions.media.stores import assets as media_store
 from functions.payments import api as payments_api
 from functions.payments import sweep as payments_sweep
 from functions.payments.routes import bp as payments
