@@ -27,8 +27,10 @@ from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
 from functions.core import audit, db, jobs, notify, throttle, users
 from functions.docs.routes import bp as docs
-from functions.emergency import store as emergency_store
 from functions.emergency.routes import bp as emergency
+from functions.emergency.stores import callbacks as emergency_callbacks
+from functions.emergency.stores import hospitals as emergency_hospitals
+from functions.emergency.stores import on_call as emergency_on_call
 from functions.health.routes import bp as health
 from functions.media.routes import bp as media
 from functions.media.stores import assets as media_store
@@ -58,7 +60,8 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
     pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_store.INDEXES, payments_store.INDEXES,
-    payment_events.INDEXES, media_store.INDEXES, emergency_store.INDEXES)
+    payment_events.INDEXES, media_store.INDEXES, emergency_hospitals.INDEXES, emergency_on_call.INDEXES,
+    emergency_callbacks.INDEXES)
 # Idempotent data migrations `(db) -> documents changed`, run after the indexes.
 MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointments_store.MIGRATIONS
 
