@@ -27,20 +27,23 @@ from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
 from functions.core import audit, db, jobs, notify, throttle, users
 from functions.docs.routes import bp as docs
-from functions.emergency import store as emergency_store
 from functions.emergency.routes import bp as emergency
+from functions.emergency.stores import callbacks as emergency_callbacks
+from functions.emergency.stores import hospitals as emergency_hospitals
+from functions.emergency.stores import on_call as emergency_on_call
 from functions.health.routes import bp as health
-from functions.media import store as media_store
 from functions.media.routes import bp as media
+from functions.media.stores import assets as media_store
 from functions.payments import api as payments_api
-from functions.payments import service as payments_service
-from functions.payments import store as payments_store
+from functions.payments import sweep as payments_sweep
 from functions.payments.routes import bp as payments
+from functions.payments.stores import events as payment_events
+from functions.payments.stores import payments as payments_store
 from functions.pharmacy import orders as pharmacy_orders
 from functions.pharmacy import store as pharmacy_store
 from functions.pharmacy.routes import bp as pharmacy
-from functions.prescriptions import store as prescriptions_store
 from functions.prescriptions.routes import bp as prescriptions
+from functions.prescriptions.stores import prescriptions as prescriptions_store
 from functions.signaling import jobs as signaling_jobs
 from functions.signaling import stores as signaling_stores
 from functions.signaling.routes import bp as signaling
@@ -57,7 +60,8 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
     pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
-    media_store.INDEXES, emergency_store.INDEXES)
+    payment_events.INDEXES, media_store.INDEXES, emergency_hospitals.INDEXES, emergency_on_call.INDEXES,
+    emergency_callbacks.INDEXES)
 # Idempotent data migrations `(db) -> documents changed`, run after the indexes.
 MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointments_store.MIGRATIONS
 
@@ -67,7 +71,7 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("appointments.payment", appointment_payments.sweep),  # unpaid holds whose time ran out
     ("core.notify", notify.sweep),  # failed notifications
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
-    ("payments", payments_service.sweep),  # refunds to retry, paid appointments cancelled elsewhere
+    ("payments", payments_sweep.sweep),  # refunds to retry, paid appointments cancelled elsewhere
     ("pharmacy", pharmacy_orders.sweep),  # expired payment holds give their stock back; old order requests
     ("signaling", signaling_jobs.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
 )

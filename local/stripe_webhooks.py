@@ -86,7 +86,7 @@ def parse_ref(kind: str, target_id: str | None = None) -> str:
 
 
 def payment_of(ref: str) -> dict[str, Any]:
-    from functions.payments import store
+    from functions.payments.stores import payments as store
 
     found = store.get(ref)
     if found is None:
@@ -190,11 +190,12 @@ def _button(ref: str, action: str, label: str) -> str:
 
 def _listing() -> str:
     from functions.core import clock
-    from functions.payments import store
+    from functions.payments.status import REQUIRES_PAYMENT, SUCCEEDED
+    from functions.payments.stores import payments as store
 
     try:
         now = clock.now()
-        waiting, paid = store.stuck("requires_payment", now, 20), store.stuck("succeeded", now, 20)
+        waiting, paid = store.stuck(REQUIRES_PAYMENT, now, 20), store.stuck(SUCCEEDED, now, 20)
     except Exception as exc:  # the page still offers the form
         waiting, paid = [], []
         note = f"<p class=dropped>Payments could not be read: {esc(type(exc).__name__)}</p>"

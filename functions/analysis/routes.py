@@ -6,8 +6,10 @@ from chalice.app import Response
 
 from functions.analysis import service
 from functions.analysis.schemas import AnalyzeIn
-from functions.core.http import Blueprint, parse_body, respond
+from functions.core.edge import Blueprint
+from functions.core.envelope import respond
 from functions.core.security import require_user
+from functions.core.validation import parse_body
 
 bp = Blueprint(__name__)
 
@@ -19,6 +21,6 @@ def _headers() -> Any:
 
 @bp.route("/analyze", methods=["POST"])
 def analyze() -> Response:
-    user = require_user(_headers())
+    principal = require_user(_headers())
     body = parse_body(bp.current_request, AnalyzeIn)
-    return respond(**service.analyze(user, body))
+    return respond(**service.analyze(principal, body))

@@ -13,10 +13,10 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments.status import CANCELLED, CONFIRMED, PENDING, PENDING_PAYMENT
+from functions.appointments.status import CANCELLED, COMPLETED, CONFIRMED, PENDING, PENDING_PAYMENT
 from functions.core.ports import Port
 
-__all__ = ["CANCELLED", "CONFIRMED", "PENDING", "PENDING_PAYMENT", "REFUNDS", "doctor_treats_patient",
+__all__ = ["CANCELLED", "COMPLETED", "CONFIRMED", "PENDING", "PENDING_PAYMENT", "REFUNDS", "doctor_treats_patient",
            "find_by_room", "get", "next_of_pair", "record_payment", "states"]
 
 # (kind, appointment id, outcome, intent id): how payments tells appointments a refund went through.

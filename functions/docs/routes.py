@@ -2,7 +2,7 @@
 
 from chalice.app import Response
 
-from functions.core.http import Blueprint
+from functions.core.edge import Blueprint
 from functions.core.openapi import describe
 from functions.docs import service
 

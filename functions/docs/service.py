@@ -8,6 +8,7 @@ the running app. Swagger UI comes from the `swagger-ui-bundle-v2` package's own 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import json
@@ -52,21 +53,15 @@ PAGE = """<!DOCTYPE html>
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "connect-src 'self'; frame-ancestors 'none'")
 
-_spec: str | None = None
-
-
+@functools.cache
 def spec_json() -> str:
-    """The OpenAPI 3.1 document as JSON text."""
-    global _spec
-    if _spec is None:
-        if PACKAGED_SPEC.is_file():
-            _spec = PACKAGED_SPEC.read_text()
-        else:
-            from functions.core import openapi
+    """The OpenAPI 3.1 document as JSON text (read or built once per process)."""
+    if PACKAGED_SPEC.is_file():
+        return PACKAGED_SPEC.read_text()
+    from functions.core import openapi
 
-            app_module = sys.modules.get("app") or importlib.import_module("app")
-            _spec = json.dumps(openapi.build(app_module.app), separators=(",", ":"))
-    return _spec
+    app_module = sys.modules.get("app") or importlib.import_module("app")
+    return json.dumps(openapi.build(app_module.app), separators=(",", ":"))
 
 
 def _swagger_dir() -> Path:

@@ -10,8 +10,8 @@ from bson import ObjectId
 from functions.core import clock
 from functions.core.db import object_id
 from functions.core.errors import NotFound
-from functions.emergency import store
-from functions.emergency.schemas import HospitalIn, HospitalPatch, HospitalsQuery
+from functions.emergency.schemas import HospitalIn, HospitalsQuery, HospitalUpdateIn
+from functions.emergency.stores import hospitals as store
 
 SAY_AT_MOST = 3
 RANK = {"public": 0, "private": 1}  # the order hospitals are read out in
@@ -45,22 +45,22 @@ def create(body: HospitalIn) -> dict[str, Any]:
 def read(hospital_id: str) -> dict[str, Any]:
     found = store.get_hospital(object_id(hospital_id, "Hospital"))
     if found is None:
-        raise NotFound("Hospital not found")
+        raise NotFound.of("Hospital")
     return to_api(found)
 
 
-def update(hospital_id: str, body: HospitalPatch) -> dict[str, Any]:
+def update(hospital_id: str, body: HospitalUpdateIn) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
     changes = {**fields, **_derived(fields), "updatedAt": clock.now()}
     found = store.update_hospital(object_id(hospital_id, "Hospital"), changes)
     if found is None:
-        raise NotFound("Hospital not found")
+        raise NotFound.of("Hospital")
     return to_api(found)
 
 
 def delete(hospital_id: str) -> None:
     if not store.delete_hospital(object_id(hospital_id, "Hospital")):
-        raise NotFound("Hospital not found")
+        raise NotFound.of("Hospital")
 
 
 def listing(query: HospitalsQuery) -> tuple[list[dict[str, Any]], int]:

@@ -7,8 +7,8 @@ from typing import Any
 from functions.core import clock, notify, users
 from functions.core.errors import Code, Unprocessable
 from functions.core.security import Principal
-from functions.emergency import store
 from functions.emergency.schemas import OnCallIn
+from functions.emergency.stores import on_call as store
 
 DIAL_AT_MOST = 10
 

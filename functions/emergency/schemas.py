@@ -15,7 +15,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 Language = Literal["en", "hi"]
 
 
-class TwilioForm(BaseModel):
+class TwilioFormIn(BaseModel):
     """The fields of Twilio's voice webhooks we use; Twilio sends many more (ignored)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -47,7 +47,7 @@ class HospitalIn(WriteModel):
     active: bool = True
 
 
-class HospitalPatch(WriteModel):
+class HospitalUpdateIn(WriteModel):
     name: Name | None = None
     phone: Phone | None = None
     address: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
@@ -58,7 +58,7 @@ class HospitalPatch(WriteModel):
     active: bool | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> HospitalPatch:
+    def _something(self) -> HospitalUpdateIn:
         if not self.model_fields_set:
             raise ValueError("Nothing to update")
         return self

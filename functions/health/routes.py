@@ -2,8 +2,9 @@
 
 from chalice.app import Response
 
+from functions.core.edge import Blueprint
+from functions.core.envelope import error_response, respond
 from functions.core.errors import Code
-from functions.core.http import Blueprint, error_response, respond
 from functions.health import service
 
 bp = Blueprint(__name__)

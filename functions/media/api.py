@@ -22,35 +22,35 @@ __all__ = ["AssetUrl", "asset_url", "destroy_replaced", "on_our_cloud", "require
 
 def require_assets(owner_id: ObjectId, purpose: str, refs: Iterable[Mapping[str, Any] | Any],
                    field: str = "images") -> list[dict[str, str]]:
-    from functions.media import service
+    from functions.media import assets
 
-    return service.require_assets(owner_id, purpose, refs, field)
+    return assets.require_assets(owner_id, purpose, refs, field)
 
 
 def require_asset(owner_id: ObjectId, purpose: str, ref: Mapping[str, Any] | Any,
                   field: str = "image") -> dict[str, str]:
-    from functions.media import service
+    from functions.media import assets
 
-    return service.require_asset(owner_id, purpose, ref, field)
+    return assets.require_asset(owner_id, purpose, ref, field)
 
 
 def destroy_replaced(owner_id: ObjectId, old_refs: Iterable[Mapping[str, Any] | Any],
                      keep_refs: Sequence[Mapping[str, Any] | Any] = ()) -> int:
-    from functions.media import service
+    from functions.media import assets
 
-    return service.destroy_replaced(owner_id, old_refs, keep_refs)
+    return assets.destroy_replaced(owner_id, old_refs, keep_refs)
 
 
 def on_our_cloud(url: str) -> bool:
-    from functions.media import service
+    from functions.media import cloud
 
-    return service.on_our_cloud(url)
+    return cloud.on_our_cloud(url)
 
 
 def upload_image(data: bytes, owner_id: ObjectId, purpose: str, fmt: str) -> dict[str, str] | None:
     """Store an image the server received (a multipart form's file, already checked) in the
     purpose's folder of the owner and record it like a browser upload; `{public_id, url}`, or
     None when Cloudinary is not configured."""
-    from functions.media import service
+    from functions.media import server_uploads
 
-    return service.upload_image(data, owner_id, purpose, fmt)
+    return server_uploads.upload_image(data, owner_id, purpose, fmt)

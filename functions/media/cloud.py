@@ -96,3 +96,15 @@ def destroy(public_id: str, resource_type: str) -> bool:
     if not ok:
         logger.warning("cloudinary destroy refused", extra={"publicId": public_id})
     return ok
+
+
+def on_our_cloud(url: str) -> bool:
+    """Is `url` a delivery URL of this deployment's Cloudinary cloud
+    (`https://res.cloudinary.com/<cloud>/...`, or under `CLOUDINARY_DELIVERY_BASE`)? False when
+    uploads are not configured. Used only where no recorded asset can exist yet (the sign-up
+    form's unsigned browser upload)."""
+    try:
+        cloud_name = credentials().cloud_name
+    except ServiceUnavailable:
+        return False
+    return delivered_from(url, cloud_name)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from bson import ObjectId
 
+from functions.core.security import ADMIN, DOCTOR, PATIENT, PHARMACIST
+
 ROOT_FOLDER = "cureconnect"
 MB = 1024 * 1024
 IMAGES = ("jpg", "jpeg", "png", "webp")
@@ -28,16 +30,16 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {p.purpose: p for p in (
-    Profile("avatar", ("patient", "doctor", "pharmacist", "admin"), IMAGES, 2 * MB, "image",
+    Profile("avatar", (PATIENT, DOCTOR, PHARMACIST, ADMIN), IMAGES, 2 * MB, "image",
             "c_fill,g_face,w_400,h_400"),
     # A pharmacy's picture is its own purpose, so it can never also be its owner's avatar (each
     # would destroy the other when replaced). Uploaded by the server only (the frontend's form
     # part): not a purpose a browser can ask to sign.
-    Profile("pharmacy-picture", ("pharmacist",), IMAGES, 2 * MB, "image"),
-    Profile("medicine-image", ("pharmacist",), IMAGES, 5 * MB, "image"),
-    Profile("prescription-scan", ("patient",), (*IMAGES, "pdf"), 10 * MB, "image"),
-    Profile("pharmacy-license", ("pharmacist",), (*IMAGES, "pdf"), 10 * MB, "image"),
-    Profile("analysis-media", ("patient", "doctor"), (*IMAGES, "mp4", "mov", "webm"), 100 * MB, "auto"),
+    Profile("pharmacy-picture", (PHARMACIST,), IMAGES, 2 * MB, "image"),
+    Profile("medicine-image", (PHARMACIST,), IMAGES, 5 * MB, "image"),
+    Profile("prescription-scan", (PATIENT,), (*IMAGES, "pdf"), 10 * MB, "image"),
+    Profile("pharmacy-license", (PHARMACIST,), (*IMAGES, "pdf"), 10 * MB, "image"),
+    Profile("analysis-media", (PATIENT, DOCTOR), (*IMAGES, "mp4", "mov", "webm"), 100 * MB, "auto"),
 )}
 PURPOSES = tuple(PROFILES)
 

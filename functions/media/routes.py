@@ -4,9 +4,11 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.core.http import Blueprint, parse_body, respond
+from functions.core.edge import Blueprint
+from functions.core.envelope import respond
 from functions.core.security import require_user
-from functions.media import service
+from functions.core.validation import parse_body
+from functions.media import notifications, signing
 from functions.media.schemas import SignIn
 
 bp = Blueprint(__name__)
@@ -22,7 +24,7 @@ def sign_upload() -> Response:
     # Accounts awaiting approval upload too (a pharmacist's licence comes before approval).
     user = require_user(_headers(), approved=False)
     body = parse_body(bp.current_request, SignIn)
-    return respond(**service.sign_upload(user, body))
+    return respond(**signing.sign_upload(user, body))
 
 
 @bp.route("/uploads/notify", methods=["POST"], content_types=["application/json"])
@@ -30,5 +32,5 @@ def cloudinary_notification() -> Response:
     request = bp.current_request
     assert request is not None
     headers = request.headers
-    return respond(**service.handle_notification(request.raw_body, headers.get("x-cld-timestamp"),
+    return respond(**notifications.handle_notification(request.raw_body, headers.get("x-cld-timestamp"),
                                                  headers.get("x-cld-signature")))

@@ -37,7 +37,7 @@ class SignIn(WriteModel):
     purpose: Purpose
 
 
-class AssetRef(BaseModel):
+class AssetRefIn(BaseModel):
     """What a client sends for an uploaded file; only `public_id` is trusted (the url is
     replaced by the one Cloudinary reported)."""
 

@@ -24,16 +24,16 @@ Tell = Callable[[str, ObjectId, str, str], object]
 def appointment_cancelled(appt: Mapping[str, Any], tell: Tell) -> str | None:
     """After a committed cancellation: a refund per the policy (in full when the doctor or an
     admin cancelled, or the patient did before the cut-off); its status, or None."""
-    from functions.payments import service
+    from functions.payments import refunds
 
-    return service.appointment_cancelled(appt, tell)
+    return refunds.appointment_cancelled(appt, tell)
 
 
 def order_cancelled(order_id: ObjectId, reason: str, tell: Tell) -> str | None:
     """After a paid order is cancelled or rejected: a full refund; its status, or None."""
-    from functions.payments import service
+    from functions.payments import refunds
 
-    return service.order_cancelled(order_id, reason, tell)
+    return refunds.order_cancelled(order_id, reason, tell)
 
 
 def plug_refunds() -> None:

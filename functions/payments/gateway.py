@@ -35,8 +35,12 @@ class Intent:
 @dataclass(frozen=True)
 class Refund:
     id: str
-    status: str
+    status: str  # Stripe's: pending, requires_action, succeeded, failed, canceled
     amount: int
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
 
 
 def _client() -> Any:

@@ -4,10 +4,12 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.core.http import Blueprint, parse_body, respond
+from functions.core.edge import Blueprint
+from functions.core.envelope import respond
 from functions.core.openapi import describe
 from functions.core.security import ADMIN, PATIENT, require_user
-from functions.payments import service
+from functions.core.validation import parse_body
+from functions.payments import intents, webhook
 from functions.payments.schemas import IntentAnswer, IntentIn
 
 bp = Blueprint(__name__)
@@ -23,17 +25,17 @@ def _headers() -> Any:
 def create_intent() -> Response:
     payer = require_user(_headers(), roles=(PATIENT,))
     body = parse_body(bp.current_request, IntentIn)
-    return respond(201, **service.create_intent(payer, body).model_dump())
+    return respond(201, **intents.create_intent(payer, body).model_dump())
 
 
 @bp.route("/payments/{kind}/{target_id}", methods=["GET"])
 def payment_status(kind: str, target_id: str) -> Response:
     user = require_user(_headers(), roles=(PATIENT, ADMIN))
-    return respond(payment=service.payment_status(user, kind, target_id))
+    return respond(payment=intents.payment_status(user, kind, target_id))
 
 
 @bp.route("/payments/webhook", methods=["POST"], content_types=["application/json"])
 def stripe_webhook() -> Response:
     request = bp.current_request
     assert request is not None
-    return respond(**service.handle_webhook(request.raw_body, request.headers.get("stripe-signature")))
+    return respond(**webhook.handle_webhook(request.raw_body, request.headers.get("stripe-signature")))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -20,8 +20,12 @@ from functions.appointments import api as appointments
 from functions.core import clock, users
 from functions.core.config import get_settings
 from functions.core.errors import Code, Conflict, NotFound, Unprocessable
+from functions.core.security import PATIENT
 from functions.pharmacy import api as pharmacy
 
+# What can be paid for (a payment's `kind`; `schemas.Kind` spells the same two for the API).
+APPOINTMENT, ORDER = "appointment", "order"
+KINDS = (APPOINTMENT, ORDER)
 # Appointment statuses in which the consultation can still be paid for (`PENDING_PAYMENT` is
 # the slot hold of REQUIRE_APPOINTMENT_PAYMENT).
 PAYABLE_APPOINTMENT = (appointments.PENDING_PAYMENT, appointments.PENDING, appointments.CONFIRMED)
@@ -41,7 +45,7 @@ class Payable:
 def appointment_payable(appointment_id: ObjectId, payer_id: ObjectId) -> Payable:
     appt = appointments.get(appointment_id)
     if appt is None or appt.get("patient") != payer_id:  # someone else's: as if it did not exist
-        raise NotFound("Appointment not found")
+        raise NotFound.of("Appointment")
     if appt.get("status") not in PAYABLE_APPOINTMENT or _aware(appt["start"]) <= clock.now():
         raise Conflict(f"An appointment that is {appt.get('status')} cannot be paid for", code=Code.NOT_PAYABLE)
     doctor = users.find_listed_doctor(appt["doctor"])
@@ -65,7 +69,7 @@ def appointment_refund_due(appt: Mapping[str, Any], cutoff_minutes: int) -> bool
     if appt.get("status") != appointments.CANCELLED:
         return False
     cancellation = appt.get("cancellation") or {}
-    if cancellation.get("role") != "patient":
+    if cancellation.get("role") != PATIENT:
         return True
     at = cancellation.get("at")
     return isinstance(at, datetime) and _aware(at) <= _aware(appt["start"]) - timedelta(minutes=cutoff_minutes)
@@ -85,7 +89,7 @@ def order_payable(order_id: ObjectId, payer_id: ObjectId) -> Payable:
 
 
 def payable(kind: str, target_id: ObjectId, payer_id: ObjectId) -> Payable:
-    if kind == "appointment":
+    if kind == APPOINTMENT:
         return appointment_payable(target_id, payer_id)
     return order_payable(target_id, payer_id)
 
@@ -94,12 +98,10 @@ def record(kind: str, target_id: ObjectId, status: str, intent_id: str) -> bool:
     """Tell the owner of the target the payment's outcome (`paid | failed | canceled |
     refunded`). False when the target no longer wants the money (cancelled, hold expired), so
     the caller refunds it."""
-    if kind == "appointment":
+    if kind == APPOINTMENT:
         return appointments.record_payment(target_id, status, intent_id) is not False
     return pharmacy.record_order_payment(str(target_id), status, intent_id) is not False
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -11,7 +11,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.prescriptions.rules import RxLine
+from functions.prescriptions.lines import RxLine
 
 __all__ = ["RxLine", "for_patient_record", "release_for_order", "reserve_for_order"]
 
@@ -20,20 +20,20 @@ def reserve_for_order(prescription_id: str, patient_id: ObjectId, pharmacist_id:
                       lines: list[RxLine]) -> None:
     """Take the ordered quantities from the patient's active, unexpired prescription (all or
     nothing; the refusal explains itself)."""
-    from functions.prescriptions import service
+    from functions.prescriptions import dispensing
 
-    service.reserve_for_order(prescription_id, patient_id, pharmacist_id, lines)
+    dispensing.reserve_for_order(prescription_id, patient_id, pharmacist_id, lines)
 
 
 def release_for_order(prescription_id: str, lines: list[RxLine]) -> None:
     """Give back what an order had reserved (never above what was prescribed)."""
-    from functions.prescriptions import service
+    from functions.prescriptions import dispensing
 
-    service.release_for_order(prescription_id, lines)
+    dispensing.release_for_order(prescription_id, lines)
 
 
 def for_patient_record(patient_id: ObjectId) -> list[dict[str, Any]]:
     """The patient's latest prescriptions, for a record the caller may already see (audited)."""
-    from functions.prescriptions import service
+    from functions.prescriptions import reading
 
-    return service.for_patient_record(patient_id)
+    return reading.for_patient_record(patient_id)

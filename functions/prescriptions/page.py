@@ -1,5 +1,5 @@
 """The page a printed prescription's QR code opens (`GET /prescription/verify/<code>` from a
-browser): the same facts as the JSON answer (`rules.verify_view`), every value escaped."""
+browser): the same facts as the JSON answer (`views.verify_view`), every value escaped."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from chalice.app import Response
 
 from functions.core.config import get_settings
 from functions.core.pages import esc, page
-from functions.prescriptions import rules
+from functions.prescriptions import views
 
 _MED_COLUMNS = (("Dose", "dosage"), ("Frequency", "frequency"), ("Route", "route"), ("Duration", "duration"),
                 ("Quantity", "quantity"), ("Refills", "refills"))
@@ -23,7 +23,7 @@ def _medicine(med: dict[str, Any]) -> str:
 
 
 def verification(view: dict[str, Any]) -> Response:
-    """`view` is `rules.verify_view(...)`: valid or not, status, number, dates, the doctor, the
+    """`view` is `views.verify_view(...)`: valid or not, status, number, dates, the doctor, the
     medications and the patient's initials (no diagnosis, notes or full names)."""
     tz = get_settings().default_timezone
     doctor = view.get("doctor") or {}
@@ -35,9 +35,9 @@ def verification(view: dict[str, Any]) -> Response:
     facts = (
         ("Number", view.get("number")),
         ("Status", view.get("status")),
-        ("Issued", rules.local_date(view.get("issuedAt"), tz)),
-        ("Valid until", rules.local_date(view.get("validUntil"), tz)),
-        ("Doctor", " · ".join(v for v in (rules.doctor_title(doctor.get("name")), doctor.get("speciality")) if v)),
+        ("Issued", views.local_date(view.get("issuedAt"), tz)),
+        ("Valid until", views.local_date(view.get("validUntil"), tz)),
+        ("Doctor", " · ".join(v for v in (views.doctor_title(doctor.get("name")), doctor.get("speciality")) if v)),
         ("Patient", view.get("patientInitials")),
     )
     rows = "".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in facts)

@@ -18,6 +18,7 @@ conjuncts and vowel-sign order); see the README.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -42,7 +43,8 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from functions.core.config import get_settings
 from functions.core.errors import Code, ServiceUnavailable
 from functions.core.observability import logger
-from functions.prescriptions import rules
+from functions.prescriptions import numbers, views
+from functions.prescriptions.status import ACTIVE, as_utc, effective_status
 
 LATIN, DEVANAGARI = "NotoSans", "NotoSansDevanagari"
 FONT_FILES = {
@@ -65,8 +67,6 @@ class FontsMissing(ServiceUnavailable):
 
 
 # ---------------------------------------------------------------- fonts
-
-_registered_dir: str | None = None
 
 
 def _shaping_available() -> bool:
@@ -93,11 +93,12 @@ def font_paths(font_dir: str) -> dict[str, str]:
 
 
 def register_fonts(font_dir: str | None = None) -> None:
-    """Register the faces once per container (about 10 ms of TTF parsing)."""
-    global _registered_dir
-    font_dir = font_dir or get_settings().pdf_font_dir
-    if _registered_dir == font_dir:
-        return
+    """Register the faces once per container and folder (about 10 ms of TTF parsing)."""
+    _register_fonts(font_dir or get_settings().pdf_font_dir)
+
+
+@functools.cache  # a folder whose fonts are missing raises, and is not remembered
+def _register_fonts(font_dir: str) -> None:
     from reportlab.lib.fonts import addMapping
 
     for name, path in font_paths(font_dir).items():
@@ -107,7 +108,6 @@ def register_fonts(font_dir: str | None = None) -> None:
         addMapping(family, 1, 0, f"{family}-Bold")
         addMapping(family, 0, 1, family)
         addMapping(family, 1, 1, f"{family}-Bold")
-    _registered_dir = font_dir
 
 
 # ---------------------------------------------------------------- text in several scripts
@@ -208,7 +208,7 @@ def verification_url(code: str) -> str:
     """The API's own verification page (`Settings.api_url`): a browser gets a page, other
     clients JSON. PDFs issued before this link carried `APP_BASE_URL/prescription/verify/...`,
     a page the existing frontend does not have (see the README's changelog)."""
-    return get_settings().api_url(f"prescription/verify/{rules.format_code(code)}")
+    return get_settings().api_url(f"prescription/verify/{numbers.format_code(code)}")
 
 
 def qr_code(url: str, size: float = 30 * mm) -> QrCode:
@@ -293,9 +293,9 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
     settings = get_settings()
     register_fonts()
     tz = settings.default_timezone
-    issued, valid_until = rules.local_date(rx.get("issuedAt"), tz), rules.local_date(rx.get("validUntil"), tz)
+    issued, valid_until = views.local_date(rx.get("issuedAt"), tz), views.local_date(rx.get("validUntil"), tz)
     doctor, patient = doctor or {}, patient or {}
-    prescriber = rules.doctor_title(doctor.get("name"))
+    prescriber = views.doctor_title(doctor.get("name"))
     code = str(rx["verificationCode"])
     url = verification_url(code)
     buffer = io.BytesIO()
@@ -303,7 +303,7 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
                             bottomMargin=18 * mm, title=f"Prescription {rx['prescriptionNumber']}",
                             author=settings.clinic_name, creator="CureConnect")
     width = doc.width - 12  # the frame's default 6 pt padding on each side
-    status = rules.effective_status(rx, now)
+    status = effective_status(rx, now)
 
     clinic = [para(settings.clinic_name, CLINIC, bold=True)]
     if settings.clinic_address:
@@ -311,7 +311,7 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
     title = [para("PRESCRIPTION", TITLE, bold=True), para(f"No. {rx['prescriptionNumber']}", RIGHT),
              para(f"Issued {issued} · valid until {valid_until}", RIGHT)]
     story: list[Any] = [_two_columns(clinic, title, (width * 0.55, width * 0.45)), Spacer(1, 4 * mm)]
-    if status != rules.ACTIVE:
+    if status != ACTIVE:
         story.append(para(f"This prescription is {status.upper()} and must not be dispensed.", ALERT, bold=True))
 
     doctor_block = [para("Prescriber", LABEL), para(prescriber, BASE, bold=True),
@@ -319,7 +319,7 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
     if doctor.get("registrationNumber"):
         doctor_block.append(para(f"Registration No. {doctor['registrationNumber']}", BASE))
     patient_block = [para("Patient", LABEL), para(patient.get("name") or "", BASE, bold=True)]
-    age = age_text(patient.get("dateOfBirth"), rules.as_utc(now).astimezone(ZoneInfo(tz)).date())
+    age = age_text(patient.get("dateOfBirth"), as_utc(now).astimezone(ZoneInfo(tz)).date())
     if age:
         patient_block.append(para(f"Age {age}", BASE))
     story += [_two_columns(doctor_block, patient_block, (width * 0.5, width * 0.5))]
@@ -330,7 +330,7 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
 
     signature = [Spacer(1, 10 * mm), para("_" * 34, BASE), para(prescriber, BASE, bold=True),
                  para(f"Issued electronically on {issued} through {settings.clinic_name}", SMALL)]
-    verification = [para("Verify this prescription", LABEL), para(rules.format_code(code), BASE, bold=True),
+    verification = [para("Verify this prescription", LABEL), para(numbers.format_code(code), BASE, bold=True),
                     para("Scan the code, or open the link below", SMALL)]
     stamp = Table([[verification, qr_code(url)]], colWidths=[width * 0.5 - 32 * mm, 32 * mm])
     stamp.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
@@ -338,8 +338,8 @@ def render(rx: Mapping[str, Any], doctor: Mapping[str, Any] | None, patient: Map
     link = para(f"Verify at {url}", SMALL)
     story += [Spacer(1, 6 * mm), KeepTogether([_two_columns(signature, [stamp], (width * 0.5, width * 0.5)), link])]
 
-    footer = f"{rx['prescriptionNumber']} · verification code {rules.format_code(code)}"
-    if status != rules.ACTIVE:  # on every page, not only under the title
+    footer = f"{rx['prescriptionNumber']} · verification code {numbers.format_code(code)}"
+    if status != ACTIVE:  # on every page, not only under the title
         footer += f" · {status.upper()}: do not dispense"
     doc.build(story, canvasmaker=lambda *a, **kw: _NumberedCanvas(*a, footer=footer, **kw))
     return buffer.getvalue()

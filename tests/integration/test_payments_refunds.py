@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from functions.core import clock as core_clock
 from functions.core.db import get_db
-from functions.payments import service
+from functions.payments import refunds, sweep
 from tests.payments_support import (  # noqa: F401  (fixtures)
     appointment,
     event,
@@ -33,7 +33,7 @@ def test_a_doctors_cancellation_refunds_in_full_once(client, clock, stripe_api):
     ref = paid(client, s)
     # When the doctor cancels it (even an hour before) and the hook runs twice
     appt = cancelled(s["appt"], "doctor", 60)
-    first, second = service.appointment_cancelled(appt), service.appointment_cancelled(appt)
+    first, second = refunds.appointment_cancelled(appt), refunds.appointment_cancelled(appt)
     # Then one full refund was asked for, keyed by the payment and its intent
     assert (first, second) == ("refunded", None)
     [call] = stripe_api.to("/v1/refunds")
@@ -50,8 +50,8 @@ def test_the_patient_is_refunded_only_before_the_cut_off(client, clock, stripe_a
     late_appt = appointment(s["patient"], s["doctor"])
     late_ref = paid(client, {**s, "appt": late_appt})
     # When the patient cancels one three hours ahead and (say, by an admin fix) the other an hour ahead
-    early = service.appointment_cancelled(cancelled(s["appt"], "patient", 180))
-    late = service.appointment_cancelled(cancelled(late_appt, "patient", 60))
+    early = refunds.appointment_cancelled(cancelled(s["appt"], "patient", 180))
+    late = refunds.appointment_cancelled(cancelled(late_appt, "patient", 60))
     # Then only the early one is refunded
     assert (early, late) == ("refunded", None)
     assert payment(early_ref)["status"] == "refunded" and payment(late_ref)["status"] == "succeeded"
@@ -64,8 +64,8 @@ def test_no_refund_for_a_no_show_or_an_unpaid_appointment(client, clock, stripe_
     get_db()["appointments"].update_one({"_id": s["appt"]["_id"]}, {"$set": {"status": "no_show"}})
     unpaid = cancelled(appointment(s["patient"], s["doctor"]), "doctor", 60)
     # When the refund policy runs for both
-    results = (service.appointment_cancelled({**s["appt"], "status": "no_show"}),
-               service.appointment_cancelled(unpaid))
+    results = (refunds.appointment_cancelled({**s["appt"], "status": "no_show"}),
+               refunds.appointment_cancelled(unpaid))
     # Then nothing is refunded
     assert results == (None, None)
     assert stripe_api.to("/v1/refunds") == [] and payment(ref)["status"] == "succeeded"
@@ -77,12 +77,12 @@ def test_a_failed_refund_call_is_retried_by_the_sweeper_with_the_same_key(client
     ref = paid(client, s)
     stripe_api.fail = True
     # When the doctor cancels
-    assert service.appointment_cancelled(cancelled(s["appt"], "doctor", 60)) == "refund_pending"
+    assert refunds.appointment_cancelled(cancelled(s["appt"], "doctor", 60)) == "refund_pending"
     # Then the refund waits; the sweeper leaves it alone for a few minutes, then retries once Stripe is back
-    assert service.sweep(core_clock.now())["refundsRetried"] == 0
+    assert sweep.sweep(core_clock.now())["refundsRetried"] == 0
     stripe_api.fail = False
     clock.advance(minutes=6)
-    assert service.sweep(core_clock.now())["refundsRetried"] == 1
+    assert sweep.sweep(core_clock.now())["refundsRetried"] == 1
     keys = {c["idempotencyKey"] for c in stripe_api.to("/v1/refunds")}
     assert len(keys) == 1 and payment(ref)["status"] == "refunded"
 

@@ -4,7 +4,7 @@ from bson import ObjectId
 from pymongo import monitoring
 
 from functions.core import db as core_db
-from functions.prescriptions import service
+from functions.prescriptions.api import RxLine, reserve_for_order
 from tests.factories import make_user
 from tests.prescriptions_support import appointment, body, doctor, get, issue, patient, payload, post
 
@@ -29,8 +29,8 @@ def test_a_pharmacist_reads_a_prescription_once_their_order_reserved_it(api):
     # Given a prescription and a pharmacist who fills an order against it (the pharmacy's seam)
     author, owner, pharmacist = doctor(), patient(), make_user("pharmacist")
     rx = issue(api, author, owner)
-    service.reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"],
-                              [service.RxLine("Amoxicillin", None, "500 mg", 21)])
+    reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"],
+                      [RxLine("Amoxicillin", None, "500 mg", 21)])
     # When the pharmacist reads it and its PDF
     one = get(api, pharmacist, f"/prescription/{rx['_id']}")
     pdf = get(api, pharmacist, f"/prescription/{rx['_id']}/pdf", Accept="application/pdf")

@@ -4,7 +4,7 @@ import pytest
 from bson import ObjectId
 
 from functions.core.errors import Unprocessable
-from functions.prescriptions.service import RxLine, release_for_order, reserve_for_order
+from functions.prescriptions.api import RxLine, release_for_order, reserve_for_order
 from tests.factories import make_user
 from tests.prescriptions_support import doctor, issue, patient, put
 

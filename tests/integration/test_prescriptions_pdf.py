@@ -119,13 +119,11 @@ def test_a_revoked_prescription_says_so_on_paper(api):
 def test_missing_fonts_are_a_503_that_names_the_setting(api, monkeypatch, tmp_path, json_log_lines):
     # Given a container whose PDF_FONT_DIR has no fonts
     from functions.core import config
-    from functions.prescriptions import pdf
 
     author, owner = doctor(), patient()
     rx = issue(api, author, owner)
     monkeypatch.setenv("PDF_FONT_DIR", str(tmp_path))
     config.reset_settings()
-    monkeypatch.setattr(pdf, "_registered_dir", None)
     # When the PDF is asked for
     response = _pdf(api, owner, rx)
     # Then a 503 in the envelope, and the log names the setting and the package to install

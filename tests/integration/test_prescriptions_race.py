@@ -6,7 +6,7 @@ import threading
 from bson import ObjectId
 
 from functions.core.errors import Unprocessable
-from functions.prescriptions import service
+from functions.prescriptions.api import RxLine, release_for_order, reserve_for_order
 from tests.factories import make_user
 from tests.lambda_race import race
 from tests.prescriptions_support import appointment, doctor, issue, patient, payload
@@ -36,7 +36,7 @@ def test_twenty_concurrent_reservations_of_the_last_units_never_go_below_zero(ap
     author, owner = doctor(), patient()
     rx = issue(api, author, owner)
     first = make_user("pharmacist")
-    service.reserve_for_order(rx["_id"], owner["_id"], first["_id"], [service.RxLine("Amoxicillin", None, None, 16)])
+    reserve_for_order(rx["_id"], owner["_id"], first["_id"], [RxLine("Amoxicillin", None, None, 16)])
     pharmacists = [make_user("pharmacist") for _ in range(CONTENDERS)]
     barrier = threading.Barrier(CONTENDERS)
     outcomes: list[str] = []
@@ -44,8 +44,8 @@ def test_twenty_concurrent_reservations_of_the_last_units_never_go_below_zero(ap
     def order(pharmacist):
         barrier.wait(timeout=60)
         try:
-            service.reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"],
-                                      [service.RxLine("amoxicillin", None, "500mg", 2)])
+            reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"],
+                              [RxLine("amoxicillin", None, "500mg", 2)])
             outcomes.append("reserved")
         except Unprocessable as exc:
             outcomes.append(exc.code)
@@ -70,18 +70,18 @@ def test_a_release_racing_a_reservation_keeps_the_count_exact(api, db):
     author, owner = doctor(), patient()
     rx = issue(api, author, owner)
     pharmacist = make_user("pharmacist")
-    line = [service.RxLine("Amoxicillin", None, None, 10)]
-    service.reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"], line)
+    line = [RxLine("Amoxicillin", None, None, 10)]
+    reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"], line)
     barrier = threading.Barrier(2)
 
     def release():
         barrier.wait(timeout=60)
-        service.release_for_order(rx["_id"], line)
+        release_for_order(rx["_id"], line)
 
     def reserve():
         barrier.wait(timeout=60)
-        service.reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"],
-                                  [service.RxLine("Amoxicillin", None, None, 5)])
+        reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"],
+                          [RxLine("Amoxicillin", None, None, 5)])
 
     # When the order is cancelled while another order takes 5 units
     threads = [threading.Thread(target=release), threading.Thread(target=reserve)]

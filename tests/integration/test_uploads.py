@@ -10,7 +10,7 @@ from bson import ObjectId
 from functions.core import config
 from functions.core.db import get_db
 from functions.core.errors import Unprocessable
-from functions.media import service
+from functions.media import api as media
 from tests.appointments_support import body
 from tests.factories import json_headers, make_user
 from tests.media_support import (  # noqa: F401  (fixture)
@@ -127,7 +127,7 @@ def test_an_upload_that_breaks_its_profile_is_rejected_and_destroyed(client, clo
     assert sorted(cloudinary_api.destroyed) == sorted([big["public_id"], gif["public_id"]])
     assert {d["rejectedFor"] for d in get_db()["media_assets"].find({})} == {"size", "format"}
     try:
-        service.require_assets(who["_id"], "avatar", [big])
+        media.require_assets(who["_id"], "avatar", [big])
         raise AssertionError("a rejected upload was accepted")
     except Unprocessable as exc:
         assert exc.code == "ASSET_INVALID"
@@ -139,11 +139,11 @@ def test_only_the_owners_assets_of_that_purpose_are_accepted(client, cloudinary_
     photo = uploaded(client, owner, "medicine-image")
     forged = {"public_id": photo["public_id"], "url": "https://evil.example/x.png"}
     # When the owner uses it, another pharmacist uses it, or it is used for another purpose
-    accepted = service.require_assets(owner["_id"], "medicine-image", [forged])
+    accepted = media.require_assets(owner["_id"], "medicine-image", [forged])
     refusals = []
     for owner_id, purpose in ((other["_id"], "medicine-image"), (owner["_id"], "pharmacy-license")):
         try:
-            service.require_assets(owner_id, purpose, [photo])
+            media.require_assets(owner_id, purpose, [photo])
         except Unprocessable as exc:
             refusals.append((exc.code, exc.errors[0]["field"]))
     # Then only the owner's use for that purpose passes, with Cloudinary's url instead of the client's
@@ -157,8 +157,8 @@ def test_replaced_assets_are_destroyed_once_and_only_the_owners(client, cloudina
     old, new = uploaded(client, who, "avatar", name="old"), uploaded(client, who, "avatar", name="new")
     foreign = uploaded(client, other, "avatar", name="theirs")
     # When the avatar is replaced (twice, as a retry would) and someone names a foreign asset as "old"
-    first = service.destroy_replaced(who["_id"], [old, foreign], [new])
-    second = service.destroy_replaced(who["_id"], [old], [new])
+    first = media.destroy_replaced(who["_id"], [old, foreign], [new])
+    second = media.destroy_replaced(who["_id"], [old], [new])
     # Then the old one is gone from Cloudinary once; the new and the foreign one stay
     assert (first, second) == (1, 0)
     assert cloudinary_api.destroyed == [old["public_id"]]
@@ -173,7 +173,7 @@ def test_a_failed_destroy_is_logged_and_does_not_fail_the_caller(client, cloudin
     cloudinary_api.fail = True
     # When it is replaced
     # Then the caller carries on and the asset can no longer be used
-    assert service.destroy_replaced(who["_id"], [old]) == 1
+    assert media.destroy_replaced(who["_id"], [old]) == 1
     assert get_db()["media_assets"].find_one({"_id": old["public_id"]})["status"] == "destroyed"
 
 

@@ -107,14 +107,14 @@ def test_an_uploaded_files_url_is_https_or_under_the_local_delivery_base(monkeyp
 
 
 def test_a_sign_up_avatar_is_on_our_cloud_only_under_the_delivery_base_and_our_cloud(monkeypatch):
-    from functions.media import cloud, service
+    from functions.media import cloud
 
     _use(monkeypatch, STAGE="dev", CLOUDINARY_URL="cloudinary://k:s@local",
          CLOUDINARY_API_BASE="http://127.0.0.1:8002/cloudinary/api",
          CLOUDINARY_DELIVERY_BASE="http://127.0.0.1:8002/cloudinary/res")
-    assert service.on_our_cloud("http://127.0.0.1:8002/cloudinary/res/local/image/upload/v1/a.png")
-    assert not service.on_our_cloud("http://127.0.0.1:8002/cloudinary/res/other/image/upload/v1/a.png")
-    assert not service.on_our_cloud("https://res.cloudinary.com/local/image/upload/v1/a.png")
+    assert cloud.on_our_cloud("http://127.0.0.1:8002/cloudinary/res/local/image/upload/v1/a.png")
+    assert not cloud.on_our_cloud("http://127.0.0.1:8002/cloudinary/res/other/image/upload/v1/a.png")
+    assert not cloud.on_our_cloud("https://res.cloudinary.com/local/image/upload/v1/a.png")
     assert cloud.upload_url(cloud.credentials(), "image") == "http://127.0.0.1:8002/cloudinary/api/v1_1/local/image/upload"
 
 

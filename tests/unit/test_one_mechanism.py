@@ -47,7 +47,7 @@ def test_request_bodies_are_parsed_in_core_bodies_only() -> None:
     # Then the MIME and form parsers of the standard library are used by core/bodies.py alone
     # (the emergency line reads Twilio's signed form with parse_qsl to check its signature)
     users = [path for path, source in SOURCES.items() if {"BytesParser", "parse_qsl"} & _names(source)]
-    assert users == ["functions/core/bodies.py", "functions/emergency/service.py"]
+    assert users == ["functions/core/bodies.py", "functions/emergency/calls.py"]
 
 
 def test_a_sequence_is_numbered_by_core_sequences_only() -> None:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from functions.payments import service, targets
+from functions.payments import status, targets
 
 START = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ def test_refund_policy(appt, due):
 
 def test_statuses_only_move_forward():
     # Given the status table / Then nothing leads back to an open status once paid or refunded
-    for target, sources in service.SOURCES.items():
-        if target in service.OPEN:
-            assert service.SUCCEEDED not in sources and service.REFUNDED not in sources
-    assert service.REFUNDED not in {s for sources in service.SOURCES.values() for s in sources}
+    for target, sources in status.SOURCES.items():
+        if target in status.OPEN:
+            assert status.SUCCEEDED not in sources and status.REFUNDED not in sources
+    assert status.REFUNDED not in {s for sources in status.SOURCES.values() for s in sources}

@@ -6,8 +6,8 @@ import pytest
 from bson import ObjectId
 
 from functions.core.errors import NotFound, Unprocessable
-from functions.prescriptions import rules
-from functions.prescriptions.rules import RxLine
+from functions.prescriptions import access, lines, numbers, status, views
+from functions.prescriptions.lines import RxLine
 
 NOW = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 
@@ -15,16 +15,16 @@ NOW = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 def test_numbers_use_the_clinics_calendar_day_and_never_overflow():
     # Given 20:00 UTC on 2 March, which is already 3 March in India
     # When numbers are formed
-    day = rules.day_key(NOW, "Asia/Kolkata")
+    day = numbers.day_key(NOW, "Asia/Kolkata")
     # Then the day is the local one and the sequence widens past 9999
     assert day == "260303"
-    assert rules.prescription_number(day, 7) == "RX2603030007"
-    assert rules.prescription_number(day, 12345) == "RX26030312345"
+    assert numbers.prescription_number(day, 7) == "RX2603030007"
+    assert numbers.prescription_number(day, 12345) == "RX26030312345"
 
 
 def test_codes_are_long_random_and_free_of_look_alikes():
     # Given many fresh codes
-    codes = {rules.new_code() for _ in range(500)}
+    codes = {numbers.new_code() for _ in range(500)}
     # Then they differ, are 12 characters, and never contain 0, O, 1, I or L
     assert len(codes) == 500
     assert all(len(c) == 12 and not set(c) & set("0O1IL") for c in codes)
@@ -39,11 +39,11 @@ def test_codes_are_long_random_and_free_of_look_alikes():
     ("../../etc/passwd", None),
 ])
 def test_typed_codes_are_normalised_or_rejected(typed, expected):
-    assert rules.normalize_code(typed) == expected
+    assert numbers.normalize_code(typed) == expected
 
 
 def test_codes_print_in_groups_of_four():
-    assert rules.format_code("ABCDEFGHJKMN") == "ABCD-EFGH-JKMN"
+    assert numbers.format_code("ABCDEFGHJKMN") == "ABCD-EFGH-JKMN"
 
 
 @pytest.mark.parametrize(("name", "initials"), [
@@ -54,7 +54,7 @@ def test_codes_print_in_groups_of_four():
     (None, ""),
 ])
 def test_patient_initials(name, initials):
-    assert rules.patient_initials(name) == initials
+    assert views.patient_initials(name) == initials
 
 
 @pytest.mark.parametrize(("name", "printed"), [
@@ -69,14 +69,14 @@ def test_patient_initials(name, initials):
     (None, ""),
 ])
 def test_a_doctors_title_prints_once(name, printed):
-    assert rules.doctor_title(name) == printed
+    assert views.doctor_title(name) == printed
 
 
 def test_status_is_revoked_expired_or_active():
     base = {"status": "active", "validUntil": NOW + timedelta(days=1)}
-    assert rules.effective_status(base, NOW) == "active"
-    assert rules.effective_status({**base, "validUntil": NOW}, NOW) == "expired"
-    assert rules.effective_status({**base, "status": "revoked"}, NOW) == "revoked"
+    assert status.effective_status(base, NOW) == "active"
+    assert status.effective_status({**base, "validUntil": NOW}, NOW) == "expired"
+    assert status.effective_status({**base, "status": "revoked"}, NOW) == "revoked"
 
 
 def test_who_may_read():
@@ -84,28 +84,28 @@ def test_who_may_read():
     d, p, f, other = ObjectId(), ObjectId(), ObjectId(), ObjectId()
     rx = {"doctor": d, "patient": p, "pharmacistIds": [f]}
     # Then the patient, the author, the pharmacist who dispensed it and admins may read it; nobody else
-    assert rules.can_read("patient", p, rx) and rules.can_read("doctor", d, rx)
-    assert rules.can_read("pharmacist", f, rx) and rules.can_read("admin", other, rx)
-    assert not rules.can_read("doctor", other, rx)
-    assert not rules.can_read("patient", other, rx)
-    assert not rules.can_read("pharmacist", other, rx)
-    assert not rules.can_read("patient", d, rx)  # the author's id under another role
+    assert access.can_read("patient", p, rx) and access.can_read("doctor", d, rx)
+    assert access.can_read("pharmacist", f, rx) and access.can_read("admin", other, rx)
+    assert not access.can_read("doctor", other, rx)
+    assert not access.can_read("patient", other, rx)
+    assert not access.can_read("pharmacist", other, rx)
+    assert not access.can_read("patient", d, rx)  # the author's id under another role
 
 
 def test_the_appointment_must_be_the_doctors_with_this_patient_and_confirmed_or_completed():
     d, p = ObjectId(), ObjectId()
     appt = {"doctor": d, "patient": p, "status": "confirmed"}
-    rules.check_appointment(appt, d, p)
-    rules.check_appointment({**appt, "status": "completed"}, d, p)
+    access.check_appointment(appt, d, p)
+    access.check_appointment({**appt, "status": "completed"}, d, p)
     with pytest.raises(NotFound):
-        rules.check_appointment(None, d, p)
+        access.check_appointment(None, d, p)
     with pytest.raises(NotFound):
-        rules.check_appointment(appt, ObjectId(), p)
+        access.check_appointment(appt, ObjectId(), p)
     with pytest.raises(Unprocessable) as mismatch:
-        rules.check_appointment(appt, d, ObjectId())
+        access.check_appointment(appt, d, ObjectId())
     assert mismatch.value.code == "APPOINTMENT_MISMATCH"
     with pytest.raises(Unprocessable) as pending:
-        rules.check_appointment({**appt, "status": "pending"}, d, p)
+        access.check_appointment({**appt, "status": "pending"}, d, p)
     assert pending.value.code == "APPOINTMENT_NOT_ELIGIBLE"
 
 
@@ -121,35 +121,35 @@ MEDS = [{"name": "Augmentin", "genericName": "Amoxicillin + Clavulanate", "stren
     (RxLine("Ibuprofen", None, None, 1), None),
 ])
 def test_order_lines_match_by_name_or_generic_and_strength(line, index):
-    matches = [i for i, med in enumerate(MEDS) if rules.line_matches(med, line)]
+    matches = [i for i, med in enumerate(MEDS) if lines.line_matches(med, line)]
     assert matches == ([] if index is None else [index])
 
 
 def test_allowance_counts_refills_and_defaults_to_one_unit():
-    assert rules.allowance(MEDS[0]) == 10
-    assert rules.allowance(MEDS[1]) == 3
+    assert lines.allowance(MEDS[0]) == 10
+    assert lines.allowance(MEDS[1]) == 3
 
 
 def test_plan_takes_sums_lines_of_the_same_medicine_and_explains_a_shortfall():
     rx = {"medications": MEDS, "remaining": {"m0": 10, "m1": 3}}
-    assert rules.plan_takes(rx, [RxLine("Augmentin", None, None, 4), RxLine("augmentin", None, None, 6)]) == {"m0": 10}
+    assert lines.plan_takes(rx, [RxLine("Augmentin", None, None, 4), RxLine("augmentin", None, None, 6)]) == {"m0": 10}
     with pytest.raises(Unprocessable, match="only 10 left"):
-        rules.plan_takes(rx, [RxLine("Augmentin", None, None, 6), RxLine("Augmentin", None, None, 5)])
+        lines.plan_takes(rx, [RxLine("Augmentin", None, None, 6), RxLine("Augmentin", None, None, 5)])
     with pytest.raises(Unprocessable, match="at least 1"):
-        rules.plan_takes(rx, [RxLine("Augmentin", None, None, 0)])
+        lines.plan_takes(rx, [RxLine("Augmentin", None, None, 0)])
     with pytest.raises(Unprocessable, match="No medicines"):
-        rules.plan_takes(rx, [])
+        lines.plan_takes(rx, [])
 
 
 def test_plan_gives_caps_at_the_allowance():
     rx = {"medications": MEDS}
-    assert rules.plan_gives(rx, [RxLine("Crocin", None, None, 2), RxLine("Unknown", None, None, 1)]) == {"m1": (2, 3)}
+    assert lines.plan_gives(rx, [RxLine("Crocin", None, None, 2), RxLine("Unknown", None, None, 1)]) == {"m1": (2, 3)}
 
 
 def test_the_verify_view_names_no_diagnosis_and_only_initials():
     rx = {"prescriptionNumber": "RX2603020001", "status": "active", "issuedAt": NOW, "validUntil": NOW + timedelta(1),
           "diagnosis": "secret", "medications": [{**MEDS[0], "instructions": "secret too"}]}
-    view = rules.verify_view(rx, {"name": "Dr A", "speciality": "ENT", "contact": "a@b.c"}, {"name": "Ravi Kumar"}, NOW)
+    view = views.verify_view(rx, {"name": "Dr A", "speciality": "ENT", "contact": "a@b.c"}, {"name": "Ravi Kumar"}, NOW)
     assert view["valid"] and view["patientInitials"] == "R. K." and view["doctor"] == {"name": "Dr A",
                                                                                        "speciality": "ENT"}
     assert "secret" not in repr(view)

@@ -1,11 +1,10 @@
-"""MongoDB access for the prescriptions domain, and the indexes it relies on.
+"""`prescriptions`: the only module issuing commands to it, and the indexes it relies on.
 
-This module is the only writer of `prescriptions` and `prescription_counters`. Every function
-is one statement; the guarantee each gives is in its docstring. Quantities a pharmacy may still
-dispense live in a top-level map `remaining: {"m0": n, "m1": m, ...}` (one key per medication,
-by position) rather than inside the `medications` array: a conditional `$inc` on `remaining.m0`
-is a plain dotted path, which FerretDB v1.24 evaluates like MongoDB (it does not on positional
-paths into arrays).
+Every function is one statement; the guarantee each gives is in its docstring. Quantities a
+pharmacy may still dispense live in a top-level map `remaining: {"m0": n, "m1": m, ...}` (one key
+per medication, by position) rather than inside the `medications` array: a conditional `$inc` on
+`remaining.m0` is a plain dotted path, which FerretDB v1.24 evaluates like MongoDB (it does not on
+positional paths into arrays).
 """
 
 from __future__ import annotations
@@ -17,12 +16,11 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from functions.core import sequences
 from functions.core.db import get_db, insert_unless_duplicate
 from functions.core.paging import find_page
+from functions.prescriptions.status import ACTIVE
 
 PRESCRIPTIONS = "prescriptions"
-COUNTERS = "prescription_counters"
 
 INDEXES = {
     PRESCRIPTIONS: [
@@ -32,7 +30,6 @@ INDEXES = {
         IndexModel([("doctor", ASCENDING), ("createdAt", DESCENDING)], name="doctor_created"),
         IndexModel([("appointment", ASCENDING)], name="appointment"),
     ],
-    # Counters are keyed by `_id` only.
 }
 
 # What the lists need: everything but the dispensing bookkeeping.
@@ -42,17 +39,6 @@ _SORT_NEWEST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
 
 def _rx() -> Any:
     return get_db()[PRESCRIPTIONS]
-
-
-# ---------------------------------------------------------------- numbering
-
-
-def next_sequence(day_key: str) -> int:
-    """The next number of the day (`core.sequences`): the counter document `{_id: "rx:<yymmdd>"}`."""
-    return sequences.next_sequence(get_db()[COUNTERS], f"rx:{day_key}")
-
-
-# ---------------------------------------------------------------- prescriptions
 
 
 def insert(doc: dict[str, Any]) -> bool:
@@ -88,7 +74,7 @@ def revoke(rx_id: ObjectId, doctor_id: ObjectId, changes: Mapping[str, Any]) -> 
     """Revoke, only if the prescription is this doctor's and still active; the document after,
     or None (not theirs, or no longer active)."""
     found: dict[str, Any] | None = _rx().find_one_and_update(
-        {"_id": rx_id, "doctor": doctor_id, "status": "active"}, {"$set": dict(changes)},
+        {"_id": rx_id, "doctor": doctor_id, "status": ACTIVE}, {"$set": dict(changes)},
         return_document=ReturnDocument.AFTER)
     return found
 
@@ -99,7 +85,7 @@ def consume(rx_id: ObjectId, patient_id: ObjectId, now: datetime, takes: Mapping
     write: the prescription must be this patient's, active, unexpired and hold enough of every
     medication at the moment of the write, so concurrent orders can never take more than was
     prescribed (no quantity goes below zero). Records the pharmacist in `pharmacistIds`."""
-    query: dict[str, Any] = {"_id": rx_id, "patient": patient_id, "status": "active", "validUntil": {"$gt": now}}
+    query: dict[str, Any] = {"_id": rx_id, "patient": patient_id, "status": ACTIVE, "validUntil": {"$gt": now}}
     query.update({f"remaining.{key}": {"$gte": qty} for key, qty in takes.items()})
     result = _rx().update_one(query, {"$inc": {f"remaining.{key}": -qty for key, qty in takes.items()},
                                       "$addToSet": {"pharmacistIds": pharmacist_id}, "$set": {"updatedAt": now}})

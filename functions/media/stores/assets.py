@@ -1,9 +1,5 @@
-"""MongoDB access for uploaded assets (`media_assets`), keyed by Cloudinary's `public_id`:
-Cloudinary's retried notifications hit the `_id` and change nothing.
-
-Status: `active` (usable by its owner for its purpose), `rejected` (broke its profile),
-`destroyed` (replaced or deleted; removed from Cloudinary).
-"""
+"""`media_assets`: uploaded assets keyed by Cloudinary's `public_id` (Cloudinary's retried
+notifications hit the `_id` and change nothing); the only module issuing commands to it."""
 
 from __future__ import annotations
 
@@ -15,6 +11,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from functions.core.db import get_db, insert_unless_duplicate
+from functions.media.status import ACTIVE, DESTROYED
 
 ASSETS = "media_assets"
 
@@ -28,7 +25,7 @@ def insert_asset(doc: dict[str, Any]) -> bool:
 
 def owned(owner_id: ObjectId, purpose: str, public_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The owner's active assets of that purpose among `public_ids` (one read)."""
-    cursor = get_db()[ASSETS].find({"ownerId": owner_id, "purpose": purpose, "status": "active",
+    cursor = get_db()[ASSETS].find({"ownerId": owner_id, "purpose": purpose, "status": ACTIVE,
                                     "_id": {"$in": list(public_ids)}})
     return list(cursor)
 
@@ -47,6 +44,6 @@ def retire(public_id: str, owner_id: ObjectId, now: datetime) -> dict[str, Any] 
     """Mark an active asset of that owner destroyed; the asset before, or None if it was not
     theirs or not active (so only one caller goes on to delete it in Cloudinary)."""
     found: dict[str, Any] | None = get_db()[ASSETS].find_one_and_update(
-        {"_id": public_id, "ownerId": owner_id, "status": "active"},
-        {"$set": {"status": "destroyed", "updatedAt": now}}, return_document=ReturnDocument.BEFORE)
+        {"_id": public_id, "ownerId": owner_id, "status": ACTIVE},
+        {"$set": {"status": DESTROYED, "updatedAt": now}}, return_document=ReturnDocument.BEFORE)
     return found

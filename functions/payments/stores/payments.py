@@ -1,6 +1,5 @@
-"""MongoDB access for payments: one `payments` document per payable thing, keyed by `_id` =
-"<kind>:<id>" (so there is exactly one, whatever races), and `stripe_events`, one document per
-webhook event id (the `_id` makes a replay a duplicate-key refusal).
+"""`payments`: one document per payable thing, keyed by `_id` = "<kind>:<id>" (so there is
+exactly one, whatever races); the only module issuing commands to it.
 
 Status changes are conditional single-document updates: the filter names the statuses a change
 may start from, so an event that arrives late (a failure after the success) changes nothing.
@@ -9,19 +8,16 @@ may start from, so an event that arrives late (a failure after the success) chan
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from functions.core.db import get_db, insert_unless_duplicate
+from functions.payments.status import SUCCEEDED
 
 PAYMENTS = "payments"
-EVENTS = "stripe_events"
-# Stripe retries an event for at most 3 days. MongoDB's TTL index then drops the id; FerretDB
-# cannot expire documents, and the ids that stay there are harmless (a later replay is still
-# acknowledged and ignored).
-EVENT_RETENTION = timedelta(days=30)
 
 INDEXES = {
     PAYMENTS: [
@@ -29,8 +25,12 @@ INDEXES = {
         IndexModel([("payerId", ASCENDING), ("updatedAt", ASCENDING)], name="by_payer"),
         IndexModel([("status", ASCENDING), ("updatedAt", ASCENDING)], name="status_updated"),
     ],
-    EVENTS: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires_ttl")],
 }
+
+
+def ref_of(kind: str, target_id: ObjectId) -> str:
+    """The `_id` of the payment for this thing."""
+    return f"{kind}:{target_id}"
 
 
 def get(ref: str) -> dict[str, Any] | None:
@@ -74,22 +74,10 @@ def stuck(status: str, before: datetime, limit: int) -> list[dict[str, Any]]:
     return list(cursor)
 
 
-def paid_for_appointments(since: datetime, after: str, limit: int) -> list[dict[str, Any]]:
-    """Paid appointment payments whose appointment starts after `since`, by `_id` after `after`
-    (the sweeper pages through them)."""
+def paid_starting_after(kind: str, since: datetime, after: str, limit: int) -> list[dict[str, Any]]:
+    """Paid payments of `kind` whose target (an appointment) starts after `since`, by `_id`
+    after `after` (the sweeper pages through them)."""
     cursor = get_db()[PAYMENTS].find(
-        {"status": "succeeded", "kind": "appointment", "targetStart": {"$gt": since}, "_id": {"$gt": after}},
+        {"status": SUCCEEDED, "kind": kind, "targetStart": {"$gt": since}, "_id": {"$gt": after}},
         {"targetId": 1}).sort("_id", ASCENDING).limit(limit)
     return list(cursor)
-
-
-def claim_event(event_id: str, event_type: str, now: datetime) -> bool:
-    """True the first time an event id is seen; False for a replay."""
-    return insert_unless_duplicate(get_db()[EVENTS], {"_id": event_id, "type": event_type, "receivedAt": now,
-                                                       "expiresAt": now + EVENT_RETENTION})
-
-
-def forget_event(event_id: str) -> None:
-    """Undo `claim_event` when handling failed, so Stripe's retry is processed."""
-    get_db()[EVENTS].delete_one({"_id": event_id})
-

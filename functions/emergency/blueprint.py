@@ -1,0 +1,14 @@
+"""The emergency domain's one Blueprint, shared by its route modules, and the request's headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.core.edge import Blueprint
+
+bp = Blueprint("functions.emergency.routes")
+
+
+def headers() -> Any:
+    request = bp.current_request
+    return request.headers if request is not None else {}

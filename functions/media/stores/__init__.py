@@ -1,0 +1,1 @@
+"""MongoDB access of media, one module per collection it owns (`assets`: `media_assets`)."""

@@ -1,0 +1,104 @@
+"""Stripe's webhook: each event id handled once, and the payment moved along `status.SOURCES`;
+the owner of what was paid for is told the outcome (`targets.record`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from functions.core import clock
+from functions.core.errors import BadRequest, Code
+from functions.payments import gateway, refunds, targets
+from functions.payments.status import (
+    CANCELED,
+    FAILED,
+    OUTCOME,
+    PARTIALLY_REFUNDED,
+    REFUND_PENDING,
+    REFUNDED,
+    SOURCES,
+    SUCCEEDED,
+    history_entry,
+)
+from functions.payments.stores import events
+from functions.payments.stores import payments as store
+
+INTENT_EVENTS = {"payment_intent.succeeded": SUCCEEDED, "payment_intent.payment_failed": FAILED,
+                 "payment_intent.canceled": CANCELED}
+
+
+def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, Any]:
+    """POST /payments/webhook: verify the signature on the raw bytes, then handle each event id
+    once. The id is claimed before handling and released if handling fails, so Stripe's retry
+    of a failed delivery is processed while a replay of a handled one is acknowledged only."""
+    try:
+        event = gateway.verify_event(payload.encode() if isinstance(payload, str) else payload, signature)
+    except gateway.BadSignature:
+        raise BadRequest("Invalid webhook signature", code=Code.BAD_SIGNATURE) from None
+    event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
+    if not event_id:
+        raise BadRequest("The event has no id", code=Code.BAD_EVENT)
+    if not events.claim_event(event_id, event_type, clock.now()):
+        return {"received": True, "duplicate": True}
+    try:
+        handled = _dispatch(event_type, (event.get("data") or {}).get("object") or {})
+    except Exception:
+        events.forget_event(event_id)
+        raise
+    return {"received": True, "handled": handled}
+
+
+def _dispatch(event_type: str, obj: Mapping[str, Any]) -> bool:
+    if event_type in INTENT_EVENTS:
+        payment = _payment_of_intent(obj)
+        if payment is None:
+            return False
+        return _move(payment, INTENT_EVENTS[event_type], intent_id=str(obj.get("id")),
+                     received=obj.get("amount_received"))
+    if event_type == "charge.refunded":
+        payment = store.by_intent(str(obj.get("payment_intent") or ""))
+        if payment is None:
+            return False
+        refunded = int(obj.get("amount_refunded") or 0)
+        if refunded < int(payment.get("amount") or 0):  # a partial refund (made in the dashboard)
+            now = clock.now()
+            return store.transition(payment["_id"], (SUCCEEDED, REFUND_PENDING),
+                                    {"refundedAmount": refunded, "updatedAt": now},
+                                    history_entry(PARTIALLY_REFUNDED, now, amount=refunded)) is not None
+        return _move(payment, REFUNDED, refunded=refunded)
+    return False  # other event types are acknowledged and ignored
+
+
+def _payment_of_intent(obj: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Found by the `ref` we put in the metadata (an older intent of the same payment, replaced
+    after an amount change, still counts if it is the one that succeeds), else by intent id."""
+    ref = (obj.get("metadata") or {}).get("ref")
+    payment = store.get(str(ref)) if ref else None
+    return payment if payment is not None else store.by_intent(str(obj.get("id") or ""))
+
+
+def _move(payment: Mapping[str, Any], status: str, *, intent_id: str | None = None, received: Any = None,
+          refunded: int | None = None) -> bool:
+    now = clock.now()
+    changes: dict[str, Any] = {"status": status, "updatedAt": now}
+    if intent_id:
+        changes["intentId"] = intent_id
+    if status == SUCCEEDED:
+        changes["paidAt"] = now
+        if isinstance(received, int):
+            changes["amountReceived"] = received
+    if refunded is not None:
+        changes.update({"refundedAmount": refunded, "refundedAt": now})
+    updated = store.transition(payment["_id"], SOURCES[status], changes,
+                               history_entry(status, now, intentId=intent_id))
+    if updated is None:
+        current = store.get(payment["_id"])
+        if current is None or current.get("status") != status:
+            return False  # a late or out-of-order event: the status already moved on
+        # Already in this status: an earlier delivery failed after the write (its event id was
+        # released, so Stripe retried it). Finish what it started; the owners' calls are idempotent.
+        updated = current
+    wanted = targets.record(updated["kind"], updated["targetId"], OUTCOME[status], str(updated["intentId"]))
+    if status == SUCCEEDED and not wanted:  # paid for something cancelled or expired meanwhile
+        refunds.refund(updated["kind"], updated["targetId"], "no longer payable", targets.record)
+    return True
