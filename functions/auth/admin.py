@@ -18,7 +18,7 @@ import sys
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
-from functions.auth import schemas, service
+from functions.auth import accounts, schemas
 from functions.core.config import ConfigError, get_settings
 from functions.core.errors import AppError
 
@@ -46,7 +46,7 @@ def create_admin(contact: str, name: str) -> int:
         from functions.registry import ensure_indexes  # this command line is a composition root
 
         ensure_indexes()  # the unique contact index must exist before the insert
-        user = service.create_admin(body)
+        user = accounts.create_admin(body)
     except ValidationError as exc:
         for err in exc.errors(include_url=False, include_input=False):
             print(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}", file=sys.stderr)

@@ -10,7 +10,8 @@ from functions.auth.schemas import (
     ApprovalBody,
     UsersQuery,
 )
-from functions.auth.service import end_sockets, self_view
+from functions.auth.sessions import end_sockets
+from functions.auth.views import self_view
 from functions.core import audit, clock, users
 from functions.core.db import object_id
 from functions.core.errors import Code, NotFound, Unprocessable

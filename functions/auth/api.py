@@ -15,9 +15,9 @@ __all__ = ["add_history_entry", "normalize_contact"]
 
 def normalize_contact(raw: str, region: str) -> tuple[str, str]:
     """(contact, contactType) as sign-up stores it; ValueError if it is neither e-mail nor phone."""
-    from functions.auth import service
+    from functions.auth import contacts
 
-    return service.normalize_contact(raw, region)
+    return contacts.normalize_contact(raw, region)
 
 
 def add_history_entry(principal: Principal, analysis: str, url: str, kind: Literal["image", "video"]) -> dict[str, Any]:

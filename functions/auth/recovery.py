@@ -7,13 +7,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from functions.auth.attempts import Attempt, login_window
 from functions.auth.codes import code_hash
+from functions.auth.contacts import login_key
+from functions.auth.passwords import check_password_rules
 from functions.auth.schemas import (
     ForgotPasswordBody,
     ResetPasswordBody,
     VerifyConfirmBody,
 )
-from functions.auth.service import Attempt, check_password_rules, end_sockets, login_key, login_window, self_view
+from functions.auth.sessions import end_sockets
+from functions.auth.views import self_view
 from functions.core import clock, throttle, users
 from functions.core.errors import Code, Conflict, Unprocessable
 from functions.core.observability import logger

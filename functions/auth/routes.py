@@ -1,6 +1,6 @@
 """HTTP routes of accounts, sessions, the doctor directory, medical history (and the patient
 record `/patient/:id/complete-data`) and user administration (`/admin/user...`).
-Thin handlers: authenticate, validate, call one service function, answer."""
+Thin handlers: authenticate, validate, call one use case, answer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,17 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.auth import administration, contact_link, directory, pages, records, recovery, schemas, service
+from functions.auth import (
+    accounts,
+    administration,
+    contact_link,
+    directory,
+    pages,
+    records,
+    recovery,
+    schemas,
+    sessions,
+)
 from functions.core.config import get_settings
 from functions.core.errors import AppError
 from functions.core.http import (
@@ -47,7 +57,7 @@ def _session(status: int, user: dict[str, Any], token: str) -> Response:
           same_site=SameSite.ALWAYS)
 def register() -> Response:
     request = bp.current_request
-    user, token = service.register(parse_body(request, schemas.RegisterBody), source_ip(request))
+    user, token = accounts.register(parse_body(request, schemas.RegisterBody), source_ip(request))
     return _session(201, user, token)
 
 
@@ -57,7 +67,7 @@ def login() -> Response:
     stands in the way of signing in again."""
     request = bp.current_request
     try:
-        user, token = service.login(parse_body(request, schemas.LoginBody), source_ip(request))
+        user, token = sessions.login(parse_body(request, schemas.LoginBody), source_ip(request))
     except AppError as exc:
         exc.headers.setdefault("Set-Cookie", clear_cookie())
         raise
@@ -66,26 +76,26 @@ def login() -> Response:
 
 @bp.route("/logout", methods=["GET", "POST"], same_site=SameSite.ALWAYS)
 def logout() -> Response:
-    service.logout(optional_user(_headers()))
+    sessions.logout(optional_user(_headers()))
     return respond(200, headers={"Set-Cookie": clear_cookie()}, message="Logged Out")
 
 
 @bp.route("/me", methods=["GET"])
 def me() -> Response:
-    return respond(user=service.self_view(require_user(_headers(), approved=False).user))
+    return respond(user=accounts.profile(require_user(_headers(), approved=False)))
 
 
 @bp.route("/me", methods=["PUT"])
 def update_me() -> Response:
     principal = require_user(_headers(), approved=False)
-    return respond(user=service.update_me(principal, parse_body(bp.current_request, schemas.UpdateMeBody)))
+    return respond(user=accounts.update_me(principal, parse_body(bp.current_request, schemas.UpdateMeBody)))
 
 
 @bp.route("/password/update", methods=["PUT"])
 def update_password() -> Response:
     principal = require_user(_headers(), approved=False)
     request = bp.current_request
-    user, token = service.update_password(principal, parse_body(request, schemas.PasswordUpdateBody),
+    user, token = sessions.update_password(principal, parse_body(request, schemas.PasswordUpdateBody),
                                           source_ip(request))
     return _session(200, user, token)
 
@@ -94,7 +104,7 @@ def update_password() -> Response:
 def access_log() -> Response:
     principal = require_user(_headers(), approved=False)
     query = parse_query(bp.current_request, PageQuery)
-    entries, total = service.access_log(principal, query)
+    entries, total = accounts.access_log(principal, query)
     return respond(entries=entries, pagination=pagination(total, query.page, query.limit))
 
 

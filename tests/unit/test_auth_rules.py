@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from functions.auth import directory, fees, schemas, service
+from functions.auth import contacts, directory, fees, schemas, views
 from functions.core.errors import ValidationFailed
 from tests.secrets_scan import assert_no_secrets
 
@@ -19,24 +19,24 @@ from tests.secrets_scan import assert_no_secrets
     ("+1 (415) 555-2671", ("+14155552671", "phone")),
 ])
 def test_contacts_are_normalized_to_one_spelling(raw, expected):
-    assert service.normalize_contact(raw, "IN") == expected
+    assert contacts.normalize_contact(raw, "IN") == expected
 
 
 def test_a_bare_number_is_read_in_the_configured_region():
-    assert service.normalize_contact("4155552671", "US") == ("+14155552671", "phone")
+    assert contacts.normalize_contact("4155552671", "US") == ("+14155552671", "phone")
 
 
 @pytest.mark.parametrize("raw", ["not-an-email@", "asha@@example.com", "12345", "98765abc10", "+99 1234567",
                                  "asha@localhost"])
 def test_invalid_contacts_are_refused(raw):
     with pytest.raises(ValueError):
-        service.normalize_contact(raw, "IN")
+        contacts.normalize_contact(raw, "IN")
 
 
 def test_login_key_falls_back_to_the_folded_text_for_unparseable_contacts():
-    assert service.login_key("  NoSuch@@Thing ") == "nosuch@@thing"
-    assert service.login_key("Patient7@Example.TEST") == "patient7@example.test"
-    assert service.login_key("9876543210") == "+919876543210"
+    assert contacts.login_key("  NoSuch@@Thing ") == "nosuch@@thing"
+    assert contacts.login_key("Patient7@Example.TEST") == "patient7@example.test"
+    assert contacts.login_key("9876543210") == "+919876543210"
 
 
 def test_register_model_limits_and_forbids_unknown_fields():
@@ -124,10 +124,10 @@ def test_views_never_carry_secrets_or_internal_fields():
             "revokedTokens": [{"jti": "x"}], "loginFailures": {"count": 2}, "nameKey": "a", "medicalHistory": [],
             "role": "doctor", "speciality": "general", "availability": {"mon": []}, "timeOff": [],
             "revokedJtis": {"x": 1}, "verification": {"codeHash": "h"}, "recovery": {"codeHash": "h"}}
-    assert set(service.self_view(user)) == {"_id", "name", "contact", "role", "speciality", "availability", "timeOff",
+    assert set(views.self_view(user)) == {"_id", "name", "contact", "role", "speciality", "availability", "timeOff",
                                             "contactVerified"}
     # a doctor's `availability` is the frontend's boolean, never the schedule itself
-    assert service.self_view(user)["availability"] is False and service.self_view(user)["contactVerified"] is False
+    assert views.self_view(user)["availability"] is False and views.self_view(user)["contactVerified"] is False
     assert "contact" not in directory.public_doctor(user)
     assert directory.public_doctor(user)["availability"] is False
 
