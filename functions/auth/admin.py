@@ -1,4 +1,5 @@
-"""Operator command line: the only way to create an admin account.
+"""Operator command line: the only way to create an admin account (what admins then do through
+the API is `user_management`).
 
     ADMIN_PASSWORD='…' python -m functions.auth.admin create-admin --contact admin@example.com --name 'Site Admin'
 

@@ -1,5 +1,5 @@
 """HTTP routes of accounts, sessions, the doctor directory, medical history (and the patient
-record `/patient/:id/complete-data`) and user administration (`/admin/user...`).
+record `/patient/:id/complete-data`) and user user_management (`/admin/user...`).
 Thin handlers: authenticate, validate, call one use case, answer."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from chalice.app import Response
 
 from functions.auth import (
     accounts,
-    administration,
     contact_link,
     directory,
     pages,
@@ -18,6 +17,7 @@ from functions.auth import (
     recovery,
     schemas,
     sessions,
+    user_management,
 )
 from functions.core.config import get_settings
 from functions.core.errors import AppError
@@ -190,31 +190,31 @@ def patient_record(patient_id: str) -> Response:
     return respond(data=records.patient_record(principal, patient_id))
 
 
-# ---------------------------------------------------------------- user administration
+# ---------------------------------------------------------------- user user_management
 
 
 @bp.route("/admin/users", methods=["GET"])
 def admin_users() -> Response:
     admin = require_user(_headers(), roles=(ADMIN,))
     query = parse_query(bp.current_request, schemas.UsersQuery)
-    users, total = administration.list_users(admin, query)
+    users, total = user_management.list_users(admin, query)
     return respond(count=len(users), users=users, pagination=pagination(total, query.page, query.limit))
 
 
 @bp.route("/admin/user/{user_id}", methods=["GET"])
 def admin_user(user_id: str) -> Response:
     admin = require_user(_headers(), roles=(ADMIN,))
-    return respond(user=administration.get_user(admin, user_id))
+    return respond(user=user_management.get_user(admin, user_id))
 
 
 @bp.route("/admin/user/{user_id}/approval", methods=["PUT"])
 def admin_approval(user_id: str) -> Response:
     admin = require_user(_headers(), roles=(ADMIN,))
     body = parse_body(bp.current_request, schemas.ApprovalBody)
-    return respond(user=administration.set_approval(admin, user_id, body))
+    return respond(user=user_management.set_approval(admin, user_id, body))
 
 
 @bp.route("/admin/user/{user_id}/active", methods=["PUT"])
 def admin_active(user_id: str) -> Response:
     admin = require_user(_headers(), roles=(ADMIN,))
-    return respond(user=administration.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveBody)))
+    return respond(user=user_management.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveBody)))

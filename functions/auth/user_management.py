@@ -1,5 +1,6 @@
-"""User administration (admin role only): lists, approval of doctors and pharmacists,
-(de)activation. Every action is audited."""
+"""User management by the admin role: the user list, approval of doctors and pharmacists,
+(de)activation. Every action is audited. (Creating an admin is the operator's command line,
+`admin.py`, not a use case of this API.)"""
 
 from __future__ import annotations
 
