@@ -46,7 +46,7 @@ def _patient_in_reach(principal: Principal, user_id: str, what: str) -> tuple[Ob
     own = patient_id == principal.id
     if not own and not (principal.role == DOCTOR and principal.approved
                         and appointments.doctor_treats_patient(principal.id, patient_id)):
-        raise NotFound(f"{what} not found")
+        raise NotFound.of(what)
     return patient_id, own
 
 
@@ -56,7 +56,7 @@ def _read_patient_data(principal: Principal, user_id: str, what: str, resource: 
     patient_id, own = _patient_in_reach(principal, user_id, what)
     data = load(patient_id)
     if data is None:
-        raise NotFound(f"{what} not found")
+        raise NotFound.of(what)
     if not own:
         audit.record(principal.user, "read", resource, patient_id, subject_id=patient_id)
     return patient_id, data

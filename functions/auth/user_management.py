@@ -30,7 +30,7 @@ def get_user(admin: Principal, user_id: str) -> dict[str, Any]:
     oid = object_id(user_id, "User")
     user = users.find_account(oid)
     if user is None:
-        raise NotFound("User not found")
+        raise NotFound.of("User")
     audit.record(admin.user, "read", "user", oid, subject_id=oid)
     return self_view(user)
 
@@ -44,7 +44,7 @@ def set_approval(admin: Principal, user_id: str, body: ApprovalBody) -> dict[str
     updated = users.update_account(oid, changes, condition={"role": {"$in": [DOCTOR, PHARMACIST]}})
     if updated is None:
         if users.find_account(oid) is None:
-            raise NotFound("User not found")
+            raise NotFound.of("User")
         raise Unprocessable("Only doctor and pharmacist accounts need approval", code=Code.NOT_APPROVABLE)
     audit.record(admin.user, f"approval.{body.status}", "user", oid, body.reason, subject_id=oid)
     if body.status != "approved":  # a doctor's socket carries the approval it connected with
@@ -61,7 +61,7 @@ def set_active(admin: Principal, user_id: str, body: ActiveBody) -> dict[str, An
     extra = None if body.active else {"$inc": {"sessionVersion": 1}}
     updated = users.update_account(oid, {"active": body.active, "updatedAt": clock.now()}, extra)
     if updated is None:
-        raise NotFound("User not found")
+        raise NotFound.of("User")
     action = "account.activated" if body.active else "account.deactivated"
     audit.record(admin.user, action, "user", oid, body.reason, subject_id=oid)
     if not body.active:
