@@ -15,7 +15,7 @@ from functions.auth import contact_link
 from functions.auth.contacts import contact_or_422
 from functions.auth.fees import fee_to_minor
 from functions.auth.passwords import check_password_rules
-from functions.auth.schemas import DOCTOR_FIELDS, RegisterBody, UpdateMeBody
+from functions.auth.schemas import DOCTOR_FIELDS, RegisterIn, UpdateMeIn
 from functions.auth.views import self_view
 from functions.core import audit, clock, users
 from functions.core.config import get_settings
@@ -37,7 +37,7 @@ from functions.core.security import (
 NO_AVATAR = {"public_id": "", "url": ""}
 
 
-def _new_account(body: RegisterBody, role: str) -> dict[str, Any]:
+def _new_account(body: RegisterIn, role: str) -> dict[str, Any]:
     contact, contact_type = contact_or_422(body.contact)
     check_password_rules(body.password, contact, body.name, field="password")
     now = clock.now()
@@ -67,7 +67,7 @@ def _new_account(body: RegisterBody, role: str) -> dict[str, Any]:
     return user
 
 
-def _sign_up_avatar(body: RegisterBody) -> dict[str, str]:
+def _sign_up_avatar(body: RegisterIn) -> dict[str, str]:
     """The sign-up form uploads the avatar from the browser (unsigned) before any account exists,
     so no recorded asset can back it. It is kept only if its url is on this deployment's
     Cloudinary cloud (`https://res.cloudinary.com/<cloud>/...`); anything else (another host,
@@ -83,7 +83,7 @@ def _sign_up_avatar(body: RegisterBody) -> dict[str, str]:
     return body.avatar.model_dump()
 
 
-def register(body: RegisterBody, source_ip: str) -> tuple[dict[str, Any], str]:
+def register(body: RegisterIn, source_ip: str) -> tuple[dict[str, Any], str]:
     """Public sign-up. Doctors and pharmacists wait for an admin; admins are never self-made (D-07).
     The one message sent is the contact's verification link (`contact_link`; by SMS, limited per
     source address: D-36, the reference texted arbitrary numbers a welcome)."""
@@ -97,7 +97,7 @@ def register(body: RegisterBody, source_ip: str) -> tuple[dict[str, Any], str]:
     return self_view(user), token
 
 
-def create_admin(body: RegisterBody) -> dict[str, Any]:
+def create_admin(body: RegisterIn) -> dict[str, Any]:
     """Only reachable from the operator CLI (functions.auth.admin)."""
     return self_view(_new_account(body, ADMIN))
 
@@ -107,7 +107,7 @@ def profile(principal: Principal) -> dict[str, Any]:
     return self_view(principal.user)
 
 
-def update_me(principal: Principal, body: UpdateMeBody) -> dict[str, Any]:
+def update_me(principal: Principal, body: UpdateMeIn) -> dict[str, Any]:
     """Allow-listed profile fields only; `null` means "leave as is"."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     not_mine = [f for f in DOCTOR_FIELDS if f in changes] if principal.role != DOCTOR else []

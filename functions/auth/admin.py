@@ -43,7 +43,7 @@ def create_admin(contact: str, name: str) -> int:
         print("Set ADMIN_PASSWORD or run on a terminal to type the password.", file=sys.stderr)
         return 2
     try:
-        body = schemas.RegisterBody.model_validate({"contact": contact, "name": name, "password": password})
+        body = schemas.RegisterIn.model_validate({"contact": contact, "name": name, "password": password})
         from functions.registry import ensure_indexes  # this command line is a composition root
 
         ensure_indexes()  # the unique contact index must exist before the insert

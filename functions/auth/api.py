@@ -24,7 +24,7 @@ def add_history_entry(principal: Principal, analysis: str, url: str, kind: Liter
     """Append an entry to the caller's own medical history (validated and audited as
     `POST /medical-history` does); the entry."""
     from functions.auth import records
-    from functions.auth.schemas import MedicalHistoryBody
+    from functions.auth.schemas import MedicalHistoryIn
 
-    entry, _ = records.add_history(principal, MedicalHistoryBody(analysis=analysis, url=url, type=kind))
+    entry, _ = records.add_history(principal, MedicalHistoryIn(analysis=analysis, url=url, type=kind))
     return entry

@@ -10,7 +10,7 @@ from bson import ObjectId
 
 from functions.appointments import api as appointments
 from functions.auth.schemas import (
-    MedicalHistoryBody,
+    MedicalHistoryIn,
 )
 from functions.core import audit, clock, users
 from functions.core.db import object_id
@@ -27,7 +27,7 @@ def history_view(entries: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [{**e, "url": (e.get("image") or {}).get("url")} for e in entries or []]
 
 
-def add_history(principal: Principal, body: MedicalHistoryBody) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def add_history(principal: Principal, body: MedicalHistoryIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Append to the caller's own history (at most HISTORY_CAP entries); audited."""
     entry = {"_id": ObjectId(), "analysis": body.analysis, "image": {"url": body.url}, "type": body.type,
              "createdAt": clock.now()}

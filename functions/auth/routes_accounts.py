@@ -30,7 +30,7 @@ def _session(status: int, user: dict[str, Any], token: str) -> Response:
           same_site=SameSite.ALWAYS)
 def register() -> Response:
     request = bp.current_request
-    user, token = accounts.register(parse_body(request, schemas.RegisterBody), source_ip(request))
+    user, token = accounts.register(parse_body(request, schemas.RegisterIn), source_ip(request))
     return _session(201, user, token)
 
 
@@ -40,7 +40,7 @@ def login() -> Response:
     stands in the way of signing in again."""
     request = bp.current_request
     try:
-        user, token = sessions.login(parse_body(request, schemas.LoginBody), source_ip(request))
+        user, token = sessions.login(parse_body(request, schemas.LoginIn), source_ip(request))
     except AppError as exc:
         exc.headers.setdefault("Set-Cookie", clear_cookie())
         raise
@@ -61,14 +61,14 @@ def me() -> Response:
 @bp.route("/me", methods=["PUT"])
 def update_me() -> Response:
     principal = require_user(headers(), approved=False)
-    return respond(user=accounts.update_me(principal, parse_body(bp.current_request, schemas.UpdateMeBody)))
+    return respond(user=accounts.update_me(principal, parse_body(bp.current_request, schemas.UpdateMeIn)))
 
 
 @bp.route("/password/update", methods=["PUT"])
 def update_password() -> Response:
     principal = require_user(headers(), approved=False)
     request = bp.current_request
-    user, token = sessions.update_password(principal, parse_body(request, schemas.PasswordUpdateBody),
+    user, token = sessions.update_password(principal, parse_body(request, schemas.PasswordUpdateIn),
                                            source_ip(request))
     return _session(200, user, token)
 

@@ -30,11 +30,11 @@ def admin_user(user_id: str) -> Response:
 @bp.route("/admin/user/{user_id}/approval", methods=["PUT"])
 def admin_approval(user_id: str) -> Response:
     admin = require_user(headers(), roles=(ADMIN,))
-    body = parse_body(bp.current_request, schemas.ApprovalBody)
+    body = parse_body(bp.current_request, schemas.ApprovalIn)
     return respond(user=user_management.set_approval(admin, user_id, body))
 
 
 @bp.route("/admin/user/{user_id}/active", methods=["PUT"])
 def admin_active(user_id: str) -> Response:
     admin = require_user(headers(), roles=(ADMIN,))
-    return respond(user=user_management.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveBody)))
+    return respond(user=user_management.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveIn)))

@@ -15,7 +15,7 @@ from functions.core.validation import parse_body
 @bp.route("/medical-history", methods=["POST"])
 def add_medical_history() -> Response:
     principal = require_user(headers(), roles=(PATIENT,))
-    entry, history = records.add_history(principal, parse_body(bp.current_request, schemas.MedicalHistoryBody))
+    entry, history = records.add_history(principal, parse_body(bp.current_request, schemas.MedicalHistoryIn))
     return respond(201, message="Medical history added", entry=entry, medicalHistory=history)
 
 

@@ -25,7 +25,7 @@ def send_contact_code() -> Response:
 @bp.route("/verify/contact/confirm", methods=["POST"])
 def confirm_contact() -> Response:
     principal = require_user(headers(), approved=False)
-    return respond(user=recovery.confirm_contact(principal, parse_body(bp.current_request, schemas.VerifyConfirmBody)))
+    return respond(user=recovery.confirm_contact(principal, parse_body(bp.current_request, schemas.VerifyConfirmIn)))
 
 
 @bp.route("/verify/contact/link/{token}", methods=["GET"], same_site=SameSite.EXEMPT, html_errors=True)
@@ -50,10 +50,10 @@ def contact_link_confirm(token: str) -> Response:
 @bp.route("/password/forgot", methods=["POST"])
 def forgot_password() -> Response:
     request = bp.current_request
-    return respond(**recovery.forgot_password(parse_body(request, schemas.ForgotPasswordBody), source_ip(request)))
+    return respond(**recovery.forgot_password(parse_body(request, schemas.ForgotPasswordIn), source_ip(request)))
 
 
 @bp.route("/password/reset", methods=["POST"])
 def reset_password() -> Response:
     request = bp.current_request
-    return respond(**recovery.reset_password(parse_body(request, schemas.ResetPasswordBody), source_ip(request)))
+    return respond(**recovery.reset_password(parse_body(request, schemas.ResetPasswordIn), source_ip(request)))

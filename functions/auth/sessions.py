@@ -13,7 +13,7 @@ from bson import ObjectId
 from functions.auth.attempts import claim_attempt
 from functions.auth.contacts import login_key
 from functions.auth.passwords import check_password_rules
-from functions.auth.schemas import LoginBody, PasswordUpdateBody
+from functions.auth.schemas import LoginIn, PasswordUpdateIn
 from functions.auth.views import self_view
 from functions.core import clock, users
 from functions.core.errors import Code, Conflict, InvalidToken, Unauthorized, Unprocessable
@@ -26,7 +26,7 @@ def _bad_credentials() -> Unauthorized:
     return Unauthorized("Invalid contact or password", code=Code.INVALID_CREDENTIALS)
 
 
-def login(body: LoginBody, source_ip: str) -> tuple[dict[str, Any], str]:
+def login(body: LoginIn, source_ip: str) -> tuple[dict[str, Any], str]:
     """The attempt is claimed first (two conditional writes), then one user read; a success
     gives the claim back. Unknown contacts and wrong passwords look the same, lockout included."""
     now = clock.now()
@@ -73,7 +73,7 @@ def logout(principal: Principal | None) -> None:
     logger.info("Logged out", extra={"userId": str(principal.id)})
 
 
-def update_password(principal: Principal, body: PasswordUpdateBody, source_ip: str) -> tuple[dict[str, Any], str]:
+def update_password(principal: Principal, body: PasswordUpdateIn, source_ip: str) -> tuple[dict[str, Any], str]:
     """Checks the current password (each check is claimed like a login attempt), then sets the
     new one and starts a new session version: every other token of the user stops working.
     Concurrent changes with one old password: the session version decides, exactly one wins."""

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from functions.auth.schemas import (
-    ActiveBody,
-    ApprovalBody,
+    ActiveIn,
+    ApprovalIn,
     UsersQuery,
 )
 from functions.auth.sessions import end_sockets
@@ -35,7 +35,7 @@ def get_user(admin: Principal, user_id: str) -> dict[str, Any]:
     return self_view(user)
 
 
-def set_approval(admin: Principal, user_id: str, body: ApprovalBody) -> dict[str, Any]:
+def set_approval(admin: Principal, user_id: str, body: ApprovalIn) -> dict[str, Any]:
     """Approve or reject a doctor or pharmacist; takes effect on their next request."""
     oid = object_id(user_id, "User")
     now = clock.now()
@@ -52,7 +52,7 @@ def set_approval(admin: Principal, user_id: str, body: ApprovalBody) -> dict[str
     return self_view(updated)
 
 
-def set_active(admin: Principal, user_id: str, body: ActiveBody) -> dict[str, Any]:
+def set_active(admin: Principal, user_id: str, body: ActiveIn) -> dict[str, Any]:
     """Deactivation ends every session at once (new session version) and blocks login."""
     oid = object_id(user_id, "User")
     if oid == admin.id:
