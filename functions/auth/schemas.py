@@ -23,6 +23,7 @@ from pydantic import (
 
 from functions.core.money import parse_major
 from functions.core.schemas import PageQuery, WriteModel
+from functions.core.security import REJECTED
 from functions.media.api import asset_url
 
 MAX_URL = 2048
@@ -155,7 +156,7 @@ class ApprovalIn(WriteModel):
 
     @model_validator(mode="after")
     def _reason_for_rejection(self) -> ApprovalIn:
-        if self.status == "rejected" and not self.reason:
+        if self.status == REJECTED and not self.reason:
             raise ValueError("A reason is required to reject an account")
         return self
 

@@ -16,7 +16,7 @@ from functions.auth.views import self_view
 from functions.core import audit, clock, users
 from functions.core.db import object_id
 from functions.core.errors import Code, NotFound, Unprocessable
-from functions.core.security import DOCTOR, PHARMACIST, Principal
+from functions.core.security import APPROVED, DOCTOR, PHARMACIST, Principal
 
 
 def list_users(admin: Principal, query: UsersQuery) -> tuple[list[dict[str, Any]], int]:
@@ -47,7 +47,7 @@ def set_approval(admin: Principal, user_id: str, body: ApprovalIn) -> dict[str, 
             raise NotFound.of("User")
         raise Unprocessable("Only doctor and pharmacist accounts need approval", code=Code.NOT_APPROVABLE)
     audit.record(admin.user, f"approval.{body.status}", "user", oid, body.reason, subject_id=oid)
-    if body.status != "approved":  # a doctor's socket carries the approval it connected with
+    if body.status != APPROVED:  # a doctor's socket carries the approval it connected with
         end_sockets(oid)
     return self_view(updated)
 
