@@ -67,11 +67,11 @@ def latency(client: Any, counter: Any, logins: int) -> None:
 
 
 def round_trips(client: Any, counter: Any) -> None:
-    from functions.auth import service
-    from functions.auth.schemas import RegisterBody
+    from functions.auth import accounts
+    from functions.auth.schemas import RegisterIn
     from functions.core.db import get_db
 
-    admin = service.create_admin(RegisterBody(name="Bench Admin", contact="admin@example.com", password=PASSWORD))
+    admin = accounts.create_admin(RegisterIn(name="Bench Admin", contact="admin@example.com", password=PASSWORD))
     rows: list[tuple[str, int, list[str]]] = []
 
     def run(label: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:

@@ -1,4 +1,5 @@
-"""Operator command line: the only way to create an admin account.
+"""Operator command line: the only way to create an admin account (what admins then do through
+the API is `user_management`).
 
     ADMIN_PASSWORD='…' python -m functions.auth.admin create-admin --contact admin@example.com --name 'Site Admin'
 
@@ -18,7 +19,7 @@ import sys
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
-from functions.auth import schemas, service
+from functions.auth import accounts, schemas
 from functions.core.config import ConfigError, get_settings
 from functions.core.errors import AppError
 
@@ -42,11 +43,11 @@ def create_admin(contact: str, name: str) -> int:
         print("Set ADMIN_PASSWORD or run on a terminal to type the password.", file=sys.stderr)
         return 2
     try:
-        body = schemas.RegisterBody.model_validate({"contact": contact, "name": name, "password": password})
+        body = schemas.RegisterIn.model_validate({"contact": contact, "name": name, "password": password})
         from functions.registry import ensure_indexes  # this command line is a composition root
 
         ensure_indexes()  # the unique contact index must exist before the insert
-        user = service.create_admin(body)
+        user = accounts.create_admin(body)
     except ValidationError as exc:
         for err in exc.errors(include_url=False, include_input=False):
             print(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}", file=sys.stderr)

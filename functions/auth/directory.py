@@ -44,5 +44,5 @@ def list_doctors(query: DoctorsQuery) -> tuple[list[dict[str, Any]], int, int, i
 def get_doctor(doctor_id: str) -> dict[str, Any]:
     doctor = users.find_listed_doctor(object_id(doctor_id, "Doctor"))
     if doctor is None:
-        raise NotFound("Doctor not found")
+        raise NotFound.of("Doctor")
     return public_doctor(doctor)

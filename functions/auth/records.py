@@ -10,7 +10,7 @@ from bson import ObjectId
 
 from functions.appointments import api as appointments
 from functions.auth.schemas import (
-    MedicalHistoryBody,
+    MedicalHistoryIn,
 )
 from functions.core import audit, clock, users
 from functions.core.db import object_id
@@ -27,7 +27,7 @@ def history_view(entries: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [{**e, "url": (e.get("image") or {}).get("url")} for e in entries or []]
 
 
-def add_history(principal: Principal, body: MedicalHistoryBody) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def add_history(principal: Principal, body: MedicalHistoryIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Append to the caller's own history (at most HISTORY_CAP entries); audited."""
     entry = {"_id": ObjectId(), "analysis": body.analysis, "image": {"url": body.url}, "type": body.type,
              "createdAt": clock.now()}
@@ -46,7 +46,7 @@ def _patient_in_reach(principal: Principal, user_id: str, what: str) -> tuple[Ob
     own = patient_id == principal.id
     if not own and not (principal.role == DOCTOR and principal.approved
                         and appointments.doctor_treats_patient(principal.id, patient_id)):
-        raise NotFound(f"{what} not found")
+        raise NotFound.of(what)
     return patient_id, own
 
 
@@ -56,7 +56,7 @@ def _read_patient_data(principal: Principal, user_id: str, what: str, resource: 
     patient_id, own = _patient_in_reach(principal, user_id, what)
     data = load(patient_id)
     if data is None:
-        raise NotFound(f"{what} not found")
+        raise NotFound.of(what)
     if not own:
         audit.record(principal.user, "read", resource, patient_id, subject_id=patient_id)
     return patient_id, data

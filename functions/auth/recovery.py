@@ -7,13 +7,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from functions.auth.attempts import Attempt, login_window
 from functions.auth.codes import code_hash
+from functions.auth.contacts import login_key
+from functions.auth.passwords import check_password_rules
 from functions.auth.schemas import (
-    ForgotPasswordBody,
-    ResetPasswordBody,
-    VerifyConfirmBody,
+    ForgotPasswordIn,
+    ResetPasswordIn,
+    VerifyConfirmIn,
 )
-from functions.auth.service import Attempt, check_password_rules, end_sockets, login_key, login_window, self_view
+from functions.auth.sessions import end_sockets
+from functions.auth.views import self_view
 from functions.core import clock, throttle, users
 from functions.core.errors import Code, Conflict, Unprocessable
 from functions.core.observability import logger
@@ -70,7 +74,7 @@ def send_contact_code(principal: Principal) -> dict[str, Any]:
     return {"message": "A verification code was sent", "expiresInSeconds": int(CODE_TTL.total_seconds())}
 
 
-def confirm_contact(principal: Principal, body: VerifyConfirmBody) -> dict[str, Any]:
+def confirm_contact(principal: Principal, body: VerifyConfirmIn) -> dict[str, Any]:
     """POST /verify/contact/confirm {code}: 5 guesses per code."""
     if principal.user.get("contactVerified"):
         return self_view(principal.user)
@@ -83,7 +87,7 @@ def confirm_contact(principal: Principal, body: VerifyConfirmBody) -> dict[str, 
     return self_view({**principal.user, "contactVerified": True, "contactVerifiedAt": now})
 
 
-def forgot_password(body: ForgotPasswordBody, source_ip: str) -> dict[str, Any]:
+def forgot_password(body: ForgotPasswordIn, source_ip: str) -> dict[str, Any]:
     """POST /password/forgot {contact}: a one-time code to that contact if it belongs to an
     account and was verified; the same answer either way. Limited per contact and per address."""
     now = clock.now()
@@ -96,7 +100,7 @@ def forgot_password(body: ForgotPasswordBody, source_ip: str) -> dict[str, Any]:
     return {"message": _SAME_ANSWER}
 
 
-def reset_password(body: ResetPasswordBody, source_ip: str) -> dict[str, Any]:
+def reset_password(body: ResetPasswordIn, source_ip: str) -> dict[str, Any]:
     """POST /password/reset {contact, code, newPassword}: sets the password, ends every session
     and lifts the contact's login lockout (so the owner always gets back in)."""
     now = clock.now()

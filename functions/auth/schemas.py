@@ -23,6 +23,7 @@ from pydantic import (
 
 from functions.core.money import parse_major
 from functions.core.schemas import PageQuery, WriteModel
+from functions.core.security import REJECTED
 from functions.media.api import asset_url
 
 MAX_URL = 2048
@@ -95,7 +96,7 @@ class DoctorProfile(WriteModel):
 DOCTOR_FIELDS = tuple(DoctorProfile.model_fields)
 
 
-class RegisterBody(DoctorProfile):
+class RegisterIn(DoctorProfile):
     name: Name
     contact: Contact
     password: NewPassword
@@ -109,25 +110,25 @@ class RegisterBody(DoctorProfile):
     _avatar = field_validator("avatar", mode="before")(_avatar_from_json_string)
 
 
-class LoginBody(WriteModel):
+class LoginIn(WriteModel):
     contact: Contact
     password: AnyPassword
 
 
-class UpdateMeBody(DoctorProfile):
+class UpdateMeIn(DoctorProfile):
     name: Name | None = None
     avatar: Avatar | None = None
 
     _avatar = field_validator("avatar", mode="before")(_avatar_from_json_string)
 
     @model_validator(mode="after")
-    def _not_empty(self) -> UpdateMeBody:
+    def _not_empty(self) -> UpdateMeIn:
         if not self.model_fields_set:
             raise ValueError("Nothing to update")
         return self
 
 
-class PasswordUpdateBody(WriteModel):
+class PasswordUpdateIn(WriteModel):
     oldPassword: AnyPassword
     newPassword: NewPassword
 
@@ -141,7 +142,7 @@ def _utf8_at_most(limit: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-class MedicalHistoryBody(WriteModel):
+class MedicalHistoryIn(WriteModel):
     """Sized so that a full history (500 entries) stays far below Lambda's 6 MB response limit."""
 
     analysis: Annotated[str, Text, StringConstraints(min_length=1, max_length=4000), _utf8_at_most(6000)]
@@ -149,18 +150,18 @@ class MedicalHistoryBody(WriteModel):
     type: Literal["image", "video", "document"] = "image"
 
 
-class ApprovalBody(WriteModel):
+class ApprovalIn(WriteModel):
     status: Literal["approved", "rejected"]
     reason: Reason | None = None
 
     @model_validator(mode="after")
-    def _reason_for_rejection(self) -> ApprovalBody:
-        if self.status == "rejected" and not self.reason:
+    def _reason_for_rejection(self) -> ApprovalIn:
+        if self.status == REJECTED and not self.reason:
             raise ValueError("A reason is required to reject an account")
         return self
 
 
-class ActiveBody(WriteModel):
+class ActiveIn(WriteModel):
     active: Annotated[bool, Field(strict=True)]
     reason: Reason | None = None
 
@@ -184,15 +185,15 @@ class UsersQuery(PageQuery):
 OneTimeCode = Annotated[str, Text, StringConstraints(pattern=r"^\d{6}$")]
 
 
-class VerifyConfirmBody(WriteModel):
+class VerifyConfirmIn(WriteModel):
     code: OneTimeCode
 
 
-class ForgotPasswordBody(WriteModel):
+class ForgotPasswordIn(WriteModel):
     contact: Contact
 
 
-class ResetPasswordBody(WriteModel):
+class ResetPasswordIn(WriteModel):
     contact: Contact
     code: OneTimeCode
     newPassword: NewPassword

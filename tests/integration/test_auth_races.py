@@ -9,16 +9,16 @@ from tests.factories import PASSWORD, bearer, make_user
 
 
 def _count_password_checks(monkeypatch):
-    from functions.auth import service
+    from functions.auth import sessions
 
-    checks, lock, real = [], threading.Lock(), service.verify_password
+    checks, lock, real = [], threading.Lock(), sessions.verify_password
 
     def counting(password_hash, password):
         with lock:
             checks.append(password)
         return real(password_hash, password)
 
-    monkeypatch.setattr(service, "verify_password", counting)
+    monkeypatch.setattr(sessions, "verify_password", counting)
     return checks
 
 

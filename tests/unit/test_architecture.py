@@ -278,11 +278,12 @@ def test_a_collection_is_picked_by_a_computed_name_only_by_a_store_or_a_core_mec
 
 
 def test_response_keys_that_spell_a_collection_are_not_uses():
-    # Given a module that answers `users` and `doctors` keys (the admin and directory routes)
-    source = _modules()["functions.auth.routes"].read_text()
-    assert "users=users" in source
-    # Then it issues no command to any collection
-    assert _collection_uses("functions.auth.routes") == (set(), False)
+    # Given modules that answer `users` and `doctors` keys (the admin and directory routes)
+    sources = {m: _modules()[m].read_text() for m in ("functions.auth.routes_admin", "functions.auth.routes_directory")}
+    assert "users=users" in sources["functions.auth.routes_admin"]
+    assert "doctors=items" in sources["functions.auth.routes_directory"]
+    # Then they issue no command to any collection
+    assert {m: _collection_uses(m) for m in sources} == dict.fromkeys(sources, (set(), False))
 
 
 # ---------------------------------------------------------------- the composition roots

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from functions.auth import directory, fees, schemas, service
+from functions.auth import contacts, directory, fees, schemas, views
 from functions.core.errors import ValidationFailed
 from tests.secrets_scan import assert_no_secrets
 
@@ -19,36 +19,36 @@ from tests.secrets_scan import assert_no_secrets
     ("+1 (415) 555-2671", ("+14155552671", "phone")),
 ])
 def test_contacts_are_normalized_to_one_spelling(raw, expected):
-    assert service.normalize_contact(raw, "IN") == expected
+    assert contacts.normalize_contact(raw, "IN") == expected
 
 
 def test_a_bare_number_is_read_in_the_configured_region():
-    assert service.normalize_contact("4155552671", "US") == ("+14155552671", "phone")
+    assert contacts.normalize_contact("4155552671", "US") == ("+14155552671", "phone")
 
 
 @pytest.mark.parametrize("raw", ["not-an-email@", "asha@@example.com", "12345", "98765abc10", "+99 1234567",
                                  "asha@localhost"])
 def test_invalid_contacts_are_refused(raw):
     with pytest.raises(ValueError):
-        service.normalize_contact(raw, "IN")
+        contacts.normalize_contact(raw, "IN")
 
 
 def test_login_key_falls_back_to_the_folded_text_for_unparseable_contacts():
-    assert service.login_key("  NoSuch@@Thing ") == "nosuch@@thing"
-    assert service.login_key("Patient7@Example.TEST") == "patient7@example.test"
-    assert service.login_key("9876543210") == "+919876543210"
+    assert contacts.login_key("  NoSuch@@Thing ") == "nosuch@@thing"
+    assert contacts.login_key("Patient7@Example.TEST") == "patient7@example.test"
+    assert contacts.login_key("9876543210") == "+919876543210"
 
 
 def test_register_model_limits_and_forbids_unknown_fields():
     with pytest.raises(ValidationError) as exc:
-        schemas.RegisterBody.model_validate({"name": "A", "contact": "a@example.com", "password": "short",
+        schemas.RegisterIn.model_validate({"name": "A", "contact": "a@example.com", "password": "short",
                                              "role": "superuser", "approvalStatus": "approved"})
     fields = {".".join(map(str, e["loc"])) for e in exc.value.errors()}
     assert fields == {"name", "password", "role", "approvalStatus"}
 
 
 def test_register_model_accepts_the_frontends_avatar_json_string_and_ignores_availability():
-    body = schemas.RegisterBody.model_validate({
+    body = schemas.RegisterIn.model_validate({
         "name": "Dr Meera", "contact": "m@example.com", "password": "long-enough-pw", "role": "doctor",
         "avatar": '{"public_id": "doctors/m", "url": "https://res.cloudinary.com/x/m.png"}',
         "availability": "true"})
@@ -64,13 +64,13 @@ def test_register_model_accepts_the_frontends_avatar_json_string_and_ignores_ava
 ])
 def test_doctor_profile_fields_are_validated(field, value):
     with pytest.raises(ValidationError) as exc:
-        schemas.UpdateMeBody.model_validate({field: value})
+        schemas.UpdateMeIn.model_validate({field: value})
     assert exc.value.errors()[0]["loc"][0] == field
 
 
 @pytest.mark.parametrize(("sent", "major"), [(2500, "2500"), ("499.50", "499.50"), (499.5, "499.5"), (" 120 ", "120")])
 def test_currency_is_upper_cased_and_the_fee_is_a_major_amount_as_numbers_or_numeric_strings(sent, major):
-    body = schemas.UpdateMeBody.model_validate({"currency": "usd", "consultationFee": sent})
+    body = schemas.UpdateMeIn.model_validate({"currency": "usd", "consultationFee": sent})
     assert (body.currency, body.consultationFee) == ("USD", Decimal(major))
 
 
@@ -103,13 +103,13 @@ def test_a_stored_fee_is_read_in_major_units_of_the_doctors_currency():
                                  "https://exa mple.com/x"])
 def test_medical_history_urls_must_be_https(url):
     with pytest.raises(ValidationError):
-        schemas.MedicalHistoryBody.model_validate({"analysis": "ok", "url": url})
+        schemas.MedicalHistoryIn.model_validate({"analysis": "ok", "url": url})
 
 
 def test_rejection_needs_a_reason():
     with pytest.raises(ValidationError):
-        schemas.ApprovalBody.model_validate({"status": "rejected"})
-    assert schemas.ApprovalBody.model_validate({"status": "approved"}).reason is None
+        schemas.ApprovalIn.model_validate({"status": "rejected"})
+    assert schemas.ApprovalIn.model_validate({"status": "approved"}).reason is None
 
 
 def test_pages_are_bounded():
@@ -124,10 +124,10 @@ def test_views_never_carry_secrets_or_internal_fields():
             "revokedTokens": [{"jti": "x"}], "loginFailures": {"count": 2}, "nameKey": "a", "medicalHistory": [],
             "role": "doctor", "speciality": "general", "availability": {"mon": []}, "timeOff": [],
             "revokedJtis": {"x": 1}, "verification": {"codeHash": "h"}, "recovery": {"codeHash": "h"}}
-    assert set(service.self_view(user)) == {"_id", "name", "contact", "role", "speciality", "availability", "timeOff",
+    assert set(views.self_view(user)) == {"_id", "name", "contact", "role", "speciality", "availability", "timeOff",
                                             "contactVerified"}
     # a doctor's `availability` is the frontend's boolean, never the schedule itself
-    assert service.self_view(user)["availability"] is False and service.self_view(user)["contactVerified"] is False
+    assert views.self_view(user)["availability"] is False and views.self_view(user)["contactVerified"] is False
     assert "contact" not in directory.public_doctor(user)
     assert directory.public_doctor(user)["availability"] is False
 

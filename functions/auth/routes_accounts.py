@@ -1,0 +1,81 @@
+"""Routes of accounts and sessions: sign-up, login, logout, the caller's profile, password
+change and access log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Response
+
+from functions.auth import accounts, schemas, sessions
+from functions.auth.blueprint import bp, headers
+from functions.core.bodies import FORM, JSON, MULTIPART
+from functions.core.envelope import respond
+from functions.core.errors import AppError
+from functions.core.paging import pagination
+from functions.core.request_local import source_ip
+from functions.core.samesite import SameSite
+from functions.core.schemas import PageQuery
+from functions.core.security import clear_cookie, optional_user, require_user, session_cookie
+from functions.core.validation import parse_body, parse_query
+
+
+def _session(status: int, user: dict[str, Any], token: str) -> Response:
+    """The token travels in the HttpOnly cookie and, for API clients, in the body."""
+    return respond(status, headers={"Set-Cookie": session_cookie(token)}, user=user, token=token)
+
+
+# Signing up, in and out are checked for a foreign page even without a cookie (core.samesite.SameSite).
+@bp.route("/register", methods=["POST"], body_types=(JSON, FORM, MULTIPART),  # the sign-up form posts multipart
+          same_site=SameSite.ALWAYS)
+def register() -> Response:
+    request = bp.current_request
+    user, token = accounts.register(parse_body(request, schemas.RegisterIn), source_ip(request))
+    return _session(201, user, token)
+
+
+@bp.route("/login", methods=["POST"], same_site=SameSite.ALWAYS)
+def login() -> Response:
+    """A failed login also removes the session cookie the browser sent: a stale one never
+    stands in the way of signing in again."""
+    request = bp.current_request
+    try:
+        user, token = sessions.login(parse_body(request, schemas.LoginIn), source_ip(request))
+    except AppError as exc:
+        exc.headers.setdefault("Set-Cookie", clear_cookie())
+        raise
+    return _session(200, user, token)
+
+
+@bp.route("/logout", methods=["GET", "POST"], same_site=SameSite.ALWAYS)
+def logout() -> Response:
+    sessions.logout(optional_user(headers()))
+    return respond(200, headers={"Set-Cookie": clear_cookie()}, message="Logged Out")
+
+
+@bp.route("/me", methods=["GET"])
+def me() -> Response:
+    return respond(user=accounts.profile(require_user(headers(), approved=False)))
+
+
+@bp.route("/me", methods=["PUT"])
+def update_me() -> Response:
+    principal = require_user(headers(), approved=False)
+    return respond(user=accounts.update_me(principal, parse_body(bp.current_request, schemas.UpdateMeIn)))
+
+
+@bp.route("/password/update", methods=["PUT"])
+def update_password() -> Response:
+    principal = require_user(headers(), approved=False)
+    request = bp.current_request
+    user, token = sessions.update_password(principal, parse_body(request, schemas.PasswordUpdateIn),
+                                           source_ip(request))
+    return _session(200, user, token)
+
+
+@bp.route("/me/access-log", methods=["GET"])
+def access_log() -> Response:
+    principal = require_user(headers(), approved=False)
+    query = parse_query(bp.current_request, PageQuery)
+    entries, total = accounts.access_log(principal, query)
+    return respond(entries=entries, pagination=pagination(total, query.page, query.limit))

@@ -1,0 +1,31 @@
+"""Routes of medical records: the medical history and the patient record
+(`/patient/:id/complete-data`)."""
+
+from __future__ import annotations
+
+from chalice.app import Response
+
+from functions.auth import records, schemas
+from functions.auth.blueprint import bp, headers
+from functions.core.envelope import respond
+from functions.core.security import PATIENT, require_user
+from functions.core.validation import parse_body
+
+
+@bp.route("/medical-history", methods=["POST"])
+def add_medical_history() -> Response:
+    principal = require_user(headers(), roles=(PATIENT,))
+    entry, history = records.add_history(principal, parse_body(bp.current_request, schemas.MedicalHistoryIn))
+    return respond(201, message="Medical history added", entry=entry, medicalHistory=history)
+
+
+@bp.route("/medical-history/{user_id}", methods=["GET"])
+def medical_history(user_id: str) -> Response:
+    principal = require_user(headers(), approved=False)
+    return respond(medicalHistory=records.get_history(principal, user_id))
+
+
+@bp.route("/patient/{patient_id}/complete-data", methods=["GET"])
+def patient_record(patient_id: str) -> Response:
+    principal = require_user(headers(), approved=False)
+    return respond(data=records.patient_record(principal, patient_id))
