@@ -15,11 +15,12 @@ from bson import ObjectId
 from pydantic import ValidationError
 
 from functions.core import clock
+from functions.core.bodies import UploadedFile
 from functions.core.db import object_id
 from functions.core.errors import BadRequest, Code, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
+from functions.core.validation import field_errors
 from functions.media import api as media
 from functions.pharmacy import medicine_rules
-from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image
 from functions.pharmacy.pharmacies import owned_verified
 from functions.pharmacy.schemas import (
@@ -177,8 +178,6 @@ def bulk_rows(media_type: str, raw: bytes) -> list[Any]:
 def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Validate every row; insert the valid ones; report each row (D-43: invalid rows were
     silently dropped, with 201 even when nothing was inserted). Returns (report, inserted)."""
-    from functions.core.http import field_errors  # the envelope's field-error shape, on this path only
-
     pharmacy = owned_verified(user)
     if len(rows) > MAX_ROWS:
         raise PayloadTooLarge(f"At most {MAX_ROWS} rows per upload", code=Code.TOO_MANY_ROWS)
@@ -224,8 +223,6 @@ def bulk_stock(user: Mapping[str, Any], rows: list[dict[str, object]]) -> list[d
     (D-42: negative or fractional stock was accepted, unknown ids were skipped silently, one bad
     id failed the rest). When no row applied: 422 naming the first row's error in `message`
     (the UI shows only `message`, and says "updated" on any 2xx)."""
-    from functions.core.http import field_errors  # the envelope's field-error shape, on this path only
-
     pharmacy = owned_verified(user)
     now = clock.now()
     results: list[dict[str, Any]] = []

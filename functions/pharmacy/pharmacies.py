@@ -16,13 +16,13 @@ from typing import Any
 from bson import ObjectId
 
 from functions.core import clock, users
+from functions.core.bodies import UploadedFile
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, Forbidden, NotFound, Unprocessable
 from functions.core.money import to_major
 from functions.media import api as media
 from functions.pharmacy import notifications
-from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image
 from functions.pharmacy.schemas import (
     VERIFICATION_STATUSES,

@@ -2,11 +2,13 @@
 
 from chalice.app import Response
 
-from functions.core.http import media_type, pagination, parse_body, parse_model, parse_query, respond
+from functions.core.bodies import FORM_TYPES, NESTED_WITH_FILES
+from functions.core.envelope import respond
+from functions.core.paging import pagination
 from functions.core.security import PHARMACIST, require_user
+from functions.core.validation import media_type, parse_body, parse_model, parse_query, read_body
 from functions.pharmacy import inventory, medicine_rules
-from functions.pharmacy.blueprint import bp, form, headers, request
-from functions.pharmacy.forms import FORM_TYPES
+from functions.pharmacy.blueprint import bp, headers, request
 from functions.pharmacy.schemas import BulkStockIn, ExpiringQuery, InventorySearchQuery, MedicineIn, MedicineUpdate
 
 IMAGE_FIELDS = ("images", "images[]")  # the frontend's multipart file field (multer's `images`)
@@ -15,7 +17,7 @@ IMAGE_FIELDS = ("images", "images[]")  # the frontend's multipart file field (mu
 @bp.route("/pharmacy/medicines", methods=["POST"], content_types=FORM_TYPES)
 def add_medicine() -> Response:
     user = require_user(headers(), roles=(PHARMACIST,))
-    body = form()
+    body = read_body(request(), NESTED_WITH_FILES)
     medicine = inventory.add(user.user, parse_model(MedicineIn, body.data), body.files_named(*IMAGE_FIELDS))
     return respond(201, message="Medicine added successfully", medicine=medicine)
 
@@ -23,7 +25,7 @@ def add_medicine() -> Response:
 @bp.route("/pharmacy/medicine/{medicine_id}", methods=["PUT"], content_types=FORM_TYPES)
 def update_medicine(medicine_id: str) -> Response:
     user = require_user(headers(), roles=(PHARMACIST,))
-    body = form()
+    body = read_body(request(), NESTED_WITH_FILES)
     data = parse_model(MedicineUpdate, body.fields_except(medicine_rules.READ_ONLY))
     medicine = inventory.update(user.user, medicine_id, data, body.files_named(*IMAGE_FIELDS))
     return respond(message="Medicine updated successfully", medicine=medicine)

@@ -2,8 +2,10 @@
 
 from chalice.app import Response
 
-from functions.core.http import pagination, parse_body, parse_query, respond
+from functions.core.envelope import respond
+from functions.core.paging import pagination
 from functions.core.security import ADMIN, PATIENT, PHARMACIST, require_user
+from functions.core.validation import parse_body, parse_query
 from functions.pharmacy import orders, reports
 from functions.pharmacy.blueprint import bp, headers, request
 from functions.pharmacy.order_schemas import CancelIn, OrderIn, OrderListQuery, RateIn, ReportQuery, StatusIn

@@ -2,18 +2,20 @@
 
 from chalice.app import Response
 
-from functions.core.http import pagination, parse_model, parse_query, respond
+from functions.core.bodies import FORM_TYPES, NESTED_WITH_FILES
+from functions.core.envelope import respond
+from functions.core.paging import pagination
 from functions.core.security import PHARMACIST, require_user
+from functions.core.validation import parse_model, parse_query, read_body
 from functions.pharmacy import pharmacies, reports
-from functions.pharmacy.blueprint import bp, form, headers, request
-from functions.pharmacy.forms import FORM_TYPES
+from functions.pharmacy.blueprint import bp, headers, request
 from functions.pharmacy.schemas import PHARMACY_READ_ONLY, PharmacyIn, PharmacyListQuery, PharmacyUpdate
 
 
 @bp.route("/pharmacy/register", methods=["POST"], content_types=FORM_TYPES)
 def register() -> Response:
     user = require_user(headers(), roles=(PHARMACIST,))
-    body = form()
+    body = read_body(request(), NESTED_WITH_FILES)
     pharmacy = pharmacies.register(user.user, parse_model(PharmacyIn, body.data), body.file("avatar"))
     return respond(201, message="Pharmacy registered successfully", pharmacy=pharmacy)
 
@@ -36,7 +38,7 @@ def my_pharmacy() -> Response:
 @bp.route("/pharmacy/my", methods=["PUT"], content_types=FORM_TYPES)
 def update_my_pharmacy() -> Response:
     user = require_user(headers(), roles=(PHARMACIST,))
-    body = form()
+    body = read_body(request(), NESTED_WITH_FILES)
     data = parse_model(PharmacyUpdate, body.fields_except(PHARMACY_READ_ONLY))
     pharmacy = pharmacies.update_my(user.user, data, body.file("avatar"))
     return respond(message="Pharmacy updated successfully", pharmacy=pharmacy)
