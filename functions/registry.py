@@ -37,7 +37,7 @@ from functions.payments import service as payments_service
 from functions.payments import store as payments_store
 from functions.payments.routes import bp as payments
 from functions.pharmacy import orders as pharmacy_orders
-from functions.pharmacy import store as pharmacy_store
+from functions.pharmacy import stores as pharmacy_stores
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions import store as prescriptions_store
 from functions.prescriptions.routes import bp as prescriptions
@@ -56,7 +56,7 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
-    pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_store.INDEXES, payments_store.INDEXES,
+    pharmacy_stores.INDEXES, prescriptions_store.INDEXES, signaling_store.INDEXES, payments_store.INDEXES,
     media_store.INDEXES, emergency_store.INDEXES)
 # Idempotent data migrations `(db) -> documents changed`, run after the indexes.
 MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointments_store.MIGRATIONS

@@ -30,7 +30,7 @@ from functions.pharmacy.api import REFUNDS
 from functions.pharmacy.order_rules import CANCELLED, CONFIRMED, DELIVERED, PENDING, Line
 from functions.pharmacy.order_schemas import CancelIn, OrderIn, OrderListQuery, RateIn, StatusIn
 from functions.pharmacy.pharmacies import owned
-from functions.pharmacy.stores import medicines, orders, pharmacies
+from functions.pharmacy.stores import medicines, order_counters, order_lines, order_requests, orders, pharmacies
 
 PHARMACY_FIELDS = {"name": 1, "contactInfo": 1, "address": 1, "owner": 1}
 SWEEP_BATCH = 100
@@ -93,14 +93,14 @@ def place(user: Mapping[str, Any], data: OrderIn, idempotency_key: str | None) -
     if idempotency_key:
         request_key = _request_key(user["_id"], idempotency_key)
         fingerprint = order_rules.fingerprint(data.model_dump(mode="json"))
-        earlier = orders.claim_request(request_key, user["_id"], order_id, fingerprint, now)
+        earlier = order_requests.claim(request_key, user["_id"], order_id, fingerprint, now)
         if earlier is not None:
             return _replay(earlier, fingerprint)
     try:
         order = _commit(user, pharmacy, data, lines, order_id, now)
     except BaseException:
         if request_key:
-            orders.release_request(request_key, order_id)
+            order_requests.release(request_key, order_id)
         raise
     pharmacies.increment(pharmacy["_id"], {"totalOrders": 1})
     notifications.tell(pharmacy["owner"], "New order", notifications.with_link(
@@ -138,7 +138,7 @@ def _commit(user: Mapping[str, Any], pharmacy: Mapping[str, Any], data: OrderIn,
                 raise Conflict(f"Insufficient stock for {line.name}", code=Code.OUT_OF_STOCK)
             taken.append(line)
         order = _new_order(user, pharmacy, data, lines, order_id, now)
-        orders.insert(order, [])
+        orders.insert(order)
     except BaseException:
         for line in taken:
             medicines.give_back(line.medicine, line.quantity)
@@ -147,7 +147,7 @@ def _commit(user: Mapping[str, Any], pharmacy: Mapping[str, Any], data: OrderIn,
             prescriptions.release_for_order(data.prescriptionId, rx_lines)
         raise
     try:
-        orders.insert_lines(_report_lines(order))
+        order_lines.insert(_report_lines(order))
     except Exception as exc:  # the order stands; only its report lines are missing
         logger.error("order report lines not written", extra={"order": str(order_id), "error": type(exc).__name__})
     return order
@@ -157,7 +157,7 @@ def _new_order(user: Mapping[str, Any], pharmacy: Mapping[str, Any], data: Order
                order_id: ObjectId, now: datetime) -> dict[str, Any]:
     settings = get_settings()
     day = order_rules.local_day(now, settings.default_timezone)
-    number = order_rules.order_number(day, orders.next_sequence(f"{day:%y%m%d}"))
+    number = order_rules.order_number(day, order_counters.next_sequence(f"{day:%y%m%d}"))
     online = data.paymentInfo.method == "online"
     payment: dict[str, Any] = {"method": data.paymentInfo.method, "status": "pending"}
     if online:
@@ -319,7 +319,7 @@ def _after_cancel(order: Mapping[str, Any], reason: str) -> None:
     retired, a paid online order refunded (through the payments domain)."""
     for item in order["items"]:
         medicines.give_back(item["medicine"], int(item["quantity"]))
-    orders.retire_lines(order["_id"])
+    order_lines.retire(order["_id"])
     rx_items = [i for i in order["items"] if i.get("prescriptionRequired")]
     if order.get("prescription") and rx_items:
         from functions.prescriptions import api as prescriptions
@@ -450,6 +450,6 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     released = sum(system_cancel(doc["_id"], "Payment not received in time", now)
                    for doc in orders.expired_holds(now, SWEEP_BATCH))
-    purged = sum(orders.purge_requests_of_day(f"{(now - timedelta(days=d)).astimezone(UTC).date():%Y-%m-%d}")
+    purged = sum(order_requests.purge_day(f"{(now - timedelta(days=d)).astimezone(UTC).date():%Y-%m-%d}")
                  for d in REQUEST_PURGE_DAYS)
     return {"expiredOrderHolds": released, "orderRequestsPurged": purged}

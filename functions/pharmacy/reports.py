@@ -24,7 +24,7 @@ from functions.pharmacy import order_rules
 from functions.pharmacy.order_schemas import ReportQuery
 from functions.pharmacy.pharmacies import owned, rating_of
 from functions.pharmacy.schemas import VERIFICATION_STATUSES
-from functions.pharmacy.stores import medicines, orders, pharmacies
+from functions.pharmacy.stores import medicines, order_counters, order_lines, orders, pharmacies
 
 LOW_STOCK_SCAN = 5000
 MAX_REPORT_DAYS = 366
@@ -108,7 +108,7 @@ def pharmacy_report(user: Mapping[str, Any], query: ReportQuery) -> dict[str, An
         for status, days in sorted(by_status.items())
     ]
     merged: dict[Any, dict[str, Any]] = {}
-    for row in orders.medicine_totals(pharmacy["_id"], first, last):
+    for row in order_lines.medicine_totals(pharmacy["_id"], first, last):
         key = row["_id"]
         entry = merged.setdefault(key["medicine"], {"_id": key["medicine"], "name": key.get("name"),
                                                     "manufacturer": key.get("manufacturer"),
@@ -147,6 +147,6 @@ def admin_analytics() -> dict[str, Any]:
         "currency": get_settings().default_currency,
         "totalUsers": users.count_role("patient"),
         "totalMedicines": medicines.count({"listed": True}) + medicines.count({"listed": False}),
-        "recentOrders": orders.day_counts(recent_days),
+        "recentOrders": order_counters.day_counts(recent_days),
         "recentUsers": users.count_role("patient", since=now - timedelta(days=30)),
     }
