@@ -36,8 +36,8 @@ from functions.payments import api as payments_api
 from functions.payments import service as payments_service
 from functions.payments import store as payments_store
 from functions.payments.routes import bp as payments
-from functions.pharmacy import orders as pharmacy_orders
 from functions.pharmacy import stores as pharmacy_stores
+from functions.pharmacy import sweep as pharmacy_sweep
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions import store as prescriptions_store
 from functions.prescriptions.routes import bp as prescriptions
@@ -68,7 +68,7 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("core.notify", notify.sweep),  # failed notifications
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
     ("payments", payments_service.sweep),  # refunds to retry, paid appointments cancelled elsewhere
-    ("pharmacy", pharmacy_orders.sweep),  # expired payment holds give their stock back; old order requests
+    ("pharmacy", pharmacy_sweep.sweep),  # expired payment holds give their stock back; old order requests
     ("signaling", signaling_service.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
 )
 
