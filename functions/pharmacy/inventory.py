@@ -98,7 +98,7 @@ def update(owner: Principal, medicine_id: str, data: MedicineUpdate, uploads: li
     target = object_id(medicine_id, "Medicine")
     current = medicines.get_owned(pharmacy["_id"], target)
     if current is None:
-        raise NotFound("Medicine not found")
+        raise NotFound.of("Medicine")
     changes = data.model_dump(mode="python", exclude_none=True)
     images = _images(owner, data, uploads)
     if images is not None:
@@ -113,7 +113,7 @@ def update(owner: Principal, medicine_id: str, data: MedicineUpdate, uploads: li
     changes["updatedAt"] = clock.now()
     updated = medicines.update_owned(pharmacy["_id"], target, changes)
     if updated is None:
-        raise NotFound("Medicine not found")
+        raise NotFound.of("Medicine")
     if "isActive" in changes and bool(changes["isActive"]) != bool(current.get("isActive", True)):
         pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1 if changes["isActive"] else -1})
     if images is not None:  # images no longer used leave Cloudinary (best effort, logged)...
@@ -130,7 +130,7 @@ def remove(owner: Principal, medicine_id: str) -> None:
     target = object_id(medicine_id, "Medicine")
     current = medicines.get_owned(pharmacy["_id"], target)
     if current is None:
-        raise NotFound("Medicine not found")
+        raise NotFound.of("Medicine")
     medicines.update_owned(pharmacy["_id"], target, {"isActive": False, "listed": False, "updatedAt": clock.now()})
     if current.get("isActive", True):
         pharmacies.increment(pharmacy["_id"], {"totalMedicines": -1})

@@ -189,7 +189,7 @@ def quick_setup(owner: Principal) -> tuple[dict[str, Any], bool]:
     """Dev stage only (the route answers 404 elsewhere): a verified demo pharmacy for the
     calling pharmacist. Returns (pharmacy, created)."""
     if get_settings().stage != "dev":
-        raise NotFound("Not found")
+        raise NotFound()
     existing = pharmacies.by_owner(owner.id)
     if existing is not None:
         return to_owner_api(existing), False
@@ -228,7 +228,7 @@ def public_list(query: PharmacyListQuery) -> tuple[list[dict[str, Any]], int]:
 def public_view(pharmacy_id: str) -> dict[str, Any]:
     doc = pharmacies.get_listed(object_id(pharmacy_id, "Pharmacy"))
     if doc is None:
-        raise NotFound("Pharmacy not found")
+        raise NotFound.of("Pharmacy")
     return to_public_api(doc)
 
 
@@ -265,13 +265,13 @@ def set_verification(admin: Principal, pharmacy_id: str, data: PharmacyStatusIn)
     target = object_id(pharmacy_id, "Pharmacy")
     current = pharmacies.get(target)
     if current is None:
-        raise NotFound("Pharmacy not found")
+        raise NotFound.of("Pharmacy")
     listed = is_listed(data.status, str(current.get("status", ACTIVE)))
     updated = pharmacies.set_status(target, {
         "verificationStatus": data.status, "isVerified": data.status == VERIFIED, "listed": listed,
         "verificationReason": data.reason, "verifiedBy": admin.id, "updatedAt": clock.now()})
     if updated is None:
-        raise NotFound("Pharmacy not found")
+        raise NotFound.of("Pharmacy")
     medicines.relist_pharmacy(target, listed)
     text = f"Your pharmacy {updated['name']} is now {data.status}."
     if data.reason:
