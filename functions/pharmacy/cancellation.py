@@ -1,4 +1,6 @@
-"""Cancelling an order: by the customer while it is pending or confirmed, or by the system when
+"""Cancelling an order, and the effects of the one cancellation that wins.
+
+Cancelling an order: by the customer while it is pending or confirmed, or by the system when
 an online order's payment is cancelled or its hold expires; and the effects of the one winning
 cancellation (stock and prescription back, report lines retired, a paid order refunded).
 

@@ -1,4 +1,6 @@
-"""The public medicine catalogue: only listed (active, of a verified and active pharmacy) and
+"""The public medicine catalogue.
+
+The public medicine catalogue: only listed (active, of a verified and active pharmacy) and
 unexpired medicines (D-16, D-50: the catalogue showed medicines of unverified or suspended
 pharmacies, and expired ones). Searches use escaped regexes on a normalised field (D-19).
 """

@@ -1,4 +1,6 @@
-"""The pharmacy's owner moves an order along the status machine (confirm, prepare, ready,
+"""Fulfilment: the pharmacy's owner moves an order along the status machine.
+
+The pharmacy's owner moves an order along the status machine (confirm, prepare, ready,
 dispatch, deliver, or cancel); the customer is told. Anything the machine refuses is a 409.
 """
 

@@ -1,4 +1,6 @@
-"""A pharmacist's inventory: add, edit, soft-delete, bulk upload (JSON or CSV) and bulk stock,
+"""A pharmacist's inventory of medicines.
+
+A pharmacist's inventory: add, edit, soft-delete, bulk upload (JSON or CSV) and bulk stock,
 low-stock, expiring and search lists. Only the owner of a verified pharmacy.
 """
 

@@ -1,4 +1,6 @@
-"""Reading orders: the customer's own, the pharmacy's, the admin list, and one order for those
+"""Reading orders: lists and one order.
+
+Reading orders: the customer's own, the pharmacy's, the admin list, and one order for those
 who may see it (each page joined to its pharmacies and customers with one `$in` read each).
 """
 

@@ -1,4 +1,6 @@
-"""An order's online payment as the payments domain sees it: the amount payable, and each outcome
+"""An order's online payment as the payments domain sees it.
+
+An order's online payment as the payments domain sees it: the amount payable, and each outcome
 it reports (paid, failed, refunded) recorded on the order, idempotently.
 """
 

@@ -1,4 +1,6 @@
-"""What a new order is made of, as pure rules (no I/O): its lines' prices and the delivery
+"""Pure rules of a new order: pricing, number, business day.
+
+What a new order is made of, as pure rules (no I/O): its lines' prices and the delivery
 charge, its number and business day, and the identity of the request that placed it.
 Unit-tested in tests/unit/test_order_rules.py.
 """

@@ -1,4 +1,6 @@
-"""An order as the API shows it (pure, no I/O): the reference's keys, amounts in major units,
+"""An order as the API shows it.
+
+An order as the API shows it (pure, no I/O): the reference's keys, amounts in major units,
 the pharmacy and customer summaries, and the admin Orders tab's extra keys.
 Unit-tested in tests/unit/test_order_rules.py.
 """

@@ -1,4 +1,6 @@
-"""An online order's payment hold: the order waits `PAYMENT_HOLD_MINUTES` for its payment, and is
+"""An online order's payment hold.
+
+An online order's payment hold: the order waits `PAYMENT_HOLD_MINUTES` for its payment, and is
 cancelled (its stock given back) when payments reports the payment cancelled or the hold expires.
 """
 

@@ -1,4 +1,6 @@
-"""Pharmacies: registration, the owner's view and settings, the public directory, admin
+"""Pharmacies: registration, the owner's pharmacy, the directory, verification.
+
+Pharmacies: registration, the owner's view and settings, the public directory, admin
 verification and the dev-only quick setup.
 
 Nobody's role changes by registering (D-15: registering made anyone a pharmacist, demoting

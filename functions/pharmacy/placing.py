@@ -1,4 +1,6 @@
-"""Placing an order, with the compensation of each step: prices from the database, the
+"""Placing an order.
+
+Its steps, each undone when a later one fails: prices from the database, the
 prescription check, atomic stock per item, the per-day number, the Idempotency-Key.
 
 Placing an order is a sequence of single-document atomic writes (no multi-document

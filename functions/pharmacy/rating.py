@@ -1,4 +1,6 @@
-"""A customer rates a delivered order, once; the pharmacy's rating is kept as atomic sums (D-41:
+"""Rating a delivered order.
+
+A customer rates a delivered order, once; the pharmacy's rating is kept as atomic sums (D-41:
 it was recomputed by reading every rated order).
 """
 

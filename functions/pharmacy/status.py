@@ -1,4 +1,6 @@
-"""The pharmacy's statuses, the one place they are spelled: an order's status and the machine
+"""The pharmacy's statuses and the order status machine.
+
+The pharmacy's statuses, the one place they are spelled: an order's status and the machine
 between them, its payment's method and status, its delivery type, and a pharmacy's verification
 and shop status. Pure rules (no I/O), unit-tested in tests/unit/test_order_rules.py.
 """

@@ -1,4 +1,6 @@
-"""The pharmacy's periodic sweep (listed in `functions/registry.py`, run by `core.jobs`): expired
+"""The pharmacy's periodic sweep.
+
+The pharmacy's periodic sweep (listed in `functions/registry.py`, run by `core.jobs`): expired
 payment holds give their stock back, and Idempotency-Key claims of past days are dropped.
 """
 

@@ -1,4 +1,6 @@
-"""How an order moves between statuses: the fields a move sets with it, the one conditional write
+"""How an order moves between statuses.
+
+How an order moves between statuses: the fields a move sets with it, the one conditional write
 that decides a race (the order still in a status it may leave), and the 409 explaining a lost race.
 """
 

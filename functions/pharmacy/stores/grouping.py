@@ -1,4 +1,6 @@
-"""Sums per group on the embedded engine: `$match`, then `$group` with one `$sum` per pipeline,
+"""Sums per group on the embedded engine.
+
+Sums per group on the embedded engine: `$match`, then `$group` with one `$sum` per pipeline,
 merged by group (the engine answers 0 for every accumulator after the first one of a `$group`,
 tests/db/test_shapes_pharmacy.py). The store of each collection passes its own collection.
 """

@@ -1,4 +1,6 @@
-"""The `order_counters` collection: one counter document per local day, `$inc`ed atomically
+"""The `order_counters` collection.
+
+The `order_counters` collection: one counter document per local day, `$inc`ed atomically
 (`core.sequences`; D-23: the number was "last order today + 1", read then written, so
 concurrent orders collided).
 """

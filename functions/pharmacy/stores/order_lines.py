@@ -1,4 +1,6 @@
-"""The `order_lines` collection: one document per item of an order, with the order's pharmacy,
+"""The `order_lines` collection.
+
+The `order_lines` collection: one document per item of an order, with the order's pharmacy,
 local day and line total, so the report groups by medicine with `$match`/`$group`/`$sum` only
 (the embedded engine has no `$unwind`-free way to group array items, no `$multiply` and no date
 operators).

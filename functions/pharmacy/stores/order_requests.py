@@ -1,4 +1,6 @@
-"""The `order_requests` collection: an `Idempotency-Key` is a claim document keyed by `_id` =
+"""The `order_requests` collection.
+
+The `order_requests` collection: an `Idempotency-Key` is a claim document keyed by `_id` =
 customer|key. The first request inserts it; a retry finds it and gets the same order (no second
 stock take).
 """
