@@ -73,10 +73,15 @@ def to_public_api(doc: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- the owner's pharmacy
 
 
+def _no_pharmacy() -> NotFound:
+    """The 404 of a pharmacist who has not registered a pharmacy (the UI offers registration)."""
+    return NotFound("No pharmacy found for this user", code=Code.NO_PHARMACY)
+
+
 def owned(owner: Principal) -> dict[str, Any]:
     doc = pharmacies.by_owner(owner.id)
     if doc is None:
-        raise NotFound("No pharmacy found for this user", code=Code.NO_PHARMACY)
+        raise _no_pharmacy()
     return doc
 
 
@@ -176,7 +181,7 @@ def update_my(owner: Principal, data: PharmacyUpdate, avatar: UploadedFile | Non
     changes["updatedAt"] = clock.now()
     updated = pharmacies.update_owned(owner.id, changes)
     if updated is None:
-        raise NotFound("No pharmacy found for this user", code=Code.NO_PHARMACY)
+        raise _no_pharmacy()
     if "listed" in changes and changes["listed"] != current.get("listed"):
         medicines.relist_pharmacy(updated["_id"], bool(changes["listed"]))
     if "avatar" in changes and current.get("avatar"):  # the replaced avatar leaves Cloudinary (best effort)
