@@ -39,8 +39,8 @@ from functions.payments import sweep as payments_sweep
 from functions.payments.routes import bp as payments
 from functions.payments.stores import events as payment_events
 from functions.payments.stores import payments as payments_store
-from functions.pharmacy import orders as pharmacy_orders
-from functions.pharmacy import store as pharmacy_store
+from functions.pharmacy import stores as pharmacy_stores
+from functions.pharmacy import sweep as pharmacy_sweep
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions.routes import bp as prescriptions
 from functions.prescriptions.stores import prescriptions as prescriptions_store
@@ -59,7 +59,7 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
-    pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
+    pharmacy_stores.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
     payment_events.INDEXES, media_store.INDEXES, emergency_hospitals.INDEXES, emergency_on_call.INDEXES,
     emergency_callbacks.INDEXES)
 # Idempotent data migrations `(db) -> documents changed`, run after the indexes.
@@ -72,7 +72,7 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("core.notify", notify.sweep),  # failed notifications
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
     ("payments", payments_sweep.sweep),  # refunds to retry, paid appointments cancelled elsewhere
-    ("pharmacy", pharmacy_orders.sweep),  # expired payment holds give their stock back; old order requests
+    ("pharmacy", pharmacy_sweep.sweep),  # expired payment holds give their stock back; old order requests
     ("signaling", signaling_jobs.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
 )
 

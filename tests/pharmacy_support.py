@@ -68,13 +68,14 @@ def make_pharmacy(owner: dict[str, Any] | None = None, *, verification: str = "v
     """A pharmacy in the database as registration (and then an admin) would leave it."""
     from functions.pharmacy import pharmacies
     from functions.pharmacy.schemas import PharmacyIn
+    from functions.pharmacy.status import is_listed
     from functions.pharmacy.stores import pharmacies as store
 
     owner = owner or pharmacist()
     data = PharmacyIn.model_validate(registration(licenseNumber=f"LIC-{next(_licence)}"))
     doc = pharmacies.new_pharmacy(owner["_id"], data, verified=verification == "verified")
     doc.update({"verificationStatus": verification, "isVerified": verification == "verified",
-                "listed": pharmacies.is_listed(verification, overrides.get("status", "active")), **overrides})
+                "listed": is_listed(verification, overrides.get("status", "active")), **overrides})
     assert store.insert(doc) is None
     doc["ownerUser"] = owner
     return doc

@@ -3,7 +3,7 @@
 What payments asks of an order (`payable_order`) and tells it (`record_order_payment`), and the
 `REFUNDS` port through which a cancelled paid order reaches payments' refund (payments imports
 the pharmacy, so the pharmacy never imports payments: the composition root plugs the refund
-in). Each function imports the ordering use cases when it is called.
+in). Each function imports the use case it calls when it is called.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ REFUNDS: Port[[ObjectId, str, Tell], str | None] = Port("pharmacy.REFUNDS")
 
 def payable_order(order_id: str, payer_id: ObjectId) -> tuple[int, str]:
     """Amount (minor units) and currency of the payer's unpaid online order; NotFound otherwise."""
-    from functions.pharmacy import orders
+    from functions.pharmacy import order_payment
 
-    return orders.payable_order(order_id, payer_id)
+    return order_payment.payable_order(order_id, payer_id)
 
 
 def record_order_payment(order_id: str, status: str, payment_intent_id: str) -> bool:
     """A payment's outcome (`paid | failed | refunded | canceled`), idempotent; False when the
     order no longer wants the money (payments then refunds it)."""
-    from functions.pharmacy import orders
+    from functions.pharmacy import payment_hold
 
-    return orders.record_order_payment(order_id, status, payment_intent_id)
+    return payment_hold.record_order_payment(order_id, status, payment_intent_id)

@@ -1,4 +1,4 @@
-"""The pharmacy domain's one Blueprint, shared by its route modules, and request helpers."""
+"""The pharmacy domain's one Blueprint, shared by its route modules, and the current request."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from typing import Any
 
 import chalice.app
 
-from functions.core.http import Blueprint
-from functions.pharmacy.forms import FormBody, parse_form
+from functions.core.edge import Blueprint
 
 bp = Blueprint("functions.pharmacy.routes")
 
@@ -20,10 +19,3 @@ def request() -> chalice.app.Request:
 
 def headers() -> Any:
     return request().headers
-
-
-def form() -> FormBody:
-    """The body of a route that accepts JSON, multipart or urlencoded (see `forms`); the
-    same-site check of cookie-authenticated writes already ran in `core.http`."""
-    current = request()
-    return parse_form(current.headers, current.raw_body)

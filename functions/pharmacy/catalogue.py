@@ -1,4 +1,6 @@
-"""The public medicine catalogue: only listed (active, of a verified and active pharmacy) and
+"""The public medicine catalogue.
+
+The public medicine catalogue: only listed (active, of a verified and active pharmacy) and
 unexpired medicines (D-16, D-50: the catalogue showed medicines of unverified or suspended
 pharmacies, and expired ones). Searches use escaped regexes on a normalised field (D-19).
 """
@@ -129,14 +131,14 @@ def featured(query: FeaturedQuery) -> list[dict[str, Any]]:
 def one(medicine_id: str) -> dict[str, Any]:
     doc = medicines.get_listed(object_id(medicine_id, "Medicine"), clock.now())
     if doc is None:
-        raise NotFound("Medicine not found")
+        raise NotFound.of("Medicine")
     return _with_pharmacies([doc])[0]
 
 
 def of_pharmacy(pharmacy_id: str, query: CatalogueQuery) -> tuple[list[dict[str, Any]], int]:
     target = object_id(pharmacy_id, "Pharmacy")
     if pharmacies.get_listed(target) is None:
-        raise NotFound("Pharmacy not found")
+        raise NotFound.of("Pharmacy")
     try:
         filters = {"pharmacy": target, **_filters(query)}
     except NothingToFind:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from bson import ObjectId
 
+from functions.core.bodies import UploadedFile
 from functions.core.errors import Code, PayloadTooLarge, Unprocessable
 from functions.media import api as media
-from functions.pharmacy.forms import UploadedFile
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 

@@ -1,4 +1,6 @@
-"""A pharmacist's inventory: add, edit, soft-delete, bulk upload (JSON or CSV) and bulk stock,
+"""A pharmacist's inventory of medicines.
+
+A pharmacist's inventory: add, edit, soft-delete, bulk upload (JSON or CSV) and bulk stock,
 low-stock, expiring and search lists. Only the owner of a verified pharmacy.
 """
 
@@ -15,11 +17,13 @@ from bson import ObjectId
 from pydantic import ValidationError
 
 from functions.core import clock
+from functions.core.bodies import UploadedFile
 from functions.core.db import object_id
 from functions.core.errors import BadRequest, Code, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
+from functions.core.security import Principal
+from functions.core.validation import field_errors
 from functions.media import api as media
 from functions.pharmacy import medicine_rules
-from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image
 from functions.pharmacy.pharmacies import owned_verified
 from functions.pharmacy.schemas import (
@@ -41,17 +45,17 @@ _SORTS: dict[str, list[tuple[str, int]]] = {
 }
 
 
-def _images(user: Mapping[str, Any], data: MedicineFields, uploads: list[UploadedFile]
+def _images(owner: Principal, data: MedicineFields, uploads: list[UploadedFile]
             ) -> list[dict[str, str]] | None:
     """The medicine's images (None when the request names none). The form's image files are
     uploaded and recorded as the pharmacist's; a JSON `images` list is accepted only if every
     entry is a recorded medicine-image upload of this pharmacist (422 ASSET_INVALID otherwise),
     with the url Cloudinary reported."""
     if not uploads:
-        return None if data.images is None else media.require_assets(user["_id"], MEDICINE_IMAGE, data.images)
+        return None if data.images is None else media.require_assets(owner.id, MEDICINE_IMAGE, data.images)
     if len(uploads) > MAX_IMAGES:
         raise BadRequest("At most 5 images", code=Code.TOO_MANY_IMAGES)
-    stored = [upload_image(f, user["_id"], MEDICINE_IMAGE) for f in uploads]
+    stored = [upload_image(f, owner.id, MEDICINE_IMAGE) for f in uploads]
     return [s for s in stored if s is not None]
 
 
@@ -78,9 +82,9 @@ def _recheck_listing(pharmacy_id: ObjectId, listed_as: bool) -> None:
         medicines.relist_pharmacy(pharmacy_id, now_listed)
 
 
-def add(user: Mapping[str, Any], data: MedicineIn, uploads: list[UploadedFile]) -> dict[str, Any]:
-    pharmacy = owned_verified(user)
-    images = _images(user, data, uploads)
+def add(owner: Principal, data: MedicineIn, uploads: list[UploadedFile]) -> dict[str, Any]:
+    pharmacy = owned_verified(owner)
+    images = _images(owner, data, uploads)
     doc = new_doc(pharmacy, data)
     if images is not None:
         doc["images"] = images
@@ -90,15 +94,15 @@ def add(user: Mapping[str, Any], data: MedicineIn, uploads: list[UploadedFile]) 
     return medicine_rules.to_api(doc, clock.now())
 
 
-def update(user: Mapping[str, Any], medicine_id: str, data: MedicineUpdate, uploads: list[UploadedFile]
+def update(owner: Principal, medicine_id: str, data: MedicineUpdate, uploads: list[UploadedFile]
            ) -> dict[str, Any]:
-    pharmacy = owned_verified(user)
+    pharmacy = owned_verified(owner)
     target = object_id(medicine_id, "Medicine")
     current = medicines.get_owned(pharmacy["_id"], target)
     if current is None:
-        raise NotFound("Medicine not found")
+        raise NotFound.of("Medicine")
     changes = data.model_dump(mode="python", exclude_none=True)
-    images = _images(user, data, uploads)
+    images = _images(owner, data, uploads)
     if images is not None:
         changes["images"] = images
     merged = {**current, **changes}
@@ -111,24 +115,24 @@ def update(user: Mapping[str, Any], medicine_id: str, data: MedicineUpdate, uplo
     changes["updatedAt"] = clock.now()
     updated = medicines.update_owned(pharmacy["_id"], target, changes)
     if updated is None:
-        raise NotFound("Medicine not found")
+        raise NotFound.of("Medicine")
     if "isActive" in changes and bool(changes["isActive"]) != bool(current.get("isActive", True)):
         pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1 if changes["isActive"] else -1})
     if images is not None:  # images no longer used leave Cloudinary (best effort, logged)...
         kept = [*images, *({"public_id": p} for p in updated.get("orderedImages") or [])]
-        media.destroy_replaced(user["_id"], current.get("images") or [], kept)  # ...unless an order shows one
+        media.destroy_replaced(owner.id, current.get("images") or [], kept)  # ...unless an order shows one
     return medicine_rules.to_api(updated, clock.now())
 
 
-def remove(user: Mapping[str, Any], medicine_id: str) -> None:
+def remove(owner: Principal, medicine_id: str) -> None:
     """Soft delete: inactive and unlisted; orders keep their item snapshots (D-45: hard deletes
     left orders pointing at nothing). The images stay in Cloudinary: the medicine can be
     re-activated and those snapshots show its first image."""
-    pharmacy = owned_verified(user)
+    pharmacy = owned_verified(owner)
     target = object_id(medicine_id, "Medicine")
     current = medicines.get_owned(pharmacy["_id"], target)
     if current is None:
-        raise NotFound("Medicine not found")
+        raise NotFound.of("Medicine")
     medicines.update_owned(pharmacy["_id"], target, {"isActive": False, "listed": False, "updatedAt": clock.now()})
     if current.get("isActive", True):
         pharmacies.increment(pharmacy["_id"], {"totalMedicines": -1})
@@ -174,12 +178,10 @@ def bulk_rows(media_type: str, raw: bytes) -> list[Any]:
     return data
 
 
-def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def bulk_upload(owner: Principal, rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Validate every row; insert the valid ones; report each row (D-43: invalid rows were
     silently dropped, with 201 even when nothing was inserted). Returns (report, inserted)."""
-    from functions.core.http import field_errors  # the envelope's field-error shape, on this path only
-
-    pharmacy = owned_verified(user)
+    pharmacy = owned_verified(owner)
     if len(rows) > MAX_ROWS:
         raise PayloadTooLarge(f"At most {MAX_ROWS} rows per upload", code=Code.TOO_MANY_ROWS)
     report: list[dict[str, Any]] = []
@@ -199,7 +201,7 @@ def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str
     if not docs:
         raise Unprocessable("No row was valid; nothing was uploaded", code=Code.NO_VALID_ROWS,
                             extra={"results": report})
-    _bulk_images(user, docs)
+    _bulk_images(owner, docs)
     medicines.insert_many(docs)
     pharmacies.increment(pharmacy["_id"], {"totalMedicines": len(docs)})
     _recheck_listing(pharmacy["_id"], bool(pharmacy.get("listed")))
@@ -207,26 +209,24 @@ def bulk_upload(user: Mapping[str, Any], rows: list[Any]) -> tuple[list[dict[str
     return report, [medicine_rules.to_api(d, now) for d in docs]
 
 
-def _bulk_images(user: Mapping[str, Any], docs: list[dict[str, Any]]) -> None:
+def _bulk_images(owner: Principal, docs: list[dict[str, Any]]) -> None:
     """Rows naming images: every one must be a recorded medicine-image upload of the caller (one
     read for the whole upload; a foreign or unknown one refuses the upload, 422 ASSET_INVALID);
     the stored urls are Cloudinary's."""
     named = [ref for doc in docs for ref in doc.get("images") or []]
     if not named:
         return
-    checked = {ref["public_id"]: ref for ref in media.require_assets(user["_id"], MEDICINE_IMAGE, named)}
+    checked = {ref["public_id"]: ref for ref in media.require_assets(owner.id, MEDICINE_IMAGE, named)}
     for doc in docs:
         doc["images"] = [checked[ref["public_id"]] for ref in doc.get("images") or []]
 
 
-def bulk_stock(user: Mapping[str, Any], rows: list[dict[str, object]]) -> list[dict[str, Any]]:
+def bulk_stock(owner: Principal, rows: list[dict[str, object]]) -> list[dict[str, Any]]:
     """Per-row results; stock is a whole number >= 0, as a number or the stock input's string
     (D-42: negative or fractional stock was accepted, unknown ids were skipped silently, one bad
     id failed the rest). When no row applied: 422 naming the first row's error in `message`
     (the UI shows only `message`, and says "updated" on any 2xx)."""
-    from functions.core.http import field_errors  # the envelope's field-error shape, on this path only
-
-    pharmacy = owned_verified(user)
+    pharmacy = owned_verified(owner)
     now = clock.now()
     results: list[dict[str, Any]] = []
     for number, row in enumerate(rows, start=1):
@@ -251,9 +251,9 @@ def bulk_stock(user: Mapping[str, Any], rows: list[dict[str, object]]) -> list[d
 # ---------------------------------------------------------------- lists
 
 
-def low_stock(user: Mapping[str, Any]) -> list[dict[str, Any]]:
+def low_stock(owner: Principal) -> list[dict[str, Any]]:
     """Active medicines with stock <= their own minStock (out of stock included), lowest first."""
-    pharmacy = owned_verified(user)
+    pharmacy = owned_verified(owner)
     rows = medicines.all_of_pharmacy(pharmacy["_id"], {"isActive": True}, None, SCAN_CAP)
     low = sorted((d for d in rows if int(d.get("stock", 0)) <= int(d.get("minStock", 10))),
                  key=lambda d: (int(d.get("stock", 0)), str(d.get("name"))))
@@ -261,19 +261,19 @@ def low_stock(user: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [medicine_rules.to_api(d, now) for d in low]
 
 
-def expiring(user: Mapping[str, Any], query: ExpiringQuery) -> tuple[list[dict[str, Any]], int]:
+def expiring(owner: Principal, query: ExpiringQuery) -> tuple[list[dict[str, Any]], int]:
     """Active medicines expiring within `days` (default 90); already-expired ones are flagged."""
-    pharmacy = owned_verified(user)
+    pharmacy = owned_verified(owner)
     now = clock.now()
     filters = {"pharmacy": pharmacy["_id"], "isActive": True, "expiryDate": {"$lte": now + timedelta(days=query.days)}}
     items, total = medicines.page(filters, [("expiryDate", 1)], query.skip, query.limit)
     return [medicine_rules.to_api(d, now) for d in items], total
 
 
-def search(user: Mapping[str, Any], query: InventorySearchQuery) -> tuple[list[dict[str, Any]], int]:
+def search(owner: Principal, query: InventorySearchQuery) -> tuple[list[dict[str, Any]], int]:
     """The pharmacist's own catalogue: active medicines, or every one with `includeInactive`
     (a deleted medicine is inactive, and the dashboard's table must not show it again)."""
-    pharmacy = owned_verified(user)
+    pharmacy = owned_verified(owner)
     now = clock.now()
     filters: dict[str, Any] = {} if query.includeInactive else {"isActive": True}
     if query.keyword and query.keyword.strip():

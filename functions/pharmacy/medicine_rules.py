@@ -1,4 +1,6 @@
-"""Pure rules about medicine documents: derived fields and the API shape (no I/O; prices are
+"""Pure rules of medicine documents.
+
+Pure rules about medicine documents: derived fields and the API shape (no I/O; prices are
 stored in minor units and shown in major units of the default currency)."""
 
 from __future__ import annotations

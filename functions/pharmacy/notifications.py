@@ -1,4 +1,6 @@
-"""Telling a user about an order or their pharmacy: over the WebSocket when they are online,
+"""Telling a user about an order or their pharmacy.
+
+Telling a user about an order or their pharmacy: over the WebSocket when they are online,
 else by SMS or e-mail through the one notifier (`core.notify`). Bodies carry no PHI: an order
 number and a status, never medicines or addresses; order messages end with a link to the
 existing frontend's page that lists the order (its routes: `../shared/frontend-contract.md`).

@@ -13,10 +13,9 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from functions.core.schemas import PageQuery, WholeNumber, WriteModel
 from functions.pharmacy.schemas import OBJECT_ID, PHONE, PINCODE, UnpagedList
+from functions.pharmacy.status import DELIVERY, DeliveryType, OrderStatus, PaymentMethod
 
 ObjectIdStr = Annotated[str, StringConstraints(pattern=OBJECT_ID)]
-ORDER_STATUSES = ("pending", "confirmed", "preparing", "ready", "dispatched", "delivered", "cancelled")
-OrderStatus = Literal["pending", "confirmed", "preparing", "ready", "dispatched", "delivered", "cancelled"]
 
 
 class OrderItemIn(WriteModel):
@@ -38,13 +37,13 @@ class ShippingAddress(WriteModel):
 class PaymentInfoIn(WriteModel):
     model_config = ConfigDict(extra="ignore")  # status, transactionId, paidAt: never from the client
 
-    method: Literal["cod", "online"]
+    method: PaymentMethod
 
 
 class DeliveryInfoIn(WriteModel):
     model_config = ConfigDict(extra="ignore")  # tracking fields are the pharmacy's, not the customer's
 
-    type: Literal["delivery", "pickup"] = "delivery"
+    type: DeliveryType = DELIVERY
 
 
 class OrderIn(WriteModel):
@@ -59,7 +58,7 @@ class OrderIn(WriteModel):
 
     @model_validator(mode="after")
     def _address_for_delivery(self) -> OrderIn:
-        if self.deliveryInfo.type == "delivery" and self.shippingAddress is None:
+        if self.deliveryInfo.type == DELIVERY and self.shippingAddress is None:
             raise ValueError("shippingAddress is required for delivery")
         if len({item.medicine.lower() for item in self.items}) != len(self.items):
             raise ValueError("each medicine may appear once; set its quantity instead")

@@ -1,9 +1,11 @@
-"""Pharmacies: registration, the owner's view and settings, the public directory, admin
+"""Pharmacies: registration, the owner's pharmacy, the directory, verification.
+
+Pharmacies: registration, the owner's view and settings, the public directory, admin
 verification and the dev-only quick setup.
 
 Nobody's role changes by registering (D-15: registering made anyone a pharmacist, demoting
 doctors and admins, and quick-setup self-verified). A pharmacy is public and orderable only while
-`verificationStatus == "verified"` and `status == "active"`; that is the `listed` flag, kept on
+verified by an admin and open (`status.is_listed`); that is the `listed` flag, kept on
 the pharmacy and on each of its medicines (D-16: verification was cosmetic).
 """
 
@@ -16,16 +18,16 @@ from typing import Any
 from bson import ObjectId
 
 from functions.core import clock, users
+from functions.core.bodies import UploadedFile
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, Forbidden, NotFound, Unprocessable
 from functions.core.money import to_major
+from functions.core.security import Principal
 from functions.media import api as media
 from functions.pharmacy import notifications
-from functions.pharmacy.forms import UploadedFile
 from functions.pharmacy.images import upload_image
 from functions.pharmacy.schemas import (
-    VERIFICATION_STATUSES,
     AdminPharmacyQuery,
     PharmacyIn,
     PharmacyListQuery,
@@ -33,6 +35,7 @@ from functions.pharmacy.schemas import (
     PharmacyUpdate,
     VerificationDocuments,
 )
+from functions.pharmacy.status import ACTIVE, AWAITING_VERIFICATION, VERIFICATION_STATUSES, VERIFIED, is_listed
 from functions.pharmacy.stores import medicines, pharmacies
 
 # Fields never sent to anyone (internal keys), and those the public does not see.
@@ -42,10 +45,6 @@ AVATAR = "pharmacy-picture"  # the media purpose of a pharmacy's picture (never 
 MONEY = ("deliveryCharges", "freeDeliveryAbove")  # minor units stored, major units shown
 NOT_PUBLIC = ("licenseNumber", "verificationDocuments", "monthlyRevenue", "totalOrders", "totalMedicines",
               "verificationReason", "owner", "listed")
-
-
-def is_listed(verification_status: str, status: str) -> bool:
-    return verification_status == "verified" and status == "active"
 
 
 def license_key(number: str) -> str:
@@ -74,24 +73,29 @@ def to_public_api(doc: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- the owner's pharmacy
 
 
-def owned(user: Mapping[str, Any]) -> dict[str, Any]:
-    doc = pharmacies.by_owner(user["_id"])
+def _no_pharmacy() -> NotFound:
+    """The 404 of a pharmacist who has not registered a pharmacy (the UI offers registration)."""
+    return NotFound("No pharmacy found for this user", code=Code.NO_PHARMACY)
+
+
+def owned(owner: Principal) -> dict[str, Any]:
+    doc = pharmacies.by_owner(owner.id)
     if doc is None:
-        raise NotFound("No pharmacy found for this user", code=Code.NO_PHARMACY)
+        raise _no_pharmacy()
     return doc
 
 
-def owned_verified(user: Mapping[str, Any]) -> dict[str, Any]:
+def owned_verified(owner: Principal) -> dict[str, Any]:
     """The caller's pharmacy, which must be verified (inventory and orders need it)."""
-    doc = owned(user)
-    if doc.get("verificationStatus") != "verified":
+    doc = owned(owner)
+    if doc.get("verificationStatus") != VERIFIED:
         raise Forbidden("Your pharmacy is not verified yet", code=Code.PHARMACY_NOT_VERIFIED)
     return doc
 
 
 def new_pharmacy(owner_id: ObjectId, data: PharmacyIn, *, verified: bool = False) -> dict[str, Any]:
     now = clock.now()
-    status = "verified" if verified else "pending"
+    status = VERIFIED if verified else AWAITING_VERIFICATION
     doc: dict[str, Any] = {
         "_id": ObjectId(),
         "owner": owner_id,
@@ -99,8 +103,8 @@ def new_pharmacy(owner_id: ObjectId, data: PharmacyIn, *, verified: bool = False
         "licenseKey": license_key(data.licenseNumber),
         "verificationStatus": status,
         "isVerified": verified,
-        "status": "active",
-        "listed": is_listed(status, "active"),
+        "status": ACTIVE,
+        "listed": is_listed(status, ACTIVE),
         "ratingSum": 0,
         "totalReviews": 0,
         "totalMedicines": 0,
@@ -120,14 +124,14 @@ def _insert(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def _documents(user: Mapping[str, Any], given: VerificationDocuments | None) -> dict[str, dict[str, str]] | None:
+def _documents(owner: Principal, given: VerificationDocuments | None) -> dict[str, dict[str, str]] | None:
     """The licence documents named, each a recorded `pharmacy-license` upload of the caller
     (one read; 422 ASSET_INVALID naming the document otherwise), with Cloudinary's urls."""
     if given is None:
         return None
     named = {key: ref for key, ref in given.model_dump(exclude_none=True).items()}
     try:
-        checked = media.require_assets(user["_id"], LICENCE, list(named.values()), field="verificationDocuments")
+        checked = media.require_assets(owner.id, LICENCE, list(named.values()), field="verificationDocuments")
     except Unprocessable as exc:
         ids = list(dict.fromkeys(ref["public_id"] for ref in named.values()))
         bad = {ids[int(e["field"].split(".")[1])] for e in exc.errors}
@@ -138,65 +142,65 @@ def _documents(user: Mapping[str, Any], given: VerificationDocuments | None) -> 
     return {key: by_id[ref["public_id"]] for key, ref in named.items()}
 
 
-def register(user: Mapping[str, Any], data: PharmacyIn, avatar: UploadedFile | None) -> dict[str, Any]:
-    if pharmacies.by_owner(user["_id"]) is not None:  # fast answer; the unique index decides races
+def register(owner: Principal, data: PharmacyIn, avatar: UploadedFile | None) -> dict[str, Any]:
+    if pharmacies.by_owner(owner.id) is not None:  # fast answer; the unique index decides races
         raise Conflict("You have already registered a pharmacy", code=Code.PHARMACY_EXISTS)
-    doc = new_pharmacy(user["_id"], data)
-    documents = _documents(user, data.verificationDocuments)
+    doc = new_pharmacy(owner.id, data)
+    documents = _documents(owner, data.verificationDocuments)
     if documents is not None:
         doc["verificationDocuments"] = documents
     if avatar is not None:  # the frontend's file part, uploaded here and recorded as the owner's avatar
-        stored = upload_image(avatar, user["_id"], AVATAR)
+        stored = upload_image(avatar, owner.id, AVATAR)
         if stored is not None:
             doc["avatar"] = stored
     try:
         return to_owner_api(_insert(doc))
     except Conflict:
-        media.destroy_replaced(user["_id"], [doc["avatar"]] if "avatar" in doc else [])  # no orphan (D-35)
+        media.destroy_replaced(owner.id, [doc["avatar"]] if "avatar" in doc else [])  # no orphan (D-35)
         raise
 
 
-def my(user: Mapping[str, Any]) -> dict[str, Any]:
-    return to_owner_api(owned(user))
+def my(owner: Principal) -> dict[str, Any]:
+    return to_owner_api(owned(owner))
 
 
-def update_my(user: Mapping[str, Any], data: PharmacyUpdate, avatar: UploadedFile | None) -> dict[str, Any]:
+def update_my(owner: Principal, data: PharmacyUpdate, avatar: UploadedFile | None) -> dict[str, Any]:
     """Allow-listed fields only (`PharmacyUpdate`; the route drops echoed server-managed fields
     and the model refuses anything else unknown)."""
-    current = owned(user)
+    current = owned(owner)
     changes = data.model_dump(mode="python", exclude_none=True)
-    documents = _documents(user, data.verificationDocuments)
+    documents = _documents(owner, data.verificationDocuments)
     if documents is not None:
         changes["verificationDocuments"] = {**(current.get("verificationDocuments") or {}), **documents}
     if avatar is not None:
-        stored = upload_image(avatar, user["_id"], AVATAR)
+        stored = upload_image(avatar, owner.id, AVATAR)
         if stored is not None:
             changes["avatar"] = stored
     if "status" in changes:
         changes["listed"] = is_listed(str(current.get("verificationStatus")), changes["status"])
     changes["updatedAt"] = clock.now()
-    updated = pharmacies.update_owned(user["_id"], changes)
+    updated = pharmacies.update_owned(owner.id, changes)
     if updated is None:
-        raise NotFound("No pharmacy found for this user", code=Code.NO_PHARMACY)
+        raise _no_pharmacy()
     if "listed" in changes and changes["listed"] != current.get("listed"):
         medicines.relist_pharmacy(updated["_id"], bool(changes["listed"]))
     if "avatar" in changes and current.get("avatar"):  # the replaced avatar leaves Cloudinary (best effort)
-        media.destroy_replaced(user["_id"], [current["avatar"]], [changes["avatar"]])
+        media.destroy_replaced(owner.id, [current["avatar"]], [changes["avatar"]])
     if documents:  # replaced licence documents leave Cloudinary (best effort)
-        media.destroy_replaced(user["_id"], (current.get("verificationDocuments") or {}).values(),
+        media.destroy_replaced(owner.id, (current.get("verificationDocuments") or {}).values(),
                                list(changes["verificationDocuments"].values()))
     return to_owner_api(updated)
 
 
-def quick_setup(user: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+def quick_setup(owner: Principal) -> tuple[dict[str, Any], bool]:
     """Dev stage only (the route answers 404 elsewhere): a verified demo pharmacy for the
     calling pharmacist. Returns (pharmacy, created)."""
     if get_settings().stage != "dev":
-        raise NotFound("Not found")
-    existing = pharmacies.by_owner(user["_id"])
+        raise NotFound()
+    existing = pharmacies.by_owner(owner.id)
     if existing is not None:
         return to_owner_api(existing), False
-    doc = new_pharmacy(user["_id"], demo_pharmacy(str(user.get("name") or "Demo"), str(user["_id"])), verified=True)
+    doc = new_pharmacy(owner.id, demo_pharmacy(str(owner.user.get("name") or "Demo"), str(owner.id)), verified=True)
     doc["description"] = "Test pharmacy for development"
     return to_owner_api(_insert(doc)), True
 
@@ -231,7 +235,7 @@ def public_list(query: PharmacyListQuery) -> tuple[list[dict[str, Any]], int]:
 def public_view(pharmacy_id: str) -> dict[str, Any]:
     doc = pharmacies.get_listed(object_id(pharmacy_id, "Pharmacy"))
     if doc is None:
-        raise NotFound("Pharmacy not found")
+        raise NotFound.of("Pharmacy")
     return to_public_api(doc)
 
 
@@ -262,19 +266,19 @@ def admin_list(query: AdminPharmacyQuery) -> tuple[list[dict[str, Any]], int]:
     return out, total
 
 
-def set_verification(admin: Mapping[str, Any], pharmacy_id: str, data: PharmacyStatusIn) -> dict[str, Any]:
+def set_verification(admin: Principal, pharmacy_id: str, data: PharmacyStatusIn) -> dict[str, Any]:
     """`isVerified` follows `verificationStatus` in the same write (D-44: they drifted apart);
     the medicines' `listed` flag follows; the owner is told."""
     target = object_id(pharmacy_id, "Pharmacy")
     current = pharmacies.get(target)
     if current is None:
-        raise NotFound("Pharmacy not found")
-    listed = is_listed(data.status, str(current.get("status", "active")))
+        raise NotFound.of("Pharmacy")
+    listed = is_listed(data.status, str(current.get("status", ACTIVE)))
     updated = pharmacies.set_status(target, {
-        "verificationStatus": data.status, "isVerified": data.status == "verified", "listed": listed,
-        "verificationReason": data.reason, "verifiedBy": admin["_id"], "updatedAt": clock.now()})
+        "verificationStatus": data.status, "isVerified": data.status == VERIFIED, "listed": listed,
+        "verificationReason": data.reason, "verifiedBy": admin.id, "updatedAt": clock.now()})
     if updated is None:
-        raise NotFound("Pharmacy not found")
+        raise NotFound.of("Pharmacy")
     medicines.relist_pharmacy(target, listed)
     text = f"Your pharmacy {updated['name']} is now {data.status}."
     if data.reason:

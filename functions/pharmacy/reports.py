@@ -12,7 +12,6 @@ major units of the default currency (pharmacy records are in it).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,11 +19,12 @@ from functions.core import clock, users
 from functions.core.config import get_settings
 from functions.core.errors import BadRequest, Code
 from functions.core.money import to_major
+from functions.core.security import PATIENT, Principal
 from functions.pharmacy import order_rules
 from functions.pharmacy.order_schemas import ReportQuery
 from functions.pharmacy.pharmacies import owned, rating_of
-from functions.pharmacy.schemas import VERIFICATION_STATUSES
-from functions.pharmacy.stores import medicines, orders, pharmacies
+from functions.pharmacy.status import AWAITING_VERIFICATION, CUSTOMER_CANCELLABLE, VERIFICATION_STATUSES, VERIFIED
+from functions.pharmacy.stores import medicines, order_counters, order_lines, orders, pharmacies
 
 LOW_STOCK_SCAN = 5000
 MAX_REPORT_DAYS = 366
@@ -38,8 +38,8 @@ def _today() -> date:
     return order_rules.local_day(clock.now(), get_settings().default_timezone)
 
 
-def pharmacy_stats(user: Mapping[str, Any]) -> dict[str, Any]:
-    pharmacy = owned(user)
+def pharmacy_stats(owner: Principal) -> dict[str, Any]:
+    pharmacy = owned(owner)
     pid = pharmacy["_id"]
     active = medicines.all_of_pharmacy(pid, {"isActive": True}, {"stock": 1, "minStock": 1}, LOW_STOCK_SCAN)
     totals = orders.status_totals({"pharmacy": pid})
@@ -53,7 +53,7 @@ def pharmacy_stats(user: Mapping[str, Any]) -> dict[str, Any]:
         "orders": {
             "total": sum(int(r["count"]) for r in totals),
             "pending": sum(int(r["count"]) for r in totals
-                           if r["_id"].get("status") in order_rules.CUSTOMER_CANCELLABLE),
+                           if r["_id"].get("status") in CUSTOMER_CANCELLABLE),
             "today": orders.count({"pharmacy": pid, "localDay": _today().isoformat()}),
         },
         "revenue": {"total": _major(sum(int(r["total"]) for r in totals if r["_id"].get("revenue") is True)),
@@ -84,11 +84,11 @@ def _period(query: ReportQuery) -> tuple[date, date]:
     return start, end
 
 
-def pharmacy_report(user: Mapping[str, Any], query: ReportQuery) -> dict[str, Any]:
+def pharmacy_report(owner: Principal, query: ReportQuery) -> dict[str, Any]:
     """Per status: a daily series `{date, count, revenue}` (revenue = the orders' totals) with
     `totalCount`/`totalRevenue`; the top 10 medicines by units then revenue (cancelled orders
     excluded); a summary whose `totalRevenue` counts delivered or paid orders only."""
-    pharmacy = owned(user)
+    pharmacy = owned(owner)
     start, end = _period(query)
     first, last = start.isoformat(), end.isoformat()
     by_status: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
@@ -108,7 +108,7 @@ def pharmacy_report(user: Mapping[str, Any], query: ReportQuery) -> dict[str, An
         for status, days in sorted(by_status.items())
     ]
     merged: dict[Any, dict[str, Any]] = {}
-    for row in orders.medicine_totals(pharmacy["_id"], first, last):
+    for row in order_lines.medicine_totals(pharmacy["_id"], first, last):
         key = row["_id"]
         entry = merged.setdefault(key["medicine"], {"_id": key["medicine"], "name": key.get("name"),
                                                     "manufacturer": key.get("manufacturer"),
@@ -138,15 +138,15 @@ def admin_analytics() -> dict[str, Any]:
     recent_days = [f"{today - timedelta(days=n):%y%m%d}" for n in range(30)]
     return {
         "totalPharmacies": sum(by_verification.values()),
-        "verifiedPharmacies": by_verification["verified"],
-        "pendingPharmacies": by_verification["pending"],
+        "verifiedPharmacies": by_verification[VERIFIED],
+        "pendingPharmacies": by_verification[AWAITING_VERIFICATION],
         "pharmaciesByStatus": by_verification,
         "totalOrders": sum(by_status.values()),
         "ordersByStatus": dict(by_status),
         "totalRevenue": _major(sum(int(r["total"]) for r in order_rows if r["_id"].get("revenue") is True)),
         "currency": get_settings().default_currency,
-        "totalUsers": users.count_role("patient"),
+        "totalUsers": users.count_role(PATIENT),
         "totalMedicines": medicines.count({"listed": True}) + medicines.count({"listed": False}),
-        "recentOrders": orders.day_counts(recent_days),
-        "recentUsers": users.count_role("patient", since=now - timedelta(days=30)),
+        "recentOrders": order_counters.day_counts(recent_days),
+        "recentUsers": users.count_role(PATIENT, since=now - timedelta(days=30)),
     }

@@ -2,9 +2,11 @@
 
 from chalice.app import Response
 
-from functions.core.http import pagination, parse_body, parse_query, respond
+from functions.core.envelope import respond
+from functions.core.paging import pagination
 from functions.core.security import ADMIN, require_user
-from functions.pharmacy import orders, pharmacies, reports
+from functions.core.validation import parse_body, parse_query
+from functions.pharmacy import order_lists, pharmacies, reports
 from functions.pharmacy.blueprint import bp, headers, request
 from functions.pharmacy.order_schemas import OrderListQuery
 from functions.pharmacy.schemas import AdminPharmacyQuery, PharmacyStatusIn
@@ -21,7 +23,7 @@ def list_pharmacies() -> Response:
 @bp.route("/admin/pharmacy/{pharmacy_id}/status", methods=["PUT"])
 def set_status(pharmacy_id: str) -> Response:
     admin = require_user(headers(), roles=(ADMIN,))
-    pharmacy = pharmacies.set_verification(admin.user, pharmacy_id, parse_body(request(), PharmacyStatusIn))
+    pharmacy = pharmacies.set_verification(admin, pharmacy_id, parse_body(request(), PharmacyStatusIn))
     return respond(message="Pharmacy status updated", pharmacy=pharmacy)
 
 
@@ -29,14 +31,14 @@ def set_status(pharmacy_id: str) -> Response:
 def list_orders() -> Response:
     require_user(headers(), roles=(ADMIN,))
     query = parse_query(request(), OrderListQuery)
-    items, total = orders.admin_orders(query)
+    items, total = order_lists.admin_orders(query)
     return respond(count=len(items), orders=items, pagination=pagination(total, query.page, query.limit))
 
 
 @bp.route("/admin/order/{order_id}", methods=["GET"])
 def read_order(order_id: str) -> Response:
     admin = require_user(headers(), roles=(ADMIN,))
-    return respond(order=orders.read(admin.user, order_id))
+    return respond(order=order_lists.read(admin, order_id))
 
 
 @bp.route("/admin/analytics", methods=["GET"])

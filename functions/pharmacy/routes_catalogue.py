@@ -2,7 +2,9 @@
 
 from chalice.app import Response
 
-from functions.core.http import pagination, parse_query, respond
+from functions.core.envelope import respond
+from functions.core.paging import pagination
+from functions.core.validation import parse_query
 from functions.pharmacy import catalogue
 from functions.pharmacy.blueprint import bp, request
 from functions.pharmacy.schemas import CatalogueQuery, FeaturedQuery, SearchQuery

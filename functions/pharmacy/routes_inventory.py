@@ -2,11 +2,13 @@
 
 from chalice.app import Response
 
-from functions.core.http import media_type, pagination, parse_body, parse_model, parse_query, respond
+from functions.core.bodies import FORM_TYPES, NESTED_WITH_FILES
+from functions.core.envelope import respond
+from functions.core.paging import pagination
 from functions.core.security import PHARMACIST, require_user
+from functions.core.validation import media_type, parse_body, parse_model, parse_query, read_body
 from functions.pharmacy import inventory, medicine_rules
-from functions.pharmacy.blueprint import bp, form, headers, request
-from functions.pharmacy.forms import FORM_TYPES
+from functions.pharmacy.blueprint import bp, headers, request
 from functions.pharmacy.schemas import BulkStockIn, ExpiringQuery, InventorySearchQuery, MedicineIn, MedicineUpdate
 
 IMAGE_FIELDS = ("images", "images[]")  # the frontend's multipart file field (multer's `images`)
@@ -14,65 +16,65 @@ IMAGE_FIELDS = ("images", "images[]")  # the frontend's multipart file field (mu
 
 @bp.route("/pharmacy/medicines", methods=["POST"], content_types=FORM_TYPES)
 def add_medicine() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
-    body = form()
-    medicine = inventory.add(user.user, parse_model(MedicineIn, body.data), body.files_named(*IMAGE_FIELDS))
+    owner = require_user(headers(), roles=(PHARMACIST,))
+    body = read_body(request(), NESTED_WITH_FILES)
+    medicine = inventory.add(owner, parse_model(MedicineIn, body.data), body.files_named(*IMAGE_FIELDS))
     return respond(201, message="Medicine added successfully", medicine=medicine)
 
 
 @bp.route("/pharmacy/medicine/{medicine_id}", methods=["PUT"], content_types=FORM_TYPES)
 def update_medicine(medicine_id: str) -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
-    body = form()
+    owner = require_user(headers(), roles=(PHARMACIST,))
+    body = read_body(request(), NESTED_WITH_FILES)
     data = parse_model(MedicineUpdate, body.fields_except(medicine_rules.READ_ONLY))
-    medicine = inventory.update(user.user, medicine_id, data, body.files_named(*IMAGE_FIELDS))
+    medicine = inventory.update(owner, medicine_id, data, body.files_named(*IMAGE_FIELDS))
     return respond(message="Medicine updated successfully", medicine=medicine)
 
 
 @bp.route("/pharmacy/medicine/{medicine_id}", methods=["DELETE"])
 def delete_medicine(medicine_id: str) -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
-    inventory.remove(user.user, medicine_id)
+    owner = require_user(headers(), roles=(PHARMACIST,))
+    inventory.remove(owner, medicine_id)
     return respond(message="Medicine deleted successfully")
 
 
 @bp.route("/pharmacy/medicines/bulk-upload", methods=["POST"], content_types=["application/json", "text/csv"])
 def bulk_upload() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
+    owner = require_user(headers(), roles=(PHARMACIST,))
     raw = request().raw_body
     rows = inventory.bulk_rows(media_type(request()) or "", raw if isinstance(raw, bytes) else (raw or "").encode())
-    results, inserted = inventory.bulk_upload(user.user, rows)
+    results, inserted = inventory.bulk_upload(owner, rows)
     return respond(201, message=f"{len(inserted)} medicines uploaded successfully", inserted=len(inserted),
                    failed=len(results) - len(inserted), results=results, medicines=inserted)
 
 
 @bp.route("/pharmacy/medicines/bulk-stock-update", methods=["PUT"])
 def bulk_stock() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
+    owner = require_user(headers(), roles=(PHARMACIST,))
     data = parse_body(request(), BulkStockIn)
-    results = inventory.bulk_stock(user.user, data.stockUpdates)
+    results = inventory.bulk_stock(owner, data.stockUpdates)
     updated = sum(1 for r in results if r["ok"])
     return respond(message=f"{updated} of {len(results)} stock updates applied", results=results)
 
 
 @bp.route("/pharmacy/medicines/low-stock", methods=["GET"])
 def low_stock() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
-    items = inventory.low_stock(user.user)
+    owner = require_user(headers(), roles=(PHARMACIST,))
+    items = inventory.low_stock(owner)
     return respond(count=len(items), medicines=items)
 
 
 @bp.route("/pharmacy/medicines/expiring", methods=["GET"])
 def expiring() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
+    owner = require_user(headers(), roles=(PHARMACIST,))
     query = parse_query(request(), ExpiringQuery)
-    items, total = inventory.expiring(user.user, query)
+    items, total = inventory.expiring(owner, query)
     return respond(count=len(items), medicines=items, pagination=pagination(total, query.page, query.limit))
 
 
 @bp.route("/pharmacy/medicines/search", methods=["GET"])
 def search() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
+    owner = require_user(headers(), roles=(PHARMACIST,))
     query = parse_query(request(), InventorySearchQuery)
-    items, total = inventory.search(user.user, query)
+    items, total = inventory.search(owner, query)
     return respond(medicines=items, pagination=pagination(total, query.page, query.limit))

@@ -2,26 +2,28 @@
 
 from chalice.app import Response
 
-from functions.core.http import pagination, parse_model, parse_query, respond
+from functions.core.bodies import FORM_TYPES, NESTED_WITH_FILES
+from functions.core.envelope import respond
+from functions.core.paging import pagination
 from functions.core.security import PHARMACIST, require_user
+from functions.core.validation import parse_model, parse_query, read_body
 from functions.pharmacy import pharmacies, reports
-from functions.pharmacy.blueprint import bp, form, headers, request
-from functions.pharmacy.forms import FORM_TYPES
+from functions.pharmacy.blueprint import bp, headers, request
 from functions.pharmacy.schemas import PHARMACY_READ_ONLY, PharmacyIn, PharmacyListQuery, PharmacyUpdate
 
 
 @bp.route("/pharmacy/register", methods=["POST"], content_types=FORM_TYPES)
 def register() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
-    body = form()
-    pharmacy = pharmacies.register(user.user, parse_model(PharmacyIn, body.data), body.file("avatar"))
+    owner = require_user(headers(), roles=(PHARMACIST,))
+    body = read_body(request(), NESTED_WITH_FILES)
+    pharmacy = pharmacies.register(owner, parse_model(PharmacyIn, body.data), body.file("avatar"))
     return respond(201, message="Pharmacy registered successfully", pharmacy=pharmacy)
 
 
 @bp.route("/pharmacy/quick-setup", methods=["POST"])
 def quick_setup() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
-    pharmacy, created = pharmacies.quick_setup(user.user)
+    owner = require_user(headers(), roles=(PHARMACIST,))
+    pharmacy, created = pharmacies.quick_setup(owner)
     if created:
         return respond(201, message="Test pharmacy created successfully", pharmacy=pharmacy)
     return respond(message="Pharmacy already exists", pharmacy=pharmacy)
@@ -29,23 +31,23 @@ def quick_setup() -> Response:
 
 @bp.route("/pharmacy/my", methods=["GET"])
 def my_pharmacy() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
-    return respond(pharmacy=pharmacies.my(user.user))
+    owner = require_user(headers(), roles=(PHARMACIST,))
+    return respond(pharmacy=pharmacies.my(owner))
 
 
 @bp.route("/pharmacy/my", methods=["PUT"], content_types=FORM_TYPES)
 def update_my_pharmacy() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
-    body = form()
+    owner = require_user(headers(), roles=(PHARMACIST,))
+    body = read_body(request(), NESTED_WITH_FILES)
     data = parse_model(PharmacyUpdate, body.fields_except(PHARMACY_READ_ONLY))
-    pharmacy = pharmacies.update_my(user.user, data, body.file("avatar"))
+    pharmacy = pharmacies.update_my(owner, data, body.file("avatar"))
     return respond(message="Pharmacy updated successfully", pharmacy=pharmacy)
 
 
 @bp.route("/pharmacy/stats", methods=["GET"])
 def stats() -> Response:
-    user = require_user(headers(), roles=(PHARMACIST,))
-    return respond(stats=reports.pharmacy_stats(user.user))
+    owner = require_user(headers(), roles=(PHARMACIST,))
+    return respond(stats=reports.pharmacy_stats(owner))
 
 
 @bp.route("/pharmacies", methods=["GET"])

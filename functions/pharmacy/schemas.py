@@ -20,6 +20,7 @@ from functions.core.config import get_settings
 from functions.core.money import major_amount
 from functions.core.schemas import PageQuery, WholeNumber, WriteModel
 from functions.media.api import AssetUrl
+from functions.pharmacy.status import ShopStatus, VerificationStatus
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -31,7 +32,6 @@ CATEGORIES = ("Pain Relief", "Antibiotics", "Vitamins & Supplements", "Cold & Fl
               "Heart & Blood Pressure", "Diabetes", "Skin Care", "Eye Care", "Women Health", "Men Health",
               "Child Care", "First Aid", "Prescription", "Other")
 FORM_TYPES = ("Tablet", "Capsule", "Syrup", "Injection", "Drops", "Cream", "Ointment", "Gel", "Powder", "Other")
-VERIFICATION_STATUSES = ("pending", "verified", "rejected", "suspended")
 
 Text = Annotated[str, StringConstraints(max_length=500)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -165,7 +165,7 @@ class PharmacyUpdate(WriteModel):
     deliveryRadius: Radius | None = None
     deliveryCharges: Money | None = None
     freeDeliveryAbove: Money | None = None
-    status: Literal["active", "inactive"] | None = None  # the owner may close the shop; only admins suspend
+    status: ShopStatus | None = None  # the owner may close the shop; only admins suspend
     # Echoed from GET /pharmacy/my they are the recorded uploads already in use: accepted, unchanged.
     verificationDocuments: VerificationDocuments | None = None
 
@@ -173,7 +173,7 @@ class PharmacyUpdate(WriteModel):
 
 
 class PharmacyStatusIn(WriteModel):
-    status: Literal["pending", "verified", "rejected", "suspended"]
+    status: VerificationStatus
     reason: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
@@ -184,7 +184,7 @@ class PharmacyListQuery(PageQuery):
 
 
 class AdminPharmacyQuery(UnpagedList):
-    status: Literal["pending", "verified", "rejected", "suspended", "all", ""] | None = None
+    status: VerificationStatus | Literal["all", ""] | None = None
 
 
 # ---------------------------------------------------------------- medicines

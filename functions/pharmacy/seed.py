@@ -15,8 +15,10 @@ from datetime import timedelta
 from typing import Any
 
 from functions.core import clock, users
+from functions.core.security import APPROVED, PHARMACIST
 from functions.pharmacy import inventory, pharmacies
 from functions.pharmacy.schemas import MedicineIn
+from functions.pharmacy.status import VERIFIED
 from functions.pharmacy.stores import medicines
 from functions.pharmacy.stores import pharmacies as pharmacy_store
 
@@ -56,7 +58,7 @@ def seed(owner_contact: str) -> dict[str, Any]:
 
     contact, _ = normalize_contact(owner_contact, get_settings().default_phone_region)
     owner = users.by_contact(contact)
-    if owner is None or owner.get("role") != "pharmacist" or owner.get("approvalStatus") != "approved":
+    if owner is None or owner.get("role") != PHARMACIST or owner.get("approvalStatus") != APPROVED:
         raise SystemExit(f"No approved pharmacist with contact {owner_contact!r}: sign up and approve one first")
     shop = pharmacy_store.by_owner(owner["_id"])
     created = shop is None
@@ -70,7 +72,7 @@ def seed(owner_contact: str) -> dict[str, Any]:
     medicines.insert_many(docs)
     pharmacy_store.increment(shop["_id"], {"totalMedicines": len(docs)})
     return {"pharmacyId": str(shop["_id"]), "pharmacyCreated": created, "medicinesAdded": len(docs),
-            "verified": shop.get("verificationStatus") == "verified"}
+            "verified": shop.get("verificationStatus") == VERIFIED}
 
 
 def main(argv: list[str]) -> int:

@@ -4,7 +4,7 @@ who may read an order, online payments (the seam payments calls) and expired hol
 import pytest
 
 from functions.pharmacy import api as service
-from functions.pharmacy.orders import sweep
+from functions.pharmacy.sweep import sweep
 from tests.appointments_support import sent_emails
 from tests.factories import make_user
 from tests.pharmacy_support import body, call, make_medicine, make_pharmacy, order_body, patient, stock_of

@@ -70,14 +70,16 @@ ROUTES = [
 
 @pytest.fixture
 def world(api, clock, db):
-    from functions.pharmacy import orders
+    from functions.core.security import Principal
+    from functions.pharmacy import placing
     from functions.pharmacy.order_schemas import OrderIn
 
     shop = make_pharmacy()
     medicine = make_medicine(shop)
     customer = make_user("patient")
-    order = orders.place(customer, OrderIn.model_validate(order_body(shop, [(medicine, 1)])), None).order
-    delivered = orders.place(customer, OrderIn.model_validate(order_body(shop, [(medicine, 1)])), None).order
+    buyer = Principal(user=customer, claims={})
+    order = placing.place(buyer, OrderIn.model_validate(order_body(shop, [(medicine, 1)])), None).order
+    delivered = placing.place(buyer, OrderIn.model_validate(order_body(shop, [(medicine, 1)])), None).order
     db.orders.update_one({"_id": ObjectId(delivered["_id"])}, {"$set": {"orderStatus": "delivered"}})
     return {
         "shop": shop, "medicine": medicine, "order": order, "delivered": delivered,

@@ -2,12 +2,14 @@
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 
 from functions.core.errors import Conflict
-from functions.pharmacy import medicine_rules, order_rules
-from functions.pharmacy.order_rules import NEXT
+from functions.pharmacy import medicine_rules, order_rules, order_views
+from functions.pharmacy import status as statuses
+from functions.pharmacy.status import NEXT
 
 STATUSES = list(NEXT)
 LEGAL = {
@@ -22,18 +24,27 @@ LEGAL = {
 def test_the_status_machine(current, target, kind):
     legal = (current, target) in LEGAL or (current, target) == ("ready", "dispatched" if kind == "delivery"
                                                                 else "delivered")
-    assert order_rules.allowed(current, target, kind) is legal
+    assert statuses.allowed(current, target, kind) is legal
     if legal:
-        order_rules.check_transition(current, target, kind)
+        statuses.check_transition(current, target, kind)
     else:
         with pytest.raises(Conflict):
-            order_rules.check_transition(current, target, kind)
+            statuses.check_transition(current, target, kind)
+
+
+def test_the_statuses_the_models_accept_are_the_statuses_of_the_machine():
+    # The request models' Literal types spell the statuses once more (a Literal takes no names)
+    assert get_args(statuses.OrderStatus) == statuses.ORDER_STATUSES == tuple(NEXT)
+    assert get_args(statuses.VerificationStatus) == statuses.VERIFICATION_STATUSES
+    assert set(get_args(statuses.DeliveryType)) == {statuses.DELIVERY, statuses.PICKUP}
+    assert set(get_args(statuses.PaymentMethod)) == {statuses.COD, statuses.ONLINE}
+    assert set(get_args(statuses.ShopStatus)) == {statuses.ACTIVE, statuses.INACTIVE}
 
 
 def test_sources_are_the_statuses_that_may_move_to_a_target():
-    assert order_rules.sources("cancelled", "delivery") == ["pending", "confirmed", "preparing", "ready"]
-    assert order_rules.sources("delivered", "delivery") == ["dispatched"]
-    assert order_rules.sources("delivered", "pickup") == ["ready", "dispatched"]  # a pickup is never dispatched
+    assert statuses.sources("cancelled", "delivery") == ["pending", "confirmed", "preparing", "ready"]
+    assert statuses.sources("delivered", "delivery") == ["dispatched"]
+    assert statuses.sources("delivered", "pickup") == ["ready", "dispatched"]  # a pickup is never dispatched
 
 
 @pytest.mark.parametrize(("total", "kind", "shop", "charge"), [
@@ -62,7 +73,7 @@ def test_the_local_day_is_the_pharmacys_business_day():
     ("pending", "pending", False), ("cancelled", "completed", False), ("delivered", "refunded", False),
 ])
 def test_what_counts_as_revenue(status, payment, revenue):
-    assert order_rules.counts_as_revenue(status, payment) is revenue
+    assert statuses.counts_as_revenue(status, payment) is revenue
 
 
 def test_discount_is_derived_and_virtuals_are_serialised():
@@ -80,7 +91,7 @@ def test_orders_show_amounts_in_major_units_of_their_currency_and_admins_get_the
                         "quantity": 2}],
              "pricing": {"itemsPrice": 9100, "discount": 900, "deliveryCharge": 4000, "totalPrice": 13100,
                          "currency": "INR"}}
-    shaped = order_rules.to_admin_api(order, {"_id": 2, "name": "Good Health"},
+    shaped = order_views.to_admin_api(order, {"_id": 2, "name": "Good Health"},
                                       {"_id": 3, "name": "Asha", "contact": "+919800000001", "contactType": "phone"})
     assert shaped["pricing"] == {"itemsPrice": 91, "discount": 9, "deliveryCharge": 40, "totalPrice": 131,
                                  "currency": "INR"}
@@ -90,7 +101,7 @@ def test_orders_show_amounts_in_major_units_of_their_currency_and_admins_get_the
     assert (shaped["pharmacyId"]["name"], shaped["userId"]["name"]) == ("Good Health", "Asha")
     assert shaped["customer"] == {"_id": 3, "name": "Asha", "phone": "+919800000001", "email": None}
     assert order["pricing"]["totalPrice"] == 13100  # the stored order is left as it was
-    yen = order_rules.to_api({**order, "pricing": {**order["pricing"], "currency": "JPY"}})
+    yen = order_views.to_api({**order, "pricing": {**order["pricing"], "currency": "JPY"}})
     assert yen["pricing"]["totalPrice"] == 13100
 
 

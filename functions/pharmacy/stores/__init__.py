@@ -1,5 +1,12 @@
 """MongoDB access of the pharmacy domain, one module per collection it owns.
 
 Each function is one database statement (or one bounded read) with a docstring stating what it
-guarantees; `functions.pharmacy.store` gathers their `INDEXES` for `ensure-indexes`.
+guarantees; `INDEXES` gathers every collection's indexes for `ensure-indexes` (the registry).
 """
+
+from typing import Any
+
+from functions.pharmacy.stores import medicines, order_counters, order_lines, order_requests, orders, pharmacies
+
+INDEXES: dict[str, list[Any]] = {**pharmacies.INDEXES, **medicines.INDEXES, **orders.INDEXES, **order_lines.INDEXES,
+                                 **order_requests.INDEXES, **order_counters.INDEXES}

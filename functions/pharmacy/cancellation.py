@@ -1,0 +1,95 @@
+"""Cancelling an order, and the effects of the one cancellation that wins.
+
+Cancelling an order: by the customer while it is pending or confirmed, or by the system when
+an online order's payment is cancelled or its hold expires; and the effects of the one winning
+cancellation (stock and prescription back, report lines retired, a paid order refunded).
+
+Stock goes back exactly once: only the one write that moves the order out of its status
+restocks, so a concurrent cancel by the pharmacy (or a second click) finds nothing to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from functions.core import clock
+from functions.core.db import object_id
+from functions.core.errors import Code, Conflict, NotFound
+from functions.core.security import Principal
+from functions.pharmacy import notifications, order_payment, order_views, transitions
+from functions.pharmacy.api import REFUNDS
+from functions.pharmacy.order_schemas import CancelIn
+from functions.pharmacy.status import CANCELLED, CUSTOMER_CANCELLABLE, PENDING, paid_online
+from functions.pharmacy.stores import medicines, order_lines, orders, pharmacies
+
+
+def cancel(customer: Principal, order_id: str, data: CancelIn) -> dict[str, Any]:
+    """The customer cancels while the order is pending or confirmed; the pharmacy is told."""
+    target_id = object_id(order_id, "Order")
+    order = orders.get(target_id)
+    if order is None or order["customer"] != customer.id:
+        raise NotFound.of("Order")
+    if order["orderStatus"] not in CUSTOMER_CANCELLABLE:
+        raise Conflict("Order cannot be cancelled at this stage", code=Code.ILLEGAL_TRANSITION)
+    note = f"Cancelled by customer: {data.reason}" if data.reason else "Cancelled by customer"
+    updated = transitions.move(
+        {"_id": target_id, "customer": customer.id, "orderStatus": {"$in": list(CUSTOMER_CANCELLABLE)}}, order,
+        CANCELLED, reason=data.reason, note=note, by="customer", now=clock.now())
+    if updated is None:
+        raise transitions.explain_miss(target_id, CANCELLED)
+    after_cancel(updated, "cancelled by the customer")
+    pharmacy = pharmacies.get(updated["pharmacy"])
+    if pharmacy is not None:
+        notifications.tell(pharmacy["owner"], "Order cancelled", notifications.with_link(
+                           f"Order {updated['orderNumber']} was cancelled.", notifications.PHARMACY_ORDERS),
+                           {"type": "order_status", "orderId": str(target_id), "status": CANCELLED},
+                           kind="order_status", ref=target_id)
+    return order_views.to_api(updated, pharmacy)
+
+
+def system_cancel(order_id: ObjectId, reason: str, now: datetime) -> bool:
+    """Cancel an unpaid online order still pending (payment cancelled, or its hold expired)."""
+    order = orders.get(order_id)
+    if order is None:
+        return False
+    updated = transitions.move({"_id": order_id, "awaitingPayment": True, "orderStatus": PENDING}, order,
+                               CANCELLED, reason=reason, note=reason, by="system", now=now)
+    if updated is None:
+        return False
+    after_cancel(updated, reason)
+    notifications.tell(updated["customer"], "Order cancelled", notifications.with_link(
+                       f"Your order {updated['orderNumber']} was cancelled: {reason}.", notifications.CUSTOMER_ORDERS),
+                       {"type": "order_status", "orderId": str(order_id), "status": CANCELLED},
+                       kind="order_status", ref=order_id)
+    return True
+
+
+def after_cancel(order: Mapping[str, Any], reason: str) -> None:
+    """Effects of the one winning cancellation: stock and prescription back, report lines
+    retired, a paid online order refunded (through the payments domain)."""
+    for item in order["items"]:
+        medicines.give_back(item["medicine"], int(item["quantity"]))
+    order_lines.retire(order["_id"])
+    rx_items = [i for i in order["items"] if i.get("prescriptionRequired")]
+    if order.get("prescription") and rx_items:
+        from functions.prescriptions import api as prescriptions
+        from functions.prescriptions.api import RxLine
+
+        prescriptions.release_for_order(str(order["prescription"]), [
+            RxLine(name=i["name"], generic_name=i.get("genericName"), strength=i.get("strength"),
+                   quantity=int(i["quantity"])) for i in rx_items])
+    if paid_online(order["paymentInfo"]):
+        _refund(order["_id"], reason)
+
+
+def _refund(order_id: ObjectId, reason: str) -> None:
+    """Payments refunds the order in full (`api.REFUNDS`) and tells its outcome through `_told`."""
+    REFUNDS(order_id, reason, _told)
+
+
+def _told(kind: str, order_id: ObjectId, outcome: str, intent_id: str) -> None:
+    order_payment.record_outcome(str(order_id), outcome, intent_id)

@@ -1,0 +1,51 @@
+"""The `order_lines` collection.
+
+The `order_lines` collection: one document per item of an order, with the order's pharmacy,
+local day and line total, so the report groups by medicine with `$match`/`$group`/`$sum` only
+(the embedded engine has no `$unwind`-free way to group array items, no `$multiply` and no date
+operators).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel
+
+from functions.core.db import get_db
+from functions.pharmacy.stores.grouping import grouped_sums
+
+LINES = "order_lines"
+
+INDEXES = {
+    LINES: [
+        IndexModel([("pharmacy", ASCENDING), ("localDay", ASCENDING)], name="pharmacy_day"),
+        IndexModel([("order", ASCENDING)], name="order"),
+    ],
+}
+
+
+def _coll() -> Any:
+    return get_db()[LINES]
+
+
+def insert(lines: Sequence[dict[str, Any]]) -> None:
+    """The report lines of an order already inserted (so lines never point nowhere)."""
+    if lines:
+        _coll().insert_many(list(lines), ordered=False)
+
+
+def retire(order_id: ObjectId) -> None:
+    """A cancelled order's lines stop counting in reports."""
+    _coll().update_many({"order": order_id}, {"$set": {"live": False}})
+
+
+def medicine_totals(pharmacy_id: ObjectId, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """Per medicine (with its name and manufacturer as ordered): units and line totals of the
+    orders of that period that were not cancelled."""
+    return grouped_sums(_coll(), {"pharmacy": pharmacy_id, "localDay": {"$gte": first_day, "$lte": last_day},
+                                  "live": True},
+                        {"medicine": "$medicine", "name": "$name", "manufacturer": "$manufacturer"},
+                        {"quantity": "$quantity", "revenue": "$lineTotal"})
