@@ -16,7 +16,7 @@ from chalice.app import Response
 from functions.core import pages
 from functions.core.bodies import JSON, media_type
 from functions.core.envelope import app_error_response, error_response
-from functions.core.errors import AppError, Code, UnsupportedMediaType
+from functions.core.errors import AppError, Code, DatabaseUnavailable, UnsupportedMediaType
 from functions.core.observability import logger
 from functions.core.request_local import request_id
 from functions.core.samesite import STATE_CHANGING, SameSite, check_same_site, cors_headers
@@ -88,16 +88,27 @@ class Blueprint(chalice.app.Blueprint):
                     if rules.html_errors and _wants_page(self.current_request):
                         return pages.error_page(exc.status, exc.message, headers=exc.headers)
                     return app_error_response(exc)
-                except Exception:
-                    request = self.current_request
-                    logger.exception("Unhandled error", extra={"route": path})
-                    return error_response(500, Code.INTERNAL, "Internal error", requestId=request_id(request))
+                except Exception as exc:
+                    return unexpected_error_response(exc, path, self.current_request)
 
             guarded.edge_rules = rules  # type: ignore[attr-defined]  # read by the middleware and infra/
             register(guarded)
             return view
 
         return decorator
+
+
+def unexpected_error_response(exc: Exception, route: str, request: chalice.app.Request | None) -> Response:
+    """An exception no use case turned into an `AppError`. The database being away is not a
+    defect of ours: 503 `DB_UNAVAILABLE` with `Retry-After`, one log line without a traceback.
+    Anything else is a 500 whose traceback is logged (never sent)."""
+    from functions.core.db import is_database_away  # pymongo's errors are loaded only on this path
+
+    if is_database_away(exc):
+        logger.warning("Database unavailable", extra={"route": route, "error": type(exc).__name__})
+        return app_error_response(DatabaseUnavailable())
+    logger.exception("Unhandled error", extra={"route": route})
+    return error_response(500, Code.INTERNAL, "Internal error", requestId=request_id(request))
 
 
 def _wants_page(request: chalice.app.Request | None) -> bool:

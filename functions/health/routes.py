@@ -2,7 +2,7 @@
 
 from chalice.app import Response
 
-from functions.core.errors import Code
+from functions.core.errors import DatabaseUnavailable
 from functions.core.http import Blueprint, error_response, respond
 from functions.health import service
 
@@ -14,4 +14,5 @@ def health() -> Response:
     healthy, status = service.check()
     if healthy:
         return respond(**status)
-    return error_response(503, Code.UNAVAILABLE, "Database unavailable", **status)
+    away = DatabaseUnavailable()
+    return error_response(away.status, away.code, away.message, headers=away.headers, **status)
