@@ -14,7 +14,7 @@ import chalice.app
 from chalice.app import Response
 
 from functions.core import pages
-from functions.core.bodies import JSON, media_type
+from functions.core.bodies import JSON, media_type, refuse_unusable_text
 from functions.core.envelope import app_error_response, error_response
 from functions.core.errors import AppError, Code, DatabaseUnavailable, UnsupportedMediaType
 from functions.core.observability import logger
@@ -83,6 +83,7 @@ class Blueprint(chalice.app.Blueprint):
             def guarded(*args: Any, **kw: Any) -> Any:
                 try:
                     check_body_type(self.current_request, accepted)
+                    check_request_text(self.current_request)
                     return view(*args, **kw)
                 except AppError as exc:
                     if rules.html_errors and _wants_page(self.current_request):
@@ -114,6 +115,20 @@ def unexpected_error_response(exc: Exception, route: str, request: chalice.app.R
 def _wants_page(request: chalice.app.Request | None) -> bool:
     headers: Any = (request.headers if request is not None else None) or {}
     return pages.prefers_html(headers.get("accept"))
+
+
+def check_request_text(request: chalice.app.Request | None) -> None:
+    """Path parameters and the query follow the body's rule for text (`refuse_unusable_text`).
+    A path parameter is read decoded too: API Gateway decodes it, `chalice local` does not (no
+    parameter of this API holds a `%`)."""
+    if request is None:
+        return
+    from urllib.parse import unquote
+
+    for name, value in (request.uri_params or {}).items():
+        refuse_unusable_text(unquote(value, errors="surrogateescape"), name)
+    for name, value in (request.query_params or {}).items():
+        refuse_unusable_text(value, name)
 
 
 def check_body_type(request: chalice.app.Request | None, accepted: frozenset[str]) -> None:
