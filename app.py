@@ -8,7 +8,9 @@ from chalice.app import CloudWatchEvent, Rate, WebsocketEvent
 from functions.appointments import service as appointments_service
 from functions.core.app_factory import create_app
 from functions.registry import BLUEPRINTS, plug_ports, sweep
-from functions.signaling import service as signaling_service
+from functions.signaling import connections as signaling_connections
+from functions.signaling import emergencies as signaling_emergencies
+from functions.signaling import frames as signaling_frames
 
 plug_ports()  # a cancelled appointment's or order's refund (see functions.core.ports)
 app = create_app("cureconnect", list(BLUEPRINTS))
@@ -36,20 +38,20 @@ app.experimental_feature_flags.update(["WEBSOCKETS"])
 
 @app.on_ws_connect(name="ws_connect")
 def ws_connect(event: WebsocketEvent) -> dict[str, Any]:
-    return signaling_service.on_connect(event.to_dict())
+    return signaling_connections.on_connect(event.to_dict())
 
 
 @app.on_ws_message(name="ws_message")
 def ws_message(event: WebsocketEvent) -> dict[str, Any]:
-    return signaling_service.on_message(event.to_dict())
+    return signaling_frames.on_message(event.to_dict())
 
 
 @app.on_ws_disconnect(name="ws_disconnect")
 def ws_disconnect(event: WebsocketEvent) -> dict[str, Any]:
-    return signaling_service.on_disconnect(event.to_dict())
+    return signaling_connections.on_disconnect(event.to_dict())
 
 
 @app.lambda_function(name="emergency_timeout")
 def emergency_timeout(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Target of the one-off schedule armed when an emergency starts: `{sessionId}`."""
-    return signaling_service.emergency_timeout(event)
+    return signaling_emergencies.emergency_timeout(event)

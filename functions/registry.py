@@ -41,8 +41,8 @@ from functions.pharmacy import store as pharmacy_store
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions import store as prescriptions_store
 from functions.prescriptions.routes import bp as prescriptions
-from functions.signaling import service as signaling_service
-from functions.signaling import store as signaling_store
+from functions.signaling import jobs as signaling_jobs
+from functions.signaling import stores as signaling_stores
 from functions.signaling.routes import bp as signaling
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
-    pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_store.INDEXES, payments_store.INDEXES,
+    pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
     media_store.INDEXES, emergency_store.INDEXES)
 # Idempotent data migrations `(db) -> documents changed`, run after the indexes.
 MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointments_store.MIGRATIONS
@@ -69,7 +69,7 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
     ("payments", payments_service.sweep),  # refunds to retry, paid appointments cancelled elsewhere
     ("pharmacy", pharmacy_orders.sweep),  # expired payment holds give their stock back; old order requests
-    ("signaling", signaling_service.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
+    ("signaling", signaling_jobs.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
 )
 
 

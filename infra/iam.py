@@ -223,8 +223,8 @@ def role(caps: frozenset[str], secret_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- per-route reach
 #
 # Module-level reachability over-grants: a domain's handler imports every module of the domain, and
-# importing a module is not calling it (pharmacy imports signaling.service, which imports the
-# Scheduler module, but no pharmacy route schedules anything). So a route function's capabilities
+# importing a module is not calling it (signaling.frames imports signaling.emergencies, which imports
+# the Scheduler module, but only an emergency request schedules anything). So a route function's capabilities
 # are read from the code that can *run* for it, at the level of top-level functions, classes and
 # module variables:
 #

@@ -14,9 +14,10 @@ that succeeded no longer counts) or a window cleared (recovery lifts a lockout).
 UTC hour of expiry) lets the sweeper purge by an indexed equality where TTL indexes are not
 enforced (the embedded FerretDB); reads never trust a window past its time anyway.
 
-The one exception: the WebSocket frame budget (`functions/signaling/store.py`,
-`touch_connection`) stays fused into the connection's own read, a per-second counter inside the
-connection document, because every frame must cost one round trip, not two.
+The one exception: the WebSocket frame budget (`touch_connection` in
+`functions/signaling/stores/connections.py`) stays fused into the connection's own read, a
+per-second counter inside the connection document, because every frame must cost one round
+trip, not two.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import Any
 from bson import ObjectId
 
 from functions.appointments import api as appointments
-from functions.signaling import store
+from functions.signaling.stores import emergencies
 
 AFTER_END = timedelta(minutes=30)
 EMERGENCY_CALL = timedelta(hours=2)
@@ -65,14 +65,14 @@ def room_from_emergency(session: Mapping[str, Any]) -> Room:
 def video_allowed(room: Room | None, user_id: Any, now: datetime) -> bool:
     if room is None or not room.participant(user_id) or room.opens is None or room.closes is None:
         return False
-    wanted = "confirmed" if room.kind == APPOINTMENT else "assigned"
+    wanted = appointments.CONFIRMED if room.kind == APPOINTMENT else emergencies.ASSIGNED
     return room.status == wanted and room.opens <= now <= room.closes
 
 
 def chat_allowed(room: Room | None, user_id: Any) -> bool:
     if room is None or not room.participant(user_id):
         return False
-    return room.status != "cancelled" if room.kind == APPOINTMENT else room.status == "assigned"
+    return room.status != appointments.CANCELLED if room.kind == APPOINTMENT else room.status == emergencies.ASSIGNED
 
 
 def find_room(room_id: str, early_minutes: int) -> Room | None:
@@ -80,5 +80,5 @@ def find_room(room_id: str, early_minutes: int) -> Room | None:
     appt = appointments.find_by_room(room_id)
     if appt is not None:
         return room_from_appointment(appt, early_minutes)
-    session = store.find_emergency_by_room(room_id)
+    session = emergencies.find_emergency_by_room(room_id)
     return room_from_emergency(session) if session is not None else None

@@ -1,8 +1,8 @@
 """The signaling domain's public seam: the only module other domains import from it.
 
 Pushing a frame to a user's live WebSocket connections, the doctors online now, starting an
-emergency (which alerts them), and closing the sockets of ended sessions. Each function looks
-its target up in `service` when it is called: a cheap import for callers, and per-route IAM
+emergency (which alerts them), and closing the sockets of ended sessions. Each function imports
+the module it delegates to when it is called: a cheap import for callers, and per-route IAM
 (infra/iam.py) follows only the functions a route calls.
 """
 
@@ -17,28 +17,28 @@ __all__ = ["end_sessions", "online_doctor_ids", "push_to_user", "start_emergency
 
 def push_to_user(user_id: ObjectId, message: dict[str, Any]) -> int:
     """Send a frame to each live connection of the user; how many got it."""
-    from functions.signaling import service
+    from functions.signaling import delivery
 
-    return service.push_to_user(user_id, message)
+    return delivery.push_to_user(user_id, message)
 
 
 def online_doctor_ids() -> list[ObjectId]:
     """Doctors online now."""
-    from functions.signaling import service
+    from functions.signaling import presence
 
-    return service.online_doctor_ids()
+    return presence.online_doctor_ids()
 
 
 def start_emergency(patient_id: ObjectId, note: str | None, source: str) -> dict[str, Any]:
     """An emergency session for the patient, every online doctor alerted (one per patient per
     minute: RateLimited otherwise)."""
-    from functions.signaling import service
+    from functions.signaling import emergencies
 
-    return service.start_emergency(patient_id, note, source)
+    return emergencies.start_emergency(patient_id, note, source)
 
 
 def end_sessions(user_id: ObjectId, jti: str | None = None) -> int:
     """Close the sockets opened with the token `jti` (or with any token of the user)."""
-    from functions.signaling import service
+    from functions.signaling import connections
 
-    return service.end_sessions(user_id, jti)
+    return connections.end_sessions(user_id, jti)

@@ -7,7 +7,6 @@ answered with `FrameError`'s `{type: "error", code, message}` on the same connec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,9 @@ from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.errors import FrameCode
 from functions.core.security import DOCTOR
-from functions.signaling import access, sender, store
+from functions.signaling import access, sender
+from functions.signaling.caller import Connection
+from functions.signaling.stores import connections, presence, rooms
 
 
 class FrameError(Exception):
@@ -39,11 +40,13 @@ def send(cid: str, message: dict[str, Any]) -> bool:
 
 def push_to_user(user_id: ObjectId, message: dict[str, Any]) -> int:
     """Send a frame to each live connection of that user; returns how many got it."""
-    return sum(send(cid, message) for cid in store.live_connection_ids(user_id, clock.now()))
+    return sum(send(cid, message) for cid in connections.live_connection_ids(user_id, clock.now()))
 
 
 def reply_error(cid: str, code: str, message: str, errors: list[dict[str, str]] | None = None,
                 action: str | None = None) -> None:
+    """Answer `{type: "error", code, message[, errors][, action]}`: `code` is a `FrameCode`, or
+    `FrameCode.of(error)` for an error a use case raised (the one vocabulary of error frames)."""
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if errors:
         frame["errors"] = errors
@@ -55,25 +58,24 @@ def reply_error(cid: str, code: str, message: str, errors: list[dict[str, str]] 
 def drop_connection(cid: str) -> None:
     """Remove a connection and its memberships; a peer still in its room gets `peer-left`.
     Runs once per connection (the delete returns the document to one caller only)."""
-    conn = store.delete_connection(cid)
-    if conn is None:
+    doc = connections.delete_connection(cid)
+    if doc is None:
         return
-    user_id = conn["userId"]
-    if conn.get("room"):
-        vacate(conn, conn["room"])
-    for room_id in conn.get("chat") or {}:
-        store.remove_chat_member(room_id, user_id, cid)
-    if conn.get("role") == DOCTOR:
-        store.clear_presence(user_id, cid)
+    conn = Connection.of(doc)
+    if conn.room:
+        vacate(conn, conn.room)
+    for room_id in conn.chat_rooms:
+        rooms.remove_chat_member(room_id, conn.user_id, cid)
+    if conn.role == DOCTOR:
+        presence.clear_presence(conn.user_id, cid)
 
 
-def vacate(conn: Mapping[str, Any], room_id: str) -> None:
+def vacate(conn: Connection, room_id: str) -> None:
     """Take the connection out of the room's members; its peer (if it was still paired with it)
     is unpaired and told `peer-left`."""
-    cid, peer = conn["_id"], conn.get("peer")
-    if store.remove_member(room_id, conn["userId"], cid) and peer:
-        store.clear_peer(peer, cid)
-        send(peer, {"type": "peer-left", "roomId": room_id, "peer": str(conn["userId"])})
+    if rooms.remove_member(room_id, conn.user_id, conn.id) and conn.peer:
+        connections.clear_peer(conn.peer, conn.id)
+        send(conn.peer, {"type": "peer-left", "roomId": room_id, "peer": str(conn.user_id)})
 
 
 def room_or_forbidden(room_id: str, user_id: ObjectId, now: datetime, video: bool) -> access.Room:

@@ -1,10 +1,10 @@
-"""Doctor presence and emergencies: `doctorConnect`, `emergencyRequest`, `emergency-accept`,
-and the timeout (a one-off schedule, with the sweeper as the safety net).
+"""Emergency sessions: starting one (`emergencyRequest`, or another domain through the seam)
+alerts the doctors online, `emergency-accept` assigns it to the first doctor, and the timeout (a
+one-off schedule, with the sweeper as the safety net) marks it unanswered.
 
-D-52: in the reference any client could register as any doctor and receive patients' names, and
-flood emergency requests into one constant room. Here only approved doctors go online, a patient
-may ask once a minute (a claim document), each session gets its own unguessable room, and the first
-accept wins by one conditional write. Creation, acceptance and expiry are audited.
+D-52: in the reference any client could flood emergency requests into one constant room. Here a
+patient may ask once a minute (`core.throttle`), each session gets its own unguessable room, and
+the first accept wins by one conditional write. Creation, acceptance and expiry are audited.
 """
 
 from __future__ import annotations
@@ -21,31 +21,17 @@ from functions.core.config import get_settings
 from functions.core.db import maybe_object_id
 from functions.core.errors import Code, FrameCode, NotFound
 from functions.core.observability import logger
-from functions.core.security import DOCTOR, PATIENT
+from functions.core.security import PATIENT
 from functions.core.throttle import Limit
-from functions.signaling import store, timeouts
+from functions.signaling import timeouts
+from functions.signaling.caller import Connection
 from functions.signaling.delivery import FrameError, push_to_user, send
-from functions.signaling.schemas import DoctorConnectFrame, EmergencyAcceptFrame, EmergencyFrame, Frame
+from functions.signaling.schemas import EmergencyAcceptIn, EmergencyIn, FrameIn
+from functions.signaling.stores import emergencies, presence
 
 EMERGENCY_EVERY = timedelta(minutes=1)  # per patient
 EMERGENCY = Limit("emergency", 1, EMERGENCY_EVERY, Code.EMERGENCY_RATE_LIMITED, "One emergency request per minute")
 SCHEDULER_EARLY = timedelta(seconds=5)  # a one-off schedule may fire a little early
-
-
-def online_doctor_ids() -> list[ObjectId]:
-    """Doctors online now (approved when they said `doctorConnect`)."""
-    return [doc["_id"] for doc in store.online_doctors(clock.now())]
-
-
-def doctor_connect(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, DoctorConnectFrame)
-    if conn.get("role") != DOCTOR or not conn.get("approved"):
-        raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can go online")
-    if frame.doctorId is not None and frame.doctorId != str(conn["userId"]):
-        raise FrameError(FrameCode.FORBIDDEN, "You can only go online as yourself")
-    store.set_online(conn["_id"], True)
-    store.set_presence(conn["userId"], conn["_id"], now, conn["expiresAt"])
-    send(conn["_id"], {"type": "doctor-online"})
 
 
 def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
@@ -56,68 +42,67 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
     now, settings = clock.now(), get_settings()
     patient = users.find_account(patient_id)
     if patient is None or patient.get("role") != PATIENT:
-        raise NotFound("Patient not found")
+        raise NotFound.of("Patient")
     throttle.take(EMERGENCY, str(patient_id), now)
     deadline = now + timedelta(seconds=settings.emergency_timeout_seconds)
     session: dict[str, Any] = {
         "_id": ObjectId(), "patientId": patient_id, "patientName": patient.get("name"), "note": note,
         "location": dict(location) if location else None, "source": source,
-        "roomId": secrets.token_urlsafe(16), "status": "pending", "doctorId": None,
+        "roomId": secrets.token_urlsafe(16), "status": emergencies.PENDING, "doctorId": None,
         "createdAt": now, "deadline": deadline,
     }
-    store.insert_emergency(session)
+    emergencies.insert_emergency(session)
     audit.record(patient, "create", "emergency", session["_id"], reason=source, subject_id=patient_id)
     timeouts.arm(session["_id"], deadline)
     alert = {"type": "emergencyNotification", "sessionId": str(session["_id"]),
              "patientName": session["patientName"], "roomId": session["roomId"]}
-    alerted = sum(send(doc["connectionId"], alert) for doc in store.online_doctors(now))
+    alerted = sum(send(doc["connectionId"], alert) for doc in presence.online_doctors(now))
     logger.info("emergency started", extra={"sessionId": str(session["_id"]), "alerted": alerted, "source": source})
     return {"sessionId": str(session["_id"]), "roomId": session["roomId"]}
 
 
-def emergency_request(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, EmergencyFrame)
-    if conn.get("role") != PATIENT:
+def emergency_request(conn: Connection, frame: FrameIn, now: datetime) -> None:
+    assert isinstance(frame, EmergencyIn)
+    if conn.role != PATIENT:
         raise FrameError(FrameCode.FORBIDDEN, "Only patients can request emergency help")
     location = frame.location.model_dump() if frame.location else None
-    created = start_emergency(conn["userId"], frame.note, "websocket", location=location)
-    send(conn["_id"], {"type": "emergency-created", **created,
+    created = start_emergency(conn.user_id, frame.note, "websocket", location=location)
+    send(conn.id, {"type": "emergency-created", **created,
                         "timeoutSeconds": get_settings().emergency_timeout_seconds})
 
 
-def emergency_accept(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+def emergency_accept(conn: Connection, frame: FrameIn, now: datetime) -> None:
     """First accept wins (one conditional write); the others learn it was taken."""
-    assert isinstance(frame, EmergencyAcceptFrame)
-    if conn.get("role") != DOCTOR or not conn.get("approved"):
+    assert isinstance(frame, EmergencyAcceptIn)
+    if not conn.approved_doctor:
         raise FrameError(FrameCode.FORBIDDEN, "Only approved doctors can accept emergencies")
-    session_id, doctor_id = ObjectId(frame.sessionId), conn["userId"]
-    won = store.claim_emergency(session_id, doctor_id, conn.get("name"), now)
+    session_id, doctor_id = ObjectId(frame.sessionId), conn.user_id
+    won = emergencies.claim_emergency(session_id, doctor_id, conn.name, now)
     if won is None:
-        current = store.get_emergency(session_id)
+        current = emergencies.get_emergency(session_id)
         if current is None:
             raise FrameError(FrameCode.NOT_FOUND, "No such emergency")
-        kind = "emergency-taken" if current.get("status") == "assigned" else "emergency-closed"
-        send(conn["_id"], {"type": kind, "sessionId": frame.sessionId})
+        kind = "emergency-taken" if current.get("status") == emergencies.ASSIGNED else "emergency-closed"
+        send(conn.id, {"type": kind, "sessionId": frame.sessionId})
         return
-    doctor = {"_id": doctor_id, "role": DOCTOR, "name": conn.get("name")}
-    audit.record(doctor, "accept", "emergency", session_id, subject_id=won["patientId"])
+    audit.record(conn.actor(), "accept", "emergency", session_id, subject_id=won["patientId"])
     timeouts.disarm(session_id)
     # The patient's note and location go to the assigned doctor only (the alert named the patient alone).
-    send(conn["_id"], {"type": "emergency-assigned", "sessionId": frame.sessionId, "roomId": won["roomId"],
+    send(conn.id, {"type": "emergency-assigned", "sessionId": frame.sessionId, "roomId": won["roomId"],
                        "patientName": won.get("patientName"), "note": won.get("note"),
                        "location": won.get("location")})
     push_to_user(won["patientId"], {"type": "doctor-joined", "sessionId": frame.sessionId,
-                                    "roomId": won["roomId"], "doctorName": conn.get("name")})
-    for doc in store.online_doctors(now):
+                                    "roomId": won["roomId"], "doctorName": conn.name})
+    for doc in presence.online_doctors(now):
         if doc["_id"] != doctor_id:
             send(doc["connectionId"], {"type": "emergency-taken", "sessionId": frame.sessionId})
 
 
 def expire(session_id: ObjectId, now: datetime) -> bool:
-    session = store.expire_emergency(session_id, now)
+    session = emergencies.expire_emergency(session_id, now)
     if session is None:
         return False
-    audit.record("scheduler", "unanswered", "emergency", session_id, subject_id=session["patientId"])
+    audit.record("scheduler", emergencies.UNANSWERED, "emergency", session_id, subject_id=session["patientId"])
     push_to_user(session["patientId"], {"type": "emergency-unanswered", "sessionId": str(session_id)})
     return True
 
@@ -132,4 +117,4 @@ def emergency_timeout(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def expire_overdue(now: datetime) -> int:
     """Sessions past their deadline whose schedule never fired (the sweeper's part)."""
-    return sum(expire(session_id, now) for session_id in store.due_emergencies(now))
+    return sum(expire(session_id, now) for session_id in emergencies.due_emergencies(now))

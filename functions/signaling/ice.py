@@ -10,6 +10,9 @@ import hmac
 from datetime import datetime
 from typing import Any
 
+from functions.core import clock
+from functions.core.config import get_settings
+
 
 def turn_credential(secret: str, username: str) -> str:
     digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
@@ -27,3 +30,10 @@ def ice_servers(user_id: Any, now: datetime, stun_urls: tuple[str, ...], turn_ur
         servers.append({"urls": list(turn_urls), "username": username,
                         "credential": turn_credential(turn_secret, username)})
     return {"iceServers": servers, "ttl": ttl_seconds}
+
+
+def servers_for(user_id: Any) -> dict[str, Any]:
+    """The ICE servers for this user now, from the settings (`STUN_URLS`, `TURN_URLS`, ...)."""
+    settings = get_settings()
+    return ice_servers(user_id, clock.now(), settings.stun_urls, settings.turn_urls, settings.turn_secret,
+                       settings.turn_ttl_seconds)

@@ -14,60 +14,61 @@ from typing import Any
 from bson import ObjectId
 
 from functions.core.errors import FrameCode
-from functions.signaling import store
+from functions.signaling.caller import Connection
 from functions.signaling.delivery import FrameError, room_or_forbidden, send, vacate
-from functions.signaling.schemas import Frame, IceFrame, RoomFrame
+from functions.signaling.schemas import FrameIn, IceIn, RoomIn
+from functions.signaling.stores import connections, rooms
 
 
-def join_room(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+def join_room(conn: Connection, frame: FrameIn, now: datetime) -> None:
     """Pairing order: the connection records the room first, then the room records the member,
     then whoever finds the other member pairs both connections. Of two simultaneous joins
     the second room write sees the first member, so exactly one of them pairs."""
-    assert isinstance(frame, RoomFrame)
-    cid, user_id, room_id = conn["_id"], conn["userId"], frame.roomId
+    assert isinstance(frame, RoomIn)
+    cid, user_id, room_id = conn.id, conn.user_id, frame.roomId
     room = room_or_forbidden(room_id, user_id, now, video=True)
-    if conn.get("room") and conn["room"] != room_id:
-        vacate(conn, conn["room"])
-    store.enter_room(cid, room_id)
-    before = store.replace_member(room_id, user_id, cid, now)
+    if conn.room and conn.room != room_id:
+        vacate(conn, conn.room)
+    connections.enter_room(cid, room_id)
+    before = rooms.replace_member(room_id, user_id, cid, now)
     if before is None:
         try:
-            before = store.add_member(room_id, room.kind, user_id, cid, now) or {}
-        except store.RoomFull:
-            store.leave_room(cid, room_id)
+            before = rooms.add_member(room_id, room.kind, user_id, cid, now) or {}
+        except rooms.RoomFull:
+            connections.leave_room(cid, room_id)
             send(cid, {"type": "room-full", "roomId": room_id})
             return
     members = dict(before.get("members") or {})
     previous = members.pop(str(user_id), None)
     if previous and previous != cid:  # this participant's older connection gives way
-        store.leave_room(previous, room_id)
+        connections.leave_room(previous, room_id)
     send(cid, {"type": "joined", "roomId": room_id, "waiting": not members})
     for other_user, other_cid in members.items():
-        store.set_peer(cid, room_id, other_cid, ObjectId(other_user))
-        store.set_peer(other_cid, room_id, cid, user_id)
+        connections.set_peer(cid, room_id, other_cid, ObjectId(other_user))
+        connections.set_peer(other_cid, room_id, cid, user_id)
         send(other_cid, {"type": "ready", "roomId": room_id, "peer": str(user_id), "initiator": False})
         send(cid, {"type": "ready", "roomId": room_id, "peer": other_user, "initiator": True})
 
 
-def leave_room(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
-    assert isinstance(frame, RoomFrame)
-    if conn.get("room") != frame.roomId:
+def leave_room(conn: Connection, frame: FrameIn, now: datetime) -> None:
+    assert isinstance(frame, RoomIn)
+    if conn.room != frame.roomId:
         raise FrameError(FrameCode.NOT_IN_ROOM, "You are not in this room")
-    store.leave_room(conn["_id"], frame.roomId)
+    connections.leave_room(conn.id, frame.roomId)
     vacate(conn, frame.roomId)
-    send(conn["_id"], {"type": "left", "roomId": frame.roomId})
+    send(conn.id, {"type": "left", "roomId": frame.roomId})
 
 
-def relay(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+def relay(conn: Connection, frame: FrameIn, now: datetime) -> None:
     """offer / answer / ice-candidate: only to the other member of the sender's room."""
-    assert isinstance(frame, RoomFrame)
-    if conn.get("room") != frame.roomId:
+    assert isinstance(frame, RoomIn)
+    if conn.room != frame.roomId:
         raise FrameError(FrameCode.NOT_IN_ROOM, "Join the room first")
-    peer = conn.get("peer")
+    peer = conn.peer
     if not peer:
         raise FrameError(FrameCode.NO_PEER, "The other participant is not in the room")
-    payload: dict[str, Any] = {"type": frame.action, "roomId": frame.roomId, "from": str(conn["userId"])}
-    if isinstance(frame, IceFrame):
+    payload: dict[str, Any] = {"type": frame.action, "roomId": frame.roomId, "from": str(conn.user_id)}
+    if isinstance(frame, IceIn):
         payload["candidate"] = frame.candidate
     else:
         key = frame.action  # "offer" | "answer"
@@ -75,6 +76,6 @@ def relay(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
     send(peer, payload)
 
 
-def ping(conn: dict[str, Any], frame: Frame, now: datetime) -> None:
+def ping(conn: Connection, frame: FrameIn, now: datetime) -> None:
     """Keep-alive within API Gateway's 10-minute idle cut."""
-    send(conn["_id"], {"type": "pong"})
+    send(conn.id, {"type": "pong"})

@@ -1,7 +1,8 @@
 """Pydantic models for WebSocket frames (client -> server, by `action`) and the REST bodies.
 
-Every frame is a JSON object with an `action`; unknown fields are refused like any write.
-Room ids are the appointments' and emergency sessions' `roomId`s: URL-safe tokens.
+Input models end in `In` (frames and REST bodies alike). Every frame is a JSON object with an
+`action`; unknown fields are refused like any write. Room ids are the appointments' and emergency
+sessions' `roomId`s: URL-safe tokens.
 """
 
 from __future__ import annotations
@@ -18,31 +19,31 @@ ObjectIdText = Annotated[str, Field(min_length=24, max_length=24, pattern=r"^[0-
 Blob = dict[str, Any]
 
 
-class Frame(WriteModel):
+class FrameIn(WriteModel):
     action: str
 
 
-class RoomFrame(Frame):
+class RoomIn(FrameIn):
     roomId: RoomId
 
 
-class OfferFrame(RoomFrame):
+class OfferIn(RoomIn):
     offer: Blob
 
 
-class AnswerFrame(RoomFrame):
+class AnswerIn(RoomIn):
     answer: Blob
 
 
-class IceFrame(RoomFrame):
+class IceIn(RoomIn):
     candidate: Blob | None = None  # null = end of candidates
 
 
-class DoctorConnectFrame(Frame):
+class DoctorConnectIn(FrameIn):
     doctorId: ObjectIdText | None = None  # the old client sent its id; it must be the caller's own
 
 
-class Location(BaseModel):
+class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first validation, not at import
 
     lat: Annotated[float, Field(ge=-90, le=90)]
@@ -50,37 +51,37 @@ class Location(BaseModel):
     accuracy: Annotated[float, Field(ge=0, le=100_000)] | None = None
 
 
-class EmergencyFrame(Frame):
+class EmergencyIn(FrameIn):
     note: Annotated[str, Field(max_length=500)] | None = None
-    location: Location | None = None
+    location: LocationIn | None = None
 
 
-class EmergencyAcceptFrame(Frame):
+class EmergencyAcceptIn(FrameIn):
     sessionId: ObjectIdText
 
 
-class MessageFrame(RoomFrame):
+class MessageIn(RoomIn):
     text: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class ReadFrame(Frame):
+class ReadIn(FrameIn):
     id: ObjectIdText
 
 
-FRAMES: dict[str, type[Frame]] = {
-    "ping": Frame,
-    "join-room": RoomFrame,
-    "leave-room": RoomFrame,
-    "offer": OfferFrame,
-    "answer": AnswerFrame,
-    "ice-candidate": IceFrame,
-    "doctorConnect": DoctorConnectFrame,
-    "emergencyRequest": EmergencyFrame,
-    "emergency-accept": EmergencyAcceptFrame,
-    "chat-join": RoomFrame,
-    "user-message": MessageFrame,
-    "typing": RoomFrame,
-    "message-read": ReadFrame,
+FRAMES: dict[str, type[FrameIn]] = {
+    "ping": FrameIn,
+    "join-room": RoomIn,
+    "leave-room": RoomIn,
+    "offer": OfferIn,
+    "answer": AnswerIn,
+    "ice-candidate": IceIn,
+    "doctorConnect": DoctorConnectIn,
+    "emergencyRequest": EmergencyIn,
+    "emergency-accept": EmergencyAcceptIn,
+    "chat-join": RoomIn,
+    "user-message": MessageIn,
+    "typing": RoomIn,
+    "message-read": ReadIn,
 }
 
 

@@ -12,6 +12,7 @@ retry) or FAILED (anything else; logged). boto3 is imported on first use.
 
 from __future__ import annotations
 
+import functools
 import json
 from enum import Enum
 from typing import Any
@@ -26,7 +27,6 @@ class Delivery(Enum):
     FAILED = "failed"
 
 
-_clients: dict[str, Any] = {}
 _event_endpoint: str | None = None
 posts = 0  # management-API posts made by this container (read by bench/signaling_bench.py)
 
@@ -46,23 +46,25 @@ def endpoint() -> str | None:
 def reset() -> None:
     """Forget clients and the remembered endpoint (tests switch moto and settings per case)."""
     global _event_endpoint, posts
-    _clients.clear()
+    _client_for.cache_clear()
     _event_endpoint = None
     posts = 0
 
 
+@functools.cache
+def _client_for(url: str) -> Any:
+    """One management-API client per endpoint for the container's life (boto3 imported on first use)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("apigatewaymanagementapi", endpoint_url=url,
+                        config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2,
+                                      read_timeout=5))
+
+
 def _client() -> Any:
     url = endpoint()
-    if url is None:
-        return None
-    if url not in _clients:
-        import boto3
-        from botocore.config import Config
-
-        _clients[url] = boto3.client("apigatewaymanagementapi", endpoint_url=url,
-                                     config=Config(retries={"max_attempts": 2, "mode": "standard"},
-                                                   connect_timeout=2, read_timeout=5))
-    return _clients[url]
+    return _client_for(url) if url is not None else None
 
 
 def _error_code(exc: Exception) -> str:

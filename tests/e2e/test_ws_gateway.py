@@ -159,7 +159,7 @@ def test_ctrl_c_closes_connections_and_exits(tmp_path, db):
 
 def test_a_rest_side_push_reaches_the_browser_through_the_configured_endpoint(gateway, db, monkeypatch):
     from functions.core import config
-    from functions.signaling import sender, service
+    from functions.signaling import api, sender
 
     # Given the API's process configured like make run's (WS_MANAGEMENT_ENDPOINT = the gateway)
     monkeypatch.setenv("WS_MANAGEMENT_ENDPOINT", f"http://127.0.0.1:{gateway.http_port}")
@@ -169,7 +169,7 @@ def test_a_rest_side_push_reaches_the_browser_through_the_configured_endpoint(ga
     with connect(gateway.url(patient)) as first, connect(gateway.url(patient)) as second:
         assert db["connections"].count_documents({"userId": patient["_id"]}) == 2  # $connect ran before the handshake
         # When a REST use case pushes to the patient (as /notify-doctor-joined does)
-        delivered = service.push_to_user(patient["_id"], {"type": "doctor-joined", "roomId": "r"})
+        delivered = api.push_to_user(patient["_id"], {"type": "doctor-joined", "roomId": "r"})
         # Then each of their open pages gets it
         assert delivered == 2
         for ws in (first, second):

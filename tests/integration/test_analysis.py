@@ -13,7 +13,7 @@ from functions.analysis import provider as providers
 from functions.analysis.schemas import AnalysisResult
 from functions.core import config
 from functions.core.db import get_db
-from functions.signaling import service as signaling
+from functions.signaling import api as signaling
 from tests.appointments_support import body
 from tests.factories import json_headers, make_user
 from tests.media_support import cloudinary_api, uploaded  # noqa: F401  (fixture)

@@ -7,7 +7,7 @@ import pytest
 
 from functions.core import config
 from functions.core.db import get_db
-from functions.signaling import service as signaling
+from functions.signaling import api as signaling
 from tests.factories import make_user
 from tests.ivr_support import (  # noqa: F401  (fixture)
     CALLER,

@@ -47,7 +47,7 @@ def test_an_order_is_priced_from_the_database_and_takes_stock(api, db, shop):
 
 
 def test_an_online_pharmacist_hears_of_the_order_over_the_websocket(api, db, shop, monkeypatch):
-    from functions.signaling import service as signaling
+    from functions.signaling import api as signaling
 
     pushed = []
     monkeypatch.setattr(signaling, "push_to_user", lambda user_id, message: pushed.append((user_id, message)) or 1)

@@ -174,30 +174,30 @@ def test_an_unanswered_emergency_tells_the_patient_when_its_schedule_fires(socke
 
 
 def test_the_sweeper_closes_emergencies_whose_schedule_never_fired(sockets, clock, db):
-    from functions.signaling import service
+    from functions.signaling import jobs
 
     p = sockets.open(make_user("patient"))
     request_help(sockets, p)
     # When the periodic sweeper runs before and after the deadline
-    before = service.sweep()
+    before = jobs.sweep()
     clock.advance(minutes=3)
-    after = service.sweep()
+    after = jobs.sweep()
     # Then only the second closes it and tells the patient
     assert before["emergenciesUnanswered"] == 0 and after["emergenciesUnanswered"] == 1
     assert sockets.types(p) == ["emergency-unanswered"]
     # And after the 2-hour cap the connection is purged (the request's rate-limit window is
     # core.throttle's, purged by its own sweep: tests/integration/test_core_throttle.py)
     clock.advance(hours=2)
-    assert service.sweep()["connectionsPurged"] == 1
+    assert jobs.sweep()["connectionsPurged"] == 1
 
 
 def test_the_ivr_starts_an_emergency_through_the_seam(sockets, db):
-    from functions.signaling import service
+    from functions.signaling import api
 
     (_, d), patient = online_doctor(sockets), make_user("patient")
     # When another domain (the IVR) starts an emergency for a patient
-    created = service.start_emergency(patient["_id"], None, "ivr")
+    created = api.start_emergency(patient["_id"], None, "ivr")
     # Then online doctors are alerted exactly as from the WebSocket, and the seams report them
     assert sockets.new_frames(d)[0]["sessionId"] == created["sessionId"]
-    assert service.online_doctor_ids() == [db["presence"].find_one()["_id"]]
+    assert api.online_doctor_ids() == [db["presence"].find_one()["_id"]]
     assert db["emergencies"].find_one({"roomId": created["roomId"]})["source"] == "ivr"

@@ -133,7 +133,7 @@ def test_a_failure_to_close_sockets_does_not_undo_or_fail_the_logout(sockets, cl
     # Given a signed-in patient, and a database that fails while the sockets are being closed
     from pymongo.errors import AutoReconnect
 
-    from functions.signaling import service as signaling
+    from functions.signaling import api as signaling
 
     token = issue_token(make_user("patient"))[0]
 

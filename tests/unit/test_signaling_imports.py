@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("boto3", "twilio", "twilio.rest", "stripe", "cloudinary", "reportlab", "websockets")
 
 
-@pytest.mark.parametrize("entry", ["functions.signaling.handler", "functions.signaling.service"])
+@pytest.mark.parametrize("entry", ["functions.signaling.handler", "functions.signaling.connections",
+                                   "functions.signaling.frames", "functions.signaling.emergencies"])
 def test_signaling_entry_points_do_not_import_heavy_sdks_at_module_top(entry):
     code = f"import sys, {entry}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,

@@ -1,0 +1,39 @@
+"""The `messages` collection: chat messages `{_id, roomId, senderId, text, sentAt, readAt}`,
+paged newest first by `_id` within a room.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from functions.core.db import get_db
+
+MESSAGES = "messages"
+
+INDEXES = {MESSAGES: [IndexModel([("roomId", ASCENDING), ("_id", DESCENDING)], name="room_newest")]}
+
+
+def insert_message(doc: dict[str, Any]) -> None:
+    get_db()[MESSAGES].insert_one(doc)
+
+
+def page_messages(room_id: str, before: ObjectId | None, limit: int) -> list[dict[str, Any]]:
+    """Newest first, strictly older than `before` (cursor pagination on `_id`, index `room_newest`)."""
+    query: dict[str, Any] = {"roomId": room_id}
+    if before is not None:
+        query["_id"] = {"$lt": before}
+    return list(get_db()[MESSAGES].find(query).sort("_id", DESCENDING).limit(limit))
+
+
+def mark_read(message_id: ObjectId, room_ids: list[str], reader_id: ObjectId, now: datetime
+              ) -> dict[str, Any] | None:
+    """Set `readAt` once, only by a member of the message's room who did not send it."""
+    return get_db()[MESSAGES].find_one_and_update(
+        {"_id": message_id, "roomId": {"$in": room_ids}, "senderId": {"$ne": reader_id}, "readAt": None},
+        {"$set": {"readAt": now}},
+        return_document=ReturnDocument.AFTER,
+    )
