@@ -135,6 +135,7 @@ class FrameCode(StrEnum):
     NOT_FOUND = "not_found"
     NOT_IN_ROOM = "not_in_room"
     NO_PEER = "no_peer"
+    DB_UNAVAILABLE = "db_unavailable"  # the database is away: the frame did nothing, send it again later
     RATE_LIMITED = "rate_limited"
 
     @staticmethod
