@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from functions.core.errors import BadRequest, Code, PayloadTooLarge
+from functions.core.errors import BadRequest, Code, PayloadTooLarge, ValidationFailed
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -93,6 +93,37 @@ def media_type(headers: Mapping[str, Any] | None) -> str | None:
     return value
 
 
+# NUL (PostgreSQL, behind the embedded server, refuses it; no field of this API needs it) and
+# surrogate code points (a lone `\ud800` escape in JSON, or undecodable bytes): text no field takes.
+_UNUSABLE = re.compile("[\x00\ud800-\udfff]")
+UNUSABLE_TEXT = "must not contain NUL characters or unpaired surrogates"
+
+
+def refuse_unusable_text(value: Any, where: str = "body") -> None:
+    """The one rule for text from a client (bodies, queries, path parameters, WebSocket frames):
+    a string or key holding NUL or an unpaired surrogate is a 400 naming its field. File parts
+    of a multipart body are bytes and exempt."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, field = stack.pop()
+        if isinstance(item, str):
+            if _UNUSABLE.search(item):
+                raise _unusable(field)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                name = key if field == "body" else f"{field}.{key}"
+                if isinstance(key, str) and _UNUSABLE.search(key):
+                    raise _unusable(field if field != "body" else "body")
+                stack.append((child, name))
+        elif isinstance(item, list):
+            stack.extend((child, f"{field}.{i}") for i, child in enumerate(item))
+
+
+def _unusable(field: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {UNUSABLE_TEXT}" if field != "body" else f"The body {UNUSABLE_TEXT}",
+                            errors=[{"field": field, "message": UNUSABLE_TEXT}])
+
+
 def _depth(value: Any) -> int:
     """Nesting depth of decoded JSON, without recursion."""
     deepest, stack = 0, [(value, 1)]
@@ -114,6 +145,7 @@ def read_json(raw: bytes | str | None) -> Any:
         raise BadRequest("Malformed JSON body", code=Code.MALFORMED_JSON) from None
     if _depth(data) > MAX_JSON_DEPTH:
         raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", code=Code.MALFORMED_JSON)
+    refuse_unusable_text(data)
     return data
 
 
@@ -127,7 +159,9 @@ def read_body(headers: Mapping[str, Any] | None, raw: bytes | str | None, rules:
     if kind in (FORM, MULTIPART):
         pairs, files = _urlencoded(body) if kind == FORM else _multipart(str((headers or {})["content-type"]), body,
                                                                         rules)
-        return FormBody(_nested(pairs) if rules.nested else _flat(pairs), files)
+        fields = _nested(pairs) if rules.nested else _flat(pairs)
+        refuse_unusable_text(fields)
+        return FormBody(fields, files)
     data = read_json(body)
     if not isinstance(data, dict):
         raise BadRequest("The JSON body must be an object", code=Code.MALFORMED_JSON)

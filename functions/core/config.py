@@ -104,7 +104,10 @@ class Settings:
     version: str = setting("APP_VERSION", "0.1.0")
     mongodb_uri: str = setting("MONGODB_URI")
     mongodb_db: str = setting("MONGODB_DB", "cureconnect")
-    mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", "5000")
+    mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", "2000")
+    mongodb_socket_timeout_ms: int = setting("MONGODB_SOCKET_TIMEOUT_MS", "10000")
+    # Past API Gateway's 29 s: a half-done write this old has no request left that may finish it.
+    repair_after_seconds: int = setting("REPAIR_AFTER_SECONDS", "120")
     health_db_timeout_ms: int = setting("HEALTH_DB_TIMEOUT_MS", "2000")
     jwt_secret: str = setting("JWT_SECRET", parse=_secret)
     jwt_issuer: str = setting("JWT_ISSUER", "cureconnect")

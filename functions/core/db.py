@@ -45,6 +45,7 @@ def get_client() -> MongoClient[dict[str, Any]]:
             appname="cureconnect",
             serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
             connectTimeoutMS=settings.mongodb_timeout_ms,
+            socketTimeoutMS=settings.mongodb_socket_timeout_ms,  # a server that stops answering
             maxPoolSize=10,  # a Lambda container serves one request at a time
         )
         _client_uri = settings.mongodb_uri
@@ -79,6 +80,15 @@ def maybe_object_id(value: Any) -> ObjectId | None:
         return object_id(value)
     except NotFound:
         return None
+
+
+def is_database_away(exc: BaseException) -> bool:
+    """The database did not answer: the connection dropped or timed out, or no server was
+    selected in time (pymongo's `ConnectionFailure` family, or any of its errors it marks as a
+    timeout). Refusals the server did answer (duplicate keys, bad values) are not."""
+    from pymongo.errors import ConnectionFailure, PyMongoError
+
+    return isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout)
 
 
 # How the embedded FerretDB reports a unique violation on an *update* (code 1, not 11000):

@@ -14,9 +14,9 @@ import chalice.app
 from chalice.app import Response
 
 from functions.core import pages
-from functions.core.bodies import JSON, media_type
+from functions.core.bodies import JSON, media_type, refuse_unusable_text
 from functions.core.envelope import app_error_response, error_response
-from functions.core.errors import AppError, Code, UnsupportedMediaType
+from functions.core.errors import AppError, Code, DatabaseUnavailable, UnsupportedMediaType
 from functions.core.observability import logger
 from functions.core.request_local import request_id
 from functions.core.samesite import STATE_CHANGING, SameSite, check_same_site, cors_headers
@@ -83,15 +83,14 @@ class Blueprint(chalice.app.Blueprint):
             def guarded(*args: Any, **kw: Any) -> Any:
                 try:
                     check_body_type(self.current_request, accepted)
+                    check_request_text(self.current_request)
                     return view(*args, **kw)
                 except AppError as exc:
                     if rules.html_errors and _wants_page(self.current_request):
                         return pages.error_page(exc.status, exc.message, headers=exc.headers)
                     return app_error_response(exc)
-                except Exception:
-                    request = self.current_request
-                    logger.exception("Unhandled error", extra={"route": path})
-                    return error_response(500, Code.INTERNAL, "Internal error", requestId=request_id(request))
+                except Exception as exc:
+                    return unexpected_error_response(exc, path, self.current_request)
 
             guarded.edge_rules = rules  # type: ignore[attr-defined]  # read by the middleware and infra/
             register(guarded)
@@ -100,9 +99,36 @@ class Blueprint(chalice.app.Blueprint):
         return decorator
 
 
+def unexpected_error_response(exc: Exception, route: str, request: chalice.app.Request | None) -> Response:
+    """An exception no use case turned into an `AppError`. The database being away is not a
+    defect of ours: 503 `DB_UNAVAILABLE` with `Retry-After`, one log line without a traceback.
+    Anything else is a 500 whose traceback is logged (never sent)."""
+    from functions.core.db import is_database_away  # pymongo's errors are loaded only on this path
+
+    if is_database_away(exc):
+        logger.warning("Database unavailable", extra={"route": route, "error": type(exc).__name__})
+        return app_error_response(DatabaseUnavailable())
+    logger.exception("Unhandled error", extra={"route": route})
+    return error_response(500, Code.INTERNAL, "Internal error", requestId=request_id(request))
+
+
 def _wants_page(request: chalice.app.Request | None) -> bool:
     headers: Any = (request.headers if request is not None else None) or {}
     return pages.prefers_html(headers.get("accept"))
+
+
+def check_request_text(request: chalice.app.Request | None) -> None:
+    """Path parameters and the query follow the body's rule for text (`refuse_unusable_text`).
+    A path parameter is read decoded too: API Gateway decodes it, `chalice local` does not (no
+    parameter of this API holds a `%`)."""
+    if request is None:
+        return
+    from urllib.parse import unquote
+
+    for name, value in (request.uri_params or {}).items():
+        refuse_unusable_text(unquote(value, errors="surrogateescape"), name)
+    for name, value in (request.query_params or {}).items():
+        refuse_unusable_text(value, name)
 
 
 def check_body_type(request: chalice.app.Request | None, accepted: frozenset[str]) -> None:

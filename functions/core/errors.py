@@ -22,6 +22,7 @@ class Code(StrEnum):
     UNPROCESSABLE = "UNPROCESSABLE"
     RATE_LIMITED = "RATE_LIMITED"
     UNAVAILABLE = "UNAVAILABLE"
+    DB_UNAVAILABLE = "DB_UNAVAILABLE"  # the database is away (connection lost, no server selected in time)
     INTERNAL = "INTERNAL"
     ERROR = "ERROR"  # an error Chalice answered itself with a code of its own we do not know
     ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"  # API Gateway's answer (infra/merge-template.json, local/gateway_responses.py)
@@ -134,6 +135,7 @@ class FrameCode(StrEnum):
     NOT_FOUND = "not_found"
     NOT_IN_ROOM = "not_in_room"
     NO_PEER = "no_peer"
+    DB_UNAVAILABLE = "db_unavailable"  # the database is away: the frame did nothing, send it again later
     RATE_LIMITED = "rate_limited"
 
     @staticmethod
@@ -242,3 +244,15 @@ class RateLimited(AppError):
 
 class ServiceUnavailable(AppError):
     status, code, default_message = 503, Code.UNAVAILABLE, "A dependency is unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database did not answer (connection lost, no server in time): the request changed
+    nothing the caller can rely on and may be retried once it is back."""
+
+    code, default_message = Code.DB_UNAVAILABLE, "The database is unavailable; please try again shortly"
+    retry_after = 5
+
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.headers["Retry-After"] = str(self.retry_after)

@@ -4,7 +4,7 @@ from chalice.app import Response
 
 from functions.core.edge import Blueprint
 from functions.core.envelope import error_response, respond
-from functions.core.errors import Code
+from functions.core.errors import DatabaseUnavailable
 from functions.health import service
 
 bp = Blueprint(__name__)
@@ -15,4 +15,5 @@ def health() -> Response:
     healthy, status = service.check()
     if healthy:
         return respond(**status)
-    return error_response(503, Code.UNAVAILABLE, "Database unavailable", **status)
+    away = DatabaseUnavailable()
+    return error_response(away.status, away.code, away.message, headers=away.headers, **status)

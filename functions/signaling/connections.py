@@ -8,7 +8,8 @@ no frame reads the user again; it lives at most API Gateway's 2 hours.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,37 @@ from functions.signaling.delivery import drop_connection
 from functions.signaling.stores import connections
 
 OK = {"statusCode": 200}
+UNAVAILABLE = {"statusCode": 503}
+
+WebsocketHandler = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def answer_when_database_away(handler: WebsocketHandler) -> WebsocketHandler:
+    """The WebSocket routes' side of the REST edge's rule: a database that is away is one log line
+    without a traceback, and an answer, not a Lambda error: `$connect` is refused with 503, a
+    frame is answered with a `db_unavailable` error frame (the connection stays), `$disconnect`
+    leaves the record to the sweeper (it expires)."""
+
+    @functools.wraps(handler)
+    def guarded(event: Mapping[str, Any]) -> dict[str, Any]:
+        from functions.core.db import is_database_away
+
+        try:
+            return handler(event)
+        except Exception as exc:
+            if not is_database_away(exc):
+                raise
+            logger.warning("Database unavailable", extra={"route": handler.__name__, "error": type(exc).__name__})
+            context = event.get("requestContext") or {}
+            if context.get("eventType") == "MESSAGE":
+                from functions.core.errors import FrameCode
+                from functions.signaling.delivery import reply_error
+
+                reply_error(str(context.get("connectionId")), FrameCode.DB_UNAVAILABLE,
+                            "The database is unavailable; please try again shortly")
+            return UNAVAILABLE if context.get("eventType") == "CONNECT" else OK
+
+    return guarded
 
 
 def event_context(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,6 +65,7 @@ def event_context(event: Mapping[str, Any]) -> dict[str, Any]:
     return dict(context)
 
 
+@answer_when_database_away
 def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
     """The JWT comes as query parameter `token` (browsers cannot set headers on a WebSocket);
     missing or invalid -> 403, the gateway refuses the connection."""
@@ -74,6 +107,7 @@ def end_sessions(user_id: ObjectId, jti: str | None = None) -> int:
     return len(ids)
 
 
+@answer_when_database_away
 def on_disconnect(event: Mapping[str, Any]) -> dict[str, Any]:
     context = event_context(event)
     drop_connection(str(context.get("connectionId")))

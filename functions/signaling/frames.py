@@ -22,12 +22,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from functions.core import clock
+from functions.core.bodies import refuse_unusable_text
 from functions.core.config import get_settings
-from functions.core.errors import AppError, FrameCode
+from functions.core.errors import AppError, FrameCode, ValidationFailed
 from functions.core.validation import field_errors
 from functions.signaling import chat, emergencies, presence, rooms, sender
 from functions.signaling.caller import Connection
-from functions.signaling.connections import OK, event_context
+from functions.signaling.connections import OK, answer_when_database_away, event_context
 from functions.signaling.delivery import FrameError, drop_connection, reply_error
 from functions.signaling.schemas import FRAMES, FrameIn
 from functions.signaling.stores import connections
@@ -52,6 +53,7 @@ HANDLERS: dict[str, Callable[[Connection, FrameIn, datetime], None]] = {
 assert set(HANDLERS) == set(FRAMES)
 
 
+@answer_when_database_away
 def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
     context = event_context(event)
     cid = str(context.get("connectionId"))
@@ -72,6 +74,7 @@ def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
         data = json.loads(raw) if raw is not None else None
         if not isinstance(data, dict):
             raise FrameError(FrameCode.BAD_REQUEST, "A frame is a JSON object with an action")
+        _refuse_unusable_text(data)
         action = data.get("action")
         model = FRAMES.get(action) if isinstance(action, str) else None
         if model is None:
@@ -88,6 +91,14 @@ def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
     except AppError as exc:
         reply_error(cid, FrameCode.of(exc), exc.message, action=str(action))
     return OK
+
+
+def _refuse_unusable_text(data: dict[str, Any]) -> None:
+    """Frames follow the rule of every request body (`core.bodies.refuse_unusable_text`)."""
+    try:
+        refuse_unusable_text(data)
+    except ValidationFailed as exc:
+        raise FrameError(FrameCode.INVALID, exc.message, exc.errors) from None
 
 
 def _explain_refused(cid: str, now: datetime) -> None:
