@@ -25,7 +25,7 @@ from functions.appointments import payment as appointment_payments
 from functions.appointments import store as appointments_store
 from functions.appointments.routes import bp as appointments
 from functions.auth.routes import bp as auth
-from functions.core import audit, db, jobs, notify, throttle, users
+from functions.core import audit, db, idempotency, jobs, notify, throttle, users
 from functions.docs.routes import bp as docs
 from functions.emergency.routes import bp as emergency
 from functions.emergency.stores import callbacks as emergency_callbacks
@@ -58,7 +58,7 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
-    audit.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
+    audit.INDEXES, idempotency.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
     pharmacy_stores.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
     payment_events.INDEXES, media_store.INDEXES, emergency_hospitals.INDEXES, emergency_on_call.INDEXES,
     emergency_callbacks.INDEXES)
@@ -69,6 +69,7 @@ MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointments
 SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("appointments.jobs", appointment_jobs.sweep),  # due reminders, claims of past days
     ("appointments.payment", appointment_payments.sweep),  # unpaid holds whose time ran out
+    ("core.idempotency", idempotency.sweep),  # Idempotency-Key claims of past days
     ("core.notify", notify.sweep),  # failed notifications
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
     ("payments", payments_sweep.sweep),  # refunds to retry, paid appointments cancelled elsewhere
