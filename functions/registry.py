@@ -20,10 +20,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from functions.analysis.routes import bp as analysis
+from functions.appointments import claims as appointment_claims
 from functions.appointments import jobs as appointment_jobs
+from functions.appointments import migrations as appointment_migrations
 from functions.appointments import payment as appointment_payments
-from functions.appointments import store as appointments_store
 from functions.appointments.routes import bp as appointments
+from functions.appointments.stores import appointments as appointments_store
 from functions.auth.routes import bp as auth
 from functions.core import audit, db, jobs, notify, throttle, users
 from functions.docs.routes import bp as docs
@@ -56,10 +58,11 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
+    appointment_claims.INDEXES,
     pharmacy_store.INDEXES, prescriptions_store.INDEXES, signaling_store.INDEXES, payments_store.INDEXES,
     media_store.INDEXES, emergency_store.INDEXES)
 # Idempotent data migrations `(db) -> documents changed`, run after the indexes.
-MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointments_store.MIGRATIONS
+MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointment_migrations.MIGRATIONS
 
 # The platform's periodic work: `reminder_sweep` (app.py) every 5 minutes, local/sweeper.py under make run.
 SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (

@@ -17,7 +17,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments import store
+from functions.appointments import claims
 from functions.appointments.api import REFUNDS
 from functions.appointments.effects import Outcome, Reminders, run
 from functions.appointments.grid import released_key
@@ -32,6 +32,7 @@ from functions.appointments.status import (
     booked_status,
     history_entry,
 )
+from functions.appointments.stores import appointments as store
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.observability import logger
@@ -114,7 +115,7 @@ def sweep(now: datetime) -> dict[str, int]:
             history_entry(CANCELLED, None, "system", now, reason=reason))
         if updated is None:
             continue
-        store.release_claims(oid)
+        claims.release_claims(oid)
         run(Outcome(updated, _parties(updated, CANCELLED, None), Reminders.KEEP))
         released += 1
     if released:

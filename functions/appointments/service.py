@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments import payment, store
+from functions.appointments import claims, payment
 from functions.appointments.effects import Outcome, Reminders, commits
 from functions.appointments.grid import (
     Availability,
@@ -34,7 +34,6 @@ from functions.appointments.grid import (
     aware,
     busy_window,
     check_bookable,
-    claim_ids,
     compute_slots,
     doctor_accepting,
     doctor_timezone,
@@ -64,6 +63,7 @@ from functions.appointments.status import (
     rescheduled_status,
     transition_filter,
 )
+from functions.appointments.stores import appointments as store
 from functions.appointments.views import appointment_to_api, party_snapshot
 from functions.core import audit, clock, users
 from functions.core.config import get_settings
@@ -166,81 +166,7 @@ def available_slots(doctor_id: str, day_text: str) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------- claims
-
-
-def _claims_of(doctor_id: ObjectId, patient_id: ObjectId, start: datetime, end: datetime,
-               buffer_minutes: int) -> tuple[list[str], int]:
-    """The doctor's cells (the slot and the buffer after it) then the patient's; and how many
-    of them are the doctor's (a refusal below that index means the doctor is busy)."""
-    doctor_cells = claim_ids(doctor_id, start, end + timedelta(minutes=buffer_minutes))
-    return doctor_cells + claim_ids(patient_id, start, end), len(doctor_cells)
-
-
-def _claim(cells: list[str], doctor_cells: int, appointment_id: ObjectId, hold: str) -> None:
-    """Insert the claims or raise the 409 that says whose time is taken (after removing the
-    claims this request made before the refused one)."""
-    try:
-        store.insert_claims(cells, appointment_id, hold)
-    except store.ClaimRefused as refused:
-        store.release_hold(appointment_id, hold)
-        if refused.index < doctor_cells:
-            raise SlotTaken() from None
-        raise PatientBusy() from None
-
-
-def _seat_conflict(overall: bool) -> Conflict:
-    settings = get_settings()
-    if overall:
-        return Conflict(f"You already have {settings.max_active_per_patient} upcoming appointments, the most allowed",
-                        code=Code.TOO_MANY_APPOINTMENTS)
-    return Conflict(f"You already have {settings.max_active_per_doctor} upcoming appointments with this doctor",
-                    code=Code.TOO_MANY_WITH_DOCTOR)
-
-
-def _claim_with_seats(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: ObjectId, until: datetime,
-                      cells: list[str], doctor_cells: int, now: datetime) -> None:
-    """Take the cells, a free seat with this doctor and a free overall seat (the abuse limits,
-    see `store`), or raise the 409 that says whose time is taken or which limit is reached.
-    The seats are read once. Free seats that do not exist are inserted after the cells in the
-    same ordered `insert_many`, so a booking whose time is taken never holds a seat, not even
-    for a moment (a burst of overlapping bookings gets PATIENT_BUSY, not a limit); a seat whose
-    appointment has ended is then taken over by one conditional upsert. A seat a concurrent
-    booking of the same patient took meanwhile is crossed off and the next free one tried,
-    after giving back everything this attempt took; when none is left, the limit is reached
-    (each refusal was a seat held by a booking that got past its own cells)."""
-    settings = get_settings()
-    hold = str(appointment_id)
-    per_doctor, overall = store.seat_ids(patient_id, doctor_id, settings.max_active_per_doctor,
-                                         settings.max_active_per_patient)
-    held = store.held_seats(per_doctor + overall)
-
-    def free(ids: list[str]) -> list[str]:  # absent seats first: they cost no extra round trip
-        return [s for s in ids if s not in held] + [s for s in ids if s in held and held[s] <= now]
-
-    free_doctor, free_overall = free(per_doctor), free(overall)
-    while True:
-        if not free_overall or not free_doctor:
-            raise _seat_conflict(overall=not free_overall)
-        chosen = (free_doctor[0], free_overall[0])
-        fresh = [store.seat_doc(seat, appointment_id, hold, until) for seat in chosen if seat not in held]
-        refused: str | None = None
-        try:
-            store.insert_claims(cells, appointment_id, hold, seats=fresh)
-        except store.ClaimRefused as exc:
-            store.release_hold(appointment_id, hold)
-            if exc.index < doctor_cells:
-                raise SlotTaken() from None
-            if exc.index < len(cells):
-                raise PatientBusy() from None
-            refused = str(fresh[exc.index - len(cells)]["_id"])
-        else:
-            refused = next((seat for seat in chosen if seat in held
-                            and not store.take_ended_seat(seat, appointment_id, hold, until, now)), None)
-            if refused is None:
-                return
-            store.release_hold(appointment_id, hold)
-        (free_doctor if refused in free_doctor else free_overall).remove(refused)
+# ---------------------------------------------------------------- notices
 
 
 def _notices(appt: Mapping[str, Any], kind: str, caller: Mapping[str, Any]) -> list[tuple[str, Recipient | None]]:
@@ -273,8 +199,7 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
     slot: Slot = check_bookable(day, label, tz, av, now=now, time_off=time_off_intervals(doctor))
     appointment_id = ObjectId()
     status = booked_status(av.requires_confirmation)
-    cells, doctor_cells = _claims_of(doctor_id, patient["_id"], slot.start, slot.end, av.buffer_minutes)
-    _claim_with_seats(patient["_id"], doctor_id, appointment_id, slot.end, cells, doctor_cells, now)
+    claims.claim_booking(patient["_id"], doctor_id, appointment_id, slot.start, slot.end, av.buffer_minutes, now)
     doc: dict[str, Any] = {
         "_id": appointment_id,
         "patient": patient["_id"],
@@ -307,7 +232,7 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
         doc.update(held, statusHistory=[history_entry(PENDING_PAYMENT, patient, "patient", now, action="book")])
     clash = store.insert_appointment(doc)
     if clash:
-        store.release_hold(appointment_id, str(appointment_id))
+        claims.release_hold(appointment_id, str(appointment_id))
         if clash == "slot":
             raise SlotTaken()
         raise PatientBusy()
@@ -385,11 +310,11 @@ def transition(user: Mapping[str, Any], appointment_id: str, action: str, reason
         check_transition(current, action, actual_role, now=now, cancel_cutoff_minutes=settings.cancel_cutoff_minutes)
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
     if rule.target == CANCELLED:
-        store.release_claims(oid)  # its seats too: they are claims of this appointment
+        claims.release_claims(oid)  # its seats too: they are claims of this appointment
         payment.refund_if_paid(updated)
         return Outcome(updated, _notices(updated, CANCELLED, user), Reminders.DISARM)
     if rule.target not in ACTIVE:  # completed or no-show: no longer counts against the limits
-        store.release_seats(oid)
+        claims.release_seats(oid)
     return Outcome(updated, _notices(updated, CONFIRMED, user) if rule.target == CONFIRMED else [])
 
 
@@ -411,7 +336,7 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
                        code=Code.ILLEGAL_TRANSITION)
     if aware(appt["updatedAt"]) >= now:
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
-    old_start, old_end = aware(appt["start"]), aware(appt["end"])
+    old_start = aware(appt["start"])
     if role == "patient":
         check_patient_cutoff(old_start, now, settings.cancel_cutoff_minutes)
     day, label = parse_day(body.day, now), normalize_time(body.time)
@@ -420,12 +345,7 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
     slot = check_bookable(day, label, tz, av, now=now, time_off=time_off_intervals(doctor))
     if slot.start == old_start:
         raise Unprocessable("The appointment is already at this time", code=Code.SAME_SLOT)
-    held, _ = _claims_of(appt["doctor"], appt["patient"], old_start, old_end, int(appt.get("bufferMinutes") or 0))
-    wanted, doctor_cells = _claims_of(appt["doctor"], appt["patient"], slot.start, slot.end, av.buffer_minutes)
-    hold = str(ObjectId())
-    held_now = set(held)
-    new_cells = [c for c in wanted if c not in held_now]  # doctor's first, as in `wanted`
-    _claim(new_cells, sum(1 for c in wanted[:doctor_cells] if c not in held_now), oid, hold)
+    claimed = claims.claim_move(appt, slot.start, slot.end, av.buffer_minutes)
     status = rescheduled_status(str(appt["status"]), role, av.requires_confirmation)
     changes = {
         "day": day.isoformat(), "time": label, "timezone": tz.key, "start": slot.start, "end": slot.end,
@@ -441,16 +361,14 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
     try:
         updated = store.move(query, changes, entry)
     except store.SlotClash as clash:
-        store.release_hold(oid, hold)
+        claimed.give_back()
         if clash.which == "patient":
             raise PatientBusy() from None
         raise SlotTaken() from None
     if updated is None:
-        store.release_hold(oid, hold)
+        claimed.give_back()
         raise Conflict("The appointment changed meanwhile; look at it again", code=Code.APPOINTMENT_CHANGED)
-    wanted_now = set(wanted)
-    store.release_claims(oid, [c for c in held if c not in wanted_now])
-    store.move_seats(oid, slot.end)
+    claimed.settle(slot.end)
     return Outcome(updated, _notices(updated, "rescheduled", user), Reminders.REARM, previous_start=old_start)
 
 
