@@ -8,7 +8,8 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.appointments import service
+from functions.appointments import booking, lifecycle, reads, scheduling
+from functions.appointments import slots as slot_finder
 from functions.appointments.schemas import (
     AvailabilityIn,
     BookingIn,
@@ -35,26 +36,27 @@ def _headers() -> Any:
 @bp.route("/doctor/availability", methods=["GET"])
 def get_availability() -> Response:
     doctor = require_user(_headers(), roles=(DOCTOR,))
-    return respond(**service.get_availability(doctor.user))
+    return respond(**scheduling.get_availability(doctor.user))
 
 
 @bp.route("/doctor/availability", methods=["PUT"])
 def put_availability() -> Response:
     doctor = require_user(_headers(), roles=(DOCTOR,))
-    return respond(availability=service.set_availability(doctor.user, parse_body(bp.current_request, AvailabilityIn)))
+    body = parse_body(bp.current_request, AvailabilityIn)
+    return respond(availability=scheduling.set_availability(doctor.user, body))
 
 
 @bp.route("/doctor/time-off", methods=["POST"])
 def post_time_off() -> Response:
     doctor = require_user(_headers(), roles=(DOCTOR,))
-    entry, affected = service.add_time_off(doctor.user, parse_body(bp.current_request, TimeOffIn))
+    entry, affected = scheduling.add_time_off(doctor.user, parse_body(bp.current_request, TimeOffIn))
     return respond(201, timeOff=entry, affectedAppointments=affected)
 
 
 @bp.route("/doctor/time-off/{entry_id}", methods=["DELETE"])
 def delete_time_off(entry_id: str) -> Response:
     doctor = require_user(_headers(), roles=(DOCTOR,))
-    service.remove_time_off(doctor.user, entry_id)
+    scheduling.remove_time_off(doctor.user, entry_id)
     return respond(message="Time off removed")
 
 
@@ -63,27 +65,27 @@ def delete_time_off(entry_id: str) -> Response:
 
 @bp.route("/appointment/slots/{doctor_id}/{day}", methods=["GET"])
 def slots(doctor_id: str, day: str) -> Response:
-    return respond(**service.available_slots(doctor_id, day))
+    return respond(**slot_finder.available_slots(doctor_id, day))
 
 
 @bp.route("/appointment/new", methods=["POST"])
 def book() -> Response:
     patient = require_user(_headers(), roles=(PATIENT,))
-    return respond(201, appointment=service.book(patient.user, parse_body(bp.current_request, BookingIn)))
+    return respond(201, appointment=booking.book(patient.user, parse_body(bp.current_request, BookingIn)))
 
 
 @bp.route("/appointment/my", methods=["GET"])
 def my_appointments() -> Response:
     user = require_user(_headers(), roles=(PATIENT, DOCTOR))
     query = parse_query(bp.current_request, MyQuery)
-    items, total, page, limit = service.my_appointments(user.user, query)
+    items, total, page, limit = reads.my_appointments(user.user, query)
     return respond(count=len(items), appointments=items, pagination=pagination(total, page, limit))
 
 
 @bp.route("/appointment/{appointment_id}", methods=["GET"])
 def read_one(appointment_id: str) -> Response:
     user = require_user(_headers(), roles=(PATIENT, DOCTOR, ADMIN))
-    return respond(appointment=service.read_one(user.user, appointment_id))
+    return respond(appointment=reads.read_one(user.user, appointment_id))
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -93,7 +95,7 @@ def _transition(appointment_id: str, action: str, body: type[CancelIn | Optional
                 ) -> dict[str, Any]:
     user = require_user(_headers(), roles=(PATIENT, DOCTOR, ADMIN))
     reason = parse_body(bp.current_request, body).reason if body is not None else ""
-    return service.transition(user.user, appointment_id, action, reason)
+    return lifecycle.transition(user.user, appointment_id, action, reason)
 
 
 @bp.route("/appointment/{appointment_id}/confirm", methods=["PUT"])
@@ -126,5 +128,5 @@ def soft_cancel(appointment_id: str) -> Response:
 @bp.route("/appointment/{appointment_id}/reschedule", methods=["PUT"])
 def reschedule(appointment_id: str) -> Response:
     user = require_user(_headers(), roles=(PATIENT, DOCTOR))
-    return respond(appointment=service.reschedule(user.user, appointment_id,
+    return respond(appointment=lifecycle.reschedule(user.user, appointment_id,
                                                   parse_body(bp.current_request, RescheduleIn)))
