@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from functions.analysis.routes import bp as analysis
 from functions.appointments import claims as appointment_claims
+from functions.appointments import holds as appointment_holds
 from functions.appointments import jobs as appointment_jobs
 from functions.appointments import migrations as appointment_migrations
-from functions.appointments import payment as appointment_payments
 from functions.appointments.routes import bp as appointments
 from functions.appointments.stores import appointments as appointments_store
 from functions.auth.routes import bp as auth
@@ -67,7 +67,7 @@ MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointment_
 # The platform's periodic work: `reminder_sweep` (app.py) every 5 minutes, local/sweeper.py under make run.
 SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("appointments.jobs", appointment_jobs.sweep),  # due reminders, claims of past days
-    ("appointments.payment", appointment_payments.sweep),  # unpaid holds whose time ran out
+    ("appointments.holds", appointment_holds.sweep),  # unpaid holds whose time ran out
     ("core.notify", notify.sweep),  # failed notifications
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
     ("payments", payments_service.sweep),  # refunds to retry, paid appointments cancelled elsewhere

@@ -65,7 +65,7 @@ def states(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
 
 def record_payment(appointment_id: ObjectId, status: str, intent_id: str) -> bool:
     """A payment's outcome (`paid | failed | canceled | refunded`); False when the appointment no
-    longer wants the money (see `payment.record_payment`)."""
-    from functions.appointments import payment
+    longer wants the money (see `holds.record_payment`)."""
+    from functions.appointments import holds
 
-    return payment.record_payment(appointment_id, status, intent_id)
+    return holds.record_payment(appointment_id, status, intent_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments import claims, payment
+from functions.appointments import claims, holds
 from functions.appointments.effects import Outcome, Reminders, commits
 from functions.appointments.grid import (
     Slot,
@@ -82,8 +82,8 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
     }
     if body.aiSuggestions:
         doc["aiSuggestions"] = body.aiSuggestions  # D-46 (the reference dropped them): stored
-    held = payment.hold(now)
-    if held is not None:  # unpaid: the notices and reminders wait for the payment (`payment.record_payment`)
+    held = holds.hold(now)
+    if held is not None:  # unpaid: the notices and reminders wait for the payment (`holds.record_payment`)
         doc.update(held, statusHistory=[history_entry(PENDING_PAYMENT, patient, "patient", now, action="book")])
     clash = store.insert_appointment(doc)
     if clash:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from functions.appointments import claims, payment
+from functions.appointments import claims, holds
 from functions.appointments.effects import Outcome, Reminders, commits
 from functions.appointments.grid import (
     aware,
@@ -84,7 +84,7 @@ def transition(user: Mapping[str, Any], appointment_id: str, action: str, reason
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
     if rule.target == CANCELLED:
         claims.release_claims(oid)  # its seats too: they are claims of this appointment
-        payment.refund_if_paid(updated)
+        holds.refund_if_paid(updated)
         return Outcome(updated, _notices(updated, CANCELLED, user), Reminders.DISARM)
     if rule.target not in ACTIVE:  # completed or no-show: no longer counts against the limits
         claims.release_seats(oid)

@@ -27,7 +27,7 @@ from functions.core.errors import Code, Conflict, Forbidden, Unprocessable
 
 # The one definition of the appointment statuses.
 PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED = "pending", "confirmed", "completed", "no_show", "cancelled"
-PENDING_PAYMENT = "pending_payment"  # REQUIRE_APPOINTMENT_PAYMENT: held until paid (see `payment`)
+PENDING_PAYMENT = "pending_payment"  # REQUIRE_APPOINTMENT_PAYMENT: held until paid (see `holds`)
 STATUSES = (PENDING_PAYMENT, PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
 ACTIVE = (PENDING_PAYMENT, PENDING, CONFIRMED)  # statuses that hold a slot
 # Statuses in which an appointment makes a care relationship (a doctor may read the patient's

@@ -1,8 +1,10 @@
-"""The appointment side of payments (issue 12): with REQUIRE_APPOINTMENT_PAYMENT on, a new
-appointment holds its slot (its claims are taken as for any booking) as `pending_payment` for
-PAYMENT_HOLD_MINUTES; the payment moves it to `confirmed` (`pending` when the doctor required
-confirmation when it was booked), and only then do the booking notices and reminders go out.
-Unpaid holds are released by the sweeper like a cancellation.
+"""Unpaid holds: a booking waiting for its payment, and what the payment's outcome does to it.
+
+With REQUIRE_APPOINTMENT_PAYMENT on (issue 12), a new appointment holds its slot (its claims
+are taken as for any booking) as `pending_payment` for PAYMENT_HOLD_MINUTES; the payment moves
+it to `confirmed` (`pending` when the doctor required confirmation when it was booked), and
+only then do the booking notices and reminders go out. Unpaid holds are released by the
+sweeper like a cancellation. (The money itself is the `payments` domain's.)
 
 `record_payment` is what the payments domain calls with each outcome (through `api`); a
 cancellation asks payments for its refund through the `REFUNDS` port, which the composition root
