@@ -9,7 +9,6 @@ booking of the same patient took the seat chosen).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
@@ -36,17 +35,18 @@ from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, PatientBusy, SlotTaken, Unprocessable
+from functions.core.security import PATIENT, Principal
 
 
 @commits
-def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
+def book(patient: Principal, body: BookingIn) -> Outcome:
     """POST /appointment/new. The claims decide races: of any bookings whose times overlap (for
     the doctor, buffer included, or for the patient), exactly one gets its claims in. The booking
     is confirmed at once, or `pending` when the doctor requires confirmation (`status`), and
     keeps that setting (`requiresConfirmation`) for its payment, where one is required."""
     settings, now = get_settings(), clock.now()
     doctor_id = object_id(body.doctor, "Doctor")
-    if doctor_id == patient["_id"]:
+    if doctor_id == patient.id:
         raise Unprocessable("You cannot book an appointment with yourself", code=Code.SELF_BOOKING)
     day, label = parse_day(body.day, now), normalize_time(body.time)
     doctor = listed_doctor(doctor_id)
@@ -54,10 +54,10 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
     slot: Slot = check_bookable(day, label, tz, av, now=now, time_off=time_off_intervals(doctor))
     appointment_id = ObjectId()
     status = booked_status(av.requires_confirmation)
-    claims.claim_booking(patient["_id"], doctor_id, appointment_id, slot.start, slot.end, av.buffer_minutes, now)
+    claims.claim_booking(patient.id, doctor_id, appointment_id, slot.start, slot.end, av.buffer_minutes, now)
     doc: dict[str, Any] = {
         "_id": appointment_id,
-        "patient": patient["_id"],
+        "patient": patient.id,
         "doctor": doctor_id,
         "description": body.description,
         "symptoms": body.symptoms,
@@ -69,12 +69,13 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
         "durationMinutes": av.slot_minutes,
         "bufferMinutes": av.buffer_minutes,
         "status": status,
-        "statusHistory": [history_entry(status, patient, "patient", now, action="book")],
+        "statusHistory": [history_entry(status, patient.id, PATIENT, now, action="book")],
         "requiresConfirmation": av.requires_confirmation,
         "roomId": room_id(),
         "slotKey": slot_key(doctor_id, slot.start),
-        "patientSlotKey": slot_key(patient["_id"], slot.start),
-        "parties": {"patient": party_snapshot(patient, doctor=False), "doctor": party_snapshot(doctor, doctor=True)},
+        "patientSlotKey": slot_key(patient.id, slot.start),
+        "parties": {"patient": party_snapshot(patient.user, doctor=False),
+                    "doctor": party_snapshot(doctor, doctor=True)},
         "reminderOffsets": reminder_offsets(slot.start, settings.reminder_offsets_minutes, now),
         "remindersSent": {},
         "createdAt": now,
@@ -84,7 +85,7 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
         doc["aiSuggestions"] = body.aiSuggestions  # D-46 (the reference dropped them): stored
     held = holds.hold(now)
     if held is not None:  # unpaid: the notices and reminders wait for the payment (`holds.record_payment`)
-        doc.update(held, statusHistory=[history_entry(PENDING_PAYMENT, patient, "patient", now, action="book")])
+        doc.update(held, statusHistory=[history_entry(PENDING_PAYMENT, patient.id, PATIENT, now, action="book")])
     clash = store.insert_appointment(doc)
     if clash:
         claims.release_hold(appointment_id, str(appointment_id))
@@ -94,5 +95,5 @@ def book(patient: Mapping[str, Any], body: BookingIn) -> Outcome:
     if held is not None:
         return Outcome(doc)
     to_patient, to_doctor = booking_kinds(status)
-    notices = [(to_patient, recipient_of(patient, patient["_id"])), (to_doctor, recipient_of(doctor, doctor_id))]
+    notices = [(to_patient, recipient_of(patient.user, patient.id)), (to_doctor, recipient_of(doctor, doctor_id))]
     return Outcome(doc, notices, Reminders.ARM)

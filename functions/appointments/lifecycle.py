@@ -43,56 +43,57 @@ from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound, PatientBusy, SlotTaken, Unprocessable
+from functions.core.security import ADMIN, DOCTOR, PATIENT, Principal
 
 
-def _notices(appt: Mapping[str, Any], kind: str, caller: Mapping[str, Any]) -> list[tuple[str, Recipient | None]]:
+def _notices(appt: Mapping[str, Any], kind: str, caller: Principal) -> list[tuple[str, Recipient | None]]:
     """Both participants; the caller's own contact is current (just read by the guard), the other
     party's comes from the appointment's snapshot."""
     parties = appt.get("parties") or {}
     out: list[tuple[str, Recipient | None]] = []
     for who in ("patient", "doctor"):
-        person = caller if appt[who] == caller.get("_id") else parties.get(who)
+        person = caller.user if appt[who] == caller.id else parties.get(who)
         out.append((kind, recipient_of(person, appt[who])))
     return out
 
 
 @commits
-def transition(user: Mapping[str, Any], appointment_id: str, action: str, reason: str = "") -> Outcome:
+def transition(caller: Principal, appointment_id: str, action: str, reason: str = "") -> Outcome:
     """confirm / complete / no_show / cancel: one conditional update (see `status`), and for a
     cancellation one `delete_many` of its claims. Only when the update matches nothing is the
     appointment read, to say why."""
     settings, now = get_settings(), clock.now()
     oid = object_id(appointment_id, "Appointment")
-    role = user.get("role") if user.get("role") in ("doctor", "patient") else None
+    role = caller.role if caller.role in (DOCTOR, PATIENT) else None
     rule = TRANSITIONS[action]
     updated = None
     if role in rule.roles:
-        entry = history_entry(rule.target, user, str(role), now, reason=reason or None)
+        entry = history_entry(rule.target, caller.id, str(role), now, reason=reason or None)
         changes: dict[str, Any] = {"status": rule.target, "updatedAt": now}
         if rule.target == CANCELLED:
             changes.update({"slotKey": released_key(oid), "patientSlotKey": released_key(oid),
-                            "cancellation": {"by": user["_id"], "role": role, "reason": reason, "at": now}})
-        query = transition_filter(oid, rule, str(role), user["_id"], now=now,
+                            "cancellation": {"by": caller.id, "role": role, "reason": reason, "at": now}})
+        query = transition_filter(oid, rule, str(role), caller.id, now=now,
                                   cancel_cutoff_minutes=settings.cancel_cutoff_minutes)
         updated = store.apply_transition(query, changes, entry)
     if updated is None:
         current = store.get(oid)
-        actual_role = participant_role(current, user["_id"]) if current else None
-        if current is None or (actual_role is None and user.get("role") != "admin"):
-            raise NotFound("Appointment not found")
+        actual_role = participant_role(current, caller.id) if current else None
+        if current is None or (actual_role is None and caller.role != ADMIN):
+            raise NotFound.of("Appointment")
         check_transition(current, action, actual_role, now=now, cancel_cutoff_minutes=settings.cancel_cutoff_minutes)
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
     if rule.target == CANCELLED:
         claims.release_claims(oid)  # its seats too: they are claims of this appointment
         holds.refund_if_paid(updated)
-        return Outcome(updated, _notices(updated, CANCELLED, user), Reminders.DISARM)
+        return Outcome(updated, _notices(updated, CANCELLED, caller), Reminders.DISARM)
     if rule.target not in ACTIVE:  # completed or no-show: no longer counts against the limits
         claims.release_seats(oid)
-    return Outcome(updated, _notices(updated, CONFIRMED, user) if rule.target == CONFIRMED else [])
+    return Outcome(updated, _notices(updated, CONFIRMED, caller) if rule.target == CONFIRMED else [])
 
 
 @commits
-def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn) -> Outcome:
+def reschedule(caller: Principal, appointment_id: str, body: RescheduleIn) -> Outcome:
     """Move to another offered slot: claim the new cells this appointment does not hold yet,
     move it by one conditional update (unchanged since it was read, and not changed at the
     moment this request arrived), then release the cells it no longer covers. A refusal at any
@@ -101,16 +102,16 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
     settings, now = get_settings(), clock.now()
     oid = object_id(appointment_id, "Appointment")
     appt = store.get(oid)
-    role = participant_role(appt, user["_id"]) if appt else None
+    role = participant_role(appt, caller.id) if appt else None
     if appt is None or role is None:
-        raise NotFound("Appointment not found")
+        raise NotFound.of("Appointment")
     if appt.get("status") not in ACTIVE:
         raise Conflict(f"Cannot reschedule an appointment that is {appt.get('status')}",
                        code=Code.ILLEGAL_TRANSITION)
     if aware(appt["updatedAt"]) >= now:
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
     old_start = aware(appt["start"])
-    if role == "patient":
+    if role == PATIENT:
         check_patient_cutoff(old_start, now, settings.cancel_cutoff_minutes)
     day, label = parse_day(body.day, now), normalize_time(body.time)
     doctor = listed_doctor(appt["doctor"])
@@ -127,9 +128,9 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
         "reminderOffsets": reminder_offsets(slot.start, settings.reminder_offsets_minutes, now),
         "remindersSent": {}, "updatedAt": now,
     }
-    entry = history_entry(status, user, role, now, action="reschedule", fromDay=appt.get("day"),
+    entry = history_entry(status, caller.id, role, now, action="reschedule", fromDay=appt.get("day"),
                           fromTime=appt.get("time"))
-    query = {"_id": oid, role: user["_id"], "status": appt["status"], "start": appt["start"],
+    query = {"_id": oid, role: caller.id, "status": appt["status"], "start": appt["start"],
              "updatedAt": appt["updatedAt"]}
     try:
         updated = store.move(query, changes, entry)
@@ -142,4 +143,4 @@ def reschedule(user: Mapping[str, Any], appointment_id: str, body: RescheduleIn)
         claimed.give_back()
         raise Conflict("The appointment changed meanwhile; look at it again", code=Code.APPOINTMENT_CHANGED)
     claimed.settle(slot.end)
-    return Outcome(updated, _notices(updated, "rescheduled", user), Reminders.REARM, previous_start=old_start)
+    return Outcome(updated, _notices(updated, "rescheduled", caller), Reminders.REARM, previous_start=old_start)

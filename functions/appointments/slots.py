@@ -34,7 +34,7 @@ from functions.core.errors import Code, NotFound, Unprocessable
 def listed_doctor(doctor_id: Any) -> dict[str, Any]:
     doctor = users.find_doctor(object_id(doctor_id, "Doctor"))
     if doctor is None or not is_listed(doctor):
-        raise NotFound("Doctor not found")
+        raise NotFound.of("Doctor")
     return doctor
 
 

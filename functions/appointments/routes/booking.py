@@ -20,18 +20,18 @@ def slots(doctor_id: str, day: str) -> Response:
 @bp.route("/appointment/new", methods=["POST"])
 def book() -> Response:
     patient = require_user(headers(), roles=(PATIENT,))
-    return respond(201, appointment=booking.book(patient.user, parse_body(bp.current_request, BookingIn)))
+    return respond(201, appointment=booking.book(patient, parse_body(bp.current_request, BookingIn)))
 
 
 @bp.route("/appointment/my", methods=["GET"])
 def my_appointments() -> Response:
     user = require_user(headers(), roles=(PATIENT, DOCTOR))
     query = parse_query(bp.current_request, MyQuery)
-    items, total, page, limit = reads.my_appointments(user.user, query)
+    items, total, page, limit = reads.my_appointments(user, query)
     return respond(count=len(items), appointments=items, pagination=pagination(total, page, limit))
 
 
 @bp.route("/appointment/{appointment_id}", methods=["GET"])
 def read_one(appointment_id: str) -> Response:
     user = require_user(headers(), roles=(PATIENT, DOCTOR, ADMIN))
-    return respond(appointment=reads.read_one(user.user, appointment_id))
+    return respond(appointment=reads.read_one(user, appointment_id))

@@ -13,25 +13,25 @@ from functions.core.validation import parse_body
 @bp.route("/doctor/availability", methods=["GET"])
 def get_availability() -> Response:
     doctor = require_user(headers(), roles=(DOCTOR,))
-    return respond(**scheduling.get_availability(doctor.user))
+    return respond(**scheduling.get_availability(doctor))
 
 
 @bp.route("/doctor/availability", methods=["PUT"])
 def put_availability() -> Response:
     doctor = require_user(headers(), roles=(DOCTOR,))
     body = parse_body(bp.current_request, AvailabilityIn)
-    return respond(availability=scheduling.set_availability(doctor.user, body))
+    return respond(availability=scheduling.set_availability(doctor, body))
 
 
 @bp.route("/doctor/time-off", methods=["POST"])
 def post_time_off() -> Response:
     doctor = require_user(headers(), roles=(DOCTOR,))
-    entry, affected = scheduling.add_time_off(doctor.user, parse_body(bp.current_request, TimeOffIn))
+    entry, affected = scheduling.add_time_off(doctor, parse_body(bp.current_request, TimeOffIn))
     return respond(201, timeOff=entry, affectedAppointments=affected)
 
 
 @bp.route("/doctor/time-off/{entry_id}", methods=["DELETE"])
 def delete_time_off(entry_id: str) -> Response:
     doctor = require_user(headers(), roles=(DOCTOR,))
-    scheduling.remove_time_off(doctor.user, entry_id)
+    scheduling.remove_time_off(doctor, entry_id)
     return respond(message="Time off removed")
