@@ -26,11 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
-from pymongo.errors import BulkWriteError
 
 from functions.appointments.grid import aware, claim_ids
 from functions.core.config import get_settings
-from functions.core.db import get_db, unless_duplicate
+from functions.core.db import get_db, insert_many_unless_duplicate, unless_duplicate
 from functions.core.errors import Code, Conflict, PatientBusy, SlotTaken
 
 if TYPE_CHECKING:
@@ -184,15 +183,10 @@ def insert_claims(cells: Sequence[str], appointment_id: ObjectId, hold: str,
     refused one were inserted."""
     if not cells and not seats:
         return
-    try:
-        get_db()[CLAIMS].insert_many([*(claim_doc(c, appointment_id, hold) for c in cells), *seats],
-                                     ordered=True)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors") or []
-        duplicate = [e for e in errors if e.get("code") == 11000 or "duplicate" in str(e.get("errmsg", "")).lower()]
-        if not duplicate:
-            raise
-        raise ClaimRefused(int(duplicate[0].get("index", 0))) from None
+    refusal = insert_many_unless_duplicate(
+        get_db()[CLAIMS], [*(claim_doc(c, appointment_id, hold) for c in cells), *seats], ordered=True)
+    if refusal:
+        raise ClaimRefused(refusal.refused[0])
 
 
 def release_hold(appointment_id: ObjectId, hold: str) -> int:
@@ -223,10 +217,8 @@ def claimed_by(db: Database[dict[str, Any]], appointment_id: ObjectId) -> set[st
 
 def insert_missing(db: Database[dict[str, Any]], docs: list[dict[str, Any]]) -> tuple[int, int]:
     """Insert what no one holds yet, in one unordered `insert_many`: (inserted, refused)."""
-    try:
-        return len(db[CLAIMS].insert_many(docs, ordered=False).inserted_ids), 0
-    except BulkWriteError as exc:
-        return int(exc.details.get("nInserted", 0)), len(exc.details.get("writeErrors") or [])
+    refusal = insert_many_unless_duplicate(db[CLAIMS], docs, ordered=False)
+    return refusal.inserted, len(refusal.refused)
 
 
 # ---------------------------------------------------------------- seats
