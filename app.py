@@ -5,7 +5,7 @@ from typing import Any
 
 from chalice.app import CloudWatchEvent, Rate, WebsocketEvent
 
-from functions.appointments import service as appointments_service
+from functions.appointments import jobs as appointment_jobs
 from functions.core.app_factory import create_app
 from functions.registry import BLUEPRINTS, plug_ports, sweep
 from functions.signaling import connections as signaling_connections
@@ -22,7 +22,7 @@ app = create_app("cureconnect", list(BLUEPRINTS))
 @app.lambda_function(name="send_reminder")
 def send_reminder(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Target of the one-off EventBridge Scheduler schedules: `{appointmentId, offset}`."""
-    return appointments_service.send_reminder(event)
+    return appointment_jobs.send_reminder(event)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminder_sweep")

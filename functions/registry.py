@@ -20,10 +20,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from functions.analysis.routes import bp as analysis
+from functions.appointments import claims as appointment_claims
+from functions.appointments import holds as appointment_holds
 from functions.appointments import jobs as appointment_jobs
-from functions.appointments import payment as appointment_payments
-from functions.appointments import store as appointments_store
+from functions.appointments import migrations as appointment_migrations
 from functions.appointments.routes import bp as appointments
+from functions.appointments.stores import appointments as appointments_store
 from functions.auth.routes import bp as auth
 from functions.core import audit, db, idempotency, jobs, notify, throttle, users
 from functions.docs.routes import bp as docs
@@ -59,16 +61,17 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, idempotency.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
+    appointment_claims.INDEXES,
     pharmacy_stores.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
     payment_events.INDEXES, media_store.INDEXES, emergency_hospitals.INDEXES, emergency_on_call.INDEXES,
     emergency_callbacks.INDEXES)
 # Idempotent data migrations `(db) -> documents changed`, run after the indexes.
-MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointments_store.MIGRATIONS
+MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointment_migrations.MIGRATIONS
 
 # The platform's periodic work: `reminder_sweep` (app.py) every 5 minutes, local/sweeper.py under make run.
 SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("appointments.jobs", appointment_jobs.sweep),  # due reminders, claims of past days
-    ("appointments.payment", appointment_payments.sweep),  # unpaid holds whose time ran out
+    ("appointments.holds", appointment_holds.sweep),  # unpaid holds whose time ran out
     ("core.idempotency", idempotency.sweep),  # Idempotency-Key claims of past days
     ("core.notify", notify.sweep),  # failed notifications
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended

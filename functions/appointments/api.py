@@ -28,21 +28,21 @@ REFUNDS: Port[[Mapping[str, Any], Tell], str | None] = Port("appointments.REFUND
 
 def get(appointment_id: ObjectId) -> dict[str, Any] | None:
     """The whole appointment document, or None."""
-    from functions.appointments import store
+    from functions.appointments.stores import appointments as store
 
     return store.get(appointment_id)
 
 
 def find_by_room(room_id: str) -> dict[str, Any] | None:
     """The appointment whose video/chat room is `room_id`: participants, status, times."""
-    from functions.appointments import store
+    from functions.appointments.stores import appointments as store
 
     return store.find_by_room(room_id)
 
 
 def next_of_pair(doctor_id: ObjectId, patient_id: ObjectId, status: str, now: datetime) -> dict[str, Any] | None:
     """The pair's appointment in `status` in progress or next (as `find_by_room` returns it)."""
-    from functions.appointments import store
+    from functions.appointments.stores import appointments as store
 
     return store.next_of_pair(doctor_id, patient_id, status, now)
 
@@ -50,22 +50,22 @@ def next_of_pair(doctor_id: ObjectId, patient_id: ObjectId, status: str, now: da
 def doctor_treats_patient(doctor_id: Any, patient_id: Any) -> bool:
     """May this doctor see this patient's record? While they share an appointment that makes a
     care relationship (`status.CARE`: not cancelled, not a hold waiting for its payment)."""
-    from functions.appointments import store
     from functions.appointments.status import CARE
+    from functions.appointments.stores import appointments as store
 
     return store.treats(doctor_id, patient_id, CARE)
 
 
 def states(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
     """Status, start and cancellation of these appointments (one read)."""
-    from functions.appointments import store
+    from functions.appointments.stores import appointments as store
 
     return store.states(ids)
 
 
 def record_payment(appointment_id: ObjectId, status: str, intent_id: str) -> bool:
     """A payment's outcome (`paid | failed | canceled | refunded`); False when the appointment no
-    longer wants the money (see `payment.record_payment`)."""
-    from functions.appointments import payment
+    longer wants the money (see `holds.record_payment`)."""
+    from functions.appointments import holds
 
-    return payment.record_payment(appointment_id, status, intent_id)
+    return holds.record_payment(appointment_id, status, intent_id)

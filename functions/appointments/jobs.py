@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from functions.appointments import store
+from functions.appointments import claims
 from functions.appointments.grid import aware
 from functions.appointments.messages import notification_text, recipient_of
 from functions.appointments.status import ACTIVE
+from functions.appointments.stores import appointments as store
 from functions.core import clock, notify, users
 from functions.core.config import get_settings
 from functions.core.db import maybe_object_id
@@ -68,5 +69,5 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
                if str(o) not in done and start - timedelta(minutes=o) <= now - SWEEP_GRACE]
         if due:  # only the nearest one: it supersedes longer reminders that were missed
             sent += bool(send_reminder({"appointmentId": str(appt["_id"]), "offset": min(due)}).get("sent"))
-    purged = sum(store.purge_claims_of_day(f"{(now - timedelta(days=d)).date():%Y-%m-%d}") for d in CLAIM_PURGE_DAYS)
+    purged = sum(claims.purge_claims_of_day(f"{(now - timedelta(days=d)).date():%Y-%m-%d}") for d in CLAIM_PURGE_DAYS)
     return {"reminders": sent, "claimsPurged": purged}

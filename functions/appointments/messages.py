@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from functions.appointments.grid import aware
-from functions.appointments.status import PENDING
+from functions.appointments.status import CANCELLED, CONFIRMED, PENDING
 from functions.core.config import get_settings
 
 
@@ -48,8 +48,8 @@ _SUBJECTS = {
     "requested": "New appointment request",
     "booked_confirmed": "Appointment confirmed",
     "new_appointment": "New appointment",
-    "confirmed": "Appointment confirmed",
-    "cancelled": "Appointment cancelled",
+    CONFIRMED: "Appointment confirmed",
+    CANCELLED: "Appointment cancelled",
     "rescheduled": "Appointment rescheduled",
     "reminder": "Appointment reminder",
 }
@@ -71,8 +71,8 @@ def notification_text(kind: str, start: datetime, timezone: str, base_url: str,
         "requested": f"you have a new appointment request for {when}.",
         "booked_confirmed": f"your appointment on {when} is booked and confirmed.",
         "new_appointment": f"you have a new confirmed appointment on {when}.",
-        "confirmed": f"the appointment on {when} is confirmed.",
-        "cancelled": f"the appointment on {when} was cancelled.",
+        CONFIRMED: f"the appointment on {when} is confirmed.",
+        CANCELLED: f"the appointment on {when} was cancelled.",
         "rescheduled": (f"the appointment on {when_text(previous_start, timezone)} moved to {when}."
                         if previous_start else f"the appointment moved to {when}."),
         "reminder": f"reminder: you have an appointment on {when}.",

@@ -1,7 +1,7 @@
 """Pydantic models for appointments request bodies and query strings.
 
 Only shapes and bounds live here; calendar rules (is this a real date, is it an offered slot)
-are in `service.py`, which answers 400 for impossible dates and 422 for slots not on offer.
+are in `grid`, which answers 400 for impossible dates and 422 for slots not on offer.
 """
 
 from __future__ import annotations

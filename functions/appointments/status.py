@@ -27,7 +27,7 @@ from functions.core.errors import Code, Conflict, Forbidden, Unprocessable
 
 # The one definition of the appointment statuses.
 PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED = "pending", "confirmed", "completed", "no_show", "cancelled"
-PENDING_PAYMENT = "pending_payment"  # REQUIRE_APPOINTMENT_PAYMENT: held until paid (see `payment`)
+PENDING_PAYMENT = "pending_payment"  # REQUIRE_APPOINTMENT_PAYMENT: held until paid (see `holds`)
 STATUSES = (PENDING_PAYMENT, PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
 ACTIVE = (PENDING_PAYMENT, PENDING, CONFIRMED)  # statuses that hold a slot
 # Statuses in which an appointment makes a care relationship (a doctor may read the patient's
@@ -44,11 +44,14 @@ class Transition:
     after_start: bool = False
 
 
+# The actions of the lifecycle routes.
+CONFIRM, COMPLETE, MARK_NO_SHOW, CANCEL = "confirm", "complete", "no_show", "cancel"
+
 TRANSITIONS: dict[str, Transition] = {
-    "confirm": Transition("confirm", (PENDING,), CONFIRMED, ("doctor",)),
-    "complete": Transition("complete", (CONFIRMED,), COMPLETED, ("doctor",), after_start=True),
-    "no_show": Transition("no_show", (CONFIRMED,), NO_SHOW, ("doctor",), after_start=True),
-    "cancel": Transition("cancel", ACTIVE, CANCELLED, ("patient", "doctor")),
+    CONFIRM: Transition(CONFIRM, (PENDING,), CONFIRMED, ("doctor",)),
+    COMPLETE: Transition(COMPLETE, (CONFIRMED,), COMPLETED, ("doctor",), after_start=True),
+    MARK_NO_SHOW: Transition(MARK_NO_SHOW, (CONFIRMED,), NO_SHOW, ("doctor",), after_start=True),
+    CANCEL: Transition(CANCEL, ACTIVE, CANCELLED, ("patient", "doctor")),
 }
 
 
@@ -88,7 +91,7 @@ def check_transition(appt: Mapping[str, Any], action: str, role: str | None, *, 
     start = aware(appt["start"])
     if rule.after_start and now < start:
         raise Unprocessable("The appointment has not started yet", code=Code.NOT_STARTED)
-    if action == "cancel" and role == "patient":
+    if action == CANCEL and role == "patient":
         check_patient_cutoff(start, now, cancel_cutoff_minutes)
     return rule
 
@@ -106,13 +109,13 @@ def transition_filter(appointment_id: ObjectId, rule: Transition, role: str, act
                              "updatedAt": {"$lt": now}}
     if rule.after_start:
         query["start"] = {"$lte": now}
-    if rule.action == "cancel" and role == "patient":
+    if rule.action == CANCEL and role == "patient":
         query["start"] = {"$gte": now + timedelta(minutes=cancel_cutoff_minutes)}
     return query
 
 
-def history_entry(status: str, actor: Mapping[str, Any] | None, role: str, now: datetime,
-                  **extra: Any) -> dict[str, Any]:
-    entry = {"status": status, "at": now, "by": actor.get("_id") if actor else None, "role": role}
+def history_entry(status: str, by: ObjectId | None, role: str, now: datetime, **extra: Any) -> dict[str, Any]:
+    """One entry of the status history: who (`by`, None for the system) in which role did what."""
+    entry = {"status": status, "at": now, "by": by, "role": role}
     entry.update({k: v for k, v in extra.items() if v not in (None, "")})
     return entry

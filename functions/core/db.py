@@ -145,6 +145,35 @@ def insert_unless_duplicate(collection: Collection[dict[str, Any]], doc: dict[st
     return not refused
 
 
+class BulkRefusal:
+    """What unique indexes refused in a bulk insert guarded by `insert_many_unless_duplicate`:
+    the positions of the refused documents in the request (truthy when any), and how many went in."""
+
+    def __init__(self, inserted: int = 0, refused: Sequence[int] = ()) -> None:
+        self.inserted, self.refused = inserted, list(refused)
+
+    def __bool__(self) -> bool:
+        return bool(self.refused)
+
+
+def insert_many_unless_duplicate(collection: Collection[dict[str, Any]], docs: Sequence[dict[str, Any]], *,
+                                 ordered: bool) -> BulkRefusal:
+    """Insert `docs` in one `insert_many`. Ordered, the first document a unique index refuses
+    stops the rest (those before it are in); unordered, every other document goes in. A refusal
+    is an answer (`BulkRefusal`), not an error; any other write error propagates. The bulk form
+    of `unless_duplicate` (a bulk write reports its refusals per statement, code 11000)."""
+    from pymongo.errors import BulkWriteError
+
+    try:
+        return BulkRefusal(len(collection.insert_many(docs, ordered=ordered).inserted_ids))
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if not errors or not all(e.get("code") == 11000 or "duplicate" in str(e.get("errmsg", "")).lower()
+                                 for e in errors):
+            raise
+        return BulkRefusal(int(exc.details.get("nInserted", 0)), [int(e.get("index", 0)) for e in errors])
+
+
 Migration = Callable[["Database[dict[str, Any]]"], int]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
-from functions.core.db import insert_unless_duplicate, unless_duplicate
+from functions.core.db import insert_many_unless_duplicate, insert_unless_duplicate, unless_duplicate
 
 
 def test_an_insert_is_written_once_per_unique_key(db: Any) -> None:
@@ -35,3 +35,28 @@ def test_an_upsert_on_a_held_id_is_refused(db: Any) -> None:
         coll.update_one({"_id": "seat", "until": {"$lte": 5}}, {"$set": {"until": 20}}, upsert=True)
     # Then the write is refused and the claim is unchanged
     assert held and coll.find_one({"_id": "seat"}) == {"_id": "seat", "until": 10}
+
+
+def test_an_ordered_bulk_insert_stops_at_the_first_held_document(db: Any) -> None:
+    # Given a cell held already
+    coll = db["scratch"]
+    coll.insert_one({"_id": "b", "by": "first"})
+    # When three cells are inserted in order, the second of which is held
+    refusal = insert_many_unless_duplicate(coll, [{"_id": "a"}, {"_id": "b"}, {"_id": "c"}], ordered=True)
+    # Then the refusal names its position, and only the one before it went in
+    assert refusal and refusal.refused == [1] and refusal.inserted == 1
+    assert sorted(d["_id"] for d in coll.find({})) == ["a", "b"]
+    assert coll.find_one({"_id": "b"}) == {"_id": "b", "by": "first"}
+
+
+def test_an_unordered_bulk_insert_writes_all_it_can(db: Any) -> None:
+    # Given a cell held already
+    coll = db["scratch"]
+    coll.insert_one({"_id": "b"})
+    # When three cells are inserted unordered, then three free ones
+    refusal = insert_many_unless_duplicate(coll, [{"_id": "a"}, {"_id": "b"}, {"_id": "c"}], ordered=False)
+    free = insert_many_unless_duplicate(coll, [{"_id": "d"}, {"_id": "e"}, {"_id": "f"}], ordered=False)
+    # Then only the held one is refused and the rest is written; the free ones are not refused
+    assert (refusal.refused, refusal.inserted) == ([1], 2)
+    assert not free and free.inserted == 3
+    assert sorted(d["_id"] for d in coll.find({})) == ["a", "b", "c", "d", "e", "f"]

@@ -188,7 +188,7 @@ def test_every_allowed_seam_violation_is_still_there():
 def test_the_rules_see_imports_inside_function_bodies():
     # Given the appointments seam, whose functions import the store only when called
     # Then the import inside the body is read like one at the top of the module
-    assert "functions.appointments.store" in _imports("functions.appointments.api")
+    assert "functions.appointments.stores.appointments" in _imports("functions.appointments.api")
 
 
 # ---------------------------------------------------------------- 3. one owner per collection

@@ -96,5 +96,5 @@ def test_grants_follow_the_aws_clients_the_code_creates():
     assert iam.capabilities_of({"functions.appointments.handler"}) >= {"scheduler", "ses"}
     assert iam.capabilities_of({"functions.health.handler"}) == frozenset()
     assert iam.capabilities_of({"functions.docs.handler"}) == frozenset()
-    # The reminder Lambda in app.py reaches the appointments service
-    assert "functions.appointments.service" in iam.app_function_roots("send_reminder")
+    # The reminder Lambda in app.py reaches the appointments' reminder job
+    assert "functions.appointments.jobs" in iam.app_function_roots("send_reminder")

@@ -1,8 +1,10 @@
-"""The appointment side of payments (issue 12): with REQUIRE_APPOINTMENT_PAYMENT on, a new
-appointment holds its slot (its claims are taken as for any booking) as `pending_payment` for
-PAYMENT_HOLD_MINUTES; the payment moves it to `confirmed` (`pending` when the doctor required
-confirmation when it was booked), and only then do the booking notices and reminders go out.
-Unpaid holds are released by the sweeper like a cancellation.
+"""Unpaid holds: a booking waiting for its payment, and what the payment's outcome does to it.
+
+With REQUIRE_APPOINTMENT_PAYMENT on (issue 12), a new appointment holds its slot (its claims
+are taken as for any booking) as `pending_payment` for PAYMENT_HOLD_MINUTES; the payment moves
+it to `confirmed` (`pending` when the doctor required confirmation when it was booked), and
+only then do the booking notices and reminders go out. Unpaid holds are released by the
+sweeper like a cancellation. (The money itself is the `payments` domain's.)
 
 `record_payment` is what the payments domain calls with each outcome (through `api`); a
 cancellation asks payments for its refund through the `REFUNDS` port, which the composition root
@@ -17,7 +19,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments import store
+from functions.appointments import claims
 from functions.appointments.api import REFUNDS
 from functions.appointments.effects import Outcome, Reminders, run
 from functions.appointments.grid import released_key
@@ -32,6 +34,7 @@ from functions.appointments.status import (
     booked_status,
     history_entry,
 )
+from functions.appointments.stores import appointments as store
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.observability import logger
@@ -114,7 +117,7 @@ def sweep(now: datetime) -> dict[str, int]:
             history_entry(CANCELLED, None, "system", now, reason=reason))
         if updated is None:
             continue
-        store.release_claims(oid)
+        claims.release_claims(oid)
         run(Outcome(updated, _parties(updated, CANCELLED, None), Reminders.KEEP))
         released += 1
     if released:

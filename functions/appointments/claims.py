@@ -1,0 +1,281 @@
+"""Claims and seats: what makes overlapping bookings, and bursts past the limits, impossible.
+
+The owner of the `appointment_claims` collection: its documents, its indexes, and the
+algorithm that takes them for a booking or a move (the use cases only say when).
+
+Cells: an active appointment holds a claim document `doctor|cell` (its time plus the doctor's
+buffer) and `patient|cell` for every 5-minute cell of absolute time it covers
+(`grid.claim_ids`). Claims are keyed by `_id`, so the database refuses a second holder of any
+cell whatever the slot lengths, grid changes or clock changes; they are inserted in one ordered
+`insert_many` and released in one `delete_many` (by the appointment id, an indexed equality).
+
+Seats: the abuse limits (MAX_ACTIVE_PER_DOCTOR, MAX_ACTIVE_PER_PATIENT) are documents of the
+same collection, `limit|<patient>|<doctor>|<k>` (k < the per-doctor limit) and
+`limit|<patient>|<k>` (k < the overall limit), each holding one appointment (`appt`) until its
+end (`until`), kind "seat". A booking takes one of each, by `_id`, so no burst can hold more
+seats than exist; a cancellation's `delete_many` by appointment frees them with its cells, a
+completion frees them by `release_seats`, and a seat whose appointment has ended is taken over
+by one conditional upsert (`take_ended_seat`), so nothing needs sweeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel
+
+from functions.appointments.grid import aware, claim_ids
+from functions.core.config import get_settings
+from functions.core.db import get_db, insert_many_unless_duplicate, unless_duplicate
+from functions.core.errors import Code, Conflict, PatientBusy, SlotTaken
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
+
+CLAIMS = "appointment_claims"
+
+INDEXES = {
+    CLAIMS: [
+        IndexModel([("appt", ASCENDING)], name="by_appointment"),
+        IndexModel([("day", ASCENDING)], name="by_day"),  # the sweeper drops the claims of past days
+    ],
+}
+
+
+# ---------------------------------------------------------------- the algorithm
+
+
+def cells_of(doctor_id: ObjectId, patient_id: ObjectId, start: datetime, end: datetime,
+             buffer_minutes: int) -> tuple[list[str], int]:
+    """The doctor's cells (the slot and the buffer after it) then the patient's; and how many
+    of them are the doctor's (a refusal below that index means the doctor is busy)."""
+    doctor_cells = claim_ids(doctor_id, start, end + timedelta(minutes=buffer_minutes))
+    return doctor_cells + claim_ids(patient_id, start, end), len(doctor_cells)
+
+
+def _claim(cells: list[str], doctor_cells: int, appointment_id: ObjectId, hold: str) -> None:
+    """Insert the claims or raise the 409 that says whose time is taken (after removing the
+    claims this request made before the refused one)."""
+    try:
+        insert_claims(cells, appointment_id, hold)
+    except ClaimRefused as refused:
+        release_hold(appointment_id, hold)
+        if refused.index < doctor_cells:
+            raise SlotTaken() from None
+        raise PatientBusy() from None
+
+
+def _seat_conflict(overall: bool) -> Conflict:
+    settings = get_settings()
+    if overall:
+        return Conflict(f"You already have {settings.max_active_per_patient} upcoming appointments, the most allowed",
+                        code=Code.TOO_MANY_APPOINTMENTS)
+    return Conflict(f"You already have {settings.max_active_per_doctor} upcoming appointments with this doctor",
+                    code=Code.TOO_MANY_WITH_DOCTOR)
+
+
+def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: ObjectId, start: datetime,
+                  end: datetime, buffer_minutes: int, now: datetime) -> None:
+    """Take the booking's cells, a free seat with this doctor and a free overall seat, or raise
+    the 409 that says whose time is taken or which limit is reached. What it took is held by
+    `str(appointment_id)`: `release_hold` with it gives all of it back.
+
+    The seats are read once. Free seats that do not exist are inserted after the cells in the
+    same ordered `insert_many`, so a booking whose time is taken never holds a seat, not even
+    for a moment (a burst of overlapping bookings gets PATIENT_BUSY, not a limit); a seat whose
+    appointment has ended is then taken over by one conditional upsert. A seat a concurrent
+    booking of the same patient took meanwhile is crossed off and the next free one tried,
+    after giving back everything this attempt took; when none is left, the limit is reached
+    (each refusal was a seat held by a booking that got past its own cells)."""
+    settings = get_settings()
+    hold = str(appointment_id)
+    cells, doctor_cells = cells_of(doctor_id, patient_id, start, end, buffer_minutes)
+    per_doctor, overall = seat_ids(patient_id, doctor_id, settings.max_active_per_doctor,
+                                   settings.max_active_per_patient)
+    held = held_seats(per_doctor + overall)
+
+    def free(ids: list[str]) -> list[str]:  # absent seats first: they cost no extra round trip
+        return [s for s in ids if s not in held] + [s for s in ids if s in held and held[s] <= now]
+
+    free_doctor, free_overall = free(per_doctor), free(overall)
+    while True:
+        if not free_overall or not free_doctor:
+            raise _seat_conflict(overall=not free_overall)
+        chosen = (free_doctor[0], free_overall[0])
+        fresh = [seat_doc(seat, appointment_id, hold, end) for seat in chosen if seat not in held]
+        refused: str | None = None
+        try:
+            insert_claims(cells, appointment_id, hold, seats=fresh)
+        except ClaimRefused as exc:
+            release_hold(appointment_id, hold)
+            if exc.index < doctor_cells:
+                raise SlotTaken() from None
+            if exc.index < len(cells):
+                raise PatientBusy() from None
+            refused = str(fresh[exc.index - len(cells)]["_id"])
+        else:
+            refused = next((seat for seat in chosen if seat in held
+                            and not take_ended_seat(seat, appointment_id, hold, end, now)), None)
+            if refused is None:
+                return
+            release_hold(appointment_id, hold)
+        (free_doctor if refused in free_doctor else free_overall).remove(refused)
+
+
+class Move:
+    """The claims of an appointment moving to another slot: `claim_move` took the new cells it
+    did not hold yet (held by `hold`); after the move is written, `settle` frees the cells it no
+    longer covers and moves its seats; if the move is not written, `give_back` removes the new
+    claims and changes nothing."""
+
+    def __init__(self, appointment_id: ObjectId, hold: str, held: list[str], wanted: list[str]) -> None:
+        self.appointment_id, self.hold, self.held, self.wanted = appointment_id, hold, held, wanted
+
+    def give_back(self) -> None:
+        release_hold(self.appointment_id, self.hold)
+
+    def settle(self, until: datetime) -> None:
+        wanted = set(self.wanted)
+        release_claims(self.appointment_id, [c for c in self.held if c not in wanted])
+        move_seats(self.appointment_id, until)
+
+
+def claim_move(appt: dict[str, Any], start: datetime, end: datetime, buffer_minutes: int) -> Move:
+    """Claim the cells of [start, end) (and the buffer) that the appointment does not hold yet,
+    or raise the 409 that says whose time is taken (having taken nothing)."""
+    oid, doctor_id, patient_id = appt["_id"], appt["doctor"], appt["patient"]
+    held, _ = cells_of(doctor_id, patient_id, aware(appt["start"]), aware(appt["end"]),
+                       int(appt.get("bufferMinutes") or 0))
+    wanted, doctor_cells = cells_of(doctor_id, patient_id, start, end, buffer_minutes)
+    hold = str(ObjectId())
+    held_now = set(held)
+    new_cells = [c for c in wanted if c not in held_now]  # doctor's first, as in `wanted`
+    _claim(new_cells, sum(1 for c in wanted[:doctor_cells] if c not in held_now), oid, hold)
+    return Move(oid, hold, held, wanted)
+
+
+# ---------------------------------------------------------------- claims
+
+
+class ClaimRefused(Exception):
+    """A cell is held already: `index` is the position of the refused claim in the request."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+def claim_doc(claim_id: str, appointment_id: ObjectId, hold: str) -> dict[str, Any]:
+    """A claim: its cell's UTC day (for the sweeper) and who holds it; `hold` names the write
+    that made it, so a failed write removes exactly its own claims."""
+    cell = claim_id.rsplit("|", 1)[1]
+    return {"_id": claim_id, "appt": appointment_id, "hold": hold, "day": cell[:10]}
+
+
+def insert_claims(cells: Sequence[str], appointment_id: ObjectId, hold: str,
+                  seats: Sequence[dict[str, Any]] = ()) -> None:
+    """All the claims, then the `seats` documents if any, in one ordered `insert_many` round
+    trip; the first document held by someone else stops it (ClaimRefused with its index, the
+    seats counted after the claims). The caller then calls `release_hold`: documents before the
+    refused one were inserted."""
+    if not cells and not seats:
+        return
+    refusal = insert_many_unless_duplicate(
+        get_db()[CLAIMS], [*(claim_doc(c, appointment_id, hold) for c in cells), *seats], ordered=True)
+    if refusal:
+        raise ClaimRefused(refusal.refused[0])
+
+
+def release_hold(appointment_id: ObjectId, hold: str) -> int:
+    """Compensation: remove the claims one write made (one round trip)."""
+    return int(get_db()[CLAIMS].delete_many({"appt": appointment_id, "hold": hold}).deleted_count)
+
+
+def release_claims(appointment_id: ObjectId, cells: Sequence[str] | None = None) -> int:
+    """Free the appointment's cells (all of them, or those listed) in one round trip. Filtered by
+    the appointment, so a cell someone else claimed since is never touched."""
+    query: dict[str, Any] = {"appt": appointment_id}
+    if cells is not None:
+        if not cells:
+            return 0
+        query["_id"] = {"$in": list(cells)}
+    return int(get_db()[CLAIMS].delete_many(query).deleted_count)
+
+
+def purge_claims_of_day(day: str) -> int:
+    """Claims of a past UTC day can never clash with a booking again (no booking starts in the past)."""
+    return int(get_db()[CLAIMS].delete_many({"day": day}).deleted_count)
+
+
+def claimed_by(db: Database[dict[str, Any]], appointment_id: ObjectId) -> set[str]:
+    """The ids of the claims (and seats) the appointment holds (the migrations' read)."""
+    return {c["_id"] for c in db[CLAIMS].find({"appt": appointment_id}, {"_id": 1})}
+
+
+def insert_missing(db: Database[dict[str, Any]], docs: list[dict[str, Any]]) -> tuple[int, int]:
+    """Insert what no one holds yet, in one unordered `insert_many`: (inserted, refused)."""
+    refusal = insert_many_unless_duplicate(db[CLAIMS], docs, ordered=False)
+    return refusal.inserted, len(refusal.refused)
+
+
+# ---------------------------------------------------------------- seats
+
+
+def seat_ids(patient_id: ObjectId, doctor_id: ObjectId, per_doctor: int, overall: int) -> tuple[list[str], list[str]]:
+    """The patient's seats with this doctor, and overall (see the module's docstring)."""
+    return ([f"limit|{patient_id}|{doctor_id}|{k}" for k in range(per_doctor)],
+            [f"limit|{patient_id}|{k}" for k in range(overall)])
+
+
+def seat_doc(seat_id: str, appointment_id: ObjectId, hold: str, until: datetime) -> dict[str, Any]:
+    """A seat held by the appointment until its end; `day` (of `until`) lets the claims purge
+    drop it once long ended, `hold` lets a failed booking remove it with its cells."""
+    return {"_id": seat_id, "appt": appointment_id, "hold": hold, "kind": "seat", "until": until,
+            "day": f"{until.astimezone(UTC):%Y-%m-%d}"}
+
+
+def held_seats(ids: Sequence[str]) -> dict[str, datetime]:
+    """The seats among `ids` that exist, with the end of the appointment holding each (one
+    `_id $in` read of at most the two limits' worth of ids). A missing seat is free; one
+    whose `until` has passed is free to take over."""
+    found = get_db()[CLAIMS].find({"_id": {"$in": list(ids)}}, {"until": 1})
+    return {doc["_id"]: doc["until"].replace(tzinfo=UTC) if doc["until"].tzinfo is None else doc["until"]
+            for doc in found}
+
+
+def take_ended_seat(seat_id: str, appointment_id: ObjectId, hold: str, until: datetime, now: datetime,
+                    db: Database[dict[str, Any]] | None = None) -> bool:
+    """Take over a seat whose appointment has ended (or that was freed since it was read): one
+    conditional upsert on `_id`. False when someone holds it now: the filter does not match and
+    the upsert's insert collides on `_id`."""
+    doc = seat_doc(seat_id, appointment_id, hold, until)
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    with unless_duplicate() as held:
+        (db if db is not None else get_db())[CLAIMS].update_one(
+            {"_id": seat_id, "until": {"$lte": now}}, {"$set": fields}, upsert=True)
+    return not held
+
+
+def release_seats(appointment_id: ObjectId) -> int:
+    """Free the appointment's limit seats, not its cells (completed or no-show): one round trip."""
+    return int(get_db()[CLAIMS].delete_many({"appt": appointment_id, "kind": "seat"}).deleted_count)
+
+
+def move_seats(appointment_id: ObjectId, until: datetime) -> int:
+    """A rescheduled appointment holds its seats until its new end (one round trip)."""
+    result = get_db()[CLAIMS].update_many({"appt": appointment_id, "kind": "seat"},
+                                          {"$set": {"until": until, "day": f"{until.astimezone(UTC):%Y-%m-%d}"}})
+    return int(result.matched_count)
+
+
+def holds_a_seat(db: Database[dict[str, Any]], appointment_id: ObjectId) -> bool:
+    """Does the appointment hold any seat (the migrations' read)?"""
+    return db[CLAIMS].find_one({"appt": appointment_id, "kind": "seat"}, {"_id": 1}) is not None
+
+
+def seats_held_until_after(db: Database[dict[str, Any]], ids: list[str], now: datetime) -> set[str]:
+    """The seats among `ids` held by an appointment that has not ended (the migrations' read)."""
+    return {d["_id"] for d in db[CLAIMS].find({"_id": {"$in": ids}, "until": {"$gt": now}}, {"_id": 1})}

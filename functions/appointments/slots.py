@@ -1,0 +1,67 @@
+"""A doctor's free slots on a day, and whether a doctor can be booked at all.
+
+GET /appointment/slots costs two reads (the doctor, the day's appointments); booking and
+rescheduling check the doctor the same way (`listed_doctor`, `bookable`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from functions.appointments.grid import (
+    Availability,
+    Interval,
+    availability_from_doc,
+    aware,
+    busy_window,
+    compute_slots,
+    doctor_accepting,
+    doctor_timezone,
+    local_today,
+    parse_day,
+    time_off_intervals,
+    within_horizon,
+)
+from functions.appointments.status import ACTIVE
+from functions.appointments.stores import appointments as store
+from functions.core import clock, users
+from functions.core.db import object_id
+from functions.core.directory import is_listed
+from functions.core.errors import Code, NotFound, Unprocessable
+
+
+def listed_doctor(doctor_id: Any) -> dict[str, Any]:
+    doctor = users.find_doctor(object_id(doctor_id, "Doctor"))
+    if doctor is None or not is_listed(doctor):
+        raise NotFound.of("Doctor")
+    return doctor
+
+
+def bookable(doctor: Mapping[str, Any]) -> tuple[Availability, Any]:
+    av, tz = availability_from_doc(doctor.get("availability")), doctor_timezone(doctor)
+    if not doctor_accepting(doctor, av):
+        raise Unprocessable("This doctor is not accepting bookings", code=Code.NOT_ACCEPTING)
+    return av, tz
+
+
+def available_slots(doctor_id: str, day_text: str) -> dict[str, Any]:
+    """GET /appointment/slots/:doctorId/:date: two reads (the doctor, the day's appointments)."""
+    now = clock.now()
+    day = parse_day(day_text, now)
+    doctor = listed_doctor(doctor_id)
+    av, tz = availability_from_doc(doctor.get("availability")), doctor_timezone(doctor)
+    if not doctor_accepting(doctor, av):
+        av = Availability(weekly={}, accepting=False)
+    window = busy_window(day, tz, av)
+    busy: list[Interval] = []
+    if window is not None and av.accepting and within_horizon(day, now, tz, av) and day >= local_today(now, tz):
+        busy = [Interval(aware(s), aware(e)) for s, e in store.busy_intervals(doctor["_id"], *window, ACTIVE)]
+    slots = compute_slots(day, tz, av, now=now, time_off=time_off_intervals(doctor), busy=busy)
+    return {
+        "date": day.isoformat(),
+        "timezone": tz.key,
+        "doctor": {"id": doctor["_id"], "name": doctor.get("name"), "speciality": doctor.get("speciality")},
+        "availableSlots": [s.label for s in slots],
+        "slots": [s.to_api() for s in slots],
+    }
