@@ -134,7 +134,7 @@ def app_function_roots(function_name: str, app_file: Path = ROOT / "app.py") -> 
 
 
 # The HTTP kernel every handler goes through; what it imports lazily serves authenticated requests.
-KERNEL = frozenset({"functions.core.app_factory", "functions.core.http", "functions.core.edge",
+KERNEL = frozenset({"functions.core.app_factory", "functions.core.edge",
                     "functions.core.samesite", "functions.core.envelope", "functions.core.validation",
                     "functions.core.bodies", "functions.core.request_local"})
 

@@ -10,7 +10,7 @@ start imports every domain and every route shares one role. This step rewrites t
   invoke permission (limited to that method and path) and the route's swagger integration URI
   pointing at it;
 - every `OPTIONS` route goes to one small preflight function (`functions/core/preflight.py`);
-- a `binary` route (core.http; the prescription PDF) answers bytes whatever the client's Accept:
+- a `binary` route (core.edge; the prescription PDF) answers bytes whatever the client's Accept:
   its function base64-encodes every answer (`isBase64Encoded`), and the API's binary media types
   gain `application/json`, the first Accept type of the existing frontend. With a Lambda proxy
   integration API Gateway decodes an answer only when its function marked it base64 AND the
@@ -73,7 +73,7 @@ class Route:
     path: str
     domain: str | None  # None: the shared preflight function
     view: tuple[str, str] | None = None  # (module, function) of the view
-    binary: bool = False  # answers bytes whatever the Accept (core.http `binary` routes)
+    binary: bool = False  # answers bytes whatever the Accept (core.edge `binary` routes)
 
     @property
     def key(self) -> str:

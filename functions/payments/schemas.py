@@ -14,7 +14,7 @@ from pydantic import BaseModel, StringConstraints, WithJsonSchema
 from functions.core.schemas import WriteModel
 
 Kind = Literal["appointment", "order"]
-# sent as a JSON number (core.http encodes a Decimal as 45.5 or 120)
+# sent as a JSON number (core.envelope encodes a Decimal as 45.5 or 120)
 Major = Annotated[Decimal, WithJsonSchema({
     "type": "number", "description": "An amount in major units of `currency` (INR: rupees, at most 2 decimal places)"})]
 

@@ -93,8 +93,10 @@ def probe_client():
     from chalice.test import Client
 
     from functions.core.app_factory import create_app
+    from functions.core.edge import Blueprint
+    from functions.core.envelope import respond
     from functions.core.errors import Conflict
-    from functions.core.http import Blueprint, parse_body, respond
+    from functions.core.validation import parse_body
     from local.gateway_responses import install
 
     install()

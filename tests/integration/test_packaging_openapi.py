@@ -79,8 +79,10 @@ def test_the_pharmacy_and_payments_money_fields_state_their_unit(client):
 
 def test_a_new_route_is_described_without_declaring_anything():
     # Given a new blueprint whose route parses a body and a query the usual way
-    from functions.core.http import Blueprint, parse_body, parse_query, respond
+    from functions.core.edge import Blueprint
+    from functions.core.envelope import respond
     from functions.core.security import require_user
+    from functions.core.validation import parse_body, parse_query
 
     class WidgetIn(WriteModel):
         name: str

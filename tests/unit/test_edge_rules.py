@@ -4,8 +4,9 @@ page, what a 400's message says, and where links to the API and the frontend poi
 import pytest
 
 from functions.core.config import load_settings
-from functions.core.http import first_error_message, serialized_origin
 from functions.core.pages import esc, prefers_html
+from functions.core.samesite import serialized_origin
+from functions.core.validation import first_error_message
 
 BASE_ENV = {"MONGODB_URI": "mongodb://localhost:27017/", "JWT_SECRET": "s" * 32}
 

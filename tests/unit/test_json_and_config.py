@@ -6,8 +6,8 @@ from bson import ObjectId
 
 from functions.core.config import ConfigError, load_settings
 from functions.core.db import object_id
+from functions.core.envelope import to_json
 from functions.core.errors import NotFound
-from functions.core.http import to_json
 
 BASE_ENV = {"MONGODB_URI": "mongodb://localhost:27017/", "JWT_SECRET": "s" * 32}
 

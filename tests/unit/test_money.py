@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from functions.core.http import to_json
+from functions.core.envelope import to_json
 from functions.core.money import decimals, to_major, to_minor
 
 
