@@ -251,7 +251,7 @@ def test_functions_ship_only_our_code_and_the_layers_the_dependencies(built, tem
     # pycs that are never checked against the sources' dates
     tag = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
     for archive, pyc in ((built / "layer.zip", f"{site}pydantic/__pycache__/main.{tag}.pyc"),
-                         (built / "deployment.zip", f"functions/core/__pycache__/http.{tag}.pyc")):
+                         (built / "deployment.zip", f"functions/core/__pycache__/edge.{tag}.pyc")):
         header = zipfile.ZipFile(archive).read(pyc)[:16]
         assert int.from_bytes(header[4:8], "little") == 0b01, pyc  # hash-based, unchecked
     # Each function gets the common layer, and an SDK layer only if its code imports that SDK
