@@ -107,7 +107,15 @@ def test_live_appointments_and_unpaid_holds_keep_their_claims_and_leftovers_of_m
     assert book(api, patient(), doc, time="11:00").status_code == 201
 
 
+SWEEPS = 15
+CHURNERS = 4
+
+
 def _invoke(method: str, path: str, who: dict[str, Any], payload: Any) -> int:
+    return _call(method, path, who, payload)[0]
+
+
+def _call(method: str, path: str, who: dict[str, Any], payload: Any) -> tuple[int, dict[str, Any]]:
     from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
 
     from app import app
@@ -115,7 +123,8 @@ def _invoke(method: str, path: str, who: dict[str, Any], payload: Any) -> int:
     headers = {"content-type": "application/json", **{k.lower(): v for k, v in bearer(who).items()}}
     converter = LambdaEventConverter(RouteMatcher(list(app.routes)), app.api.binary_types)
     event = converter.create_lambda_event(method, API + path, headers, json.dumps(payload).encode())
-    return int(app(event, LambdaContext("api_handler", 512))["statusCode"])
+    response = app(event, LambdaContext("api_handler", 512))
+    return int(response["statusCode"]), json.loads(response["body"])
 
 
 def test_the_sweep_running_among_bookings_and_cancellations_never_strips_a_live_appointment(
@@ -130,24 +139,36 @@ def test_the_sweep_running_among_bookings_and_cancellations_never_strips_a_live_
     _past_threshold(clock)
     newcomers = [patient() for _ in range(8)]
     times = ["09:00", "09:30", "11:00", "11:30", "12:00", "12:30", "09:00", "11:00"]
+    churners = [patient() for _ in range(CHURNERS)]
+
+    def churn(n: int) -> list[int]:
+        """Book afternoon slots of its own one after the other: bookings in flight (claimed, not
+        yet stored) for as long as the sweepers run. (A cancellation at the same frozen instant
+        as its booking would be refused, so the cancellations are the owners' above.)"""
+        return [_invoke("POST", "/appointment/new", churners[n],
+                        {"doctor": str(doc["_id"]), "description": "check-up", "symptoms": "cough",
+                         "day": "2026-03-03", "time": f"{13 + n}:{30 * j:02d}"}) for j in range(2)]
 
     def work(i: int) -> Any:
-        if i < 2:  # two sweeper runs
-            return _sweep()["claimsRepaired"]
+        if i < 2:  # two sweepers, each running again and again while the requests are in flight
+            return sum(_sweep()["claimsRepaired"] for _ in range(SWEEPS))
         if i < 4:  # the live appointments' owners cancel
             return _invoke("PUT", f"/appointment/{live[i - 2]}/cancel", owners[i - 2], {"reason": "Change of plans"})
+        if i >= 4 + len(newcomers):
+            return churn(i - 4 - len(newcomers))
         n = i - 4  # new bookings: some of the ghost-blocked slots, some free ones
         return _invoke("POST", "/appointment/new", newcomers[n],
                        {"doctor": str(doc["_id"]), "description": "check-up", "symptoms": "cough",
                         "day": "2026-03-03", "time": times[n]})
 
     # When the sweep runs at the same moment as the cancellations and bookings, each in its own container
-    results = race_calls(work, 4 + len(newcomers))
+    results = race_calls(work, 4 + len(newcomers) + CHURNERS)
     # Then the ghosts were released by the sweeps (once between them), the cancellations and the
     # bookings of free slots succeeded, and nothing failed with a 500
     assert sum(results[:2]) > 0
     assert results[2:4] == [200, 200]
-    statuses = results[4:]
+    statuses = results[4:4 + len(newcomers)]
+    assert all(r == [201, 201] for r in results[4 + len(newcomers):]), results
     assert all(s in (201, 409) for s in statuses), statuses
     by_time: dict[str, list[int]] = {}
     for time, status in zip(times, statuses, strict=True):
