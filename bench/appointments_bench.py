@@ -5,7 +5,8 @@ the booking latency with 10,000 claim documents in the database, and the slots q
 
 Round-trip budgets (issue 8; the reference's count in brackets): booking 5 [4] (the guard's
 user read, the doctor, the patient's limit seats, one `insert_many` of claims and seats, the
-insert; one more per seat taken over from an ended appointment), cancel 3 [3] (user, the
+insert; one more per seat taken over from an ended appointment; one more with an
+Idempotency-Key, its claim: 6), cancel 3 [3] (user, the
 conditional update, one `delete_many` of claims and seats),
 slots 2 [2], my appointments 2-3 [4], one appointment 2 [4].
 
@@ -36,7 +37,8 @@ os.environ.setdefault("SES_FROM_EMAIL", "no-reply@bench.test")
 
 from bench._harness import bench_app, measure
 
-TARGETS = {"GET /appointment/slots/:doctorId/:date": 2, "POST /appointment/new": 5, "GET /appointment/my": 3,
+TARGETS = {"GET /appointment/slots/:doctorId/:date": 2, "POST /appointment/new": 5,
+           "POST /appointment/new (Idempotency-Key: 201)": 6, "GET /appointment/my": 3,
            "GET /appointment/:id (patient)": 2, "PUT /appointment/:id/cancel": 3, "PUT /appointment/:id/confirm": 2}
 BATCH = 5_000
 
@@ -120,6 +122,13 @@ def round_trips(client: Any, counter: Any, doctor: dict[str, Any], day: str) -> 
     rows.append(("POST /appointment/new", cmds))
     response, cmds = measure(client, counter, "POST", "/api/v1/appointment/new", booking, _auth(other))
     rows.append((f"POST /appointment/new (slot taken: {response.status_code})", cmds))
+    keyed = {**booking, "time": "12:00"}
+    response, cmds = measure(client, counter, "POST", "/api/v1/appointment/new", keyed,
+                             {**_auth(other), "Idempotency-Key": "bench-1"})
+    rows.append((f"POST /appointment/new (Idempotency-Key: {response.status_code})", cmds))
+    response, cmds = measure(client, counter, "POST", "/api/v1/appointment/new", keyed,
+                             {**_auth(other), "Idempotency-Key": "bench-1"})
+    rows.append((f"POST /appointment/new (retry, same key: {response.status_code})", cmds))
     rows.append(("GET /appointment/my", measure(client, counter, "GET", "/api/v1/appointment/my", None,
                                                 _auth(patient))[1]))
     rows.append(("GET /appointment/:id (patient)", measure(client, counter, "GET", f"/api/v1/appointment/{appt_id}",

@@ -4,7 +4,15 @@ The claims decide races (`claims.claim_booking`): of any bookings whose times ov
 one gets its claims in. Round trips (the guard's user read included, messages and reminders
 not): 5 (user, doctor, the patient's limit seats, one `insert_many` of seats and claims, the
 insert; one more per seat taken over from an ended appointment, and per retry when a concurrent
-booking of the same patient took the seat chosen).
+booking of the same patient took the seat chosen; one more with an `Idempotency-Key`: its claim).
+
+Failure-atomic (`core.compensation`): the steps are the Idempotency-Key claim, the claim cells
+and limit seats, and the appointment insert; any exception after the first write undoes them
+newest first (the appointment deleted by the id the booking chose, then its claims released by
+that id, then the key released so a retry can book). The claims are released only once the
+appointment is known to be gone: a failed delete leaves a stored appointment that holds its
+claims, never one without them. What a compensation could not undo (the Lambda died) is the
+repair sweep's (`repair`). The notices and reminders run after the block and never fail it.
 """
 
 from __future__ import annotations
@@ -30,17 +38,54 @@ from functions.appointments.schemas import BookingIn
 from functions.appointments.slots import bookable, listed_doctor
 from functions.appointments.status import PENDING_PAYMENT, booked_status, history_entry
 from functions.appointments.stores import appointments as store
-from functions.appointments.views import party_snapshot
-from functions.core import clock
+from functions.appointments.views import appointment_to_api, party_snapshot
+from functions.core import clock, idempotency
+from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import Code, PatientBusy, SlotTaken, Unprocessable
+from functions.core.errors import Code, Conflict, PatientBusy, SlotTaken, Unprocessable
+from functions.core.observability import logger
 from functions.core.security import PATIENT, Principal
+
+SCOPE = "booking"  # of its Idempotency-Key claims
+
+
+def replay(earlier: dict[str, Any], fingerprint: str) -> dict[str, Any]:
+    """The answer to a retry whose key was claimed before: the stored appointment (no effects
+    again), 422 for another body under that key, 409 while the first request is still running."""
+    stored = store.get(idempotency.resource_of(earlier, fingerprint))
+    if stored is None:
+        raise Conflict("The first request with this Idempotency-Key is still running; retry shortly",
+                       code=Code.REQUEST_IN_PROGRESS)
+    return appointment_to_api(stored)
+
+
+def book(patient: Principal, body: BookingIn, idempotency_key: str | None = None) -> dict[str, Any]:
+    """POST /appointment/new, optionally with an `Idempotency-Key`: a retry with the same key
+    and body answers the appointment the first one stored and books nothing more."""
+    appointment_id = ObjectId()
+    if not idempotency_key:
+        return _book(patient, body, appointment_id)
+    fingerprint = idempotency.fingerprint(body.model_dump(mode="json"))
+    key = idempotency_key
+    with Compensations("book: idempotency key") as undo:
+        undo.step("claim the Idempotency-Key", lambda: idempotency.release(SCOPE, patient.id, key, appointment_id))
+        earlier = idempotency.claim(SCOPE, patient.id, key, appointment_id, fingerprint, clock.now())
+    if earlier is not None:
+        return replay(earlier, fingerprint)
+    try:
+        return _book(patient, body, appointment_id)
+    except Exception:  # not booked (its own compensations ran): a retry with the key may try again
+        try:
+            idempotency.release(SCOPE, patient.id, key, appointment_id)
+        except Exception as exc:
+            logger.warning("Idempotency-Key left claimed", extra={"error": type(exc).__name__})
+        raise
 
 
 @commits
-def book(patient: Principal, body: BookingIn) -> Outcome:
-    """POST /appointment/new. The claims decide races: of any bookings whose times overlap (for
+def _book(patient: Principal, body: BookingIn, appointment_id: ObjectId) -> Outcome:
+    """The booking. The claims decide races: of any bookings whose times overlap (for
     the doctor, buffer included, or for the patient), exactly one gets its claims in. The booking
     is confirmed at once, or `pending` when the doctor requires confirmation (`status`), and
     keeps that setting (`requiresConfirmation`) for its payment, where one is required."""
@@ -52,9 +97,7 @@ def book(patient: Principal, body: BookingIn) -> Outcome:
     doctor = listed_doctor(doctor_id)
     av, tz = bookable(doctor)
     slot: Slot = check_bookable(day, label, tz, av, now=now, time_off=time_off_intervals(doctor))
-    appointment_id = ObjectId()
     status = booked_status(av.requires_confirmation)
-    claims.claim_booking(patient.id, doctor_id, appointment_id, slot.start, slot.end, av.buffer_minutes, now)
     doc: dict[str, Any] = {
         "_id": appointment_id,
         "patient": patient.id,
@@ -86,14 +129,34 @@ def book(patient: Principal, body: BookingIn) -> Outcome:
     held = holds.hold(now)
     if held is not None:  # unpaid: the notices and reminders wait for the payment (`holds.record_payment`)
         doc.update(held, statusHistory=[history_entry(PENDING_PAYMENT, patient.id, PATIENT, now, action="book")])
-    clash = store.insert_appointment(doc)
-    if clash:
-        claims.release_hold(appointment_id, str(appointment_id))
-        if clash == "slot":
-            raise SlotTaken()
-        raise PatientBusy()
+    _write(patient, doctor_id, appointment_id, slot, av.buffer_minutes, doc, now)
     if held is not None:
         return Outcome(doc)
     to_patient, to_doctor = booking_kinds(status)
     notices = [(to_patient, recipient_of(patient.user, patient.id)), (to_doctor, recipient_of(doctor, doctor_id))]
     return Outcome(doc, notices, Reminders.ARM)
+
+
+def _write(patient: Principal, doctor_id: ObjectId, appointment_id: ObjectId, slot: Slot, buffer_minutes: int,
+           doc: dict[str, Any], now: Any) -> None:
+    """The booking's writes, failure-atomic (see the module's docstring)."""
+    gone = {"appointment": True}  # the claims may go once the appointment is known not to stand
+
+    def release_claims() -> None:
+        if gone["appointment"]:
+            claims.release_hold(appointment_id, str(appointment_id))
+
+    def delete_appointment() -> None:
+        gone["appointment"] = False
+        store.delete_unanswered(appointment_id)
+        gone["appointment"] = True
+
+    with Compensations("book") as undo:
+        undo.step("claim cells and limit seats", release_claims)
+        claims.claim_booking(patient.id, doctor_id, appointment_id, slot.start, slot.end, buffer_minutes, now)
+        undo.step("insert the appointment", delete_appointment)
+        clash = store.insert_appointment(doc)
+        if clash == "slot":
+            raise SlotTaken()
+        if clash:
+            raise PatientBusy()

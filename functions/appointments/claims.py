@@ -41,6 +41,7 @@ INDEXES = {
     CLAIMS: [
         IndexModel([("appt", ASCENDING)], name="by_appointment"),
         IndexModel([("day", ASCENDING)], name="by_day"),  # the sweeper drops the claims of past days
+        IndexModel([("madeOn", ASCENDING)], name="by_made_on"),  # the repair sweep reads recent claims
     ],
 }
 
@@ -56,13 +57,13 @@ def cells_of(doctor_id: ObjectId, patient_id: ObjectId, start: datetime, end: da
     return doctor_cells + claim_ids(patient_id, start, end), len(doctor_cells)
 
 
-def _claim(cells: list[str], doctor_cells: int, appointment_id: ObjectId, hold: str) -> None:
-    """Insert the claims or raise the 409 that says whose time is taken (after removing the
-    claims this request made before the refused one)."""
+def _claim(cells: list[str], doctor_cells: int, appointment_id: ObjectId, hold: str, now: datetime) -> None:
+    """Insert the claims or raise the 409 that says whose time is taken. The claims inserted
+    before the refused one stay: the caller's compensation (`release_hold`) removes them, as it
+    does on any other failure."""
     try:
-        insert_claims(cells, appointment_id, hold)
+        insert_claims(cells, appointment_id, hold, now)
     except ClaimRefused as refused:
-        release_hold(appointment_id, hold)
         if refused.index < doctor_cells:
             raise SlotTaken() from None
         raise PatientBusy() from None
@@ -81,7 +82,8 @@ def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: Obj
                   end: datetime, buffer_minutes: int, now: datetime) -> None:
     """Take the booking's cells, a free seat with this doctor and a free overall seat, or raise
     the 409 that says whose time is taken or which limit is reached. What it took is held by
-    `str(appointment_id)`: `release_hold` with it gives all of it back.
+    `str(appointment_id)`: `release_hold` with it gives all of it back, and the caller does so
+    (its compensation) whatever this raises, the 409s included.
 
     The seats are read once. Free seats that do not exist are inserted after the cells in the
     same ordered `insert_many`, so a booking whose time is taken never holds a seat, not even
@@ -105,16 +107,16 @@ def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: Obj
         if not free_overall or not free_doctor:
             raise _seat_conflict(overall=not free_overall)
         chosen = (free_doctor[0], free_overall[0])
-        fresh = [seat_doc(seat, appointment_id, hold, end) for seat in chosen if seat not in held]
+        fresh = [seat_doc(seat, appointment_id, hold, end, now) for seat in chosen if seat not in held]
         refused: str | None = None
         try:
-            insert_claims(cells, appointment_id, hold, seats=fresh)
+            insert_claims(cells, appointment_id, hold, now, seats=fresh)
         except ClaimRefused as exc:
-            release_hold(appointment_id, hold)
-            if exc.index < doctor_cells:
+            if exc.index < doctor_cells:  # the caller's compensation removes what this attempt took
                 raise SlotTaken() from None
             if exc.index < len(cells):
                 raise PatientBusy() from None
+            release_hold(appointment_id, hold)
             refused = str(fresh[exc.index - len(cells)]["_id"])
         else:
             refused = next((seat for seat in chosen if seat in held
@@ -126,35 +128,32 @@ def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: Obj
 
 
 class Move:
-    """The claims of an appointment moving to another slot: `claim_move` took the new cells it
-    did not hold yet (held by `hold`); after the move is written, `settle` frees the cells it no
-    longer covers and moves its seats; if the move is not written, `give_back` removes the new
-    claims and changes nothing."""
+    """The claims of an appointment moving to another slot. `claim` takes the new cells it does
+    not hold yet (held by `hold`, chosen before the write so `give_back` undoes it whatever
+    happened to the reply); after the move is written, `settle` frees the cells it no longer
+    covers; if the move is not written, `give_back` removes the new claims and changes nothing."""
 
-    def __init__(self, appointment_id: ObjectId, hold: str, held: list[str], wanted: list[str]) -> None:
-        self.appointment_id, self.hold, self.held, self.wanted = appointment_id, hold, held, wanted
+    def __init__(self, appt: dict[str, Any], start: datetime, end: datetime, buffer_minutes: int) -> None:
+        oid, doctor_id, patient_id = appt["_id"], appt["doctor"], appt["patient"]
+        self.appointment_id, self.hold = oid, str(ObjectId())
+        self.held, _ = cells_of(doctor_id, patient_id, aware(appt["start"]), aware(appt["end"]),
+                                int(appt.get("bufferMinutes") or 0))
+        self.wanted, self._doctor_cells = cells_of(doctor_id, patient_id, start, end, buffer_minutes)
+
+    def claim(self, now: datetime) -> None:
+        """Claim the cells of the new slot (and its buffer) not held yet, or raise the 409 that
+        says whose time is taken (having taken nothing)."""
+        held_now = set(self.held)
+        new_cells = [c for c in self.wanted if c not in held_now]  # doctor's first, as in `wanted`
+        _claim(new_cells, sum(1 for c in self.wanted[:self._doctor_cells] if c not in held_now),
+               self.appointment_id, self.hold, now)
 
     def give_back(self) -> None:
         release_hold(self.appointment_id, self.hold)
 
-    def settle(self, until: datetime) -> None:
+    def settle(self) -> None:
         wanted = set(self.wanted)
         release_claims(self.appointment_id, [c for c in self.held if c not in wanted])
-        move_seats(self.appointment_id, until)
-
-
-def claim_move(appt: dict[str, Any], start: datetime, end: datetime, buffer_minutes: int) -> Move:
-    """Claim the cells of [start, end) (and the buffer) that the appointment does not hold yet,
-    or raise the 409 that says whose time is taken (having taken nothing)."""
-    oid, doctor_id, patient_id = appt["_id"], appt["doctor"], appt["patient"]
-    held, _ = cells_of(doctor_id, patient_id, aware(appt["start"]), aware(appt["end"]),
-                       int(appt.get("bufferMinutes") or 0))
-    wanted, doctor_cells = cells_of(doctor_id, patient_id, start, end, buffer_minutes)
-    hold = str(ObjectId())
-    held_now = set(held)
-    new_cells = [c for c in wanted if c not in held_now]  # doctor's first, as in `wanted`
-    _claim(new_cells, sum(1 for c in wanted[:doctor_cells] if c not in held_now), oid, hold)
-    return Move(oid, hold, held, wanted)
 
 
 # ---------------------------------------------------------------- claims
@@ -168,14 +167,22 @@ class ClaimRefused(Exception):
         self.index = index
 
 
-def claim_doc(claim_id: str, appointment_id: ObjectId, hold: str) -> dict[str, Any]:
-    """A claim: its cell's UTC day (for the sweeper) and who holds it; `hold` names the write
-    that made it, so a failed write removes exactly its own claims."""
+def made(now: datetime) -> dict[str, Any]:
+    """When a claim or seat was taken (`at`) and its UTC day (`madeOn`): the repair sweep reads
+    the recent ones by day and leaves alone those younger than REPAIR_AFTER_SECONDS."""
+    return {"at": now, "madeOn": f"{now.astimezone(UTC):%Y-%m-%d}"}
+
+
+def claim_doc(claim_id: str, appointment_id: ObjectId, hold: str, now: datetime) -> dict[str, Any]:
+    """A claim: its cell's UTC day (for the sweeper), who holds it (`appt`: the id the booking
+    chose before it claimed, so a claim names its appointment even before that exists) and when
+    it was taken; `hold` names the write that made it, so a failed write removes exactly its own
+    claims."""
     cell = claim_id.rsplit("|", 1)[1]
-    return {"_id": claim_id, "appt": appointment_id, "hold": hold, "day": cell[:10]}
+    return {"_id": claim_id, "appt": appointment_id, "hold": hold, "day": cell[:10], **made(now)}
 
 
-def insert_claims(cells: Sequence[str], appointment_id: ObjectId, hold: str,
+def insert_claims(cells: Sequence[str], appointment_id: ObjectId, hold: str, now: datetime,
                   seats: Sequence[dict[str, Any]] = ()) -> None:
     """All the claims, then the `seats` documents if any, in one ordered `insert_many` round
     trip; the first document held by someone else stops it (ClaimRefused with its index, the
@@ -184,7 +191,7 @@ def insert_claims(cells: Sequence[str], appointment_id: ObjectId, hold: str,
     if not cells and not seats:
         return
     refusal = insert_many_unless_duplicate(
-        get_db()[CLAIMS], [*(claim_doc(c, appointment_id, hold) for c in cells), *seats], ordered=True)
+        get_db()[CLAIMS], [*(claim_doc(c, appointment_id, hold, now) for c in cells), *seats], ordered=True)
     if refusal:
         raise ClaimRefused(refusal.refused[0])
 
@@ -210,6 +217,12 @@ def purge_claims_of_day(day: str) -> int:
     return int(get_db()[CLAIMS].delete_many({"day": day}).deleted_count)
 
 
+def recent(made_on: str, cutoff: datetime) -> list[dict[str, Any]]:
+    """The claims and seats taken on UTC day `made_on` at or before `cutoff` (the repair sweep's
+    read: `_id`, holder and kind)."""
+    return list(get_db()[CLAIMS].find({"madeOn": made_on, "at": {"$lte": cutoff}}, {"appt": 1, "kind": 1}))
+
+
 def claimed_by(db: Database[dict[str, Any]], appointment_id: ObjectId) -> set[str]:
     """The ids of the claims (and seats) the appointment holds (the migrations' read)."""
     return {c["_id"] for c in db[CLAIMS].find({"appt": appointment_id}, {"_id": 1})}
@@ -230,11 +243,11 @@ def seat_ids(patient_id: ObjectId, doctor_id: ObjectId, per_doctor: int, overall
             [f"limit|{patient_id}|{k}" for k in range(overall)])
 
 
-def seat_doc(seat_id: str, appointment_id: ObjectId, hold: str, until: datetime) -> dict[str, Any]:
+def seat_doc(seat_id: str, appointment_id: ObjectId, hold: str, until: datetime, now: datetime) -> dict[str, Any]:
     """A seat held by the appointment until its end; `day` (of `until`) lets the claims purge
     drop it once long ended, `hold` lets a failed booking remove it with its cells."""
     return {"_id": seat_id, "appt": appointment_id, "hold": hold, "kind": "seat", "until": until,
-            "day": f"{until.astimezone(UTC):%Y-%m-%d}"}
+            "day": f"{until.astimezone(UTC):%Y-%m-%d}", **made(now)}
 
 
 def held_seats(ids: Sequence[str]) -> dict[str, datetime]:
@@ -251,7 +264,7 @@ def take_ended_seat(seat_id: str, appointment_id: ObjectId, hold: str, until: da
     """Take over a seat whose appointment has ended (or that was freed since it was read): one
     conditional upsert on `_id`. False when someone holds it now: the filter does not match and
     the upsert's insert collides on `_id`."""
-    doc = seat_doc(seat_id, appointment_id, hold, until)
+    doc = seat_doc(seat_id, appointment_id, hold, until, now)
     fields = {k: v for k, v in doc.items() if k != "_id"}
     with unless_duplicate() as held:
         (db if db is not None else get_db())[CLAIMS].update_one(

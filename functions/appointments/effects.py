@@ -20,6 +20,7 @@ from functions.appointments.messages import Recipient, notification_text
 from functions.appointments.views import appointment_to_api
 from functions.core import notify
 from functions.core.config import get_settings
+from functions.core.observability import logger
 
 P = ParamSpec("P")
 
@@ -66,7 +67,10 @@ def commits(use_case: Callable[P, Outcome]) -> Callable[P, dict[str, Any]]:
     @functools.wraps(use_case)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
         outcome = use_case(*args, **kwargs)
-        run(outcome)
+        try:
+            run(outcome)
+        except Exception as exc:  # after the write: never a failed request (the sweeps retry reminders)
+            logger.warning("Effects after a committed write failed", extra={"error": type(exc).__name__})
         return appointment_to_api(outcome.appointment)
 
     return wrapper

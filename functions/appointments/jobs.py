@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from functions.appointments import claims
+from functions.appointments import claims, repair
 from functions.appointments.grid import aware
 from functions.appointments.messages import notification_text, recipient_of
 from functions.appointments.status import ACTIVE
@@ -55,7 +55,8 @@ def send_reminder(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Safety net every 5 minutes: reminders that are due (by more than a short grace, so the
-    Scheduler goes first) but unsent; and the claims of past days, which can never clash again.
+    Scheduler goes first) but unsent; claims and seats no live appointment accounts for
+    (`repair`); and the claims of past days, which can never clash again.
     (Failed notifications are retried by `core.notify`'s own sweep.)"""
 
     now = now or clock.now()
@@ -70,4 +71,5 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         if due:  # only the nearest one: it supersedes longer reminders that were missed
             sent += bool(send_reminder({"appointmentId": str(appt["_id"]), "offset": min(due)}).get("sent"))
     purged = sum(claims.purge_claims_of_day(f"{(now - timedelta(days=d)).date():%Y-%m-%d}") for d in CLAIM_PURGE_DAYS)
-    return {"reminders": sent, "claimsPurged": purged}
+    repaired = repair.sweep(now)
+    return {"reminders": sent, **repaired, "claimsPurged": purged}

@@ -4,6 +4,14 @@ Each is one conditional update (see `status`) that decides races; a cancellation
 claims and seats, a completion or no-show its seats, a move claims its new cells first
 (`claims.claim_move`). Round trips of a cancellation (the guard's user read included): 3
 (user, the conditional update, one `delete_many` of claims and seats).
+
+Failure-atomic (`core.compensation`). A cancellation (or completion, no-show) is one write: what
+follows it (releasing claims or seats, the refund) is cleanup that never fails the answer; if it
+fails, the repair sweep (`repair`) releases the claims of an appointment that no longer holds
+them. A move names three steps: claim the new cells (undo: release them by this move's hold),
+move the appointment (undo: move it back, if it is where this request put it), move its seats
+(undo: back to the old end); the new cells are released only once the appointment is known not
+to stand on them. Releasing the cells it left is cleanup after the block.
 """
 
 from __future__ import annotations
@@ -40,9 +48,11 @@ from functions.appointments.status import (
 )
 from functions.appointments.stores import appointments as store
 from functions.core import clock
+from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound, PatientBusy, SlotTaken, Unprocessable
+from functions.core.observability import logger
 from functions.core.security import ADMIN, DOCTOR, PATIENT, Principal
 
 
@@ -55,6 +65,15 @@ def _notices(appt: Mapping[str, Any], kind: str, caller: Principal) -> list[tupl
         person = caller.user if appt[who] == caller.id else parties.get(who)
         out.append((kind, recipient_of(person, appt[who])))
     return out
+
+
+def _cleanup(what: str, work: Any) -> None:
+    """Work after the write that the answer does not need: a failure is logged and left to the
+    repair sweep, never a failed request."""
+    try:
+        work()
+    except Exception as exc:
+        logger.warning("Left to the repair sweep", extra={"step": what, "error": type(exc).__name__})
 
 
 @commits
@@ -84,11 +103,11 @@ def transition(caller: Principal, appointment_id: str, action: str, reason: str 
         check_transition(current, action, actual_role, now=now, cancel_cutoff_minutes=settings.cancel_cutoff_minutes)
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
     if rule.target == CANCELLED:
-        claims.release_claims(oid)  # its seats too: they are claims of this appointment
+        _cleanup("release the claims of a cancelled appointment", lambda: claims.release_claims(oid))  # seats too
         holds.refund_if_paid(updated)
         return Outcome(updated, _notices(updated, CANCELLED, caller), Reminders.DISARM)
     if rule.target not in ACTIVE:  # completed or no-show: no longer counts against the limits
-        claims.release_seats(oid)
+        _cleanup("release the seats of an ended appointment", lambda: claims.release_seats(oid))
     return Outcome(updated, _notices(updated, CONFIRMED, caller) if rule.target == CONFIRMED else [])
 
 
@@ -119,7 +138,7 @@ def reschedule(caller: Principal, appointment_id: str, body: RescheduleIn) -> Ou
     slot = check_bookable(day, label, tz, av, now=now, time_off=time_off_intervals(doctor))
     if slot.start == old_start:
         raise Unprocessable("The appointment is already at this time", code=Code.SAME_SLOT)
-    claimed = claims.claim_move(appt, slot.start, slot.end, av.buffer_minutes)
+    move = claims.Move(appt, slot.start, slot.end, av.buffer_minutes)
     status = rescheduled_status(str(appt["status"]), role, av.requires_confirmation)
     changes = {
         "day": day.isoformat(), "time": label, "timezone": tz.key, "start": slot.start, "end": slot.end,
@@ -132,15 +151,33 @@ def reschedule(caller: Principal, appointment_id: str, body: RescheduleIn) -> Ou
                           fromTime=appt.get("time"))
     query = {"_id": oid, role: caller.id, "status": appt["status"], "start": appt["start"],
              "updatedAt": appt["updatedAt"]}
-    try:
-        updated = store.move(query, changes, entry)
-    except store.SlotClash as clash:
-        claimed.give_back()
-        if clash.which == "patient":
-            raise PatientBusy() from None
-        raise SlotTaken() from None
-    if updated is None:
-        claimed.give_back()
-        raise Conflict("The appointment changed meanwhile; look at it again", code=Code.APPOINTMENT_CHANGED)
-    claimed.settle(slot.end)
+    back = {k: appt.get(k) for k in changes if k != "updatedAt"}
+    back_query = {"_id": oid, role: caller.id, "status": status, "start": slot.start, "updatedAt": now}
+    moved = {"back": True}  # the new cells may go once the appointment is known not to stand on them
+
+    def give_back() -> None:
+        if moved["back"]:
+            move.give_back()
+
+    def move_back() -> None:
+        moved["back"] = False
+        store.move(back_query, {**back, "updatedAt": now},
+                   history_entry(str(appt["status"]), caller.id, role, now, action="reschedule undone"))
+        moved["back"] = True
+
+    with Compensations("reschedule") as undo:
+        undo.step("claim the new cells", give_back)
+        move.claim(now)
+        undo.step("move the appointment", move_back)
+        try:
+            updated = store.move(query, changes, entry)
+        except store.SlotClash as clash:
+            if clash.which == "patient":
+                raise PatientBusy() from None
+            raise SlotTaken() from None
+        if updated is None:
+            raise Conflict("The appointment changed meanwhile; look at it again", code=Code.APPOINTMENT_CHANGED)
+        undo.step("move its seats", lambda: claims.move_seats(oid, aware(appt["end"])))
+        claims.move_seats(oid, slot.end)
+    _cleanup("release the cells the appointment left", move.settle)
     return Outcome(updated, _notices(updated, "rescheduled", caller), Reminders.REARM, previous_start=old_start)

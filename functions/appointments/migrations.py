@@ -34,7 +34,7 @@ def claim_existing(db: Database[dict[str, Any]]) -> int:
         buffer = timedelta(minutes=int(appt.get("bufferMinutes") or 0))
         wanted = claim_ids(appt["doctor"], start, end + buffer) + claim_ids(appt["patient"], start, end)
         held = claims.claimed_by(db, appt["_id"])
-        docs = [claims.claim_doc(c, appt["_id"], str(appt["_id"])) for c in wanted if c not in held]
+        docs = [claims.claim_doc(c, appt["_id"], str(appt["_id"]), now) for c in wanted if c not in held]
         if not docs:
             continue
         inserted, refused = claims.insert_missing(db, docs)

@@ -166,3 +166,35 @@ def test_limit_seats_are_read_by_id_taken_over_once_ended_and_released_or_moved_
     assert coll.find_one({"appt": a3, "kind": "seat"}, {"_id": 1}) is not None
     assert coll.delete_many({"appt": a3, "kind": "seat"}).deleted_count == 2
     assert [d["_id"] for d in coll.find({}, {"_id": 1})] == ["limit|p|0"]
+
+
+def test_the_repair_sweep_reads_recent_claims_by_day_made_and_looks_up_their_holders(coll: Any) -> None:
+    # Given claims made today (one a minute ago, one an hour ago) and one made yesterday
+    coll.insert_many([
+        {"_id": "c|1", "appt": A1, "hold": "h1", "day": "2026-03-03", "at": NOW - timedelta(minutes=1),
+         "madeOn": "2026-03-02"},
+        {"_id": "c|2", "appt": A2, "hold": "h2", "day": "2026-03-03", "at": NOW - timedelta(hours=1),
+         "madeOn": "2026-03-02", "kind": "seat"},
+        {"_id": "c|3", "appt": A2, "hold": "h2", "day": "2026-03-03", "at": NOW - timedelta(days=1),
+         "madeOn": "2026-03-01"},
+    ])
+    # When the sweep reads those of today made at or before a cutoff of two minutes ago
+    found = list(coll.find({"madeOn": "2026-03-02", "at": {"$lte": NOW - timedelta(minutes=2)}},
+                           {"appt": 1, "kind": 1}))
+    # Then only the hour-old one comes, with its holder and kind
+    assert found == [{"_id": "c|2", "appt": A2, "kind": "seat"}]
+
+
+def test_holders_are_read_by_id_list_and_a_failed_booking_is_deleted_by_its_id(coll: Any) -> None:
+    start = NOW + timedelta(days=1)
+    coll.insert_many([{"_id": A1, "doctor": DOC, "patient": PAT, "start": start, "end": start + timedelta(minutes=30),
+                       "bufferMinutes": 5, "status": "confirmed", "description": "x"},
+                      {"_id": A2, "doctor": DOC, "patient": PAT, "start": start, "end": start, "status": "cancelled"}])
+    found = {d["_id"]: d for d in coll.find({"_id": {"$in": [A1, ObjectId()]}},
+                                            {"doctor": 1, "patient": 1, "start": 1, "end": 1, "bufferMinutes": 1,
+                                             "status": 1})}
+    assert list(found) == [A1] and "description" not in found[A1] and found[A1]["bufferMinutes"] == 5
+    # A booking's compensation deletes it by id, and again harmlessly
+    assert coll.delete_one({"_id": A1}).deleted_count == 1
+    assert coll.delete_one({"_id": A1}).deleted_count == 0
+    assert [d["_id"] for d in coll.find({}, {"_id": 1})] == [A2]

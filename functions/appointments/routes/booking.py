@@ -20,7 +20,8 @@ def slots(doctor_id: str, day: str) -> Response:
 @bp.route("/appointment/new", methods=["POST"])
 def book() -> Response:
     patient = require_user(headers(), roles=(PATIENT,))
-    return respond(201, appointment=booking.book(patient, parse_body(bp.current_request, BookingIn)))
+    data = parse_body(bp.current_request, BookingIn)
+    return respond(201, appointment=booking.book(patient, data, headers().get("idempotency-key")))
 
 
 @bp.route("/appointment/my", methods=["GET"])

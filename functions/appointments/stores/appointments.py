@@ -70,6 +70,12 @@ def insert_appointment(doc: dict[str, Any]) -> str | None:
     return _which_clash(doc["slotKey"], doc["patientSlotKey"])
 
 
+def delete_unanswered(appointment_id: ObjectId) -> None:
+    """Compensation of a booking whose request failed after its insert (the patient was never
+    answered with it): remove it by the id the booking chose; nothing if it was never stored."""
+    get_db()[APPOINTMENTS].delete_one({"_id": appointment_id})
+
+
 def apply_transition(query: dict[str, Any], changes: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | None:
     """One conditional update that sets `changes` and appends `entry` to the status history:
     the appointment after, or None when `query` matched nothing."""
@@ -192,6 +198,14 @@ def treats(doctor_id: Any, patient_id: Any, statuses: Sequence[str]) -> bool:
 def states(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
     """Status, start and cancellation of these appointments (one `$in` read, read-only)."""
     found = get_db()[APPOINTMENTS].find({"_id": {"$in": list(ids)}}, {"status": 1, "start": 1, "cancellation": 1})
+    return {doc["_id"]: doc for doc in found}
+
+
+def claim_holders(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """What the repair sweep needs to know of the appointments claims name (one `$in` read of
+    at most a page of ids): parties, times, buffer, status. A missing id was never stored."""
+    found = get_db()[APPOINTMENTS].find({"_id": {"$in": list(ids)}}, {"doctor": 1, "patient": 1, "start": 1, "end": 1,
+                                                                      "bufferMinutes": 1, "status": 1})
     return {doc["_id"]: doc for doc in found}
 
 
