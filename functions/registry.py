@@ -26,6 +26,7 @@ from functions.appointments import jobs as appointment_jobs
 from functions.appointments import migrations as appointment_migrations
 from functions.appointments.routes import bp as appointments
 from functions.appointments.stores import appointments as appointments_store
+from functions.auth import sweep as auth_sweep
 from functions.auth.routes import bp as auth
 from functions.core import audit, db, idempotency, jobs, notify, throttle, users
 from functions.docs.routes import bp as docs
@@ -72,6 +73,7 @@ MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointment_
 SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("appointments.jobs", appointment_jobs.sweep),  # due reminders, claims of past days
     ("appointments.holds", appointment_holds.sweep),  # unpaid holds whose time ran out
+    ("auth", auth_sweep.sweep),  # sockets of users deactivated or unapproved that a request left open
     ("core.idempotency", idempotency.sweep),  # Idempotency-Key claims of past days
     ("core.notify", notify.sweep),  # failed notifications
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bson import ObjectId
+
 from functions.auth.schemas import (
     ActiveIn,
     ApprovalIn,
@@ -36,20 +38,19 @@ def get_user(admin: Principal, user_id: str) -> dict[str, Any]:
 
 
 def set_approval(admin: Principal, user_id: str, body: ApprovalIn) -> dict[str, Any]:
-    """Approve or reject a doctor or pharmacist; takes effect on their next request."""
+    """Approve or reject a doctor or pharmacist; takes effect on their next request. A rejection
+    also closes their sockets (a doctor's socket carries the approval it connected with)."""
     oid = object_id(user_id, "User")
+    current = users.find_account(oid)
+    if current is None:
+        raise NotFound.of("User")
+    if current.get("role") not in (DOCTOR, PHARMACIST):
+        raise Unprocessable("Only doctor and pharmacist accounts need approval", code=Code.NOT_APPROVABLE)
     now = clock.now()
     changes = {"approvalStatus": body.status, "approvalReason": body.reason, "reviewedBy": admin.id,
                "reviewedAt": now, "updatedAt": now}
-    updated = users.update_account(oid, changes, condition={"role": {"$in": [DOCTOR, PHARMACIST]}})
-    if updated is None:
-        if users.find_account(oid) is None:
-            raise NotFound.of("User")
-        raise Unprocessable("Only doctor and pharmacist accounts need approval", code=Code.NOT_APPROVABLE)
-    audit.record(admin.user, f"approval.{body.status}", "user", oid, body.reason, subject_id=oid)
-    if body.status != APPROVED:  # a doctor's socket carries the approval it connected with
-        end_sockets(oid)
-    return self_view(updated)
+    return _decide(admin, oid, f"approval.{body.status}", body.reason, changes, None,
+                   close_sockets=body.status != APPROVED, condition={"role": {"$in": [DOCTOR, PHARMACIST]}})
 
 
 def set_active(admin: Principal, user_id: str, body: ActiveIn) -> dict[str, Any]:
@@ -58,12 +59,35 @@ def set_active(admin: Principal, user_id: str, body: ActiveIn) -> dict[str, Any]
     if oid == admin.id:
         raise Unprocessable("You cannot change your own account's active flag", code=Code.SELF_DEACTIVATION,
                             errors=[{"field": "active", "message": "not allowed on your own account"}])
-    extra = None if body.active else {"$inc": {"sessionVersion": 1}}
-    updated = users.update_account(oid, {"active": body.active, "updatedAt": clock.now()}, extra)
-    if updated is None:
+    if users.find_account(oid) is None:
         raise NotFound.of("User")
     action = "account.activated" if body.active else "account.deactivated"
-    audit.record(admin.user, action, "user", oid, body.reason, subject_id=oid)
-    if not body.active:
+    extra = None if body.active else {"$inc": {"sessionVersion": 1}}
+    return _decide(admin, oid, action, body.reason, {"active": body.active, "updatedAt": clock.now()}, extra,
+                   close_sockets=not body.active)
+
+
+def _decide(admin: Principal, oid: ObjectId, action: str, reason: str | None, changes: dict[str, Any],
+            extra: dict[str, Any] | None, *, close_sockets: bool,
+            condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An admin decision on a user, failure-atomic in this order (issue 19): the audit entry
+    first, then the state, then the sockets.
+
+    - The audit entry comes first, so no failure can leave an applied change without its entry
+      (the trail is append-only: an entry whose state write then failed records an attempt; the
+      caller saw an error and the decision can be sent again).
+    - The state is one single-document write that applies the same on a retry (no undo: a write
+      whose reply was lost has applied, and the admin's retry converges on it). A decision that
+      takes the sockets away marks the user `closeSockets` in that same write.
+    - The sockets are closed after the block, not needed for the answer: a failure there is
+      logged (`sessions.end_sockets`) and the auth sweep closes them from the mark.
+    """
+    audit.record(admin.user, action, "user", oid, reason, subject_id=oid)
+    if close_sockets:
+        changes = {**changes, "closeSockets": True, "closeSocketsBefore": changes["updatedAt"]}
+    updated = users.update_account(oid, changes, extra, condition)
+    if updated is None:  # deleted (or its role changed) since the read above
+        raise NotFound.of("User")
+    if close_sockets:
         end_sockets(oid)
     return self_view(updated)

@@ -32,7 +32,8 @@ USERS = "users"
 # The one definition of the user fields never sent to any client: secrets, counters, internal
 # keys, and PHI that has its own route.
 PRIVATE_USER_FIELDS = frozenset({"passwordHash", "revokedTokens", "revokedJtis", "loginFailures", "sessionVersion",
-                                 "nameKey", "medicalHistory", "verification", "verificationLink", "recovery"})
+                                 "nameKey", "medicalHistory", "verification", "verificationLink", "recovery",
+                                 "closeSockets", "closeSocketsBefore"})
 
 INDEXES = {
     USERS: [
@@ -40,6 +41,7 @@ INDEXES = {
         IndexModel([("role", ASCENDING), ("approvalStatus", ASCENDING), ("nameKey", ASCENDING)], name="directory"),
         IndexModel([("role", ASCENDING), ("approvalStatus", ASCENDING), ("createdAt", DESCENDING)], name="admin_list"),
         IndexModel([("createdAt", DESCENDING)], name="created"),
+        IndexModel([("closeSockets", ASCENDING)], name="sockets_to_close"),
     ],
 }
 
@@ -155,6 +157,25 @@ def revoke_token(user_id: ObjectId, jti: str, expires: datetime, expired: Iterab
     if stale:
         update["$unset"] = stale
     _users().update_one({"_id": user_id}, update)
+
+
+# ---------------------------------------------------------------- sockets to close
+# An admin decision that takes a user's right to a socket away (deactivation, approval withdrawn)
+# sets `closeSockets: true` and `closeSocketsBefore: <decision time>` in the same write as the
+# state; the auth sweep closes the sockets opened before that time and clears the pair, so a
+# socket the request could not close (the database or the gateway away) is closed by the sweep.
+
+
+def sockets_to_close(limit: int) -> list[dict[str, Any]]:
+    """Users whose sockets opened before `closeSocketsBefore` may still be open (index `sockets_to_close`)."""
+    return list(_users().find({"closeSockets": True}, {"closeSocketsBefore": 1}).limit(limit))
+
+
+def sockets_closed(user_id: ObjectId, before: datetime) -> bool:
+    """Clear the flag of the decision made at `before` (a newer decision keeps its own)."""
+    result = _users().update_one({"_id": user_id, "closeSocketsBefore": before},
+                                 {"$unset": {"closeSockets": "", "closeSocketsBefore": ""}})
+    return bool(result.modified_count)
 
 
 def list_accounts(query: dict[str, Any], skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from functions.core.schemas import PageQuery, WriteModel
 
@@ -56,6 +56,15 @@ class HospitalUpdateIn(WriteModel):
     kind: Literal["public", "private"] | None = None
     emergency: bool | None = None
     active: bool | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """Every field is optional, none may be cleared: `{"kind": null}` is a 400 naming the
+        field (a hospital always has a name, phone, address, city, pincode and kind)."""
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep it")
+        return value
 
     @model_validator(mode="after")
     def _something(self) -> HospitalUpdateIn:

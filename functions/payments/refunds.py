@@ -12,6 +12,7 @@ from bson import ObjectId
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.errors import AppError
+from functions.core.observability import logger
 from functions.payments import gateway, targets
 from functions.payments.status import OUTCOME, REFUND_PENDING, REFUND_REQUESTED, REFUNDED, SOURCES, history_entry
 from functions.payments.stores import payments as store
@@ -53,8 +54,19 @@ def send_refund(payment: Mapping[str, Any], tell: Tell | None) -> str:
     updated = store.transition(payment["_id"], (REFUND_PENDING,), changes,
                                history_entry(REFUNDED if done else REFUND_REQUESTED, now, refundId=result.id))
     if done and updated is not None and tell is not None:
-        tell(updated["kind"], updated["targetId"], OUTCOME[REFUNDED], str(updated["intentId"]))
+        _tell(tell, updated)
     return REFUNDED if done else REFUND_PENDING
+
+
+def _tell(tell: Tell, payment: Mapping[str, Any]) -> None:
+    """Tell the owner, after the refund is recorded: not needed for the answer, so a failure is
+    logged, not raised (issue 19: no 5xx from a step after the write). Stripe's `charge.refunded`
+    event for this refund tells the owner again (`webhook._move` finishes a status already reached)."""
+    try:
+        tell(payment["kind"], payment["targetId"], OUTCOME[REFUNDED], str(payment["intentId"]))
+    except Exception as exc:
+        logger.warning("Refund recorded, owner not told; the charge.refunded event tells it",
+                       extra={"payment": str(payment["_id"]), "error": type(exc).__name__})
 
 
 def appointment_cancelled(appt: Mapping[str, Any], tell: Tell | None = None) -> str | None:

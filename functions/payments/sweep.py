@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pymongo.errors import PyMongoError
+
 from functions.appointments import api as appointments
 from functions.core import clock
 from functions.core.observability import logger
@@ -26,7 +28,10 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     for payment in store.stuck(REFUND_PENDING, now - REFUND_RETRY_AFTER, SWEEP_BATCH):
         retried += 1
         logger.info("retrying refund", extra={"payment": payment["_id"]})
-        refunds.send_refund(payment, targets.record)
+        try:  # each retry is idempotent (the refund's idempotency key, the move from refund_pending)
+            refunds.send_refund(payment, targets.record)
+        except PyMongoError as exc:  # the next tick retries it; the others go on
+            logger.warning("refund retry failed", extra={"payment": payment["_id"], "error": type(exc).__name__})
     return {"refundsRetried": retried, "cancelledRefunded": _refund_cancelled_appointments(now)}
 
 

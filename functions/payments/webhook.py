@@ -4,10 +4,13 @@ the owner of what was paid for is told the outcome (`targets.record`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from functions.core import clock
-from functions.core.errors import BadRequest, Code
+from functions.core.compensation import Compensations
+from functions.core.config import get_settings
+from functions.core.errors import BadRequest, Code, Conflict
 from functions.payments import gateway, refunds, targets
 from functions.payments.status import (
     CANCELED,
@@ -25,12 +28,21 @@ from functions.payments.stores import payments as store
 
 INTENT_EVENTS = {"payment_intent.succeeded": SUCCEEDED, "payment_intent.payment_failed": FAILED,
                  "payment_intent.canceled": CANCELED}
+HANDLED = frozenset({*INTENT_EVENTS, "charge.refunded"})
 
 
 def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, Any]:
     """POST /payments/webhook: verify the signature on the raw bytes, then handle each event id
-    once. The id is claimed before handling and released if handling fails, so Stripe's retry
-    of a failed delivery is processed while a replay of a handled one is acknowledged only."""
+    once (issue 19: a delivery that fails at any step is finished by Stripe's retry).
+
+    Every step of the handling is idempotent (a status moves only from its `SOURCES`, an owner
+    told twice records once, a refund is claimed by its own move), so the event id is a claim
+    released on failure, not a lock: claim, handle, mark handled. A delivery that fails answers
+    an error (503 when the database is away) and its claim is released, so Stripe's retry handles
+    it again; a claim the release could not remove (the database away, the Lambda dead) is taken
+    over by the first delivery after `REPAIR_AFTER_SECONDS`. A delivery while another is in
+    flight is refused with 409 (Stripe retries it later); one after the mark is a replay,
+    acknowledged only. Event types we do not handle are acknowledged without a claim."""
     try:
         event = gateway.verify_event(payload.encode() if isinstance(payload, str) else payload, signature)
     except gateway.BadSignature:
@@ -38,14 +50,33 @@ def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, Any
     event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
     if not event_id:
         raise BadRequest("The event has no id", code=Code.BAD_EVENT)
-    if not events.claim_event(event_id, event_type, clock.now()):
+    if event_type not in HANDLED:
+        return {"received": True, "handled": False}  # acknowledged and ignored: nothing to claim
+    now = clock.now()
+    with Compensations("payments.webhook claim") as undo:
+        undo.step("claim event", lambda: events.forget_event(event_id))  # a lost reply may have claimed it
+        fresh = events.claim_event(event_id, event_type, now)
+    if not fresh and not _take_over(event_id, now):
         return {"received": True, "duplicate": True}
-    try:
+    with Compensations("payments.webhook") as undo:
+        undo.step("release the claim", lambda: events.forget_event(event_id))  # Stripe's retry handles it again
         handled = _dispatch(event_type, (event.get("data") or {}).get("object") or {})
-    except Exception:
-        events.forget_event(event_id)
-        raise
+        events.mark_handled(event_id, clock.now())
     return {"received": True, "handled": handled}
+
+
+def _take_over(event_id: str, now: datetime) -> bool:
+    """A delivery of an event claimed before: False for a replay of a handled one; True (handle
+    it again) when the claim was left by a delivery that died half way; 409 while one is in flight."""
+    earlier = events.get_event(event_id)
+    if earlier is None:  # released a moment ago by a delivery that failed: handle it now
+        return True
+    if earlier.get("handledAt") is not None:
+        return False
+    received = earlier.get("receivedAt")
+    if isinstance(received, datetime) and received > now - timedelta(seconds=get_settings().repair_after_seconds):
+        raise Conflict("This event is being handled; deliver it again later", code=Code.REQUEST_IN_PROGRESS)
+    return True
 
 
 def _dispatch(event_type: str, obj: Mapping[str, Any]) -> bool:

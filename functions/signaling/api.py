@@ -8,6 +8,7 @@ the module it delegates to when it is called: a cheap import for callers, and pe
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
@@ -37,8 +38,9 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str) -> dict
     return emergencies.start_emergency(patient_id, note, source)
 
 
-def end_sessions(user_id: ObjectId, jti: str | None = None) -> int:
-    """Close the sockets opened with the token `jti` (or with any token of the user)."""
+def end_sessions(user_id: ObjectId, jti: str | None = None, opened_before: datetime | None = None) -> int:
+    """Close the sockets opened with the token `jti` (or with any token of the user), only those
+    opened at or before `opened_before` when given; how many were closed."""
     from functions.signaling import connections
 
-    return connections.end_sessions(user_id, jti)
+    return connections.end_sessions(user_id, jti, opened_before)

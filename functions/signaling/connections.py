@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -92,16 +92,18 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
     return OK
 
 
-def end_sessions(user_id: ObjectId, jti: str | None = None) -> int:
+def end_sessions(user_id: ObjectId, jti: str | None = None, opened_before: datetime | None = None) -> int:
     """Close the sockets opened with a token that no longer counts: the one logged out (`jti`),
     or every token of the user (password changed or reset, account deactivated, approval
     withdrawn). Each is dropped at once (memberships, presence; a peer hears `peer-left`), so no
     frame reaches it any more, and the gateway is asked to close it; API Gateway would otherwise
-    keep it open until its 2-hour cap. Returns how many were closed."""
-    ids = connections.live_connection_ids(user_id, clock.now(), jti)
+    keep it open until its 2-hour cap. With `opened_before`, only the sockets opened at or before
+    it (the repair of an admin decision leaves the sockets opened after a reactivation alone).
+    Returns how many were closed."""
+    ids = connections.live_connection_ids(user_id, clock.now(), jti, opened_before)
     for cid in ids:
+        sender.close(cid)  # first: a drop whose reply is lost has deleted the record a retry would find
         drop_connection(cid)
-        sender.close(cid)
     if ids:
         logger.info("Sockets closed after the session ended", extra={"userId": str(user_id), "count": len(ids)})
     return len(ids)

@@ -145,3 +145,28 @@ def test_an_attempt_upsert_creates_the_window_counts_while_it_has_room_and_refus
     coll.bulk_write([UpdateOne({"_id": "ip|1|a@x"}, {"$set": {"count": 0}}),
                      UpdateOne({"_id": "c|a@x", "count": {"$gt": 0}}, {"$inc": {"count": -1}})], ordered=False)
     assert [d["count"] for d in coll.find({}, {"count": 1}).sort("_id", 1)] == [1, 0]
+
+
+def test_an_admin_decision_marks_the_user_and_the_sweep_clears_only_that_decision(coll: Any) -> None:
+    # The decision sets the mark in the same write as the state; the sweep reads the marked users
+    # (equality on a bool, an exclusion-free projection, a limit) and clears the mark of the
+    # decision it saw (a newer decision's time keeps the mark).
+    other = ObjectId()
+    coll.insert_many([{"_id": USER, "active": True, "sessionVersion": 0}, {"_id": other, "active": True}])
+    decided = coll.find_one_and_update(
+        {"_id": USER}, {"$set": {"active": False, "updatedAt": NOW, "closeSockets": True, "closeSocketsBefore": NOW},
+                        "$inc": {"sessionVersion": 1}}, return_document=ReturnDocument.AFTER)
+    assert decided["closeSockets"] is True and decided["sessionVersion"] == 1
+    marked = list(coll.find({"closeSockets": True}, {"closeSocketsBefore": 1}).limit(100))
+    assert marked == [{"_id": USER, "closeSocketsBefore": NOW}]
+    later = NOW + timedelta(seconds=5)
+    coll.update_one({"_id": USER}, {"$set": {"closeSocketsBefore": later}})
+    stale = coll.update_one({"_id": USER, "closeSocketsBefore": NOW},
+                            {"$unset": {"closeSockets": "", "closeSocketsBefore": ""}})
+    assert stale.modified_count == 0
+    cleared = coll.update_one({"_id": USER, "closeSocketsBefore": later},
+                              {"$unset": {"closeSockets": "", "closeSocketsBefore": ""}})
+    assert cleared.modified_count == 1
+    assert coll.find_one({"_id": USER}) == {"_id": USER, "active": False, "sessionVersion": 1, "updatedAt":
+                                            NOW}
+    assert list(coll.find({"closeSockets": True})) == []

@@ -37,3 +37,22 @@ def test_pages_by_string_id_after_a_cursor(coll: Any) -> None:
     assert first == [{"_id": "appointment:a", "targetId": 1}, {"_id": "appointment:b", "targetId": 2}]
     assert second == [{"_id": "appointment:e", "targetId": 5}]
     assert third == []
+
+
+def test_a_webhook_event_claim_is_read_by_its_string_id_and_marked_handled(coll: Any) -> None:
+    # claim (insert by `_id`), a second delivery reads the claim, the handling marks it, a failure releases it
+    from pymongo.errors import DuplicateKeyError
+
+    coll.insert_one({"_id": "evt_1", "type": "payment_intent.succeeded", "receivedAt": NOW,
+                     "expiresAt": NOW + timedelta(days=30)})
+    try:
+        coll.insert_one({"_id": "evt_1", "type": "payment_intent.succeeded", "receivedAt": NOW})
+        raise AssertionError("a second claim of one event id must be refused")
+    except DuplicateKeyError:
+        pass
+    assert coll.find_one({"_id": "evt_1"}).get("handledAt") is None
+    assert coll.update_one({"_id": "evt_1"}, {"$set": {"handledAt": NOW}}).modified_count == 1
+    assert coll.find_one({"_id": "evt_1"})["handledAt"] == NOW
+    assert coll.update_one({"_id": "evt_gone"}, {"$set": {"handledAt": NOW}}).matched_count == 0
+    assert coll.delete_one({"_id": "evt_1"}).deleted_count == 1
+    assert coll.find_one({"_id": "evt_1"}) is None

@@ -120,3 +120,19 @@ def test_a_claim_document_is_taken_once_per_period(coll: Any) -> None:
     assert take(NOW + timedelta(seconds=30)) is False
     assert take(NOW + timedelta(seconds=60)) is True
     assert coll.find_one({"_id": "emergency:p1"})["until"] == NOW + timedelta(minutes=2)
+
+
+def test_the_live_sockets_of_a_user_opened_before_a_time(coll: Any) -> None:
+    # end_sessions(opened_before=...): the sockets an admin decision took away, not those opened after
+    later = NOW + timedelta(minutes=5)
+    coll.insert_many([
+        {"_id": "before", "userId": A, "jti": "j1", "connectedAt": NOW, "expiresAt": NOW + timedelta(hours=2)},
+        {"_id": "after", "userId": A, "jti": "j2", "connectedAt": later, "expiresAt": later + timedelta(hours=2)},
+        {"_id": "expired", "userId": A, "jti": "j1", "connectedAt": NOW, "expiresAt": NOW},
+        {"_id": "other", "userId": B, "jti": "j3", "connectedAt": NOW, "expiresAt": NOW + timedelta(hours=2)},
+    ])
+    found = coll.find({"userId": A, "expiresAt": {"$gt": NOW}, "connectedAt": {"$lte": NOW}}, {"_id": 1})
+    assert [d["_id"] for d in found] == ["before"]
+    found = coll.find({"userId": A, "expiresAt": {"$gt": NOW}, "jti": "j2", "connectedAt": {"$lte": later}},
+                      {"_id": 1})
+    assert [d["_id"] for d in found] == ["after"]

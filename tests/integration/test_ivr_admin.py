@@ -91,3 +91,18 @@ def test_only_doctors_have_an_on_call_switch(client):
     # When they try the switch
     # Then it is refused
     assert call(client, make_user("patient"), "PUT", "/api/v1/doctor/on-call", {"onCall": True}).status_code == 403
+
+
+def test_a_hospital_field_cannot_be_cleared_with_null(client):
+    # Given an admin and a hospital
+    admin = make_user("admin")
+    hid = body(call(client, admin, "POST", H, NEW))["hospital"]["_id"]
+    for field in ("kind", "name", "phone", "address", "city", "pincode", "emergency", "active"):
+        # When they send the field as null
+        response = call(client, admin, "PUT", f"{H}/{hid}", {field: None})
+        # Then it is a 400 naming that field, and the hospital is as it was
+        assert response.status_code == 400, (field, response.body)
+        assert [e["field"] for e in body(response)["errors"]] == [field]
+    stored = body(call(client, admin, "GET", f"{H}/{hid}"))["hospital"]
+    assert (stored["kind"], stored["city"], stored["pincode"], stored["active"]) == ("public", "Bengaluru", "560001",
+                                                                                      True)

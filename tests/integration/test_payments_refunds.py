@@ -118,3 +118,27 @@ def test_the_sweeper_refunds_paid_appointments_cancelled_elsewhere(client, clock
     assert (first["cancelledRefunded"], second["cancelledRefunded"]) == (1, 0)
     assert [payment(r)["status"] for r in (by_doctor, late, kept)] == ["refunded", "succeeded", "succeeded"]
     assert len(stripe_api.to("/v1/refunds")) == 1
+
+
+def test_a_refund_whose_owner_cannot_be_told_stands_and_stripes_event_tells_it(client, clock, stripe_api):
+    # Given a paid appointment the doctor cancelled, and its owner failing when told of the refund
+    from pymongo.errors import AutoReconnect
+
+    s = scene()
+    ref = paid(client, s)
+    appt = cancelled(s["appt"], "doctor", 60)
+
+    def failing(*args):
+        raise AutoReconnect("connection reset")
+
+    # When the refund goes through
+    status = refunds.appointment_cancelled(appt, failing)
+    # Then the refund is recorded (no error after the write), once
+    assert status == "refunded" and payment(ref)["status"] == "refunded"
+    assert len(stripe_api.to("/v1/refunds")) == 1
+    # And Stripe's charge.refunded event for it tells the appointment
+    record = payment(ref)
+    charge = {"id": "ch_1", "object": "charge", "payment_intent": record["intentId"], "amount": 50000,
+              "amount_refunded": 50000}
+    assert post_webhook(client, event("charge.refunded", charge)).status_code == 200
+    assert get_db()["appointments"].find_one({"_id": appt["_id"]})["payment"]["status"] == "refunded"

@@ -144,3 +144,43 @@ def test_a_failure_to_close_sockets_does_not_undo_or_fail_the_logout(sockets, cl
     # When they log out; Then the logout succeeded, and the token no longer works
     assert call(client, "GET", "/logout", headers=auth(token)).status_code == 200
     assert call(client, "GET", "/me", headers=auth(token)).status_code == 401
+
+
+def test_the_sweep_closes_what_a_decision_could_not_and_spares_sockets_opened_after(sockets, client, db, clock,
+                                                                                   monkeypatch):
+    # Given a doctor with a socket, and a gateway/database that fails while the rejection closes it
+    from pymongo.errors import AutoReconnect
+
+    from functions.auth import sweep as auth_sweep
+    from functions.signaling import api as signaling
+
+    doctor, admin = make_user("doctor"), make_user("admin")
+    before = _open_with(sockets, issue_token(doctor)[0])
+    real = signaling.end_sessions
+
+    def failing(*args, **kwargs):
+        raise AutoReconnect("connection reset")
+
+    monkeypatch.setattr(signaling, "end_sessions", failing)
+    # When the admin rejects them (the answer is the decision; the socket stayed open)
+    rejected = call(client, "PUT", f"/admin/user/{doctor['_id']}/approval",
+                    {"status": "rejected", "reason": "licence expired"}, headers=bearer(admin))
+    assert rejected.status_code == 200
+    assert db.audit_log.count_documents({"action": "approval.rejected", "subjectId": doctor["_id"]}) == 1
+    sockets.send(before, {"action": "ping"})
+    assert sockets.types(before) == ["pong"]
+    monkeypatch.setattr(signaling, "end_sessions", real)
+    # And a minute later approves them again, and the doctor opens a new socket
+    clock.advance(minutes=1)
+    assert call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", {"status": "approved"},
+                headers=bearer(admin)).status_code == 200
+    after = _open_with(sockets, issue_token(doctor)[0])
+    # When the sweep runs
+    result = auth_sweep.sweep()
+    # Then the socket opened before the rejection is closed, the new one still answers
+    assert result == {"socketsClosed": 1, "socketDecisionsSettled": 1}
+    assert _closed(sockets, before)
+    sockets.send(after, {"action": "ping"})
+    assert sockets.types(after) == ["pong"]
+    # And a second sweep has nothing left to do
+    assert auth_sweep.sweep() == {"socketsClosed": 0, "socketDecisionsSettled": 0}

@@ -1,9 +1,12 @@
-"""`stripe_events`: one document per webhook event id, so a replay is a duplicate-key refusal;
-the only module issuing commands to it."""
+"""`stripe_events`: one document per webhook event id `{_id, type, receivedAt, expiresAt,
+handledAt}`, so a second delivery is a duplicate-key refusal; `handledAt` is set once the event's
+handling finished (a claim without it is a delivery in flight, or one that died half way). The
+only module issuing commands to it."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
@@ -19,7 +22,7 @@ INDEXES = {EVENTS: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0,
 
 
 def claim_event(event_id: str, event_type: str, now: datetime) -> bool:
-    """True the first time an event id is seen; False for a replay."""
+    """True the first time an event id is seen; False when it was claimed before."""
     return insert_unless_duplicate(get_db()[EVENTS], {"_id": event_id, "type": event_type, "receivedAt": now,
                                                        "expiresAt": now + EVENT_RETENTION})
 
@@ -27,3 +30,13 @@ def claim_event(event_id: str, event_type: str, now: datetime) -> bool:
 def forget_event(event_id: str) -> None:
     """Undo `claim_event` when handling failed, so Stripe's retry is processed."""
     get_db()[EVENTS].delete_one({"_id": event_id})
+
+
+def get_event(event_id: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = get_db()[EVENTS].find_one({"_id": event_id})
+    return found
+
+
+def mark_handled(event_id: str, now: datetime) -> None:
+    """The event's handling finished: a later delivery of it is a replay."""
+    get_db()[EVENTS].update_one({"_id": event_id}, {"$set": {"handledAt": now}})

@@ -120,11 +120,15 @@ def set_online(cid: str, online: bool) -> None:
     get_db()[CONNECTIONS].update_one({"_id": cid}, {"$set": {"online": online}})
 
 
-def live_connection_ids(user_id: ObjectId, now: datetime, jti: str | None = None) -> list[str]:
-    """Every unexpired connection of a user, or those opened with one token (index `user_expiry`)."""
+def live_connection_ids(user_id: ObjectId, now: datetime, jti: str | None = None,
+                        opened_before: datetime | None = None) -> list[str]:
+    """Every unexpired connection of a user, or those opened with one token, or at or before a
+    time (index `user_expiry`)."""
     query: dict[str, Any] = {"userId": user_id, "expiresAt": {"$gt": now}}
     if jti is not None:
         query["jti"] = jti
+    if opened_before is not None:
+        query["connectedAt"] = {"$lte": opened_before}
     return [doc["_id"] for doc in get_db()[CONNECTIONS].find(query, {"_id": 1})]
 
 
