@@ -52,7 +52,8 @@ deploy: package
 	aws cloudformation package --template-file $(BUILD)/$(STAGE)/cfn/sam.json \
 	  --s3-bucket $(DEPLOY_BUCKET) --s3-prefix $(STACK) --output-template-file $(BUILD)/$(STAGE)/packaged.yaml
 	aws cloudformation deploy --template-file $(BUILD)/$(STAGE)/packaged.yaml --stack-name $(STACK) \
-	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset
+	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+	  $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
 clean:
 	rm -rf $(VENV) .bin .data .chalice/deployments build

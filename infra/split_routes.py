@@ -38,6 +38,7 @@ import copy
 import fnmatch
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -235,6 +236,29 @@ def websocket(resources: dict[str, Any], settings: dict[str, Any]) -> dict[str, 
     return {"Fn::Sub": "https://${" + WS_API + "}.execute-api.${AWS::Region}.amazonaws.com/" + name}
 
 
+def reserve_concurrency(resources: dict[str, Any], placed: dict[str, str], settings: dict[str, Any]) -> int:
+    """`ReservedConcurrentExecutions` on the functions a burst reaches first (`reserved` of
+    infra/functions.json): the REST routes its patterns name and Chalice's functions its handlers
+    name. Refuses a total that leaves less than `keepUnreserved` of the account's concurrency.
+    Returns the total reserved."""
+    reserved = settings.get("reserved")
+    if not reserved:
+        return 0
+    per_function = int(os.environ.get("BURST_RESERVED_CONCURRENCY") or reserved["perFunction"])
+    chosen = {logical for key, logical in placed.items()
+              if any(fnmatch.fnmatchcase(key, pattern) for pattern in reserved.get("routes", []))}
+    chosen |= {name for name, resource in resources.items() if resource["Type"] == "AWS::Serverless::Function"
+               and resource.get("Properties", {}).get("Handler") in reserved.get("handlers", [])}
+    total = per_function * len(chosen)
+    left = int(reserved["accountConcurrency"]) - total
+    if left < int(reserved["keepUnreserved"]):
+        raise NotDeployable(f"{len(chosen)} functions x {per_function} reserved leaves {left} of the account's "
+                            f"{reserved['accountConcurrency']} unreserved (at least {reserved['keepUnreserved']})")
+    for logical in chosen:
+        resources[logical]["Properties"]["ReservedConcurrentExecutions"] = per_function
+    return total
+
+
 def layer_id(group: str) -> str:
     return group.title().replace("-", "") + "Layer"
 
@@ -335,6 +359,7 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
         _set_env(resource, caps, scheduler_env, ws_endpoint)
         _attach(resource, caps, roles, layers_for(roots, sdk_layers))
 
+    reserve_concurrency(resources, placed, settings)
     resources.pop("DefaultRole", None)
     for caps, name in roles.items():
         resources[name] = iam.role(caps, secret_id)

@@ -249,6 +249,8 @@ def _environment(uri: str, database: str, api: str, gateway: str, services: Serv
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         "POWERTOOLS_METRICS_DISABLED": "true",
+        # The local API is one threaded server for every route, not one request per container.
+        "MONGODB_MAX_POOL_SIZE": os.environ.get("MONGODB_MAX_POOL_SIZE", "20"),
         # Reminder schedules land in moto's Scheduler (which never fires them: the sweeper does).
         "REMINDER_FUNCTION_ARN": os.environ.get("REMINDER_FUNCTION_ARN", LOCAL_REMINDER_ARN),
         "SCHEDULER_ROLE_ARN": os.environ.get("SCHEDULER_ROLE_ARN", LOCAL_SCHEDULER_ROLE),

@@ -54,6 +54,13 @@ def _currency(raw: str) -> str:
     return value
 
 
+def _monitoring_mode(raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in ("auto", "stream", "poll"):
+        raise ValueError("use auto, stream or poll")
+    return mode
+
+
 def _samesite(raw: str) -> str:
     value = raw.strip().capitalize()
     if value not in {"Lax", "Strict", "None"}:
@@ -106,6 +113,11 @@ class Settings:
     mongodb_db: str = setting("MONGODB_DB", "cureconnect")
     mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", "2000")
     mongodb_socket_timeout_ms: int = setting("MONGODB_SOCKET_TIMEOUT_MS", "10000")
+    # Connections per container (README "Capacity"): a container serves one request at a time.
+    mongodb_max_pool_size: int = setting("MONGODB_MAX_POOL_SIZE", "1")
+    mongodb_min_pool_size: int = setting("MONGODB_MIN_POOL_SIZE", "0")
+    mongodb_max_idle_time_ms: int = setting("MONGODB_MAX_IDLE_TIME_MS", "60000")
+    mongodb_server_monitoring_mode: str = setting("MONGODB_SERVER_MONITORING_MODE", "poll", parse=_monitoring_mode)
     # Past API Gateway's 29 s: a half-done write this old has no request left that may finish it.
     repair_after_seconds: int = setting("REPAIR_AFTER_SECONDS", "120")
     health_db_timeout_ms: int = setting("HEALTH_DB_TIMEOUT_MS", "2000")

@@ -46,7 +46,12 @@ def get_client() -> MongoClient[dict[str, Any]]:
             serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
             connectTimeoutMS=settings.mongodb_timeout_ms,
             socketTimeoutMS=settings.mongodb_socket_timeout_ms,  # a server that stops answering
-            maxPoolSize=10,  # a Lambda container serves one request at a time
+            # A Lambda container serves one request at a time: one application connection, closed
+            # when idle, and a polling monitor (no second, streaming one) per replica-set member.
+            maxPoolSize=settings.mongodb_max_pool_size,
+            minPoolSize=settings.mongodb_min_pool_size,
+            maxIdleTimeMS=settings.mongodb_max_idle_time_ms,
+            serverMonitoringMode=settings.mongodb_server_monitoring_mode,
         )
         _client_uri = settings.mongodb_uri
     return _client

@@ -21,9 +21,10 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
-from functions.core import clock, throttle, users
+from functions.core import clock, metrics, throttle, users
 from functions.core.config import get_settings
 from functions.core.db import get_db
+from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.throttle import Limit
 
@@ -147,9 +148,11 @@ def send(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any 
     if refused:
         logger.info("notification dropped", extra={"kind": kind, "channel": channel, "ref": str(ref),
                                                    "reason": refused})
+        metrics.count(Metric.NOTIFICATION_DROPPED_BY_CAP)
         return False
     try:
         deliver(channel, to, subject, body)
+        metrics.count(Metric.NOTIFICATION_SENT)
         return True
     except Exception as exc:
         reason = str(exc) if isinstance(exc, NotDelivered) else type(exc).__name__
@@ -201,11 +204,13 @@ def _retry_one(status: str, now: datetime, counts: dict[str, int]) -> bool:
         reason = str(exc) if isinstance(exc, NotDelivered) else type(exc).__name__
         gave_up = doc["attempts"] >= MAX_ATTEMPTS
         counts["gaveUp"] += gave_up
+        metrics.count(Metric.NOTIFICATION_FAILED, int(gave_up))
         coll.update_one({"_id": doc["_id"]}, {"$set": {
             "status": "failed" if gave_up else "pending", "lastError": reason,
             "nextAttemptAt": now + backoff(doc["attempts"]), "updatedAt": now}})
         return True
     counts["delivered"] += 1
+    metrics.count(Metric.NOTIFICATION_SENT)
     coll.update_one({"_id": doc["_id"]}, {"$set": {"status": "sent", "sentAt": now, "updatedAt": now}})
     return True
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 
+from functions.core import metrics
 from functions.core.db import get_db, unless_duplicate
 from functions.core.errors import Code, RateLimited
 
@@ -96,8 +97,10 @@ def _claim(limit: Limit, key: str, now: datetime, counted: bool = False) -> tupl
         found = windows.find_one({"_id": wid}, {"since": 1, "count": 1})
         if found is not None and found["since"] > now - limit.window and found["count"] >= limit.limit:
             since: datetime = found["since"]
+            metrics.count_refusal(limit.name)
             return since, 0
         # room appeared (a take given back) or the window vanished (purged): try again
+    metrics.count_refusal(limit.name)
     return now, 0  # the window kept changing under us: refuse this one take
 
 

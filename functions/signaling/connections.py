@@ -15,9 +15,10 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, metrics
 from functions.core.config import get_settings
 from functions.core.errors import Forbidden, Unauthorized
+from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import authenticate
 from functions.signaling import sender
@@ -89,6 +90,7 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
         "expiresAt": now + timedelta(seconds=get_settings().ws_connection_ttl_seconds),
         "room": None, "peer": None, "peerUserId": None, "chat": {}, "online": False, "rl": {},
     })
+    metrics.count(Metric.WEBSOCKET_CONNECTED)
     return OK
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, metrics
 from functions.core.config import get_settings
 from functions.core.errors import FrameCode
+from functions.core.metrics import Metric
 from functions.core.security import DOCTOR
 from functions.signaling import access, sender
 from functions.signaling.caller import Connection
@@ -52,6 +53,7 @@ def reply_error(cid: str, code: str, message: str, errors: list[dict[str, str]] 
         frame["errors"] = errors
     if action:
         frame["action"] = action
+    metrics.count(Metric.WEBSOCKET_FRAME_REFUSED)
     send(cid, frame)
 
 

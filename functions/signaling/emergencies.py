@@ -16,10 +16,11 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import audit, clock, throttle, users
+from functions.core import audit, clock, metrics, throttle, users
 from functions.core.config import get_settings
 from functions.core.db import maybe_object_id
 from functions.core.errors import Code, FrameCode, NotFound
+from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import PATIENT
 from functions.core.throttle import Limit
@@ -58,6 +59,7 @@ def start_emergency(patient_id: ObjectId, note: str | None, source: str, *,
              "patientName": session["patientName"], "roomId": session["roomId"]}
     alerted = sum(send(doc["connectionId"], alert) for doc in presence.online_doctors(now))
     logger.info("emergency started", extra={"sessionId": str(session["_id"]), "alerted": alerted, "source": source})
+    metrics.count(Metric.EMERGENCY_RAISED)
     return {"sessionId": str(session["_id"]), "roomId": session["roomId"]}
 
 
@@ -86,6 +88,7 @@ def emergency_accept(conn: Connection, frame: FrameIn, now: datetime) -> None:
         send(conn.id, {"type": kind, "sessionId": frame.sessionId})
         return
     audit.record(conn.actor(), "accept", "emergency", session_id, subject_id=won["patientId"])
+    metrics.count(Metric.EMERGENCY_ACCEPTED)
     timeouts.disarm(session_id)
     # The patient's note and location go to the assigned doctor only (the alert named the patient alone).
     send(conn.id, {"type": "emergency-assigned", "sessionId": frame.sessionId, "roomId": won["roomId"],
@@ -103,6 +106,7 @@ def expire(session_id: ObjectId, now: datetime) -> bool:
     if session is None:
         return False
     audit.record("scheduler", emergencies.UNANSWERED, "emergency", session_id, subject_id=session["patientId"])
+    metrics.count(Metric.EMERGENCY_UNANSWERED)
     push_to_user(session["patientId"], {"type": "emergency-unanswered", "sessionId": str(session_id)})
     return True
 

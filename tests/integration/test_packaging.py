@@ -396,3 +396,17 @@ def test_the_pdf_reaches_the_frontends_accept_as_a_file_and_only_its_function_en
     assert result["answers"]["GET /api/v1/prescriptions"][0] == 200
     listed_base64, listed_head, _ = result["heads"]["GET /api/v1/prescriptions"]
     assert listed_base64 is False and listed_head.startswith('{"success":true')
+
+
+def test_the_functions_a_burst_reaches_first_have_reserved_concurrency(template):
+    # Given the split stack, When its functions are read
+    functions = {name: r["Properties"] for name, r in template["Resources"].items()
+                 if r["Type"] == "AWS::Serverless::Function"}
+    reserved = {name: props["ReservedConcurrentExecutions"] for name, props in functions.items()
+                if "ReservedConcurrentExecutions" in props}
+    handlers = {functions[name]["Handler"] for name in reserved}
+    # Then sign-in, booking, orders and the WebSocket frames are capped (a burst is throttled instead of
+    # opening database connections) and at least 100 of the account's 1 000 stay unreserved
+    assert {"RoutePostLogin", "RoutePostAppointmentNew", "RoutePostOrders"} <= set(reserved)
+    assert {"app.ws_connect", "app.ws_message"} <= handlers
+    assert sum(reserved.values()) <= 900

@@ -98,3 +98,24 @@ def test_grants_follow_the_aws_clients_the_code_creates():
     assert iam.capabilities_of({"functions.docs.handler"}) == frozenset()
     # The reminder Lambda in app.py reaches the appointments' reminder job
     assert "functions.appointments.jobs" in iam.app_function_roots("send_reminder")
+
+
+RESERVED = {"accountConcurrency": 1000, "keepUnreserved": 100, "perFunction": 50,
+            "routes": ["GET /api/v1/health"], "handlers": []}
+
+
+def test_the_functions_a_burst_reaches_first_get_reserved_concurrency():
+    # Given a route named among the burst routes
+    app = app_with("/api/v1/health", "functions.health.routes")
+    template = template_for(app)
+    # When the stack is split
+    split(template, app, settings={"reserved": RESERVED})
+    # Then its function may run at most that many containers at once (a burst is throttled, not
+    # turned into database connections)
+    assert template["Resources"]["RouteGetHealth"]["Properties"]["ReservedConcurrentExecutions"] == 50
+
+
+def test_reserving_more_than_the_account_can_spare_stops_the_build():
+    app = app_with("/api/v1/health", "functions.health.routes")
+    with pytest.raises(NotDeployable, match="unreserved"):
+        split(template_for(app), app, settings={"reserved": {**RESERVED, "perFunction": 901}})
