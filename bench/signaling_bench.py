@@ -183,7 +183,8 @@ def gateway_throughput(frames: int, pipelined: int) -> None:
     appt, patient, doctor = _people()
     ws_port, http_port = _free_port(), _free_port()
     env = {**os.environ, "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{http_port}",
-           "WS_MAX_FRAMES_PER_SECOND": "1000000", "POWERTOOLS_METRICS_DISABLED": "true"}
+           "WS_MAX_FRAMES_PER_SECOND": "1000000",
+           "WS_MAX_FRAMES_PER_USER_PER_SECOND": "1000000", "POWERTOOLS_METRICS_DISABLED": "true"}
     env.pop("AWS_ENDPOINT_URL", None)
     with tempfile.TemporaryFile() as log:
         gateway = subprocess.Popen([sys.executable, "-m", "local.ws_gateway", "--port", str(ws_port),

@@ -257,6 +257,8 @@ def _environment(uri: str, database: str, api: str, gateway: str, services: Serv
         "EMERGENCY_FUNCTION_ARN": os.environ.get("EMERGENCY_FUNCTION_ARN", LOCAL_EMERGENCY_ARN),
         # The app's sender (in the API and in the gateway) posts frames to the local gateway.
         "WS_MANAGEMENT_ENDPOINT": gateway,
+        # The local gateway's management API needs this run's secret (API Gateway needs SigV4).
+        "WS_MANAGEMENT_SECRET": secrets.token_urlsafe(32),
         # For the local tools and pages (local/instance.py, local/inbox.py).
         "LOCAL_DATA_DIR": str(DATA),
         "LOCAL_API_URL": api,

@@ -10,10 +10,20 @@
 - `http://HOST:HTTP_PORT/@connections/{id}`: the management API (`POST` sends a frame, `GET`
   describes the connection, `DELETE` closes it; an unknown id is 410 `GoneException`), which the
   app's sender reaches through `WS_MANAGEMENT_ENDPOINT`. The handler code does not know it is local.
+  API Gateway's management API needs SigV4; this one needs the per-run secret
+  `WS_MANAGEMENT_SECRET` in the header `X-Local-Gateway-Secret` (the app's sender sends it; `make
+  run` makes one per run for all its processes; without it in the environment the gateway makes
+  one for itself and its in-process Lambdas): anything else is 403 `ForbiddenException`, so a
+  page or program on this machine cannot push frames to, read or close other people's sockets.
 - The same HTTP port serves the call page (`/call/`, from `local/static/`) and forwards `/api/`
   to the REST API, so the page and the API share one origin; and, when it listens on 127.0.0.1,
   the local pages of `make run` (`local/site.py`: the inbox, Stripe events, the emergency line,
-  the Cloudinary stand-in).
+  the Cloudinary stand-in). The proxy forwards `Origin`, `Sec-Fetch-Site` and the page's `Host`
+  (with `X-Forwarded-Proto: http`), so the API's same-site rule sees what the browser did: the
+  call page is its own origin, a foreign page's form is refused.
+- Every request on both ports must name this gateway in its `Host` header (`127.0.0.1:<port>`,
+  `localhost:<port>`, or the `--host` it listens on): a page whose DNS name was rebound to
+  127.0.0.1 gets 403 (DNS rebinding).
 
 Like API Gateway it limits a message to 128 KB, closes a connection after 10 idle minutes
 (`--idle-timeout`) and after 2 hours (`--max-duration`), and invokes the Lambda per message
@@ -28,10 +38,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hmac
 import json
 import mimetypes
 import os
 import re
+import secrets
 import signal
 import threading
 import time
@@ -45,11 +57,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from functions.signaling.sender import MANAGEMENT_AUTH_HEADER
 from local.site import LocalSite, Request
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_MESSAGE = 128 * 1024
 _MANAGEMENT_PATH = re.compile(r"^(?:/[^/@]+)?/@connections/([^/?]+)$")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+
+
+def names_us(hosts: list[str], host: str, port: int) -> bool:
+    """Exactly one `Host` header, naming this gateway on `port` (DNS rebinding is refused)."""
+    ours = {f"{name}:{port}".lower() for name in {*LOOPBACK_NAMES, host}}
+    return len(hosts) == 1 and hosts[0].strip().lower() in ours
 
 
 def new_connection_id() -> str:
@@ -60,9 +80,11 @@ def new_connection_id() -> str:
 class Gateway:
     def __init__(self, handlers: dict[str, Any], host: str, port: int, http_port: int, api: str,
                  idle_timeout: float = 600, max_duration: float = 7200, workers: int = 8,
-                 per_connection: int = 4, log_connections: bool = False, site: LocalSite | None = None) -> None:
+                 per_connection: int = 4, log_connections: bool = False, site: LocalSite | None = None,
+                 secret: str = "") -> None:
         self.handlers, self.host, self.port, self.http_port, self.api = handlers, host, port, http_port, api
         self.site = site
+        self.secret = secret or secrets.token_urlsafe(32)
         self.log_connections = log_connections
         self.idle_timeout, self.max_duration, self.per_connection = idle_timeout, max_duration, per_connection
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
@@ -106,9 +128,11 @@ class Gateway:
     async def process_request(self, connection: Any, request: Any) -> Any:
         from websockets.datastructures import Headers
 
+        headers: Headers = request.headers
+        if not names_us(headers.get_all("Host"), self.host, self.port):
+            return connection.respond(403, "Refused: the Host header must name this gateway\n")
         cid = new_connection_id()
         self.ids[id(connection)] = cid
-        headers: Headers = request.headers
         query = dict(parse_qsl(urlsplit(request.path).query))
         remote = connection.remote_address[0] if connection.remote_address else "127.0.0.1"
         self.meta[cid] = {"connectedAt": int(time.time() * 1000), "sourceIp": remote,
@@ -176,6 +200,10 @@ class Gateway:
                 print(f"ws_gateway: $disconnect of {cid} handled", flush=True)
 
     # ------------------------------------------------------------ management API (called from other threads)
+
+    def authorized(self, presented: str | None) -> bool:
+        """The management API's stand-in for SigV4: the per-run secret."""
+        return hmac.compare_digest((presented or "").encode(), self.secret.encode())
 
     def post(self, cid: str, data: bytes) -> bool:
         text = data.decode("utf-8", errors="replace")
@@ -261,6 +289,18 @@ def _http_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             match = _MANAGEMENT_PATH.match(urlsplit(self.path).path)
             return unquote(match.group(1)) if match else None
 
+        def _refused(self) -> bool:
+            """A foreign `Host` (DNS rebinding) is refused on every path; the management API also
+            needs the per-run secret. True when the answer was sent."""
+            if not names_us(self.headers.get_all("Host") or [], gateway.host, gateway.http_port):
+                self._reply(403, b"Refused: the Host header must name this gateway.\n", {"Content-Type": "text/plain"})
+                return True
+            if self._management() is not None and not gateway.authorized(self.headers.get(MANAGEMENT_AUTH_HEADER)):
+                self._reply(403, b'{"message":"Forbidden"}', {"Content-Type": "application/json",
+                                                              "x-amzn-ErrorType": "ForbiddenException"})
+                return True
+            return False
+
         def _local(self) -> bool:
             """A local page of `make run` (local/site.py), if the path is one."""
             site = gateway.site
@@ -272,14 +312,20 @@ def _http_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             return True
 
         def do_OPTIONS(self) -> None:
+            if self._refused():
+                return
             if not self._local():
                 self._reply(404, b"Not found\n", {"Content-Type": "text/plain"})
 
         def do_HEAD(self) -> None:
+            if self._refused():
+                return
             if not self._local():
                 self._reply(404, b"", {"Content-Type": "text/plain"})
 
         def do_POST(self) -> None:
+            if self._refused():
+                return
             if self._local():
                 return
             cid = self._management()
@@ -293,6 +339,8 @@ def _http_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self._proxy()
 
         def do_DELETE(self) -> None:
+            if self._refused():
+                return
             cid = self._management()
             if cid is not None:
                 if gateway.close(cid):
@@ -303,9 +351,13 @@ def _http_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self._proxy()
 
         def do_PUT(self) -> None:
+            if self._refused():
+                return
             self._proxy()
 
         def do_GET(self) -> None:
+            if self._refused():
+                return
             if self._local():
                 return
             cid = self._management()
@@ -341,7 +393,9 @@ def _http_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 return
             body = self._body()
             headers = {k: v for k, v in self.headers.items()
-                       if k.lower() in ("authorization", "content-type", "cookie", "accept")}
+                       if k.lower() in ("authorization", "content-type", "cookie", "accept", "origin", "sec-fetch-site",
+                                        "host")}
+            headers["X-Forwarded-Proto"] = "http"  # the page's scheme: the API compares Origin with it and Host
             request = urllib.request.Request(gateway.api + self.path, data=body or None,  # noqa: S310
                                              headers=headers, method=self.command)
             try:
@@ -394,11 +448,16 @@ def main(argv: list[str] | None = None) -> int:
 
     install()
     inbox.install()
+    # The management API's secret: make run's for this run, else one of our own, which the
+    # in-process Lambdas' sender reads from the environment (set before the app is imported).
+    secret = os.environ.get("WS_MANAGEMENT_SECRET") or secrets.token_urlsafe(32)
+    os.environ["WS_MANAGEMENT_SECRET"] = secret
     import app as app_module
 
     site = local_pages(args.http_port) if args.host in ("127.0.0.1", "localhost") else None
     gateway = Gateway(app_module.app.handler_map, args.host, args.port, args.http_port, args.api.rstrip("/"),
-                      args.idle_timeout, args.max_duration, log_connections=args.log_connections, site=site)
+                      args.idle_timeout, args.max_duration, log_connections=args.log_connections, site=site,
+                      secret=secret)
 
     async def runner() -> None:
         loop = asyncio.get_running_loop()

@@ -175,6 +175,10 @@ class Settings:
     ws_management_endpoint: str = setting("WS_MANAGEMENT_ENDPOINT", "")
     ws_max_frames_per_second: int = setting("WS_MAX_FRAMES_PER_SECOND", "20")
     ws_connection_ttl_seconds: int = setting("WS_CONNECTION_TTL_SECONDS", "7200")
+    # issue 21: per-user WebSocket limits, and the local gateway's management-API secret
+    ws_max_connections_per_user: int = setting("WS_MAX_CONNECTIONS_PER_USER", "3")
+    ws_max_frames_per_user_per_second: int = setting("WS_MAX_FRAMES_PER_USER_PER_SECOND", "40")
+    ws_management_secret: str = setting("WS_MANAGEMENT_SECRET", "")
     join_early_minutes: int = setting("JOIN_EARLY_MINUTES", "15")
     emergency_timeout_seconds: int = setting("EMERGENCY_TIMEOUT_SECONDS", "120")
     emergency_function_arn: str = setting("EMERGENCY_FUNCTION_ARN", "")

@@ -137,6 +137,7 @@ class FrameCode(StrEnum):
     NO_PEER = "no_peer"
     DB_UNAVAILABLE = "db_unavailable"  # the database is away: the frame did nothing, send it again later
     RATE_LIMITED = "rate_limited"
+    REPLACED = "replaced"  # the user opened more connections than allowed: this, the oldest, is closed
 
     @staticmethod
     def of(exc: AppError) -> str:

@@ -3,30 +3,44 @@
 
 The JWT comes as the query parameter `token` (browsers cannot set headers on a WebSocket). A
 connection document names its user, role and approval as the token's user was at `$connect`, so
-no frame reads the user again; it lives at most API Gateway's 2 hours.
+no frame reads the user again; it lives at most API Gateway's 2 hours, and never past the
+token's `exp` (a socket must not outlive the credential that opened it).
+
+Per user (issue 21), at most `WS_MAX_CONNECTIONS_PER_USER` live connections: a `$connect` over
+the cap **closes the user's oldest connections** (told `{type: "error", code: "replaced"}`
+first), it is not refused. Why: API Gateway's `$disconnect` is best effort, so a refusing cap
+would lock a user out for up to 2 hours behind records of sockets that are already gone (a
+crashed tab, a phone that changed networks); the newest connection is the one the user is
+looking at. An attacker still holds at most the cap. The decision is exact under races without
+a counter: each `$connect` inserts its record, then reads the user's live records and closes
+those outside the newest N of what it saw; no one closes a member of the global newest N, and
+the last insert's read sees them all. The user's frame budget
+(`WS_MAX_FRAMES_PER_USER_PER_SECOND`) is split into per-connection shares written here, so a
+frame still costs one round trip (see `frames`).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 
 from functions.core import clock, metrics
 from functions.core.config import get_settings
-from functions.core.errors import Forbidden, Unauthorized
+from functions.core.errors import Forbidden, FrameCode, Unauthorized
 from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import authenticate
 from functions.signaling import sender
-from functions.signaling.delivery import drop_connection
+from functions.signaling.delivery import drop_connection, reply_error
 from functions.signaling.stores import connections
 
 OK = {"statusCode": 200}
 UNAVAILABLE = {"statusCode": 503}
+REPLACED = {"statusCode": 429}  # lost a race for the last places (the others are newer): refused
 
 WebsocketHandler = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -79,19 +93,58 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
     except (Unauthorized, Forbidden):
         return {"statusCode": 403}
     now = clock.now()
+    settings = get_settings()
+    cid = str(context["connectionId"])
     connections.insert_connection({
-        "_id": str(context["connectionId"]),
+        "_id": cid,
         "userId": principal.id,
         "jti": str(principal.claims.get("jti")),  # logging that token out closes this socket
         "role": principal.role,
         "name": principal.user.get("name"),
         "approved": principal.approved,
         "connectedAt": now,
-        "expiresAt": now + timedelta(seconds=get_settings().ws_connection_ttl_seconds),
+        "order": ObjectId(),
+        "expiresAt": connection_expiry(now, settings.ws_connection_ttl_seconds, principal.claims.get("exp")),
+        "share": frame_share(settings.ws_max_frames_per_user_per_second, settings.ws_max_frames_per_second, 1),
         "room": None, "peer": None, "peerUserId": None, "chat": {}, "online": False, "rl": {},
     })
     metrics.count(Metric.WEBSOCKET_CONNECTED)
-    return OK
+    return OK if keep_newest(cid, principal.id, now) else REPLACED
+
+
+def connection_expiry(now: datetime, ttl_seconds: int, token_exp: Any) -> datetime:
+    """`min(connect + TTL, the token's exp)`: frames are refused and the socket closed after it."""
+    expiry = now + timedelta(seconds=ttl_seconds)
+    if isinstance(token_exp, int | float):
+        expiry = min(expiry, datetime.fromtimestamp(token_exp, UTC))
+    return expiry
+
+
+def frame_share(per_user: int, per_connection: int, live: int) -> int:
+    """One connection's frames a second when its user has `live` connections: an equal part of
+    the user's budget, never more than the per-connection budget (at least 1)."""
+    return max(1, min(per_connection, per_user // max(1, live)))
+
+
+def keep_newest(cid: str, user_id: ObjectId, now: datetime) -> bool:
+    """Close the user's connections beyond the newest `WS_MAX_CONNECTIONS_PER_USER` (the oldest
+    first) and lower every remaining connection's frame share; False when `cid` itself is
+    among those closed (a race with newer connects of the same user). Off the frame path."""
+    settings = get_settings()
+    cap = max(1, settings.ws_max_connections_per_user)
+    live = sorted(connections.live_connections(user_id, now),
+                  key=lambda doc: (doc.get("connectedAt") or now, doc.get("order") or ObjectId("0" * 24), doc["_id"]),
+                  reverse=True)
+    for old in live[cap:]:
+        if old["_id"] != cid:
+            reply_error(old["_id"], FrameCode.REPLACED,
+                        "Closed: this account opened a newer connection (at most "
+                        f"{cap} at a time)")
+            sender.close(old["_id"])
+        drop_connection(old["_id"])
+    connections.lower_share(user_id, now, frame_share(settings.ws_max_frames_per_user_per_second,
+                                                      settings.ws_max_frames_per_second, min(len(live), cap)))
+    return all(old["_id"] != cid for old in live[cap:])
 
 
 def end_sessions(user_id: ObjectId, jti: str | None = None, opened_before: datetime | None = None) -> int:

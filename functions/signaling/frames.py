@@ -8,8 +8,10 @@ concern: `rooms` (video), `presence`, `emergencies`, `chat`.
 Costs on the hot path: every frame first runs `connections.touch_connection`, one
 `find_one_and_update` by connection id that counts the frame for `WS_MAX_FRAMES_PER_SECOND` (the
 frame budget: the one limiter outside `core.throttle`, see there) and returns the connection's
-user, room and peer. A relayed offer/answer/ICE candidate therefore costs one database round
-trip and one management-API post.
+user, room and peer. The per-user budget (`WS_MAX_FRAMES_PER_USER_PER_SECOND`) is checked on the
+same answer: the document carries its `share` of the user's budget (written at `$connect`,
+`connections.keep_newest`), and a frame past it is refused without another read. A relayed
+offer/answer/ICE candidate therefore costs one database round trip and one management-API post.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ def on_message(event: Mapping[str, Any]) -> dict[str, Any]:
     if doc is None:
         _explain_refused(cid, now)
         return OK
+    if over_share(doc, now):
+        _tell_rate_limited(cid, now)
+        return OK
     _tidy_rate_keys(doc, now)
     conn = Connection.of(doc)
     action = None
@@ -101,14 +106,26 @@ def _refuse_unusable_text(data: dict[str, Any]) -> None:
         raise FrameError(FrameCode.INVALID, exc.message, exc.errors) from None
 
 
+def over_share(doc: Mapping[str, Any], now: datetime) -> bool:
+    """This frame is past the connection's share of its user's frame budget (counted, refused:
+    the per-connection filter still bounds what a flood can count)."""
+    share = doc.get("share")
+    counted = (doc.get("rl") or {}).get(str(int(now.timestamp())), 0)
+    return isinstance(share, int) and counted > share
+
+
+def _tell_rate_limited(cid: str, now: datetime) -> None:
+    if connections.mark_rate_told(cid, int(now.timestamp())):
+        reply_error(cid, FrameCode.RATE_LIMITED, "Too many frames; slow down")
+
+
 def _explain_refused(cid: str, now: datetime) -> None:
     """The touch matched nothing: a connection over its frame rate is told so (once per second,
-    so a flood is not answered frame by frame); an unknown or expired one (a lost `$connect` or
-    past the 2-hour cap) is closed."""
+    so a flood is not answered frame by frame); an unknown or expired one (a lost `$connect`, past the
+    2-hour cap or past its token's expiry) is closed."""
     doc = connections.get_connection(cid)
     if doc is not None and doc["expiresAt"] > now:
-        if connections.mark_rate_told(cid, int(now.timestamp())):
-            reply_error(cid, FrameCode.RATE_LIMITED, "Too many frames; slow down")
+        _tell_rate_limited(cid, now)
         return
     if doc is not None:
         drop_connection(cid)

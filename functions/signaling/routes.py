@@ -11,7 +11,7 @@ from functions.core.envelope import respond
 from functions.core.security import ADMIN, DOCTOR, PATIENT, PHARMACIST, require_user
 from functions.core.validation import parse_body, parse_query
 from functions.signaling import cards, chat, doctor_joined, ice
-from functions.signaling.schemas import DoctorJoinedIn, MessagesQuery
+from functions.signaling.schemas import DoctorJoinedIn, IceServersQuery, MessagesQuery
 
 bp = Blueprint(__name__)
 
@@ -38,7 +38,8 @@ def user_card(user_id: str) -> Response:
 @bp.route("/rtc/ice-servers", methods=["GET"])
 def ice_servers() -> Response:
     user = require_user(_headers(), roles=(PATIENT, DOCTOR, ADMIN))
-    return respond(**ice.servers_for(user.id))
+    query = parse_query(bp.current_request, IceServersQuery)
+    return respond(**ice.servers_for(user.id, query.roomId))
 
 
 @bp.route("/chat/{room_id}/messages", methods=["GET"])

@@ -110,3 +110,12 @@ class DoctorJoinedIn(WriteModel):
 class MessagesQuery(PageQuery):
     before: ObjectIdText | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class IceServersQuery(BaseModel):
+    """`?roomId=`: the call the servers are for; TURN credentials only for a participant of a
+    room that is open now (`ice.servers_for`)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
+
+    roomId: RoomId | None = None

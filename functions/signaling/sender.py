@@ -6,6 +6,11 @@ the container's life, so REST routes that push find it too). Chalice's own `app.
 always builds an `https://{apiId}.execute-api...` URL and caches the first one, which cannot
 reach the local gateway; hence this module.
 
+`WS_MANAGEMENT_SECRET`, when set, travels in the header `X-Local-Gateway-Secret` of every call:
+the local gateway (`local/ws_gateway.py`) refuses its management API without it. API Gateway
+authenticates the management API by SigV4 (the Lambda's role); the secret is only for the local
+stand-in, which has no IAM, and is empty when deployed.
+
 `send` answers SENT, GONE (410: the connection no longer exists; the caller deletes it, no
 retry) or FAILED (anything else; logged). boto3 is imported on first use.
 """
@@ -27,6 +32,7 @@ class Delivery(Enum):
     FAILED = "failed"
 
 
+MANAGEMENT_AUTH_HEADER = "X-Local-Gateway-Secret"
 _event_endpoint: str | None = None
 posts = 0  # management-API posts made by this container (read by bench/signaling_bench.py)
 
@@ -57,9 +63,16 @@ def _client_for(url: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("apigatewaymanagementapi", endpoint_url=url,
-                        config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2,
-                                      read_timeout=5))
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=url,
+                          config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2,
+                                        read_timeout=5))
+    secret = get_settings().ws_management_secret
+    if secret:
+        def add_secret(request: Any, **_: Any) -> None:
+            request.headers[MANAGEMENT_AUTH_HEADER] = secret
+
+        client.meta.events.register("before-sign.apigatewaymanagementapi", add_secret)
+    return client
 
 
 def _client() -> Any:

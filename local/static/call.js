@@ -97,7 +97,8 @@
     const other = cc.me.role === 'doctor' ? appointment.patient : appointment.doctor;
     $('peer-name').textContent = (other && other.name) || 'Other participant';
     show('call-view');
-    cc.iceServers = (await api('GET', '/rtc/ice-servers')).iceServers || [];
+    // TURN credentials come only for a participant of a room that is open now (else STUN only).
+    cc.iceServers = (await api('GET', `/rtc/ice-servers?roomId=${encodeURIComponent(cc.roomId)}`)).iceServers || [];
     await startMedia();
     await loadHistory();
     connect();
@@ -235,6 +236,9 @@
     async error(frame) {
       cc.events.push(`error:${frame.code}`);
       if (frame.code === 'forbidden') { setStatus('failed', 'You cannot join this call now'); cc.leaving = true; cc.ws.close(1000); }
+      // The account opened more connections than allowed and this, the oldest, is closed: do not
+      // reconnect (that would close the newer one in turn).
+      if (frame.code === 'replaced') { setStatus('failed', 'This call is open in another window'); cc.leaving = true; }
     },
     async message(frame) { addMessage(frame); },
     async typing() {

@@ -136,3 +136,22 @@ def test_the_live_sockets_of_a_user_opened_before_a_time(coll: Any) -> None:
     found = coll.find({"userId": A, "expiresAt": {"$gt": NOW}, "jti": "j2", "connectedAt": {"$lte": later}},
                       {"_id": 1})
     assert [d["_id"] for d in found] == ["after"]
+
+
+def test_a_users_frame_shares_are_only_ever_lowered(coll: Any) -> None:
+    # lower_share: every live connection of the user whose share is above the new one gets it.
+    coll.insert_many([{"_id": "c1", "userId": A, "expiresAt": NOW + timedelta(hours=1), "share": 20},
+                      {"_id": "c2", "userId": A, "expiresAt": NOW + timedelta(hours=1), "share": 10},
+                      {"_id": "c3", "userId": A, "expiresAt": NOW - timedelta(seconds=1), "share": 20},
+                      {"_id": "c4", "userId": B, "expiresAt": NOW + timedelta(hours=1), "share": 20}])
+
+    def lower(share: int) -> int:
+        return coll.update_many({"userId": A, "expiresAt": {"$gt": NOW}, "share": {"$gt": share}},
+                                {"$set": {"share": share}}).modified_count
+
+    assert lower(13) == 1
+    assert lower(20) == 0  # never raised
+    assert {d["_id"]: d["share"] for d in coll.find({})} == {"c1": 13, "c2": 10, "c3": 20, "c4": 20}
+    # live_connections: the user's unexpired connections with their opening time and order
+    found = coll.find({"userId": A, "expiresAt": {"$gt": NOW}}, {"_id": 1, "connectedAt": 1, "order": 1})
+    assert sorted(d["_id"] for d in found) == ["c1", "c2"]

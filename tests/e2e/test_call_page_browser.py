@@ -31,6 +31,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
          "--disable-background-networking", "--disable-dev-shm-usage"]
 
+SECRET = "management-secret-of-this-test-run-0123456789"
 CONNECTED = "() => window.cc && window.cc.pc && window.cc.pc.connectionState === 'connected'"
 
 # Skipped on a developer machine without Chromium; in CI (.ci/run installs it) it must run.
@@ -42,7 +43,7 @@ pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and os.environ.get("C
 def system(db, tmp_path):
     """chalice local + the WebSocket gateway, both on the test's database."""
     api_port, ws_port, http_port = free_port(), free_port(), free_port()
-    env = {**os.environ, "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{http_port}",
+    env = {**os.environ, "WS_MANAGEMENT_ENDPOINT": f"http://127.0.0.1:{http_port}", "WS_MANAGEMENT_SECRET": SECRET,
            "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     processes = []
@@ -110,7 +111,8 @@ def test_patient_and_doctor_hold_a_video_call_and_chat_on_the_call_page(system, 
             # When the gateway drops the patient's socket (as API Gateway does at its 2-hour cap)
             cid = db["connections"].find_one({"userId": patient["_id"]})["_id"]
             dropped = urllib.request.Request(  # noqa: S310 - loopback
-                f"{system.management}/@connections/{quote(cid, safe='')}", method="DELETE")
+                f"{system.management}/@connections/{quote(cid, safe='')}", method="DELETE",
+                headers={"X-Local-Gateway-Secret": SECRET})
             with urllib.request.urlopen(dropped, timeout=10) as answer:  # noqa: S310 - loopback
                 assert answer.status == 204
             # Then the page reconnects on its own, rejoins, and both sides are in a call again

@@ -28,7 +28,7 @@ def call(client, method, path, user=None, payload=None):
     return response.status_code, json.loads(response.body)
 
 
-def test_ice_servers_are_stun_by_default_and_short_lived_turn_when_configured(client, clock, monkeypatch):
+def test_ice_servers_are_stun_by_default_and_turn_for_an_open_call_when_configured(client, clock, monkeypatch):
     from functions.core import config
 
     patient = make_user("patient")
@@ -40,7 +40,8 @@ def test_ice_servers_are_stun_by_default_and_short_lived_turn_when_configured(cl
     monkeypatch.setenv("TURN_SECRET", "shared-turn-secret")
     monkeypatch.setenv("TURN_TTL_SECONDS", "600")
     config.reset_settings()
-    _, body = call(client, "GET", "/rtc/ice-servers", patient)
+    appt, patient, _ = confirmed_appointment(clock, patient=patient)
+    _, body = call(client, "GET", f"/rtc/ice-servers?roomId={appt['roomId']}", patient)
     # Then the TURN entry carries `<expiry>:<userId>` and its HMAC-SHA1, valid for the TTL
     turn = body["iceServers"][1]
     expiry = int(clock.current.timestamp()) + 600

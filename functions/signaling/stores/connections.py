@@ -1,12 +1,15 @@
 """The `connections` collection: one document per WebSocket connection, keyed by the gateway's
-connection id: `{_id, userId, jti, role, name, approved, connectedAt, expiresAt, room, peer,
-peerUserId, chat, online, rl}`.
+connection id: `{_id, userId, jti, role, name, approved, connectedAt, order, expiresAt, share,
+room, peer, peerUserId, chat, online, rl}`.
 
 `room`/`peer` are the video room this connection is in and the other member's connection, so a
 relayed offer/answer/ICE candidate costs one `find_one_and_update` by `_id` (`touch_connection`,
 which also counts the frame for the frame budget, `rl.<second>`). `chat` maps the room ids whose
-chat this connection follows. A connection lives at most 2 h (API Gateway's cap): reads filter on
-`expiresAt > now`, the sweeper purges (TTL indexes are not enforced on the embedded FerretDB).
+chat this connection follows. `share` is this connection's part of its user's frame budget
+(`WS_MAX_FRAMES_PER_USER_PER_SECOND`), lowered when the user opens another connection; `order`
+(an ObjectId made at `$connect`) breaks ties between connections opened in the same instant.
+A connection lives at most 2 h (API Gateway's cap) and never past its token's expiry: reads
+filter on `expiresAt > now`, the sweeper purges (TTL indexes are not enforced on FerretDB).
 """
 
 from __future__ import annotations
@@ -130,6 +133,19 @@ def live_connection_ids(user_id: ObjectId, now: datetime, jti: str | None = None
     if opened_before is not None:
         query["connectedAt"] = {"$lte": opened_before}
     return [doc["_id"] for doc in get_db()[CONNECTIONS].find(query, {"_id": 1})]
+
+
+def live_connections(user_id: ObjectId, now: datetime) -> list[dict[str, Any]]:
+    """Every unexpired connection of a user with when it was opened (index `user_expiry`)."""
+    return list(get_db()[CONNECTIONS].find({"userId": user_id, "expiresAt": {"$gt": now}},
+                                           {"_id": 1, "connectedAt": 1, "order": 1}))
+
+
+def lower_share(user_id: ObjectId, now: datetime, share: int) -> None:
+    """Every live connection of the user gets at most `share` frames a second: a share is only
+    ever lowered, so of two `$connect`s racing, the one that saw more connections wins."""
+    get_db()[CONNECTIONS].update_many({"userId": user_id, "expiresAt": {"$gt": now}, "share": {"$gt": share}},
+                                      {"$set": {"share": share}})
 
 
 def purge_expired_connections(now: datetime) -> int:
