@@ -39,11 +39,12 @@ from functions.appointments.slots import bookable, listed_doctor
 from functions.appointments.status import PENDING_PAYMENT, booked_status, history_entry
 from functions.appointments.stores import appointments as store
 from functions.appointments.views import appointment_to_api, party_snapshot
-from functions.core import clock, idempotency
+from functions.core import clock, idempotency, metrics
 from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, PatientBusy, SlotTaken, Unprocessable
+from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import PATIENT, Principal
 
@@ -130,6 +131,7 @@ def _book(patient: Principal, body: BookingIn, appointment_id: ObjectId) -> Outc
     if held is not None:  # unpaid: the notices and reminders wait for the payment (`holds.record_payment`)
         doc.update(held, statusHistory=[history_entry(PENDING_PAYMENT, patient.id, PATIENT, now, action="book")])
     _write(patient, doctor_id, appointment_id, slot, av.buffer_minutes, doc, now)
+    metrics.count(Metric.APPOINTMENT_BOOKED)
     if held is not None:
         return Outcome(doc)
     to_patient, to_doctor = booking_kinds(status)

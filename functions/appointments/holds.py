@@ -35,8 +35,9 @@ from functions.appointments.status import (
     history_entry,
 )
 from functions.appointments.stores import appointments as store
-from functions.core import clock
+from functions.core import clock, metrics
 from functions.core.config import get_settings
+from functions.core.metrics import Metric
 from functions.core.observability import logger
 
 PAID_STATUSES = (PENDING, CONFIRMED, COMPLETED, NO_SHOW)  # the appointment wanted the money
@@ -118,6 +119,7 @@ def sweep(now: datetime) -> dict[str, int]:
         if updated is None:
             continue
         claims.release_claims(oid)
+        metrics.count(Metric.APPOINTMENT_CANCELLED_BY_SYSTEM)
         run(Outcome(updated, _parties(updated, CANCELLED, None), Reminders.KEEP))
         released += 1
     if released:

@@ -13,9 +13,10 @@ from functions.appointments.grid import aware
 from functions.appointments.messages import notification_text, recipient_of
 from functions.appointments.status import ACTIVE
 from functions.appointments.stores import appointments as store
-from functions.core import clock, notify, users
+from functions.core import clock, metrics, notify, users
 from functions.core.config import get_settings
 from functions.core.db import maybe_object_id
+from functions.core.metrics import Metric
 
 REMINDER_EARLY_TOLERANCE = timedelta(minutes=1)  # the Scheduler may fire a little early
 SWEEP_GRACE = timedelta(minutes=2)  # the sweeper lets the Scheduler go first
@@ -72,4 +73,5 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
             sent += bool(send_reminder({"appointmentId": str(appt["_id"]), "offset": min(due)}).get("sent"))
     purged = sum(claims.purge_claims_of_day(f"{(now - timedelta(days=d)).date():%Y-%m-%d}") for d in CLAIM_PURGE_DAYS)
     repaired = repair.sweep(now)
+    metrics.count(Metric.REPAIR_SWEEP_FIXED, sum(repaired.values()))
     return {"reminders": sent, **repaired, "claimsPurged": purged}

@@ -38,6 +38,7 @@ from functions.appointments.status import (
     ACTIVE,
     CANCELLED,
     CONFIRMED,
+    NO_SHOW,
     TRANSITIONS,
     check_patient_cutoff,
     check_transition,
@@ -47,11 +48,12 @@ from functions.appointments.status import (
     transition_filter,
 )
 from functions.appointments.stores import appointments as store
-from functions.core import clock
+from functions.core import clock, metrics
 from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound, PatientBusy, SlotTaken, Unprocessable
+from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import ADMIN, DOCTOR, PATIENT, Principal
 
@@ -102,6 +104,7 @@ def transition(caller: Principal, appointment_id: str, action: str, reason: str 
             raise NotFound.of("Appointment")
         check_transition(current, action, actual_role, now=now, cancel_cutoff_minutes=settings.cancel_cutoff_minutes)
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
+    _count(rule.target, role)
     if rule.target == CANCELLED:
         _cleanup("release the claims of a cancelled appointment", lambda: claims.release_claims(oid))  # seats too
         holds.refund_if_paid(updated)
@@ -109,6 +112,15 @@ def transition(caller: Principal, appointment_id: str, action: str, reason: str 
     if rule.target not in ACTIVE:  # completed or no-show: no longer counts against the limits
         _cleanup("release the seats of an ended appointment", lambda: claims.release_seats(oid))
     return Outcome(updated, _notices(updated, CONFIRMED, caller) if rule.target == CONFIRMED else [])
+
+
+def _count(target: str, role: str | None) -> None:
+    """The business metric of a transition that happened (who cancelled is in its name)."""
+    if target == CANCELLED:
+        metrics.count({DOCTOR: Metric.APPOINTMENT_CANCELLED_BY_DOCTOR, PATIENT: Metric.APPOINTMENT_CANCELLED_BY_PATIENT}
+                      .get(str(role), Metric.APPOINTMENT_CANCELLED_BY_SYSTEM))
+    elif target == NO_SHOW:
+        metrics.count(Metric.APPOINTMENT_NO_SHOW)
 
 
 @commits

@@ -9,9 +9,10 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, metrics
 from functions.core.config import get_settings
 from functions.core.errors import AppError
+from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.payments import gateway, targets
 from functions.payments.status import OUTCOME, REFUND_PENDING, REFUND_REQUESTED, REFUNDED, SOURCES, history_entry
@@ -53,6 +54,8 @@ def send_refund(payment: Mapping[str, Any], tell: Tell | None) -> str:
         changes.update({"status": REFUNDED, "refundedAmount": result.amount, "refundedAt": now})
     updated = store.transition(payment["_id"], (REFUND_PENDING,), changes,
                                history_entry(REFUNDED if done else REFUND_REQUESTED, now, refundId=result.id))
+    if done and updated is not None:
+        metrics.count(Metric.PAYMENT_REFUNDED)
     if done and updated is not None and tell is not None:
         _tell(tell, updated)
     return REFUNDED if done else REFUND_PENDING

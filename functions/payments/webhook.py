@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from functions.core import clock
+from functions.core import clock, metrics
 from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.errors import BadRequest, Code, Conflict
+from functions.core.metrics import Metric
 from functions.payments import gateway, refunds, targets
 from functions.payments.status import (
     CANCELED,
@@ -29,6 +30,10 @@ from functions.payments.stores import payments as store
 INTENT_EVENTS = {"payment_intent.succeeded": SUCCEEDED, "payment_intent.payment_failed": FAILED,
                  "payment_intent.canceled": CANCELED}
 HANDLED = frozenset({*INTENT_EVENTS, "charge.refunded"})
+
+
+# The business metric of each status an event moves a payment to.
+_MOVED = {SUCCEEDED: Metric.PAYMENT_SUCCEEDED, FAILED: Metric.PAYMENT_FAILED, REFUNDED: Metric.PAYMENT_REFUNDED}
 
 
 def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, Any]:
@@ -58,10 +63,14 @@ def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, Any
         fresh = events.claim_event(event_id, event_type, now)
     if not fresh and not _take_over(event_id, now):
         return {"received": True, "duplicate": True}
-    with Compensations("payments.webhook") as undo:
-        undo.step("release the claim", lambda: events.forget_event(event_id))  # Stripe's retry handles it again
-        handled = _dispatch(event_type, (event.get("data") or {}).get("object") or {})
-        events.mark_handled(event_id, clock.now())
+    try:
+        with Compensations("payments.webhook") as undo:
+            undo.step("release the claim", lambda: events.forget_event(event_id))  # Stripe's retry handles it again
+            handled = _dispatch(event_type, (event.get("data") or {}).get("object") or {})
+            events.mark_handled(event_id, clock.now())
+    except Exception:
+        metrics.count(Metric.PAYMENT_WEBHOOK_FAILED)
+        raise
     return {"received": True, "handled": handled}
 
 
@@ -122,6 +131,8 @@ def _move(payment: Mapping[str, Any], status: str, *, intent_id: str | None = No
         changes.update({"refundedAmount": refunded, "refundedAt": now})
     updated = store.transition(payment["_id"], SOURCES[status], changes,
                                history_entry(status, now, intentId=intent_id))
+    if updated is not None and status in _MOVED:
+        metrics.count(_MOVED[status])
     if updated is None:
         current = store.get(payment["_id"])
         if current is None or current.get("status") != status:

@@ -64,3 +64,20 @@ def test_connections_refused_frames_and_emergencies_are_counted(sockets: Any,
     assert counted(out, Metric.WEBSOCKET_FRAME_REFUSED) == 1
     sockets.open(make_user("patient"))
     assert counted(capsys.readouterr().out, Metric.WEBSOCKET_CONNECTED) == 1
+
+
+def test_bookings_and_cancellations_are_counted_by_who(api: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.appointments_support import body, book, doctor, patient, put
+
+    # Given two bookings
+    doc, first, second = doctor(), patient(), patient()
+    one = body(book(api, first, doc, time="09:00"))["appointment"]["_id"]
+    two = body(book(api, second, doc, time="10:00"))["appointment"]["_id"]
+    # When the patient cancels one and the doctor the other
+    assert put(api, first, f"/appointment/{one}/cancel", {"reason": "better"}).status_code == 200
+    assert put(api, doc, f"/appointment/{two}/cancel", {"reason": "away"}).status_code == 200
+    out = capsys.readouterr().out
+    # Then the metrics say so
+    assert counted(out, Metric.APPOINTMENT_BOOKED) == 2
+    assert counted(out, Metric.APPOINTMENT_CANCELLED_BY_PATIENT) == 1
+    assert counted(out, Metric.APPOINTMENT_CANCELLED_BY_DOCTOR) == 1
