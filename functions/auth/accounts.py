@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.auth import contact_link
+from functions.auth import contact_link, sms_codes
 from functions.auth.contacts import contact_or_422
 from functions.auth.fees import fee_to_minor
 from functions.auth.passwords import check_password_rules
@@ -39,6 +39,7 @@ NO_AVATAR = {"public_id": "", "url": ""}
 
 def _new_account(body: RegisterIn, role: str) -> dict[str, Any]:
     contact, contact_type = contact_or_422(body.contact)
+    sms_codes.refuse_untextable(contact, contact_type)  # sign-up texts it a link: 400 if it cannot be
     check_password_rules(body.password, contact, body.name, field="password")
     now = clock.now()
     user: dict[str, Any] = {

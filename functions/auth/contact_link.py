@@ -19,18 +19,18 @@ from typing import Any
 
 from bson import ObjectId
 
+from functions.auth import sms_codes
 from functions.auth.codes import code_hash
-from functions.core import clock, notify, throttle, users
+from functions.core import clock, notify, users
 from functions.core.config import get_settings
 from functions.core.errors import NotFound
 from functions.core.observability import logger
-from functions.core.throttle import Limit
 
 PURPOSE = "verificationLink"
 LINK_TTL = timedelta(hours=24)
-# SMS cost money and sign-up needs no account: links by SMS per source address and hour (D-36:
-# the reference let anyone make it text arbitrary numbers). An e-mail link is not limited here.
-SMS_LINKS_PER_ADDRESS_HOUR = 10
+# SMS cost money and sign-up needs no account: a link by SMS spends the code-SMS budgets of
+# `sms_codes` (per number, per source address, global; D-36: the reference let anyone make it text
+# arbitrary numbers). An e-mail link is not limited here.
 _TOKEN = re.compile(r"([0-9a-f]{24})\.([A-Za-z0-9_-]{32})")
 INVALID = ("This verification link is not valid: it was already used, it expired, or it was copied "
            "incompletely. If your contact is verified already, there is nothing more to do.")
@@ -46,9 +46,8 @@ def send(user: dict[str, Any], source_ip: str, now: datetime) -> None:
     SMS limit gets no link (the account is made; a code can still be asked for)."""
     contact = str(user["contact"])
     channel = str(user.get("contactType") or ("email" if "@" in contact else "phone"))
-    sms_links = Limit("signup-sms", SMS_LINKS_PER_ADDRESS_HOUR, timedelta(hours=1))
-    if channel == "phone" and not throttle.try_take(sms_links, source_ip, now):
-        logger.info("Verification link not sent: too many SMS sign-ups from this address")
+    if channel == "phone" and not sms_codes.try_take(contact, source_ip, now):
+        logger.info("Verification link not sent: over a code-SMS limit")
         return
     secret = secrets.token_urlsafe(24)  # 32 characters
     users.set_code(user["_id"], PURPOSE, code_hash(PURPOSE, user["_id"], secret), now + LINK_TTL)

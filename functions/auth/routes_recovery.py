@@ -19,7 +19,8 @@ from functions.core.validation import parse_body
 
 @bp.route("/verify/contact/send", methods=["POST"])
 def send_contact_code() -> Response:
-    return respond(**recovery.send_contact_code(require_user(headers(), approved=False)))
+    principal = require_user(headers(), approved=False)
+    return respond(**recovery.send_contact_code(principal, source_ip(bp.current_request)))
 
 
 @bp.route("/verify/contact/confirm", methods=["POST"])

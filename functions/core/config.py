@@ -139,6 +139,10 @@ class Settings:
     max_active_per_patient: int = setting("MAX_ACTIVE_PER_PATIENT", "6")
     max_messages_per_recipient_per_day: int = setting("MAX_MESSAGES_PER_RECIPIENT_PER_DAY", "20")
     max_unverified_emails_per_day: int = setting("MAX_UNVERIFIED_EMAILS_PER_DAY", "3")
+    # SMS pumping (issue 21): SMS go only to mobile numbers of these regions (ISO 3166 codes);
+    # one-time-code SMS per hour from everywhere
+    sms_allowed_regions: tuple[str, ...] = setting("SMS_ALLOWED_REGIONS", "IN")
+    sms_codes_per_hour: int = setting("SMS_CODES_PER_HOUR", "500")
     cancel_cutoff_minutes: int = setting("CANCEL_CUTOFF_MINUTES", "120")
     reminder_offsets_minutes: tuple[int, ...] = setting("REMINDER_OFFSETS_MINUTES", "1440,15")
     scheduler_group: str = setting("SCHEDULER_GROUP", "default")

@@ -49,6 +49,10 @@ class NotDelivered(Exception):
     """A message could not be handed to its provider."""
 
 
+class Undeliverable(NotDelivered):
+    """A message that must never go out (an SMS to a number `sms_refusal` refuses): not retried."""
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=5 * 2 ** max(0, attempts - 1))  # 5, 10, 20, 40, 80 min
 
@@ -66,6 +70,8 @@ def to_e164(number: str) -> str:
 
 
 def _send_sms(to: str, body: str) -> None:
+    if why := sms_refusal(to):  # also guards messages queued before the rule (or its setting) changed
+        raise Undeliverable(why)
     settings = get_settings()
     if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number):
         raise NotDelivered("SMS is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER)")
@@ -112,6 +118,26 @@ def deliver(channel: str, to: str, subject: str, body: str) -> None:
         raise NotDelivered(f"unknown channel {channel!r}")
 
 
+def sms_refusal(number: str) -> str | None:
+    """Why no SMS may go to `number`, or None: SMS cost money per message and premium or foreign
+    destinations are what SMS pumping earns from, so only mobile (or fixed-line-or-mobile) numbers
+    of SMS_ALLOWED_REGIONS get one. The region decides, not the type: `phonenumbers` types a
+    satellite number (+881, region "001") as mobile."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, get_settings().default_phone_region)
+    except phonenumbers.NumberParseException:
+        return "not a phone number"
+    allowed = {r.upper() for r in get_settings().sms_allowed_regions}
+    if not phonenumbers.is_valid_number(parsed) or phonenumbers.region_code_for_number(parsed) not in allowed:
+        return "outside SMS_ALLOWED_REGIONS"
+    if phonenumbers.number_type(parsed) not in (phonenumbers.PhoneNumberType.MOBILE,
+                                                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return "not a mobile number"
+    return None
+
+
 def _verified(to: str) -> bool | None:
     """Whether the account with this contact verified it; None when no account has it."""
     return users.contact_verified(to)
@@ -119,11 +145,14 @@ def _verified(to: str) -> bool | None:
 
 def _refusal(channel: str, to: str, kind: str) -> str | None:
     """Why this message must not go out, or None. SMS cost money and are what SMS pumping
-    abuses: they go only to verified numbers (one-time codes excepted, which is how a number
-    gets verified). E-mails to an unverified address: a few a day, so users of the existing
-    frontend (no verification screen) still get their notices. Nobody gets more than
+    abuses: they go only to mobile numbers of SMS_ALLOWED_REGIONS (`sms_refusal`), and only to
+    verified numbers (one-time codes excepted, which is how a number gets verified). E-mails to
+    an unverified address: a few a day, so users of the existing frontend (no verification
+    screen) still get their notices. Nobody gets more than
     MAX_MESSAGES_PER_RECIPIENT_PER_DAY a day (`core.throttle`, a day from the first message)."""
     settings = get_settings()
+    if channel == "phone" and (why := sms_refusal(to)):
+        return why
     verified = _verified(to)
     if channel == "phone" and verified is False and kind not in CODE_KINDS | CALLER_KINDS:
         return "unverified number"
@@ -202,7 +231,7 @@ def _retry_one(status: str, now: datetime, counts: dict[str, int]) -> bool:
         deliver(doc["channel"], doc["to"], doc["subject"], doc["body"])
     except Exception as exc:
         reason = str(exc) if isinstance(exc, NotDelivered) else type(exc).__name__
-        gave_up = doc["attempts"] >= MAX_ATTEMPTS
+        gave_up = doc["attempts"] >= MAX_ATTEMPTS or isinstance(exc, Undeliverable)
         counts["gaveUp"] += gave_up
         metrics.count(Metric.NOTIFICATION_FAILED, int(gave_up))
         coll.update_one({"_id": doc["_id"]}, {"$set": {

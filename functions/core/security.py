@@ -116,19 +116,37 @@ def bearer_sent(headers: Any) -> bool:
 
 
 def session_cookie_sent(headers: Any) -> bool:
-    """Is the session cookie the request's credential (sent, and no bearer token)?"""
-    return not bearer_sent(headers) and token_from_headers(headers) is not None
+    """Is the session cookie the request's credential (sent, and no bearer token)? Two of them
+    count as sent (the same-site check applies, and their 401 removes ours)."""
+    return not bearer_sent(headers) and len(_cookie_tokens(headers)) > 0
+
+
+def _cookie_tokens(headers: Any) -> list[str]:
+    """Every non-empty `token` cookie of the Cookie header, in order (a browser sends two when a
+    sibling domain or another path set one beside ours: cookie tossing)."""
+    raw_cookie = str(headers.get("cookie") or "")
+    found: list[str] = []
+    for pair in raw_cookie.split(";"):
+        name, sep, value = pair.partition("=")
+        if sep and name.strip() == COOKIE_NAME and value.strip().strip('"'):
+            found.append(value.strip())
+    return found
 
 
 def token_from_headers(headers: Any) -> str | None:
+    """The bearer token, else the one `token` cookie. More than one `token` cookie is ambiguous
+    (which one did we set?): refused with 401 INVALID_TOKEN, whose answer removes ours, never
+    "the last one wins"."""
     auth = headers.get("authorization") or ""
     if bearer_sent(headers):
         return auth[7:].strip() or None
-    raw_cookie = headers.get("cookie")
-    if raw_cookie:
+    tokens = _cookie_tokens(headers)
+    if len(tokens) > 1:
+        raise InvalidToken("Two session cookies were sent; sign in again")
+    if tokens:
         jar: SimpleCookie = SimpleCookie()
         try:
-            jar.load(raw_cookie)
+            jar.load(str(headers.get("cookie")))
         except CookieError:
             return None
         if COOKIE_NAME in jar:
@@ -229,9 +247,9 @@ def require_user(headers: Any, roles: tuple[str, ...] | None = None, approved: b
 
 def optional_user(headers: Any) -> Principal | None:
     """The caller if a valid token came with the request, else None (public routes)."""
-    if not token_from_headers(headers):
-        return None
     try:
+        if not token_from_headers(headers):
+            return None
         return authenticate(headers)
     except Unauthorized:
         return None

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.errors import Code, ServiceUnavailable
 from functions.core.observability import logger
 
-NOTIFICATION_MAX_AGE = 7200  # seconds; Cloudinary's own default for verify_notification_signature
+# seconds a notification's X-Cld-Timestamp may lie before or after our clock (issue 21: a signed
+# notification dated a year ahead was accepted; Cloudinary's own default refuses only old ones, after 2 h)
+NOTIFICATION_SKEW = 300
 
 
 @dataclass(frozen=True)
@@ -72,14 +75,17 @@ def delivered_from(url: str, cloud_name: str | None = None) -> bool:
 
 
 def verify_notification(body: str, timestamp: str | None, signature: str | None) -> bool:
-    """`X-Cld-Signature` = hash(body + timestamp + secret), not older than two hours."""
+    """`X-Cld-Signature` = hash(body + timestamp + secret), dated within NOTIFICATION_SKEW
+    seconds of now, before or after (a replayed or a post-dated notification is refused)."""
     if not timestamp or not signature or not timestamp.isdigit():
+        return False
+    if abs(int(timestamp) - clock.now().timestamp()) > NOTIFICATION_SKEW:
         return False
     _configured(credentials())
     import cloudinary.utils
 
     return bool(cloudinary.utils.verify_notification_signature(body, int(timestamp), signature,
-                                                               valid_for=NOTIFICATION_MAX_AGE))
+                                                               valid_for=NOTIFICATION_SKEW))
 
 
 def destroy(public_id: str, resource_type: str) -> bool:
