@@ -5,7 +5,9 @@ an online order's payment is cancelled or its hold expires; and the effects of t
 cancellation (stock and prescription back, report lines retired, a paid order refunded).
 
 Stock goes back exactly once: only the one write that moves the order out of its status
-restocks, so a concurrent cancel by the pharmacy (or a second click) finds nothing to do.
+restocks, so a concurrent cancel by the pharmacy (or a second click) finds nothing to do; and each
+give-back is conditional on the take's record in the medicine (and the reservation's in the
+prescription), so when a give-back fails after the cancel, the repair sweep finishes it, once.
 """
 
 from __future__ import annotations
@@ -71,17 +73,22 @@ def system_cancel(order_id: ObjectId, reason: str, now: datetime) -> bool:
 def after_cancel(order: Mapping[str, Any], reason: str) -> None:
     """Effects of the one winning cancellation: stock and prescription back, report lines
     retired, a paid online order refunded (through the payments domain)."""
+    recorded = bool(order.get("takesRecorded"))
     for item in order["items"]:
-        medicines.give_back(item["medicine"], int(item["quantity"]))
+        if recorded:  # at most once: the take's record goes with the units
+            medicines.give_back_take(item["medicine"], order["_id"], int(item["quantity"]))
+        else:  # placed before takes were recorded: the winning cancel alone gets here
+            medicines.give_back(item["medicine"], int(item["quantity"]))
     order_lines.retire(order["_id"])
     rx_items = [i for i in order["items"] if i.get("prescriptionRequired")]
     if order.get("prescription") and rx_items:
         from functions.prescriptions import api as prescriptions
         from functions.prescriptions.api import RxLine
 
-        prescriptions.release_for_order(str(order["prescription"]), [
-            RxLine(name=i["name"], generic_name=i.get("genericName"), strength=i.get("strength"),
-                   quantity=int(i["quantity"])) for i in rx_items])
+        legacy = None if recorded else [RxLine(name=i["name"], generic_name=i.get("genericName"),
+                                               strength=i.get("strength"), quantity=int(i["quantity"]))
+                                        for i in rx_items]
+        prescriptions.release_for_order(str(order["prescription"]), order["_id"], legacy)
     if paid_online(order["paymentInfo"]):
         _refund(order["_id"], reason)
 

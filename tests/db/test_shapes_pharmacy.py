@@ -403,3 +403,37 @@ def test_users_joined_by_id_and_counted_by_role(coll: Any) -> None:
     assert found[B]["name"] == "b"
     assert coll.count_documents({"role": "patient"}) == 1
     assert coll.count_documents({"role": "pharmacist", "createdAt": {"$gte": NOW - timedelta(days=30)}}) == 0
+
+
+
+def test_a_stock_take_records_its_order_in_the_same_write_and_gives_back_exactly_once(coll: Any) -> None:
+    # Given a medicine, When two orders take from it (each take sets its record in the same write:
+    # a map keyed by order id, since `$pull` with a condition does nothing on the embedded server)
+    _medicines(coll)
+    first, second = ObjectId(), ObjectId()
+    take = {"_id": o(1), "pharmacy": A, "isActive": True, "stock": {"$gte": 2}}
+    for order, at in ((first, NOW - timedelta(minutes=5)), (second, NOW)):
+        assert coll.update_one(take, {"$inc": {"stock": -2, "soldCount": 2},
+                                      "$set": {f"takes.{order}": {"quantity": 2, "at": at}, "takesPending": True},
+                                      "$addToSet": {"orderedImages": "img"}}).modified_count == 1
+    assert coll.update_one(take, {"$inc": {"stock": -2, "soldCount": 2},  # refused: no record either
+                                  "$set": {f"takes.{ObjectId()}": {"quantity": 2, "at": NOW},
+                                           "takesPending": True}}).matched_count == 0
+    assert coll.find_one({"_id": o(1)})["stock"] == 1
+    # Then the medicines with pending takes are found by one equality
+    found = list(coll.find({"takesPending": True}, {"takes": 1}).limit(100))
+    assert [d["_id"] for d in found] == os_(1) and set(found[0]["takes"]) == {str(first), str(second)}
+    # And a give-back conditional on the record applies once, whoever repeats it
+    back = {"_id": o(1), f"takes.{first}": {"$exists": True}}
+    undo = {"$inc": {"stock": 2, "soldCount": -2}, "$unset": {f"takes.{first}": ""}}
+    assert coll.update_one(back, undo).modified_count == 1
+    assert coll.update_one(back, undo).modified_count == 0
+    assert coll.find_one({"_id": o(1)})["stock"] == 3
+    # And settling drops the record without touching stock; the flag goes only with the last record
+    assert coll.update_one({"_id": o(1), "takes": {}}, {"$unset": {"takesPending": ""}}).modified_count == 0
+    assert coll.update_one({"_id": o(1), f"takes.{second}": {"$exists": True}},
+                           {"$unset": {f"takes.{second}": ""}}).modified_count == 1
+    assert coll.update_one({"_id": o(1), "takes": {}}, {"$unset": {"takesPending": ""}}).modified_count == 1
+    doc = coll.find_one({"_id": o(1)})
+    assert doc["stock"] == 3 and doc["takes"] == {} and "takesPending" not in doc
+    assert list(coll.find({"takesPending": True}, {"takes": 1}).limit(100)) == []
