@@ -437,3 +437,11 @@ def test_a_stock_take_records_its_order_in_the_same_write_and_gives_back_exactly
     doc = coll.find_one({"_id": o(1)})
     assert doc["stock"] == 3 and doc["takes"] == {} and "takesPending" not in doc
     assert list(coll.find({"takesPending": True}, {"takes": 1}).limit(100)) == []
+
+
+def test_new_medicines_of_a_failed_upload_are_deleted_by_their_ids(coll: Any) -> None:
+    # Given medicines of two pharmacies, When the ids of a failed upload are deleted for one pharmacy
+    _medicines(coll)
+    # Then only that pharmacy's named medicines go
+    assert coll.delete_many({"pharmacy": A, "_id": {"$in": os_(1, 4, 9)}}).deleted_count == 1
+    assert sorted(d["_id"] for d in coll.find({}, {"_id": 1})) == os_(2, 3, 4)

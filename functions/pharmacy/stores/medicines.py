@@ -54,6 +54,11 @@ def insert_many(docs: Sequence[dict[str, Any]]) -> list[ObjectId]:
     return [ObjectId(i) for i in _coll().insert_many(list(docs), ordered=True).inserted_ids]
 
 
+def delete_new(pharmacy_id: ObjectId, ids: Sequence[ObjectId]) -> int:
+    """Undo an insert of new medicines (a bulk upload that failed part-way)."""
+    return int(_coll().delete_many({"pharmacy": pharmacy_id, "_id": {"$in": list(ids)}}).deleted_count)
+
+
 def get(medicine_id: ObjectId) -> dict[str, Any] | None:
     return _coll().find_one({"_id": medicine_id})  # type: ignore[no-any-return]
 
