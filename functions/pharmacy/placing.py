@@ -70,7 +70,7 @@ def _after_placing(order: Mapping[str, Any], pharmacy: Mapping[str, Any]) -> Non
     pharmacy's counter, the notice. None of it fails the request."""
     order_id = order["_id"]
     steps: list[tuple[str, Any]] = [
-        ("report lines", lambda: order_lines.insert(_report_lines(order))),
+        ("report lines", lambda: order_lines.insert(report_lines(order))),
         ("order counter", lambda: pharmacies.increment(pharmacy["_id"], {"totalOrders": 1})),
         ("notice", lambda: notifications.tell(
             pharmacy["owner"], "New order", notifications.with_link(
@@ -185,7 +185,7 @@ def _new_order(customer_id: ObjectId, pharmacy: Mapping[str, Any], data: OrderIn
     }
 
 
-def _report_lines(order: Mapping[str, Any]) -> list[dict[str, Any]]:
+def report_lines(order: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"order": order["_id"], "pharmacy": order["pharmacy"], "localDay": order["localDay"],
              "medicine": item["medicine"], "name": item["name"], "manufacturer": item.get("manufacturer"),
              "quantity": item["quantity"], "lineTotal": item["lineTotal"], "live": True}

@@ -6,19 +6,21 @@ the medicine, `reservations.<order>` on the prescription). A record older than
 cancelled, is given back (conditional on the record, so at most once, whoever else gives it back
 meanwhile); the record of a delivered order is settled (forgotten, the units stay sold). Records
 of orders still open stay: their cancel gives them back. Records younger than the limit belong
-to requests in flight and are never touched.
+to requests in flight and are never touched. An order so found that has no report lines (that
+step comes after the order and never fails its request) gets them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from bson import ObjectId
 
 from functions.core.config import get_settings
 from functions.core.observability import logger
 from functions.pharmacy.status import CANCELLED, DELIVERED
-from functions.pharmacy.stores import medicines, orders
+from functions.pharmacy.stores import medicines, order_lines, orders
 
 BATCH = 200  # medicines and prescriptions holding records, per run
 
@@ -35,8 +37,10 @@ def repair(now: datetime) -> dict[str, int]:
         takes.extend((doc["_id"], ObjectId(order), int(r["quantity"])) for order, r in records.items()
                      if _aware(r["at"]) < cutoff)
     reservations = [(rx, order) for rx, order, at in prescriptions.pending_reservations(BATCH) if _aware(at) < cutoff]
-    status = orders.statuses(sorted({o for _, o, _ in takes} | {o for _, o in reservations}))
-    out = {"stockTakesGivenBack": 0, "stockTakesSettled": 0, "reservationsReleased": 0, "reservationsSettled": 0}
+    found = orders.by_ids(sorted({o for _, o, _ in takes} | {o for _, o in reservations}))
+    status = {order_id: str(doc["orderStatus"]) for order_id, doc in found.items()}
+    out = {"stockTakesGivenBack": 0, "stockTakesSettled": 0, "reservationsReleased": 0, "reservationsSettled": 0,
+           "reportLinesRemade": _remake_report_lines([d for d in found.values() if d["orderStatus"] != CANCELLED])}
     for medicine, order, qty in takes:
         state = status.get(order)
         if state is None or state == CANCELLED:
@@ -54,6 +58,17 @@ def repair(now: datetime) -> dict[str, int]:
     if out["stockTakesGivenBack"] or out["reservationsReleased"]:
         logger.warning("order repair gave back what no live order holds", extra=out)
     return out
+
+
+def _remake_report_lines(stored: list[dict[str, Any]]) -> int:
+    """Orders whose report lines were never written (that step may fail after the order stood)."""
+    from functions.pharmacy.placing import report_lines
+
+    have = order_lines.orders_with_lines([d["_id"] for d in stored])
+    missing = [d for d in stored if d["_id"] not in have]
+    for doc in missing:
+        order_lines.insert(report_lines(doc))
+    return len(missing)
 
 
 def _aware(at: datetime) -> datetime:

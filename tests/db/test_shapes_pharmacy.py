@@ -445,3 +445,10 @@ def test_new_medicines_of_a_failed_upload_are_deleted_by_their_ids(coll: Any) ->
     # Then only that pharmacy's named medicines go
     assert coll.delete_many({"pharmacy": A, "_id": {"$in": os_(1, 4, 9)}}).deleted_count == 1
     assert sorted(d["_id"] for d in coll.find({}, {"_id": 1})) == os_(2, 3, 4)
+
+
+def test_which_orders_have_report_lines(coll: Any) -> None:
+    coll.insert_many([{"order": o(1), "live": True}, {"order": o(1), "live": True}, {"order": o(2), "live": False}])
+    assert {d["order"] for d in coll.find({"order": {"$in": os_(1, 3)}}, {"order": 1})} == {o(1)}
+    assert sorted(d["_id"] for d in coll.find({"_id": {"$in": [d["_id"] for d in coll.find({"order": o(2)})]}})) \
+        == [coll.find_one({"order": o(2)})["_id"]]

@@ -159,3 +159,21 @@ def test_the_sweep_keeps_the_takes_of_open_orders_for_their_cancel(api, db, cloc
     assert cancel(api, s, order_id).status_code == 200
     assert_nothing_lost(db, s)
     assert [db.medicines.find_one({"_id": m["_id"]})["stock"] for m in s["medicines"]] == [STOCK] * 3
+
+
+def test_report_lines_that_failed_after_the_order_are_remade_by_the_sweep(api, db, clock, setting):
+    s = setting
+    data = three_items(s)
+    steps = count_steps(lambda: place(api, s, data, "clean-run"))
+    lines_at = steps.index("order_lines.insert_many") + 1
+    # When the report lines' insert is refused after the order was stored
+    with inject(FaultPlan(fail_at=lines_at, fault=Fault.REFUSED)):
+        response = place(api, s, data, "lines-lost")
+    # Then the customer has the order (201: that step never fails the request) and no line yet
+    assert response.status_code == 201, response.body
+    order_id = ObjectId(body(response)["order"]["_id"])
+    assert db.order_lines.count_documents({"order": order_id}) == 0
+    # And the repair sweep past REPAIR_AFTER_SECONDS writes them, once
+    assert repair_sweep(clock)["reportLinesRemade"] == 1
+    assert db.order_lines.count_documents({"order": order_id}) == 3
+    assert pharmacy_sweep.sweep()["reportLinesRemade"] == 0

@@ -37,6 +37,13 @@ def insert(lines: Sequence[dict[str, Any]]) -> None:
         _coll().insert_many(list(lines), ordered=False)
 
 
+def orders_with_lines(order_ids: Sequence[ObjectId]) -> set[ObjectId]:
+    """Which of these orders have report lines (one `$in` read on the indexed `order`)."""
+    if not order_ids:
+        return set()
+    return {d["order"] for d in _coll().find({"order": {"$in": list(order_ids)}}, {"order": 1})}
+
+
 def retire(order_id: ObjectId) -> None:
     """A cancelled order's lines stop counting in reports."""
     _coll().update_many({"order": order_id}, {"$set": {"live": False}})

@@ -99,8 +99,8 @@ def delete(order_id: ObjectId) -> None:
     _coll().delete_one({"_id": order_id})
 
 
-def statuses(ids: list[ObjectId]) -> dict[ObjectId, str]:
-    """The status of each stored order among `ids` (one `$in` read)."""
+def by_ids(ids: list[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """The stored orders among `ids` (one `$in` read)."""
     if not ids:
         return {}
-    return {d["_id"]: str(d["orderStatus"]) for d in _coll().find({"_id": {"$in": ids}}, {"orderStatus": 1})}
+    return {d["_id"]: d for d in _coll().find({"_id": {"$in": ids}})}
