@@ -41,6 +41,8 @@ def repair(now: datetime) -> dict[str, int]:
     status = {order_id: str(doc["orderStatus"]) for order_id, doc in found.items()}
     out = {"stockTakesGivenBack": 0, "stockTakesSettled": 0, "reservationsReleased": 0, "reservationsSettled": 0,
            "reportLinesRemade": _remake_report_lines([d for d in found.values() if d["orderStatus"] != CANCELLED])}
+    for order in {o for _, o, _ in takes if status.get(o) == CANCELLED}:
+        order_lines.retire(order)  # a cancel whose give-back failed may not have retired them either
     for medicine, order, qty in takes:
         state = status.get(order)
         if state is None or state == CANCELLED:
