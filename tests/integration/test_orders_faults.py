@@ -155,7 +155,12 @@ def test_cancelling_gives_back_exactly_once_whichever_command_fails(api, db, clo
 def test_the_sweep_keeps_the_takes_of_open_orders_for_their_cancel(api, db, clock, setting):
     s = setting
     # Given an order placed long ago, still open
-    order_id = body(place(api, s, three_items(s), "open"))["order"]["_id"]
+    placed = body(place(api, s, three_items(s), "open"))["order"]
+    order_id = placed["_id"]
+    # (whose take records are never shown: to another customer, nor to the pharmacy)
+    shown = body(call(api, "GET", f"/medicine/{s['plain'][0]['_id']}", make_user("patient")))
+    assert "takes" not in str(shown) and "takesPending" not in str(shown) and order_id not in str(shown)
+    assert "takesRecorded" not in placed
     # When the repair sweep runs past REPAIR_AFTER_SECONDS
     result = repair_sweep(clock)
     # Then it gives nothing back, and the order's cancel still gives its stock back
