@@ -23,6 +23,9 @@ from functions.pharmacy.status import CANCELLED, DELIVERED
 from functions.pharmacy.stores import medicines, order_lines, orders
 
 BATCH = 200  # medicines and prescriptions holding records, per run
+# Orders placed this long before the repair limit are checked for their report lines (one read
+# each); the sweep runs far more often, so every order is checked on at least one run.
+LINES_WINDOW = timedelta(days=1)
 
 
 def repair(now: datetime) -> dict[str, int]:
@@ -40,7 +43,8 @@ def repair(now: datetime) -> dict[str, int]:
     found = orders.by_ids(sorted({o for _, o, _ in takes} | {o for _, o in reservations}))
     status = {order_id: str(doc["orderStatus"]) for order_id, doc in found.items()}
     out = {"stockTakesGivenBack": 0, "stockTakesSettled": 0, "reservationsReleased": 0, "reservationsSettled": 0,
-           "reportLinesRemade": _remake_report_lines([d for d in found.values() if d["orderStatus"] != CANCELLED])}
+           "reportLinesRemade": _remake_report_lines([d for d in found.values() if d["orderStatus"] != CANCELLED
+                                                      and _aware(d["createdAt"]) > cutoff - LINES_WINDOW])}
     for order in {o for _, o, _ in takes if status.get(o) == CANCELLED}:
         order_lines.retire(order)  # a cancel whose give-back failed may not have retired them either
     for medicine, order, qty in takes:
@@ -63,11 +67,11 @@ def repair(now: datetime) -> dict[str, int]:
 
 
 def _remake_report_lines(stored: list[dict[str, Any]]) -> int:
-    """Orders whose report lines were never written (that step may fail after the order stood)."""
+    """Orders whose report lines were never written (that step may fail after the order stood),
+    among orders placed within `LINES_WINDOW` before the repair limit."""
     from functions.pharmacy.placing import report_lines
 
-    have = order_lines.orders_with_lines([d["_id"] for d in stored])
-    missing = [d for d in stored if d["_id"] not in have]
+    missing = [d for d in stored if not order_lines.has_lines(d["_id"])]
     for doc in missing:
         order_lines.insert(report_lines(doc))
     return len(missing)

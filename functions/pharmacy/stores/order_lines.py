@@ -37,11 +37,9 @@ def insert(lines: Sequence[dict[str, Any]]) -> None:
         _coll().insert_many(list(lines), ordered=False)
 
 
-def orders_with_lines(order_ids: Sequence[ObjectId]) -> set[ObjectId]:
-    """Which of these orders have report lines (one `$in` read on the indexed `order`)."""
-    if not order_ids:
-        return set()
-    return {d["order"] for d in _coll().find({"order": {"$in": list(order_ids)}}, {"order": 1})}
+def has_lines(order_id: ObjectId) -> bool:
+    """Whether the order has report lines (one equality on the indexed `order`)."""
+    return _coll().find_one({"order": order_id}, {"_id": 1}) is not None
 
 
 def retire(order_id: ObjectId) -> None:
