@@ -78,7 +78,7 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("core.notify", notify.sweep),  # failed notifications
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
     ("payments", payments_sweep.sweep),  # refunds to retry, paid appointments cancelled elsewhere
-    ("pharmacy", pharmacy_sweep.sweep),  # expired payment holds give their stock back; old order requests
+    ("pharmacy", pharmacy_sweep.sweep),  # expired payment holds give their stock back; the repair of stock takes
     ("signaling", signaling_jobs.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
 )
 

@@ -5,7 +5,9 @@ an online order's payment is cancelled or its hold expires; and the effects of t
 cancellation (stock and prescription back, report lines retired, a paid order refunded).
 
 Stock goes back exactly once: only the one write that moves the order out of its status
-restocks, so a concurrent cancel by the pharmacy (or a second click) finds nothing to do.
+restocks, so a concurrent cancel by the pharmacy (or a second click) finds nothing to do; and each
+give-back is conditional on the take's record in the medicine (and the reservation's in the
+prescription), so when a give-back fails after the cancel, the repair sweep finishes it, once.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bson import ObjectId
 from functions.core import clock
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound
+from functions.core.observability import logger
 from functions.core.security import Principal
 from functions.pharmacy import notifications, order_payment, order_views, transitions
 from functions.pharmacy.api import REFUNDS
@@ -36,13 +39,13 @@ def cancel(customer: Principal, order_id: str, data: CancelIn) -> dict[str, Any]
     if order["orderStatus"] not in CUSTOMER_CANCELLABLE:
         raise Conflict("Order cannot be cancelled at this stage", code=Code.ILLEGAL_TRANSITION)
     note = f"Cancelled by customer: {data.reason}" if data.reason else "Cancelled by customer"
+    pharmacy = pharmacies.get(order["pharmacy"])  # read before the write: nothing after it fails the answer
     updated = transitions.move(
         {"_id": target_id, "customer": customer.id, "orderStatus": {"$in": list(CUSTOMER_CANCELLABLE)}}, order,
         CANCELLED, reason=data.reason, note=note, by="customer", now=clock.now())
     if updated is None:
         raise transitions.explain_miss(target_id, CANCELLED)
     after_cancel(updated, "cancelled by the customer")
-    pharmacy = pharmacies.get(updated["pharmacy"])
     if pharmacy is not None:
         notifications.tell(pharmacy["owner"], "Order cancelled", notifications.with_link(
                            f"Order {updated['orderNumber']} was cancelled.", notifications.PHARMACY_ORDERS),
@@ -69,21 +72,37 @@ def system_cancel(order_id: ObjectId, reason: str, now: datetime) -> bool:
 
 
 def after_cancel(order: Mapping[str, Any], reason: str) -> None:
-    """Effects of the one winning cancellation: stock and prescription back, report lines
-    retired, a paid online order refunded (through the payments domain)."""
+    """Effects of the one winning cancellation: report lines retired, stock and prescription
+    back, a paid online order refunded (through the payments domain). The cancel stands once its
+    write won: a give-back that fails is logged and left to the repair sweep, which finds the
+    take (or reservation) of a cancelled order and gives it back, once."""
+    if order.get("takesRecorded"):
+        try:
+            _give_back(order, legacy=False)
+        except Exception as exc:  # the records stay: `repair.repair` finishes it
+            logger.error("order cancelled, its give-back is left to the repair sweep",
+                         extra={"order": str(order["_id"]), "error": type(exc).__name__})
+    else:  # placed before takes were recorded: the winning cancel alone gets here
+        _give_back(order, legacy=True)
+    if paid_online(order["paymentInfo"]):
+        _refund(order["_id"], reason)
+
+
+def _give_back(order: Mapping[str, Any], *, legacy: bool) -> None:
+    order_lines.retire(order["_id"])  # first: while takes remain, the sweep retires them too
     for item in order["items"]:
-        medicines.give_back(item["medicine"], int(item["quantity"]))
-    order_lines.retire(order["_id"])
+        if legacy:
+            medicines.give_back(item["medicine"], int(item["quantity"]))
+        else:  # at most once: the take's record goes with the units
+            medicines.give_back_take(item["medicine"], order["_id"], int(item["quantity"]))
     rx_items = [i for i in order["items"] if i.get("prescriptionRequired")]
     if order.get("prescription") and rx_items:
         from functions.prescriptions import api as prescriptions
         from functions.prescriptions.api import RxLine
 
-        prescriptions.release_for_order(str(order["prescription"]), [
-            RxLine(name=i["name"], generic_name=i.get("genericName"), strength=i.get("strength"),
-                   quantity=int(i["quantity"])) for i in rx_items])
-    if paid_online(order["paymentInfo"]):
-        _refund(order["_id"], reason)
+        lines = [RxLine(name=i["name"], generic_name=i.get("genericName"), strength=i.get("strength"),
+                        quantity=int(i["quantity"])) for i in rx_items] if legacy else None
+        prescriptions.release_for_order(str(order["prescription"]), order["_id"], lines)
 
 
 def _refund(order_id: ObjectId, reason: str) -> None:

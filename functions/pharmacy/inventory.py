@@ -18,8 +18,10 @@ from pydantic import ValidationError
 
 from functions.core import clock
 from functions.core.bodies import UploadedFile
+from functions.core.compensation import Compensations
 from functions.core.db import object_id
 from functions.core.errors import BadRequest, Code, NotFound, PayloadTooLarge, Unprocessable, ValidationFailed
+from functions.core.observability import logger
 from functions.core.security import Principal
 from functions.core.validation import field_errors
 from functions.media import api as media
@@ -89,9 +91,19 @@ def add(owner: Principal, data: MedicineIn, uploads: list[UploadedFile]) -> dict
     if images is not None:
         doc["images"] = images
     medicines.insert(doc)
-    pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1})
-    _recheck_listing(pharmacy["_id"], bool(pharmacy.get("listed")))
-    return medicine_rules.to_api(doc, clock.now())
+    _after_adding(pharmacy, 1)
+    return medicine_rules.to_api(doc, clock.now())  # the document as stored (expiry normalised by the schema)
+
+
+def _after_adding(pharmacy: Mapping[str, Any], added: int) -> None:
+    """The counter and the listing re-check after new medicines are stored: they never fail the
+    request that stored them (logged)."""
+    try:
+        pharmacies.increment(pharmacy["_id"], {"totalMedicines": added})
+        _recheck_listing(pharmacy["_id"], bool(pharmacy.get("listed")))
+    except Exception as exc:
+        logger.error("medicines added, a follow-up step failed",
+                     extra={"pharmacy": str(pharmacy["_id"]), "error": type(exc).__name__})
 
 
 def update(owner: Principal, medicine_id: str, data: MedicineUpdate, uploads: list[UploadedFile]
@@ -202,9 +214,11 @@ def bulk_upload(owner: Principal, rows: list[Any]) -> tuple[list[dict[str, Any]]
         raise Unprocessable("No row was valid; nothing was uploaded", code=Code.NO_VALID_ROWS,
                             extra={"results": report})
     _bulk_images(owner, docs)
-    medicines.insert_many(docs)
-    pharmacies.increment(pharmacy["_id"], {"totalMedicines": len(docs)})
-    _recheck_listing(pharmacy["_id"], bool(pharmacy.get("listed")))
+    ids = [d["_id"] for d in docs]
+    with Compensations("bulk upload") as undo:  # all valid rows or none: the report says what was written
+        undo.step("insert rows", lambda: medicines.delete_new(pharmacy["_id"], ids))
+        medicines.insert_many(docs)
+    _after_adding(pharmacy, len(docs))
     now = clock.now()
     return report, [medicine_rules.to_api(d, now) for d in docs]
 

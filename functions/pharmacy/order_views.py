@@ -13,7 +13,7 @@ from typing import Any
 from functions.core.config import get_settings
 from functions.core.money import to_major
 
-INTERNAL = ("prescriptionLines", "isRevenue", "awaitingPayment", "idempotencyKey", "localDay")
+INTERNAL = ("prescriptionLines", "isRevenue", "awaitingPayment", "idempotencyKey", "localDay", "takesRecorded")
 ITEM_MONEY = ("price", "mrp", "lineTotal")  # an item's `discount` is a percentage
 PRICING_MONEY = ("itemsPrice", "discount", "deliveryCharge", "totalPrice")
 # The pharmacy's fields an order list shows (one `$in` read for the page).

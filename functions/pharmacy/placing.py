@@ -8,20 +8,22 @@ transactions on the embedded engine): claim the idempotency key, reserve the pre
 take each item's stock, number the order, insert it. A failing step undoes the earlier ones
 explicitly, on any exception, so a refused order leaves stock, prescription and key as they were
 (D-24: stock was checked then decremented separately and never given back when a later step
-failed). The claims of past days are dropped by the sweep (`purge_requests`).
+failed). Each step is named with its undo (`core.compensation`); the takes and the reservation
+are recorded in their own writes, so the repair sweep gives back what a Lambda that died between
+steps left (`sweep.repair_takes`). The key's claim is `core.idempotency`'s (scope "order").
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, idempotency
+from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.errors import Code, Conflict, NotFound, Unprocessable
 from functions.core.observability import logger
@@ -30,11 +32,9 @@ from functions.pharmacy import notifications, order_rules, order_views
 from functions.pharmacy.order_rules import Line
 from functions.pharmacy.order_schemas import OrderIn
 from functions.pharmacy.status import ONLINE, PENDING, UNPAID
-from functions.pharmacy.stores import medicines, order_counters, order_lines, order_requests, orders, pharmacies
+from functions.pharmacy.stores import medicines, order_counters, order_lines, orders, pharmacies
 
-# Idempotency-Key claims of these many UTC days ago are dropped: a claim lives at least 48 hours
-# (a client retries within minutes), and a missed sweep day is caught by the next one.
-REQUEST_PURGE_DAYS = (2, 3)
+SCOPE = "order"  # the Idempotency-Key scope of placing an order
 
 
 @dataclass(frozen=True)
@@ -52,31 +52,37 @@ def place(customer: Principal, data: OrderIn, idempotency_key: str | None) -> Pl
     if any(line.prescription_required for line in lines) and not data.prescriptionId:
         raise Unprocessable("Some items need a prescription: add prescriptionId", code=Code.PRESCRIPTION_REQUIRED)
     order_id = ObjectId()
-    request_key = None
-    if idempotency_key:
-        request_key = _request_key(customer.id, idempotency_key)
-        fingerprint = order_rules.fingerprint(data.model_dump(mode="json"))
-        earlier = order_requests.claim(request_key, customer.id, order_id, fingerprint, now)
-        if earlier is not None:
-            return _replay(earlier, fingerprint)
-    try:
-        order = _commit(customer.id, pharmacy, data, lines, order_id, now)
-    except BaseException:
-        if request_key:
-            order_requests.release(request_key, order_id)
-        raise
-    pharmacies.increment(pharmacy["_id"], {"totalOrders": 1})
-    notifications.tell(pharmacy["owner"], "New order", notifications.with_link(
-                       f"New order {order['orderNumber']} is waiting for you.", notifications.PHARMACY_ORDERS),
-                       {"type": "order_placed", "orderId": str(order_id), "orderNumber": order["orderNumber"]},
-                       kind="order_placed", ref=order_id)
+    fingerprint = idempotency.fingerprint(data.model_dump(mode="json"))
+    with Compensations("place order") as undo:
+        if idempotency_key:
+            key = idempotency_key
+            undo.step("claim Idempotency-Key", lambda: idempotency.release(SCOPE, customer.id, key, order_id))
+            earlier = idempotency.claim(SCOPE, customer.id, key, order_id, fingerprint, now)
+            if earlier is not None:
+                return _replay(idempotency.resource_of(earlier, fingerprint))
+        order = _commit(undo, customer.id, pharmacy, data, lines, order_id, now)
+    _after_placing(order, pharmacy)
     return Placed(order_views.to_api(order, pharmacy), replayed=False)
 
 
-def purge_requests(now: datetime) -> int:
-    """Drop the Idempotency-Key claims of past days (by their indexed UTC `day`)."""
-    return sum(order_requests.purge_day(f"{(now - timedelta(days=d)).astimezone(UTC).date():%Y-%m-%d}")
-               for d in REQUEST_PURGE_DAYS)
+def _after_placing(order: Mapping[str, Any], pharmacy: Mapping[str, Any]) -> None:
+    """What the answer does not need: report lines (re-made by the repair sweep when missing), the
+    pharmacy's counter, the notice. None of it fails the request."""
+    order_id = order["_id"]
+    steps: list[tuple[str, Any]] = [
+        ("report lines", lambda: order_lines.insert(report_lines(order))),
+        ("order counter", lambda: pharmacies.increment(pharmacy["_id"], {"totalOrders": 1})),
+        ("notice", lambda: notifications.tell(
+            pharmacy["owner"], "New order", notifications.with_link(
+                f"New order {order['orderNumber']} is waiting for you.", notifications.PHARMACY_ORDERS),
+            {"type": "order_placed", "orderId": str(order_id), "orderNumber": order["orderNumber"]},
+            kind="order_placed", ref=order_id))]
+    for name, work in steps:
+        try:
+            work()
+        except Exception as exc:  # the order stands
+            logger.error("order placed, a follow-up step failed",
+                         extra={"order": str(order_id), "step": name, "error": type(exc).__name__})
 
 
 def _lines(pharmacy: Mapping[str, Any], data: OrderIn, now: datetime) -> list[Line]:
@@ -107,53 +113,40 @@ def _rx_lines(lines: Sequence[Line]) -> list[Any]:
             for line in lines if line.prescription_required]
 
 
-def _request_key(customer: ObjectId, key: str) -> str:
-    return f"{customer}:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
-
-
-def _replay(earlier: Mapping[str, Any], fingerprint: str) -> Placed:
-    if earlier.get("fingerprint") != fingerprint:
-        raise Unprocessable("This Idempotency-Key was used for a different order", code=Code.IDEMPOTENCY_KEY_REUSED)
-    order = orders.get(earlier["orderId"])
+def _replay(order_id: ObjectId) -> Placed:
+    order = orders.get(order_id)
     if order is None:
         raise Conflict("An order with this Idempotency-Key is still being placed", code=Code.REQUEST_IN_PROGRESS)
     pharmacy = pharmacies.get(order["pharmacy"])
     return Placed(order_views.to_api(order, pharmacy), replayed=True)
 
 
-def _commit(customer_id: ObjectId, pharmacy: Mapping[str, Any], data: OrderIn, lines: list[Line],
-            order_id: ObjectId, now: datetime) -> dict[str, Any]:
-    """Reserve the prescription, take each item's stock, number and insert the order; on any
-    exception give back what was taken and release the prescription."""
+def _commit(undo: Compensations, customer_id: ObjectId, pharmacy: Mapping[str, Any], data: OrderIn,
+            lines: list[Line], order_id: ObjectId, now: datetime) -> dict[str, Any]:
+    """Reserve the prescription, take each item's stock, number and insert the order: each step's
+    undo declared before its write (a write whose reply was lost may have applied), each undo exact
+    and at most once (by the order's record in the medicine and the prescription)."""
     from functions.prescriptions import api as prescriptions
 
     rx_lines = _rx_lines(lines)
-    reserved = False
-    taken: list[Line] = []
-    try:
-        if rx_lines:
-            assert data.prescriptionId is not None
-            prescriptions.reserve_for_order(data.prescriptionId, customer_id, pharmacy["owner"], rx_lines)
-            reserved = True
-        for line in lines:
-            if not medicines.take(pharmacy["_id"], line.medicine, line.quantity,
-                                  (line.image or {}).get("public_id") or None):
-                raise Conflict(f"Insufficient stock for {line.name}", code=Code.OUT_OF_STOCK)
-            taken.append(line)
-        order = _new_order(customer_id, pharmacy, data, lines, order_id, now)
-        orders.insert(order)
-    except BaseException:
-        for line in taken:
-            medicines.give_back(line.medicine, line.quantity)
-        if reserved:
-            assert data.prescriptionId is not None
-            prescriptions.release_for_order(data.prescriptionId, rx_lines)
-        raise
-    try:
-        order_lines.insert(_report_lines(order))
-    except Exception as exc:  # the order stands; only its report lines are missing
-        logger.error("order report lines not written", extra={"order": str(order_id), "error": type(exc).__name__})
+    if rx_lines:
+        rx_id = data.prescriptionId
+        assert rx_id is not None
+        undo.step("reserve prescription", lambda: prescriptions.release_for_order(rx_id, order_id))
+        prescriptions.reserve_for_order(rx_id, customer_id, pharmacy["owner"], rx_lines, order_id)
+    for line in lines:
+        undo.step(f"take {line.medicine}", _give_back(line.medicine, order_id, line.quantity))
+        if not medicines.take(pharmacy["_id"], line.medicine, line.quantity, order_id, now,
+                              (line.image or {}).get("public_id") or None):
+            raise Conflict(f"Insufficient stock for {line.name}", code=Code.OUT_OF_STOCK)
+    order = _new_order(customer_id, pharmacy, data, lines, order_id, now)
+    undo.step("insert order", lambda: orders.delete(order_id))
+    orders.insert(order)
     return order
+
+
+def _give_back(medicine: ObjectId, order_id: ObjectId, qty: int) -> Callable[[], bool]:
+    return lambda: medicines.give_back_take(medicine, order_id, qty)
 
 
 def _new_order(customer_id: ObjectId, pharmacy: Mapping[str, Any], data: OrderIn, lines: list[Line],
@@ -185,13 +178,14 @@ def _new_order(customer_id: ObjectId, pharmacy: Mapping[str, Any], data: OrderIn
         "prescription": ObjectId(data.prescriptionId) if data.prescriptionId else None,
         "localDay": day.isoformat(),
         "isRevenue": False,
+        "takesRecorded": True,  # its stock takes and reservation are recorded (given back at most once)
         "awaitingPayment": online,
         "createdAt": now,
         "updatedAt": now,
     }
 
 
-def _report_lines(order: Mapping[str, Any]) -> list[dict[str, Any]]:
+def report_lines(order: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"order": order["_id"], "pharmacy": order["pharmacy"], "localDay": order["localDay"],
              "medicine": item["medicine"], "name": item["name"], "manufacturer": item.get("manufacturer"),
              "quantity": item["quantity"], "lineTotal": item["lineTotal"], "live": True}

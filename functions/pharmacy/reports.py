@@ -28,6 +28,7 @@ from functions.pharmacy.stores import medicines, order_counters, order_lines, or
 
 LOW_STOCK_SCAN = 5000
 MAX_REPORT_DAYS = 366
+REPORT_YEARS = (2000, 2999)  # a day outside these years is a typing mistake (and beyond date arithmetic)
 
 
 def _major(minor: int) -> Any:
@@ -72,16 +73,25 @@ def _month_revenue(pharmacy_id: Any) -> int:
 
 
 def _period(query: ReportQuery) -> tuple[date, date]:
-    try:
-        end = date.fromisoformat(query.endDate[:10]) if query.endDate else _today()
-        start = date.fromisoformat(query.startDate[:10]) if query.startDate else end - timedelta(days=29)
-    except ValueError:
-        raise BadRequest("Dates must be real days (YYYY-MM-DD)", code=Code.INVALID_DATE) from None
+    """The report's days, each bounded before any arithmetic (`endDate=0001-01-01` overflowed)."""
+    end = _day(query.endDate) if query.endDate else _today()
+    start = _day(query.startDate) if query.startDate else end - timedelta(days=29)
     if end < start:
         raise BadRequest("endDate is before startDate", code=Code.INVALID_DATE)
     if (end - start).days >= MAX_REPORT_DAYS:
         raise BadRequest(f"A report covers at most {MAX_REPORT_DAYS} days", code=Code.INVALID_DATE)
     return start, end
+
+
+def _day(text: str) -> date:
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        raise BadRequest("Dates must be real days (YYYY-MM-DD)", code=Code.INVALID_DATE) from None
+    if not REPORT_YEARS[0] <= day.year <= REPORT_YEARS[1]:
+        raise BadRequest(f"Report dates must lie between the years {REPORT_YEARS[0]} and {REPORT_YEARS[1]}",
+                         code=Code.INVALID_DATE)
+    return day
 
 
 def pharmacy_report(owner: Principal, query: ReportQuery) -> dict[str, Any]:

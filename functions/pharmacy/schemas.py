@@ -12,8 +12,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, EmailStr, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from functions.core import clock
 from functions.core.config import get_settings
@@ -195,8 +204,11 @@ class ImageRef(WriteModel):
     url: Annotated[AssetUrl, StringConstraints(max_length=500)]
 
 
+EXPIRY_YEARS = (2000, 2999)  # an expiry outside these years is a typing mistake (and beyond date arithmetic)
+
+
 def _expiry(value: object) -> object:
-    """A date means the end of that day is still good: expiry at the next midnight UTC."""
+    """A date means the end of that day is still good: expiry at 23:59:59 UTC of that day."""
     if isinstance(value, str) and len(value) == 10:
         value = date.fromisoformat(value)
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -204,7 +216,17 @@ def _expiry(value: object) -> object:
     return value
 
 
-Expiry = Annotated[datetime, BeforeValidator(_expiry)]
+def _expiry_instant(value: datetime) -> datetime:
+    """One rule for a date-time: one without an offset is in the pharmacy's zone (the
+    `DEFAULT_TIMEZONE`; pharmacies have no zone of their own); stored and answered in UTC."""
+    if not EXPIRY_YEARS[0] <= value.year <= EXPIRY_YEARS[1]:
+        raise ValueError(f"expiryDate must lie between the years {EXPIRY_YEARS[0]} and {EXPIRY_YEARS[1]}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=ZoneInfo(get_settings().default_timezone))
+    return value.astimezone(UTC)
+
+
+Expiry = Annotated[datetime, BeforeValidator(_expiry), AfterValidator(_expiry_instant)]
 Tags = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=50)]], Field(max_length=20)]
 Images = Annotated[list[ImageRef], Field(max_length=5)]
 

@@ -1,7 +1,9 @@
 """The pharmacy's periodic sweep.
 
 The pharmacy's periodic sweep (listed in `functions/registry.py`, run by `core.jobs`): expired
-payment holds give their stock back, and Idempotency-Key claims of past days are dropped.
+payment holds give their stock back, and the repair of what a failed or interrupted request left
+(`repair.repair`): stock takes and prescription reservations whose order was never stored (or
+was cancelled) are given back, once.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.core import clock
-from functions.pharmacy import payment_hold, placing
+from functions.pharmacy import payment_hold, repair
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
-    return {"expiredOrderHolds": payment_hold.release_expired(now), "orderRequestsPurged": placing.purge_requests(now)}
+    return {"expiredOrderHolds": payment_hold.release_expired(now), **repair.repair(now)}

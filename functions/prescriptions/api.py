@@ -7,29 +7,46 @@ function imports the use cases when it is called (the PDF renderer never loads w
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
 from functions.prescriptions.lines import RxLine
 
-__all__ = ["RxLine", "for_patient_record", "release_for_order", "reserve_for_order"]
+__all__ = ["RxLine", "for_patient_record", "pending_reservations", "release_for_order", "reserve_for_order",
+           "settle_for_order"]
 
 
 def reserve_for_order(prescription_id: str, patient_id: ObjectId, pharmacist_id: ObjectId,
-                      lines: list[RxLine]) -> None:
+                      lines: list[RxLine], order_id: ObjectId) -> None:
     """Take the ordered quantities from the patient's active, unexpired prescription (all or
-    nothing; the refusal explains itself)."""
+    nothing; the refusal explains itself), recording the reservation of `order_id` in the same write."""
     from functions.prescriptions import dispensing
 
-    dispensing.reserve_for_order(prescription_id, patient_id, pharmacist_id, lines)
+    dispensing.reserve_for_order(prescription_id, patient_id, pharmacist_id, lines, order_id)
 
 
-def release_for_order(prescription_id: str, lines: list[RxLine]) -> None:
-    """Give back what an order had reserved (never above what was prescribed)."""
+def release_for_order(prescription_id: str, order_id: ObjectId, legacy_lines: list[RxLine] | None = None) -> None:
+    """Give back what the order had reserved, at most once (`legacy_lines`: an order reserved
+    before reservations were recorded)."""
     from functions.prescriptions import dispensing
 
-    dispensing.release_for_order(prescription_id, lines)
+    dispensing.release_for_order(prescription_id, order_id, legacy_lines)
+
+
+def pending_reservations(cap: int) -> list[tuple[ObjectId, ObjectId, datetime]]:
+    """(prescription, order, reserved at) of the reservations still recorded, for the repair sweep."""
+    from functions.prescriptions import dispensing
+
+    return dispensing.pending_reservations(cap)
+
+
+def settle_for_order(prescription_id: ObjectId, order_id: ObjectId) -> None:
+    """The order stands: forget its reservation record."""
+    from functions.prescriptions import dispensing
+
+    dispensing.settle_for_order(prescription_id, order_id)
 
 
 def for_patient_record(patient_id: ObjectId) -> list[dict[str, Any]]:

@@ -403,3 +403,51 @@ def test_users_joined_by_id_and_counted_by_role(coll: Any) -> None:
     assert found[B]["name"] == "b"
     assert coll.count_documents({"role": "patient"}) == 1
     assert coll.count_documents({"role": "pharmacist", "createdAt": {"$gte": NOW - timedelta(days=30)}}) == 0
+
+
+
+def test_a_stock_take_records_its_order_in_the_same_write_and_gives_back_exactly_once(coll: Any) -> None:
+    # Given a medicine, When two orders take from it (each take sets its record in the same write:
+    # a map keyed by order id, since `$pull` with a condition does nothing on the embedded server)
+    _medicines(coll)
+    first, second = ObjectId(), ObjectId()
+    take = {"_id": o(1), "pharmacy": A, "isActive": True, "stock": {"$gte": 2}}
+    for order, at in ((first, NOW - timedelta(minutes=5)), (second, NOW)):
+        assert coll.update_one(take, {"$inc": {"stock": -2, "soldCount": 2},
+                                      "$set": {f"takes.{order}": {"quantity": 2, "at": at}, "takesPending": True},
+                                      "$addToSet": {"orderedImages": "img"}}).modified_count == 1
+    assert coll.update_one(take, {"$inc": {"stock": -2, "soldCount": 2},  # refused: no record either
+                                  "$set": {f"takes.{ObjectId()}": {"quantity": 2, "at": NOW},
+                                           "takesPending": True}}).matched_count == 0
+    assert coll.find_one({"_id": o(1)})["stock"] == 1
+    # Then the medicines with pending takes are found by one equality
+    found = list(coll.find({"takesPending": True}, {"takes": 1}).limit(100))
+    assert [d["_id"] for d in found] == os_(1) and set(found[0]["takes"]) == {str(first), str(second)}
+    # And a give-back conditional on the record applies once, whoever repeats it
+    back = {"_id": o(1), f"takes.{first}": {"$exists": True}}
+    undo = {"$inc": {"stock": 2, "soldCount": -2}, "$unset": {f"takes.{first}": ""}}
+    assert coll.update_one(back, undo).modified_count == 1
+    assert coll.update_one(back, undo).modified_count == 0
+    assert coll.find_one({"_id": o(1)})["stock"] == 3
+    # And settling drops the record without touching stock; the flag goes only with the last record
+    assert coll.update_one({"_id": o(1), "takes": {}}, {"$unset": {"takesPending": ""}}).modified_count == 0
+    assert coll.update_one({"_id": o(1), f"takes.{second}": {"$exists": True}},
+                           {"$unset": {f"takes.{second}": ""}}).modified_count == 1
+    assert coll.update_one({"_id": o(1), "takes": {}}, {"$unset": {"takesPending": ""}}).modified_count == 1
+    doc = coll.find_one({"_id": o(1)})
+    assert doc["stock"] == 3 and doc["takes"] == {} and "takesPending" not in doc
+    assert list(coll.find({"takesPending": True}, {"takes": 1}).limit(100)) == []
+
+
+def test_new_medicines_of_a_failed_upload_are_deleted_by_their_ids(coll: Any) -> None:
+    # Given medicines of two pharmacies, When the ids of a failed upload are deleted for one pharmacy
+    _medicines(coll)
+    # Then only that pharmacy's named medicines go
+    assert coll.delete_many({"pharmacy": A, "_id": {"$in": os_(1, 4, 9)}}).deleted_count == 1
+    assert sorted(d["_id"] for d in coll.find({}, {"_id": 1})) == os_(2, 3, 4)
+
+
+def test_which_orders_have_report_lines(coll: Any) -> None:
+    coll.insert_many([{"order": o(1), "live": True}, {"order": o(1), "live": True}, {"order": o(2), "live": False}])
+    assert set(coll.find_one({"order": o(1)}, {"_id": 1})) == {"_id"}
+    assert coll.find_one({"order": o(3)}, {"_id": 1}) is None

@@ -75,3 +75,31 @@ def test_giving_back_never_exceeds_the_cap(coll: Any) -> None:
     assert _give_back(coll, {"m0": (2, 5), "m1": (1, 2)}) == 0
     assert _give_back(coll, {"m0": (2, 5)}) == 1
     assert coll.find_one({"_id": 1})["remaining"] == {"m0": 5, "m1": 2}
+
+
+def test_a_reservation_records_its_order_in_the_same_write_and_is_released_once(coll: Any) -> None:
+    # Given a prescription, When an order reserves from it (its record set in the same write)
+    _rx(coll)
+    order = ObjectId()
+    query: dict[str, Any] = {"_id": 1, "patient": P, "status": "active", "validUntil": {"$gt": NOW},
+                             "remaining.m0": {"$gte": 3}}
+    assert coll.update_one(query, {"$inc": {"remaining.m0": -3}, "$addToSet": {"pharmacistIds": F1},
+                                   "$set": {"updatedAt": NOW, f"reservations.{order}": {"takes": {"m0": 3}, "at": NOW},
+                                            "reservationsPending": True}}).modified_count == 1
+    # Then the prescriptions with pending reservations are found by one equality
+    found = list(coll.find({"reservationsPending": True}, {"reservations": 1}).limit(100))
+    assert [d["_id"] for d in found] == [1] and found[0]["reservations"][str(order)]["takes"] == {"m0": 3}
+    # And a release conditional on the record gives back once
+    back = {"_id": 1, f"reservations.{order}": {"$exists": True}}
+    update = {"$inc": {"remaining.m0": 3}, "$unset": {f"reservations.{order}": ""}, "$set": {"updatedAt": NOW}}
+    assert coll.update_one(back, update).modified_count == 1
+    assert coll.update_one(back, update).modified_count == 0
+    doc = coll.find_one({"_id": 1})
+    assert doc["remaining"] == {"m0": 5, "m1": 2} and doc["reservations"] == {}
+    # And settling a record keeps what was taken; the flag goes with the last record
+    coll.update_one(query, {"$inc": {"remaining.m0": -1},
+                            "$set": {f"reservations.{order}": {"takes": {"m0": 1}, "at": NOW}}})
+    assert coll.update_one(back, {"$unset": {f"reservations.{order}": ""}}).modified_count == 1
+    assert coll.update_one({"_id": 1, "reservations": {}}, {"$unset": {"reservationsPending": ""}}).modified_count == 1
+    doc = coll.find_one({"_id": 1})
+    assert doc["remaining"]["m0"] == 4 and "reservationsPending" not in doc

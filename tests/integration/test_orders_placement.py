@@ -193,16 +193,16 @@ def test_idempotency_claims_are_kept_two_days_then_purged_by_the_sweeper(api, db
     customer = patient()
     data = order_body(shop, [(medicine, 1)])
     first = place(api, customer, data, **{"Idempotency-Key": "old-key"})
-    assert first.status_code == 201 and db.order_requests.find_one({})["day"] == "2026-03-02"
+    assert first.status_code == 201 and db.idempotency_keys.find_one({})["day"] == "2026-03-02"
     # When the sweeper runs the next day, a retry still replays the same order
     clock.advance(days=1)
-    assert registry.sweep().get("orderRequestsPurged") == 0
+    assert registry.sweep().get("idempotencyKeysDropped") == 0
     assert body(place(api, customer, data, **{"Idempotency-Key": "old-key"}))["order"]["_id"] == \
         body(first)["order"]["_id"]
     # Then two days later the claim is gone
     clock.advance(days=1)
-    assert registry.sweep()["orderRequestsPurged"] == 1
-    assert db.order_requests.count_documents({}) == 0
+    assert registry.sweep()["idempotencyKeysDropped"] == 1
+    assert db.idempotency_keys.count_documents({}) == 0
 
 
 def test_a_refused_order_frees_its_idempotency_key(api, db, shop):

@@ -62,3 +62,49 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_order(api, db, clo
     assert len(created) == 1
     assert all(s == 201 or b["code"] == "REQUEST_IN_PROGRESS" for s, b in outcomes)
     assert stock_of(db, medicine) == 97 and db.orders.count_documents({"customer": customer["_id"]}) == 1
+
+
+def test_the_repair_sweep_racing_live_orders_and_cancels_gives_back_exactly_what_no_live_order_holds(
+        api, db, clock, chalice_app):
+    from functions.core import clock as core_clock
+    from functions.core.config import get_settings
+    from functions.pharmacy import sweep as pharmacy_sweep
+    from functions.pharmacy.stores import medicines
+    from tests.lambda_race import race_calls
+
+    shop = make_pharmacy()
+    medicine = make_medicine(shop, stock=100)
+    # Given takes left by requests that died before storing their order (3 x 2 units), orders
+    # cancelled whose give-back never ran (2 x 1 unit), and open orders about to be cancelled (3 x 1)
+    for _ in range(3):
+        assert medicines.take(shop["_id"], medicine["_id"], 2, ObjectId(), core_clock.now())
+    customers = [patient() for _ in range(5)]
+    placed = [body(call(api, "POST", "/orders", c, order_body(shop, [(medicine, 1)])))["order"] for c in customers]
+    for order in placed[:2]:
+        db.orders.update_one({"_id": ObjectId(order["_id"])}, {"$set": {"orderStatus": "cancelled"}})
+    assert stock_of(db, medicine) == 89
+    # And the clock past REPAIR_AFTER_SECONDS
+    clock.advance(seconds=get_settings().repair_after_seconds + 1)
+    buyers = [patient() for _ in range(8)]
+
+    def act(i):
+        if i < 8:  # new orders, in flight while the sweepers run
+            return call(api, "POST", "/orders", buyers[i], order_body(shop, [(medicine, 1)])).status_code
+        if i < 11:  # the customers cancel their open orders
+            order = placed[i - 6]
+            return call(api, "PUT", f"/order/{order['_id']}/cancel", customers[i - 6],
+                        {"reason": "changed my mind"}).status_code
+        return pharmacy_sweep.sweep()["stockTakesGivenBack"]  # three sweepers at once
+
+    # When 8 orders, 3 cancels and 3 sweeps run at the same moment, each in its own container
+    outcomes = race_calls(act, 14)
+    # Then every request succeeded; the sweepers together gave back the 5 leftovers (and perhaps
+    # the takes of orders cancelled meanwhile, each once, whoever came first), never the takes of
+    # the orders in flight; and stock is 100 minus what live orders hold
+    assert outcomes[:11] == [201] * 8 + [200] * 3, outcomes
+    assert 5 <= sum(outcomes[11:]) <= 8, outcomes
+    live = db.orders.count_documents({"orderStatus": {"$ne": "cancelled"}})
+    assert live == 8 and stock_of(db, medicine) == 100 - live
+    # And a later sweep past the limit changes nothing (the live orders hold their units)
+    clock.advance(seconds=get_settings().repair_after_seconds + 1)
+    assert pharmacy_sweep.sweep()["stockTakesGivenBack"] == 0 and stock_of(db, medicine) == 100 - live

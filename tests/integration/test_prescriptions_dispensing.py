@@ -20,8 +20,9 @@ def _remaining(db, rx):
     return db["prescriptions"].find_one({"_id": ObjectId(rx["_id"])})["remaining"]
 
 
-def _reserve(s, *lines, patient_id=None):
-    reserve_for_order(s["rx"]["_id"], patient_id or s["owner"]["_id"], s["pharmacist"]["_id"], list(lines))
+def _reserve(s, *lines, patient_id=None, order_id=None):
+    reserve_for_order(s["rx"]["_id"], patient_id or s["owner"]["_id"], s["pharmacist"]["_id"], list(lines),
+                      order_id or ObjectId())
 
 
 def _refused(s, *lines, patient_id=None):
@@ -80,7 +81,7 @@ def test_an_unknown_or_malformed_prescription_id_is_refused(setting):
     for bad in ("nope", str(ObjectId())):
         with pytest.raises(Unprocessable) as caught:
             reserve_for_order(bad, setting["owner"]["_id"], setting["pharmacist"]["_id"],
-                              [RxLine("Amoxicillin", None, None, 1)])
+                              [RxLine("Amoxicillin", None, None, 1)], ObjectId())
         assert caught.value.code == "PRESCRIPTION_INVALID"
 
 
@@ -93,13 +94,16 @@ def test_refills_and_missing_quantities_set_the_allowance(setting, db):
     _refused(setting, RxLine("Salbutamol Inhaler", None, None, 1))
 
 
-def test_release_gives_back_but_never_above_what_was_prescribed(setting, db):
+def test_release_gives_back_exactly_what_the_order_reserved_once(setting, db):
     # Given an order that reserved 6 Amoxicillin
     lines = [RxLine("Amoxicillin", None, None, 6)]
-    _reserve(setting, *lines)
-    # When the order is cancelled, and the release is (wrongly) repeated
-    release_for_order(setting["rx"]["_id"], lines)
-    release_for_order(setting["rx"]["_id"], lines)
+    order_id = ObjectId()
+    _reserve(setting, *lines, order_id=order_id)
+    # When the order is cancelled, and the release is (wrongly) repeated, and another order that
+    # never reserved is released too
+    release_for_order(setting["rx"]["_id"], order_id)
+    release_for_order(setting["rx"]["_id"], order_id)
+    release_for_order(setting["rx"]["_id"], ObjectId())
     # Then the 21 prescribed are back, not 27
     assert _remaining(db, setting["rx"])["m0"] == 21
 
@@ -107,6 +111,6 @@ def test_release_gives_back_but_never_above_what_was_prescribed(setting, db):
 def test_release_of_an_unknown_prescription_does_nothing(setting, db):
     # Given a prescription nobody has reserved from
     # When a release names another, unknown prescription
-    release_for_order(str(ObjectId()), [RxLine("Amoxicillin", None, None, 1)])
+    release_for_order(str(ObjectId()), ObjectId(), [RxLine("Amoxicillin", None, None, 1)])
     # Then nothing changes and nothing is raised
     assert _remaining(db, setting["rx"])["m0"] == 21

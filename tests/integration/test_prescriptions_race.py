@@ -36,7 +36,7 @@ def test_twenty_concurrent_reservations_of_the_last_units_never_go_below_zero(ap
     author, owner = doctor(), patient()
     rx = issue(api, author, owner)
     first = make_user("pharmacist")
-    reserve_for_order(rx["_id"], owner["_id"], first["_id"], [RxLine("Amoxicillin", None, None, 16)])
+    reserve_for_order(rx["_id"], owner["_id"], first["_id"], [RxLine("Amoxicillin", None, None, 16)], ObjectId())
     pharmacists = [make_user("pharmacist") for _ in range(CONTENDERS)]
     barrier = threading.Barrier(CONTENDERS)
     outcomes: list[str] = []
@@ -45,7 +45,7 @@ def test_twenty_concurrent_reservations_of_the_last_units_never_go_below_zero(ap
         barrier.wait(timeout=60)
         try:
             reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"],
-                              [RxLine("amoxicillin", None, "500mg", 2)])
+                              [RxLine("amoxicillin", None, "500mg", 2)], ObjectId())
             outcomes.append("reserved")
         except Unprocessable as exc:
             outcomes.append(exc.code)
@@ -71,17 +71,18 @@ def test_a_release_racing_a_reservation_keeps_the_count_exact(api, db):
     rx = issue(api, author, owner)
     pharmacist = make_user("pharmacist")
     line = [RxLine("Amoxicillin", None, None, 10)]
-    reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"], line)
+    first_order = ObjectId()
+    reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"], line, first_order)
     barrier = threading.Barrier(2)
 
     def release():
         barrier.wait(timeout=60)
-        release_for_order(rx["_id"], line)
+        release_for_order(rx["_id"], first_order)
 
     def reserve():
         barrier.wait(timeout=60)
         reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"],
-                          [RxLine("Amoxicillin", None, None, 5)])
+                          [RxLine("Amoxicillin", None, None, 5)], ObjectId())
 
     # When the order is cancelled while another order takes 5 units
     threads = [threading.Thread(target=release), threading.Thread(target=reserve)]

@@ -34,6 +34,7 @@ INDEXES = {
         IndexModel([("listed", ASCENDING), ("soldCount", DESCENDING)], name="listed_popular"),
         IndexModel([("listed", ASCENDING), ("rating", DESCENDING), ("soldCount", DESCENDING)], name="listed_rating"),
         IndexModel([("searchTokens", ASCENDING), ("listed", ASCENDING)], name="search_tokens"),
+        IndexModel([("takesPending", ASCENDING)], name="takes_pending"),  # the repair sweep
     ]
 }
 
@@ -51,6 +52,11 @@ def insert_many(docs: Sequence[dict[str, Any]]) -> list[ObjectId]:
     if not docs:
         return []
     return [ObjectId(i) for i in _coll().insert_many(list(docs), ordered=True).inserted_ids]
+
+
+def delete_new(pharmacy_id: ObjectId, ids: Sequence[ObjectId]) -> int:
+    """Undo an insert of new medicines (a bulk upload that failed part-way)."""
+    return int(_coll().delete_many({"pharmacy": pharmacy_id, "_id": {"$in": list(ids)}}).deleted_count)
 
 
 def get(medicine_id: ObjectId) -> dict[str, Any] | None:
@@ -80,12 +86,17 @@ def set_stock(pharmacy_id: ObjectId, medicine_id: ObjectId, stock: int, now: dat
     return bool(result.matched_count == 1)
 
 
-def take(pharmacy_id: ObjectId, medicine_id: ObjectId, qty: int, snapshot_image: str | None = None) -> bool:
-    """Take `qty` units if, at this instant, the medicine belongs to the pharmacy, is active and
-    has at least `qty` in stock. One conditional update: concurrent takers never drive stock
-    below zero, whatever their number. The image the order's snapshot shows is remembered in the
-    same write (`orderedImages`), so replacing the medicine's images never destroys it."""
-    update: dict[str, Any] = {"$inc": {"stock": -qty, "soldCount": qty}}
+def take(pharmacy_id: ObjectId, medicine_id: ObjectId, qty: int, order_id: ObjectId, now: datetime,
+         snapshot_image: str | None = None) -> bool:
+    """Take `qty` units for `order_id` if, at this instant, the medicine belongs to the pharmacy,
+    is active and has at least `qty` in stock. One conditional update: concurrent takers never
+    drive stock below zero, whatever their number. The same write records the take
+    (`takes.<order>`: quantity and time, and the indexed flag `takesPending`), so giving it back
+    happens at most once and the repair sweep finds takes whose order was never stored. The image
+    the order's snapshot shows is remembered too (`orderedImages`), so replacing the medicine's
+    images never destroys it."""
+    update: dict[str, Any] = {"$inc": {"stock": -qty, "soldCount": qty},
+                              "$set": {f"takes.{order_id}": {"quantity": qty, "at": now}, "takesPending": True}}
     if snapshot_image:
         update["$addToSet"] = {"orderedImages": snapshot_image}
     result = _coll().update_one(
@@ -93,9 +104,34 @@ def take(pharmacy_id: ObjectId, medicine_id: ObjectId, qty: int, snapshot_image:
     return bool(result.modified_count == 1)
 
 
+def give_back_take(medicine_id: ObjectId, order_id: ObjectId, qty: int) -> bool:
+    """Give back the take of `order_id` if it is still recorded: at most once, whoever repeats
+    it (the placing's compensation, a cancel, the repair sweep), and nothing if it never applied."""
+    result = _coll().update_one({"_id": medicine_id, f"takes.{order_id}": {"$exists": True}},
+                                {"$inc": {"stock": qty, "soldCount": -qty}, "$unset": {f"takes.{order_id}": ""}})
+    return bool(result.modified_count == 1)
+
+
 def give_back(medicine_id: ObjectId, qty: int) -> None:
-    """Compensation of `take` (a later item failed, or the order was cancelled)."""
+    """Give back units of an order placed before takes were recorded (its cancel wins once)."""
     _coll().update_one({"_id": medicine_id}, {"$inc": {"stock": qty, "soldCount": -qty}})
+
+
+def settle_take(medicine_id: ObjectId, order_id: ObjectId) -> bool:
+    """Forget the record of a take whose order is delivered (the units stay sold)."""
+    result = _coll().update_one({"_id": medicine_id, f"takes.{order_id}": {"$exists": True}},
+                                {"$unset": {f"takes.{order_id}": ""}})
+    return bool(result.modified_count == 1)
+
+
+def with_pending_takes(cap: int) -> list[dict[str, Any]]:
+    """Up to `cap` medicines holding take records (one indexed equality)."""
+    return list(_coll().find({"takesPending": True}, {"takes": 1}).limit(cap))
+
+
+def clear_pending_flag(medicine_id: ObjectId) -> None:
+    """Drop the flag once no record is left (a take recorded meanwhile keeps it)."""
+    _coll().update_one({"_id": medicine_id, "takes": {}}, {"$unset": {"takesPending": ""}})
 
 
 def for_pharmacy(pharmacy_id: ObjectId, ids: Sequence[ObjectId]) -> list[dict[str, Any]]:

@@ -37,6 +37,11 @@ def insert(lines: Sequence[dict[str, Any]]) -> None:
         _coll().insert_many(list(lines), ordered=False)
 
 
+def has_lines(order_id: ObjectId) -> bool:
+    """Whether the order has report lines (one equality on the indexed `order`)."""
+    return _coll().find_one({"order": order_id}, {"_id": 1}) is not None
+
+
 def retire(order_id: ObjectId) -> None:
     """A cancelled order's lines stop counting in reports."""
     _coll().update_many({"order": order_id}, {"$set": {"live": False}})

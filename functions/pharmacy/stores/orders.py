@@ -92,3 +92,15 @@ def status_totals(match: dict[str, Any]) -> list[dict[str, Any]]:
     (`{"pharmacy": id}` for a pharmacy, `{"isRevenue": True}`/`{"isRevenue": False}` for admins)."""
     return grouped_sums(_coll(), match, {"status": "$orderStatus", "revenue": "$isRevenue"},
                         {"count": 1, "total": "$pricing.totalPrice"})
+
+
+def delete(order_id: ObjectId) -> None:
+    """Undo the insert of an order whose placing failed after it (its client saw an error)."""
+    _coll().delete_one({"_id": order_id})
+
+
+def by_ids(ids: list[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    """The stored orders among `ids` (one `$in` read)."""
+    if not ids:
+        return {}
+    return {d["_id"]: d for d in _coll().find({"_id": {"$in": ids}})}

@@ -29,6 +29,7 @@ INDEXES = {
         IndexModel([("patient", ASCENDING), ("createdAt", DESCENDING)], name="patient_created"),
         IndexModel([("doctor", ASCENDING), ("createdAt", DESCENDING)], name="doctor_created"),
         IndexModel([("appointment", ASCENDING)], name="appointment"),
+        IndexModel([("reservationsPending", ASCENDING)], name="reservations_pending"),  # the repair sweep
     ],
 }
 
@@ -80,16 +81,47 @@ def revoke(rx_id: ObjectId, doctor_id: ObjectId, changes: Mapping[str, Any]) -> 
 
 
 def consume(rx_id: ObjectId, patient_id: ObjectId, now: datetime, takes: Mapping[str, int],
-            pharmacist_id: ObjectId) -> bool:
+            pharmacist_id: ObjectId, order_id: ObjectId) -> bool:
     """Take `takes[key]` units from each `remaining.<key>`, all or nothing, in one conditional
     write: the prescription must be this patient's, active, unexpired and hold enough of every
     medication at the moment of the write, so concurrent orders can never take more than was
-    prescribed (no quantity goes below zero). Records the pharmacist in `pharmacistIds`."""
+    prescribed (no quantity goes below zero). Records the pharmacist in `pharmacistIds`, and the
+    reservation of `order_id` (`reservations.<order>`: what it took, when) in the same write, so a
+    release is exact and once, and the repair sweep finds reservations whose order never came."""
     query: dict[str, Any] = {"_id": rx_id, "patient": patient_id, "status": ACTIVE, "validUntil": {"$gt": now}}
     query.update({f"remaining.{key}": {"$gte": qty} for key, qty in takes.items()})
     result = _rx().update_one(query, {"$inc": {f"remaining.{key}": -qty for key, qty in takes.items()},
-                                      "$addToSet": {"pharmacistIds": pharmacist_id}, "$set": {"updatedAt": now}})
+                                      "$addToSet": {"pharmacistIds": pharmacist_id},
+                                      "$set": {"updatedAt": now, "reservationsPending": True,
+                                               f"reservations.{order_id}": {"takes": dict(takes), "at": now}}})
     return bool(result.modified_count == 1)
+
+
+def release_reservation(rx_id: ObjectId, order_id: ObjectId, takes: Mapping[str, int], now: datetime) -> bool:
+    """Give back what the reservation of `order_id` took, if that reservation is still recorded
+    (so at most once, whoever repeats it)."""
+    update: dict[str, Any] = {"$unset": {f"reservations.{order_id}": ""}, "$set": {"updatedAt": now}}
+    if takes:
+        update["$inc"] = {f"remaining.{key}": qty for key, qty in takes.items()}
+    result = _rx().update_one({"_id": rx_id, f"reservations.{order_id}": {"$exists": True}}, update)
+    return bool(result.modified_count == 1)
+
+
+def settle_reservation(rx_id: ObjectId, order_id: ObjectId) -> bool:
+    """Forget the record of a reservation whose order stands (what it took stays taken)."""
+    result = _rx().update_one({"_id": rx_id, f"reservations.{order_id}": {"$exists": True}},
+                              {"$unset": {f"reservations.{order_id}": ""}})
+    return bool(result.modified_count == 1)
+
+
+def with_pending_reservations(cap: int) -> list[dict[str, Any]]:
+    """Up to `cap` prescriptions holding reservation records (one indexed equality)."""
+    return list(_rx().find({"reservationsPending": True}, {"reservations": 1}).limit(cap))
+
+
+def clear_pending_flag(rx_id: ObjectId) -> None:
+    """Drop the flag once no record is left (a record set meanwhile keeps it)."""
+    _rx().update_one({"_id": rx_id, "reservations": {}}, {"$unset": {"reservationsPending": ""}})
 
 
 def give_back(rx_id: ObjectId, gives: Mapping[str, tuple[int, int]], now: datetime) -> bool:
