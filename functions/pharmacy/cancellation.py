@@ -18,9 +18,10 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, metrics
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound
+from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import Principal
 from functions.pharmacy import notifications, order_payment, order_views, transitions
@@ -76,6 +77,7 @@ def after_cancel(order: Mapping[str, Any], reason: str) -> None:
     back, a paid online order refunded (through the payments domain). The cancel stands once its
     write won: a give-back that fails is logged and left to the repair sweep, which finds the
     take (or reservation) of a cancelled order and gives it back, once."""
+    metrics.count(Metric.ORDER_CANCELLED)
     if order.get("takesRecorded"):
         try:
             _give_back(order, legacy=False)

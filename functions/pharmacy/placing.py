@@ -22,10 +22,11 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock, idempotency
+from functions.core import clock, idempotency, metrics
 from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.errors import Code, Conflict, NotFound, Unprocessable
+from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import Principal
 from functions.pharmacy import notifications, order_rules, order_views
@@ -61,6 +62,7 @@ def place(customer: Principal, data: OrderIn, idempotency_key: str | None) -> Pl
             if earlier is not None:
                 return _replay(idempotency.resource_of(earlier, fingerprint))
         order = _commit(undo, customer.id, pharmacy, data, lines, order_id, now)
+    metrics.count(Metric.ORDER_PLACED)
     _after_placing(order, pharmacy)
     return Placed(order_views.to_api(order, pharmacy), replayed=False)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from functions.core import clock
+from functions.core import clock, metrics
+from functions.core.metrics import Metric
 from functions.pharmacy import payment_hold, repair
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
-    return {"expiredOrderHolds": payment_hold.release_expired(now), **repair.repair(now)}
+    repaired = repair.repair(now)
+    metrics.count(Metric.REPAIR_SWEEP_FIXED, sum(repaired.values()))
+    return {"expiredOrderHolds": payment_hold.release_expired(now), **repaired}
