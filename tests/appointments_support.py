@@ -16,6 +16,8 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 
 from tests.factories import json_headers, make_user
+from tests.http import body as body  # re-exported
+from tests.http import call
 
 SENDER = "no-reply@cureconnect.test"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:cureconnect-test-send_reminder"
@@ -84,8 +86,6 @@ def api(appt_env: None, client: Any, twilio: FakeTwilio, clock: Any) -> Any:
 # ---------------------------------------------------------------- helpers
 
 
-def body(response: Any) -> Any:
-    return json.loads(response.body)
 
 
 def doctor(**fields: Any) -> dict[str, Any]:
@@ -118,15 +118,14 @@ def book(client: Any, who: dict[str, Any], doc: dict[str, Any], day: str = "2026
 
 def put(client: Any, who: dict[str, Any], path: str, payload: Any = None, *, then_tick: bool = True) -> Any:
     """PUT as `who`; `then_tick=False` for requests sent at the same moment as others."""
-    raw = json.dumps(payload).encode() if payload is not None else b""
-    response = client.http.put(f"/api/v1{path}", headers=json_headers(who), body=raw)
+    response = call(client, "PUT", path, as_=who, json=payload)
     if then_tick:
         tick()
     return response
 
 
 def get(client: Any, who: dict[str, Any] | None, path: str) -> Any:
-    return client.http.get(f"/api/v1{path}", headers=json_headers(who))
+    return call(client, "GET", path, as_=who)
 
 
 def sent_emails() -> list[Any]:

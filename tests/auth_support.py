@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tests.factories import PASSWORD
-
-API = "/api/v1"
-
-
-def body(response: Any) -> Any:
-    return json.loads(response.body)
-
-
-def call(client: Any, method: str, path: str, payload: Any = None, headers: dict[str, str] | None = None) -> Any:
-    raw = b"" if payload is None else json.dumps(payload).encode()
-    hdrs = {"Content-Type": "application/json", **(headers or {})}
-    return client.http.request(method, API + path, headers=hdrs, body=raw)
+from tests.http import API as API  # re-exported
+from tests.http import body as body  # re-exported
+from tests.http import call
 
 
 def register(client: Any, **fields: Any) -> Any:
     payload = {"name": "Asha Rao", "contact": "asha@example.com", "password": PASSWORD, **fields}
-    return call(client, "POST", "/register", payload)
+    return call(client, "POST", "/register", json=payload)
 
 
 def login(client: Any, contact: str, password: str = PASSWORD) -> Any:
-    return call(client, "POST", "/login", {"contact": contact, "password": password})
+    return call(client, "POST", "/login", json={"contact": contact, "password": password})
 
 
 def auth(token: str) -> dict[str, str]:

@@ -17,21 +17,10 @@ from typing import Any
 
 import pytest
 
-from tests.factories import bearer, make_user
+from tests.factories import make_user
+from tests.http import API as API  # re-exported
+from tests.http import body as body  # re-exported
 from tests.lambda_race import race as race  # re-exported for the orders races
-
-API = "/api/v1"
-
-
-def body(response: Any) -> Any:
-    return json.loads(response.body)
-
-
-def call(client: Any, method: str, path: str, who: dict[str, Any] | None = None, payload: Any = None,
-         headers: dict[str, str] | None = None) -> Any:
-    raw = b"" if payload is None else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
-    hdrs = {"Content-Type": "application/json", **(bearer(who) if who else {}), **(headers or {})}
-    return client.http.request(method, API + path, headers=hdrs, body=raw)
 
 
 def pharmacist(**fields: Any) -> dict[str, Any]:

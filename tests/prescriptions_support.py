@@ -3,7 +3,6 @@ create payload, and calls through the test client."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +10,9 @@ from bson import ObjectId
 
 from functions.core import clock
 from functions.core.db import get_db
-from tests.factories import json_headers, make_user
+from tests.factories import make_user
+from tests.http import body as body  # re-exported
+from tests.http import call
 
 API = "/api/v1"
 
@@ -29,8 +30,6 @@ FIVE_MEDICINES = [
 ]
 
 
-def body(response: Any) -> Any:
-    return json.loads(response.body)
 
 
 def doctor(**fields: Any) -> dict[str, Any]:
@@ -62,15 +61,15 @@ def payload(appt: dict[str, Any], **overrides: Any) -> dict[str, Any]:
 
 
 def post(client: Any, who: dict[str, Any] | None, path: str, data: Any) -> Any:
-    return client.http.post(f"{API}{path}", headers=json_headers(who), body=json.dumps(data).encode())
+    return call(client, "POST", path, as_=who, json=data)
 
 
 def put(client: Any, who: dict[str, Any] | None, path: str, data: Any) -> Any:
-    return client.http.put(f"{API}{path}", headers=json_headers(who), body=json.dumps(data).encode())
+    return call(client, "PUT", path, as_=who, json=data)
 
 
 def get(client: Any, who: dict[str, Any] | None, path: str, **headers: str) -> Any:
-    return client.http.get(f"{API}{path}", headers={**json_headers(who), **headers})
+    return call(client, "GET", path, as_=who, headers=headers)
 
 
 def issue(client: Any, the_doctor: dict[str, Any], the_patient: dict[str, Any], **overrides: Any) -> dict[str, Any]:

@@ -10,8 +10,9 @@ import pytest
 from bson import ObjectId
 
 from tests.appointments_support import sent_emails
-from tests.auth_support import auth, body, call, field_paths, register
+from tests.auth_support import auth, body, field_paths, register
 from tests.factories import bearer, make_user
+from tests.http import call
 from tests.integration.test_contact_verification import sms  # noqa: F401 (the fixture)
 from tests.lambda_race import race, race_calls
 from tests.media_support import cloudinary_api  # noqa: F401 (the fixture)
@@ -35,12 +36,13 @@ def test_one_client_cannot_block_another_clients_recovery_of_the_same_contact(cl
     # Given a verified owner, and a stranger at one address asking for their reset code again and again
     owner = make_user("patient", contact="ravi@example.com")
     _from_ip(client, monkeypatch, "203.0.113.9")
-    stranger = [call(client, "POST", "/password/forgot", {"contact": owner["contact"]}).status_code for _ in range(6)]
+    stranger = [call(client, "POST", "/password/forgot",
+                     json={"contact": owner["contact"]}).status_code for _ in range(6)]
     # Then the stranger is stopped after three
     assert stranger == [200, 200, 200, 429, 429, 429]
     # When the owner asks from their own address
     _from_ip(client, monkeypatch, "198.51.100.7")
-    mine = call(client, "POST", "/password/forgot", {"contact": owner["contact"]})
+    mine = call(client, "POST", "/password/forgot", json={"contact": owner["contact"]})
     # Then they get their code
     assert mine.status_code == 200
     assert len(_reset_codes_to(owner["contact"])) == 4
@@ -155,7 +157,7 @@ def test_recovery_codes_by_sms_spend_the_numbers_budget_silently(client, sms, mo
     answers = []
     for i in range(8):
         _from_ip(client, monkeypatch, f"192.0.2.{i + 1}")
-        answers.append(call(client, "POST", "/password/forgot", {"contact": owner["contact"]}))
+        answers.append(call(client, "POST", "/password/forgot", json={"contact": owner["contact"]}))
     # Then every answer is the same, and the number got five SMS only
     assert {r.status_code for r in answers} == {200} and len({r.body for r in answers}) == 1
     assert len(sms.sms) == 5

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from functions.auth import admin as admin_cli
-from tests.auth_support import body, call, field_paths, login
+from tests.auth_support import body, field_paths, login
 from tests.factories import bearer, make_user
+from tests.http import call
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,7 +106,7 @@ def test_approval_lets_a_doctor_in_at_once_and_is_audited(client, db):
     assert call(client, "GET", history, headers=bearer(doctor)).status_code == 404
     assert call(client, "GET", "/doctors").body.count(str(doctor["_id"]).encode()) == 0
     token = bearer(doctor)  # minted before the approval: the guard reads the user on every request
-    response = call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", {"status": "approved"},
+    response = call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", json={"status": "approved"},
                     headers=bearer(admin))
     assert response.status_code == 200 and body(response)["user"]["approvalStatus"] == "approved"
     assert call(client, "GET", history, headers=token).status_code == 200
@@ -117,11 +118,11 @@ def test_approval_lets_a_doctor_in_at_once_and_is_audited(client, db):
 def test_rejection_needs_a_reason_and_the_user_sees_it(client, db):
     admin = make_user("admin")
     pharmacist = make_user("pharmacist", approved=False)
-    no_reason = call(client, "PUT", f"/admin/user/{pharmacist['_id']}/approval", {"status": "rejected"},
+    no_reason = call(client, "PUT", f"/admin/user/{pharmacist['_id']}/approval", json={"status": "rejected"},
                      headers=bearer(admin))
     assert no_reason.status_code == 400
     response = call(client, "PUT", f"/admin/user/{pharmacist['_id']}/approval",
-                    {"status": "rejected", "reason": "Licence number does not match"}, headers=bearer(admin))
+                    json={"status": "rejected", "reason": "Licence number does not match"}, headers=bearer(admin))
     assert response.status_code == 200
     me = body(call(client, "GET", "/me", headers=bearer(pharmacist)))["user"]
     assert (me["approvalStatus"], me["approvalReason"]) == ("rejected", "Licence number does not match")
@@ -132,18 +133,18 @@ def test_rejection_needs_a_reason_and_the_user_sees_it(client, db):
 def test_approval_body_is_validated(client, payload, status):
     admin = make_user("admin")
     doctor = make_user("doctor", approved=False)
-    assert call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", payload,
+    assert call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", json=payload,
                 headers=bearer(admin)).status_code == status
 
 
 def test_only_doctors_and_pharmacists_are_approved(client, db):
     admin = make_user("admin")
     patient = make_user("patient")
-    response = call(client, "PUT", f"/admin/user/{patient['_id']}/approval", {"status": "rejected", "reason": "x"},
+    response = call(client, "PUT", f"/admin/user/{patient['_id']}/approval", json={"status": "rejected", "reason": "x"},
                     headers=bearer(admin))
     assert response.status_code == 422
     assert db.users.find_one({"_id": patient["_id"]})["approvalStatus"] == "approved"
-    assert call(client, "PUT", "/admin/user/0123456789abcdef01234567/approval", {"status": "approved"},
+    assert call(client, "PUT", "/admin/user/0123456789abcdef01234567/approval", json={"status": "approved"},
                 headers=bearer(admin)).status_code == 404
 
 
@@ -154,26 +155,27 @@ def test_deactivation_ends_sessions_and_login_and_is_audited(client, db):
     admin = make_user("admin")
     patient = make_user("patient")
     token = bearer(patient)
-    response = call(client, "PUT", f"/admin/user/{patient['_id']}/active", {"active": False, "reason": "abuse"},
+    response = call(client, "PUT", f"/admin/user/{patient['_id']}/active", json={"active": False, "reason": "abuse"},
                     headers=bearer(admin))
     assert response.status_code == 200 and body(response)["user"]["active"] is False
     assert call(client, "GET", "/me", headers=token).status_code == 401
     assert login(client, patient["contact"]).status_code == 401
     assert db.audit_log.find_one({"action": "account.deactivated"})["subjectId"] == patient["_id"]
     # Reactivation lets them log in again, but the old token stays dead
-    call(client, "PUT", f"/admin/user/{patient['_id']}/active", {"active": True}, headers=bearer(admin))
+    call(client, "PUT", f"/admin/user/{patient['_id']}/active", json={"active": True}, headers=bearer(admin))
     assert login(client, patient["contact"]).status_code == 200
     assert call(client, "GET", "/me", headers=token).status_code == 401
 
 
 def test_an_admin_cannot_deactivate_themself(client):
     admin = make_user("admin")
-    response = call(client, "PUT", f"/admin/user/{admin['_id']}/active", {"active": False}, headers=bearer(admin))
+    response = call(client, "PUT", f"/admin/user/{admin['_id']}/active", json={"active": False}, headers=bearer(admin))
     assert response.status_code == 422 and field_paths(response) == ["active"]
 
 
 def test_active_must_be_a_boolean(client):
     admin = make_user("admin")
     patient = make_user("patient")
-    response = call(client, "PUT", f"/admin/user/{patient['_id']}/active", {"active": "false"}, headers=bearer(admin))
+    response = call(client, "PUT", f"/admin/user/{patient['_id']}/active", json={"active": "false"},
+                    headers=bearer(admin))
     assert response.status_code == 400 and field_paths(response) == ["active"]

@@ -11,9 +11,9 @@ import pytest
 
 from functions.auth import sweep as auth_sweep
 from functions.core.security import issue_token
-from tests.auth_support import call
 from tests.factories import bearer, make_user
 from tests.faults import Fault, FaultPlan, count_steps, inject
+from tests.http import call
 from tests.signaling_support import fresh_sockets
 
 
@@ -33,7 +33,7 @@ def _connected_patient(sockets: Any) -> tuple[dict[str, Any], str]:
 
 
 def _deactivate(client: Any, admin: dict[str, Any], patient: dict[str, Any]) -> Any:
-    return call(client, "PUT", f"/admin/user/{patient['_id']}/active", {"active": False, "reason": "abuse"},
+    return call(client, "PUT", f"/admin/user/{patient['_id']}/active", json={"active": False, "reason": "abuse"},
                 headers=bearer(admin))
 
 

@@ -5,9 +5,10 @@ from bson import ObjectId
 
 from functions.core.errors import Forbidden
 from functions.core.security import ARGON2_PARAMS, require_user
-from tests.auth_support import auth, body, call, cookie_attributes, field_paths, login, register
+from tests.auth_support import auth, body, cookie_attributes, field_paths, login, register
 from tests.conftest import ALLOWED_ORIGIN
 from tests.factories import PASSWORD, bearer, make_user
+from tests.http import call
 from tests.media_support import use_cloud
 
 # ------------------------------------------------------------------ registration
@@ -127,7 +128,7 @@ def test_bad_registrations_name_the_fields(client, db, payload, status, fields):
 
 
 def test_missing_fields_and_malformed_json_are_400(client):
-    missing = call(client, "POST", "/register", {})
+    missing = call(client, "POST", "/register", json={})
     assert missing.status_code == 400
     assert sorted(field_paths(missing)) == ["contact", "name", "password"]
     malformed = client.http.post("/api/v1/register", body=b"{not json", headers={"Content-Type": "application/json"})
@@ -243,15 +244,15 @@ def test_deactivated_accounts_cannot_log_in(client):
 
 
 def test_login_validates_its_body(client):
-    response = call(client, "POST", "/login", {"contact": "asha@example.com"})
+    response = call(client, "POST", "/login", json={"contact": "asha@example.com"})
     assert response.status_code == 400 and field_paths(response) == ["password"]
 
 
 def test_cors_on_login_only_for_the_allowed_origin(client):
     register(client)
     payload = {"contact": "asha@example.com", "password": PASSWORD}
-    allowed = call(client, "POST", "/login", payload, headers={"Origin": ALLOWED_ORIGIN})
-    foreign = call(client, "POST", "/login", payload, headers={"Origin": "https://evil.example"})
+    allowed = call(client, "POST", "/login", json=payload, headers={"Origin": ALLOWED_ORIGIN})
+    foreign = call(client, "POST", "/login", json=payload, headers={"Origin": "https://evil.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
     assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
     # a foreign page may not sign a visitor in, even without a cookie (issue 17), nor read the answer
@@ -326,11 +327,11 @@ def test_a_doctors_fee_is_read_and_written_in_major_units_of_the_currency_that_a
     doctor = make_user("doctor", currency="JPY", consultationFee=1500)
     assert body(call(client, "GET", "/me", headers=bearer(doctor)))["user"]["consultationFee"] == 1500
     # When they send a fee with decimals alone, it is read in their stored currency: refused, naming the field
-    refused = call(client, "PUT", "/me", {"consultationFee": "1500.5"}, headers=bearer(doctor))
+    refused = call(client, "PUT", "/me", json={"consultationFee": "1500.5"}, headers=bearer(doctor))
     assert refused.status_code == 400 and field_paths(refused) == ["consultationFee"]
     assert db.users.find_one({"_id": doctor["_id"]})["consultationFee"] == 1500
     # When the same body switches to rupees, the fee is read in rupees
-    moved = call(client, "PUT", "/me", {"consultationFee": 499.99, "currency": "inr"}, headers=bearer(doctor))
+    moved = call(client, "PUT", "/me", json={"consultationFee": 499.99, "currency": "inr"}, headers=bearer(doctor))
     assert moved.status_code == 200, moved.body
     assert (body(moved)["user"]["consultationFee"], body(moved)["user"]["currency"]) == (499.99, "INR")
     assert db.users.find_one({"_id": doctor["_id"]})["consultationFee"] == 49999
@@ -338,7 +339,7 @@ def test_a_doctors_fee_is_read_and_written_in_major_units_of_the_currency_that_a
 
 def test_put_me_changes_allowed_fields_only(client, db):
     doctor = make_user("doctor")
-    response = call(client, "PUT", "/me", {"name": "Dr New Name", "bio": "Paediatrics", "consultationFee": "600"},
+    response = call(client, "PUT", "/me", json={"name": "Dr New Name", "bio": "Paediatrics", "consultationFee": "600"},
                     headers=bearer(doctor))
     assert response.status_code == 200
     assert (body(response)["user"]["name"], body(response)["user"]["consultationFee"]) == ("Dr New Name", 600)
@@ -346,7 +347,7 @@ def test_put_me_changes_allowed_fields_only(client, db):
     assert (stored["bio"], stored["consultationFee"], stored["nameKey"]) == ("Paediatrics", 60000, "dr new name")
     for forbidden in ({"role": "admin"}, {"approvalStatus": "approved"}, {"active": True}, {"contact": "x@y.com"},
                       {"passwordHash": "x"}, {"medicalHistory": []}):
-        rejected = call(client, "PUT", "/me", forbidden, headers=bearer(doctor))
+        rejected = call(client, "PUT", "/me", json=forbidden, headers=bearer(doctor))
         assert rejected.status_code == 400, forbidden
         assert field_paths(rejected) == list(forbidden)
     assert db.users.find_one({"_id": doctor["_id"]})["role"] == "doctor"
@@ -354,15 +355,15 @@ def test_put_me_changes_allowed_fields_only(client, db):
 
 def test_non_doctors_cannot_set_doctor_fields(client):
     patient = make_user("patient")
-    response = call(client, "PUT", "/me", {"speciality": "Surgery", "name": "Asha R"}, headers=bearer(patient))
+    response = call(client, "PUT", "/me", json={"speciality": "Surgery", "name": "Asha R"}, headers=bearer(patient))
     assert response.status_code == 422
     assert field_paths(response) == ["speciality"]
 
 
 def test_put_me_with_nothing_is_rejected(client):
     patient = make_user("patient")
-    assert call(client, "PUT", "/me", {}, headers=bearer(patient)).status_code == 400
-    assert call(client, "PUT", "/me", {"name": None}, headers=bearer(patient)).status_code == 422
+    assert call(client, "PUT", "/me", json={}, headers=bearer(patient)).status_code == 400
+    assert call(client, "PUT", "/me", json={"name": None}, headers=bearer(patient)).status_code == 422
 
 
 # ------------------------------------------------------------------ password change
@@ -372,7 +373,8 @@ def test_password_change_revokes_every_other_token(client):
     register(client)
     other_device = body(login(client, "asha@example.com"))["token"]
     this_device = body(login(client, "asha@example.com"))["token"]
-    response = call(client, "PUT", "/password/update", {"oldPassword": PASSWORD, "newPassword": "a-new-passphrase"},
+    response = call(client, "PUT", "/password/update",
+                    json={"oldPassword": PASSWORD, "newPassword": "a-new-passphrase"},
                     headers=auth(this_device))
     assert response.status_code == 200
     new_token = body(response)["token"]
@@ -386,13 +388,14 @@ def test_password_change_revokes_every_other_token(client):
 
 def test_password_change_checks_the_old_password_and_the_new_one(client):
     token = body(register(client))["token"]
-    wrong = call(client, "PUT", "/password/update", {"oldPassword": "not-my-password", "newPassword": "whatever-123"},
+    wrong = call(client, "PUT", "/password/update",
+                 json={"oldPassword": "not-my-password", "newPassword": "whatever-123"},
                  headers=auth(token))
     assert wrong.status_code == 422 and field_paths(wrong) == ["oldPassword"]
-    same = call(client, "PUT", "/password/update", {"oldPassword": PASSWORD, "newPassword": PASSWORD},
+    same = call(client, "PUT", "/password/update", json={"oldPassword": PASSWORD, "newPassword": PASSWORD},
                 headers=auth(token))
     assert same.status_code == 422 and field_paths(same) == ["newPassword"]
-    short = call(client, "PUT", "/password/update", {"oldPassword": PASSWORD, "newPassword": "short"},
+    short = call(client, "PUT", "/password/update", json={"oldPassword": PASSWORD, "newPassword": "short"},
                  headers=auth(token))
     assert short.status_code == 400 and field_paths(short) == ["newPassword"]
 
@@ -400,9 +403,9 @@ def test_password_change_checks_the_old_password_and_the_new_one(client):
 def test_guessing_the_old_password_counts_towards_the_lockout(client):
     token = body(register(client))["token"]
     for _ in range(5):
-        call(client, "PUT", "/password/update", {"oldPassword": "guess-guess", "newPassword": "whatever-123"},
+        call(client, "PUT", "/password/update", json={"oldPassword": "guess-guess", "newPassword": "whatever-123"},
              headers=auth(token))
-    response = call(client, "PUT", "/password/update", {"oldPassword": PASSWORD, "newPassword": "whatever-123"},
+    response = call(client, "PUT", "/password/update", json={"oldPassword": PASSWORD, "newPassword": "whatever-123"},
                     headers=auth(token))
     assert response.status_code == 429 and "Retry-After" in response.headers
 
@@ -468,6 +471,6 @@ def test_common_passwords_and_the_users_own_contact_or_name_are_refused(client, 
 
 def test_a_new_password_follows_the_same_rules(client):
     token = body(register(client))["token"]
-    response = call(client, "PUT", "/password/update", {"oldPassword": PASSWORD, "newPassword": "1234567890"},
+    response = call(client, "PUT", "/password/update", json={"oldPassword": PASSWORD, "newPassword": "1234567890"},
                     headers=auth(token))
     assert response.status_code == 422 and field_paths(response) == ["newPassword"]

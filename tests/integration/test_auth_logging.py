@@ -2,8 +2,9 @@
 
 import logging
 
-from tests.auth_support import auth, body, call, login, register
+from tests.auth_support import auth, body, login, register
 from tests.factories import PASSWORD
+from tests.http import call
 
 
 def test_login_logs_contain_neither_password_nor_token(client, db, caplog, json_log_lines):

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from tests.auth_support import call
 from tests.factories import PASSWORD, bearer, make_user
+from tests.http import call
 
 CALLERS = ("anonymous", "patient", "pending_doctor", "doctor", "pharmacist", "admin")
 
@@ -94,7 +94,8 @@ CASES = [pytest.param(method, path, payload, caller, statuses[caller], id=f"{met
 def test_authorization_matrix(client, world, method, path, payload, caller, status):
     me = world["callers"].get(caller)
     headers = bearer(me) if me else {}
-    response = call(client, method, _fill(path, world, caller, me), _fill(payload, world, caller, me), headers)
+    response = call(client, method, _fill(path, world, caller, me), json=_fill(payload, world, caller, me),
+                    headers=headers)
     assert response.status_code == status, response.body[:300]
 
 

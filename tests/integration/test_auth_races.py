@@ -4,8 +4,9 @@ once, each its own request through the app (threads released by one barrier)."""
 import threading
 
 from tests.appointments_support import concurrently
-from tests.auth_support import auth, body, call, login, register
+from tests.auth_support import auth, body, login, register
 from tests.factories import PASSWORD, bearer, make_user
+from tests.http import call
 
 
 def _count_password_checks(monkeypatch):
@@ -70,7 +71,7 @@ def test_concurrent_password_changes_with_one_old_password_exactly_one_wins(clie
     new_passwords = [f"brand-new-secret-{i}" for i in range(4)]
     # When four password changes with the right old password arrive at once
     responses = concurrently(*[lambda p=p: call(client, "PUT", "/password/update",
-                                                {"oldPassword": PASSWORD, "newPassword": p}, headers=auth(token))
+                                                json={"oldPassword": PASSWORD, "newPassword": p}, headers=auth(token))
                                for p in new_passwords])
     # Then exactly one succeeds, and only its new password logs in
     codes = [r.status_code for r in responses]
@@ -86,15 +87,15 @@ def test_a_profile_update_never_undoes_a_concurrent_deactivation_or_approval(cli
     path = f"/admin/user/{doctor['_id']}"
     for _ in range(5):
         concurrently(
-            lambda: call(client, "PUT", "/me", {"bio": "Twenty years of practice"}, headers=bearer(doctor)),
-            lambda: call(client, "PUT", f"{path}/approval", {"status": "approved"}, headers=bearer(admin)),
+            lambda: call(client, "PUT", "/me", json={"bio": "Twenty years of practice"}, headers=bearer(doctor)),
+            lambda: call(client, "PUT", f"{path}/approval", json={"status": "approved"}, headers=bearer(admin)),
         )
         # Then the admin's decision stands whatever the order
         assert db.users.find_one({"_id": doctor["_id"]})["approvalStatus"] == "approved"
         db.users.update_one({"_id": doctor["_id"]}, {"$set": {"approvalStatus": "pending"}})
     responses = concurrently(
-        lambda: call(client, "PUT", "/me", {"bio": "Back soon"}, headers=bearer(doctor)),
-        lambda: call(client, "PUT", f"{path}/active", {"active": False}, headers=bearer(admin)),
+        lambda: call(client, "PUT", "/me", json={"bio": "Back soon"}, headers=bearer(doctor)),
+        lambda: call(client, "PUT", f"{path}/active", json={"active": False}, headers=bearer(admin)),
     )
     assert responses[1].status_code == 200
     stored = db.users.find_one({"_id": doctor["_id"]})

@@ -9,9 +9,10 @@ import pytest
 
 from functions.core import clock as core_clock
 from functions.core.security import issue_token
-from tests.auth_support import auth, body, call, login, register
+from tests.auth_support import auth, body, login, register
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, make_user
+from tests.http import call
 
 
 def _b64(data: dict) -> str:
@@ -116,7 +117,7 @@ def test_old_tokens_die_with_a_password_change(client):
     register(client)
     old = body(login(client, "asha@example.com"))["token"]
     current = body(login(client, "asha@example.com"))["token"]
-    call(client, "PUT", "/password/update", {"oldPassword": PASSWORD, "newPassword": "brand-new-secret"},
+    call(client, "PUT", "/password/update", json={"oldPassword": PASSWORD, "newPassword": "brand-new-secret"},
          headers=auth(current))
     _assert_rejected(_me(client, old))
 

@@ -12,7 +12,8 @@ from urllib.parse import quote
 import pytest
 
 from tests.appointments_support import body, book, doctor, get, patient
-from tests.auth_support import call, register
+from tests.auth_support import register
+from tests.http import call
 
 UNUSABLE = "must not contain NUL characters or unpaired surrogates"
 
@@ -33,7 +34,7 @@ def _refused(response: Any, field: str) -> None:
 def test_signed_out_routes_refuse_nul_and_lone_surrogates(client: Any, path: str, payload: dict[str, str],
                                                           field: str) -> None:
     # json.dumps writes "\u0000" and a lone "\ud800" as the escapes a client would send
-    _refused(call(client, "POST", path, payload), field)
+    _refused(call(client, "POST", path, json=payload), field)
 
 
 def test_a_sign_up_form_with_nul_in_a_field_writes_nothing(client: Any, db: Any) -> None:
@@ -56,7 +57,7 @@ def test_queries_and_path_parameters_follow_the_same_rule(client: Any) -> None:
 
 
 def test_nested_fields_are_named_by_their_path(client: Any) -> None:
-    response = call(client, "POST", "/login", {"contact": "a@example.com", "password": "x",
+    response = call(client, "POST", "/login", json={"contact": "a@example.com", "password": "x",
                                                "extra": [{"note": "\x00"}]})
     _refused(response, "extra.0.note")
 

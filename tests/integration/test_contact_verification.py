@@ -5,8 +5,9 @@ import re
 import pytest
 
 from tests.appointments_support import FakeTwilio, sent_emails
-from tests.auth_support import auth, body, call, login, register
+from tests.auth_support import auth, body, login, register
 from tests.factories import PASSWORD, bearer, make_user
+from tests.http import call
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_a_new_account_verifies_its_contact_with_a_six_digit_code(client, sms, d
     assert sent.status_code == 200 and body(sent)["expiresInSeconds"] == 600
     code = _last_email_code()
     assert code not in str(db.users.find_one({"contact": "asha@example.com"}))  # stored hashed only
-    confirmed = call(client, "POST", "/verify/contact/confirm", {"code": code}, headers=auth(token))
+    confirmed = call(client, "POST", "/verify/contact/confirm", json={"code": code}, headers=auth(token))
     # Then the contact is verified, and a second confirmation changes nothing
     assert confirmed.status_code == 200 and body(confirmed)["user"]["contactVerified"] is True
     assert body(call(client, "GET", "/me", headers=auth(token)))["user"]["contactVerified"] is True
@@ -56,14 +57,15 @@ def test_a_code_takes_five_guesses_and_ten_minutes_at_most(client, sms, clock):
     code = _last_email_code()
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
-        assert call(client, "POST", "/verify/contact/confirm", {"code": wrong}, headers=auth(token)).status_code == 422
+        assert call(client, "POST", "/verify/contact/confirm", json={"code": wrong},
+                    headers=auth(token)).status_code == 422
     # the right code no longer works once the guesses are used up
-    used_up = call(client, "POST", "/verify/contact/confirm", {"code": code}, headers=auth(token))
+    used_up = call(client, "POST", "/verify/contact/confirm", json={"code": code}, headers=auth(token))
     assert used_up.status_code == 422 and body(used_up)["code"] == "INVALID_CODE"
     # a new code, once expired, does not work either
     call(client, "POST", "/verify/contact/send", headers=auth(token))
     clock.advance(minutes=10, seconds=1)
-    assert call(client, "POST", "/verify/contact/confirm", {"code": _last_email_code()},
+    assert call(client, "POST", "/verify/contact/confirm", json={"code": _last_email_code()},
                 headers=auth(token)).status_code == 422
     # and resending is limited: three codes an hour
     assert call(client, "POST", "/verify/contact/send", headers=auth(token)).status_code == 200
@@ -74,7 +76,7 @@ def test_a_code_takes_five_guesses_and_ten_minutes_at_most(client, sms, clock):
 @pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", ""])
 def test_malformed_codes_are_400(client, code):
     token = body(register(client))["token"]
-    assert call(client, "POST", "/verify/contact/confirm", {"code": code}, headers=auth(token)).status_code == 400
+    assert call(client, "POST", "/verify/contact/confirm", json={"code": code}, headers=auth(token)).status_code == 400
 
 
 def test_sms_go_only_to_verified_numbers_and_codes_reach_unverified_ones(client, sms, db):
@@ -89,7 +91,7 @@ def test_sms_go_only_to_verified_numbers_and_codes_reach_unverified_ones(client,
     call(client, "POST", "/verify/contact/send", headers=auth(token))
     assert len(sms.sms) == 2
     # And once verified, notices go out
-    call(client, "POST", "/verify/contact/confirm", {"code": _code(sms.sms[1]["Body"])}, headers=auth(token))
+    call(client, "POST", "/verify/contact/confirm", json={"code": _code(sms.sms[1]["Body"])}, headers=auth(token))
     assert notify.send("phone", "+919876543210", "s", "CureConnect: notice", kind="booked") is True
     assert db.notifications.count_documents({}) == 0  # dropped messages are never queued
 
@@ -112,7 +114,7 @@ def test_forgot_password_answers_the_same_and_sends_only_to_verified_contacts(cl
     register(client)
     owner = make_user("patient", contact="ravi@example.com")
     # When both, and a stranger, ask for a reset
-    answers = [call(client, "POST", "/password/forgot", {"contact": c})
+    answers = [call(client, "POST", "/password/forgot", json={"contact": c})
                for c in ("asha@example.com", "ravi@example.com", "ghost@example.com")]
     # Then the answers are identical, and only the verified contact got a code
     assert {a.status_code for a in answers} == {200} and len({a.body for a in answers}) == 1
@@ -128,19 +130,19 @@ def test_a_reset_sets_the_password_ends_every_session_and_lifts_the_lockout(clie
         login(client, "ravi@example.com", "wrong-guess-1")
     assert login(client, "ravi@example.com").status_code == 429
     # When they recover the account
-    call(client, "POST", "/password/forgot", {"contact": "ravi@example.com"})
+    call(client, "POST", "/password/forgot", json={"contact": "ravi@example.com"})
     code = _last_email_code()
-    weak = call(client, "POST", "/password/reset", {"contact": "ravi@example.com", "code": code,
+    weak = call(client, "POST", "/password/reset", json={"contact": "ravi@example.com", "code": code,
                                                      "newPassword": "password1"})
     assert weak.status_code == 422
-    reset = call(client, "POST", "/password/reset", {"contact": "ravi@example.com", "code": code,
+    reset = call(client, "POST", "/password/reset", json={"contact": "ravi@example.com", "code": code,
                                                       "newPassword": "a-fresh-start-42"})
     # Then the new password works (the lockout was lifted), the old session and code do not
     assert reset.status_code == 200
     assert call(client, "GET", "/me", headers=session).status_code == 401
     assert login(client, "ravi@example.com", PASSWORD).status_code == 401
     assert login(client, "ravi@example.com", "a-fresh-start-42").status_code == 200
-    again = call(client, "POST", "/password/reset", {"contact": "ravi@example.com", "code": code,
+    again = call(client, "POST", "/password/reset", json={"contact": "ravi@example.com", "code": code,
                                                       "newPassword": "another-fresh-43"})
     assert again.status_code == 422
 
@@ -236,7 +238,7 @@ def test_a_code_uses_the_link_up_and_the_link_is_the_code_kind_for_the_caps(clie
     link = LINK.search(sms.sms[0]["Body"]).group(1)
     # When it verifies with a six-digit code instead
     call(client, "POST", "/verify/contact/send", headers=auth(token))
-    confirmed = call(client, "POST", "/verify/contact/confirm", {"code": _code(sms.sms[1]["Body"])},
+    confirmed = call(client, "POST", "/verify/contact/confirm", json={"code": _code(sms.sms[1]["Body"])},
                      headers=auth(token))
     assert confirmed.status_code == 200 and _verified(db, "+919876543210")
     # Then the link no longer opens anything

@@ -2,8 +2,9 @@
 
 import pytest
 
-from tests.auth_support import body, call
+from tests.auth_support import body
 from tests.factories import make_user
+from tests.http import call
 
 
 def _names(response):

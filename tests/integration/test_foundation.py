@@ -8,10 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo.errors import DuplicateKeyError
 
 from tests.conftest import ALLOWED_ORIGIN
-
-
-def body(response):
-    return json.loads(response.body)
+from tests.http import body
 
 
 def test_health_reports_ok_with_a_live_database(client):

@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.appointments_support import book, doctor, get, patient
-from tests.auth_support import API, body, call, login, register
+from tests.auth_support import API, body, login, register
 from tests.conftest import ALLOWED_ORIGIN
 from tests.factories import PASSWORD, bearer, make_user
+from tests.http import call
 from tests.media_support import use_cloud
 
 BOUNDARY = "----WebKitFormBoundary7MA4YWxkTrZu0gW"

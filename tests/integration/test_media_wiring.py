@@ -11,9 +11,10 @@ import pytest
 from functions.core.db import get_db
 from tests.auth_support import register
 from tests.factories import bearer, make_user
+from tests.http import call
 from tests.media_support import CLOUD, cloudinary_api  # noqa: F401  (fixture)
 from tests.media_support import uploaded as recorded
-from tests.pharmacy_support import body, call, make_pharmacy, medicine_fields, multipart, order_body, png_bytes
+from tests.pharmacy_support import body, make_pharmacy, medicine_fields, multipart, order_body, png_bytes
 
 ME = "/me"
 
@@ -36,7 +37,7 @@ def test_a_recorded_avatar_of_the_caller_is_accepted_with_cloudinarys_url(client
     who = make_user("patient")
     mine = uploaded(client, who, "avatar", name="me")
     # When they set it, sending a url of their own
-    response = call(client, "PUT", ME, who, {"avatar": {"public_id": mine["public_id"],
+    response = call(client, "PUT", ME, as_=who, json={"avatar": {"public_id": mine["public_id"],
                                                         "url": "https://evil.example/x.png"}})
     # Then the avatar is the recorded one, with the url Cloudinary reported
     assert response.status_code == 200, response.body
@@ -55,7 +56,7 @@ def test_foreign_wrong_purpose_or_unknown_avatars_are_422(client, cloudinary_api
                                    "url": f"https://res.cloudinary.com/{CLOUD}/x.png"},
     }[case]()
     # When they set it as their avatar
-    response = call(client, "PUT", ME, who, {"avatar": {"public_id": ref["public_id"], "url": ref["url"]}})
+    response = call(client, "PUT", ME, as_=who, json={"avatar": {"public_id": ref["public_id"], "url": ref["url"]}})
     # Then it is refused with the catalogue's code, naming the field, and nothing changed
     assert response.status_code == 422, response.body
     assert body(response)["code"] == "ASSET_INVALID"
@@ -67,26 +68,26 @@ def test_replacing_or_removing_an_avatar_destroys_the_old_one(client, cloudinary
     # Given a doctor with a recorded avatar in use, and a second upload
     who = make_user("doctor")
     old, new = uploaded(client, who, "avatar", name="old"), uploaded(client, who, "avatar", name="new")
-    assert call(client, "PUT", ME, who, {"avatar": old}).status_code == 200
+    assert call(client, "PUT", ME, as_=who, json={"avatar": old}).status_code == 200
     # When they replace it, then remove the avatar
-    replaced = call(client, "PUT", ME, who, {"avatar": {"public_id": new["public_id"], "url": new["url"]}})
-    removed = call(client, "PUT", ME, who, {"avatar": {"public_id": "", "url": ""}})
+    replaced = call(client, "PUT", ME, as_=who, json={"avatar": {"public_id": new["public_id"], "url": new["url"]}})
+    removed = call(client, "PUT", ME, as_=who, json={"avatar": {"public_id": "", "url": ""}})
     # Then each given-up avatar left Cloudinary, and neither can be used again
     assert (replaced.status_code, removed.status_code) == (200, 200)
     assert body(removed)["user"]["avatar"] == {"public_id": "", "url": ""}
     assert cloudinary_api.destroyed == [old["public_id"], new["public_id"]]
     assert assets() == {old["public_id"]: ("avatar", "destroyed"), new["public_id"]: ("avatar", "destroyed")}
-    assert call(client, "PUT", ME, who, {"avatar": old}).status_code == 422
+    assert call(client, "PUT", ME, as_=who, json={"avatar": old}).status_code == 422
 
 
 def test_a_failing_cloudinary_does_not_fail_the_avatar_change(client, cloudinary_api):
     # Given a patient's avatar in use, a new upload, and Cloudinary failing to delete
     who = make_user("patient")
     old, new = uploaded(client, who, "avatar", name="old"), uploaded(client, who, "avatar", name="new")
-    call(client, "PUT", ME, who, {"avatar": old})
+    call(client, "PUT", ME, as_=who, json={"avatar": old})
     cloudinary_api.fail = True
     # When the avatar is replaced
-    response = call(client, "PUT", ME, who, {"avatar": new})
+    response = call(client, "PUT", ME, as_=who, json={"avatar": new})
     # Then the change is made (the failure is only logged)
     assert response.status_code == 200 and body(response)["user"]["avatar"]["public_id"] == new["public_id"]
 
@@ -126,8 +127,8 @@ def test_a_medicine_takes_only_its_pharmacists_recorded_medicine_images(client, 
     unknown = {"public_id": f"cureconnect/medicine-image/{owner['_id']}/nope", "url": "https://x.example/n.png"}
     # When the owner adds medicines with each
     forged_url = {"public_id": photo["public_id"], "url": "https://evil.example/x.png"}
-    ok = call(client, "POST", "/pharmacy/medicines", owner, medicine_fields(images=[forged_url]))
-    refused = [call(client, "POST", "/pharmacy/medicines", owner, medicine_fields(images=[photo, ref]))
+    ok = call(client, "POST", "/pharmacy/medicines", as_=owner, json=medicine_fields(images=[forged_url]))
+    refused = [call(client, "POST", "/pharmacy/medicines", as_=owner, json=medicine_fields(images=[photo, ref]))
                for ref in (theirs, licence, unknown)]
     # Then only their own medicine photo is accepted, with Cloudinary's url
     assert ok.status_code == 201, ok.body
@@ -142,9 +143,10 @@ def test_replacing_a_medicines_images_destroys_the_ones_dropped(client, cloudina
     shop = make_pharmacy()
     owner = shop["ownerUser"]
     a, b, c = (uploaded(client, owner, "medicine-image", name=n) for n in ("a", "b", "c"))
-    created = body(call(client, "POST", "/pharmacy/medicines", owner, medicine_fields(images=[a, b])))["medicine"]
+    created = body(call(client, "POST", "/pharmacy/medicines", as_=owner,
+                        json=medicine_fields(images=[a, b])))["medicine"]
     # When the pharmacist keeps b and adds c
-    response = call(client, "PUT", f"/pharmacy/medicine/{created['_id']}", owner, {"images": [b, c]})
+    response = call(client, "PUT", f"/pharmacy/medicine/{created['_id']}", as_=owner, json={"images": [b, c]})
     # Then a left Cloudinary; b and c are in use
     assert response.status_code == 200, response.body
     assert [i["public_id"] for i in body(response)["medicine"]["images"]] == [b["public_id"], c["public_id"]]
@@ -159,8 +161,8 @@ def test_a_bulk_upload_naming_a_foreign_image_is_refused(client, cloudinary_api)
     mine, theirs = uploaded(client, owner, "medicine-image", name="m"), uploaded(client, rival, "medicine-image")
     rows = [medicine_fields(name="A", images=[mine]), medicine_fields(name="B", images=[theirs])]
     # When the rows are uploaded, then only the owner's
-    refused = call(client, "POST", "/pharmacy/medicines/bulk-upload", owner, rows)
-    accepted = call(client, "POST", "/pharmacy/medicines/bulk-upload", owner, rows[:1])
+    refused = call(client, "POST", "/pharmacy/medicines/bulk-upload", as_=owner, json=rows)
+    accepted = call(client, "POST", "/pharmacy/medicines/bulk-upload", as_=owner, json=rows[:1])
     # Then the foreign photo refuses the upload; the owner's own is stored with Cloudinary's url
     assert (refused.status_code, body(refused)["code"]) == (422, "ASSET_INVALID")
     assert accepted.status_code == 201, accepted.body
@@ -177,8 +179,8 @@ def test_form_file_images_are_recorded_so_json_edits_accept_them(client, cloudin
     assert added.status_code == 201, added.body
     image = body(added)["medicine"]["images"][0]
     # When the pharmacist later edits the medicine with JSON that echoes that image
-    edited = call(client, "PUT", f"/pharmacy/medicine/{body(added)['medicine']['_id']}", owner,
-                  {"images": [image], "stock": 7})
+    edited = call(client, "PUT", f"/pharmacy/medicine/{body(added)['medicine']['_id']}", as_=owner,
+                  json={"images": [image], "stock": 7})
     # Then the server-side upload went to the owner's medicine-image folder and was recorded as theirs
     assert image["public_id"].startswith(f"cureconnect/medicine-image/{owner['_id']}/")
     assert assets() == {image["public_id"]: ("medicine-image", "active")}
@@ -272,10 +274,10 @@ def test_licence_documents_are_the_owners_recorded_licence_uploads(client, cloud
     photo = uploaded(client, owner, "medicine-image", name="photo")
     theirs = uploaded(client, rival, "pharmacy-license", name="theirs")
     # When they register naming a photo, then a rival's scan, then their own scan
-    attempts = [call(client, "POST", "/pharmacy/register", owner,
-                     registration(verificationDocuments={"pharmacyLicense": scan, "drugLicense": ref}))
+    attempts = [call(client, "POST", "/pharmacy/register", as_=owner,
+                     json=registration(verificationDocuments={"pharmacyLicense": scan, "drugLicense": ref}))
                 for ref in (photo, theirs)]
-    ok = call(client, "POST", "/pharmacy/register", owner, registration(verificationDocuments={
+    ok = call(client, "POST", "/pharmacy/register", as_=owner, json=registration(verificationDocuments={
         "pharmacyLicense": {"public_id": scan["public_id"], "url": "https://evil.example/l.pdf"}}))
     # Then only their own licence upload is accepted, with Cloudinary's url, and the refusals name the document
     assert [(r.status_code, body(r)["code"], [e["field"] for e in body(r)["errors"]]) for r in attempts] == \
@@ -290,10 +292,10 @@ def test_replacing_a_licence_document_destroys_the_old_one_and_keeps_the_others(
 
     owner = pharmacist()
     old, drug, new = (uploaded(client, owner, "pharmacy-license", name=n) for n in ("old", "drug", "new"))
-    call(client, "POST", "/pharmacy/register", owner,
-         registration(verificationDocuments={"pharmacyLicense": old, "drugLicense": drug}))
+    call(client, "POST", "/pharmacy/register", as_=owner,
+         json=registration(verificationDocuments={"pharmacyLicense": old, "drugLicense": drug}))
     # When the owner sends the new pharmacy licence only
-    response = call(client, "PUT", "/pharmacy/my", owner, {"verificationDocuments": {"pharmacyLicense": new}})
+    response = call(client, "PUT", "/pharmacy/my", as_=owner, json={"verificationDocuments": {"pharmacyLicense": new}})
     # Then the old scan left Cloudinary and the drug licence stayed
     assert response.status_code == 200, response.body
     assert body(response)["pharmacy"]["verificationDocuments"] == {"pharmacyLicense": new, "drugLicense": drug}
@@ -305,19 +307,19 @@ def test_an_image_an_order_shows_survives_the_medicines_new_images(client, cloud
     shop = make_pharmacy()
     owner = shop["ownerUser"]
     a, b, c = (uploaded(client, owner, "medicine-image", name=n) for n in ("a", "b", "c"))
-    created = body(call(client, "POST", "/pharmacy/medicines", owner, medicine_fields(images=[a])))["medicine"]
+    created = body(call(client, "POST", "/pharmacy/medicines", as_=owner, json=medicine_fields(images=[a])))["medicine"]
     patient = make_user("patient")
-    ordered = call(client, "POST", "/orders", patient,
-                   order_body(shop, [({"_id": created["_id"]}, 1)], deliveryInfo={"type": "pickup"}))
+    ordered = call(client, "POST", "/orders", as_=patient,
+                   json=order_body(shop, [({"_id": created["_id"]}, 1)], deliveryInfo={"type": "pickup"}))
     assert ordered.status_code == 201, ordered.body
     # When the pharmacist replaces the photos twice
-    call(client, "PUT", f"/pharmacy/medicine/{created['_id']}", owner, {"images": [b]})
-    response = call(client, "PUT", f"/pharmacy/medicine/{created['_id']}", owner, {"images": [c]})
+    call(client, "PUT", f"/pharmacy/medicine/{created['_id']}", as_=owner, json={"images": [b]})
+    response = call(client, "PUT", f"/pharmacy/medicine/{created['_id']}", as_=owner, json={"images": [c]})
     # Then a stays in Cloudinary (the order still shows it); b, never ordered, is destroyed
     assert response.status_code == 200, response.body
     assert cloudinary_api.destroyed == [b["public_id"]]
     assert assets()[a["public_id"]] == ("medicine-image", "active")
-    order = body(call(client, "GET", f"/order/{body(ordered)['order']['_id']}", patient))["order"]
+    order = body(call(client, "GET", f"/order/{body(ordered)['order']['_id']}", as_=patient))["order"]
     assert order["items"][0]["medicine"]["images"] == [{"public_id": a["public_id"], "url": a["url"]}]
     # And the bookkeeping is not part of the medicine the API shows
     assert "orderedImages" not in body(response)["medicine"]

@@ -3,8 +3,9 @@
 import pytest
 
 from functions.auth.records import HISTORY_CAP
-from tests.auth_support import body, call, field_paths
+from tests.auth_support import body, field_paths
 from tests.factories import bearer, make_user
+from tests.http import call
 
 ENTRY = {"analysis": "Mild inflammation, no fracture", "url": "https://res.cloudinary.com/cc/xray-1.png",
          "type": "image"}
@@ -20,7 +21,7 @@ def _audit(db):
 
 def test_a_patient_adds_an_entry_and_gets_the_history_back(client, db):
     patient = make_user("patient")
-    response = call(client, "POST", "/medical-history", ENTRY, headers=bearer(patient))
+    response = call(client, "POST", "/medical-history", json=ENTRY, headers=bearer(patient))
     assert response.status_code == 201
     payload = body(response)
     assert payload["entry"]["analysis"] == ENTRY["analysis"]
@@ -43,7 +44,7 @@ def test_a_patient_adds_an_entry_and_gets_the_history_back(client, db):
 ])
 def test_bad_entries_are_rejected_with_the_field(client, db, change, fields):
     patient = make_user("patient")
-    response = call(client, "POST", "/medical-history", {**ENTRY, **change}, headers=bearer(patient))
+    response = call(client, "POST", "/medical-history", json={**ENTRY, **change}, headers=bearer(patient))
     assert response.status_code == 400
     assert field_paths(response) == fields
     assert "medicalHistory" not in db.users.find_one({"_id": patient["_id"]})
@@ -52,15 +53,15 @@ def test_bad_entries_are_rejected_with_the_field(client, db, change, fields):
 def test_the_history_holds_at_most_500_entries(client, db):
     patient = make_user("patient", medicalHistory=[{"analysis": str(i), "image": {"url": "https://x.example/i"}}
                                                    for i in range(HISTORY_CAP - 1)])
-    assert call(client, "POST", "/medical-history", ENTRY, headers=bearer(patient)).status_code == 201
-    full = call(client, "POST", "/medical-history", ENTRY, headers=bearer(patient))
+    assert call(client, "POST", "/medical-history", json=ENTRY, headers=bearer(patient)).status_code == 201
+    full = call(client, "POST", "/medical-history", json=ENTRY, headers=bearer(patient))
     assert full.status_code == 422 and body(full)["code"] == "HISTORY_FULL"
     assert len(db.users.find_one({"_id": patient["_id"]})["medicalHistory"]) == HISTORY_CAP
 
 
 def test_a_patient_reads_their_own_history_without_an_audit_entry(client, db):
     patient = make_user("patient")
-    call(client, "POST", "/medical-history", ENTRY, headers=bearer(patient))
+    call(client, "POST", "/medical-history", json=ENTRY, headers=bearer(patient))
     db.audit_log.delete_many({})
     response = call(client, "GET", f"/medical-history/{patient['_id']}", headers=bearer(patient))
     assert response.status_code == 200
@@ -118,7 +119,7 @@ def test_a_doctor_in_care_of_a_deleted_patient_gets_a_404(client, db):
 
 def test_only_patients_keep_a_medical_history(client):
     for role in ("doctor", "pharmacist", "admin"):
-        response = call(client, "POST", "/medical-history", ENTRY, headers=bearer(make_user(role)))
+        response = call(client, "POST", "/medical-history", json=ENTRY, headers=bearer(make_user(role)))
         assert response.status_code == 403, role
 
 

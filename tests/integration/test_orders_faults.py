@@ -16,7 +16,8 @@ from functions.core.config import get_settings
 from functions.pharmacy import sweep as pharmacy_sweep
 from tests.factories import make_user
 from tests.faults import Fault, FaultPlan, count_steps, inject
-from tests.pharmacy_support import body, call, make_medicine, make_pharmacy, order_body
+from tests.http import call
+from tests.pharmacy_support import body, make_medicine, make_pharmacy, order_body
 from tests.prescriptions_support import doctor, issue
 
 STOCK = 500
@@ -45,11 +46,11 @@ def three_items(s):
 
 
 def place(api, s, data, key):
-    return call(api, "POST", "/orders", s["customer"], data, headers={"Idempotency-Key": key})
+    return call(api, "POST", "/orders", as_=s["customer"], json=data, headers={"Idempotency-Key": key})
 
 
 def cancel(api, s, order_id):
-    return call(api, "PUT", f"/order/{order_id}/cancel", s["customer"], {"reason": "changed my mind"})
+    return call(api, "PUT", f"/order/{order_id}/cancel", as_=s["customer"], json={"reason": "changed my mind"})
 
 
 def assert_nothing_lost(db, s):
@@ -158,7 +159,7 @@ def test_the_sweep_keeps_the_takes_of_open_orders_for_their_cancel(api, db, cloc
     placed = body(place(api, s, three_items(s), "open"))["order"]
     order_id = placed["_id"]
     # (whose take records are never shown: to another customer, nor to the pharmacy)
-    shown = body(call(api, "GET", f"/medicine/{s['plain'][0]['_id']}", make_user("patient")))
+    shown = body(call(api, "GET", f"/medicine/{s['plain'][0]['_id']}", as_=make_user("patient")))
     assert "takes" not in str(shown) and "takesPending" not in str(shown) and order_id not in str(shown)
     assert "takesRecorded" not in placed
     # When the repair sweep runs past REPAIR_AFTER_SECONDS

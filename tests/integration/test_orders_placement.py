@@ -6,7 +6,8 @@ from bson import ObjectId
 
 from tests.appointments_support import sent_emails
 from tests.factories import make_user
-from tests.pharmacy_support import body, call, make_medicine, make_pharmacy, order_body, patient, stock_of
+from tests.http import call
+from tests.pharmacy_support import body, make_medicine, make_pharmacy, order_body, patient, stock_of
 from tests.prescriptions_support import doctor, issue
 
 
@@ -16,7 +17,7 @@ def shop(api, clock):
 
 
 def place(api, who, data, **headers):
-    return call(api, "POST", "/orders", who, data, headers=headers or None)
+    return call(api, "POST", "/orders", as_=who, json=data, headers=headers or None)
 
 
 def test_an_order_is_priced_from_the_database_and_takes_stock(api, db, shop):
@@ -144,7 +145,7 @@ def test_only_patients_order(api, shop):
     medicine = make_medicine(shop)
     for role in ("doctor", "pharmacist", "admin"):
         assert place(api, make_user(role), order_body(shop, [(medicine, 1)])).status_code == 403
-    assert call(api, "POST", "/orders", None, order_body(shop, [(medicine, 1)])).status_code == 401
+    assert call(api, "POST", "/orders", as_=None, json=order_body(shop, [(medicine, 1)])).status_code == 401
 
 
 def test_a_failing_last_item_gives_back_the_earlier_ones(api, db, shop):
@@ -246,7 +247,7 @@ def test_a_prescription_is_consumed_by_orders_and_cannot_buy_more_than_prescribe
     assert stock_of(db, amox) == 36
     # And the pharmacist of that order may now read the prescription
     pharmacist_user = db.users.find_one({"_id": db.pharmacies.find_one({"_id": shop["_id"]})["owner"]})
-    assert call(api, "GET", f"/prescription/{rx['_id']}", pharmacist_user).status_code == 200
+    assert call(api, "GET", f"/prescription/{rx['_id']}", as_=pharmacist_user).status_code == 200
 
 
 def test_someone_elses_prescription_does_not_help(api, db, shop, rx_setting):
@@ -262,5 +263,6 @@ def test_someone_elses_prescription_does_not_help(api, db, shop, rx_setting):
 def test_cancelling_gives_the_prescription_back(api, db, shop, rx_setting):
     customer, amox, rx = rx_setting["customer"], rx_setting["amox"], rx_setting["rx"]
     order = body(place(api, customer, order_body(shop, [(amox, 21)], prescriptionId=rx["_id"])))["order"]
-    assert call(api, "PUT", f"/order/{order['_id']}/cancel", customer, {"reason": "changed my mind"}).status_code == 200
+    assert call(api, "PUT", f"/order/{order['_id']}/cancel", as_=customer,
+                json={"reason": "changed my mind"}).status_code == 200
     assert place(api, customer, order_body(shop, [(amox, 21)], prescriptionId=rx["_id"])).status_code == 201

@@ -4,7 +4,8 @@ idempotent retries."""
 
 from bson import ObjectId
 
-from tests.pharmacy_support import body, call, make_medicine, make_pharmacy, order_body, patient, race, stock_of
+from tests.http import call
+from tests.pharmacy_support import body, make_medicine, make_pharmacy, order_body, patient, race, stock_of
 
 
 def test_thirty_single_unit_orders_against_stock_ten_make_exactly_ten(api, db, clock, chalice_app):
@@ -38,7 +39,7 @@ def test_customer_and_pharmacist_cancelling_at_once_restock_once(api, db, clock,
     medicine = make_medicine(shop, stock=20)
     for trial in range(3):
         customer = patient()
-        order = body(call(api, "POST", "/orders", customer, order_body(shop, [(medicine, 5)])))["order"]
+        order = body(call(api, "POST", "/orders", as_=customer, json=order_body(shop, [(medicine, 5)])))["order"]
         assert stock_of(db, medicine) == 15
         outcomes = race(chalice_app, [
             ("PUT", f"/order/{order['_id']}/cancel", customer, {"reason": "changed my mind"}, None),
@@ -79,7 +80,8 @@ def test_the_repair_sweep_racing_live_orders_and_cancels_gives_back_exactly_what
     for _ in range(3):
         assert medicines.take(shop["_id"], medicine["_id"], 2, ObjectId(), core_clock.now())
     customers = [patient() for _ in range(5)]
-    placed = [body(call(api, "POST", "/orders", c, order_body(shop, [(medicine, 1)])))["order"] for c in customers]
+    placed = [body(call(api, "POST", "/orders", as_=c,
+                        json=order_body(shop, [(medicine, 1)])))["order"] for c in customers]
     for order in placed[:2]:
         db.orders.update_one({"_id": ObjectId(order["_id"])}, {"$set": {"orderStatus": "cancelled"}})
     assert stock_of(db, medicine) == 89
@@ -89,11 +91,11 @@ def test_the_repair_sweep_racing_live_orders_and_cancels_gives_back_exactly_what
 
     def act(i):
         if i < 8:  # new orders, in flight while the sweepers run
-            return call(api, "POST", "/orders", buyers[i], order_body(shop, [(medicine, 1)])).status_code
+            return call(api, "POST", "/orders", as_=buyers[i], json=order_body(shop, [(medicine, 1)])).status_code
         if i < 11:  # the customers cancel their open orders
             order = placed[i - 6]
-            return call(api, "PUT", f"/order/{order['_id']}/cancel", customers[i - 6],
-                        {"reason": "changed my mind"}).status_code
+            return call(api, "PUT", f"/order/{order['_id']}/cancel", as_=customers[i - 6],
+                        json={"reason": "changed my mind"}).status_code
         return pharmacy_sweep.sweep()["stockTakesGivenBack"]  # three sweepers at once
 
     # When 8 orders, 3 cancels and 3 sweeps run at the same moment, each in its own container

@@ -3,7 +3,8 @@ unexpired medicines, with escaped searches."""
 
 import pytest
 
-from tests.pharmacy_support import body, call, make_medicine, make_pharmacy
+from tests.http import call
+from tests.pharmacy_support import body, make_medicine, make_pharmacy
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import pytest
 from bson import ObjectId
 
 from tests.faults import Fault, FaultPlan, inject
-from tests.pharmacy_support import body, call, make_pharmacy, medicine_fields
+from tests.http import call
+from tests.pharmacy_support import body, make_pharmacy, medicine_fields
 
 
 @pytest.fixture
@@ -19,7 +20,8 @@ def test_a_naive_expiry_is_in_the_pharmacys_zone_and_answered_as_stored(api, db,
     # Given an expiry date-time without an offset (DEFAULT_TIMEZONE Asia/Kolkata, UTC+05:30)
     owner = shop["ownerUser"]
     # When the medicine is added
-    response = call(api, "POST", "/pharmacy/medicines", owner, medicine_fields(expiryDate="2027-06-30T18:00:00"))
+    response = call(api, "POST", "/pharmacy/medicines", as_=owner,
+                    json=medicine_fields(expiryDate="2027-06-30T18:00:00"))
     # Then it is created once (was a 500 after the insert), stored and answered as that instant in UTC
     assert response.status_code == 201, response.body
     medicine = body(response)["medicine"]
@@ -31,7 +33,8 @@ def test_a_naive_expiry_is_in_the_pharmacys_zone_and_answered_as_stored(api, db,
 
 
 def test_a_date_only_expiry_stays_the_end_of_that_day(api, db, shop):
-    response = call(api, "POST", "/pharmacy/medicines", shop["ownerUser"], medicine_fields(expiryDate="2027-06-30"))
+    response = call(api, "POST", "/pharmacy/medicines", as_=shop["ownerUser"],
+                    json=medicine_fields(expiryDate="2027-06-30"))
     assert response.status_code == 201, response.body
     stored = db.medicines.find_one({"_id": ObjectId(body(response)["medicine"]["_id"])})
     assert stored["expiryDate"] == datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
@@ -39,7 +42,7 @@ def test_a_date_only_expiry_stays_the_end_of_that_day(api, db, shop):
 
 @pytest.mark.parametrize("expiry", ["0001-01-01T00:00:00", "9999-12-31T23:59:59", "0001-01-01"])
 def test_an_expiry_beyond_reason_is_a_clear_4xx(api, db, shop, expiry):
-    response = call(api, "POST", "/pharmacy/medicines", shop["ownerUser"], medicine_fields(expiryDate=expiry))
+    response = call(api, "POST", "/pharmacy/medicines", as_=shop["ownerUser"], json=medicine_fields(expiryDate=expiry))
     assert 400 <= response.status_code < 500, response.body
     assert "expiryDate" in response.body.decode()
     assert db.medicines.count_documents({}) == 0
@@ -52,13 +55,14 @@ def test_a_bulk_upload_is_all_rows_or_none_and_its_report_matches_what_was_writt
     # When the database refuses the next upload's insert, or loses its reply after applying it
     for fault in Fault:
         with inject(FaultPlan(fail_at=insert_step, fault=fault)):
-            response = call(api, "POST", "/pharmacy/medicines/bulk-upload", shop["ownerUser"], {"medicines": rows})
+            response = call(api, "POST", "/pharmacy/medicines/bulk-upload", as_=shop["ownerUser"],
+                            json={"medicines": rows})
         # Then the owner is told (503, not 500), and none of its rows is stored, nor counted
         assert response.status_code == 503, response.body
         assert db.medicines.count_documents({"pharmacy": shop["_id"], "name": {"$in": ["A", "B", "C"]}}) == 3
         assert db.pharmacies.find_one({"_id": shop["_id"]})["totalMedicines"] == 3
     # And an upload that succeeds reports exactly the rows written and counts them
-    response = call(api, "POST", "/pharmacy/medicines/bulk-upload", shop["ownerUser"], {"medicines": rows})
+    response = call(api, "POST", "/pharmacy/medicines/bulk-upload", as_=shop["ownerUser"], json={"medicines": rows})
     assert response.status_code == 201 and body(response)["inserted"] == 3
     assert db.medicines.count_documents({"pharmacy": shop["_id"]}) == 6
     assert db.pharmacies.find_one({"_id": shop["_id"]})["totalMedicines"] == 6
@@ -69,8 +73,8 @@ def _insert_step(api, shop, rows):
     """The position of the medicines' insert among the commands of a clean upload (which stays)."""
     from tests.faults import count_steps
 
-    seen = count_steps(lambda: call(api, "POST", "/pharmacy/medicines/bulk-upload", shop["ownerUser"],
-                                    {"medicines": rows}))
+    seen = count_steps(lambda: call(api, "POST", "/pharmacy/medicines/bulk-upload", as_=shop["ownerUser"],
+                                    json={"medicines": rows}))
     return seen.index("medicines.insert_many") + 1
 
 
@@ -78,7 +82,7 @@ def _insert_step(api, shop, rows):
                                    "startDate=9999-12-01&endDate=9999-12-31", "endDate=9999-12-31"])
 def test_report_dates_are_bounded_before_any_arithmetic(api, shop, query):
     # When a report is asked for days no pharmacy has seen (was an OverflowError, 500)
-    response = call(api, "GET", f"/pharmacy/report?{query}", shop["ownerUser"])
+    response = call(api, "GET", f"/pharmacy/report?{query}", as_=shop["ownerUser"])
     # Then a clear 400
     assert (response.status_code, body(response)["code"]) == (400, "INVALID_DATE"), response.body
     assert "between the years" in body(response)["message"]

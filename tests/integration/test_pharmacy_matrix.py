@@ -12,7 +12,8 @@ import pytest
 from bson import ObjectId
 
 from tests.factories import bearer, make_user
-from tests.pharmacy_support import call, make_medicine, make_pharmacy, medicine_fields, order_body, registration
+from tests.http import call
+from tests.pharmacy_support import make_medicine, make_pharmacy, medicine_fields, order_body, registration
 
 CALLERS = ("anonymous", "customer", "stranger", "doctor", "owner", "rival", "newcomer", "admin")
 
@@ -111,7 +112,7 @@ def test_pharmacy_authorization_matrix(api, world, method, path, payload, status
     answers = {}
     for caller in sorted(CALLERS, key=lambda c: statuses[c] < 300):
         me = world["callers"].get(caller)
-        response = call(api, method, _fill(path, world, caller), None, _fill(payload, world, caller),
+        response = call(api, method, _fill(path, world, caller), as_=None, json=_fill(payload, world, caller),
                         headers=bearer(me) if me else None)
         answers[caller] = response.status_code
     assert answers == statuses

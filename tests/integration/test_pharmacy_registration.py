@@ -5,9 +5,9 @@ import pytest
 
 from tests.appointments_support import sent_emails
 from tests.factories import bearer, make_user
+from tests.http import call
 from tests.pharmacy_support import (
     body,
-    call,
     cloudinary_fixture,  # noqa: F401  (the `cloudinary` fixture)
     make_medicine,
     make_pharmacy,
@@ -28,7 +28,7 @@ def test_an_approved_pharmacist_registers_a_pending_pharmacy_and_keeps_their_rol
     # Given an approved pharmacist
     owner = pharmacist()
     # When they register with JSON
-    response = call(api, "POST", "/pharmacy/register", owner, registration())
+    response = call(api, "POST", "/pharmacy/register", as_=owner, json=registration())
     # Then the pharmacy exists, pending, with the reference's keys, and nobody's role changed
     assert response.status_code == 201, response.body
     pharmacy = body(response)["pharmacy"]
@@ -44,22 +44,23 @@ def test_an_approved_pharmacist_registers_a_pending_pharmacy_and_keeps_their_rol
 def test_only_pharmacists_register_pharmacies(api, db, role):
     # D-15 (registering made anyone a pharmacist and demoted doctors and admins)
     user = make_user(role)
-    response = call(api, "POST", "/pharmacy/register", user, registration())
+    response = call(api, "POST", "/pharmacy/register", as_=user, json=registration())
     assert response.status_code == 403
     assert db.users.find_one({"_id": user["_id"]})["role"] == role
     assert db.pharmacies.count_documents({}) == 0
 
 
 def test_a_pharmacist_awaiting_approval_cannot_register(api):
-    response = call(api, "POST", "/pharmacy/register", make_user("pharmacist", approved=False), registration())
+    response = call(api, "POST", "/pharmacy/register", as_=make_user("pharmacist", approved=False), json=registration())
     assert response.status_code == 403 and body(response)["code"] == "APPROVAL_REQUIRED"
 
 
 def test_one_pharmacy_per_owner_and_per_licence_whatever_its_spelling(api, db):
     owner = pharmacist()
-    assert call(api, "POST", "/pharmacy/register", owner, registration()).status_code == 201
-    again = call(api, "POST", "/pharmacy/register", owner, registration(licenseNumber="OTHER-1"))
-    same_licence = call(api, "POST", "/pharmacy/register", pharmacist(), registration(licenseNumber="mh pun 12345"))
+    assert call(api, "POST", "/pharmacy/register", as_=owner, json=registration()).status_code == 201
+    again = call(api, "POST", "/pharmacy/register", as_=owner, json=registration(licenseNumber="OTHER-1"))
+    same_licence = call(api, "POST", "/pharmacy/register", as_=pharmacist(),
+                        json=registration(licenseNumber="mh pun 12345"))
     assert (again.status_code, body(again)["code"]) == (409, "PHARMACY_EXISTS")
     assert (same_licence.status_code, body(same_licence)["code"]) == (409, "LICENSE_TAKEN")
     assert db.pharmacies.count_documents({}) == 1
@@ -88,7 +89,7 @@ def test_two_concurrent_registrations_of_one_owner_make_one_pharmacy(api, db, ch
     ({"verificationStatus": "verified"}, "verificationStatus"),
 ])
 def test_registration_fields_are_validated(api, change, field):
-    response = call(api, "POST", "/pharmacy/register", pharmacist(), registration(**change))
+    response = call(api, "POST", "/pharmacy/register", as_=pharmacist(), json=registration(**change))
     assert response.status_code == 400
     assert field in [e["field"] for e in body(response)["errors"]]
 
@@ -147,11 +148,11 @@ def test_the_owner_edits_allow_listed_fields_only(api, db):
     # Given a pending pharmacy
     shop = make_pharmacy(verification="pending")
     owner = shop["ownerUser"]
-    current = body(call(api, "GET", "/pharmacy/my", owner))["pharmacy"]
+    current = body(call(api, "GET", "/pharmacy/my", as_=owner))["pharmacy"]
     # When the owner sends it back with server-managed fields changed (D-17 mass assignment)
     forged = {**current, "name": "Renamed Pharmacy", "verificationStatus": "verified", "isVerified": True,
               "rating": 5, "totalOrders": 999, "owner": str(patient()["_id"]), "licenseNumber": "FAKE-1"}
-    response = call(api, "PUT", "/pharmacy/my", owner, forged)
+    response = call(api, "PUT", "/pharmacy/my", as_=owner, json=forged)
     # Then only the allow-listed name changed
     assert response.status_code == 200, response.body
     stored = db.pharmacies.find_one({"_id": shop["_id"]})
@@ -160,13 +161,13 @@ def test_the_owner_edits_allow_listed_fields_only(api, db):
     assert stored["owner"] == owner["_id"] and stored["licenseNumber"] == shop["licenseNumber"]
     assert stored["totalOrders"] == 0 and stored["ratingSum"] == 0
     # And a field nobody knows is refused
-    assert call(api, "PUT", "/pharmacy/my", owner, {"discountEverything": True}).status_code == 400
+    assert call(api, "PUT", "/pharmacy/my", as_=owner, json={"discountEverything": True}).status_code == 400
 
 
 def test_closing_the_shop_unlists_it_and_its_medicines(api, db):
     shop = make_pharmacy()
     make_medicine(shop)
-    assert call(api, "PUT", "/pharmacy/my", shop["ownerUser"], {"status": "inactive"}).status_code == 200
+    assert call(api, "PUT", "/pharmacy/my", as_=shop["ownerUser"], json={"status": "inactive"}).status_code == 200
     assert db.pharmacies.find_one({"_id": shop["_id"]})["listed"] is False
     assert db.medicines.count_documents({"pharmacy": shop["_id"], "listed": True}) == 0
     assert call(api, "GET", "/medicines").status_code == 200
@@ -174,7 +175,7 @@ def test_closing_the_shop_unlists_it_and_its_medicines(api, db):
 
 
 def test_my_pharmacy_is_404_before_registering(api):
-    response = call(api, "GET", "/pharmacy/my", pharmacist())
+    response = call(api, "GET", "/pharmacy/my", as_=pharmacist())
     assert (response.status_code, body(response)["code"]) == (404, "NO_PHARMACY")
 
 
@@ -211,7 +212,7 @@ def test_pharmacy_orders_report_and_stats_are_not_shadowed_by_the_id_route(api):
     # D-05 (GET /pharmacy/:id answered 400 "Invalid _id: orders" for these)
     owner = make_pharmacy()["ownerUser"]
     for path in ("/pharmacy/orders", "/pharmacy/report", "/pharmacy/stats"):
-        response = call(api, "GET", path, owner)
+        response = call(api, "GET", path, as_=owner)
         assert response.status_code == 200, (path, response.body)
 
 
@@ -222,14 +223,15 @@ def test_admin_verification_lists_the_pharmacy_and_its_medicines_and_tells_the_o
     shop = make_pharmacy(verification="pending")
     medicine = make_medicine(shop)
     admin = make_user("admin")
-    response = call(api, "PUT", f"/admin/pharmacy/{shop['_id']}/status", admin, {"status": "verified"})
+    response = call(api, "PUT", f"/admin/pharmacy/{shop['_id']}/status", as_=admin, json={"status": "verified"})
     assert response.status_code == 200
     stored = db.pharmacies.find_one({"_id": shop["_id"]})
     assert (stored["verificationStatus"], stored["isVerified"], stored["listed"]) == ("verified", True, True)
     assert db.medicines.find_one({"_id": medicine["_id"]})["listed"] is True
     assert any("verified" in m.body for m in sent_emails())
     # And suspending hides both again
-    call(api, "PUT", f"/admin/pharmacy/{shop['_id']}/status", admin, {"status": "suspended", "reason": "audit"})
+    call(api, "PUT", f"/admin/pharmacy/{shop['_id']}/status", as_=admin,
+         json={"status": "suspended", "reason": "audit"})
     assert db.pharmacies.find_one({"_id": shop["_id"]})["isVerified"] is False
     assert db.medicines.find_one({"_id": medicine["_id"]})["listed"] is False
     assert call(api, "GET", f"/medicine/{medicine['_id']}").status_code == 404
@@ -239,14 +241,14 @@ def test_admin_lists_pharmacies_by_status(api):
     for status in ("pending", "pending", "verified", "rejected"):
         make_pharmacy(verification=status)
     admin = make_user("admin")
-    pending = body(call(api, "GET", "/admin/pharmacies?status=pending", admin))
-    everything = body(call(api, "GET", "/admin/pharmacies?limit=3", admin))
+    pending = body(call(api, "GET", "/admin/pharmacies?status=pending", as_=admin))
+    everything = body(call(api, "GET", "/admin/pharmacies?limit=3", as_=admin))
     assert pending["pagination"]["total"] == 2
     assert all(p["verificationStatus"] == "pending" and isinstance(p["owner"], str) and p["ownerName"]
                for p in pending["pharmacies"])
     assert everything["pagination"]["total"] == 4 and len(everything["pharmacies"]) == 3
     # Without page or limit (the admin page never pages): all of them, up to 100
-    whole = body(call(api, "GET", "/admin/pharmacies", admin))
+    whole = body(call(api, "GET", "/admin/pharmacies", as_=admin))
     assert len(whole["pharmacies"]) == 4 and whole["pagination"]["limit"] == 100
 
 
@@ -257,12 +259,12 @@ def test_quick_setup_exists_only_in_the_dev_stage(api, monkeypatch, db):
     from functions.core import config
 
     owner = pharmacist()
-    assert call(api, "POST", "/pharmacy/quick-setup", owner).status_code == 404
+    assert call(api, "POST", "/pharmacy/quick-setup", as_=owner).status_code == 404
     monkeypatch.setenv("STAGE", "dev")
     config.reset_settings()
-    created = call(api, "POST", "/pharmacy/quick-setup", owner)
-    again = call(api, "POST", "/pharmacy/quick-setup", owner)
+    created = call(api, "POST", "/pharmacy/quick-setup", as_=owner)
+    again = call(api, "POST", "/pharmacy/quick-setup", as_=owner)
     assert created.status_code == 201 and body(created)["pharmacy"]["verificationStatus"] == "verified"
     assert again.status_code == 200 and body(again)["message"] == "Pharmacy already exists"
-    assert call(api, "POST", "/pharmacy/quick-setup", patient()).status_code == 403
+    assert call(api, "POST", "/pharmacy/quick-setup", as_=patient()).status_code == 403
     assert db.pharmacies.count_documents({}) == 1

@@ -4,7 +4,8 @@ import pytest
 
 from functions.pharmacy import seed
 from tests.factories import make_user
-from tests.pharmacy_support import body, call
+from tests.http import call
+from tests.pharmacy_support import body
 
 
 def test_the_seed_makes_a_public_demo_shelf_once(api, db, clock, capsys):

@@ -11,8 +11,9 @@ import pytest
 
 from functions.core.security import issue_token
 from tests.appointments_support import sent_emails
-from tests.auth_support import auth, call
+from tests.auth_support import auth
 from tests.factories import PASSWORD, bearer, make_user
+from tests.http import call
 from tests.signaling_support import confirmed_appointment, fresh_sockets
 
 
@@ -59,7 +60,7 @@ def test_a_password_change_closes_every_socket_of_the_user(sockets, client, db):
     cids = [_open_with(sockets, one), _open_with(sockets, two)]
     other = _open_with(sockets, issue_token(make_user("patient"))[0])
     response = call(client, "PUT", "/password/update",
-                    {"oldPassword": PASSWORD, "newPassword": "a-brand-new-secret-42"}, headers=auth(one))
+                    json={"oldPassword": PASSWORD, "newPassword": "a-brand-new-secret-42"}, headers=auth(one))
     assert response.status_code == 200
     assert all(_closed(sockets, cid) for cid in cids)
     assert db["connections"].count_documents({"userId": patient["_id"]}) == 0
@@ -90,7 +91,7 @@ def test_an_admin_decision_closes_the_users_sockets(sockets, client, db, path, p
     doctor = make_user("doctor")
     cid = _open_with(sockets, issue_token(doctor)[0])
     admin = make_user("admin")
-    response = call(client, "PUT", f"/admin/user/{doctor['_id']}{path}", payload, headers=bearer(admin))
+    response = call(client, "PUT", f"/admin/user/{doctor['_id']}{path}", json=payload, headers=bearer(admin))
     assert response.status_code == 200
     assert _closed(sockets, cid)
     assert db["connections"].find_one({"_id": cid}) is None
@@ -99,7 +100,7 @@ def test_an_admin_decision_closes_the_users_sockets(sockets, client, db, path, p
 def test_approving_a_doctor_leaves_the_sockets_open(sockets, client, db):
     doctor = make_user("doctor")
     cid = _open_with(sockets, issue_token(doctor)[0])
-    response = call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", {"status": "approved"},
+    response = call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", json={"status": "approved"},
                     headers=bearer(make_user("admin")))
     assert response.status_code == 200
     sockets.send(cid, {"action": "ping"})
@@ -120,9 +121,9 @@ def test_a_password_reset_closes_every_socket_of_the_user(sockets, client, monke
     owner = make_user("patient", contact="ravi@example.com")
     cid = _open_with(sockets, issue_token(owner)[0])
     # When they recover the account with the code they were sent
-    call(client, "POST", "/password/forgot", {"contact": "ravi@example.com"})
+    call(client, "POST", "/password/forgot", json={"contact": "ravi@example.com"})
     code = re.search(r"\b(\d{6})\b", sent_emails()[-1].body).group(1)
-    response = call(client, "POST", "/password/reset", {"contact": "ravi@example.com", "code": code,
+    response = call(client, "POST", "/password/reset", json={"contact": "ravi@example.com", "code": code,
                                                          "newPassword": "a-fresh-start-42"})
     # Then the socket opened before the reset is closed
     assert response.status_code == 200
@@ -164,7 +165,7 @@ def test_the_sweep_closes_what_a_decision_could_not_and_spares_sockets_opened_af
     monkeypatch.setattr(signaling, "end_sessions", failing)
     # When the admin rejects them (the answer is the decision; the socket stayed open)
     rejected = call(client, "PUT", f"/admin/user/{doctor['_id']}/approval",
-                    {"status": "rejected", "reason": "licence expired"}, headers=bearer(admin))
+                    json={"status": "rejected", "reason": "licence expired"}, headers=bearer(admin))
     assert rejected.status_code == 200
     assert db.audit_log.count_documents({"action": "approval.rejected", "subjectId": doctor["_id"]}) == 1
     sockets.send(before, {"action": "ping"})
@@ -172,7 +173,7 @@ def test_the_sweep_closes_what_a_decision_could_not_and_spares_sockets_opened_af
     monkeypatch.setattr(signaling, "end_sessions", real)
     # And a minute later approves them again, and the doctor opens a new socket
     clock.advance(minutes=1)
-    assert call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", {"status": "approved"},
+    assert call(client, "PUT", f"/admin/user/{doctor['_id']}/approval", json={"status": "approved"},
                 headers=bearer(admin)).status_code == 200
     after = _open_with(sockets, issue_token(doctor)[0])
     # When the sweep runs

@@ -1,0 +1,29 @@
+"""The tests' one way to send a request through the app and read its answer.
+
+    response = call(client, "POST", "/orders", as_=patient, json={...})
+    assert response.status_code == 201 and body(response)["order"]["orderNumber"]
+
+`as_` signs the request in as that user (a bearer token); `json` is the body (bytes are sent as
+they are); `headers` add to or replace the defaults. Paths are relative to the API's `/api/v1`.
+The frontend's exact requests (cookie, proxy headers, numbers as strings) go through
+tests/contract/frontend.py instead.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from typing import Any
+
+from tests.factories import json_headers
+
+API = "/api/v1"
+
+
+def call(client: Any, method: str, path: str, *, as_: dict[str, Any] | None = None, json: Any = None,
+         headers: dict[str, str] | None = None) -> Any:
+    raw = b"" if json is None else json if isinstance(json, bytes) else jsonlib.dumps(json).encode()
+    return client.http.request(method, API + path, headers={**json_headers(as_), **(headers or {})}, body=raw)
+
+
+def body(response: Any) -> Any:
+    return jsonlib.loads(response.body)
