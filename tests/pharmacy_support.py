@@ -21,6 +21,7 @@ from tests.factories import make_user
 from tests.http import API as API  # re-exported
 from tests.http import body as body  # re-exported
 from tests.lambda_race import race as race  # re-exported for the orders races
+from tests.media_support import FakeCloudinaryHttp
 
 
 def pharmacist(**fields: Any) -> dict[str, Any]:
@@ -137,30 +138,13 @@ def multipart(fields: dict, files: dict | None = None, boundary: str = "XyZbOuNd
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-class FakeCloudinary:
-    """The Cloudinary SDK's HTTP transport: records uploads, answers like the Upload API."""
-
-    def __init__(self):
-        self.calls = []
-
-    def request(self, method, url, fields=None, headers=None, **kw):
-        self.calls.append({"method": method, "url": url, "fields": dict(fields or [])})
-
-        class Answer:
-            status = 200
-            headers = {}
-            data = json.dumps({"public_id": "pharmacies/abc123", "secure_url":
-                               "https://res.cloudinary.com/demo/image/upload/pharmacies/abc123.png"}).encode()
-        return Answer()
-
-
 @pytest.fixture(name="cloudinary")
 def cloudinary_fixture(monkeypatch):
     import cloudinary.uploader
 
     from functions.core import config
 
-    fake = FakeCloudinary()
+    fake = FakeCloudinaryHttp()  # the one fake of Cloudinary's transport (tests/media_support.py)
     monkeypatch.setattr(cloudinary.uploader, "_http", fake)
     monkeypatch.setenv("CLOUDINARY_URL", "cloudinary://key123:secret456@demo")
     config.reset_settings()
