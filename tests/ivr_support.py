@@ -61,10 +61,12 @@ def said(root: ET.Element) -> list[tuple[str, str]]:
 
 
 def on_call_doctor(phone: str, **fields: Any) -> dict[str, Any]:
-    """A doctor on call; each one made later went on call a second later (they are rung in order)."""
+    """A doctor on call with a verified phone; each one made later went on call a second later
+    (they are rung in order)."""
     doc = make_user("doctor", **fields)
     since = clock.now() + timedelta(seconds=next(_order))
-    get_db()["on_call"].insert_one({"_id": doc["_id"], "onCall": True, "phone": phone, "since": since})
+    get_db()["on_call"].insert_one({"_id": doc["_id"], "onCall": True, "phone": phone, "since": since,
+                                    "phoneVerifiedAt": since})
     return doc
 
 

@@ -8,6 +8,7 @@ from functions.analysis import service
 from functions.analysis.schemas import AnalyzeIn
 from functions.core.edge import Blueprint
 from functions.core.envelope import respond
+from functions.core.request_local import source_ip
 from functions.core.security import require_user
 from functions.core.validation import parse_body
 
@@ -22,5 +23,7 @@ def _headers() -> Any:
 @bp.route("/analyze", methods=["POST"])
 def analyze() -> Response:
     principal = require_user(_headers())
-    body = parse_body(bp.current_request, AnalyzeIn)
-    return respond(**service.analyze(principal, body))
+    request = bp.current_request
+    assert request is not None
+    body = parse_body(request, AnalyzeIn)
+    return respond(**service.analyze(principal, body, source_ip(request)))

@@ -26,7 +26,7 @@ from functions.signaling import api as signaling
 HISTORY_TEXT_MAX = 4000
 
 
-def analyze(principal: Principal, body: AnalyzeIn) -> dict[str, Any]:
+def analyze(principal: Principal, body: AnalyzeIn, source_ip: str | None = None) -> dict[str, Any]:
     provider = providers.configured()
     if provider is None:
         raise ServiceUnavailable("analysis provider not configured", code=Code.ANALYSIS_NOT_CONFIGURED)
@@ -41,7 +41,7 @@ def analyze(principal: Principal, body: AnalyzeIn) -> dict[str, Any]:
     entry = _store_in_history(principal, result, url, body.kind)
     out: dict[str, Any] = {"analysis": result.analysis, "emergencyLevel": result.emergencyLevel,
                            "findings": result.findings, "historyEntryId": entry.get("_id")}
-    emergency = _maybe_start_emergency(principal, result)
+    emergency = _maybe_start_emergency(principal, result, source_ip)
     if emergency is not None:
         out["emergency"] = emergency
     return out
@@ -73,14 +73,16 @@ def _store_in_history(principal: Principal, result: AnalysisResult, url: str,
     return auth.add_history_entry(principal, history_text(result), url, kind)
 
 
-def _maybe_start_emergency(principal: Principal, result: AnalysisResult) -> dict[str, Any] | None:
+def _maybe_start_emergency(principal: Principal, result: AnalysisResult, source_ip: str | None
+                           ) -> dict[str, Any] | None:
     """Level >= EMERGENCY_ALERT_LEVEL for a patient starts signaling's emergency flow (which
     alerts online doctors). Best effort: the analysis is answered either way."""
     if result.emergencyLevel < get_settings().emergency_alert_level or principal.role != PATIENT:
         return None
     try:
         started: dict[str, Any] = signaling.start_emergency(principal.id, f"AI analysis: emergency level "
-                                                                          f"{result.emergencyLevel}", "analysis")
+                                                                          f"{result.emergencyLevel}", "analysis",
+                                                            source_ip)
     except AppError as exc:  # e.g. an emergency was started a moment ago
         logger.info("emergency not started after analysis", extra={"code": exc.code})
         return None

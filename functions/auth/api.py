@@ -6,11 +6,12 @@ per-route IAM follows only what a route calls). Users themselves are `functions.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from functions.core.security import Principal
 
-__all__ = ["add_history_entry", "normalize_contact"]
+__all__ = ["add_history_entry", "code_hash", "normalize_contact", "take_code_sms"]
 
 
 def normalize_contact(raw: str, region: str) -> tuple[str, str]:
@@ -28,3 +29,18 @@ def add_history_entry(principal: Principal, analysis: str, url: str, kind: Liter
 
     entry, _ = records.add_history(principal, MedicalHistoryIn(analysis=analysis, url=url, type=kind))
     return entry
+
+
+def code_hash(purpose: str, owner_id: Any, code: str) -> str:
+    """How a one-time code sent to a contact is stored (an HMAC bound to its purpose and owner)."""
+    from functions.auth import codes
+
+    return codes.code_hash(purpose, owner_id, code)
+
+
+def take_code_sms(number: str, source_ip: str, now: datetime) -> None:
+    """Spend one code SMS to `number` (its budget, the client address's, the platform's), or
+    RateLimited (429 TOO_MANY_CODES)."""
+    from functions.auth import sms_codes
+
+    sms_codes.take(number, source_ip, now)

@@ -186,6 +186,8 @@ class Settings:
     join_early_minutes: int = setting("JOIN_EARLY_MINUTES", "15")
     emergency_timeout_seconds: int = setting("EMERGENCY_TIMEOUT_SECONDS", "120")
     emergency_function_arn: str = setting("EMERGENCY_FUNCTION_ARN", "")
+    emergencies_per_ip_per_hour: int = setting("EMERGENCIES_PER_IP_PER_HOUR", "5")
+    emergencies_per_minute: int = setting("EMERGENCIES_PER_MINUTE", "30")
     stun_urls: tuple[str, ...] = setting("STUN_URLS", "stun:stun.l.google.com:19302")
     turn_urls: tuple[str, ...] = setting("TURN_URLS", "")
     turn_secret: str = setting("TURN_SECRET", "")

@@ -97,6 +97,8 @@ class Code(StrEnum):
     ANALYSIS_PROVIDER_ERROR = "ANALYSIS_PROVIDER_ERROR"
     ANALYSIS_RATE_LIMITED = "ANALYSIS_RATE_LIMITED"
     EMERGENCY_RATE_LIMITED = "EMERGENCY_RATE_LIMITED"
+    EMERGENCY_OPEN = "EMERGENCY_OPEN"  # the patient already has an emergency request waiting for a doctor
+    CONTACT_NOT_VERIFIED = "CONTACT_NOT_VERIFIED"
     # calls
     NOT_CONFIRMED = "NOT_CONFIRMED"
     # pharmacies, inventory and orders

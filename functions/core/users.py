@@ -347,10 +347,3 @@ def by_contact(contact: str) -> dict[str, Any] | None:
     """The account with that (normalised) contact, by its unique index."""
     found: dict[str, Any] | None = _users().find_one({"contact": contact}, {**_CONTACT, "approvalStatus": 1})
     return found
-
-
-def caller(phone: str) -> dict[str, Any] | None:
-    """The account registered with this phone number, if any: id, role and location only."""
-    found: dict[str, Any] | None = _users().find_one(
-        {"contact": phone}, {"_id": 1, "role": 1, "pincode": 1, "city": 1, "address": 1, "active": 1})
-    return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from functions.core import clock, notify, users
+from functions.core import clock, notify
 from functions.emergency import on_call
 from functions.emergency.calls import Call
 from functions.emergency.stores import callbacks as store
@@ -29,9 +29,8 @@ def request_callback(call: Call, reason: str) -> bool:
     """Record one call-back request per number per window and text the doctors on call."""
     now = clock.now()
     who = call.caller or f"withheld:{call.form.call_sid}"
-    account = users.caller(call.caller) if call.caller else None
-    created = store.insert_callback({
-        "_id": f"{who}|{_window(now)}", "caller": call.caller or None, "userId": (account or {}).get("_id"),
+    created = store.insert_callback({  # the number as a hint only: never the account holding it (issue 21)
+        "_id": f"{who}|{_window(now)}", "caller": call.caller or None, "callerVerified": False,
         "callSid": call.form.call_sid, "language": call.lang, "reason": reason, "status": OPEN,
         "createdAt": now})
     if not created:

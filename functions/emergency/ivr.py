@@ -1,21 +1,22 @@
 """The emergency line's call flow (Twilio Voice): a language choice, then 1 = a doctor on call
 now, 2 = the nearest hospitals, 3 = a call back; each step answers TwiML (`twiml`).
 
-Callers who have no account are helped the same way; the number that is calling is the one the
-confirmation SMS goes to (Twilio has just connected it, so it counts as verified). Nothing
-here fails a call: alerts and messages are best effort, logged, and the notifier queues SMS it
-could not send.
+A caller ID is a hint, never an identity (issue 21: it can be spoofed, and it opened emergencies
+in real patients' names): every caller is helped the same way, announced to the doctors as an
+unverified caller (the number shown), never attached to the account holding that number, and
+never located by it (the hospitals step asks for a pincode). The menu's own SMS (the
+confirmation, the hospitals) still go to the calling number, within the notifier's per-number
+caps. Nothing here fails a call: alerts and messages are best effort, logged, and the notifier
+queues SMS it could not send.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from functions.core import clock, notify, users
+from functions.core import clock, notify
 from functions.core.config import get_settings
-from functions.core.errors import AppError
 from functions.core.observability import logger
-from functions.core.security import PATIENT
 from functions.emergency import hospitals, on_call, twiml
 from functions.emergency.callbacks import request_callback
 from functions.emergency.calls import Call, url
@@ -58,8 +59,7 @@ def menu(call: Call) -> str:
 
 
 def _connect_doctor(call: Call) -> str:
-    account = users.caller(call.caller) if call.caller else None
-    _alert_online_doctors(call, account)
+    _alert_online_doctors(call)
     if call.caller:
         notify.send("phone", call.caller, "CureConnect emergency line",
                     "CureConnect: we are connecting you to a doctor. If the call drops, a doctor will call you "
@@ -83,18 +83,12 @@ def _ring(call: Call, index: int) -> str:
                       get_settings().twilio_from_number or None, first=index == 0)
 
 
-def _alert_online_doctors(call: Call, account: dict[str, Any] | None) -> None:
-    """A registered patient gets an emergency session (signaling's flow alerts online doctors);
-    anyone else is announced to each online doctor directly."""
+def _alert_online_doctors(call: Call) -> None:
+    """Each online doctor is told of the call, as from an unverified caller: the number shown
+    (`callerVerified: false`), no account or patient name (a caller ID proves nothing)."""
     try:
-        if account and account.get("role") == PATIENT:
-            try:
-                signaling.start_emergency(account["_id"], "Call to the emergency line", "ivr")
-                return
-            except AppError as exc:  # e.g. one emergency per minute: fall back to the plain alert
-                logger.info("ivr emergency session not started", extra={"code": exc.code})
         frame = {"type": "ivrEmergency", "callSid": call.form.call_sid, "caller": call.caller or None,
-                 "language": call.lang, "at": clock.now().isoformat()}
+                 "callerVerified": False, "language": call.lang, "at": clock.now().isoformat()}
         alerted = sum(signaling.push_to_user(doctor_id, frame) for doctor_id in signaling.online_doctor_ids())
         logger.info("ivr alert sent", extra={"alerted": alerted})
     except Exception as exc:  # an alert must never drop the call
@@ -105,13 +99,9 @@ def _alert_online_doctors(call: Call, account: dict[str, Any] | None) -> None:
 
 
 def _hospitals_for_caller(call: Call) -> str:
-    account = users.caller(call.caller) if call.caller else None
-    address = (account or {}).get("address") if isinstance((account or {}).get("address"), dict) else {}
-    pincode = (account or {}).get("pincode") or (address or {}).get("pincode")
-    city = (account or {}).get("city") or (address or {}).get("city")
-    if not pincode and not city:
-        return twiml.ask_pincode(call.lang, url("pincode", lang=call.lang))
-    return _say_hospitals(call, hospitals.nearest(str(pincode) if pincode else None, str(city) if city else None))
+    """Every caller types the pincode: an account's registered location is never looked up by a
+    caller ID (a spoofed one would read out where that patient lives)."""
+    return twiml.ask_pincode(call.lang, url("pincode", lang=call.lang))
 
 
 def pincode_entered(call: Call) -> str:

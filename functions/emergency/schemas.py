@@ -82,3 +82,7 @@ class HospitalsQuery(PageQuery):
 class OnCallIn(WriteModel):
     onCall: bool
     phone: Phone | None = None
+
+
+class OnCallConfirmIn(WriteModel):
+    code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]

@@ -30,12 +30,14 @@ def online_doctor_ids() -> list[ObjectId]:
     return presence.online_doctor_ids()
 
 
-def start_emergency(patient_id: ObjectId, note: str | None, source: str) -> dict[str, Any]:
-    """An emergency session for the patient, every online doctor alerted (one per patient per
-    minute: RateLimited otherwise)."""
+def start_emergency(patient_id: ObjectId, note: str | None, source: str, source_ip: str | None = None
+                    ) -> dict[str, Any]:
+    """An emergency session for the patient, every online doctor alerted: Forbidden unless the
+    patient verified their contact; RateLimited over a budget (one a minute and one open per
+    patient, per `source_ip` when given, globally)."""
     from functions.signaling import emergencies
 
-    return emergencies.start_emergency(patient_id, note, source)
+    return emergencies.start_emergency(patient_id, note, source, source_ip=source_ip)
 
 
 def end_sessions(user_id: ObjectId, jti: str | None = None, opened_before: datetime | None = None) -> int:

@@ -102,6 +102,7 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
         "role": principal.role,
         "name": principal.user.get("name"),
         "approved": principal.approved,
+        "ip": str((context.get("identity") or {}).get("sourceIp") or "") or None,  # per-address budgets
         "connectedAt": now,
         "order": ObjectId(),
         "expiresAt": connection_expiry(now, settings.ws_connection_ttl_seconds, principal.claims.get("exp")),

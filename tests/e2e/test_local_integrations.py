@@ -476,10 +476,14 @@ def test_analysis_stays_off_without_a_google_key(system):
 
 
 def test_the_emergency_line_is_walked_on_its_page(system, pages, doctor):
-    # Given a doctor on call
+    # Given a doctor on call, their number proven by the code the local inbox shows
     status, body = system.call("PUT", "/doctor/on-call", {"onCall": True, "phone": "+919800000022"},
                                token=doctor["token"])
-    assert status == 200, body
+    assert status == 200 and body["onCall"]["codeSent"] is True, body
+    [code] = [m.group(1) for row in inbox_rows(pages, "+919800000022")
+              if (m := re.search(r"on-call code is (\d{6})", row))][:1]
+    status, body = system.call("POST", "/doctor/on-call/confirm", {"code": code}, token=doctor["token"])
+    assert status == 200 and body["onCall"]["onCall"] is True, body
     # When someone calls from their phone, chooses English, then "a doctor now"
     status, html = pages.post("/ivr/step", {"from": "+919812340009"})
     assert status == 200 and "For English, press 1" in html, html

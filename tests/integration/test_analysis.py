@@ -47,8 +47,8 @@ def stub(monkeypatch):
 def emergencies(monkeypatch):
     started = []
 
-    def start(patient_id, note, source):
-        started.append((patient_id, source))
+    def start(patient_id, note, source, source_ip=None):
+        started.append((patient_id, source, bool(source_ip)))  # the request's address spends the per-address budget
         return {"sessionId": "s1", "roomId": "r1"}
 
     monkeypatch.setattr(signaling, "start_emergency", start)
@@ -133,7 +133,7 @@ def test_an_urgent_result_for_a_patient_starts_the_emergency_flow(client, stub, 
     mine = body(analyze(client, patient, {"mediaUrl": IMAGE}))
     analyze(client, doctor, {"mediaUrl": IMAGE})
     # Then only the patient's starts an emergency, and the answer says which
-    assert emergencies == [(patient["_id"], "analysis")]
+    assert emergencies == [(patient["_id"], "analysis", True)]
     assert mine["emergency"] == {"sessionId": "s1", "roomId": "r1"}
 
 

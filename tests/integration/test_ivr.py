@@ -29,7 +29,7 @@ def alerts(monkeypatch):
     monkeypatch.setattr(signaling, "online_doctor_ids", lambda: online)
     monkeypatch.setattr(signaling, "push_to_user", lambda uid, msg: sent["pushed"].append((uid, msg)) or 1)
     monkeypatch.setattr(signaling, "start_emergency",
-                        lambda pid, note, source: sent["emergencies"].append((pid, source)) or {})
+                        lambda pid, note, source, source_ip=None: sent["emergencies"].append((pid, source)) or {})
     return sent
 
 
@@ -173,14 +173,24 @@ def test_the_line_dials_exactly_the_doctors_the_directory_lists(ivr, alerts):
     assert rung == ["+919800000001", "+919800000004"]
 
 
-def test_a_registered_patient_calling_starts_an_emergency_session(ivr, alerts):
-    # Given a patient registered with the calling number, and a doctor on call
-    patient = make_user("patient", contact=CALLER, contactType="phone")
+def test_a_spoofed_caller_id_opens_no_emergency_in_the_patients_name(ivr, twilio, alerts):
+    # Given a verified patient registered with a number, and a doctor on call
+    make_user("patient", name="Meena Das", contact=CALLER, contactType="phone", contactVerified=True)
     on_call_doctor("+919800000001")
-    # When they press 1
+    # When someone calls showing that number (a caller ID anyone can set) and presses 1, then 3
     twiml(twilio_post(ivr, "menu", {"lang": "hi"}, Digits="1"))
-    # Then signaling's emergency flow is started for them (it alerts online doctors itself)
-    assert alerts["emergencies"] == [(patient["_id"], "ivr")] and alerts["pushed"] == []
+    twiml(twilio_post(ivr, "menu", {"lang": "hi"}, Digits="3"))
+    # Then no emergency session is opened for the patient; the doctors see an unverified caller's number
+    assert alerts["emergencies"] == [] and get_db()["emergencies"].count_documents({}) == 0
+    frames = [frame for _, frame in alerts["pushed"]]
+    assert frames and all(f["type"] == "ivrEmergency" and f["caller"] == CALLER and f["callerVerified"] is False
+                          for f in frames)
+    assert not any("Meena" in json.dumps(f) for f in frames)
+    # And the call-back request names the number only, never the account holding it
+    [request] = get_db()["ivr_callbacks"].find({})
+    assert request["caller"] == CALLER and request["callerVerified"] is False and "userId" not in request
+    # And the menu's own confirmation SMS still went to the calling number
+    assert [m["To"] for m in twilio.sms if m["To"] == CALLER] == [CALLER]
 
 
 def test_with_no_doctor_on_call_the_caller_is_promised_a_call_back(ivr, alerts):
@@ -195,14 +205,18 @@ def test_with_no_doctor_on_call_the_caller_is_promised_a_call_back(ivr, alerts):
 # ---------------------------------------------------------------- 2: hospitals
 
 
-def test_2_reads_the_hospitals_of_the_callers_registered_pincode(ivr, twilio):
-    # Given a caller registered with pincode 560034 and hospitals around
+def test_2_asks_every_caller_for_a_pincode_and_reads_its_hospitals(ivr, twilio):
+    # Given a caller ID registered with pincode 560034 and hospitals around
     make_user("patient", contact=CALLER, contactType="phone", contactVerified=True, pincode="560034")
     hospital("Private Care", "560034", kind="private")
     hospital("City General", "560034")
     hospital("Far Away", "110001", city="Delhi")
-    # When they press 2
-    root = twiml(twilio_post(ivr, "menu", {"lang": "en"}, Digits="2"))
+    # When the caller presses 2
+    ask = twiml(twilio_post(ivr, "menu", {"lang": "en"}, Digits="2"))
+    # Then they are asked for a pincode: a caller ID never reveals where an account holder lives
+    assert ask.find("Gather").get("numDigits") == "6" and twilio.sms == []
+    # When they type 560034
+    root = twiml(twilio_post(ivr, "pincode", {"lang": "en"}, Digits="560034"))
     # Then the public hospital comes first, the phone is read digit by digit, the far one is not named
     texts = [text for _, text in said(root)]
     assert texts[1].startswith("City General") and texts[2].startswith("Private Care") and len(texts) == 3
@@ -270,3 +284,19 @@ def test_signed_but_malformed_webhooks_are_refused_not_500(ivr, alerts, step, qu
     response = twilio_post(ivr, step, query, **form)
     # Then it is a client error (or, for an unreadable pincode, the "no hospital" answer), never a 500
     assert response.status_code in (200, 400), response.body
+
+
+def test_the_line_never_dials_an_unproven_or_foreign_on_call_number(ivr, alerts):
+    # Given a doctor on call with a number never proven by a code (set before issue 21), one with
+    # a satellite number (+881, now outside SMS_ALLOWED_REGIONS), and one with a proven Indian mobile
+    unproven = on_call_doctor("+919800000001")
+    get_db()["on_call"].update_one({"_id": unproven["_id"]}, {"$unset": {"phoneVerifiedAt": ""}})
+    on_call_doctor("+881631234567")
+    on_call_doctor("+919800000003")
+    # When a caller presses 1 and nobody answers
+    rung = [twiml(twilio_post(ivr, "menu", {"lang": "en"}, Digits="1")).find("Dial/Number").text]
+    while (number := twiml(twilio_post(ivr, "dial", {"lang": "en", "next": len(rung)},
+                                       DialCallStatus="no-answer")).find("Dial/Number")) is not None:
+        rung.append(number.text)
+    # Then only the proven, allowed number was rung
+    assert rung == ["+919800000003"]

@@ -65,23 +65,21 @@ def test_bad_hospital_bodies_and_ids(client):
     assert as_admin(client, admin, "PUT", f"{H}/{hid}", {}).status_code == 400
 
 
-def test_a_doctor_goes_on_call_with_a_phone(client):
-    # Given a doctor registered by e-mail, and one registered by phone
+def test_a_doctor_goes_on_call_with_their_verified_phone(client):
+    # Given a doctor registered by e-mail, and one registered by a verified phone
     by_email = make_user("doctor")
-    by_phone = make_user("doctor", contact="+919800000009", contactType="phone")
-    # When the first goes on call without a phone, then with one; the second without
+    by_phone = make_user("doctor", contact="+919800000009", contactType="phone", contactVerified=True)
+    # When the first goes on call without a phone; the second without one either
     refused = as_admin(client, by_email, "PUT", "/api/v1/doctor/on-call", {"onCall": True})
-    accepted = as_admin(client, by_email, "PUT", "/api/v1/doctor/on-call", {"onCall": True, "phone": "98000 00001"})
     own = as_admin(client, by_phone, "PUT", "/api/v1/doctor/on-call", {"onCall": True})
-    # Then a phone is required, normalised to E.164, and the account's phone is used when there is one
+    # Then a phone is required, and the account's verified phone is used at once
     assert refused.status_code == 422 and body(refused)["code"] == "PHONE_REQUIRED"
-    assert body(accepted)["onCall"]["onCall"] is True and body(accepted)["onCall"]["phone"] == "+919800000001"
-    assert body(own)["onCall"]["phone"] == "+919800000009"
-    # When the first goes off call
-    off = as_admin(client, by_email, "PUT", "/api/v1/doctor/on-call", {"onCall": False})
+    assert body(own)["onCall"]["onCall"] is True and body(own)["onCall"]["phone"] == "+919800000009"
+    # When the second goes off call
+    off = as_admin(client, by_phone, "PUT", "/api/v1/doctor/on-call", {"onCall": False})
     # Then they are off, and the switch reads back
     assert body(off)["onCall"]["onCall"] is False
-    assert body(as_admin(client, by_email, "GET", "/api/v1/doctor/on-call"))["onCall"]["onCall"] is False
+    assert body(as_admin(client, by_phone, "GET", "/api/v1/doctor/on-call"))["onCall"]["onCall"] is False
 
 
 def test_only_doctors_have_an_on_call_switch(client):

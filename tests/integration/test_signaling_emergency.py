@@ -82,17 +82,25 @@ def test_only_approved_doctors_go_online_and_only_patients_ask_for_help(sockets)
         assert [f.get("code") for f in sockets.new_frames(cid)] == ["forbidden"] * count
 
 
-def test_one_emergency_per_minute_per_patient(sockets, clock, db):
+def test_one_emergency_per_minute_and_one_open_per_patient(sockets, clock, db):
+    _, d = online_doctor(sockets)
     p = sockets.open(make_user("patient"))
-    # When the patient asks three times: now, 30 s later, 61 s later
-    first = request_help(sockets, p)
+    # When the patient asks three times: now, 30 s later, 61 s later (the first still waits for a doctor)
+    [first] = request_help(sockets, p)
     clock.advance(seconds=30)
     second = request_help(sockets, p)
     clock.advance(seconds=31)
     third = request_help(sockets, p)
-    # Then the second is refused, the others create sessions
-    assert [f["type"] for f in first + third] == ["emergency-created", "emergency-created"]
-    assert second[0]["code"] == "rate_limited"
+    # Then the second is refused (a minute), the third too (one open at a time)
+    assert first["type"] == "emergency-created"
+    assert second[0]["code"] == "rate_limited" and "minute" in second[0]["message"]
+    assert third[0]["code"] == "rate_limited" and "open" in third[0]["message"]
+    # When a doctor accepts the first, and the patient asks again
+    sockets.send(d, {"action": "emergency-accept", "sessionId": first["sessionId"]})
+    assert sockets.types(p) == ["doctor-joined"]
+    fourth = request_help(sockets, p)
+    # Then that one is created: two sessions in all
+    assert [f["type"] for f in fourth] == ["emergency-created"]
     assert db["emergencies"].count_documents({}) == 2
 
 
@@ -201,3 +209,94 @@ def test_the_ivr_starts_an_emergency_through_the_seam(sockets, db):
     assert sockets.new_frames(d)[0]["sessionId"] == created["sessionId"]
     assert api.online_doctor_ids() == [db["presence"].find_one()["_id"]]
     assert db["emergencies"].find_one({"roomId": created["roomId"]})["source"] == "ivr"
+
+
+# ---------------------------------------------------------------- issue 21: alert floods
+
+
+def test_a_patient_who_never_verified_their_contact_alerts_nobody(sockets, db):
+    # Given an online doctor and a fresh account that never verified its contact
+    _, d = online_doctor(sockets)
+    p = sockets.open(make_user("patient", name="Anyone At All", contactVerified=False))
+    # When it asks for emergency help
+    [refused] = request_help(sockets, p)
+    # Then it is refused, saying why, and no doctor hears of it
+    assert refused["type"] == "error" and refused["code"] == "contact_not_verified"
+    assert sockets.new_frames(d) == [] and db["emergencies"].count_documents({}) == 0
+
+
+def test_a_doctor_is_alerted_once_per_patient_at_a_time(sockets, clock, db):
+    from functions.core.errors import RateLimited
+    from functions.signaling import api
+
+    _, d = online_doctor(sockets)
+    patient = make_user("patient")
+    p = sockets.open(patient)
+    # When the patient asks over the WebSocket, then (after the minute) an analysis asks again
+    request_help(sockets, p)
+    clock.advance(seconds=61)
+    with pytest.raises(RateLimited) as refused:
+        api.start_emergency(patient["_id"], "AI analysis: emergency level 5", "analysis")
+    # Then the doctor got one alert: the first request is still open
+    assert refused.value.code == "EMERGENCY_OPEN"
+    assert [f["type"] for f in sockets.new_frames(d)] == ["emergencyNotification"]
+
+
+def test_one_client_address_alerts_doctors_at_most_five_times_an_hour(sockets, db):
+    # Given an online doctor and six verified patients on one client address (the socket's sourceIp)
+    _, d = online_doctor(sockets)
+    patients = [sockets.open(make_user("patient")) for _ in range(6)]
+    # When each asks for help
+    answers = [request_help(sockets, p)[0] for p in patients]
+    # Then five are created, the sixth refused; the doctor got five alerts
+    assert [a["type"] for a in answers] == ["emergency-created"] * 5 + ["error"]
+    assert answers[-1]["code"] == "rate_limited"
+    assert len(sockets.new_frames(d)) == 5
+
+
+def _start_for(patient_ids, ips):
+    def start(i):
+        from functions.signaling import emergencies
+
+        emergencies.start_emergency(patient_ids[i], None, "websocket", source_ip=ips[i])
+        return "created"
+    return start
+
+
+def test_twenty_requests_at_once_of_one_patient_open_exactly_one_emergency(sockets, db):
+    from tests.lambda_race import race_calls
+
+    patient = make_user("patient")
+    # When 20 containers start an emergency for the same patient at the same moment, from 20 addresses
+    outcomes = race_calls(_start_for([patient["_id"]] * 20, [f"10.0.0.{i}" for i in range(20)]), 20)
+    # Then exactly one is created, the others refused
+    assert outcomes.count("created") == 1
+    assert {o for o in outcomes if o != "created"} <= {("RateLimited", "EMERGENCY_RATE_LIMITED"),
+                                                         ("RateLimited", "EMERGENCY_OPEN")}
+    assert db["emergencies"].count_documents({"patientId": patient["_id"]}) == 1
+
+
+def test_twenty_patients_at_once_on_one_address_open_exactly_five(sockets, db):
+    from tests.lambda_race import race_calls
+
+    patients = [make_user("patient")["_id"] for _ in range(20)]
+    # When 20 verified patients on one address ask at the same moment (EMERGENCIES_PER_IP_PER_HOUR = 5)
+    outcomes = race_calls(_start_for(patients, ["9.9.9.9"] * 20), 20)
+    # Then exactly five are created
+    assert outcomes.count("created") == 5
+    assert set(outcomes) - {"created"} == {("RateLimited", "EMERGENCY_RATE_LIMITED")}
+    assert db["emergencies"].count_documents({}) == 5
+
+
+def test_twenty_patients_at_once_from_everywhere_open_exactly_the_global_budget(sockets, db, monkeypatch):
+    from functions.core import config
+    from tests.lambda_race import race_calls
+
+    monkeypatch.setenv("EMERGENCIES_PER_MINUTE", "4")
+    config.reset_settings()
+    patients = [make_user("patient")["_id"] for _ in range(20)]
+    # When 20 verified patients on 20 addresses ask at the same moment
+    outcomes = race_calls(_start_for(patients, [f"10.1.0.{i}" for i in range(20)]), 20)
+    # Then exactly EMERGENCIES_PER_MINUTE are created
+    assert outcomes.count("created") == 4
+    assert db["emergencies"].count_documents({}) == 4

@@ -1,5 +1,6 @@
-"""`on_call`: one document per doctor, keyed by the doctor's id (their on-call switch and the
-phone the line rings); the only module issuing commands to it."""
+"""`on_call`: one document per doctor, keyed by the doctor's id (their on-call switch, the
+verified phone the line rings, and a number waiting for its code); the only module issuing
+commands to it."""
 
 from __future__ import annotations
 
@@ -16,11 +17,8 @@ ON_CALL = "on_call"
 INDEXES = {ON_CALL: [IndexModel([("onCall", ASCENDING), ("since", ASCENDING)], name="on_call")]}
 
 
-def set_on_call(doctor_id: ObjectId, on_call: bool, phone: str | None, now: datetime) -> dict[str, Any]:
-    """The doctor's switch, one upsert of their own document."""
-    changes: dict[str, Any] = {"onCall": on_call, "since": now}
-    if phone:
-        changes["phone"] = phone
+def update_on_call(doctor_id: ObjectId, changes: dict[str, Any]) -> dict[str, Any]:
+    """`$set` the changes on the doctor's own document (created by the first): the document after."""
     found: dict[str, Any] | None = get_db()[ON_CALL].find_one_and_update(
         {"_id": doctor_id}, {"$set": changes}, upsert=True, return_document=ReturnDocument.AFTER)
     return found or {"_id": doctor_id, **changes}
@@ -29,6 +27,22 @@ def set_on_call(doctor_id: ObjectId, on_call: bool, phone: str | None, now: date
 def get_on_call(doctor_id: ObjectId) -> dict[str, Any] | None:
     found: dict[str, Any] | None = get_db()[ON_CALL].find_one({"_id": doctor_id})
     return found
+
+
+def claim_code_guess(doctor_id: ObjectId, now: datetime, max_attempts: int) -> dict[str, Any] | None:
+    """Count one guess against the live code of the number waiting; the document after (its code
+    to compare), or None when there is no live code or its guesses are used up."""
+    found: dict[str, Any] | None = get_db()[ON_CALL].find_one_and_update(
+        {"_id": doctor_id, "pending.expiresAt": {"$gt": now}, "pending.attempts": {"$lt": max_attempts}},
+        {"$inc": {"pending.attempts": 1}}, return_document=ReturnDocument.AFTER)
+    return found
+
+
+def confirm_phone(doctor_id: ObjectId, code_hash: str, changes: dict[str, Any]) -> bool:
+    """The waiting number becomes the verified one, only while that code is still the live one
+    (one conditional write: a code works once)."""
+    return bool(get_db()[ON_CALL].update_one({"_id": doctor_id, "pending.codeHash": code_hash},
+                                             {"$set": changes, "$unset": {"pending": ""}}).modified_count == 1)
 
 
 def on_call(limit: int) -> list[dict[str, Any]]:
