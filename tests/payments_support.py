@@ -112,6 +112,8 @@ def intent_object(intent_id: str, ref: str, amount: int = 50000, status: str = "
 
 
 def sign(payload: bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    if timestamp is None:  # signed now by the clock the API judges by (tests freeze it)
+        timestamp = int(clock.now().timestamp())
     return str(stripe.WebhookSignature.generate_signature_header(payload.decode(), secret, timestamp=timestamp))
 
 

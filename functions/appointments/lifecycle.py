@@ -177,19 +177,26 @@ def reschedule(caller: Principal, appointment_id: str, body: RescheduleIn) -> Ou
                    history_entry(str(appt["status"]), caller.id, role, now, action="reschedule undone"))
         moved["back"] = True
 
-    with Compensations("reschedule") as undo:
-        undo.step("claim the new cells", give_back)
-        move.claim(now)
-        undo.step("move the appointment", move_back)
-        try:
-            updated = store.move(query, changes, entry)
-        except store.SlotClash as clash:
-            if clash.which == "patient":
-                raise PatientBusy() from None
-            raise SlotTaken() from None
-        if updated is None:
-            raise Conflict("The appointment changed meanwhile; look at it again", code=Code.APPOINTMENT_CHANGED)
-        undo.step("move its seats", lambda: claims.move_seats(oid, aware(appt["end"])))
-        claims.move_seats(oid, slot.end)
+    try:
+        with Compensations("reschedule") as undo:
+            undo.step("claim the new cells", give_back)
+            move.claim(now)
+            undo.step("move the appointment", move_back)
+            try:
+                updated = store.move(query, changes, entry)
+            except store.SlotClash as clash:
+                if clash.which == "patient":
+                    raise PatientBusy() from None
+                raise SlotTaken() from None
+            if updated is None:
+                raise Conflict("The appointment changed meanwhile; look at it again", code=Code.APPOINTMENT_CHANGED)
+            undo.step("move its seats", lambda: claims.move_seats(oid, aware(appt["end"])))
+            claims.move_seats(oid, slot.end)
+    except PatientBusy:
+        if role == PATIENT:  # the patient's own other appointment: theirs to know
+            raise
+        # Issue 21 item 13: a doctor is not told the patient holds another appointment then;
+        # the answer is that of a taken slot (the move's claims were already given back).
+        raise SlotTaken() from None
     _cleanup("release the cells the appointment left", move.settle)
     return Outcome(updated, _notices(updated, "rescheduled", caller), Reminders.REARM, previous_start=old_start)

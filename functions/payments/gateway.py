@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.errors import Code, ServiceUnavailable
 from functions.core.observability import logger
@@ -93,18 +94,36 @@ def refund(intent_id: str, amount: int, idempotency_key: str, metadata: Mapping[
     return Refund(str(re_.id), str(re_.status), int(re_.amount))
 
 
+# seconds a Stripe-Signature's `t=` may lie before or after our clock (issue 21: a signature dated
+# 10 minutes ahead was accepted; the SDK's own tolerance refuses only old ones, against time.time())
+SIGNATURE_SKEW = 300
+
+
+def signed_at(signature: str) -> int | None:
+    """The one `t=` of a Stripe-Signature header (None if absent, repeated or not a number: the
+    SDK reads the first, so a second one could date the header apart from what it signs)."""
+    stamps = [part.partition("=")[2] for part in signature.split(",") if part.partition("=")[0] == "t"]
+    return int(stamps[0]) if len(stamps) == 1 and stamps[0].isascii() and stamps[0].isdigit() else None
+
+
 def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
     """The event as a plain dict, if `signature` signs exactly these bytes with the webhook
-    secret within Stripe's default tolerance (5 minutes); BadSignature otherwise."""
+    secret and is dated within SIGNATURE_SKEW seconds of `core.clock`, before or after (a replayed
+    or post-dated header is refused); BadSignature otherwise. The date is judged here, not by the
+    SDK's tolerance (past only, and against the system clock)."""
     if not signature:  # judged before the configuration: a request without one is simply bad
         raise BadSignature("missing signature")
     secret = get_settings().stripe_webhook_secret
     if not secret:
         raise ServiceUnavailable("The payment webhook is not configured", code=Code.PAYMENTS_NOT_CONFIGURED)
+    stamp = signed_at(signature)
+    if stamp is None or abs(stamp - clock.now().timestamp()) > SIGNATURE_SKEW:
+        raise BadSignature("signature not dated now")
     import stripe
 
     try:
-        event = stripe.Webhook.construct_event(payload.decode("utf-8"), signature, secret)
+        # tolerance=0: the SDK's own date check is off; the one above is the rule
+        event = stripe.Webhook.construct_event(payload.decode("utf-8"), signature, secret, tolerance=0)
     except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
         raise BadSignature("invalid signature") from None
     return dict(event.to_dict())

@@ -13,6 +13,9 @@ REFUND_PENDING, REFUNDED = "refund_pending", "refunded"
 OPEN = (REQUIRES_PAYMENT, FAILED, CANCELED)  # a new intent may replace the current one
 # History entries that record a step without a status of their own.
 PARTIALLY_REFUNDED, REFUND_REQUESTED = "partially_refunded", "refund_requested"
+# A success that did not take what was charged: the payment keeps its status and gets `flagged`
+# (issue 21 item 11); MISMATCH is the flag's reason.
+FLAGGED, MISMATCH = "flagged", "amount_or_currency_mismatch"
 
 # target status -> the statuses it may be reached from
 SOURCES: dict[str, tuple[str, ...]] = {

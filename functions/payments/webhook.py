@@ -7,15 +7,19 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from functions.core import clock, metrics
+from functions.core import audit, clock, metrics
 from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.errors import BadRequest, Code, Conflict
 from functions.core.metrics import Metric
+from functions.core.observability import logger
 from functions.payments import gateway, refunds, targets
 from functions.payments.status import (
     CANCELED,
     FAILED,
+    FLAGGED,
+    MISMATCH,
+    OPEN,
     OUTCOME,
     PARTIALLY_REFUNDED,
     REFUND_PENDING,
@@ -93,6 +97,8 @@ def _dispatch(event_type: str, obj: Mapping[str, Any]) -> bool:
         payment = _payment_of_intent(obj)
         if payment is None:
             return False
+        if INTENT_EVENTS[event_type] == SUCCEEDED and not _as_charged(payment, obj):
+            return _flag(payment, obj)
         return _move(payment, INTENT_EVENTS[event_type], intent_id=str(obj.get("id")),
                      received=obj.get("amount_received"))
     if event_type == "charge.refunded":
@@ -111,10 +117,33 @@ def _dispatch(event_type: str, obj: Mapping[str, Any]) -> bool:
 
 def _payment_of_intent(obj: Mapping[str, Any]) -> dict[str, Any] | None:
     """Found by the `ref` we put in the metadata (an older intent of the same payment, replaced
-    after an amount change, still counts if it is the one that succeeds), else by intent id."""
+    after an amount change, is found too; its success counts only if it took what the payment
+    charges now, else it is flagged: `_as_charged`), else by intent id."""
     ref = (obj.get("metadata") or {}).get("ref")
     payment = store.get(str(ref)) if ref else None
     return payment if payment is not None else store.by_intent(str(obj.get("id") or ""))
+
+
+def _as_charged(payment: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
+    """Did the intent take exactly what the payment charges (its `amount`, in minor units, and
+    its `currency`)? A success for less, more, or in another currency is not a payment."""
+    received = obj.get("amount_received")
+    return (isinstance(received, int) and not isinstance(received, bool) and received == payment.get("amount")
+            and str(obj.get("currency") or "").upper() == str(payment.get("currency") or "").upper())
+
+
+def _flag(payment: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
+    """Issue 21 item 11: a success that does not match what was charged leaves the payment
+    unpaid (its owner is not told), marks it `flagged` for an admin and audits it."""
+    now = clock.now()
+    received, currency = obj.get("amount_received"), str(obj.get("currency") or "").upper()
+    flag = {"reason": MISMATCH, "intentId": str(obj.get("id") or ""), "at": now,
+            "amountReceived": received if isinstance(received, int) else None, "currency": currency}
+    store.transition(payment["_id"], OPEN, {"flagged": flag, "updatedAt": now},
+                     history_entry(FLAGGED, now, intentId=flag["intentId"], reason=MISMATCH))
+    audit.record("stripe", "payment.flagged", "payment", payment["_id"], MISMATCH, subject_id=payment.get("payerId"))
+    logger.warning("payment flagged", extra={"payment": payment["_id"], "reason": MISMATCH})
+    return True
 
 
 def _move(payment: Mapping[str, Any], status: str, *, intent_id: str | None = None, received: Any = None,

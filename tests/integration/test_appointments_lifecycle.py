@@ -190,6 +190,27 @@ def test_reschedule_into_a_taken_slot_changes_nothing(api, scene):
     assert book(api, patient(), doc, time="09:00").status_code == 409
 
 
+def test_a_doctor_moving_a_patient_onto_their_other_appointment_learns_only_that_the_slot_is_taken(api, scene):
+    # Given our patient also holds 10:00 with another doctor, and another patient holds 11:00
+    # with our doctor (issue 21 item 13: PATIENT_BUSY told a doctor about the other appointment)
+    doc, pat, appt_id = scene["doctor"], scene["patient"], scene["appt"]["_id"]
+    booked(api, pat, doctor(), time="10:00")
+    booked(api, patient(), doc, time="11:00")
+    before = scene["db"].appointments.find_one({"_id": ObjectId(appt_id)})
+    # When the doctor moves our patient's appointment to 10:00, and to the taken 11:00
+    busy = put(api, doc, f"/appointment/{appt_id}/reschedule", {"day": "2026-03-03", "time": "10:00"})
+    taken = put(api, doc, f"/appointment/{appt_id}/reschedule", {"day": "2026-03-03", "time": "11:00"})
+    # Then both answers are the same taken slot, and nothing moved
+    assert busy.status_code == taken.status_code == 409
+    assert (body(busy)["code"], body(busy)["message"]) == (body(taken)["code"], body(taken)["message"])
+    assert body(busy)["code"] == "SLOT_TAKEN"
+    assert scene["db"].appointments.find_one({"_id": before["_id"]}) == before
+    # and the patient moving there herself is told it is her own other appointment
+    own = put(api, pat, f"/appointment/{appt_id}/reschedule", {"day": "2026-03-03", "time": "10:00"})
+    assert own.status_code == 409 and body(own)["code"] == "PATIENT_BUSY"
+    assert scene["db"].appointments.find_one({"_id": before["_id"]}) == before
+
+
 @pytest.mark.parametrize(("payload", "status"), [
     ({"day": "2026-03-03", "time": "09:00"}, 422),   # same slot
     ({"day": "2026-03-03", "time": "09:10"}, 422),   # off grid

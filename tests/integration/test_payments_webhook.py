@@ -3,7 +3,9 @@
 
 import json
 import threading
-import time
+from datetime import UTC, datetime
+
+import pytest
 
 from functions.core import config
 from functions.core.db import get_db
@@ -48,7 +50,7 @@ def test_a_tampered_body_a_stale_or_missing_signature_is_400(client, clock, stri
     raw = json.dumps(event("payment_intent.succeeded", intent_object(intent_id, ref))).encode()
     good = sign(raw)
     tampered = raw.replace(b"50000", b"5")
-    stale = sign(raw, timestamp=int(time.time()) - 3600)
+    stale = sign(raw, timestamp=int(clock().timestamp()) - 3600)
     # When the body is changed after signing, the signature is an hour old, foreign or absent
     answers = [post_webhook(client, tampered, good), post_webhook(client, raw, stale),
                post_webhook(client, raw, sign(raw, secret="whsec_other")), post_webhook(client, raw, None)]
@@ -57,6 +59,72 @@ def test_a_tampered_body_a_stale_or_missing_signature_is_400(client, clock, stri
     assert {body(r)["code"] for r in answers} == {"BAD_SIGNATURE"}
     assert payment(ref)["status"] == "requires_payment"
     assert get_db()["stripe_events"].count_documents({}) == 0
+
+
+@pytest.mark.parametrize("seconds", [600, -600, 301, -301])
+def test_a_signature_dated_more_than_5_minutes_away_either_way_is_refused(client, clock, stripe_api, seconds):
+    # Given an intent and its success event, correctly signed but dated `seconds` from now
+    # (issue 21 item 11: one dated 10 minutes ahead was accepted), our clock at the system's time
+    clock.set(datetime.now(UTC))
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    raw = json.dumps(event("payment_intent.succeeded", intent_object(intent_id, ref))).encode()
+    header = sign(raw, timestamp=int(clock().timestamp()) + seconds)
+    # When Stripe's webhook receives it
+    response = post_webhook(client, raw, header)
+    # Then it is refused and the payment is not paid
+    assert response.status_code == 400 and body(response)["code"] == "BAD_SIGNATURE"
+    assert payment(ref)["status"] == "requires_payment"
+
+
+@pytest.mark.parametrize("seconds", [240, -240])
+def test_a_signature_dated_within_5_minutes_either_way_is_accepted(client, clock, stripe_api, seconds):
+    # Given a success event signed 4 minutes before or after our clock (clocks drift a little)
+    clock.set(datetime.now(UTC))
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    raw = json.dumps(event("payment_intent.succeeded", intent_object(intent_id, ref))).encode()
+    # When it arrives
+    response = post_webhook(client, raw, sign(raw, timestamp=int(clock().timestamp()) + seconds))
+    # Then the payment is paid
+    assert response.status_code == 200 and payment(ref)["status"] == "succeeded"
+
+
+def test_a_header_with_two_dates_is_refused(client, clock, stripe_api):
+    # Given a signature made an hour ago, with a fresh date put in front of it
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    raw = json.dumps(event("payment_intent.succeeded", intent_object(intent_id, ref))).encode()
+    old = sign(raw, timestamp=int(clock().timestamp()) - 3600)
+    # When it arrives
+    response = post_webhook(client, raw, f"t={int(clock().timestamp())},{old}")
+    # Then it is refused
+    assert response.status_code == 400 and payment(ref)["status"] == "requires_payment"
+
+
+@pytest.mark.parametrize(("received", "currency"), [(1, "inr"), (49999, "inr"), (50001, "inr"), (50000, "usd"),
+                                                    (None, "inr")])
+def test_a_success_for_another_amount_or_currency_is_flagged_not_paid(client, clock, stripe_api, received,
+                                                                      currency):
+    # Given a 500.00 INR intent for an appointment (issue 21 item 11: amount_received 1 marked it paid)
+    s = scene()
+    intent_id, ref = intent_for(client, s)
+    obj = {**intent_object(intent_id, ref), "amount_received": received, "currency": currency}
+    # When Stripe reports a success that took another amount or currency
+    response = post_webhook(client, event("payment_intent.succeeded", obj))
+    # Then it is acknowledged, the payment is not paid but flagged, and the flag is audited
+    assert response.status_code == 200
+    flagged = payment(ref)
+    assert flagged["status"] == "requires_payment" and "paidAt" not in flagged
+    assert flagged["flagged"]["reason"] == "amount_or_currency_mismatch"
+    assert flagged["flagged"]["intentId"] == intent_id
+    audited = get_db()["audit_log"].find_one({"action": "payment.flagged", "resourceId": ref})
+    assert audited is not None and audited["subjectId"] == s["patient"]["_id"]
+    # and the appointment was not told it was paid
+    appt = get_db()["appointments"].find_one({"_id": s["appt"]["_id"]})
+    assert (appt.get("payment") or {}).get("status") != "paid"
+    assert body(client.http.get(f"/api/v1/payments/appointment/{s['appt']['_id']}",
+                                headers=json_headers(s["patient"])))["payment"]["status"] == "requires_payment"
 
 
 def test_a_replayed_event_is_acknowledged_and_ignored(client, clock, stripe_api):
