@@ -44,14 +44,15 @@ def stage_source(src: Path) -> None:
     shutil.copytree(ROOT / "functions", src / "vendor" / "functions", ignore=IGNORE)
 
 
-def write_spec(src: Path) -> None:
-    """The OpenAPI document, generated now so the docs Lambda never imports the other domains."""
+def write_spec(src: Path, stage: str) -> None:
+    """The OpenAPI document of `stage`, generated now so the docs Lambda never imports the other
+    domains (dev-only routes are in the dev stage's alone)."""
     from app import app
     from functions.core import openapi
 
     spec = src / "vendor" / "functions" / "docs" / "openapi.json"
     if spec.parent.is_dir():
-        spec.write_text(json.dumps(openapi.build(app), separators=(",", ":")))
+        spec.write_text(json.dumps(openapi.build(app, stage=stage), separators=(",", ":")))
 
 
 def chalice_package(src: Path, stage: str, cfn: Path) -> None:
@@ -99,7 +100,7 @@ def package(stage: str, out: Path, with_layer: bool = True) -> Path:
     out = out.resolve()
     src, cfn = out / "src", out / "cfn"
     stage_source(src)
-    write_spec(src)
+    write_spec(src, stage)
     chalice_package(src, stage, cfn)
     template_path = cfn / "sam.json"
     template = json.loads(template_path.read_text())

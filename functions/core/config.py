@@ -159,6 +159,11 @@ class Settings:
     stripe_api_base: str = setting("STRIPE_API_BASE", "")
     require_appointment_payment: bool = setting("REQUIRE_APPOINTMENT_PAYMENT", "false")
     payment_hold_minutes: int = setting("PAYMENT_HOLD_MINUTES", "15")
+    # Stock hoarding (issue 21): open orders per customer at one pharmacy, units of one medicine
+    # across them, and how long a pharmacy has to confirm an order before the sweep cancels it.
+    max_open_orders_per_customer: int = setting("MAX_OPEN_ORDERS_PER_CUSTOMER", "3")
+    max_units_per_medicine_per_customer: int = setting("MAX_UNITS_PER_MEDICINE_PER_CUSTOMER", "20")
+    order_confirm_hours: int = setting("ORDER_CONFIRM_HOURS", "24")
     cloudinary_url: str = setting("CLOUDINARY_URL", "")
     cloudinary_api_base: str = setting("CLOUDINARY_API_BASE", "https://api.cloudinary.com", parse=_base_url,
                                        dev_http=True)

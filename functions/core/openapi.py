@@ -12,6 +12,8 @@ function's own source is read (it is the thin four-line route of the style guide
 Every answer is the envelope: `2XX` is `{"success": true, ...}` and `4XX`/`5XX` the error
 envelope. A route whose success answer has a model says so with `@describe(response=Model)`
 (under `@bp.route`), which puts that model in the document instead of the generic envelope.
+A route that exists in the dev stage only says so with `@dev_only` (under `@bp.route`): it is
+left out of every other stage's document (issue 21: `POST /pharmacy/quick-setup` was in all).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ Mode = Literal["validation", "serialization"]
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"
 _DESCRIBED: dict[Callable[..., Any], dict[str, Any]] = {}
+_DEV_ONLY: set[Callable[..., Any]] = set()
+DEV_STAGE = "dev"
 _BODY_CALLS = {"parse_body": 1, "parse_model": 0}
 _QUERY_CALLS = {"parse_query": 1}
 
@@ -70,6 +74,13 @@ def describe(*, response: type[BaseModel] | None = None, status: int = 200,
         return view
 
     return mark
+
+
+def dev_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare a route that answers in the dev stage only (its use case refuses elsewhere): the
+    document of any other stage leaves it out."""
+    _DEV_ONLY.add(view)
+    return view
 
 
 # ---------------------------------------------------------------- reading a view
@@ -153,14 +164,17 @@ def _operation_id(domain: str, view_name: str, method: str, taken: set[str]) -> 
     return op
 
 
-def build(app: Any, title: str = "CureConnect API", version: str = "1.0.0") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route of `app` (CORS preflight routes left out)."""
+def build(app: Any, title: str = "CureConnect API", version: str = "1.0.0", *, stage: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every route of `app` in `stage` (CORS preflight routes left
+    out, and `dev_only` routes outside the dev stage)."""
     entries = []
     for path, methods in sorted(app.routes.items()):
         for method, entry in sorted(methods.items()):
             if method == "OPTIONS":
                 continue
             view = getattr(entry.view_function, "__wrapped__", entry.view_function)
+            if view in _DEV_ONLY and stage != DEV_STAGE:
+                continue
             entries.append((path, method, entry, view, read_view(view), _DESCRIBED.get(view)))
 
     wanted: list[tuple[type[BaseModel], Mode]] = []

@@ -59,9 +59,10 @@ def spec_json() -> str:
     if PACKAGED_SPEC.is_file():
         return PACKAGED_SPEC.read_text()
     from functions.core import openapi
+    from functions.core.config import get_settings
 
     app_module = sys.modules.get("app") or importlib.import_module("app")
-    return json.dumps(openapi.build(app_module.app), separators=(",", ":"))
+    return json.dumps(openapi.build(app_module.app, stage=get_settings().stage), separators=(",", ":"))
 
 
 def _swagger_dir() -> Path:

@@ -13,12 +13,13 @@ prescription), so when a give-back fails after the cancel, the repair sweep fini
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 
 from functions.core import clock, metrics
+from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound
 from functions.core.metrics import Metric
@@ -55,13 +56,16 @@ def cancel(customer: Principal, order_id: str, data: CancelIn) -> dict[str, Any]
     return order_views.to_api(updated, pharmacy)
 
 
-def system_cancel(order_id: ObjectId, reason: str, now: datetime) -> bool:
-    """Cancel an unpaid online order still pending (payment cancelled, or its hold expired)."""
+def system_cancel(order_id: ObjectId, reason: str, now: datetime, *, awaiting_payment: bool = True) -> bool:
+    """Cancel an order still pending: an unpaid online one (payment cancelled, or its hold
+    expired), or, with `awaiting_payment=False`, any order the pharmacy has not confirmed in time."""
     order = orders.get(order_id)
     if order is None:
         return False
-    updated = transitions.move({"_id": order_id, "awaitingPayment": True, "orderStatus": PENDING}, order,
-                               CANCELLED, reason=reason, note=reason, by="system", now=now)
+    query: dict[str, Any] = {"_id": order_id, "orderStatus": PENDING}
+    if awaiting_payment:
+        query["awaitingPayment"] = True
+    updated = transitions.move(query, order, CANCELLED, reason=reason, note=reason, by="system", now=now)
     if updated is None:
         return False
     after_cancel(updated, reason)
@@ -72,12 +76,24 @@ def system_cancel(order_id: ObjectId, reason: str, now: datetime) -> bool:
     return True
 
 
+NOT_CONFIRMED = "not confirmed in time"
+
+
+def cancel_unconfirmed(now: datetime, batch: int) -> int:
+    """Orders the pharmacy has not confirmed within `ORDER_CONFIRM_HOURS` are cancelled (their
+    stock back once: only the write that wins the move out of `pending` restocks)."""
+    cutoff = now - timedelta(hours=get_settings().order_confirm_hours)
+    return sum(system_cancel(doc["_id"], NOT_CONFIRMED, now, awaiting_payment=False)
+               for doc in orders.placed_before(PENDING, cutoff, batch))
+
+
 def after_cancel(order: Mapping[str, Any], reason: str) -> None:
     """Effects of the one winning cancellation: report lines retired, stock and prescription
     back, a paid online order refunded (through the payments domain). The cancel stands once its
     write won: a give-back that fails is logged and left to the repair sweep, which finds the
     take (or reservation) of a cancelled order and gives it back, once."""
     metrics.count(Metric.ORDER_CANCELLED)
+    release_hold(order)
     if order.get("takesRecorded"):
         try:
             _give_back(order, legacy=False)
@@ -88,6 +104,17 @@ def after_cancel(order: Mapping[str, Any], reason: str) -> None:
         _give_back(order, legacy=True)
     if paid_online(order["paymentInfo"]):
         _refund(order["_id"], reason)
+
+
+def release_hold(order: Mapping[str, Any]) -> None:
+    """The customer's hold (open orders, units) goes back; a failure is left to the repair sweep."""
+    from functions.pharmacy import placing
+
+    try:
+        placing.release_hold(order)
+    except Exception as exc:
+        logger.error("order closed, its hold is left to the repair sweep",
+                     extra={"order": str(order["_id"]), "error": type(exc).__name__})
 
 
 def _give_back(order: Mapping[str, Any], *, legacy: bool) -> None:

@@ -15,7 +15,7 @@ from functions.core.security import Principal
 from functions.pharmacy import cancellation, notifications, order_views, transitions
 from functions.pharmacy.order_schemas import StatusIn
 from functions.pharmacy.pharmacies import owned
-from functions.pharmacy.status import CANCELLED, CONFIRMED, awaits_payment, check_transition
+from functions.pharmacy.status import CANCELLED, CONFIRMED, DELIVERED, awaits_payment, check_transition
 from functions.pharmacy.stores import orders
 
 
@@ -34,6 +34,8 @@ def change_status(owner: Principal, order_id: str, data: StatusIn) -> dict[str, 
                                data.status, reason=data.note, note=data.note, by="pharmacy", now=clock.now())
     if updated is None:
         raise transitions.explain_miss(target_id, data.status)
+    if data.status == DELIVERED:  # no longer open: the customer's hold goes back
+        cancellation.release_hold(updated)
     if data.status == CANCELLED:
         cancellation.after_cancel(updated, f"cancelled by the pharmacy: {data.note}".strip(": "))
     notifications.tell(updated["customer"], "Order update", notifications.with_link(

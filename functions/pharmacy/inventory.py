@@ -69,7 +69,7 @@ def new_doc(pharmacy: Mapping[str, Any], data: MedicineIn) -> dict[str, Any]:
     doc.setdefault("tags", [])
     doc.update({
         "discount": medicine_rules.discount_percent(data.price, data.mrp),
-        "listed": bool(pharmacy.get("listed")) and data.isActive,
+        "listed": bool(pharmacy.get("listed")) and data.isActive, "shopListed": bool(pharmacy.get("listed")),
         "rating": 0, "totalReviews": 0, "soldCount": 0, "createdAt": now, "updatedAt": now,
     })
     doc["searchText"] = medicine_rules.search_text(doc)
@@ -126,6 +126,10 @@ def update(owner: Principal, medicine_id: str, data: MedicineUpdate, uploads: li
     changes["searchTokens"] = medicine_rules.search_tokens(merged)
     changes["updatedAt"] = clock.now()
     updated = medicines.update_owned(pharmacy["_id"], target, changes)
+    if updated is None and changes["listed"]:  # suspended meanwhile ("pharmacy still listed" is in the filter)
+        pharmacy = owned_verified(owner)  # 403 if no longer verified; else listed as the pharmacy is now
+        changes["listed"] = bool(pharmacy.get("listed")) and bool(merged.get("isActive", True))
+        updated = medicines.update_owned(pharmacy["_id"], target, changes)
     if updated is None:
         raise NotFound.of("Medicine")
     if "isActive" in changes and bool(changes["isActive"]) != bool(current.get("isActive", True)):

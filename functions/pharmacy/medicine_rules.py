@@ -13,7 +13,8 @@ from typing import Any
 from functions.core.config import get_settings
 from functions.core.money import to_major
 
-INTERNAL = ("searchText", "searchTokens", "orderedImages", "takes", "takesPending")  # takes: order ids of others
+# takes: order ids of others; shopListed: the pharmacy's listing, copied for the edit's filter
+INTERNAL = ("searchText", "searchTokens", "orderedImages", "takes", "takesPending", "shopListed")
 MIN_TOKEN, MAX_TOKEN, MAX_TOKENS = 2, 20, 400
 _WORD = re.compile(r"[0-9a-z]+")
 # Server-managed fields a client may echo back on an update: dropped, never applied (D-17: an

@@ -17,13 +17,13 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock, users
+from functions.core import audit, clock, users
 from functions.core.bodies import UploadedFile
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, Forbidden, NotFound, Unprocessable
 from functions.core.money import to_major
-from functions.core.security import Principal
+from functions.core.security import ADMIN, Principal
 from functions.media import api as media
 from functions.pharmacy import notifications
 from functions.pharmacy.images import upload_image
@@ -44,7 +44,7 @@ LICENCE = "pharmacy-license"  # the media purpose of the licence documents
 AVATAR = "pharmacy-picture"  # the media purpose of a pharmacy's picture (never the owner's own avatar)
 MONEY = ("deliveryCharges", "freeDeliveryAbove")  # minor units stored, major units shown
 NOT_PUBLIC = ("licenseNumber", "verificationDocuments", "monthlyRevenue", "totalOrders", "totalMedicines",
-              "verificationReason", "owner", "listed")
+              "verificationReason", "owner", "listed", "verifiedBy")  # verifiedBy: an admin's id (issue 21)
 
 
 def license_key(number: str) -> str:
@@ -115,12 +115,19 @@ def new_pharmacy(owner_id: ObjectId, data: PharmacyIn, *, verified: bool = False
     return doc
 
 
-def _insert(doc: dict[str, Any]) -> dict[str, Any]:
+def _insert(doc: dict[str, Any], caller: Principal) -> dict[str, Any]:
+    """Insert the new pharmacy. A licence held by another pharmacy is named only to an admin
+    (issue 21): anyone else gets a conflict that does not say whether a licence is registered,
+    and the clash is audited, so an admin can tell the real holder from a squatter."""
     clash = pharmacies.insert(doc)
-    if clash == "owner":
+    if clash == "owner":  # the caller's own pharmacy: no one else's secret
         raise Conflict("You have already registered a pharmacy", code=Code.PHARMACY_EXISTS)
     if clash == "license":
-        raise Conflict("Pharmacy with this license number already exists", code=Code.LICENSE_TAKEN)
+        if caller.role == ADMIN:
+            raise Conflict("Pharmacy with this license number already exists", code=Code.LICENSE_TAKEN)
+        audit.record(caller.user, "registration_refused", "pharmacy", doc["_id"], reason="licence clash")
+        raise Conflict("This pharmacy cannot be registered with these details: contact support to have your "
+                       "licence reviewed", code=Code.REGISTRATION_REFUSED)
     return doc
 
 
@@ -154,7 +161,7 @@ def register(owner: Principal, data: PharmacyIn, avatar: UploadedFile | None) ->
         if stored is not None:
             doc["avatar"] = stored
     try:
-        return to_owner_api(_insert(doc))
+        return to_owner_api(_insert(doc, owner))
     except Conflict:
         media.destroy_replaced(owner.id, [doc["avatar"]] if "avatar" in doc else [])  # no orphan (D-35)
         raise
@@ -202,7 +209,7 @@ def quick_setup(owner: Principal) -> tuple[dict[str, Any], bool]:
         return to_owner_api(existing), False
     doc = new_pharmacy(owner.id, demo_pharmacy(str(owner.user.get("name") or "Demo"), str(owner.id)), verified=True)
     doc["description"] = "Test pharmacy for development"
-    return to_owner_api(_insert(doc)), True
+    return to_owner_api(_insert(doc, owner)), True
 
 
 def demo_pharmacy(owner_name: str, owner_id: str) -> PharmacyIn:

@@ -33,7 +33,7 @@ from functions.pharmacy import notifications, order_rules, order_views
 from functions.pharmacy.order_rules import Line
 from functions.pharmacy.order_schemas import OrderIn
 from functions.pharmacy.status import ONLINE, PENDING, UNPAID
-from functions.pharmacy.stores import medicines, order_counters, order_lines, orders, pharmacies
+from functions.pharmacy.stores import medicines, order_counters, order_holds, order_lines, orders, pharmacies
 
 SCOPE = "order"  # the Idempotency-Key scope of placing an order
 
@@ -130,6 +130,7 @@ def _commit(undo: Compensations, customer_id: ObjectId, pharmacy: Mapping[str, A
     and at most once (by the order's record in the medicine and the prescription)."""
     from functions.prescriptions import api as prescriptions
 
+    _hold(undo, customer_id, pharmacy["_id"], lines, order_id, now)
     rx_lines = _rx_lines(lines)
     if rx_lines:
         rx_id = data.prescriptionId
@@ -145,6 +146,35 @@ def _commit(undo: Compensations, customer_id: ObjectId, pharmacy: Mapping[str, A
     undo.step("insert order", lambda: orders.delete(order_id))
     orders.insert(order)
     return order
+
+
+def held_units(items: Sequence[Any]) -> dict[ObjectId, int]:
+    """Units per medicine of an order's lines (or stored items): what its hold holds."""
+    units: dict[ObjectId, int] = {}
+    for item in items:
+        line = isinstance(item, Line)
+        medicine, qty = (item.medicine, item.quantity) if line else (item["medicine"], item["quantity"])
+        units[medicine] = units.get(medicine, 0) + int(qty)
+    return units
+
+
+def release_hold(order: Mapping[str, Any]) -> bool:
+    """The order is no longer open (cancelled or delivered): its hold goes back, at most once."""
+    return order_holds.release(order["customer"], order["pharmacy"], order["_id"], held_units(order["items"]))
+
+
+def _hold(undo: Compensations, customer_id: ObjectId, pharmacy_id: ObjectId, lines: list[Line],
+          order_id: ObjectId, now: datetime) -> None:
+    """Stock hoarding (issue 21): at most `MAX_OPEN_ORDERS_PER_CUSTOMER` open orders at this
+    pharmacy and `MAX_UNITS_PER_MEDICINE_PER_CUSTOMER` units of each medicine across them, decided
+    by the one conditional write of the hold (released when the order is cancelled or delivered)."""
+    settings, units = get_settings(), held_units(lines)
+    undo.step("hold for the customer", lambda: order_holds.release(customer_id, pharmacy_id, order_id, units))
+    if not order_holds.take(customer_id, pharmacy_id, order_id, units, settings.max_open_orders_per_customer,
+                            settings.max_units_per_medicine_per_customer, now):
+        raise Conflict(f"You may hold at most {settings.max_open_orders_per_customer} open orders at this pharmacy "
+                       f"and {settings.max_units_per_medicine_per_customer} units of a medicine across them",
+                       code=Code.ORDER_LIMIT)
 
 
 def _give_back(medicine: ObjectId, order_id: ObjectId, qty: int) -> Callable[[], bool]:

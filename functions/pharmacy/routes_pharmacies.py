@@ -4,6 +4,7 @@ from chalice.app import Response
 
 from functions.core.bodies import FORM_TYPES, NESTED_WITH_FILES
 from functions.core.envelope import respond
+from functions.core.openapi import dev_only
 from functions.core.paging import pagination
 from functions.core.security import PHARMACIST, require_user
 from functions.core.validation import parse_model, parse_query, read_body
@@ -21,6 +22,7 @@ def register() -> Response:
 
 
 @bp.route("/pharmacy/quick-setup", methods=["POST"])
+@dev_only  # answers 404 outside the dev stage, and is in the dev stage's OpenAPI document alone
 def quick_setup() -> Response:
     owner = require_user(headers(), roles=(PHARMACIST,))
     pharmacy, created = pharmacies.quick_setup(owner)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 A, B = ObjectId("65f000000000000000000001"), ObjectId("65f000000000000000000002")
@@ -451,3 +452,66 @@ def test_which_orders_have_report_lines(coll: Any) -> None:
     coll.insert_many([{"order": o(1), "live": True}, {"order": o(1), "live": True}, {"order": o(2), "live": False}])
     assert set(coll.find_one({"order": o(1)}, {"_id": 1})) == {"_id"}
     assert coll.find_one({"order": o(3)}, {"_id": 1}) is None
+
+
+def test_a_customer_hold_is_taken_within_its_limits_by_one_conditional_upsert(coll: Any) -> None:
+    # The hold of a placing (order_holds.take): open orders below the limit and, per medicine,
+    # the units held so far plus this order's at most the limit (a medicine not held yet matches).
+    def take(order: int, units: dict[str, int], max_open: int = 3, max_units: int = 20) -> bool:
+        query: dict[str, Any] = {"_id": "c|p", "open": {"$lt": max_open}}
+        query.update({f"units.{m}": {"$not": {"$gte": max_units - q + 1}} for m, q in units.items()})
+        update = {"$inc": {"open": 1, **{f"units.{m}": q for m, q in units.items()}},
+                  "$set": {f"orders.{o(order)}": {"at": NOW, "units": units}, "holdsPending": True}}
+        try:
+            coll.update_one(query, update, upsert=True)
+            return True
+        except DuplicateKeyError:
+            return bool(coll.update_one(query, update).modified_count == 1)
+
+    assert take(1, {"m1": 15}) is True  # created by the upsert
+    assert take(2, {"m1": 6}) is False  # 21 units of m1: refused, the document unchanged
+    assert take(3, {"m1": 5, "m2": 20}) is True  # exactly 20 of each
+    assert take(4, {"m3": 20}) is True and take(8, {"m3": 1}) is False  # (more than 20 alone is refused before)
+    assert take(6, {"m4": 1}) is False  # a fourth open order
+    doc = coll.find_one({"_id": "c|p"})
+    assert (doc["open"], doc["units"]) == (3, {"m1": 20, "m2": 20, "m3": 20})
+    assert sorted(doc["orders"]) == [str(o(1)), str(o(3)), str(o(4))]
+    # released once (order_holds.release), whoever repeats it
+    release = {"_id": "c|p", f"orders.{o(3)}": {"$exists": True}}
+    change = {"$inc": {"open": -1, "units.m1": -5, "units.m2": -20}, "$unset": {f"orders.{o(3)}": ""}}
+    assert coll.update_one(release, change).modified_count == 1
+    assert coll.update_one(release, change).modified_count == 0
+    doc = coll.find_one({"_id": "c|p"})
+    assert (doc["open"], doc["units"]) == (2, {"m1": 15, "m2": 0, "m3": 20})
+    assert take(7, {"m2": 20}) is True
+    assert [d["_id"] for d in coll.find({"holdsPending": True}, {"orders": 1}).limit(5)] == ["c|p"]
+    coll.update_one({"_id": "c|p", "orders": {}}, {"$unset": {"holdsPending": ""}})
+    assert coll.find_one({"_id": "c|p"})["holdsPending"] is True  # records remain: the flag stays
+
+
+def test_orders_still_pending_placed_before_a_cutoff(coll: Any) -> None:
+    coll.insert_many([{"_id": o(1), "orderStatus": "pending", "createdAt": NOW - timedelta(hours=25)},
+                      {"_id": o(2), "orderStatus": "pending", "createdAt": NOW},
+                      {"_id": o(3), "orderStatus": "confirmed", "createdAt": NOW - timedelta(hours=30)},
+                      {"_id": o(4), "orderStatus": "pending", "createdAt": NOW - timedelta(hours=24)}])
+    found = coll.find({"orderStatus": "pending", "createdAt": {"$lte": NOW - timedelta(hours=24)}}, {"_id": 1})
+    assert sorted(d["_id"] for d in found.limit(100)) == os_(1, 4)
+
+
+def test_a_listing_write_misses_once_the_shop_is_unlisted_and_matches_before_the_flag_existed(coll: Any) -> None:
+    # inventory.update / medicines.relist_pharmacy: `shopListed` on every medicine of the shop,
+    # then `listed` on the active ones; a write that lists requires `shopListed` not False.
+    coll.insert_many([{"_id": o(1), "pharmacy": A, "isActive": True, "listed": True},  # before the flag
+                      {"_id": o(2), "pharmacy": A, "isActive": False, "listed": False, "shopListed": True},
+                      {"_id": o(3), "pharmacy": B, "isActive": True, "listed": True, "shopListed": True}])
+
+    def list_it(n: int) -> Any:
+        return coll.find_one_and_update({"_id": o(n), "pharmacy": A, "shopListed": {"$ne": False}},
+                                        {"$set": {"listed": True, "isActive": True}},
+                                        return_document=ReturnDocument.AFTER)
+
+    assert list_it(1)["listed"] is True and list_it(2)["listed"] is True
+    assert coll.update_many({"pharmacy": A}, {"$set": {"shopListed": False}}).matched_count == 2
+    assert coll.update_many({"pharmacy": A, "isActive": True}, {"$set": {"listed": False}}).modified_count == 2
+    assert list_it(1) is None and list_it(2) is None  # suspended meanwhile: the write misses
+    assert [d["_id"] for d in coll.find({"listed": True})] == os_(3)

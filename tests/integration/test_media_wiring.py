@@ -256,7 +256,7 @@ def test_a_registration_refused_by_the_database_destroys_the_picture_it_uploaded
     response = client.http.post("/api/v1/pharmacy/register", body=raw, headers={"Content-Type": ctype,
                                                                                 **bearer(owner)})
     # Then the unique index refuses it and the uploaded picture leaves Cloudinary (no orphan, D-35)
-    assert (response.status_code, body(response)["code"]) == (409, "LICENSE_TAKEN")
+    assert (response.status_code, body(response)["code"]) == (409, "REGISTRATION_REFUSED")  # issue 21
     assert len(cloudinary_api.uploads) == 1
     assert cloudinary_api.destroyed == [next(iter(assets()))]
     assert list(assets().values()) == [("pharmacy-picture", "destroyed")]

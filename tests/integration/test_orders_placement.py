@@ -236,7 +236,13 @@ def test_prescription_only_items_without_a_prescription_are_422(api, db, shop, r
     assert stock_of(db, plain) == 50 and stock_of(db, rx_setting["amox"]) == 50
 
 
-def test_a_prescription_is_consumed_by_orders_and_cannot_buy_more_than_prescribed(api, db, shop, rx_setting):
+def test_a_prescription_is_consumed_by_orders_and_cannot_buy_more_than_prescribed(api, db, shop, rx_setting,
+                                                                                   monkeypatch):
+    from functions.core.config import reset_settings
+
+    # above issue 21's default 20 units: the rule under test is the prescription's
+    monkeypatch.setenv("MAX_UNITS_PER_MEDICINE_PER_CUSTOMER", "50")
+    reset_settings()
     customer, amox, rx = rx_setting["customer"], rx_setting["amox"], rx_setting["rx"]
     # When the patient orders 14 of the 21 prescribed, then 14 again
     first = place(api, customer, order_body(shop, [(amox, 14)], prescriptionId=rx["_id"]))
@@ -260,7 +266,12 @@ def test_someone_elses_prescription_does_not_help(api, db, shop, rx_setting):
     assert stock_of(db, rx_setting["amox"]) == 50
 
 
-def test_cancelling_gives_the_prescription_back(api, db, shop, rx_setting):
+def test_cancelling_gives_the_prescription_back(api, db, shop, rx_setting, monkeypatch):
+    from functions.core.config import reset_settings
+
+    # above issue 21's default 20 units: the rule under test is the prescription's
+    monkeypatch.setenv("MAX_UNITS_PER_MEDICINE_PER_CUSTOMER", "50")
+    reset_settings()
     customer, amox, rx = rx_setting["customer"], rx_setting["amox"], rx_setting["rx"]
     order = body(place(api, customer, order_body(shop, [(amox, 21)], prescriptionId=rx["_id"])))["order"]
     assert call(api, "PUT", f"/order/{order['_id']}/cancel", as_=customer,

@@ -62,7 +62,7 @@ def test_one_pharmacy_per_owner_and_per_licence_whatever_its_spelling(api, db):
     same_licence = call(api, "POST", "/pharmacy/register", as_=pharmacist(),
                         json=registration(licenseNumber="mh pun 12345"))
     assert (again.status_code, body(again)["code"]) == (409, "PHARMACY_EXISTS")
-    assert (same_licence.status_code, body(same_licence)["code"]) == (409, "LICENSE_TAKEN")
+    assert (same_licence.status_code, body(same_licence)["code"]) == (409, "REGISTRATION_REFUSED")  # issue 21
     assert db.pharmacies.count_documents({}) == 1
 
 

@@ -6,7 +6,7 @@ guarantees; `INDEXES` gathers every collection's indexes for `ensure-indexes` (t
 
 from typing import Any
 
-from functions.pharmacy.stores import medicines, order_counters, order_lines, orders, pharmacies
+from functions.pharmacy.stores import medicines, order_counters, order_holds, order_lines, orders, pharmacies
 
 INDEXES: dict[str, list[Any]] = {**pharmacies.INDEXES, **medicines.INDEXES, **orders.INDEXES, **order_lines.INDEXES,
-                                 **order_counters.INDEXES}
+                                 **order_counters.INDEXES, **order_holds.INDEXES}

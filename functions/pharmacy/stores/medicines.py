@@ -74,9 +74,14 @@ def get_listed(medicine_id: ObjectId, now: datetime) -> dict[str, Any] | None:
 
 
 def update_owned(pharmacy_id: ObjectId, medicine_id: ObjectId, changes: dict[str, Any]) -> dict[str, Any] | None:
-    """One write to a medicine of that pharmacy; the document after, or None if not theirs."""
+    """One write to a medicine of that pharmacy; the document after, or None if not theirs. A
+    write that lists the medicine applies only while its pharmacy is still listed (`shopListed`,
+    set by `relist_pharmacy` before `listed`): an admin suspending meanwhile makes it miss."""
+    query: dict[str, Any] = {"_id": medicine_id, "pharmacy": pharmacy_id}
+    if changes.get("listed"):
+        query["shopListed"] = {"$ne": False}
     return _coll().find_one_and_update(  # type: ignore[no-any-return]
-        {"_id": medicine_id, "pharmacy": pharmacy_id}, {"$set": changes}, return_document=ReturnDocument.AFTER)
+        query, {"$set": changes}, return_document=ReturnDocument.AFTER)
 
 
 def set_stock(pharmacy_id: ObjectId, medicine_id: ObjectId, stock: int, now: datetime) -> bool:
@@ -146,8 +151,13 @@ def by_ids(ids: Sequence[ObjectId], projection: dict[str, Any] | None = None) ->
 
 
 def relist_pharmacy(pharmacy_id: ObjectId, listed: bool) -> int:
-    """Bring every active medicine of the pharmacy in step with the pharmacy's `listed` flag."""
-    result = _coll().update_many({"pharmacy": pharmacy_id, "isActive": True}, {"$set": {"listed": listed}})
+    """Bring every medicine of the pharmacy in step with the pharmacy's `listed` flag: first
+    `shopListed` on all of them (which an owner's listing write requires, `update_owned`), then
+    `listed` on the active ones, so an edit racing a suspension either lands before it (and is
+    unlisted by it) or misses."""
+    coll = _coll()
+    coll.update_many({"pharmacy": pharmacy_id}, {"$set": {"shopListed": listed}})
+    result = coll.update_many({"pharmacy": pharmacy_id, "isActive": True}, {"$set": {"listed": listed}})
     return int(result.modified_count)
 
 

@@ -80,6 +80,12 @@ def expired_holds(now: datetime, limit: int) -> list[dict[str, Any]]:
     return list(cursor)
 
 
+def placed_before(status: str, cutoff: datetime, limit: int) -> list[dict[str, Any]]:
+    """Orders still in `status` that were placed at or before `cutoff` (the sweeper cancels
+    unconfirmed ones)."""
+    return list(_coll().find({"orderStatus": status, "createdAt": {"$lte": cutoff}}, {"_id": 1}).limit(limit))
+
+
 def status_day_totals(pharmacy_id: ObjectId, first_day: str, last_day: str) -> list[dict[str, Any]]:
     """Per (status, local day, counts-as-revenue): order count and total price."""
     return grouped_sums(_coll(), {"pharmacy": pharmacy_id, "localDay": {"$gte": first_day, "$lte": last_day}},
