@@ -33,7 +33,7 @@ from functions.pharmacy.schemas import (
     InventorySearchQuery,
     MedicineFields,
     MedicineIn,
-    MedicineUpdate,
+    MedicineUpdateIn,
     StockRow,
 )
 from functions.pharmacy.stores import medicines, pharmacies
@@ -106,7 +106,7 @@ def _after_adding(pharmacy: Mapping[str, Any], added: int) -> None:
                      extra={"pharmacy": str(pharmacy["_id"]), "error": type(exc).__name__})
 
 
-def update(owner: Principal, medicine_id: str, data: MedicineUpdate, uploads: list[UploadedFile]
+def update(owner: Principal, medicine_id: str, data: MedicineUpdateIn, uploads: list[UploadedFile]
            ) -> dict[str, Any]:
     pharmacy = owned_verified(owner)
     target = object_id(medicine_id, "Medicine")

@@ -32,7 +32,7 @@ from functions.pharmacy.schemas import (
     PharmacyIn,
     PharmacyListQuery,
     PharmacyStatusIn,
-    PharmacyUpdate,
+    PharmacyUpdateIn,
     VerificationDocuments,
 )
 from functions.pharmacy.status import ACTIVE, AWAITING_VERIFICATION, VERIFICATION_STATUSES, VERIFIED, is_listed
@@ -171,8 +171,8 @@ def my(owner: Principal) -> dict[str, Any]:
     return to_owner_api(owned(owner))
 
 
-def update_my(owner: Principal, data: PharmacyUpdate, avatar: UploadedFile | None) -> dict[str, Any]:
-    """Allow-listed fields only (`PharmacyUpdate`; the route drops echoed server-managed fields
+def update_my(owner: Principal, data: PharmacyUpdateIn, avatar: UploadedFile | None) -> dict[str, Any]:
+    """Allow-listed fields only (`PharmacyUpdateIn`; the route drops echoed server-managed fields
     and the model refuses anything else unknown)."""
     current = owned(owner)
     changes = data.model_dump(mode="python", exclude_none=True)

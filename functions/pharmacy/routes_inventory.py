@@ -9,7 +9,7 @@ from functions.core.security import PHARMACIST, require_user
 from functions.core.validation import media_type, parse_body, parse_model, parse_query, read_body
 from functions.pharmacy import inventory, medicine_rules
 from functions.pharmacy.blueprint import bp, headers, request
-from functions.pharmacy.schemas import BulkStockIn, ExpiringQuery, InventorySearchQuery, MedicineIn, MedicineUpdate
+from functions.pharmacy.schemas import BulkStockIn, ExpiringQuery, InventorySearchQuery, MedicineIn, MedicineUpdateIn
 
 IMAGE_FIELDS = ("images", "images[]")  # the frontend's multipart file field (multer's `images`)
 
@@ -26,7 +26,7 @@ def add_medicine() -> Response:
 def update_medicine(medicine_id: str) -> Response:
     owner = require_user(headers(), roles=(PHARMACIST,))
     body = read_body(request(), NESTED_WITH_FILES)
-    data = parse_model(MedicineUpdate, body.fields_except(medicine_rules.READ_ONLY))
+    data = parse_model(MedicineUpdateIn, body.fields_except(medicine_rules.READ_ONLY))
     medicine = inventory.update(owner, medicine_id, data, body.files_named(*IMAGE_FIELDS))
     return respond(message="Medicine updated successfully", medicine=medicine)
 

@@ -10,7 +10,7 @@ from functions.core.security import PHARMACIST, require_user
 from functions.core.validation import parse_model, parse_query, read_body
 from functions.pharmacy import pharmacies, reports
 from functions.pharmacy.blueprint import bp, headers, request
-from functions.pharmacy.schemas import PHARMACY_READ_ONLY, PharmacyIn, PharmacyListQuery, PharmacyUpdate
+from functions.pharmacy.schemas import PHARMACY_READ_ONLY, PharmacyIn, PharmacyListQuery, PharmacyUpdateIn
 
 
 @bp.route("/pharmacy/register", methods=["POST"], content_types=FORM_TYPES)
@@ -41,7 +41,7 @@ def my_pharmacy() -> Response:
 def update_my_pharmacy() -> Response:
     owner = require_user(headers(), roles=(PHARMACIST,))
     body = read_body(request(), NESTED_WITH_FILES)
-    data = parse_model(PharmacyUpdate, body.fields_except(PHARMACY_READ_ONLY))
+    data = parse_model(PharmacyUpdateIn, body.fields_except(PHARMACY_READ_ONLY))
     pharmacy = pharmacies.update_my(owner, data, body.file("avatar"))
     return respond(message="Pharmacy updated successfully", pharmacy=pharmacy)
 

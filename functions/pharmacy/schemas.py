@@ -162,7 +162,7 @@ PHARMACY_READ_ONLY = frozenset({
 })
 
 
-class PharmacyUpdate(WriteModel):
+class PharmacyUpdateIn(WriteModel):
     """PUT /pharmacy/my: the owner's allow-list."""
 
     name: Annotated[str, StringConstraints(min_length=2, max_length=100)] | None = None
@@ -265,7 +265,7 @@ class MedicineFields(WriteModel):
         return self
 
 
-MedicineUpdate = MedicineFields
+MedicineUpdateIn = MedicineFields
 
 
 class MedicineIn(MedicineFields):

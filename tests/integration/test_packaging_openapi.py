@@ -83,7 +83,7 @@ def test_the_pharmacy_and_payments_money_fields_state_their_unit(client):
     fields = [schemas[model]["properties"][name] for model, names in (
         ("MedicineIn", ("price", "mrp")), ("MedicineFields", ("price", "mrp")),
         ("PharmacyIn", ("deliveryCharges", "freeDeliveryAbove")),
-        ("PharmacyUpdate", ("deliveryCharges", "freeDeliveryAbove")), ("IntentAnswer", ("amount",)))
+        ("PharmacyUpdateIn", ("deliveryCharges", "freeDeliveryAbove")), ("IntentAnswer", ("amount",)))
         for name in names]
     fields += [p["schema"] for p in document["paths"]["/api/v1/medicines"]["get"]["parameters"]
                if p["name"] in ("minPrice", "maxPrice")]
