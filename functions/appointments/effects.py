@@ -58,7 +58,8 @@ def run(outcome: Outcome) -> None:
             continue
         subject, text = notification_text(kind, start, recipient.timezone, settings.app_base_url,
                                           outcome.previous_start)
-        notify.send(recipient.contact_type, recipient.contact, subject, text, kind=kind, ref=appt["_id"])
+        other = appt["patient"] if recipient.user_id == appt["doctor"] else appt["doctor"]  # spends the budget
+        notify.send(recipient.contact_type, recipient.contact, subject, text, kind=kind, ref=appt["_id"], sender=other)
 
 
 def commits(use_case: Callable[P, Outcome]) -> Callable[P, dict[str, Any]]:

@@ -33,6 +33,9 @@ CODE_KINDS = frozenset({"verification", "recovery"})  # one-time codes: the way 
 # SMS to the number that is calling the emergency line at this moment (Twilio connected that very
 # number, which proves it as well as a code would): sent even if its account never verified it.
 CALLER_KINDS = frozenset({"ivr-confirmation", "ivr-hospitals"})
+# Messages about the recipient's own business that nobody else can cause in bulk: reminders of
+# their own appointments. They have a daily budget of their own, apart from notices others cause.
+OWN_KINDS = frozenset({"reminder"})
 MAX_ATTEMPTS = 6
 RETRY_BATCH = 50
 SENDING_LEASE = timedelta(minutes=10)  # a sweeper that died mid-send releases the message after this
@@ -143,34 +146,57 @@ def _verified(to: str) -> bool | None:
     return users.contact_verified(to)
 
 
-def _refusal(channel: str, to: str, kind: str) -> str | None:
+def _daily_budget(to: str, kind: str, sender: Any) -> tuple[str, str] | None:
+    """The daily budget (limit name, key) this message spends, or None: spent by the party that
+    causes it, never one a stranger can fill for the recipient (issue 21, item 1). One-time codes
+    the owner asked for: none here (their own limits in `auth.recovery` and `auth.sms_codes`
+    bound them per contact, number and address); reminders: the recipient's own budget; a notice
+    caused by another user (`sender`): that sender's budget towards this recipient; anything
+    else (the system's own messages): the recipient's."""
+    if kind in CODE_KINDS:
+        return None
+    if kind in OWN_KINDS:
+        return "messages-own", to
+    if sender is not None:
+        return "messages", f"{sender}>{to}"
+    return "messages", to
+
+
+def _refusal(channel: str, to: str, kind: str, sender: Any = None) -> str | None:
     """Why this message must not go out, or None. SMS cost money and are what SMS pumping
     abuses: they go only to mobile numbers of SMS_ALLOWED_REGIONS (`sms_refusal`), and only to
     verified numbers (one-time codes excepted, which is how a number gets verified). E-mails to
     an unverified address: a few a day, so users of the existing frontend (no verification
-    screen) still get their notices. Nobody gets more than
-    MAX_MESSAGES_PER_RECIPIENT_PER_DAY a day (`core.throttle`, a day from the first message)."""
+    screen) still get their notices. At most MAX_MESSAGES_PER_RECIPIENT_PER_DAY a day per budget
+    (`_daily_budget`; `core.throttle`, a day from the first message)."""
     settings = get_settings()
     if channel == "phone" and (why := sms_refusal(to)):
         return why
     verified = _verified(to)
     if channel == "phone" and verified is False and kind not in CODE_KINDS | CALLER_KINDS:
         return "unverified number"
-    daily = Limit("messages", settings.max_messages_per_recipient_per_day, timedelta(days=1))
-    sent_today = throttle.take_counted(daily, to, clock.now())
+    budget = _daily_budget(to, kind, sender)
+    if budget is None:
+        return None
+    name, key = budget
+    daily = Limit(name, settings.max_messages_per_recipient_per_day, timedelta(days=1))
+    sent_today = throttle.take_counted(daily, key, clock.now())
     if sent_today is None:
         return "daily cap"
-    if channel == "email" and verified is False and kind not in CODE_KINDS \
-            and sent_today > settings.max_unverified_emails_per_day:
+    if channel == "email" and verified is False and sent_today > settings.max_unverified_emails_per_day:
         return "daily cap for an unverified address"
     return None
 
 
-def send(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any = None) -> bool:
+def send(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any = None,
+         sender: Any = None) -> bool:
     """Deliver now; on failure keep it in the outbox for the sweeper. Never raises. A message
-    the caps refuse is dropped with a log line (never the address or the text), not queued."""
+    the caps refuse is dropped with a log line (never the address or the text), not queued.
+    `sender`: the user whose action causes this notice (its daily cap is per sender and
+    recipient, so no one can use up what others may send this recipient); None for the
+    recipient's own codes and reminders, and the system's own messages."""
     try:
-        refused = _refusal(channel, to, kind)
+        refused = _refusal(channel, to, kind, sender)
     except Exception as exc:  # the caps' bookkeeping failing must not fail the request either
         logger.warning("notification caps unavailable", extra={"kind": kind, "error": type(exc).__name__})
         refused = None

@@ -52,7 +52,7 @@ def cancel(customer: Principal, order_id: str, data: CancelIn) -> dict[str, Any]
         notifications.tell(pharmacy["owner"], "Order cancelled", notifications.with_link(
                            f"Order {updated['orderNumber']} was cancelled.", notifications.PHARMACY_ORDERS),
                            {"type": "order_status", "orderId": str(target_id), "status": CANCELLED},
-                           kind="order_status", ref=target_id)
+                           kind="order_status", ref=target_id, sender=customer.id)
     return order_views.to_api(updated, pharmacy)
 
 

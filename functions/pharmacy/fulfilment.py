@@ -41,5 +41,5 @@ def change_status(owner: Principal, order_id: str, data: StatusIn) -> dict[str, 
     notifications.tell(updated["customer"], "Order update", notifications.with_link(
                        f"Your order {updated['orderNumber']} is now {data.status}.", notifications.CUSTOMER_ORDERS),
                        {"type": "order_status", "orderId": str(target_id), "status": data.status},
-                       kind="order_status", ref=target_id)
+                       kind="order_status", ref=target_id, sender=pharmacy["_id"])
     return order_views.to_api(updated, pharmacy)

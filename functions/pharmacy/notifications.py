@@ -28,15 +28,17 @@ def with_link(text: str, page: str) -> str:
     return f"{text} Details: {get_settings().app_base_url.rstrip('/')}{page}"
 
 
-def tell(user_id: ObjectId, subject: str, text: str, event: dict[str, Any], *, kind: str, ref: Any) -> None:
+def tell(user_id: ObjectId, subject: str, text: str, event: dict[str, Any], *, kind: str, ref: Any,
+         sender: Any = None) -> None:
     """Push `event` to the user's live connections; if none got it, send `text`. Never raises:
-    the request that caused the message has already succeeded."""
+    the request that caused the message has already succeeded. `sender`: the user who caused it
+    (the daily cap is per sender and recipient, `core.notify.send`)."""
     try:
         if signaling.push_to_user(user_id, event) > 0:
             return
         person = users.contacts([user_id]).get(user_id)
         if person and person.get("contact"):
             notify.send(str(person.get("contactType") or "email"), str(person["contact"]), subject, text,
-                        kind=kind, ref=ref)
+                        kind=kind, ref=ref, sender=sender)
     except Exception as exc:  # a lost message must not undo the order
         logger.warning("pharmacy notification failed", extra={"kind": kind, "error": type(exc).__name__})

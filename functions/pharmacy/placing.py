@@ -78,7 +78,7 @@ def _after_placing(order: Mapping[str, Any], pharmacy: Mapping[str, Any]) -> Non
             pharmacy["owner"], "New order", notifications.with_link(
                 f"New order {order['orderNumber']} is waiting for you.", notifications.PHARMACY_ORDERS),
             {"type": "order_placed", "orderId": str(order_id), "orderNumber": order["orderNumber"]},
-            kind="order_placed", ref=order_id))]
+            kind="order_placed", ref=order_id, sender=order["customer"]))]
     for name, work in steps:
         try:
             work()

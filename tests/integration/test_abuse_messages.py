@@ -1,0 +1,57 @@
+"""Issue 21, item 1: nobody can mute a doctor. The daily message cap is spent by the party that
+causes the messages: a notice caused by another user counts per (sender, recipient) per day; the
+recipient's own one-time codes and reminders never count against a cap others can fill."""
+
+from tests.appointments_support import body, book, doctor, patient, put, sent_emails
+from tests.http import call
+from tests.lambda_race import race_calls
+
+CONTAINERS = 20
+
+
+def _to(contact, words):
+    return [m for m in sent_emails() if m.destinations["ToAddresses"] == [contact] and words in m.subject + m.body]
+
+
+def test_one_patients_book_and_cancel_cycles_mute_neither_other_patients_nor_the_doctors_reset_code(api):
+    # Given a doctor, and a patient who books and cancels ten times (20 notices to the doctor: the whole cap)
+    doc, attacker, honest = doctor(), patient(), patient()
+    for _ in range(10):
+        booked = book(api, attacker, doc)
+        assert booked.status_code == 201, booked.body
+        appt_id = body(booked)["appointment"]["_id"]
+        assert put(api, attacker, f"/appointment/{appt_id}/cancel", {"reason": "Change of plans"}).status_code == 200
+    assert len(_to(doc["contact"], "cancelled")) == 10
+    # ... whose eleventh cycle is no longer delivered to the doctor
+    before = len(sent_emails())
+    booked = book(api, attacker, doc)
+    assert booked.status_code == 201
+    assert [m for m in sent_emails()[before:] if m.destinations["ToAddresses"] == [doc["contact"]]] == []
+    # When an honest patient books, and the doctor asks for a password-reset code
+    before = len(sent_emails())
+    assert book(api, honest, doc, time="10:00").status_code == 201
+    assert call(api, "POST", "/password/forgot", json={"contact": doc["contact"]}).status_code == 200
+    # Then the doctor gets both the booking notice and the code
+    to_doctor = [m.subject for m in sent_emails()[before:] if m.destinations["ToAddresses"] == [doc["contact"]]]
+    assert len(to_doctor) == 2
+    assert any("password reset code" in subject for subject in to_doctor)
+
+
+def test_the_cap_per_sender_and_recipient_holds_exactly_under_concurrent_sends(api, monkeypatch):
+    from functions.core import config, notify
+
+    # Given a cap of 5 messages a day per sender and recipient
+    monkeypatch.setenv("MAX_MESSAGES_PER_RECIPIENT_PER_DAY", "5")
+    config.reset_settings()
+    pharmacist, customer, other = doctor(), patient(), patient()
+
+    def order_notice(sender):
+        return lambda i: notify.send("email", pharmacist["contact"], "New order", f"Order {i} is waiting.",
+                                     kind="order_placed", ref=i, sender=sender)
+
+    # When one customer's 20 notices are sent at the same moment from 20 containers
+    sent = race_calls(order_notice(customer["_id"]), CONTAINERS)
+    # Then exactly 5 go out
+    assert sent.count(True) == 5 and sent.count(False) == CONTAINERS - 5
+    # And another customer's notice to the same recipient still goes out
+    assert order_notice(other["_id"])(0) is True
