@@ -1,13 +1,17 @@
 """A doctor's free slots on a day, and whether a doctor can be booked at all.
 
-GET /appointment/slots costs two reads (the doctor, the day's appointments); booking and
+GET /appointment/slots costs two reads (the doctor, the day's appointments, read by doctor and
+`day: {$in: [the day before, the day]}` so that its cost does not grow with the doctor's
+history); booking and
 rescheduling check the doctor the same way (`listed_doctor`, `bookable`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from functions.appointments.grid import (
     Availability,
@@ -45,6 +49,13 @@ def bookable(doctor: Mapping[str, Any]) -> tuple[Availability, Any]:
     return av, tz
 
 
+def local_days(window: tuple[datetime, datetime], tz: ZoneInfo) -> list[str]:
+    """The doctor-local days (`day` of an appointment) on which a start in [window) can fall:
+    the day itself and, since the window reaches back before the first slot, often the day before."""
+    first, last = window[0].astimezone(tz).date(), (window[1] - timedelta(microseconds=1)).astimezone(tz).date()
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
 def available_slots(doctor_id: str, day_text: str) -> dict[str, Any]:
     """GET /appointment/slots/:doctorId/:date: two reads (the doctor, the day's appointments)."""
     now = clock.now()
@@ -56,7 +67,8 @@ def available_slots(doctor_id: str, day_text: str) -> dict[str, Any]:
     window = busy_window(day, tz, av)
     busy: list[Interval] = []
     if window is not None and av.accepting and within_horizon(day, now, tz, av) and day >= local_today(now, tz):
-        busy = [Interval(aware(s), aware(e)) for s, e in store.busy_intervals(doctor["_id"], *window, ACTIVE)]
+        busy = [Interval(aware(s), aware(e))
+                for s, e in store.busy_intervals(doctor["_id"], local_days(window, tz), *window, ACTIVE)]
     slots = compute_slots(day, tz, av, now=now, time_off=time_off_intervals(doctor), busy=busy)
     return {
         "date": day.isoformat(),

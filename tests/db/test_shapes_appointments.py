@@ -198,3 +198,23 @@ def test_holders_are_read_by_id_list_and_a_failed_booking_is_deleted_by_its_id(c
     assert coll.delete_one({"_id": A1}).deleted_count == 1
     assert coll.delete_one({"_id": A1}).deleted_count == 0
     assert [d["_id"] for d in coll.find({}, {"_id": 1})] == [A2]
+
+
+def test_a_doctors_busy_times_are_read_by_doctor_and_the_listed_local_days_then_by_start(coll: Any) -> None:
+    # Given a doctor's appointments on the day before, the day and the day after, another doctor's, a cancelled one
+    day = NOW.date()
+    def appt(n: int, doctor: ObjectId, start: datetime, status: str = "confirmed") -> dict[str, Any]:
+        return {"_id": n, "doctor": doctor, "day": start.date().isoformat(), "start": start,
+                "end": start + timedelta(minutes=30), "status": status}
+    coll.insert_many([appt(1, DOC, NOW - timedelta(days=1)), appt(2, DOC, NOW - timedelta(hours=11)),
+                      appt(3, DOC, NOW), appt(4, DOC, NOW + timedelta(days=1)), appt(5, PAT, NOW),
+                      appt(6, DOC, NOW + timedelta(hours=1), "cancelled")])
+    days = [(day - timedelta(days=1)).isoformat(), day.isoformat()]
+    # When the busy window (reaching back into the day before) is read by doctor, days, start and status
+    found = coll.find({"doctor": DOC, "day": {"$in": days}, "start": {"$gte": NOW - timedelta(hours=12),
+                                                                     "$lt": NOW + timedelta(hours=12)},
+                       "status": {"$in": ["pending", "confirmed"]}}, {"_id": 0, "start": 1, "end": 1})
+    # Then only the doctor's active appointments on those days within the window come back, without ids
+    assert sorted(d["start"] for d in found) == [NOW - timedelta(hours=11), NOW]
+    assert all(set(d) == {"start", "end"} for d in
+               coll.find({"doctor": DOC, "day": {"$in": days[1:]}}, {"_id": 0, "start": 1, "end": 1}))

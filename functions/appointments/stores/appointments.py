@@ -142,11 +142,15 @@ def next_of_pair(doctor_id: ObjectId, patient_id: ObjectId, status: str, now: da
         _ROOM_PROJECTION, sort=[("start", ASCENDING)])
 
 
-def busy_intervals(doctor_id: ObjectId, start: datetime, end: datetime,
+def busy_intervals(doctor_id: ObjectId, days: Sequence[str], start: datetime, end: datetime,
                    statuses: Sequence[str]) -> list[tuple[datetime, datetime]]:
-    """Start/end of the doctor's appointments starting in [start, end) that hold their slot."""
+    """Start/end of the doctor's appointments starting in [start, end) that hold their slot;
+    `days` are the doctor-local days that window touches. The equalities on `doctor` and `day`
+    are what the embedded server reads by (GIN indexes of `doctor_start` and `day_start`); the
+    range on `start` is applied after, to a few days' rows instead of all the doctor's."""
     cursor = get_db()[APPOINTMENTS].find(
-        {"doctor": doctor_id, "start": {"$gte": start, "$lt": end}, "status": {"$in": list(statuses)}},
+        {"doctor": doctor_id, "day": {"$in": list(days)}, "start": {"$gte": start, "$lt": end},
+         "status": {"$in": list(statuses)}},
         _BUSY_PROJECTION)
     return [(doc["start"], doc["end"]) for doc in cursor]
 
