@@ -102,15 +102,16 @@ def install() -> bool:
 def _record_drops(notify: Any, journal: Journal) -> None:
     refusal, send = notify._refusal, notify.send
 
-    def recorded_refusal(channel: str, to: str, kind: str) -> str | None:
-        reason: str | None = refusal(channel, to, kind)
+    def recorded_refusal(channel: str, to: str, kind: str, sender: Any = None) -> str | None:
+        reason: str | None = refusal(channel, to, kind, sender)
         _state.refused = reason
         return reason
 
-    def recorded_send(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any = None) -> bool:
+    def recorded_send(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any = None,
+                      sender: Any = None) -> bool:
         _state.refused, _state.kind = None, kind
         try:
-            sent: bool = send(channel, to, subject, body, kind=kind, ref=ref)
+            sent: bool = send(channel, to, subject, body, kind=kind, ref=ref, sender=sender)
         finally:
             _state.kind = None
         if _state.refused:

@@ -229,7 +229,7 @@ def test_functions_ship_only_our_code_and_the_layers_the_dependencies(built, tem
     from functions.core.openapi import build
 
     packaged = json.loads(zipfile.ZipFile(built / "deployment.zip").read("functions/docs/openapi.json"))
-    assert packaged == json.loads(json.dumps(build(app)))
+    assert packaged == json.loads(json.dumps(build(app, stage="prod")))
     site = "python/lib/python3.11/site-packages/"
     common = set(zipfile.ZipFile(built / "layer.zip").namelist())
     sdk = set(zipfile.ZipFile(built / "layer-sdk.zip").namelist())

@@ -30,7 +30,7 @@ def test_a_pharmacist_reads_a_prescription_once_their_order_reserved_it(api):
     author, owner, pharmacist = doctor(), patient(), make_user("pharmacist")
     rx = issue(api, author, owner)
     reserve_for_order(rx["_id"], owner["_id"], pharmacist["_id"],
-                      [RxLine("Amoxicillin", None, "500 mg", 21)])
+                      [RxLine("Amoxicillin", None, "500 mg", 21)], ObjectId())
     # When the pharmacist reads it and its PDF
     one = get(api, pharmacist, f"/prescription/{rx['_id']}")
     pdf = get(api, pharmacist, f"/prescription/{rx['_id']}/pdf", Accept="application/pdf")
