@@ -7,9 +7,11 @@ from chalice.app import Response
 from functions.core.edge import Blueprint
 from functions.core.envelope import respond
 from functions.core.openapi import describe
+from functions.core.paging import pagination
+from functions.core.schemas import PageQuery
 from functions.core.security import ADMIN, PATIENT, require_user
-from functions.core.validation import parse_body
-from functions.payments import intents, webhook
+from functions.core.validation import parse_body, parse_query
+from functions.payments import intents, review, webhook
 from functions.payments.schemas import IntentAnswer, IntentIn
 
 bp = Blueprint(__name__)
@@ -32,6 +34,15 @@ def create_intent() -> Response:
 def payment_status(kind: str, target_id: str) -> Response:
     user = require_user(_headers(), roles=(PATIENT, ADMIN))
     return respond(payment=intents.payment_status(user, kind, target_id))
+
+
+@bp.route("/admin/payments/flagged", methods=["GET"])
+def flagged_payments() -> Response:
+    """Payments whose success event did not take what was charged (not paid, flagged): for an admin to act on."""
+    admin = require_user(_headers(), roles=(ADMIN,))
+    query = parse_query(bp.current_request, PageQuery)
+    payments, total = review.flagged_payments(admin, query)
+    return respond(payments=payments, pagination=pagination(total, query.page, query.limit))
 
 
 @bp.route("/payments/webhook", methods=["POST"], content_types=["application/json"])

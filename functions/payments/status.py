@@ -14,7 +14,8 @@ OPEN = (REQUIRES_PAYMENT, FAILED, CANCELED)  # a new intent may replace the curr
 # History entries that record a step without a status of their own.
 PARTIALLY_REFUNDED, REFUND_REQUESTED = "partially_refunded", "refund_requested"
 # A success that did not take what was charged: the payment keeps its status and gets `flagged`
-# (issue 21 item 11); MISMATCH is the flag's reason.
+# (issue 21 item 11); MISMATCH is the flag's reason. `review: FLAGGED` (top level, indexed) puts it
+# on the admins' list of flagged payments (`review`).
 FLAGGED, MISMATCH = "flagged", "amount_or_currency_mismatch"
 
 # target status -> the statuses it may be reached from

@@ -139,7 +139,7 @@ def _flag(payment: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
     received, currency = obj.get("amount_received"), str(obj.get("currency") or "").upper()
     flag = {"reason": MISMATCH, "intentId": str(obj.get("id") or ""), "at": now,
             "amountReceived": received if isinstance(received, int) else None, "currency": currency}
-    store.transition(payment["_id"], OPEN, {"flagged": flag, "updatedAt": now},
+    store.transition(payment["_id"], OPEN, {"flagged": flag, "review": FLAGGED, "updatedAt": now},
                      history_entry(FLAGGED, now, intentId=flag["intentId"], reason=MISMATCH))
     audit.record("stripe", "payment.flagged", "payment", payment["_id"], MISMATCH, subject_id=payment.get("payerId"))
     logger.warning("payment flagged", extra={"payment": payment["_id"], "reason": MISMATCH})

@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from functions.core.db import get_db, insert_unless_duplicate
-from functions.payments.status import SUCCEEDED
+from functions.core.paging import find_page
+from functions.payments.status import FLAGGED, SUCCEEDED
 
 PAYMENTS = "payments"
 
@@ -24,6 +25,7 @@ INDEXES = {
         IndexModel([("intentId", ASCENDING)], name="by_intent"),
         IndexModel([("payerId", ASCENDING), ("updatedAt", ASCENDING)], name="by_payer"),
         IndexModel([("status", ASCENDING), ("updatedAt", ASCENDING)], name="status_updated"),
+        IndexModel([("review", ASCENDING), ("updatedAt", DESCENDING)], name="review_queue"),
     ],
 }
 
@@ -81,3 +83,10 @@ def paid_starting_after(kind: str, since: datetime, after: str, limit: int) -> l
         {"status": SUCCEEDED, "kind": kind, "targetStart": {"$gt": since}, "_id": {"$gt": after}},
         {"targetId": 1}).sort("_id", ASCENDING).limit(limit)
     return list(cursor)
+
+
+def flagged(skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of the payments flagged for review (a success that did not take what was
+    charged), the most recently flagged first, and their total (index `review_queue`)."""
+    return find_page(get_db()[PAYMENTS], {"review": FLAGGED}, sort=[("updatedAt", DESCENDING), ("_id", DESCENDING)],
+                     skip=skip, limit=limit)
