@@ -187,6 +187,9 @@ class Settings:
     # issue 21: per-user WebSocket limits, and the local gateway's management-API secret
     ws_max_connections_per_user: int = setting("WS_MAX_CONNECTIONS_PER_USER", "3")
     ws_max_frames_per_user_per_second: int = setting("WS_MAX_FRAMES_PER_USER_PER_SECOND", "40")
+    # new WebSocket connections (`$connect`) a minute per client address, and from everywhere
+    ws_connects_per_ip_per_minute: int = setting("WS_CONNECTS_PER_IP_PER_MINUTE", "60")
+    ws_connects_per_minute: int = setting("WS_CONNECTS_PER_MINUTE", "3000")
     ws_management_secret: str = setting("WS_MANAGEMENT_SECRET", "")
     join_early_minutes: int = setting("JOIN_EARLY_MINUTES", "15")
     emergency_timeout_seconds: int = setting("EMERGENCY_TIMEOUT_SECONDS", "120")

@@ -14,7 +14,12 @@ crashed tab, a phone that changed networks); the newest connection is the one th
 looking at. An attacker still holds at most the cap. The decision is exact under races without
 a counter: each `$connect` inserts its record, then reads the user's live records and closes
 those outside the newest N of what it saw; no one closes a member of the global newest N, and
-the last insert's read sees them all. The user's frame budget
+the last insert's read sees them all. New connections are also rated (`connect_limits`, the one
+limiter `core.throttle`): `WS_CONNECTS_PER_IP_PER_MINUTE` per client address (API Gateway's
+`sourceIp`), taken before the token is even checked, so a flood of anonymous or failing
+handshakes spends its own address's budget; then `WS_CONNECTS_PER_MINUTE` from everywhere, taken
+only by an authenticated `$connect` (so anonymous floods from many addresses cannot use it up).
+Over either, `$connect` is refused with 429 (counted as `RateLimitRefused`). The user's frame budget
 (`WS_MAX_FRAMES_PER_USER_PER_SECOND`) is split into per-connection shares written here, so a
 frame still costs one round trip (see `frames`).
 """
@@ -28,12 +33,13 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock, metrics
+from functions.core import clock, metrics, throttle
 from functions.core.config import get_settings
 from functions.core.errors import Forbidden, FrameCode, Unauthorized
 from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import authenticate
+from functions.core.throttle import Limit
 from functions.signaling import sender
 from functions.signaling.delivery import drop_connection, reply_error
 from functions.signaling.stores import connections
@@ -41,6 +47,7 @@ from functions.signaling.stores import connections
 OK = {"statusCode": 200}
 UNAVAILABLE = {"statusCode": 503}
 REPLACED = {"statusCode": 429}  # lost a race for the last places (the others are newer): refused
+TOO_MANY = {"statusCode": 429}  # over the per-address or global rate of new connections
 
 WebsocketHandler = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -85,6 +92,12 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
     """The JWT comes as query parameter `token` (browsers cannot set headers on a WebSocket);
     missing or invalid -> 403, the gateway refuses the connection."""
     context = event_context(event)
+    now = clock.now()
+    ip = str((context.get("identity") or {}).get("sourceIp") or "") or None
+    per_address, everywhere = connect_limits()
+    if not throttle.try_take(per_address, ip or "unknown", now):
+        logger.info("WebSocket connect refused: over a limit", extra={"limit": per_address.name})
+        return TOO_MANY
     token = (event.get("queryStringParameters") or {}).get("token")
     if not token:
         return {"statusCode": 403}
@@ -92,7 +105,9 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
         principal = authenticate({"authorization": f"Bearer {token}"})
     except (Unauthorized, Forbidden):
         return {"statusCode": 403}
-    now = clock.now()
+    if not throttle.try_take(everywhere, "all", now):
+        logger.info("WebSocket connect refused: over a limit", extra={"limit": everywhere.name})
+        return TOO_MANY
     settings = get_settings()
     cid = str(context["connectionId"])
     connections.insert_connection({
@@ -102,7 +117,7 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
         "role": principal.role,
         "name": principal.user.get("name"),
         "approved": principal.approved,
-        "ip": str((context.get("identity") or {}).get("sourceIp") or "") or None,  # per-address budgets
+        "ip": ip,  # per-address budgets
         "connectedAt": now,
         "order": ObjectId(),
         "expiresAt": connection_expiry(now, settings.ws_connection_ttl_seconds, principal.claims.get("exp")),
@@ -111,6 +126,13 @@ def on_connect(event: Mapping[str, Any]) -> dict[str, Any]:
     })
     metrics.count(Metric.WEBSOCKET_CONNECTED)
     return OK if keep_newest(cid, principal.id, now) else REPLACED
+
+
+def connect_limits() -> tuple[Limit, Limit]:
+    """New connections a minute per client address, and from everywhere (see the docstring)."""
+    settings, minute = get_settings(), timedelta(minutes=1)
+    return (Limit("ws-connect-ip", settings.ws_connects_per_ip_per_minute, minute),
+            Limit("ws-connect-all", settings.ws_connects_per_minute, minute))
 
 
 def connection_expiry(now: datetime, ttl_seconds: int, token_exp: Any) -> datetime:
