@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from functions.auth import contact_link, sms_codes
-from functions.auth.contacts import contact_or_422
+from functions.auth.contacts import contact_or_422, refuse_taken
 from functions.auth.fees import fee_to_minor
 from functions.auth.passwords import check_password_rules
 from functions.auth.schemas import DOCTOR_FIELDS, RegisterIn, UpdateMeIn
 from functions.auth.views import self_view
 from functions.core import audit, clock, users
 from functions.core.config import get_settings
-from functions.core.errors import Code, InvalidToken, Unprocessable
+from functions.core.errors import Code, Conflict, InvalidToken, Unprocessable
 from functions.core.observability import logger
 from functions.core.schemas import PageQuery
 from functions.core.security import (
@@ -37,7 +37,22 @@ from functions.core.security import (
 NO_AVATAR = {"public_id": "", "url": ""}
 
 
+def public_role(body: RegisterIn) -> str:
+    """The role a sign-up (or a claim, which signs up) asks for: admins are never self-made (D-07)."""
+    if body.role == ADMIN:
+        raise Unprocessable("Admin accounts cannot be created by sign-up", code=Code.ROLE_NOT_ALLOWED,
+                            errors=[{"field": "role", "message": "must be patient, doctor or pharmacist"}])
+    return PATIENT if body.role == "user" else body.role
+
+
 def _new_account(body: RegisterIn, role: str) -> dict[str, Any]:
+    user = account_doc(body, role)
+    user["_id"] = users.insert_user(user)
+    return user
+
+
+def account_doc(body: RegisterIn, role: str) -> dict[str, Any]:
+    """A new account as sign-up makes it (contact, password and profile rules checked), not yet written."""
     contact, contact_type = contact_or_422(body.contact)
     sms_codes.refuse_untextable(contact, contact_type)  # sign-up texts it a link: 400 if it cannot be
     check_password_rules(body.password, contact, body.name, field="password")
@@ -64,7 +79,6 @@ def _new_account(body: RegisterIn, role: str) -> dict[str, Any]:
             given["consultationFee"] = fee_to_minor(body.consultationFee, body.currency, None)
         user.update({"speciality": "general", "bio": "", "languages": [], "consultationFee": None,
                      "currency": settings.default_currency, "timezone": settings.default_timezone, **given})
-    user["_id"] = users.insert_user(user)
     return user
 
 
@@ -87,11 +101,16 @@ def _sign_up_avatar(body: RegisterIn) -> dict[str, str]:
 def register(body: RegisterIn, source_ip: str) -> tuple[dict[str, Any], str]:
     """Public sign-up. Doctors and pharmacists wait for an admin; admins are never self-made (D-07).
     The one message sent is the contact's verification link (`contact_link`; by SMS, limited per
-    source address: D-36, the reference texted arbitrary numbers a welcome)."""
-    if body.role == ADMIN:
-        raise Unprocessable("Admin accounts cannot be created by sign-up", code=Code.ROLE_NOT_ALLOWED,
-                            errors=[{"field": "role", "message": "must be patient, doctor or pharmacist"}])
-    user = _new_account(body, PATIENT if body.role == "user" else body.role)
+    source address: D-36, the reference texted arbitrary numbers a welcome). A contact another
+    account holds is a 409; when that account never proved it, the 409 (CONTACT_CLAIMABLE) points
+    to the claim (`claims`: issue 21 item 4, contact squatting)."""
+    doc = account_doc(body, public_role(body))
+    try:
+        user = {**doc, "_id": users.insert_user(doc)}
+    except Conflict as exc:
+        if exc.code == Code.CONTACT_TAKEN:
+            refuse_taken(str(doc["contact"]))
+        raise
     contact_link.send(user, source_ip, clock.now())
     token, _ = issue_token(user)
     logger.info("Account registered", extra={"userId": str(user["_id"]), "role": user["role"]})

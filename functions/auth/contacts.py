@@ -1,12 +1,13 @@
 """Contacts: an e-mail address or a phone number, normalized as sign-up stores it and as login
-looks accounts up."""
+looks accounts up; and the answer when another account holds one (claimable or not)."""
 
 from __future__ import annotations
 
 import re
 
+from functions.core import users
 from functions.core.config import get_settings
-from functions.core.errors import Code, Unprocessable
+from functions.core.errors import Code, Conflict, Unprocessable
 
 _PHONE_CHARS = re.compile(r"\+?[\d\s().-]{6,30}")
 
@@ -51,3 +52,19 @@ def login_key(raw: str) -> str:
         return normalize_contact(raw, get_settings().default_phone_region)[0]
     except ValueError:
         return raw.strip().lower()
+
+
+TAKEN = "An account with this contact already exists"
+CLAIMABLE = ("An account that never proved this contact holds it. If the contact is yours, claim it: "
+             "we send a code to it (POST /contact/claim), and with that code you sign up (POST /contact/claim/confirm)")
+
+
+def refuse_taken(contact: str) -> None:
+    """The 409 for a contact another account holds: CONTACT_CLAIMABLE (pointing to the claim) when
+    that account never proved it (`users.claimable`), else CONTACT_TAKEN. Says no more than a
+    sign-up with that contact does."""
+    holder = users.contact_holder(contact)
+    if holder is not None and users.claimable(holder):
+        raise Conflict(CLAIMABLE, code=Code.CONTACT_CLAIMABLE,
+                       errors=[{"field": "contact", "message": "held by an unverified account: claim it"}])
+    raise Conflict(TAKEN, code=Code.CONTACT_TAKEN, errors=[{"field": "contact", "message": "is taken"}])

@@ -60,8 +60,9 @@ def _channel(user: dict[str, Any]) -> str:
     return str(user.get("contactType") or ("email" if "@" in str(user["contact"]) else "phone"))
 
 
-def _check_code(where: dict[str, Any], purpose: str, code: str, now: datetime) -> dict[str, Any]:
-    """Claim one guess, then compare: at most CODE_ATTEMPTS comparisons per code, even in a burst."""
+def check_code(where: dict[str, Any], purpose: str, code: str, now: datetime) -> dict[str, Any]:
+    """Claim one guess, then compare: at most CODE_ATTEMPTS comparisons per code, even in a burst.
+    The user the code belongs to (read with the guess), or 422 INVALID_CODE. Also `claims`'."""
     import hmac
 
     user = users.claim_code_guess(where, purpose, now, CODE_ATTEMPTS)
@@ -101,7 +102,7 @@ def confirm_contact(principal: Principal, body: VerifyConfirmIn) -> dict[str, An
     if principal.user.get("contactVerified"):
         return self_view(principal.user)
     now = clock.now()
-    user = _check_code({"_id": principal.id}, "verification", body.code, now)
+    user = check_code({"_id": principal.id}, "verification", body.code, now)
     live_hash = str(user["verification"]["codeHash"])
     if not users.mark_contact_verified(principal.id, live_hash, now):
         raise Unprocessable("The code was replaced meanwhile; use the newest one", code=Code.INVALID_CODE)
@@ -147,7 +148,7 @@ def reset_password(body: ResetPasswordIn, source_ip: str) -> dict[str, Any]:
     now = clock.now()
     key = login_key(body.contact)
     _limit("reset-ip", source_ip, login_window(), 20, now, "Too many attempts; try again later")
-    user = _check_code({"contact": key}, "recovery", body.code, now)
+    user = check_code({"contact": key}, "recovery", body.code, now)
     check_password_rules(body.newPassword, user.get("contact"), user.get("name"))
     if not users.reset_password(user["_id"], str(user["recovery"]["codeHash"]), hash_password(body.newPassword), now):
         raise Unprocessable("The code was replaced meanwhile; use the newest one", code=Code.INVALID_CODE)

@@ -20,7 +20,7 @@ from functions.core.security import clear_cookie, optional_user, require_user, s
 from functions.core.validation import parse_body, parse_query
 
 
-def _session(status: int, user: dict[str, Any], token: str) -> Response:
+def session_answer(status: int, user: dict[str, Any], token: str) -> Response:
     """The token travels in the HttpOnly cookie and, for API clients, in the body."""
     return respond(status, headers={"Set-Cookie": session_cookie(token)}, user=user, token=token)
 
@@ -31,7 +31,7 @@ def _session(status: int, user: dict[str, Any], token: str) -> Response:
 def register() -> Response:
     request = bp.current_request
     user, token = accounts.register(parse_body(request, schemas.RegisterIn), source_ip(request))
-    return _session(201, user, token)
+    return session_answer(201, user, token)
 
 
 @bp.route("/login", methods=["POST"], same_site=SameSite.ALWAYS)
@@ -44,7 +44,7 @@ def login() -> Response:
     except AppError as exc:
         exc.headers.setdefault("Set-Cookie", clear_cookie())
         raise
-    return _session(200, user, token)
+    return session_answer(200, user, token)
 
 
 @bp.route("/logout", methods=["GET", "POST"], same_site=SameSite.ALWAYS)
@@ -70,7 +70,7 @@ def update_password() -> Response:
     request = bp.current_request
     user, token = sessions.update_password(principal, parse_body(request, schemas.PasswordUpdateIn),
                                            source_ip(request))
-    return _session(200, user, token)
+    return session_answer(200, user, token)
 
 
 @bp.route("/me/access-log", methods=["GET"])

@@ -1,5 +1,5 @@
-"""Routes of user management by the admin role (`/admin/users`, `/admin/user/...`); the use
-cases are `user_management`."""
+"""Routes of user management by the admin role (`/admin/users`, `/admin/user/...`, its approval,
+active flag and contact); the use cases are `user_management`."""
 
 from __future__ import annotations
 
@@ -38,3 +38,10 @@ def admin_approval(user_id: str) -> Response:
 def admin_active(user_id: str) -> Response:
     admin = require_user(headers(), roles=(ADMIN,))
     return respond(user=user_management.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveIn)))
+
+
+@bp.route("/admin/user/{user_id}/contact", methods=["PUT"])
+def admin_contact(user_id: str) -> Response:
+    admin = require_user(headers(), roles=(ADMIN,))
+    body = parse_body(bp.current_request, schemas.ContactChangeIn)
+    return respond(user=user_management.set_contact(admin, user_id, body))

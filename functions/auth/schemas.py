@@ -197,3 +197,24 @@ class ResetPasswordIn(WriteModel):
     contact: Contact
     code: OneTimeCode
     newPassword: NewPassword
+
+
+# ---------------------------------------------------------------- claiming a contact (issue 21 item 4)
+
+
+class ClaimIn(WriteModel):
+    contact: Contact
+
+
+class ClaimConfirmIn(RegisterIn):
+    """A sign-up (the fields of /register) with the code sent to the claimed contact."""
+
+    code: OneTimeCode
+
+
+class ContactChangeIn(WriteModel):
+    """An admin's change of a user's contact: unverified unless `verified` says the admin checked it."""
+
+    contact: Contact
+    verified: Annotated[bool, Field(strict=True)] = False
+    reason: Reason | None = None

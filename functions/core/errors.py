@@ -40,6 +40,8 @@ class Code(StrEnum):
     CROSS_SITE_REQUEST = "CROSS_SITE_REQUEST"
     # accounts
     CONTACT_TAKEN = "CONTACT_TAKEN"
+    CONTACT_CLAIMABLE = "CONTACT_CLAIMABLE"  # held by an account that never proved it: POST /contact/claim
+    NOTHING_TO_CLAIM = "NOTHING_TO_CLAIM"  # no account holds the contact: sign up with it
     INVALID_CONTACT = "INVALID_CONTACT"
     ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"
     FIELD_NOT_ALLOWED = "FIELD_NOT_ALLOWED"

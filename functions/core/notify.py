@@ -29,7 +29,12 @@ from functions.core.observability import logger
 from functions.core.throttle import Limit
 
 COLLECTION = "notifications"
-CODE_KINDS = frozenset({"verification", "recovery"})  # one-time codes: the way a contact gets verified
+# One-time codes: the way a contact gets verified (a claim code proves a contact that an
+# unverified account holds, `auth.claims`).
+CODE_KINDS = frozenset({"verification", "recovery", "claim"})
+# The address a released contact is replaced with (`users.PLACEHOLDER_DOMAIN`, a reserved TLD):
+# nothing is ever sent to it.
+PLACEHOLDER_SUFFIX = "@contact.invalid"
 # SMS to the number that is calling the emergency line at this moment (Twilio connected that very
 # number, which proves it as well as a code would): sent even if its account never verified it.
 CALLER_KINDS = frozenset({"ivr-confirmation", "ivr-hospitals"})
@@ -170,6 +175,8 @@ def _refusal(channel: str, to: str, kind: str, sender: Any = None) -> str | None
     screen) still get their notices. At most MAX_MESSAGES_PER_RECIPIENT_PER_DAY a day per budget
     (`_daily_budget`; `core.throttle`, a day from the first message)."""
     settings = get_settings()
+    if to.endswith(PLACEHOLDER_SUFFIX):
+        return "placeholder contact"
     if channel == "phone" and (why := sms_refusal(to)):
         return why
     verified = _verified(to)

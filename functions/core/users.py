@@ -23,7 +23,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from functions.core.db import get_db, insert_unless_duplicate
+from functions.core.db import get_db, insert_unless_duplicate, unless_duplicate
 from functions.core.directory import AVAILABILITY_FIELDS, LISTED_DOCTOR
 from functions.core.errors import Code, Conflict
 from functions.core.paging import find_page
@@ -33,7 +33,7 @@ USERS = "users"
 # keys, and PHI that has its own route.
 PRIVATE_USER_FIELDS = frozenset({"passwordHash", "revokedTokens", "revokedJtis", "loginFailures", "sessionVersion",
                                  "nameKey", "medicalHistory", "verification", "verificationLink", "recovery",
-                                 "closeSockets", "closeSocketsBefore"})
+                                 "closeSockets", "closeSocketsBefore", "contactClaim", "contactReleased"})
 
 INDEXES = {
     USERS: [
@@ -70,7 +70,9 @@ DOCTOR_LISTING = {**DOCTOR_PUBLIC, **AVAILABILITY_FIELDS}
 PERSON_PROJECTION = {"name": 1, "role": 1, "speciality": 1, "registrationNumber": 1, "dateOfBirth": 1,
                      "contact": 1, "contactType": 1, "timezone": 1}
 _CONTACT = {"name": 1, "contact": 1, "contactType": 1, "role": 1}
-_VERIFIED_NOW = ("verification", "verificationLink")  # the code and the link: both used up once verified
+# Used up once the contact is verified: the code, the link, and any claim of the contact by
+# someone else (a verified contact can no longer be claimed, `release_contact`).
+_VERIFIED_NOW = ("verification", "verificationLink", "contactClaim")
 
 
 def _users() -> Any:
@@ -346,4 +348,88 @@ def contacts(ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
 def by_contact(contact: str) -> dict[str, Any] | None:
     """The account with that (normalised) contact, by its unique index."""
     found: dict[str, Any] | None = _users().find_one({"contact": contact}, {**_CONTACT, "approvalStatus": 1})
+    return found
+
+
+# ---------------------------------------------------------------- contacts: claims and admin changes
+# A contact held only by an account that never proved it can be claimed by whoever proves it
+# (issue 21 item 4, contact squatting; the use case is `functions/auth/claims.py`). The claim code
+# lives on the holder's document under `contactClaim` ({codeHash, expiresAt, attempts}, like the
+# other codes); the release replaces the holder's contact with a placeholder no message goes to.
+
+PLACEHOLDER_DOMAIN = "contact.invalid"  # a reserved TLD (RFC 2606): `core.notify` sends nothing to it
+_CLAIMABLE = {"contactVerified": {"$ne": True}, "role": {"$ne": "admin"}}  # admins are made by the operator
+_CODES = ("verification", "verificationLink", "recovery", "contactClaim")  # codes sent to a contact
+
+
+def placeholder_contact(user_id: ObjectId) -> str:
+    """The contact of an account whose contact was claimed: unique (its id), never written to."""
+    return f"released-{user_id}@{PLACEHOLDER_DOMAIN}"
+
+
+def contact_holder(contact: str) -> dict[str, Any] | None:
+    """The account holding `contact` (its unique index): whether it proved it, its role, active flag."""
+    found: dict[str, Any] | None = _users().find_one({"contact": contact}, {"role": 1, "contactVerified": 1,
+                                                                           "active": 1, "contactType": 1})
+    return found
+
+
+def claimable(holder: dict[str, Any]) -> bool:
+    """Can the contact of this account (a `contact_holder` read) be claimed? The filter's rule, in Python."""
+    return holder.get("contactVerified") is not True and holder.get("role") != "admin"
+
+
+def set_claim_code(user_id: ObjectId, contact: str, code_hash: str, expires: datetime) -> bool:
+    """A new claim code on the account holding `contact`, replacing an earlier one, only while the
+    contact is still its own and unproven (False: verified or changed meanwhile)."""
+    return bool(_users().update_one(
+        {"_id": user_id, "contact": contact, **_CLAIMABLE},
+        {"$set": {"contactClaim": {"codeHash": code_hash, "expiresAt": expires, "attempts": 0}}}).matched_count == 1)
+
+
+def release_contact(user_id: ObjectId, contact: str, code_hash: str, claimed_by: ObjectId, now: datetime) -> bool:
+    """The claim's deciding write: while `code_hash` is the live claim code and the contact still
+    unproven, the holder gets a placeholder contact, is deactivated (new session version, its
+    sockets marked to close like an admin's deactivation), and every code it had is used up;
+    `contactReleased.by` names the account the claim makes (so only this run can undo it). One
+    conditional write: of concurrent confirms of one code, exactly one releases."""
+    return bool(_users().update_one(
+        {"_id": user_id, "contact": contact, "contactClaim.codeHash": code_hash, **_CLAIMABLE},
+        {"$set": {"contact": placeholder_contact(user_id), "contactType": "email", "active": False,
+                  "contactReleased": {"by": claimed_by, "at": now}, "closeSockets": True,
+                  "closeSocketsBefore": now, "updatedAt": now},
+         "$inc": {"sessionVersion": 1}, "$unset": dict.fromkeys(_CODES, "")}).modified_count == 1)
+
+
+def restore_contact(user_id: ObjectId, claimed_by: ObjectId, before: dict[str, Any], now: datetime) -> bool:
+    """Undo `release_contact` of the claim that makes `claimed_by` (idempotent; nothing when it
+    never applied): the contact, its type, the active flag and the claim code as they were
+    (`before`), so the claimer may retry with the same code. The session version stays (the
+    holder signs in again). False when nothing was undone, or when the contact was taken
+    meanwhile (a sign-up between the release and the claim's insert): the holder keeps the
+    placeholder."""
+    with unless_duplicate() as taken:
+        restored = _users().update_one(
+            {"_id": user_id, "contactReleased.by": claimed_by},
+            {"$set": {**before, "updatedAt": now},
+             "$unset": {"contactReleased": "", "closeSockets": "", "closeSocketsBefore": ""}}).modified_count
+    return not taken and restored == 1
+
+
+def delete_account(user_id: ObjectId) -> None:
+    """Only a claim's compensation: the account that claim inserted, by the id it chose."""
+    _users().delete_one({"_id": user_id})
+
+
+def change_contact(user_id: ObjectId, changes: dict[str, Any]) -> dict[str, Any] | None:
+    """An admin's change of a user's contact (`changes`: contact, type, verified flag): codes sent
+    to the old contact are used up. The document after, None if no user has `user_id`; 409
+    CONTACT_TAKEN when another account holds the contact (the unique index decides)."""
+    found: dict[str, Any] | None = None
+    with unless_duplicate() as taken:
+        found = _users().find_one_and_update({"_id": user_id}, {"$set": changes, "$unset": dict.fromkeys(_CODES, "")},
+                                             return_document=ReturnDocument.AFTER)
+    if taken:
+        raise Conflict("Another account holds this contact", code=Code.CONTACT_TAKEN,
+                       errors=[{"field": "contact", "message": "is held by another account"}])
     return found

@@ -170,3 +170,69 @@ def test_an_admin_decision_marks_the_user_and_the_sweep_clears_only_that_decisio
     assert coll.find_one({"_id": USER}) == {"_id": USER, "active": False, "sessionVersion": 1, "updatedAt":
                                             NOW}
     assert list(coll.find({"closeSockets": True})) == []
+
+
+def test_a_claim_code_is_set_and_the_contact_released_only_while_unproven(coll: Any) -> None:
+    # Issue 21 item 4 (`users.set_claim_code`, `release_contact`, `restore_contact`): a filter with
+    # `$ne` on a bool and on a string beside equalities on the contact and a dotted code hash; the
+    # release's `$set` + `$inc` + `$unset`; the undo by a dotted ObjectId; a unique index refusing
+    # the undo when the contact was taken meanwhile.
+    from functions.core.db import unless_duplicate
+
+    coll.create_index("contact", unique=True)
+    proved, admin = ObjectId(), ObjectId()
+    coll.insert_many([{"_id": USER, "contact": "a@x", "role": "patient", "active": True, "sessionVersion": 0,
+                       "verification": {"codeHash": "v"}},
+                      {"_id": proved, "contact": "b@x", "role": "patient", "contactVerified": True},
+                      {"_id": admin, "contact": "c@x", "role": "admin"}])
+    claimable = {"contactVerified": {"$ne": True}, "role": {"$ne": "admin"}}
+    code = {"$set": {"contactClaim": {"codeHash": "h", "expiresAt": NOW, "attempts": 0}}}
+    assert [coll.update_one({"_id": who, "contact": contact, **claimable}, code).matched_count
+            for who, contact in ((USER, "a@x"), (proved, "b@x"), (admin, "c@x"), (USER, "other@x"))] == [1, 0, 0, 0]
+    claimer = ObjectId()
+
+    def release(code_hash: str) -> int:
+        return int(coll.update_one(
+            {"_id": USER, "contact": "a@x", "contactClaim.codeHash": code_hash, **claimable},
+            {"$set": {"contact": "released@contact.invalid", "active": False,
+                      "contactReleased": {"by": claimer, "at": NOW}, "closeSockets": True, "updatedAt": NOW},
+             "$inc": {"sessionVersion": 1},
+             "$unset": {"contactClaim": "", "verification": "", "recovery": ""}}).modified_count)
+
+    assert release("wrong") == 0
+    assert release("h") == 1 and release("h") == 0  # once
+    stored = coll.find_one({"_id": USER})
+    assert stored["contact"] == "released@contact.invalid" and stored["sessionVersion"] == 1
+    assert "contactClaim" not in stored and "verification" not in stored and stored["contactReleased"]["by"] == claimer
+    assert coll.find_one({"contact": "released@contact.invalid"}, {"role": 1, "contactVerified": 1, "active": 1,
+                                                                  "contactType": 1}) == \
+        {"_id": USER, "role": "patient", "active": False}
+    undo = {"$set": {"contact": "a@x", "active": True, "contactClaim": {"codeHash": "h"}, "updatedAt": NOW},
+            "$unset": {"contactReleased": "", "closeSockets": ""}}
+    assert coll.update_one({"_id": USER, "contactReleased.by": ObjectId()}, undo).matched_count == 0  # another run's
+    coll.insert_one({"_id": ObjectId(), "contact": "a@x"})  # a sign-up took the freed contact meanwhile
+    with unless_duplicate() as taken:
+        coll.update_one({"_id": USER, "contactReleased.by": claimer}, undo)
+    assert taken and coll.find_one({"_id": USER})["contact"] == "released@contact.invalid"
+    coll.delete_one({"contact": "a@x"})
+    assert coll.update_one({"_id": USER, "contactReleased.by": claimer}, undo).modified_count == 1
+    assert "contactReleased" not in coll.find_one({"_id": USER})
+    assert coll.delete_one({"_id": claimer}).deleted_count == 0
+
+
+def test_an_admin_changes_a_contact_unless_another_account_holds_it(coll: Any) -> None:
+    # `users.change_contact`: find_one_and_update by `_id` with `$set` + `$unset`, the document
+    # after; the unique index refuses another account's contact (the update form of the refusal).
+    from functions.core.db import unless_duplicate
+
+    coll.create_index("contact", unique=True)
+    other = ObjectId()
+    coll.insert_many([{"_id": USER, "contact": "a@x", "recovery": {"codeHash": "r"}}, {"_id": other, "contact": "b@x"}])
+    change = {"$set": {"contact": "new@x", "contactVerified": False, "updatedAt": NOW},
+              "$unset": {"recovery": "", "contactClaim": ""}}
+    after = coll.find_one_and_update({"_id": USER}, change, return_document=ReturnDocument.AFTER)
+    assert after == {"_id": USER, "contact": "new@x", "contactVerified": False, "updatedAt": NOW}
+    with unless_duplicate() as taken:
+        coll.find_one_and_update({"_id": USER}, {"$set": {"contact": "b@x"}}, return_document=ReturnDocument.AFTER)
+    assert taken and coll.find_one({"_id": USER})["contact"] == "new@x"
+    assert coll.find_one_and_update({"_id": ObjectId()}, change, return_document=ReturnDocument.AFTER) is None

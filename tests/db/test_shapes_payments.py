@@ -56,3 +56,20 @@ def test_a_webhook_event_claim_is_read_by_its_string_id_and_marked_handled(coll:
     assert coll.update_one({"_id": "evt_gone"}, {"$set": {"handledAt": NOW}}).matched_count == 0
     assert coll.delete_one({"_id": "evt_1"}).deleted_count == 1
     assert coll.find_one({"_id": "evt_1"}) is None
+
+
+def test_flagged_payments_are_paged_newest_first(coll: Any) -> None:
+    # Issue 21 item 11 (`payments.flagged`): equality on a top-level string, sorted by date and
+    # string `_id` descending, skipped and limited, and counted.
+    coll.insert_many([
+        {"_id": "appointment:a", "review": "flagged", "updatedAt": NOW - timedelta(hours=2)},
+        {"_id": "appointment:b", "review": "flagged", "updatedAt": NOW},
+        {"_id": "order:c", "review": "flagged", "updatedAt": NOW},
+        {"_id": "order:d", "status": "succeeded", "updatedAt": NOW},
+    ])
+    query = {"review": "flagged"}
+    first = list(coll.find(query).sort([("updatedAt", -1), ("_id", -1)]).skip(0).limit(2))
+    second = list(coll.find(query).sort([("updatedAt", -1), ("_id", -1)]).skip(2).limit(2))
+    assert [p["_id"] for p in first] == ["order:c", "appointment:b"]
+    assert [p["_id"] for p in second] == ["appointment:a"]
+    assert coll.count_documents(query) == 3

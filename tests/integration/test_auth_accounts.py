@@ -96,10 +96,11 @@ def test_non_doctors_get_no_doctor_fields(client):
 
 @pytest.mark.parametrize("second", ["ASHA@example.com", "asha@EXAMPLE.com "])
 def test_a_second_account_for_the_same_email_is_a_conflict(client, second):
+    # (issue 21 item 4: the first account never proved the address, so the 409 points to the claim)
     assert register(client).status_code == 201
     response = register(client, contact=second, name="Someone Else")
     assert response.status_code == 409
-    assert body(response)["code"] == "CONTACT_TAKEN"
+    assert body(response)["code"] == "CONTACT_CLAIMABLE"
 
 
 def test_the_same_phone_in_another_spelling_is_a_conflict(client):

@@ -43,6 +43,10 @@ ROUTES = [
     ("POST", "/password/forgot", {"contact": "{other_contact}"}, expect(200, default=200)),
     ("POST", "/password/reset", {"contact": "{other_contact}", "code": "123456", "newPassword": "another-long-pass"},
      expect(422, default=422)),
+    # claiming a contact: a verified one is not claimable; a confirmation without a live claim code is refused
+    ("POST", "/contact/claim", {"contact": "{other_contact}"}, expect(409, default=409)),
+    ("POST", "/contact/claim/confirm", {"contact": "{other_contact}", "code": "123456", "name": "New Person",
+                                        "password": PASSWORD}, expect(422, default=422)),
     ("GET", "/doctors", None, expect(200, default=200)),
     ("GET", "/doctor/{doctor}", None, expect(200, default=200)),
     ("GET", "/doctor/{pending}", None, expect(404, default=404)),
@@ -55,12 +59,14 @@ ROUTES = [
     ("GET", "/admin/user/{other}", None, expect(401, admin=200, default=403)),
     ("PUT", "/admin/user/{pending}/approval", {"status": "approved"}, expect(401, admin=200, default=403)),
     ("PUT", "/admin/user/{other}/active", {"active": False}, expect(401, admin=200, default=403)),
+    ("PUT", "/admin/user/{other}/contact", {"contact": "changed-{caller}@example.com"},
+     expect(401, admin=200, default=403)),
 ]
 
 
 @pytest.fixture
 def world(client):
-    other = make_user("patient", medicalHistory=[{"analysis": "private", "image": {"url": "https://x.example/1"}}])
+    other = make_user("patient", contact="other@example.com", medicalHistory=[{"analysis": "private", "image": {"url": "https://x.example/1"}}])
     return {
         "other": other,
         "doctor": make_user("doctor"),
