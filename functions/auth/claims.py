@@ -6,7 +6,8 @@ screen). A contact an account proved, or an admin's (made by the operator), cann
 - `POST /contact/claim {contact}` (`ask`): a 6-digit code to that contact, stored on the
   holder's document as an HMAC bound to the holder (`contactClaim`, 10 minutes, 5 guesses, like
   every code of `recovery`). Budgets, all taken or none: per contact from one client address (3
-  an hour), per contact (10: one client cannot exhaust it for the owner), per client address (20);
+  an hour), per contact (10: one client cannot exhaust it for the owner), per client address (20),
+  from everywhere (500);
   a code by SMS also spends `sms_codes`' (per number, per address, global) and goes only to a
   number `SMS_ALLOWED_REGIONS` accepts.
 - `POST /contact/claim/confirm {contact, code, name, password, role, ...}` (`confirm`): the
@@ -58,6 +59,7 @@ PURPOSE = "contactClaim"
 PER_ADDRESS_CONTACT_HOUR = 3  # claim codes for one contact asked from one client address
 PER_CONTACT_HOUR = 10  # ... from everywhere: larger, so that no one client (the squatter) exhausts it
 PER_ADDRESS_HOUR = 20  # ... for any contacts from one client address
+ALL_PER_HOUR = 500  # ... from everywhere (e-mail too; a code SMS also spends SMS_CODES_PER_HOUR)
 _MESSAGE = "Too many codes asked for; try again later"
 NOTHING = "No account holds this contact: sign up with it"
 SENT = "A code was sent to the contact"
@@ -67,7 +69,8 @@ def limits() -> list[Limit]:
     hour = timedelta(hours=1)
     return [Limit("claim-ip-contact", PER_ADDRESS_CONTACT_HOUR, hour, Code.TOO_MANY_CODES, _MESSAGE),
             Limit("claim-contact", PER_CONTACT_HOUR, hour, Code.TOO_MANY_CODES, _MESSAGE),
-            Limit("claim-ip", PER_ADDRESS_HOUR, hour, Code.TOO_MANY_CODES, _MESSAGE)]
+            Limit("claim-ip", PER_ADDRESS_HOUR, hour, Code.TOO_MANY_CODES, _MESSAGE),
+            Limit("claim-all", ALL_PER_HOUR, hour, Code.TOO_MANY_CODES, _MESSAGE)]
 
 
 def _taken() -> Conflict:
@@ -82,8 +85,8 @@ def ask(body: ClaimIn, source_ip: str) -> dict[str, Any]:
     contact, channel = contact_or_422(body.contact)
     sms_codes.refuse_untextable(contact, channel)
     now = clock.now()
-    here, anywhere, address = limits()
-    claims = [(here, f"{source_ip}|{contact}"), (anywhere, contact), (address, source_ip)]
+    here, anywhere, address, everyone = limits()
+    claims = [(here, f"{source_ip}|{contact}"), (anywhere, contact), (address, source_ip), (everyone, "all")]
     try:
         throttle.take_all(claims + (sms_codes.claims(contact, source_ip) if channel == "phone" else []), now)
     except RateLimited:

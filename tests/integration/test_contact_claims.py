@@ -168,6 +168,24 @@ def test_claim_codes_are_limited_per_contact_and_address(client, sms):
     assert body(limited)["code"] == "TOO_MANY_CODES" and "Retry-After" in limited.headers
 
 
+def test_claim_codes_are_limited_from_everywhere(client, sms, monkeypatch):
+    # Given a platform-wide budget of 2 claim codes an hour, and three squatted addresses
+    from functions.auth import claims
+
+    monkeypatch.setattr(claims, "ALL_PER_HOUR", 2)
+    for n in range(3):
+        _squat(client, contact=f"owner{n}@example.com")
+    # When each is claimed from its own client address
+    answers = []
+    for n in range(3):
+        monkeypatch.setattr(client.http._local_gateway.event_converter, "LOCAL_SOURCE_IP", f"198.51.100.{n}")
+        answers.append(call(client, "POST", "/contact/claim", json={"contact": f"owner{n}@example.com"}))
+    # Then the third is refused, and no code was sent for it
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    sent_to = [m.destinations["ToAddresses"] for m in sent_emails() if "claim" in m.subject]
+    assert sent_to == [["owner0@example.com"], ["owner1@example.com"]]
+
+
 def test_a_claim_by_sms_follows_the_sms_rules(client, sms, monkeypatch):
     # Given a number outside SMS_ALLOWED_REGIONS, and a squatted Indian mobile number
     refused = call(client, "POST", "/contact/claim", json={"contact": "+881612345678"})
