@@ -1,5 +1,5 @@
 """The local inbox: every SMS and e-mail the API sends under `make run`, readable by a person at
-http://127.0.0.1:8002/inbox/ (newest first, the one-time code of a verification or recovery
+http://127.0.0.1:8002/inbox/ (newest first, the one-time code of a verification, recovery or claim
 message in large type), so contact verification and password recovery can be done by hand.
 
 Write side: `install()` runs in each process of `make run` that runs the app's code (the API's
@@ -42,7 +42,7 @@ from local.site import Reply, Request, as_json, esc, page
 
 LOCAL_TWILIO_SID = "ACL0CA1" + "0" * 27  # the account `make run` gives the app when Twilio is not configured
 LOCAL_FROM_NUMBER = "+15005550006"  # Twilio's test "from" number
-CODE_KINDS = ("verification", "recovery")
+CODE_KINDS = ("verification", "recovery", "claim")  # as core.notify.CODE_KINDS
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 _state = threading.local()  # the message the notifier is sending on this thread (kind, ref)
 
@@ -184,7 +184,7 @@ def moto_emails(aws_endpoint: str | None) -> dict[str, dict[str, Any]]:
 
 
 def code_in(entry: dict[str, Any]) -> str | None:
-    """The one-time code of a verification or recovery message."""
+    """The one-time code of a verification, recovery or claim message."""
     words = f"{entry.get('subject') or ''} {entry.get('body') or ''}"
     if entry.get("kind") in CODE_KINDS or "code" in words.lower():
         found = _CODE.search(str(entry.get("body") or ""))
