@@ -51,7 +51,7 @@ LEASE = timedelta(minutes=10)  # a worker that died mid-delivery releases the en
 
 INDEXES = {
     COLLECTION: [IndexModel([("status", ASCENDING), ("nextAttemptAt", ASCENDING)], name="due"),
-                 IndexModel([("digest", ASCENDING)], name="digest", sparse=True)],
+                 IndexModel([("digest", ASCENDING)], name="digest")],
 }
 
 
