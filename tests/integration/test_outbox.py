@@ -154,3 +154,34 @@ def test_a_worker_killed_at_any_command_sends_each_message_once_but_for_a_kill_b
             expected = [2 if duplicated and k == marks[0] else 1, 2 if duplicated and k == marks[1] else 1]
             assert sent == expected, (k, steps[k - 1], fault)
             assert db.notifications.count_documents({"status": {"$in": ["pending", "sending"]}}) == 0, (k, fault)
+
+
+# ---------------------------------------------------------------- the kick on AWS: SQS
+
+
+def test_on_aws_a_recorded_message_kicks_the_queue_and_the_worker_lambda_delivers_it(
+        api, db, monkeypatch):  # noqa: F811
+    import boto3
+
+    from functions.core import config, notify
+
+    # Given the deployed configuration: kicks go to the stack's SQS queue
+    queue_url = boto3.client("sqs").create_queue(QueueName="cureconnect-test-outbox")["QueueUrl"]
+    monkeypatch.setenv("OUTBOX_DELIVERY", "sqs")
+    monkeypatch.setenv("OUTBOX_QUEUE_URL", queue_url)
+    config.reset_settings()
+    someone = patient()
+    # When a request records a message
+    assert notify.send("email", someone["contact"], "Hello", "CureConnect: hello.", kind="notice") is True
+    # Then nothing is sent on the request path, and one kick waits in the queue
+    assert _to(someone["contact"]) == []
+    kicks = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(kicks) == 1
+    # When SQS hands the kick to the worker Lambda
+    event = api.events.generate_sqs_event(message_bodies=[k["Body"] for k in kicks],
+                                          queue_name="cureconnect-test-outbox")
+    result = api.lambda_.invoke("outbox_worker", event).payload
+    # Then the message is delivered and marked sent
+    assert result["delivered"] == 1
+    assert [m.subject for m in _to(someone["contact"])] == ["Hello"]
+    assert db.notifications.find_one({})["status"] == "sent"
