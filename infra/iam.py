@@ -151,7 +151,7 @@ def capabilities_of(roots: set[str]) -> frozenset[str]:
 
 
 def unknown_services(caps: frozenset[str]) -> set[str]:
-    return set(caps) - set(KNOWN)
+    return set(caps) - set(KNOWN) - {SQS_WORKER}
 
 
 # ---------------------------------------------------------------- policies

@@ -5,6 +5,7 @@ each message is sent exactly once, except a kill between the provider's acceptan
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -185,3 +186,31 @@ def test_on_aws_a_recorded_message_kicks_the_queue_and_the_worker_lambda_deliver
     assert result["delivered"] == 1
     assert [m.subject for m in _to(someone["contact"])] == ["Hello"]
     assert db.notifications.find_one({})["status"] == "sent"
+
+
+def test_a_worker_that_survives_a_failed_command_sends_each_message_once_but_when_a_mark_fails(
+        api, handlers, db, clock, poll):  # noqa: F811
+    from functions.core import outbox
+
+    a, b = patient(), patient()
+    _record_two([a, b])
+    steps = count_steps(outbox.deliver_due)
+    marks = [7, 11]
+    for k in range(1, len(steps) + 1):
+        for fault in Fault:
+            a, b = patient(), patient()
+            _record_two([a, b])
+            # When command k fails (refused, or applied with its reply lost) and the worker carries on,
+            # then runs again after the lease and the first backoff
+            # (a lease whose answer was lost escapes: that entry waits for its lease to end)
+            with inject(FaultPlan(fail_at=k, fault=fault)) as plan, contextlib.suppress(Exception):
+                outbox.deliver_due()
+            assert plan.fired
+            for _ in range(2):
+                clock.advance(minutes=11)
+                outbox.deliver_due()
+            # Then each message went out once; a failed "sent" mark may send that one message again
+            sent = [len(_to(a["contact"])), len(_to(b["contact"]))]
+            expected = [2 if k == marks[0] else 1, 2 if k == marks[1] else 1]
+            assert sent == expected, (k, steps[k - 1], fault)
+            assert db.notifications.count_documents({"status": {"$in": ["pending", "sending"]}}) == 0, (k, fault)
