@@ -47,6 +47,8 @@ def bench_app() -> Iterator[tuple[Any, CommandCounter]]:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(key, "bench")
+    # The request path only: requests record their effects, nobody delivers them (core.outbox.kick)
+    os.environ.setdefault("OUTBOX_DELIVERY", "poll")
     os.environ.update({"MONGODB_DB": f"bench_{uuid.uuid4().hex[:8]}",
                        "JWT_SECRET": "bench-secret-that-is-long-enough-0123456789",
                        "POWERTOOLS_METRICS_DISABLED": "true"})
