@@ -231,11 +231,13 @@ def send(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any 
          sender: Any = None) -> bool:
     """Record one message in the outbox (`core.outbox`; one round trip); the worker evaluates its
     caps and delivers it. True when recorded. Never raises. An SMS to a number `sms_refusal`
-    refuses (a rule without I/O) is dropped here, never recorded. `sender`: the user whose
+    refuses, or to a released contact's placeholder (rules without I/O), is dropped here, never
+    recorded. `sender`: the user whose
     action causes this notice (its daily cap is per sender and recipient, so no one can use up
     what others may send this recipient); None for the recipient's own codes and reminders, and
     the system's own messages."""
-    if channel == "phone" and (why := sms_refusal(to)):
+    why = "placeholder contact" if to.endswith(PLACEHOLDER_SUFFIX) else sms_refusal(to) if channel == "phone" else None
+    if why:
         dropped(channel, to, subject, body, kind=kind, ref=ref, reason=why)
         return False
     from functions.core import outbox
