@@ -33,21 +33,23 @@ from functions.pharmacy.stores import medicines, order_lines, orders, pharmacies
 
 
 def cancel(customer: Principal, order_id: str, data: CancelIn) -> dict[str, Any]:
-    """The customer cancels while the order is pending or confirmed; the pharmacy is told."""
+    """The customer cancels while the order is pending or confirmed; the pharmacy is told. The
+    conditional write decides (the order is read only when it misses, to say why); then the
+    pharmacy, for the answer."""
     target_id = object_id(order_id, "Order")
-    order = orders.get(target_id)
-    if order is None or order["customer"] != customer.id:
-        raise NotFound.of("Order")
-    if order["orderStatus"] not in CUSTOMER_CANCELLABLE:
-        raise Conflict("Order cannot be cancelled at this stage", code=Code.ILLEGAL_TRANSITION)
     note = f"Cancelled by customer: {data.reason}" if data.reason else "Cancelled by customer"
-    pharmacy = pharmacies.get(order["pharmacy"])  # read before the write: nothing after it fails the answer
     updated = transitions.move(
-        {"_id": target_id, "customer": customer.id, "orderStatus": {"$in": list(CUSTOMER_CANCELLABLE)}}, order,
+        {"_id": target_id, "customer": customer.id, "orderStatus": {"$in": list(CUSTOMER_CANCELLABLE)}},
         CANCELLED, reason=data.reason, note=note, by="customer", now=clock.now())
     if updated is None:
-        raise transitions.explain_miss(target_id, CANCELLED)
+        order = orders.get(target_id)
+        if order is None or order["customer"] != customer.id:
+            raise NotFound.of("Order")
+        if order["orderStatus"] not in CUSTOMER_CANCELLABLE:
+            raise Conflict("Order cannot be cancelled at this stage", code=Code.ILLEGAL_TRANSITION)
+        raise transitions.lost(str(order["orderStatus"]), CANCELLED)
     after_cancel(updated, "cancelled by the customer")
+    pharmacy = _pharmacy_after(updated)
     if pharmacy is not None:
         notifications.tell(pharmacy["owner"], "Order cancelled", notifications.with_link(
                            f"Order {updated['orderNumber']} was cancelled.", notifications.PHARMACY_ORDERS),
@@ -56,16 +58,23 @@ def cancel(customer: Principal, order_id: str, data: CancelIn) -> dict[str, Any]
     return order_views.to_api(updated, pharmacy)
 
 
+def _pharmacy_after(order: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The order's pharmacy for the answer, read after the cancel stood: a failure is logged and
+    the answer names the pharmacy by its id only (nothing after the write fails the answer)."""
+    try:
+        return pharmacies.get(order["pharmacy"])
+    except Exception as exc:
+        logger.warning("order cancelled, its pharmacy not read for the answer", extra={"error": type(exc).__name__})
+        return None
+
+
 def system_cancel(order_id: ObjectId, reason: str, now: datetime, *, awaiting_payment: bool = True) -> bool:
     """Cancel an order still pending: an unpaid online one (payment cancelled, or its hold
     expired), or, with `awaiting_payment=False`, any order the pharmacy has not confirmed in time."""
-    order = orders.get(order_id)
-    if order is None:
-        return False
     query: dict[str, Any] = {"_id": order_id, "orderStatus": PENDING}
     if awaiting_payment:
         query["awaitingPayment"] = True
-    updated = transitions.move(query, order, CANCELLED, reason=reason, note=reason, by="system", now=now)
+    updated = transitions.move(query, CANCELLED, reason=reason, note=reason, by="system", now=now)
     if updated is None:
         return False
     after_cancel(updated, reason)
