@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,8 @@ class CommandCounter(monitoring.CommandListener):
         self.commands: list[str] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name not in _IGNORED:
+        # a thread named off-path-* writes after the answer is built, without the request waiting
+        if event.command_name not in _IGNORED and not threading.current_thread().name.startswith("off-path-"):
             self.commands.append(f"{event.command_name}:{event.command.get(event.command_name)}")
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
