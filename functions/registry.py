@@ -28,7 +28,7 @@ from functions.appointments.routes import bp as appointments
 from functions.appointments.stores import appointments as appointments_store
 from functions.auth import sweep as auth_sweep
 from functions.auth.routes import bp as auth
-from functions.core import audit, db, idempotency, jobs, notify, throttle, users
+from functions.core import audit, db, idempotency, jobs, outbox, throttle, users
 from functions.docs.routes import bp as docs
 from functions.emergency.routes import bp as emergency
 from functions.emergency.stores import callbacks as emergency_callbacks
@@ -61,7 +61,7 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
-    audit.INDEXES, idempotency.INDEXES, notify.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
+    audit.INDEXES, idempotency.INDEXES, outbox.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
     appointment_claims.INDEXES,
     pharmacy_stores.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
     payment_events.INDEXES, media_store.INDEXES, emergency_hospitals.INDEXES, emergency_on_call.INDEXES,
@@ -75,7 +75,7 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("appointments.holds", appointment_holds.sweep),  # unpaid holds whose time ran out
     ("auth", auth_sweep.sweep),  # sockets of users deactivated or unapproved that a request left open
     ("core.idempotency", idempotency.sweep),  # Idempotency-Key claims of past days
-    ("core.notify", notify.sweep),  # failed notifications
+    ("core.outbox", outbox.sweep),  # effects and messages no kick delivered, retries
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
     ("payments", payments_sweep.sweep),  # refunds to retry, paid appointments cancelled elsewhere
     ("pharmacy", pharmacy_sweep.sweep),  # expired payment holds give their stock back; the repair of stock takes
@@ -83,9 +83,16 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
 )
 
 
+# The outbox's handlers by effect kind (`core.outbox`): each does its idempotent work and returns
+# the messages to send. Kind "message" is built in.
+EFFECTS: dict[str, outbox.Handler] = {}
+
+
 def plug_ports() -> None:
-    """Plug every port (`functions.core.ports`): a cancelled appointment's or order's refund."""
+    """Plug every port (`functions.core.ports`): a cancelled appointment's or order's refund; the
+    outbox's handlers."""
     payments_api.plug_refunds()
+    outbox.plug(EFFECTS)
 
 
 def collect_indexes() -> dict[str, list[IndexModel]]:

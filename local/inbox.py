@@ -13,10 +13,10 @@ dev server, the WebSocket gateway, the sweeper) when `LOCAL_INBOX` names the jou
 - **E-mails** go to moto's SES as always; a botocore event handler journals the time and SES
   message id of each one SES accepted, and the page reads the message itself from moto
   (`/moto-api/data.json`), so the page shows what SES holds.
-- **Dropped messages**: what the notifier's caps refuse (an unverified number, the daily caps)
-  is journaled with the reason. The notifier only logs these (without address or text); local
-  tooling wraps its `_refusal` and `send` to see them, so a change there breaks the e2e test,
-  not production.
+- **Dropped messages**: what the notifier's rules refuse (an unverified number, a number outside
+  the SMS regions) is journaled with the reason. The notifier only logs these (without address or
+  text); local tooling wraps its `dropped` (and `deliver`, for the kind of what goes out), so a
+  change there breaks the e2e test, not production.
 
 The journal is one JSON object per line, appended under an exclusive lock; `make run` starts
 each run with an empty one (moto's SES keeps nothing across runs either).
@@ -90,7 +90,7 @@ def install() -> bool:
         return False
     from functions.core import notify
 
-    if getattr(notify.send, "local_inbox", False):
+    if getattr(notify.deliver, "local_inbox", False):
         return True
     _record_drops(notify, journal)
     _record_emails(journal)
@@ -100,27 +100,26 @@ def install() -> bool:
 
 
 def _record_drops(notify: Any, journal: Journal) -> None:
-    refusal, send = notify._refusal, notify.send
+    """Journal what the notifier's rules drop (`notify.dropped`, in whichever process delivers:
+    the API's under inline delivery, the outbox worker's under `make run`), and tell the SMS and
+    e-mail journal which kind of message is going out (`notify.deliver`)."""
+    dropped, deliver = notify.dropped, notify.deliver
 
-    def recorded_refusal(channel: str, to: str, kind: str, sender: Any = None) -> str | None:
-        reason: str | None = refusal(channel, to, kind, sender)
-        _state.refused = reason
-        return reason
+    def recorded_dropped(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any,
+                         reason: str) -> None:
+        dropped(channel, to, subject, body, kind=kind, ref=ref, reason=reason)
+        journal.append({"channel": "sms" if channel == "phone" else channel, "status": "dropped", "to": to,
+                        "subject": subject, "body": body, "kind": kind, "reason": reason})
 
-    def recorded_send(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any = None,
-                      sender: Any = None) -> bool:
-        _state.refused, _state.kind = None, kind
+    def recorded_deliver(channel: str, to: str, subject: str, body: str, *, kind: str | None = None) -> None:
+        _state.kind = kind
         try:
-            sent: bool = send(channel, to, subject, body, kind=kind, ref=ref, sender=sender)
+            deliver(channel, to, subject, body, kind=kind)
         finally:
             _state.kind = None
-        if _state.refused:
-            journal.append({"channel": "sms" if channel == "phone" else channel, "status": "dropped", "to": to,
-                            "subject": subject, "body": body, "kind": kind, "reason": _state.refused})
-        return sent
 
-    recorded_send.local_inbox = True  # type: ignore[attr-defined]
-    notify._refusal, notify.send = recorded_refusal, recorded_send
+    recorded_deliver.local_inbox = True  # type: ignore[attr-defined]
+    notify.dropped, notify.deliver = recorded_dropped, recorded_deliver
 
 
 def _record_emails(journal: Journal) -> None:

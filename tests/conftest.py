@@ -33,6 +33,7 @@ os.environ.update({
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "1",
     "POWERTOOLS_METRICS_NAMESPACE": "CureConnectTest",
+    "OUTBOX_DELIVERY": "inline",  # the outbox delivers at once, in the request (core.outbox.kick)
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 

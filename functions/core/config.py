@@ -61,6 +61,13 @@ def _monitoring_mode(raw: str) -> str:
     return mode
 
 
+def _outbox_delivery(raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in ("sqs", "poll", "inline"):
+        raise ValueError("use sqs, poll or inline")
+    return mode
+
+
 def _samesite(raw: str) -> str:
     value = raw.strip().capitalize()
     if value not in {"Lax", "Strict", "None"}:
@@ -139,6 +146,11 @@ class Settings:
     max_active_per_patient: int = setting("MAX_ACTIVE_PER_PATIENT", "6")
     max_messages_per_recipient_per_day: int = setting("MAX_MESSAGES_PER_RECIPIENT_PER_DAY", "20")
     max_unverified_emails_per_day: int = setting("MAX_UNVERIFIED_EMAILS_PER_DAY", "3")
+    # Notices others cause to one recipient, all senders together; above it they wait for the hourly digest
+    max_notices_per_recipient_per_day: int = setting("MAX_NOTICES_PER_RECIPIENT_PER_DAY", "100")
+    # The outbox (core.outbox): how its worker learns of new entries, and the queue it is kicked through
+    outbox_delivery: str = setting("OUTBOX_DELIVERY", "sqs", parse=_outbox_delivery)
+    outbox_queue_url: str = setting("OUTBOX_QUEUE_URL", "")
     # SMS pumping (issue 21): SMS go only to mobile numbers of these regions (ISO 3166 codes);
     # one-time-code SMS per hour from everywhere
     sms_allowed_regions: tuple[str, ...] = setting("SMS_ALLOWED_REGIONS", "IN")

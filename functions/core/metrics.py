@@ -28,6 +28,9 @@ class Metric(StrEnum):
     NOTIFICATION_SENT = "NotificationSent"
     NOTIFICATION_DROPPED_BY_CAP = "NotificationDroppedByCap"
     NOTIFICATION_FAILED = "NotificationFailed"
+    NOTIFICATION_HELD = "NotificationHeld"  # over its cap: waits for the recipient's hourly digest
+    OUTBOX_RECORD_FAILED = "OutboxRecordFailed"  # effects a request could not record (lost)
+    OUTBOX_FAILED = "OutboxFailed"  # an effect's handler given up after its attempts
     RATE_LIMIT_REFUSED = "RateLimitRefused"
     EMERGENCY_RAISED = "EmergencyRaised"
     EMERGENCY_ACCEPTED = "EmergencyAccepted"

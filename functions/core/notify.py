@@ -1,10 +1,10 @@
 """The one notifier: SMS through Twilio or e-mail through Amazon SES, chosen by the recipient's
-contact type, with an outbox for failures.
+contact type; the rules of who may get what (`sms_refusal`, `caps`) and the digest's words.
 
-`send(...)` never raises. A message that cannot be delivered is written to the
-`notifications` collection and retried with backoff by the sweeper (`retry_due`), so a
-provider outage never fails the request that caused the message (D-29). Callers pass bodies
-without PHI (D-32). The Twilio SDK and boto3 are imported only when a message goes out.
+`send(...)` never raises: it records the message in the outbox (`core.outbox`, which owns the
+`notifications` collection), whose worker evaluates the caps and delivers it, retrying with
+`backoff` (D-29: a provider outage never fails the request that caused the message). Callers
+pass bodies without PHI (D-32). The Twilio SDK and boto3 are imported only when a message goes out.
 
 Tests (and local tools) swap the transport, not the SDK: set `twilio_http_client` to a factory
 returning a `twilio.http.HttpClient`, and the real `twilio.rest.Client` builds and sends the
@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-
-from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from functions.core import clock, metrics, throttle, users
 from functions.core.config import get_settings
-from functions.core.db import get_db
 from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.throttle import Limit
 
-COLLECTION = "notifications"
 CODE_KINDS = frozenset({"verification", "recovery"})  # one-time codes: the way a contact gets verified
 # SMS to the number that is calling the emergency line at this moment (Twilio connected that very
 # number, which proves it as well as a code would): sent even if its account never verified it.
@@ -37,12 +34,9 @@ CALLER_KINDS = frozenset({"ivr-confirmation", "ivr-hospitals"})
 # their own appointments. They have a daily budget of their own, apart from notices others cause.
 OWN_KINDS = frozenset({"reminder"})
 MAX_ATTEMPTS = 6
-RETRY_BATCH = 50
-SENDING_LEASE = timedelta(minutes=10)  # a sweeper that died mid-send releases the message after this
-
-INDEXES = {
-    COLLECTION: [IndexModel([("status", ASCENDING), ("nextAttemptAt", ASCENDING)], name="due")],
-}
+# Refusals that hold a notice for the recipient's hourly digest (`core.outbox`) instead of dropping it.
+DAILY_CAP, RECIPIENT_CAP = "daily cap", "daily notices for the recipient"
+HOLD_REASONS = frozenset({DAILY_CAP, RECIPIENT_CAP})
 
 # Factory of the Twilio transport (None = the SDK's own HTTP client).
 twilio_http_client: Callable[[], Any] | None = None
@@ -111,8 +105,8 @@ def _send_email(to: str, subject: str, body: str) -> None:
         raise NotDelivered(str(code or type(exc).__name__)) from None
 
 
-def deliver(channel: str, to: str, subject: str, body: str) -> None:
-    """Hand one message to its provider or raise NotDelivered."""
+def deliver(channel: str, to: str, subject: str, body: str, *, kind: str | None = None) -> None:
+    """Hand one message to its provider or raise NotDelivered. (`kind`: for local tooling.)"""
     if channel == "phone":
         _send_sms(to, body)
     elif channel == "email":
@@ -146,130 +140,104 @@ def _verified(to: str) -> bool | None:
     return users.contact_verified(to)
 
 
-def _daily_budget(to: str, kind: str, sender: Any) -> tuple[str, str] | None:
-    """The daily budget (limit name, key) this message spends, or None: spent by the party that
-    causes it, never one a stranger can fill for the recipient (issue 21, item 1). One-time codes
-    the owner asked for: none here (their own limits in `auth.recovery` and `auth.sms_codes`
-    bound them per contact, number and address); reminders: the recipient's own budget; a notice
-    caused by another user (`sender`): that sender's budget towards this recipient; anything
-    else (the system's own messages): the recipient's."""
+def _daily_budgets(to: str, kind: str, sender: Any) -> list[tuple[str, str, int, str]]:
+    """The daily budgets (limit name, key, size, refusal) this message spends, in order: spent by
+    the party that causes it, never one a stranger can fill for the recipient (issue 21, item 1).
+    One-time codes the owner asked for: none here (their own limits in `auth.recovery` and
+    `auth.sms_codes` bound them per contact, number and address); reminders: the recipient's own
+    budget; a notice caused by another user (`sender`): that sender's budget towards this
+    recipient, then the recipient's budget for everyone's notices together (so many free
+    accounts cannot flood one recipient either); anything else (the system's own messages): the
+    recipient's."""
+    settings = get_settings()
+    per_day = settings.max_messages_per_recipient_per_day
     if kind in CODE_KINDS:
-        return None
+        return []
     if kind in OWN_KINDS:
-        return "messages-own", to
+        return [("messages-own", to, per_day, DAILY_CAP)]
     if sender is not None:
-        return "messages", f"{sender}>{to}"
-    return "messages", to
+        return [("messages", f"{sender}>{to}", per_day, DAILY_CAP),
+                ("notices", to, settings.max_notices_per_recipient_per_day, RECIPIENT_CAP)]
+    return [("messages", to, per_day, DAILY_CAP)]
 
 
-def _refusal(channel: str, to: str, kind: str, sender: Any = None) -> str | None:
-    """Why this message must not go out, or None. SMS cost money and are what SMS pumping
-    abuses: they go only to mobile numbers of SMS_ALLOWED_REGIONS (`sms_refusal`), and only to
-    verified numbers (one-time codes excepted, which is how a number gets verified). E-mails to
-    an unverified address: a few a day, so users of the existing frontend (no verification
-    screen) still get their notices. At most MAX_MESSAGES_PER_RECIPIENT_PER_DAY a day per budget
-    (`_daily_budget`; `core.throttle`, a day from the first message)."""
+def caps(channel: str, to: str, kind: str, sender: Any = None) -> str | None:
+    """Why this message must not go out now, or None; evaluated by the outbox worker when it
+    delivers the message, so a request pays nothing for them. SMS cost money and are what SMS
+    pumping abuses: they go only to mobile numbers of SMS_ALLOWED_REGIONS (`sms_refusal`), and
+    only to verified numbers (one-time codes excepted, which is how a number gets verified).
+    E-mails to an unverified address: a few a day, so users of the existing frontend (no
+    verification screen) still get their notices. Each daily budget (`_daily_budgets`;
+    `core.throttle`, a day from the first message) refuses above its size: `HOLD_REASONS`, which
+    the outbox holds for the recipient's hourly digest rather than drop."""
     settings = get_settings()
     if channel == "phone" and (why := sms_refusal(to)):
         return why
     verified = _verified(to)
     if channel == "phone" and verified is False and kind not in CODE_KINDS | CALLER_KINDS:
         return "unverified number"
-    budget = _daily_budget(to, kind, sender)
-    if budget is None:
-        return None
-    name, key = budget
-    daily = Limit(name, settings.max_messages_per_recipient_per_day, timedelta(days=1))
-    sent_today = throttle.take_counted(daily, key, clock.now())
-    if sent_today is None:
-        return "daily cap"
-    if channel == "email" and verified is False and sent_today > settings.max_unverified_emails_per_day:
+    first: int | None = None
+    for name, key, size, refusal in _daily_budgets(to, kind, sender):
+        taken = throttle.take_counted(Limit(name, size, timedelta(days=1)), key, clock.now())
+        if taken is None:
+            return refusal
+        first = taken if first is None else first
+    if channel == "email" and verified is False and first is not None and \
+            first > settings.max_unverified_emails_per_day:
         return "daily cap for an unverified address"
     return None
 
 
+# What a digest calls the notices it sums up, by kind: (one, many); the page it points to.
+DIGEST_WORDS: dict[str, tuple[str, str]] = {
+    "booked": ("new booking", "new bookings"), "booked_confirmed": ("new booking", "new bookings"),
+    "requested": ("booking request", "booking requests"), "new_appointment": ("new booking", "new bookings"),
+    "cancelled": ("cancellation", "cancellations"), "rescheduled": ("change of time", "changes of time"),
+    "confirmed": ("confirmation", "confirmations"), "order_placed": ("new order", "new orders"),
+    "order_status": ("order update", "order updates"), "reminder": ("reminder", "reminders"),
+}
+ORDER_KINDS = frozenset({"order_placed", "order_status"})
+
+
+def digest_text(kinds: Counter[str]) -> tuple[str, str]:
+    """The digest's subject and body for the held notices counted by kind: counts and what
+    they are, never who or when (no PHI)."""
+    words: Counter[tuple[str, str]] = Counter()
+    for kind, n in kinds.items():
+        words[DIGEST_WORDS.get(kind, ("notice", "notices"))] += n
+    parts = [f"{n} {one if n == 1 else many}" for (one, many), n in words.items()]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    orders = all(kind in ORDER_KINDS for kind in kinds)
+    page, where = ("/orders", "your orders") if orders else ("/appointments", "your appointments")
+    link = f"{get_settings().app_base_url.rstrip('/')}{page}"
+    return "CureConnect: your notices of the last hour", f"CureConnect: {listed} — open {where}: {link}"
+
+
+def count_digest(channel: str, to: str) -> None:
+    """A digest counts once against the recipient's own daily budget. It goes out even when that
+    budget is spent (at most one an hour, and what it sums up was already held back)."""
+    throttle.take_counted(Limit("messages", get_settings().max_messages_per_recipient_per_day, timedelta(days=1)),
+                          to, clock.now())
+
+
 def send(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any = None,
          sender: Any = None) -> bool:
-    """Deliver now; on failure keep it in the outbox for the sweeper. Never raises. A message
-    the caps refuse is dropped with a log line (never the address or the text), not queued.
-    `sender`: the user whose action causes this notice (its daily cap is per sender and
-    recipient, so no one can use up what others may send this recipient); None for the
-    recipient's own codes and reminders, and the system's own messages."""
-    try:
-        refused = _refusal(channel, to, kind, sender)
-    except Exception as exc:  # the caps' bookkeeping failing must not fail the request either
-        logger.warning("notification caps unavailable", extra={"kind": kind, "error": type(exc).__name__})
-        refused = None
-    if refused:
-        logger.info("notification dropped", extra={"kind": kind, "channel": channel, "ref": str(ref),
-                                                   "reason": refused})
-        metrics.count(Metric.NOTIFICATION_DROPPED_BY_CAP)
+    """Record one message in the outbox (`core.outbox`; one round trip); the worker evaluates its
+    caps and delivers it. True when recorded. Never raises. An SMS to a number `sms_refusal`
+    refuses (a rule without I/O) is dropped here, never recorded. `sender`: the user whose
+    action causes this notice (its daily cap is per sender and recipient, so no one can use up
+    what others may send this recipient); None for the recipient's own codes and reminders, and
+    the system's own messages."""
+    if channel == "phone" and (why := sms_refusal(to)):
+        dropped(channel, to, subject, body, kind=kind, ref=ref, reason=why)
         return False
-    try:
-        deliver(channel, to, subject, body)
-        metrics.count(Metric.NOTIFICATION_SENT)
-        return True
-    except Exception as exc:
-        reason = str(exc) if isinstance(exc, NotDelivered) else type(exc).__name__
-        logger.warning("notification not delivered; queued for retry",
-                       extra={"kind": kind, "channel": channel, "ref": str(ref), "reason": reason})
-        _queue(channel, to, subject, body, kind=kind, ref=ref, reason=reason)
-        return False
+    from functions.core import outbox
+
+    return outbox.store(outbox.message(channel, to, subject, body, kind=kind, ref=ref, sender=sender))
 
 
-def _queue(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any, reason: str) -> None:
-    now = clock.now()
-    try:
-        get_db()[COLLECTION].insert_one({
-            "kind": kind, "ref": ref, "channel": channel, "to": to, "subject": subject, "body": body,
-            "status": "pending", "attempts": 1, "lastError": reason, "nextAttemptAt": now + backoff(1),
-            "createdAt": now, "updatedAt": now,
-        })
-    except Exception as exc:  # the request has succeeded; losing one message must not undo that
-        logger.error("notification outbox write failed", extra={"kind": kind, "error": type(exc).__name__})
-
-
-def retry_due(now: datetime | None = None, limit: int = RETRY_BATCH) -> dict[str, int]:
-    """Resend queued messages whose time has come. Each one is leased by a conditional update
-    first, so two sweepers never send the same message. One status per query (an indexed
-    equality): queued ones, then those whose sending lease ran out."""
-    now = now or clock.now()
-    counts = {"retried": 0, "delivered": 0, "gaveUp": 0}
-    for status in ("pending", "sending"):
-        while counts["retried"] < limit and _retry_one(status, now, counts):
-            pass
-    return counts
-
-
-def _retry_one(status: str, now: datetime, counts: dict[str, int]) -> bool:
-    """Lease and resend one due message in `status`; False when there is none."""
-    coll = get_db()[COLLECTION]
-    doc = coll.find_one_and_update(
-        {"status": status, "nextAttemptAt": {"$lte": now}},
-        {"$set": {"status": "sending", "nextAttemptAt": now + SENDING_LEASE, "updatedAt": now},
-         "$inc": {"attempts": 1}},
-        return_document=ReturnDocument.AFTER,
-    )
-    if doc is None:
-        return False
-    counts["retried"] += 1
-    try:
-        deliver(doc["channel"], doc["to"], doc["subject"], doc["body"])
-    except Exception as exc:
-        reason = str(exc) if isinstance(exc, NotDelivered) else type(exc).__name__
-        gave_up = doc["attempts"] >= MAX_ATTEMPTS or isinstance(exc, Undeliverable)
-        counts["gaveUp"] += gave_up
-        metrics.count(Metric.NOTIFICATION_FAILED, int(gave_up))
-        coll.update_one({"_id": doc["_id"]}, {"$set": {
-            "status": "failed" if gave_up else "pending", "lastError": reason,
-            "nextAttemptAt": now + backoff(doc["attempts"]), "updatedAt": now}})
-        return True
-    counts["delivered"] += 1
-    metrics.count(Metric.NOTIFICATION_SENT)
-    coll.update_one({"_id": doc["_id"]}, {"$set": {"status": "sent", "sentAt": now, "updatedAt": now}})
-    return True
-
-
-def sweep(now: datetime) -> dict[str, int]:
-    """The platform sweeper's part (core.jobs): failed messages whose retry time has come."""
-    return retry_due(now)
+def dropped(channel: str, to: str, subject: str, body: str, *, kind: str, ref: Any, reason: str) -> None:
+    """A message the rules refuse: a log line (never the address or the text) and a count. Local
+    tooling (local/inbox.py) wraps this to show the drop."""
+    logger.info("notification dropped", extra={"kind": kind, "channel": channel, "ref": str(ref), "reason": reason})
+    metrics.count(Metric.NOTIFICATION_DROPPED_BY_CAP)

@@ -108,13 +108,13 @@ def test_no_sms_goes_to_a_number_outside_the_regions_nor_waits_in_the_outbox(cli
 
 def test_a_queued_sms_to_a_refused_number_is_given_up_unsent(client, sms, db, clock):
     # Given an SMS to +881 queued before the rule existed
-    from functions.core import notify
+    from functions.core import outbox
 
     db.notifications.insert_one({"kind": "verification", "ref": None, "channel": "phone", "to": SATELLITE,
                                  "subject": "s", "body": "b", "status": "pending", "attempts": 1,
                                  "nextAttemptAt": clock(), "createdAt": clock(), "updatedAt": clock()})
     # When the sweeper retries it
-    notify.retry_due(clock())
+    outbox.deliver_due(now=clock())
     # Then nothing reaches Twilio and the message is given up at once
     assert sms.sms == []
     assert db.notifications.find_one({})["status"] == "failed"

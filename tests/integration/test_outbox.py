@@ -1,0 +1,156 @@
+"""The outbox (issue 20 §1, `core.outbox`): effects recorded on the request path, delivered by the
+worker — a handler's messages stored as children and sent once, failures retried with backoff and
+given up after their attempts — and the worker killed at every database command of a delivery:
+each message is sent exactly once, except a kill between the provider's acceptance and the mark."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.appointments_support import api, patient, sent_emails  # noqa: F401 - fixture
+from tests.faults import Fault, FaultPlan, count_steps, inject
+
+KIND = "test.two_notices"
+
+
+@pytest.fixture
+def handlers(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A domain's handler plugged as the composition root would: two notices about a thing."""
+    from functions.core import outbox
+
+    calls: list[Any] = []
+
+    def two_notices(payload: Any) -> list[Any]:
+        calls.append(payload["thing"])
+        return [outbox.message("email", to, "Thing changed", f"Thing {payload['thing']} changed.", kind="thing",
+                               ref=payload["thing"]) for to in payload["to"]]
+
+    plugged = {KIND: two_notices}
+    monkeypatch.setattr(outbox, "_handlers", dict(plugged))
+    return {"calls": calls, **plugged}
+
+
+def _to(contact: str) -> list[Any]:
+    return [m for m in sent_emails() if m.destinations["ToAddresses"] == [contact]]
+
+
+@pytest.fixture
+def poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local poller's setting: `kick` does nothing, the test runs the worker itself."""
+    from functions.core import config
+
+    monkeypatch.setenv("OUTBOX_DELIVERY", "poll")
+    config.reset_settings()
+
+
+def _record_two(who: list[dict[str, Any]]) -> None:
+    from functions.core import outbox
+
+    outbox.record(outbox.Effect(KIND, {"thing": 7, "to": [p["contact"] for p in who]}, ref=7))
+
+
+def test_a_recorded_effect_is_delivered_inline_and_its_messages_go_once(api, handlers, db, clock):  # noqa: F811
+    from functions.core import outbox
+
+    # Given two recipients
+    a, b = patient(), patient()
+    # When a use case records the effect (the test suite delivers inline)
+    outbox.record(outbox.Effect(KIND, {"thing": 7, "to": [a["contact"], b["contact"]]}, ref=7))
+    # Then the handler ran once and each recipient got its notice
+    assert handlers["calls"] == [7]
+    assert [len(_to(a["contact"])), len(_to(b["contact"]))] == [1, 1]
+    parent = db.notifications.find_one({"type": "effect"})
+    assert parent["status"] == "done"
+    children = sorted(db.notifications.find({"type": "message"}), key=lambda d: d["_id"])
+    assert [(c["_id"], c["status"]) for c in children] == [(f"{parent['_id']}:0", "sent"),
+                                                           (f"{parent['_id']}:1", "sent")]
+    # And the worker running again (a late kick, the sweeper) sends nothing more
+    clock.advance(hours=1)
+    assert outbox.deliver_due()["delivered"] == 0
+    assert [len(_to(a["contact"])), len(_to(b["contact"]))] == [1, 1]
+
+
+def test_recording_costs_one_round_trip_under_poll(api, handlers, db, poll):  # noqa: F811
+    # When an effect is recorded with the local poller's setting (kick does nothing)
+    a, b = patient(), patient()
+    steps = count_steps(lambda: _record_two([a, b]))
+    # Then the request path paid one insert and nothing was sent yet
+    assert steps == ["notifications.insert_one"]
+    assert _to(a["contact"]) == [] and db.notifications.find_one({})["status"] == "pending"
+
+
+def test_a_failing_handler_is_retried_with_backoff_then_given_up(api, db, clock, monkeypatch):  # noqa: F811
+    from functions.core import notify, outbox
+
+    def broken(payload: Any) -> list[Any]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(outbox, "_handlers", {KIND: broken})
+    outbox.record(outbox.Effect(KIND, {"thing": 1}))
+    entry = db.notifications.find_one({})
+    assert (entry["status"], entry["attempts"], entry["lastError"]) == ("pending", 1, "RuntimeError")
+    assert entry["nextAttemptAt"] == clock() + notify.backoff(1)
+    # Not retried before its time; then each retry waits longer, and after MAX_ATTEMPTS it is failed
+    assert outbox.deliver_due()["retried"] == 0
+    for _ in range(notify.MAX_ATTEMPTS + 2):
+        clock.advance(hours=3)
+        outbox.deliver_due()
+    entry = db.notifications.find_one({})
+    assert (entry["status"], entry["attempts"]) == ("failed", notify.MAX_ATTEMPTS)
+
+
+# ---------------------------------------------------------------- the worker killed at every command
+
+
+class Killed(BaseException):
+    """The worker's process died (nothing in it runs on: not an Exception the code could catch)."""
+
+
+class KillPlan(FaultPlan):
+    """The `fail_at`-th command is refused or applied-with-its-reply-lost, and the process dies there."""
+
+    def step(self, name: str, run: Any) -> Any:
+        try:
+            return super().step(name, run)
+        except Exception as exc:
+            if self.fired:
+                raise Killed(name) from exc
+            raise
+
+
+def test_a_worker_killed_at_any_command_sends_each_message_once_but_for_a_kill_before_the_mark(
+        api, handlers, db, clock, poll):  # noqa: F811
+    from functions.core import outbox
+
+    a, b = patient(), patient()
+    # Given the commands of one clean delivery of a parent effect with two messages
+    _record_two([a, b])
+    steps = count_steps(outbox.deliver_due)
+    assert len(_to(a["contact"])) == 1 and len(_to(b["contact"])) == 1
+    # (lease the parent, store its children, mark it; lease, caps and mark each message; no more due)
+    message = ["notifications.find_one_and_update", "users.find_one", "rate_limits.find_one_and_update",
+               "notifications.update_one"]
+    assert steps == ["notifications.find_one_and_update", "notifications.insert_many", "notifications.update_one",
+                     *message, *message, "notifications.find_one_and_update", "notifications.find_one_and_update"]
+    marks = [7, 11]  # each message's "sent", right after its provider accepted it
+    for k in range(1, len(steps) + 1):
+        for fault in Fault:
+            a, b = patient(), patient()
+            _record_two([a, b])
+            # When the worker dies at command k, and a worker runs again once the lease has run out
+            with inject(KillPlan(fail_at=k, fault=fault)) as plan, pytest.raises(Killed):
+                outbox.deliver_due()
+            assert plan.fired
+            clock.advance(minutes=11)
+            outbox.deliver_due()
+            clock.advance(minutes=11)
+            outbox.deliver_due()
+            # Then each message went out exactly once — but a kill between the provider's acceptance
+            # and the mark (the mark refused), which sends that one message twice
+            sent = [len(_to(a["contact"])), len(_to(b["contact"]))]
+            duplicated = fault is Fault.REFUSED and k in marks
+            expected = [2 if duplicated and k == marks[0] else 1, 2 if duplicated and k == marks[1] else 1]
+            assert sent == expected, (k, steps[k - 1], fault)
+            assert db.notifications.count_documents({"status": {"$in": ["pending", "sending"]}}) == 0, (k, fault)
