@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.analysis.routes import bp as analysis
 from functions.appointments import claims as appointment_claims
+from functions.appointments import effects as appointment_effects
 from functions.appointments import holds as appointment_holds
 from functions.appointments import jobs as appointment_jobs
 from functions.appointments import migrations as appointment_migrations
@@ -85,7 +86,9 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
 
 # The outbox's handlers by effect kind (`core.outbox`): each does its idempotent work and returns
 # the messages to send. Kind "message" is built in.
-EFFECTS: dict[str, outbox.Handler] = {}
+EFFECTS: dict[str, outbox.Handler] = {
+    appointment_effects.KIND: appointment_effects.deliver,  # reminders, claims freed, notices
+}
 
 
 def plug_ports() -> None:
