@@ -43,6 +43,7 @@ from functions.payments import sweep as payments_sweep
 from functions.payments.routes import bp as payments
 from functions.payments.stores import events as payment_events
 from functions.payments.stores import payments as payments_store
+from functions.pharmacy import effect_handlers as pharmacy_effects
 from functions.pharmacy import stores as pharmacy_stores
 from functions.pharmacy import sweep as pharmacy_sweep
 from functions.pharmacy.routes import bp as pharmacy
@@ -88,6 +89,7 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
 # the messages to send. Kind "message" is built in.
 EFFECTS: dict[str, outbox.Handler] = {
     appointment_effects.KIND: appointment_effects.deliver,  # reminders, claims freed, notices
+    **pharmacy_effects.HANDLERS,  # report lines, counters, give-backs, notices (push or message)
 }
 
 

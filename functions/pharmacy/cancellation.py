@@ -18,14 +18,14 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock, metrics
+from functions.core import clock, metrics, outbox
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound
 from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import Principal
-from functions.pharmacy import notifications, order_payment, order_views, transitions
+from functions.pharmacy import effects, notifications, order_payment, order_views, transitions
 from functions.pharmacy.api import REFUNDS
 from functions.pharmacy.order_schemas import CancelIn
 from functions.pharmacy.status import CANCELLED, CUSTOMER_CANCELLABLE, PENDING, paid_online
@@ -48,13 +48,15 @@ def cancel(customer: Principal, order_id: str, data: CancelIn) -> dict[str, Any]
         if order["orderStatus"] not in CUSTOMER_CANCELLABLE:
             raise Conflict("Order cannot be cancelled at this stage", code=Code.ILLEGAL_TRANSITION)
         raise transitions.lost(str(order["orderStatus"]), CANCELLED)
-    after_cancel(updated, "cancelled by the customer")
+    metrics.count(Metric.ORDER_CANCELLED)
     pharmacy = _pharmacy_after(updated)
-    if pharmacy is not None:
-        notifications.tell(pharmacy["owner"], "Order cancelled", notifications.with_link(
-                           f"Order {updated['orderNumber']} was cancelled.", notifications.PHARMACY_ORDERS),
-                           {"type": "order_status", "orderId": str(target_id), "status": CANCELLED},
-                           kind="order_status", ref=target_id, sender=customer.id)
+    notice = None if pharmacy is None else notifications.notice(
+        pharmacy["owner"], "Order cancelled", notifications.with_link(
+            f"Order {updated['orderNumber']} was cancelled.", notifications.PHARMACY_ORDERS),
+        {"type": "order_status", "orderId": str(target_id), "status": CANCELLED},
+        kind="order_status", ref=target_id, sender=customer.id)
+    # the give-backs and the notice leave the request path (the repair sweep finishes lost give-backs)
+    outbox.record(effects.changed(updated, notice, give_back=effects.CANCEL, reason="cancelled by the customer"))
     return order_views.to_api(updated, pharmacy)
 
 
@@ -77,6 +79,7 @@ def system_cancel(order_id: ObjectId, reason: str, now: datetime, *, awaiting_pa
     updated = transitions.move(query, CANCELLED, reason=reason, note=reason, by="system", now=now)
     if updated is None:
         return False
+    metrics.count(Metric.ORDER_CANCELLED)
     after_cancel(updated, reason)
     notifications.tell(updated["customer"], "Order cancelled", notifications.with_link(
                        f"Your order {updated['orderNumber']} was cancelled: {reason}.", notifications.CUSTOMER_ORDERS),
@@ -101,7 +104,6 @@ def after_cancel(order: Mapping[str, Any], reason: str) -> None:
     back, a paid online order refunded (through the payments domain). The cancel stands once its
     write won: a give-back that fails is logged and left to the repair sweep, which finds the
     take (or reservation) of a cancelled order and gives it back, once."""
-    metrics.count(Metric.ORDER_CANCELLED)
     release_hold(order)
     if order.get("takesRecorded"):
         try:

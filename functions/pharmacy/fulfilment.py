@@ -14,11 +14,12 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock
+from functions.core import clock, metrics, outbox
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound
+from functions.core.metrics import Metric
 from functions.core.security import Principal
-from functions.pharmacy import cancellation, notifications, order_views, transitions
+from functions.pharmacy import effects, notifications, order_views, transitions
 from functions.pharmacy.order_schemas import StatusIn
 from functions.pharmacy.pharmacies import owned
 from functions.pharmacy.status import CANCELLED, CONFIRMED, DELIVERED, awaits_payment, check_transition
@@ -56,12 +57,13 @@ def change_status(owner: Principal, order_id: str, data: StatusIn) -> dict[str, 
         current = _order_of(target_id, pharmacy)
         _check(current, data.status)
         raise transitions.lost(str(current["orderStatus"]), data.status)
-    if data.status == DELIVERED:  # no longer open: the customer's hold goes back
-        cancellation.release_hold(updated)
+    give_back = {DELIVERED: effects.HOLD, CANCELLED: effects.CANCEL}.get(data.status)  # no longer open
     if data.status == CANCELLED:
-        cancellation.after_cancel(updated, f"cancelled by the pharmacy: {data.note}".strip(": "))
-    notifications.tell(updated["customer"], "Order update", notifications.with_link(
-                       f"Your order {updated['orderNumber']} is now {data.status}.", notifications.CUSTOMER_ORDERS),
-                       {"type": "order_status", "orderId": str(target_id), "status": data.status},
-                       kind="order_status", ref=target_id, sender=pharmacy["_id"])
+        metrics.count(Metric.ORDER_CANCELLED)
+    notice = notifications.notice(updated["customer"], "Order update", notifications.with_link(
+        f"Your order {updated['orderNumber']} is now {data.status}.", notifications.CUSTOMER_ORDERS),
+        {"type": "order_status", "orderId": str(target_id), "status": data.status},
+        kind="order_status", ref=target_id, sender=pharmacy["_id"])
+    outbox.record(effects.changed(updated, notice, give_back=give_back,
+                                  reason=f"cancelled by the pharmacy: {data.note}".strip(": ")))
     return order_views.to_api(updated, pharmacy)
