@@ -49,6 +49,9 @@ def bench_app() -> Iterator[tuple[Any, CommandCounter]]:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(key, "bench")
+    # Effects are recorded in the outbox (their one round trip counts) and not delivered: the
+    # worker's commands are not the request's (issue 20 §1).
+    os.environ.setdefault("OUTBOX_DELIVERY", "poll")
     os.environ.update({"MONGODB_DB": f"bench_{uuid.uuid4().hex[:8]}",
                        "JWT_SECRET": "bench-secret-that-is-long-enough-0123456789",
                        "POWERTOOLS_METRICS_DISABLED": "true"})
