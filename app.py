@@ -3,9 +3,10 @@ schedules."""
 
 from typing import Any
 
-from chalice.app import CloudWatchEvent, Rate, WebsocketEvent
+from chalice.app import CloudWatchEvent, Rate, SQSEvent, WebsocketEvent
 
 from functions.appointments import jobs as appointment_jobs
+from functions.core import outbox
 from functions.core.app_factory import create_app
 from functions.registry import BLUEPRINTS, plug_ports, sweep
 from functions.signaling import connections as signaling_connections
@@ -29,6 +30,26 @@ def send_reminder(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
     """Safety net: due-but-unsent reminders and failed notifications; refunds to retry."""
     return sweep()
+
+
+# ---------------------------------------------------------------- the outbox's worker (SQS)
+
+# The queue is the stack's own (infra/merge-template.json `OutboxQueue`; infra/split_routes.py points
+# the event source at it); each message is only a kick: the worker leases what is due from the database.
+OUTBOX_QUEUE = "${AWS::StackName}-outbox"
+
+
+@app.on_sqs_message(queue=OUTBOX_QUEUE, batch_size=10, maximum_batching_window_in_seconds=0, name="outbox_worker")
+def outbox_worker(event: SQSEvent) -> dict[str, int]:
+    """Deliver what is due (`core.outbox.deliver_due`) until nothing is: kicks that arrive together
+    share one run. An error fails the batch, so SQS redelivers it (then its dead-letter queue)."""
+    totals: dict[str, int] = {}
+    while True:
+        counts = outbox.deliver_due()
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+        if counts["retried"] < outbox.BATCH:
+            return totals
 
 
 # ---------------------------------------------------------------- WebSocket API (signaling, chat, emergencies)

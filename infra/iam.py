@@ -29,7 +29,9 @@ WS_SEND = re.compile(r"websocket_api\.send\(")
 
 # Services whose use needs a grant; anything else a function's code names fails packaging
 # (see `unknown_services`), so a new SDK call cannot deploy without a deliberate policy.
-KNOWN = ("apigatewaymanagementapi", "scheduler", "ses", "secretsmanager", "ssm")
+KNOWN = ("apigatewaymanagementapi", "scheduler", "ses", "secretsmanager", "sqs", "ssm")
+# Granted by what triggers a function rather than by its code: the outbox worker's SQS event source.
+SQS_WORKER = "sqs-worker"
 
 
 def module_file(module: str) -> Path | None:
@@ -149,7 +151,7 @@ def capabilities_of(roots: set[str]) -> frozenset[str]:
 
 
 def unknown_services(caps: frozenset[str]) -> set[str]:
-    return set(caps) - set(KNOWN)
+    return set(caps) - set(KNOWN) - {SQS_WORKER}
 
 
 # ---------------------------------------------------------------- policies
@@ -193,6 +195,15 @@ STATEMENTS: dict[str, list[dict[str, Any]]] = {
          "Resource": [_arn("execute-api", "*/*/GET/@connections/*"),
                       _arn("execute-api", "*/*/DELETE/@connections/*")]},
     ],
+    "sqs": [  # the outbox's kick (core.outbox): one message to the stack's own queue
+        {"Sid": "OutboxKick", "Effect": "Allow", "Action": "sqs:SendMessage",
+         "Resource": {"Fn::GetAtt": ["OutboxQueue", "Arn"]}},
+    ],
+    SQS_WORKER: [  # the outbox worker's event source mapping reads and deletes the kicks
+        {"Sid": "OutboxWorker", "Effect": "Allow",
+         "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+         "Resource": {"Fn::GetAtt": ["OutboxQueue", "Arn"]}},
+    ],
     "ssm": [
         {"Sid": "Parameters", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParametersByPath"],
          "Resource": _arn("ssm", "parameter/cureconnect/*")},
@@ -201,7 +212,8 @@ STATEMENTS: dict[str, list[dict[str, Any]]] = {
 
 
 def role_name(caps: frozenset[str]) -> str:
-    short = {"apigatewaymanagementapi": "WebSocket", "scheduler": "Scheduler", "ses": "Email", "ssm": "Parameters"}
+    short = {"apigatewaymanagementapi": "WebSocket", "scheduler": "Scheduler", "ses": "Email", "ssm": "Parameters",
+             "sqs": "Outbox", SQS_WORKER: "OutboxWorker"}
     return "Role" + ("".join(short.get(c, c.title()) for c in sorted(caps)) or "Base")
 
 

@@ -200,6 +200,10 @@ def _set_env(fn: dict[str, Any], caps: frozenset[str], scheduler_env: dict[str, 
         variables.pop(name, None)
     if "scheduler" in caps:
         variables.update(scheduler_env)
+    if "sqs" in caps:  # the outbox's kick (core.outbox): the stack's own queue
+        variables["OUTBOX_QUEUE_URL"] = {"Ref": "OutboxQueue"}
+    else:
+        variables.pop("OUTBOX_QUEUE_URL", None)
     if "apigatewaymanagementapi" in caps and ws_endpoint is not None:
         variables.setdefault(WS_ENDPOINT, ws_endpoint)
     elif isinstance(variables.get(WS_ENDPOINT), dict):  # ours, on a function that does not push
@@ -356,6 +360,10 @@ def split(template: dict[str, Any], app: Any, settings: dict[str, Any] | None = 
         caps = iam.route_capabilities(module, module, function) if roots != {"app"} else iam.capabilities_of(roots)
         if _name in targets.values():  # a schedule's target: naming the targets would be a cycle
             caps = caps - {"scheduler"}
+        for event in props.get("Events", {}).values():  # the outbox worker: its queue, created before it
+            if event.get("Type") == "SQS":
+                event["Properties"]["Queue"] = {"Fn::GetAtt": ["OutboxQueue", "Arn"]}
+                caps = caps | {iam.SQS_WORKER}
         _set_env(resource, caps, scheduler_env, ws_endpoint)
         _attach(resource, caps, roles, layers_for(roots, sdk_layers))
 

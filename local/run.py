@@ -6,7 +6,8 @@ processes of one table (`processes`): it creates the indexes, serves the API wit
 on http://127.0.0.1:8000, the WebSocket gateway on ws://127.0.0.1:8001 (`local/ws_gateway.py`;
 its HTTP port 8002 serves the management API, the call page and the local pages: the inbox,
 Stripe events, the emergency line and the Cloudinary stand-in, see `local/site.py`) and runs the
-reminder sweeper every 60 s (`local/sweeper.py`), since EventBridge is not there.
+reminder sweeper every 60 s (`local/sweeper.py`), since EventBridge is not there, and the outbox
+worker every 0.2 s (`local/outbox_worker.py`), since SQS is not there.
 `local_services` decides what stands in for each integration the developer did not configure.
 Every process it starts (PostgreSQL, FerretDB, stripe-mock and the table's) is supervised: one
 that exits is reaped and started again on the same ports (`local/supervisor.py`), and make run
@@ -234,6 +235,8 @@ def processes(run: Run) -> tuple[Process, ...]:
                             "--api", run.api), run.env, ports=(WS_PORT, WS_HTTP_PORT)),
         Process("sweeper", (*python, "local.sweeper", "--every", "60"), run.env,
                 says="reminders, notification retries and emergency timeouts every 60 s (stands in for EventBridge)"),
+        Process("outbox", (*python, "local.outbox_worker", "--every", "0.2"), run.env,
+                says="delivers the outbox (messages, effects) every 0.2 s (stands in for SQS and its worker)"),
     )
 
 
@@ -249,6 +252,8 @@ def _environment(uri: str, database: str, api: str, gateway: str, services: Serv
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         "POWERTOOLS_METRICS_DISABLED": "true",
+        # No SQS: requests only record; local/outbox_worker.py polls the outbox (the `outbox` process).
+        "OUTBOX_DELIVERY": "poll",
         # The local API is one threaded server for every route, not one request per container.
         "MONGODB_MAX_POOL_SIZE": os.environ.get("MONGODB_MAX_POOL_SIZE", "20"),
         # Reminder schedules land in moto's Scheduler (which never fires them: the sweeper does).

@@ -22,8 +22,9 @@ def _request_stop(signum: int, frame: Any) -> None:
 
 def run(every: float, once: bool = False) -> int:
     from functions.core.observability import logger
-    from functions.registry import sweep
+    from functions.registry import plug_ports, sweep
 
+    plug_ports()  # its outbox sweep runs the domains' effect handlers (functions.registry.EFFECTS)
     while not _stop.is_set():
         try:
             result = sweep()

@@ -105,7 +105,7 @@ class RunningSystem:
 
 # What make run's processes are, by the name its restart lines give them.
 PROGRAMS = {"postgresql": "postgres", "ferretdb": "ferretdb", "stripe-mock": "stripe-mock"}
-MODULES = {"api": "devserver", "gateway": "ws_gateway", "sweeper": "sweeper"}
+MODULES = {"api": "devserver", "gateway": "ws_gateway", "sweeper": "sweeper", "outbox": "outbox_worker"}
 
 
 def approved_doctor(system: RunningSystem, name: str, contact: str) -> str:

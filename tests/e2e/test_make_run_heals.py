@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 PASSWORD = "a-long-enough-pass"
 WITHIN = 180.0  # seconds: only a guard against a hang
 # Each process make run starts, by the name its restart lines use; moto runs inside make run.
-CHILDREN = ("postgresql", "ferretdb", "api", "gateway", "sweeper", "stripe-mock")
+CHILDREN = ("postgresql", "ferretdb", "api", "gateway", "sweeper", "outbox", "stripe-mock")
 
 
 def until(check: Callable[[], Any], what: str, within: float = WITHIN) -> Any:

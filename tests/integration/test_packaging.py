@@ -207,6 +207,35 @@ def test_roles_grant_each_kind_of_function_only_what_its_code_calls(template):
     assert resources["ReminderScheduleGroup"]["Type"] == "AWS::Scheduler::ScheduleGroup"
 
 
+def test_the_outbox_worker_reads_the_stacks_queue_and_the_functions_that_record_may_kick_it(template):
+    resources, functions = template["Resources"], functions_of(template)
+
+    def statements(logical):
+        role = functions[logical]["Properties"]["Role"]["Fn::GetAtt"][0]
+        return resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+    # Given the stack's queue, with its dead-letter queue
+    queue = resources["OutboxQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["OutboxDeadLetterQueue", "Arn"]}
+    # Then the worker Lambda is triggered by that queue (created before it) and may only read and delete from it
+    worker = functions["OutboxWorker"]["Properties"]
+    [event] = worker["Events"].values()
+    assert event["Type"] == "SQS" and event["Properties"]["Queue"] == {"Fn::GetAtt": ["OutboxQueue", "Arn"]}
+    consume = [st for st in statements("OutboxWorker") if "sqs:ReceiveMessage" in st["Action"]]
+    assert consume and all(st["Resource"] == {"Fn::GetAtt": ["OutboxQueue", "Arn"]} for st in consume)
+    assert queue["VisibilityTimeout"] >= 6 * worker.get("Timeout", template.get("Globals", {}).get(
+        "Function", {}).get("Timeout", 60))
+    # And a route that records messages (booking) may send to that one queue, and knows its URL
+    booking = route_targets(template)[("POST", "/api/v1/appointment/new")]
+    kick = [st for st in statements(booking) if st["Action"] == "sqs:SendMessage"]
+    assert [st["Resource"] for st in kick] == [{"Fn::GetAtt": ["OutboxQueue", "Arn"]}]
+    assert functions[booking]["Properties"]["Environment"]["Variables"]["OUTBOX_QUEUE_URL"] == {"Ref": "OutboxQueue"}
+    # And the health check has nothing to do with it
+    health = route_targets(template)[("GET", "/api/v1/health")]
+    assert not [st for st in statements(health) if str(st["Action"]).startswith("sqs:")]
+    assert "OUTBOX_QUEUE_URL" not in functions[health]["Properties"]["Environment"]["Variables"]
+
+
 def test_the_stack_stays_far_below_the_resource_limit(template):
     from infra.split_routes import LIMIT, count_resources
 

@@ -173,14 +173,16 @@ def test_make_run_creates_the_indexes_first_then_waits_for_the_api_and_the_gatew
     # Then the indexes exist before anything serves, and nothing keeps running for them
     first = rows[0]
     assert first.argv[-2:] == ("functions.core.db", "ensure-indexes") and not first.supervised
-    # And the API, the gateway and the sweeper keep running, each with the run's environment
-    assert [name for name, p in table.items() if p.supervised] == ["api", "gateway", "sweeper"]
+    # And the API, the gateway, the sweeper and the outbox worker keep running, each with the run's environment
+    assert [name for name, p in table.items() if p.supervised] == ["api", "gateway", "sweeper", "outbox"]
     assert all(process.env == env for process in table.values())
     # And make run is ready once the API and both gateway ports answer, the ports it was given
     assert table["api"].ports == (run.API_PORT,) and table["api"].says == f"{the_run.api}/api/v1/health"
     assert table["gateway"].ports == (run.WS_PORT, run.WS_HTTP_PORT)
     assert table["gateway"].argv[-2:] == ("--api", the_run.api)
     assert not table["sweeper"].ports and "every 60 s" in table["sweeper"].says
+    # And the outbox is delivered every 0.2 s (well under a second after a request), not every 60 s
+    assert table["outbox"].argv[-3:] == ("local.outbox_worker", "--every", "0.2") and not table["outbox"].ports
 
 
 def test_the_local_webhook_sender_signs_as_stripe_does():
