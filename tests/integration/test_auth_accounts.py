@@ -142,7 +142,7 @@ def test_registration_sends_only_the_verification_link(client, aws, monkeypatch)
     from functions.core import notify
 
     sent = []
-    monkeypatch.setattr(notify, "deliver", lambda channel, to, subject, text: sent.append((channel, to, text)))
+    monkeypatch.setattr(notify, "deliver", lambda channel, to, subject, text, **_: sent.append((channel, to, text)))
     monkeypatch.setattr(sms_codes, "PER_ADDRESS_HOUR", 2)
     # When four people sign up from one address, three by phone and one by e-mail
     for contact in ("9876543210", "9876543211", "9876543212", "someone@example.com"):
