@@ -541,3 +541,28 @@ def test_a_stock_take_answers_the_medicine_it_took_from_and_refuses_an_expired_o
     for _ in range(2):
         coll.update_one({"_id": o(1)}, {"$addToSet": {"orderedImages": "img-1"}})
     assert coll.find_one({"_id": o(1)})["orderedImages"] == ["img-1"]
+
+
+def test_a_confirmation_decided_by_its_write_alone_skips_orders_awaiting_or_refunded_payments(coll: Any) -> None:
+    # Given pending orders: cash, online unpaid, online paid, online refunded, and one without a payment status
+    coll.insert_many([
+        {"_id": o(1), "pharmacy": A, "orderStatus": "pending", "awaitingPayment": False,
+         "paymentInfo": {"method": "cod", "status": "pending"}},
+        {"_id": o(2), "pharmacy": A, "orderStatus": "pending", "awaitingPayment": True,
+         "paymentInfo": {"method": "online", "status": "pending"}},
+        {"_id": o(3), "pharmacy": A, "orderStatus": "pending", "awaitingPayment": False,
+         "paymentInfo": {"method": "online", "status": "completed"}},
+        {"_id": o(4), "pharmacy": A, "orderStatus": "pending", "awaitingPayment": False,
+         "paymentInfo": {"method": "online", "status": "refunded"}},
+        {"_id": o(5), "pharmacy": A, "orderStatus": "pending", "paymentInfo": {"method": "cod"}},
+    ])
+    entry = {"status": "confirmed", "timestamp": NOW, "note": "", "by": "pharmacy"}
+    # When each is confirmed by the one conditional write (`transitions.blind_filter`)
+    confirmed = [n for n in range(1, 6) if coll.find_one_and_update(
+        {"_id": o(n), "pharmacy": A, "orderStatus": {"$in": ["pending"]}, "awaitingPayment": {"$ne": True},
+         "paymentInfo.status": {"$ne": "refunded"}},
+        {"$set": {"orderStatus": "confirmed", "updatedAt": NOW}, "$push": {"statusHistory": entry}},
+        return_document=ReturnDocument.AFTER) is not None]
+    # Then cash, paid and status-less orders moved; the unpaid and the refunded stayed pending
+    assert confirmed == [1, 3, 5]
+    assert coll.count_documents({"orderStatus": "pending"}) == 2
