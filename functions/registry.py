@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.analysis.routes import bp as analysis
 from functions.appointments import claims as appointment_claims
+from functions.appointments import effects as appointment_effects
 from functions.appointments import holds as appointment_holds
 from functions.appointments import jobs as appointment_jobs
 from functions.appointments import migrations as appointment_migrations
@@ -42,6 +43,7 @@ from functions.payments import sweep as payments_sweep
 from functions.payments.routes import bp as payments
 from functions.payments.stores import events as payment_events
 from functions.payments.stores import payments as payments_store
+from functions.pharmacy import effect_handlers as pharmacy_effects
 from functions.pharmacy import stores as pharmacy_stores
 from functions.pharmacy import sweep as pharmacy_sweep
 from functions.pharmacy.routes import bp as pharmacy
@@ -85,7 +87,10 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
 
 # The outbox's handlers by effect kind (`core.outbox`): each does its idempotent work and returns
 # the messages to send. Kind "message" is built in.
-EFFECTS: dict[str, outbox.Handler] = {}
+EFFECTS: dict[str, outbox.Handler] = {
+    appointment_effects.KIND: appointment_effects.deliver,  # reminders, claims freed, notices
+    **pharmacy_effects.HANDLERS,  # report lines, counters, give-backs, notices (push or message)
+}
 
 
 def plug_ports() -> None:

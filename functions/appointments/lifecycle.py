@@ -1,17 +1,20 @@
 """An appointment's life after booking: confirm, complete, no-show, cancel, and reschedule.
 
 Each is one conditional update (see `status`) that decides races; a cancellation frees its
-claims and seats, a completion or no-show its seats, a move claims its new cells first
-(`claims.claim_move`). Round trips of a cancellation (the guard's user read included): 3
-(user, the conditional update, one `delete_many` of claims and seats).
+claims and seats, a completion or no-show its seats (both through the outbox's effect,
+`effects.deliver`), a move claims its new cells first (`claims.claim_move`). Round trips of a
+cancellation (the guard's user read included): 3 (user, the conditional update, the effect's
+record; issue 20).
 
 Failure-atomic (`core.compensation`). A cancellation (or completion, no-show) is one write: what
-follows it (releasing claims or seats, the refund) is cleanup that never fails the answer; if it
-fails, the repair sweep (`repair`) releases the claims of an appointment that no longer holds
-them. A move names three steps: claim the new cells (undo: release them by this move's hold),
-move the appointment (undo: move it back, if it is where this request put it), move its seats
-(undo: back to the old end); the new cells are released only once the appointment is known not
-to stand on them. Releasing the cells it left is cleanup after the block.
+follows it (releasing claims or seats, the refund) is cleanup that never fails the answer; the
+outbox's worker releases them (and retries), and if the record itself is lost, the repair sweep
+(`repair`) releases the claims of an appointment that no longer holds them. Until the worker has
+run (well under a second), a booking of the freed time meets the old claims: 409. A move names
+three steps: claim the new cells (undo: release them by this move's hold), move the appointment
+(undo: move it back, if it is where this request put it), move its seats (undo: back to the old
+end); the new cells are released only once the appointment is known not to stand on them. Releasing
+the cells it left is cleanup after the block.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from functions.appointments import claims, holds
-from functions.appointments.effects import Outcome, Reminders, commits
+from functions.appointments.effects import Outcome, Release, Reminders, commits
 from functions.appointments.grid import (
     aware,
     check_bookable,
@@ -80,8 +83,8 @@ def _cleanup(what: str, work: Any) -> None:
 
 @commits
 def transition(caller: Principal, appointment_id: str, action: str, reason: str = "") -> Outcome:
-    """confirm / complete / no_show / cancel: one conditional update (see `status`), and for a
-    cancellation one `delete_many` of its claims. Only when the update matches nothing is the
+    """confirm / complete / no_show / cancel: one conditional update (see `status`); what it
+    frees and who is told go to the outbox (`effects`). Only when the update matches nothing is the
     appointment read, to say why."""
     settings, now = get_settings(), clock.now()
     oid = object_id(appointment_id, "Appointment")
@@ -105,12 +108,11 @@ def transition(caller: Principal, appointment_id: str, action: str, reason: str 
         check_transition(current, action, actual_role, now=now, cancel_cutoff_minutes=settings.cancel_cutoff_minutes)
         raise Conflict("The appointment changed at the same moment; look at it again", code=Code.APPOINTMENT_CHANGED)
     _count(rule.target, role)
-    if rule.target == CANCELLED:
-        _cleanup("release the claims of a cancelled appointment", lambda: claims.release_claims(oid))  # seats too
+    if rule.target == CANCELLED:  # its claims and seats are freed by the effect (the repair sweep if lost)
         holds.refund_if_paid(updated)
-        return Outcome(updated, _notices(updated, CANCELLED, caller), Reminders.DISARM)
+        return Outcome(updated, _notices(updated, CANCELLED, caller), Reminders.DISARM, release=Release.CLAIMS)
     if rule.target not in ACTIVE:  # completed or no-show: no longer counts against the limits
-        _cleanup("release the seats of an ended appointment", lambda: claims.release_seats(oid))
+        return Outcome(updated, release=Release.SEATS)
     return Outcome(updated, _notices(updated, CONFIRMED, caller) if rule.target == CONFIRMED else [])
 
 

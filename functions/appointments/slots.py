@@ -35,8 +35,15 @@ from functions.core.directory import is_listed
 from functions.core.errors import Code, NotFound, Unprocessable
 
 
-def listed_doctor(doctor_id: Any) -> dict[str, Any]:
-    doctor = users.find_doctor(object_id(doctor_id, "Doctor"))
+def listed_doctor(doctor_id: Any, read: Mapping[Any, dict[str, Any] | None] | None = None) -> dict[str, Any]:
+    """The listed doctor, or 404. `read`: users the request read already (the guard's read,
+    `Principal.others`); the doctor is read only when it is not among them."""
+    oid = object_id(doctor_id, "Doctor")
+    if read is not None and oid in read:
+        doctor = read[oid]
+        doctor = doctor if doctor is not None and doctor.get("role") == "doctor" else None
+    else:
+        doctor = users.find_doctor(oid)
     if doctor is None or not is_listed(doctor):
         raise NotFound.of("Doctor")
     return doctor

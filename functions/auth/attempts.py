@@ -31,6 +31,7 @@ class Attempt:
 
     contact_key: str
     source_ip: str
+    token: str = ""  # what the takes are marked with (`core.throttle.take_all`)
 
     def claims(self) -> list[tuple[Limit, str]]:
         here, anywhere = login_limits()
@@ -38,9 +39,9 @@ class Attempt:
 
     def succeeded(self) -> None:
         """The failures from this address are forgotten; the attempt no longer counts for the
-        contact (one round trip)."""
+        contact. Off the request path (`core.throttle.settle_later`): the answer does not wait."""
         here, anywhere = self.claims()
-        throttle.settle(reset=[here], give_back=[anywhere])
+        throttle.settle_later(reset=[here], give_back=[anywhere], token=self.token)
 
     def lifted(self) -> None:
         """The owner proved control of the contact (account recovery): both windows end."""
@@ -49,14 +50,14 @@ class Attempt:
 
 
 def claim_attempt(contact_key: str, source_ip: str, now: datetime) -> Attempt:
-    """Count this password check before it happens (one round trip per window), or 429. Per
+    """Count this password check before it happens (one round trip for both windows), or 429. Per
     contact and IP, so a burst of guesses gets exactly LOGIN_MAX_FAILURES checks; per contact
     from everywhere, so a stranger with five requests cannot lock the owner out from everywhere
     (and the owner can always recover the account). A refused attempt counts nowhere."""
-    attempt = Attempt(contact_key, source_ip)
+    claims = Attempt(contact_key, source_ip).claims()
     try:
-        throttle.take_all(attempt.claims(), now)
+        token = throttle.take_all(claims, now)
     except RateLimited:
         logger.info("Login refused: too many failures")
         raise
-    return attempt
+    return Attempt(contact_key, source_ip, token)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.cookies import CookieError, SimpleCookie
@@ -183,6 +184,8 @@ class Principal:
     user: dict[str, Any]
     claims: dict[str, Any]
     revoked: dict[str, Any] = field(default_factory=dict)  # jti -> expiry of the user's revoked tokens
+    # Other users the request named, read with the guard's (`require_user(also=...)`): id -> doc or None
+    others: dict[ObjectId, dict[str, Any] | None] = field(default_factory=dict)
 
     @property
     def id(self) -> ObjectId:
@@ -212,7 +215,9 @@ def is_revoked(user: dict[str, Any], jti: str) -> bool:
     return any(isinstance(e, dict) and e.get("jti") == jti for e in legacy)
 
 
-def authenticate(headers: Any) -> Principal:
+def authenticate(headers: Any, also: Sequence[ObjectId] = ()) -> Principal:
+    """The caller a valid token names; `also`: other users the request will need, read in the same
+    round trip (`users.for_guard_with`) and handed over in `Principal.others`."""
     token = token_from_headers(headers)
     if not token:
         raise Unauthorized("Please login to access this resource")
@@ -222,22 +227,24 @@ def authenticate(headers: Any) -> Principal:
     if user_id is None or not isinstance(jti, str) or not _JTI.fullmatch(jti):
         raise InvalidToken()
     version = _session_version(claims)
-    user = users.for_guard(user_id)
+    user, others = users.for_guard_with(user_id, also)
     if user is None or is_revoked(user, jti) or int(user.get("sessionVersion", 0)) != version:
         raise InvalidToken()
     user.pop("revokedTokens", None)
     revoked = user.pop("revokedJtis", None)
     if not user.get("active", True):
         raise Unauthorized("This account is deactivated", code=Code.ACCOUNT_INACTIVE)
-    return Principal(user=user, claims=claims, revoked=dict(revoked or {}))
+    return Principal(user=user, claims=claims, revoked=dict(revoked or {}), others=others)
 
 
-def require_user(headers: Any, roles: tuple[str, ...] | None = None, approved: bool = True) -> Principal:
+def require_user(headers: Any, roles: tuple[str, ...] | None = None, approved: bool = True,
+                 also: Sequence[ObjectId] = ()) -> Principal:
     """Authenticate, then check the role and (for doctors and pharmacists) admin approval.
 
-    `headers` is the request's header mapping (`bp.current_request.headers`).
+    `headers` is the request's header mapping (`bp.current_request.headers`); `also`: other users
+    the request names, read with the caller (`authenticate`).
     """
-    principal = authenticate(headers)
+    principal = authenticate(headers, also)
     if roles is not None and principal.role not in roles:
         raise Forbidden(f"Role {principal.role} is not allowed to access this resource")
     if approved and not principal.approved:

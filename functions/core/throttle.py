@@ -6,13 +6,16 @@ budget is spent: a user, a contact, an address), with `retry_after` computed her
 A window is one document of `rate_limits`, `{_id: "<name>|<key>", count, since, expiresAt,
 bucket}`: at most `limit` takes from `since` to `since + window` (an anchored window, opened by
 the first take after the last one ended). A take is one conditional `$inc` upsert (one round
-trip): counted while the window is current and has room, the window created by a first take; a
-full or ended window refuses the upsert by its `_id` (duplicate key), and the slow path restarts
-an ended window or reports the full one. So a burst of concurrent takes gets exactly `limit`
-(the database decides), and a refused take is never counted. A take can be given back (a login
-that succeeded no longer counts) or a window cleared (recovery lifts a lockout). `bucket` (the
-UTC hour of expiry) lets the sweeper purge by an indexed equality where TTL indexes are not
-enforced (the embedded FerretDB); reads never trust a window past its time anyway.
+trip; `take_all` sends the upserts of all its keys in one ordered update, each take marked
+`takes.<token>` so that it can be given back exactly): counted while the window is current and
+has room, the window created by a first take; a full or ended window refuses the upsert by its
+`_id` (duplicate key), and the slow path restarts an ended window or reports the full one. So a
+burst of concurrent takes gets exactly `limit` (the database decides), and a refused take is
+never counted. A take can be given back (a login that succeeded no longer counts;
+`settle_later` does it off the request path) or a window cleared (recovery lifts a lockout).
+`bucket` (the UTC hour of expiry) lets the sweeper purge by an indexed equality where TTL
+indexes are not enforced (the embedded FerretDB); reads never trust a window past its time
+anyway.
 
 The one exception: the WebSocket frame budget (`touch_connection` in
 `functions/signaling/stores/connections.py`) stays fused into the connection's own read, a
@@ -22,7 +25,12 @@ trip, not two.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import queue
+import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +41,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from functions.core import metrics
 from functions.core.db import get_db, unless_duplicate
 from functions.core.errors import Code, RateLimited
+from functions.core.observability import logger
 
 COLLECTION = "rate_limits"
 
@@ -75,12 +84,26 @@ def retry_after(limit: Limit, since: datetime, now: datetime) -> int:
     return max(1, math.ceil((since + limit.window - now).total_seconds()))
 
 
-def _claim(limit: Limit, key: str, now: datetime, counted: bool = False) -> tuple[datetime | None, int]:
+def _fresh(limit: Limit, now: datetime) -> dict[str, Any]:
+    return {"since": now, "expiresAt": now + limit.window, "bucket": _bucket(now + limit.window)}
+
+
+def _room(limit: Limit, key: str, now: datetime) -> dict[str, Any]:
+    return {"_id": limit.window_id(key), "since": {"$gt": now - limit.window}, "count": {"$lt": limit.limit}}
+
+
+def _marked(token: str, now: datetime) -> dict[str, Any]:
+    return {f"takes.{token}": now} if token else {}
+
+
+def _claim(limit: Limit, key: str, now: datetime, counted: bool = False,
+           token: str = "") -> tuple[datetime | None, int]:
     """Count one take: `(None, count after)` when counted (the count is read only if `counted`,
-    else 0), else `(start of the full window, 0)`."""
+    else 0), else `(start of the full window, 0)`. With a `token`, the take is marked in the
+    window (`takes.<token>`) so that it can be given back exactly (`give_back_taken`)."""
     windows, wid = _windows(), limit.window_id(key)
-    fresh = {"since": now, "expiresAt": now + limit.window, "bucket": _bucket(now + limit.window)}
-    room = {"_id": wid, "since": {"$gt": now - limit.window}, "count": {"$lt": limit.limit}}
+    fresh, room = _fresh(limit, now), _room(limit, key, now)
+    mark = {"$set": _marked(token, now)} if token else {}
     for _ in range(_TRIES):
         after: dict[str, Any] | None = None
         with unless_duplicate() as full_or_ended:
@@ -88,11 +111,12 @@ def _claim(limit: Limit, key: str, now: datetime, counted: bool = False) -> tupl
                 after = windows.find_one_and_update(room, {"$inc": {"count": 1}, "$setOnInsert": fresh},
                                                     upsert=True, return_document=ReturnDocument.AFTER)
             else:
-                windows.update_one(room, {"$inc": {"count": 1}, "$setOnInsert": fresh}, upsert=True)
+                windows.update_one(room, {"$inc": {"count": 1}, **mark, "$setOnInsert": fresh}, upsert=True)
         if not full_or_ended:
             return None, int(after["count"]) if after else 0
         if windows.update_one({"_id": wid, "since": {"$lte": now - limit.window}},
-                              {"$set": {"count": 1, **fresh}}).matched_count:
+                              {"$set": {"count": 1, **fresh, **({"takes": {token: now}} if token else {})}}
+                              ).matched_count:
             return None, 1  # the old window was over (TTL may not have removed it): a new one starts
         found = windows.find_one({"_id": wid}, {"since": 1, "count": 1})
         if found is not None and found["since"] > now - limit.window and found["count"] >= limit.limit:
@@ -119,34 +143,112 @@ def take_counted(limit: Limit, key: str, now: datetime) -> int | None:
 
 def take(limit: Limit, key: str, now: datetime) -> None:
     """Take one under `key`, or raise RateLimited (429, `limit.code`, Retry-After)."""
-    take_all([(limit, key)], now)
+    since = _claim(limit, key, now)[0]
+    if since is not None:
+        raise RateLimited(limit.message, code=limit.code, retry_after=retry_after(limit, since, now))
 
 
-def take_all(claims: Sequence[tuple[Limit, str]], now: datetime) -> None:
-    """Take one under each (limit, key), all or nothing: one round trip per key on the fast
-    path; if any refuses, the takes that were counted are given back and RateLimited says when
-    the longest-locked window ends (with the first refusing limit's code and message)."""
-    outcomes = [(limit, key, _claim(limit, key, now)[0]) for limit, key in claims]
+def take_all(claims: Sequence[tuple[Limit, str]], now: datetime) -> str:
+    """Take one under each (limit, key), all or nothing, and return the token the takes are
+    marked with (`give_back_taken`, `settle(token=...)`). Fast path: one round trip for all the
+    keys, an ordered multi-statement update of the conditional upserts. If a statement is refused
+    (a full or ended window), which statements before it counted is not told reliably (the
+    embedded FerretDB reports a wrong statement index), so the marked takes are given back
+    exactly, by token, and the keys are taken one by one as before: if any refuses, the takes
+    that were counted are given back and RateLimited says when the longest-locked window ends
+    (with the first refusing limit's code and message)."""
+    token = uuid.uuid4().hex
+    statements = _drain() + [{"q": _room(limit, key, now), "upsert": True,
+                   "u": {"$inc": {"count": 1}, "$set": _marked(token, now), "$setOnInsert": _fresh(limit, now)}}
+                  for limit, key in claims]
+    if statements:  # settlements waiting in this process go first (they never refuse)
+        reply = _windows().database.command("update", COLLECTION, updates=statements, ordered=True)
+        if not reply.get("writeErrors") and not reply.get("writeConcernError"):
+            return token
+        give_back_taken(claims, token)
+    outcomes = [(limit, key, _claim(limit, key, now, token=token)[0]) for limit, key in claims]
     refused = [(limit, since) for limit, _, since in outcomes if since is not None]
     if not refused:
-        return
-    for limit, key, since in outcomes:
-        if since is None:
-            give_back(limit, key)  # refused elsewhere: this take does not count either
+        return token
+    give_back_taken([(limit, key) for limit, key, since in outcomes if since is None], token)
     first = refused[0][0]
     wait = max(retry_after(limit, since, now) for limit, since in refused)
     raise RateLimited(first.message, code=first.code, retry_after=wait)
 
 
-def settle(*, reset: Sequence[tuple[Limit, str]] = (), give_back: Sequence[tuple[Limit, str]] = ()) -> None:
+def _given_back(limit: Limit, key: str, token: str) -> dict[str, Any]:
+    return {"q": {"_id": limit.window_id(key), f"takes.{token}": {"$exists": True}},
+            "u": {"$inc": {"count": -1}, "$unset": {f"takes.{token}": ""}}}
+
+
+def give_back_taken(claims: Sequence[tuple[Limit, str]], token: str) -> None:
+    """The takes marked `token` under these (limit, key) no longer count, in one round trip:
+    exactly once each (a take that never counted, or was given back already, or whose window
+    restarted since, changes nothing)."""
+    if claims:
+        statements = [_given_back(limit, key, token) for limit, key in claims]
+        _windows().bulk_write([UpdateOne(s["q"], s["u"]) for s in statements], ordered=False)
+
+
+def _settlement(reset: Sequence[tuple[Limit, str]], give_back: Sequence[tuple[Limit, str]],
+                token: str) -> list[dict[str, Any]]:
+    cleared = {"count": 0, "takes": {}} if token else {"count": 0}
+    statements = [{"q": {"_id": limit.window_id(key)}, "u": {"$set": cleared}} for limit, key in reset]
+    statements += [_given_back(limit, key, token) if token else
+                   {"q": {"_id": limit.window_id(key), "count": {"$gt": 0}}, "u": {"$inc": {"count": -1}}}
+                   for limit, key in give_back]
+    return statements
+
+
+def settle(*, reset: Sequence[tuple[Limit, str]] = (), give_back: Sequence[tuple[Limit, str]] = (),
+           token: str = "") -> None:
     """In one round trip: windows whose takes no longer count at all (`reset` to zero: a login
     that succeeded forgets the failures from its address) and takes given back (`give_back`:
-    that attempt no longer counts for the contact). A count never goes below zero."""
-    statements = [UpdateOne({"_id": limit.window_id(key)}, {"$set": {"count": 0}}) for limit, key in reset]
-    statements += [UpdateOne({"_id": limit.window_id(key), "count": {"$gt": 0}}, {"$inc": {"count": -1}})
-                   for limit, key in give_back]
+    that attempt no longer counts for the contact; with the `token` of `take_all`, exactly that
+    take, once). A count never goes below zero."""
+    statements = _settlement(reset, give_back, token)
     if statements:
-        _windows().bulk_write(statements, ordered=False)
+        _windows().bulk_write([UpdateOne(s["q"], s["u"]) for s in statements], ordered=False)
+
+
+_pending: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+
+
+def _drain() -> list[dict[str, Any]]:
+    statements = []
+    with contextlib.suppress(queue.Empty):
+        while True:
+            statements.append(_pending.get_nowait())
+    return statements
+
+
+def _settle_pending() -> None:
+    while True:
+        statements = [_pending.get(), *_drain()]
+        try:
+            _windows().database.command("update", COLLECTION, updates=statements, ordered=False)
+        except Exception as exc:  # a worker thread: the take stays counted, never a crash
+            logger.warning("Rate-limit settlement not written", extra={"error": type(exc).__name__})
+
+
+@functools.cache
+def _settler() -> threading.Thread:
+    worker = threading.Thread(target=_settle_pending, name="off-path-throttle-settler", daemon=True)
+    worker.start()
+    return worker
+
+
+def settle_later(*, reset: Sequence[tuple[Limit, str]] = (), give_back: Sequence[tuple[Limit, str]] = (),
+                 token: str = "") -> None:
+    """`settle`, off the request path: the statements are queued for this process's settler
+    thread (it writes them as soon as it runs, in one round trip per batch) and go first in the
+    next `take_all` of this process, whichever comes first; each is written once. Each is
+    idempotent (a reset; a give-back by token), so a late one is harmless. On Lambda the thread
+    runs while the container does: if the container is reclaimed first, the settlement is lost
+    and the takes keep counting until their window ends (a limit stricter, never looser)."""
+    for statement in _settlement(reset, give_back, token):
+        _pending.put(statement)
+    _settler()
 
 
 def give_back(limit: Limit, key: str) -> None:

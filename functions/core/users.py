@@ -88,6 +88,22 @@ def for_guard(user_id: ObjectId) -> dict[str, Any] | None:
     return found
 
 
+def for_guard_with(user_id: ObjectId, others: Sequence[ObjectId]) -> tuple[dict[str, Any] | None,
+                                                                         dict[ObjectId, dict[str, Any] | None]]:
+    """The guard's read and, in the same round trip (one `_id $in`), the other users the request
+    names (the doctor of a booking): `others` maps each to its document (as `GUARD_PROJECTION`
+    shows it: without the deny-lists) or None when there is no such user."""
+    wanted = [oid for oid in dict.fromkeys(others) if oid != user_id]
+    if not wanted:
+        return for_guard(user_id), {}
+    found = {d["_id"]: d for d in _users().find({"_id": {"$in": [user_id, *wanted]}}, _AUTH_PROJECTION)}
+    for doc in found.values():
+        if doc["_id"] != user_id:
+            doc.pop("revokedTokens", None)
+            doc.pop("revokedJtis", None)
+    return found.get(user_id), {oid: found.get(oid) for oid in wanted}
+
+
 def contact_verified(contact: str) -> bool | None:
     """Whether the account with this contact verified it; None when no account has it."""
     found = _users().find_one({"contact": contact}, {"contactVerified": 1})

@@ -18,14 +18,14 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock, metrics
+from functions.core import clock, metrics, outbox
 from functions.core.config import get_settings
 from functions.core.db import object_id
 from functions.core.errors import Code, Conflict, NotFound
 from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import Principal
-from functions.pharmacy import notifications, order_payment, order_views, transitions
+from functions.pharmacy import effects, notifications, order_payment, order_views, transitions
 from functions.pharmacy.api import REFUNDS
 from functions.pharmacy.order_schemas import CancelIn
 from functions.pharmacy.status import CANCELLED, CUSTOMER_CANCELLABLE, PENDING, paid_online
@@ -33,41 +33,53 @@ from functions.pharmacy.stores import medicines, order_lines, orders, pharmacies
 
 
 def cancel(customer: Principal, order_id: str, data: CancelIn) -> dict[str, Any]:
-    """The customer cancels while the order is pending or confirmed; the pharmacy is told."""
+    """The customer cancels while the order is pending or confirmed; the pharmacy is told. The
+    conditional write decides (the order is read only when it misses, to say why); then the
+    pharmacy, for the answer."""
     target_id = object_id(order_id, "Order")
-    order = orders.get(target_id)
-    if order is None or order["customer"] != customer.id:
-        raise NotFound.of("Order")
-    if order["orderStatus"] not in CUSTOMER_CANCELLABLE:
-        raise Conflict("Order cannot be cancelled at this stage", code=Code.ILLEGAL_TRANSITION)
     note = f"Cancelled by customer: {data.reason}" if data.reason else "Cancelled by customer"
-    pharmacy = pharmacies.get(order["pharmacy"])  # read before the write: nothing after it fails the answer
     updated = transitions.move(
-        {"_id": target_id, "customer": customer.id, "orderStatus": {"$in": list(CUSTOMER_CANCELLABLE)}}, order,
+        {"_id": target_id, "customer": customer.id, "orderStatus": {"$in": list(CUSTOMER_CANCELLABLE)}},
         CANCELLED, reason=data.reason, note=note, by="customer", now=clock.now())
     if updated is None:
-        raise transitions.explain_miss(target_id, CANCELLED)
-    after_cancel(updated, "cancelled by the customer")
-    if pharmacy is not None:
-        notifications.tell(pharmacy["owner"], "Order cancelled", notifications.with_link(
-                           f"Order {updated['orderNumber']} was cancelled.", notifications.PHARMACY_ORDERS),
-                           {"type": "order_status", "orderId": str(target_id), "status": CANCELLED},
-                           kind="order_status", ref=target_id, sender=customer.id)
+        order = orders.get(target_id)
+        if order is None or order["customer"] != customer.id:
+            raise NotFound.of("Order")
+        if order["orderStatus"] not in CUSTOMER_CANCELLABLE:
+            raise Conflict("Order cannot be cancelled at this stage", code=Code.ILLEGAL_TRANSITION)
+        raise transitions.lost(str(order["orderStatus"]), CANCELLED)
+    metrics.count(Metric.ORDER_CANCELLED)
+    pharmacy = _pharmacy_after(updated)
+    notice = None if pharmacy is None else notifications.notice(
+        pharmacy["owner"], "Order cancelled", notifications.with_link(
+            f"Order {updated['orderNumber']} was cancelled.", notifications.PHARMACY_ORDERS),
+        {"type": "order_status", "orderId": str(target_id), "status": CANCELLED},
+        kind="order_status", ref=target_id, sender=customer.id)
+    # the give-backs and the notice leave the request path (the repair sweep finishes lost give-backs)
+    outbox.record(effects.changed(updated, notice, give_back=effects.CANCEL, reason="cancelled by the customer"))
     return order_views.to_api(updated, pharmacy)
+
+
+def _pharmacy_after(order: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The order's pharmacy for the answer, read after the cancel stood: a failure is logged and
+    the answer names the pharmacy by its id only (nothing after the write fails the answer)."""
+    try:
+        return pharmacies.get(order["pharmacy"])
+    except Exception as exc:
+        logger.warning("order cancelled, its pharmacy not read for the answer", extra={"error": type(exc).__name__})
+        return None
 
 
 def system_cancel(order_id: ObjectId, reason: str, now: datetime, *, awaiting_payment: bool = True) -> bool:
     """Cancel an order still pending: an unpaid online one (payment cancelled, or its hold
     expired), or, with `awaiting_payment=False`, any order the pharmacy has not confirmed in time."""
-    order = orders.get(order_id)
-    if order is None:
-        return False
     query: dict[str, Any] = {"_id": order_id, "orderStatus": PENDING}
     if awaiting_payment:
         query["awaitingPayment"] = True
-    updated = transitions.move(query, order, CANCELLED, reason=reason, note=reason, by="system", now=now)
+    updated = transitions.move(query, CANCELLED, reason=reason, note=reason, by="system", now=now)
     if updated is None:
         return False
+    metrics.count(Metric.ORDER_CANCELLED)
     after_cancel(updated, reason)
     notifications.tell(updated["customer"], "Order cancelled", notifications.with_link(
                        f"Your order {updated['orderNumber']} was cancelled: {reason}.", notifications.CUSTOMER_ORDERS),
@@ -92,7 +104,6 @@ def after_cancel(order: Mapping[str, Any], reason: str) -> None:
     back, a paid online order refunded (through the payments domain). The cancel stands once its
     write won: a give-back that fails is logged and left to the repair sweep, which finds the
     take (or reservation) of a cancelled order and gives it back, once."""
-    metrics.count(Metric.ORDER_CANCELLED)
     release_hold(order)
     if order.get("takesRecorded"):
         try:

@@ -136,6 +136,8 @@ def update(owner: Principal, medicine_id: str, data: MedicineUpdateIn, uploads: 
         pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1 if changes["isActive"] else -1})
     if images is not None:  # images no longer used leave Cloudinary (best effort, logged)...
         kept = [*images, *({"public_id": p} for p in updated.get("orderedImages") or [])]
+        if current.get("takes"):  # an order placed just now remembers its image off the request path
+            kept += current.get("images") or []
         media.destroy_replaced(owner.id, current.get("images") or [], kept)  # ...unless an order shows one
     return medicine_rules.to_api(updated, clock.now())
 

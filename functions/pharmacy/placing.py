@@ -1,7 +1,9 @@
 """Placing an order.
 
-Its steps, each undone when a later one fails: prices from the database, the
-prescription check, atomic stock per item, the per-day number, the Idempotency-Key.
+Its steps, each undone when a later one fails: the customer's hold, atomic stock per item (whose
+write answers the price), the prescription check, the per-day number, the Idempotency-Key. Round
+trips (the guard's user read included): n + 6 for n items (user, pharmacy, hold, n takes, number,
+insert, the effects' record; issue 20).
 
 Placing an order is a sequence of single-document atomic writes (no multi-document
 transactions on the embedded engine): claim the idempotency key, reserve the prescription,
@@ -22,18 +24,17 @@ from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock, idempotency, metrics
+from functions.core import clock, idempotency, metrics, outbox
 from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.errors import Code, Conflict, NotFound, Unprocessable
 from functions.core.metrics import Metric
-from functions.core.observability import logger
 from functions.core.security import Principal
-from functions.pharmacy import notifications, order_rules, order_views
+from functions.pharmacy import effects, notifications, order_rules, order_views
 from functions.pharmacy.order_rules import Line
 from functions.pharmacy.order_schemas import OrderIn
 from functions.pharmacy.status import ONLINE, PENDING, UNPAID
-from functions.pharmacy.stores import medicines, order_counters, order_holds, order_lines, orders, pharmacies
+from functions.pharmacy.stores import medicines, order_counters, order_holds, orders, pharmacies
 
 SCOPE = "order"  # the Idempotency-Key scope of placing an order
 
@@ -49,9 +50,6 @@ def place(customer: Principal, data: OrderIn, idempotency_key: str | None) -> Pl
     pharmacy = pharmacies.get_listed(ObjectId(data.pharmacyId))
     if pharmacy is None:  # unverified, suspended or inactive pharmacies take no orders (D-16)
         raise NotFound.of("Pharmacy")
-    lines = _lines(pharmacy, data, now)
-    if any(line.prescription_required for line in lines) and not data.prescriptionId:
-        raise Unprocessable("Some items need a prescription: add prescriptionId", code=Code.PRESCRIPTION_REQUIRED)
     order_id = ObjectId()
     fingerprint = idempotency.fingerprint(data.model_dump(mode="json"))
     with Compensations("place order") as undo:
@@ -61,51 +59,42 @@ def place(customer: Principal, data: OrderIn, idempotency_key: str | None) -> Pl
             earlier = idempotency.claim(SCOPE, customer.id, key, order_id, fingerprint, now)
             if earlier is not None:
                 return _replay(idempotency.resource_of(earlier, fingerprint))
-        order = _commit(undo, customer.id, pharmacy, data, lines, order_id, now)
+        order = _commit(undo, customer.id, pharmacy, data, order_id, now)
     metrics.count(Metric.ORDER_PLACED)
     _after_placing(order, pharmacy)
     return Placed(order_views.to_api(order, pharmacy), replayed=False)
 
 
 def _after_placing(order: Mapping[str, Any], pharmacy: Mapping[str, Any]) -> None:
-    """What the answer does not need: report lines (re-made by the repair sweep when missing), the
-    pharmacy's counter, the notice. None of it fails the request."""
-    order_id = order["_id"]
-    steps: list[tuple[str, Any]] = [
-        ("report lines", lambda: order_lines.insert(report_lines(order))),
-        ("order counter", lambda: pharmacies.increment(pharmacy["_id"], {"totalOrders": 1})),
-        ("notice", lambda: notifications.tell(
-            pharmacy["owner"], "New order", notifications.with_link(
-                f"New order {order['orderNumber']} is waiting for you.", notifications.PHARMACY_ORDERS),
-            {"type": "order_placed", "orderId": str(order_id), "orderNumber": order["orderNumber"]},
-            kind="order_placed", ref=order_id, sender=order["customer"]))]
-    for name, work in steps:
-        try:
-            work()
-        except Exception as exc:  # the order stands
-            logger.error("order placed, a follow-up step failed",
-                         extra={"order": str(order_id), "step": name, "error": type(exc).__name__})
+    """What the answer does not need, recorded in the outbox (one round trip; `effects`): report
+    lines (re-made by the repair sweep when missing), the pharmacy's counter, the notice. Never
+    fails the request."""
+    outbox.record(effects.placed(order, notifications.notice(
+        pharmacy["owner"], "New order", notifications.with_link(
+            f"New order {order['orderNumber']} is waiting for you.", notifications.PHARMACY_ORDERS),
+        {"type": "order_placed", "orderId": str(order["_id"]), "orderNumber": order["orderNumber"]},
+        kind="order_placed", ref=order["_id"], sender=order["customer"])))
 
 
-def _lines(pharmacy: Mapping[str, Any], data: OrderIn, now: datetime) -> list[Line]:
-    """Each item priced from the database; it must be this pharmacy's, active and unexpired
-    (D-40: items of other pharmacies, inactive and expired medicines could be ordered)."""
-    wanted = [(ObjectId(item.medicine), item.quantity) for item in data.items]
-    found = {d["_id"]: d for d in medicines.for_pharmacy(pharmacy["_id"], [m for m, _ in wanted])}
-    lines = []
-    for medicine_id, quantity in wanted:
-        doc = found.get(medicine_id)
-        if doc is None or not doc.get("isActive", True):
-            raise Unprocessable(f"Medicine {medicine_id} is not sold by this pharmacy", code=Code.ITEM_UNAVAILABLE)
-        if doc["expiryDate"] <= now:
-            raise Unprocessable(f"{doc['name']} has expired", code=Code.ITEM_EXPIRED)
-        images = doc.get("images") or []
-        lines.append(Line(
-            medicine=medicine_id, name=str(doc["name"]), generic_name=doc.get("genericName"),
-            strength=doc.get("strength"), manufacturer=doc.get("manufacturer"), image=images[0] if images else None,
-            quantity=quantity, price=int(doc["price"]), mrp=int(doc["mrp"]), discount=int(doc.get("discount", 0)),
-            prescription_required=bool(doc.get("prescriptionRequired"))))
-    return lines
+def _line(doc: Mapping[str, Any], quantity: int) -> Line:
+    """An order line priced from the medicine as its take found it."""
+    images = doc.get("images") or []
+    return Line(medicine=doc["_id"], name=str(doc["name"]), generic_name=doc.get("genericName"),
+                strength=doc.get("strength"), manufacturer=doc.get("manufacturer"),
+                image=images[0] if images else None, quantity=quantity, price=int(doc["price"]), mrp=int(doc["mrp"]),
+                discount=int(doc.get("discount", 0)), prescription_required=bool(doc.get("prescriptionRequired")))
+
+
+def _refusal(pharmacy_id: ObjectId, medicine_id: ObjectId, now: datetime) -> Exception:
+    """Why a take found nothing (read only then): the item must be this pharmacy's, active and
+    unexpired (D-40: items of other pharmacies, inactive and expired medicines could be ordered),
+    else its stock ran short."""
+    doc = next(iter(medicines.for_pharmacy(pharmacy_id, [medicine_id])), None)
+    if doc is None or not doc.get("isActive", True):
+        return Unprocessable(f"Medicine {medicine_id} is not sold by this pharmacy", code=Code.ITEM_UNAVAILABLE)
+    if doc["expiryDate"] <= now:
+        return Unprocessable(f"{doc['name']} has expired", code=Code.ITEM_EXPIRED)
+    return Conflict(f"Insufficient stock for {doc['name']}", code=Code.OUT_OF_STOCK)
 
 
 def _rx_lines(lines: Sequence[Line]) -> list[Any]:
@@ -124,24 +113,31 @@ def _replay(order_id: ObjectId) -> Placed:
 
 
 def _commit(undo: Compensations, customer_id: ObjectId, pharmacy: Mapping[str, Any], data: OrderIn,
-            lines: list[Line], order_id: ObjectId, now: datetime) -> dict[str, Any]:
-    """Reserve the prescription, take each item's stock, number and insert the order: each step's
-    undo declared before its write (a write whose reply was lost may have applied), each undo exact
-    and at most once (by the order's record in the medicine and the prescription)."""
+            order_id: ObjectId, now: datetime) -> dict[str, Any]:
+    """Hold for the customer, take each item's stock (each take answers the medicine it took
+    from, which prices the line: no read before), reserve the prescription, number and insert the
+    order: each step's undo declared before its write (a write whose reply was lost may have
+    applied), each undo exact and at most once (by the order's record in the medicine and the
+    prescription). A refusal found by a later step (an item that needs a prescription) undoes the
+    takes before it, like any other failure."""
     from functions.prescriptions import api as prescriptions
 
-    _hold(undo, customer_id, pharmacy["_id"], lines, order_id, now)
+    wanted = [(ObjectId(item.medicine), item.quantity) for item in data.items]
+    _hold(undo, customer_id, pharmacy["_id"], wanted, order_id, now)
+    lines = []
+    for medicine_id, quantity in wanted:
+        undo.step(f"take {medicine_id}", _give_back(medicine_id, order_id, quantity))
+        taken = medicines.take(pharmacy["_id"], medicine_id, quantity, order_id, now)
+        if taken is None:
+            raise _refusal(pharmacy["_id"], medicine_id, now)
+        lines.append(_line(taken, quantity))
     rx_lines = _rx_lines(lines)
     if rx_lines:
+        if not data.prescriptionId:
+            raise Unprocessable("Some items need a prescription: add prescriptionId", code=Code.PRESCRIPTION_REQUIRED)
         rx_id = data.prescriptionId
-        assert rx_id is not None
         undo.step("reserve prescription", lambda: prescriptions.release_for_order(rx_id, order_id))
         prescriptions.reserve_for_order(rx_id, customer_id, pharmacy["owner"], rx_lines, order_id)
-    for line in lines:
-        undo.step(f"take {line.medicine}", _give_back(line.medicine, order_id, line.quantity))
-        if not medicines.take(pharmacy["_id"], line.medicine, line.quantity, order_id, now,
-                              (line.image or {}).get("public_id") or None):
-            raise Conflict(f"Insufficient stock for {line.name}", code=Code.OUT_OF_STOCK)
     order = _new_order(customer_id, pharmacy, data, lines, order_id, now)
     undo.step("insert order", lambda: orders.delete(order_id))
     orders.insert(order)
@@ -163,12 +159,12 @@ def release_hold(order: Mapping[str, Any]) -> bool:
     return order_holds.release(order["customer"], order["pharmacy"], order["_id"], held_units(order["items"]))
 
 
-def _hold(undo: Compensations, customer_id: ObjectId, pharmacy_id: ObjectId, lines: list[Line],
+def _hold(undo: Compensations, customer_id: ObjectId, pharmacy_id: ObjectId, wanted: Sequence[tuple[ObjectId, int]],
           order_id: ObjectId, now: datetime) -> None:
     """Stock hoarding (issue 21): at most `MAX_OPEN_ORDERS_PER_CUSTOMER` open orders at this
     pharmacy and `MAX_UNITS_PER_MEDICINE_PER_CUSTOMER` units of each medicine across them, decided
     by the one conditional write of the hold (released when the order is cancelled or delivered)."""
-    settings, units = get_settings(), held_units(lines)
+    settings, units = get_settings(), held_units([{"medicine": m, "quantity": q} for m, q in wanted])
     undo.step("hold for the customer", lambda: order_holds.release(customer_id, pharmacy_id, order_id, units))
     if not order_holds.take(customer_id, pharmacy_id, order_id, units, settings.max_open_orders_per_customer,
                             settings.max_units_per_medicine_per_customer, now):

@@ -515,3 +515,54 @@ def test_a_listing_write_misses_once_the_shop_is_unlisted_and_matches_before_the
     assert coll.update_many({"pharmacy": A, "isActive": True}, {"$set": {"listed": False}}).modified_count == 2
     assert list_it(1) is None and list_it(2) is None  # suspended meanwhile: the write misses
     assert [d["_id"] for d in coll.find({"listed": True})] == os_(3)
+
+
+def test_a_stock_take_answers_the_medicine_it_took_from_and_refuses_an_expired_one(coll: Any) -> None:
+    # Given medicines (o(1): 5 in stock, unexpired; o(3): inactive and expired)
+    _medicines(coll)
+    order = ObjectId()
+
+    def take(medicine: ObjectId, qty: int) -> Any:
+        return coll.find_one_and_update(
+            {"_id": medicine, "pharmacy": A, "isActive": True, "expiryDate": {"$gt": NOW}, "stock": {"$gte": qty}},
+            {"$inc": {"stock": -qty, "soldCount": qty},
+             "$set": {f"takes.{order}": {"quantity": qty, "at": NOW}, "takesPending": True}},
+            return_document=ReturnDocument.BEFORE)
+
+    # When an order takes 2 of o(1), 9 of o(1) and 1 of o(3)
+    taken, short, expired = take(o(1), 2), take(o(1), 9), take(o(3), 1)
+    # Then the first answers the medicine as it was (its price), the others nothing, and only the
+    # first changed the stock, with its record
+    assert taken["price"] == 100 and taken["stock"] == 5 and short is None and expired is None
+    after = coll.find_one({"_id": o(1)})
+    assert after["stock"] == 3 and after["takes"] == {str(order): {"quantity": 2, "at": NOW}}
+    assert coll.find_one({"_id": o(3)})["stock"] == 100
+    # And an ordered image is remembered once however often it is added
+    for _ in range(2):
+        coll.update_one({"_id": o(1)}, {"$addToSet": {"orderedImages": "img-1"}})
+    assert coll.find_one({"_id": o(1)})["orderedImages"] == ["img-1"]
+
+
+def test_a_confirmation_decided_by_its_write_alone_skips_orders_awaiting_or_refunded_payments(coll: Any) -> None:
+    # Given pending orders: cash, online unpaid, online paid, online refunded, and one without a payment status
+    coll.insert_many([
+        {"_id": o(1), "pharmacy": A, "orderStatus": "pending", "awaitingPayment": False,
+         "paymentInfo": {"method": "cod", "status": "pending"}},
+        {"_id": o(2), "pharmacy": A, "orderStatus": "pending", "awaitingPayment": True,
+         "paymentInfo": {"method": "online", "status": "pending"}},
+        {"_id": o(3), "pharmacy": A, "orderStatus": "pending", "awaitingPayment": False,
+         "paymentInfo": {"method": "online", "status": "completed"}},
+        {"_id": o(4), "pharmacy": A, "orderStatus": "pending", "awaitingPayment": False,
+         "paymentInfo": {"method": "online", "status": "refunded"}},
+        {"_id": o(5), "pharmacy": A, "orderStatus": "pending", "paymentInfo": {"method": "cod"}},
+    ])
+    entry = {"status": "confirmed", "timestamp": NOW, "note": "", "by": "pharmacy"}
+    # When each is confirmed by the one conditional write (`transitions.blind_filter`)
+    confirmed = [n for n in range(1, 6) if coll.find_one_and_update(
+        {"_id": o(n), "pharmacy": A, "orderStatus": {"$in": ["pending"]}, "awaitingPayment": {"$ne": True},
+         "paymentInfo.status": {"$ne": "refunded"}},
+        {"$set": {"orderStatus": "confirmed", "updatedAt": NOW}, "$push": {"statusHistory": entry}},
+        return_document=ReturnDocument.AFTER) is not None]
+    # Then cash, paid and status-less orders moved; the unpaid and the refunded stayed pending
+    assert confirmed == [1, 3, 5]
+    assert coll.count_documents({"orderStatus": "pending"}) == 2

@@ -123,3 +123,21 @@ def test_twenty_containers_taking_at_once_get_exactly_the_limit(db: Any, ended_w
     # Then exactly seven get through, and the window counts seven
     assert taken.count(True) == 7 and taken.count(False) == CONTAINERS - 7
     assert window(db, limit, "k")["count"] == 7
+
+
+def test_a_claim_of_several_limits_is_marked_and_a_refusal_after_a_take_gives_it_back(db: Any) -> None:
+    # Given a contact whose attempts overall are used up (5), from an address with room (0 of 2)
+    for n in range(5):
+        throttle.take(PER_CONTACT, "b@x", NOW + timedelta(minutes=n))
+    # When a fresh contact claims both limits, then the locked contact does (the address first)
+    token = throttle.take_all([(PER_ADDRESS, "ip1|c@x"), (PER_CONTACT, "c@x")], NOW)
+    with pytest.raises(RateLimited) as refused:
+        throttle.take_all([(PER_ADDRESS, "ip1|b@x"), (PER_CONTACT, "b@x")], NOW + timedelta(minutes=6))
+    # Then the fresh contact's takes count, marked with the token that gives exactly them back
+    assert window(db, PER_ADDRESS, "ip1|c@x")["takes"] == {token: NOW}
+    throttle.settle(reset=[(PER_ADDRESS, "ip1|c@x")], give_back=[(PER_CONTACT, "c@x")], token=token)
+    throttle.settle(give_back=[(PER_CONTACT, "c@x")], token=token)
+    assert (window(db, PER_ADDRESS, "ip1|c@x")["count"], window(db, PER_CONTACT, "c@x")["count"]) == (0, 0)
+    # And the locked contact waits for its overall window, its address's take given back
+    assert refused.value.retry_after == 9 * 60
+    assert window(db, PER_ADDRESS, "ip1|b@x")["count"] == 0 and window(db, PER_CONTACT, "b@x")["count"] == 5

@@ -19,7 +19,7 @@ def slots(doctor_id: str, day: str) -> Response:
 
 @bp.route("/appointment/new", methods=["POST"])
 def book() -> Response:
-    patient = require_user(headers(), roles=(PATIENT,))
+    patient = require_user(headers(), roles=(PATIENT,), also=booking.named_doctor(bp.current_request.raw_body))
     data = parse_body(bp.current_request, BookingIn)
     return respond(201, appointment=booking.book(patient, data, headers().get("idempotency-key")))
 

@@ -91,22 +91,29 @@ def set_stock(pharmacy_id: ObjectId, medicine_id: ObjectId, stock: int, now: dat
     return bool(result.matched_count == 1)
 
 
-def take(pharmacy_id: ObjectId, medicine_id: ObjectId, qty: int, order_id: ObjectId, now: datetime,
-         snapshot_image: str | None = None) -> bool:
+def take(pharmacy_id: ObjectId, medicine_id: ObjectId, qty: int, order_id: ObjectId,
+         now: datetime) -> dict[str, Any] | None:
     """Take `qty` units for `order_id` if, at this instant, the medicine belongs to the pharmacy,
-    is active and has at least `qty` in stock. One conditional update: concurrent takers never
-    drive stock below zero, whatever their number. The same write records the take
-    (`takes.<order>`: quantity and time, and the indexed flag `takesPending`), so giving it back
-    happens at most once and the repair sweep finds takes whose order was never stored. The image
-    the order's snapshot shows is remembered too (`orderedImages`), so replacing the medicine's
-    images never destroys it."""
-    update: dict[str, Any] = {"$inc": {"stock": -qty, "soldCount": qty},
-                              "$set": {f"takes.{order_id}": {"quantity": qty, "at": now}, "takesPending": True}}
-    if snapshot_image:
-        update["$addToSet"] = {"orderedImages": snapshot_image}
-    result = _coll().update_one(
-        {"_id": medicine_id, "pharmacy": pharmacy_id, "isActive": True, "stock": {"$gte": qty}}, update)
-    return bool(result.modified_count == 1)
+    is active, unexpired and has at least `qty` in stock: the medicine as it was (its price and
+    snapshot fields, so placing an order needs no read before), or None. One conditional
+    `find_one_and_update`: concurrent takers never drive stock below zero, whatever their number.
+    The same write records the take (`takes.<order>`: quantity and time, and the indexed flag
+    `takesPending`), so giving it back happens at most once and the repair sweep finds takes whose
+    order was never stored. While a take is recorded, an edit keeps the images it replaces
+    (`inventory.update`); the order's effect remembers its snapshot's image (`remember_image`)."""
+    found: dict[str, Any] | None = _coll().find_one_and_update(
+        {"_id": medicine_id, "pharmacy": pharmacy_id, "isActive": True, "expiryDate": {"$gt": now},
+         "stock": {"$gte": qty}},
+        {"$inc": {"stock": -qty, "soldCount": qty},
+         "$set": {f"takes.{order_id}": {"quantity": qty, "at": now}, "takesPending": True}},
+        return_document=ReturnDocument.BEFORE)
+    return found
+
+
+def remember_image(medicine_id: ObjectId, public_id: str) -> None:
+    """The image an order's snapshot shows is kept when the medicine's images are replaced
+    (`orderedImages`); idempotent."""
+    _coll().update_one({"_id": medicine_id}, {"$addToSet": {"orderedImages": public_id}})
 
 
 def give_back_take(medicine_id: ObjectId, order_id: ObjectId, qty: int) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 
-from functions.core.db import get_db
+from functions.core.db import get_db, insert_many_unless_duplicate
 from functions.pharmacy.stores.grouping import grouped_sums
 
 LINES = "order_lines"
@@ -35,6 +35,14 @@ def insert(lines: Sequence[dict[str, Any]]) -> None:
     """The report lines of an order already inserted (so lines never point nowhere)."""
     if lines:
         _coll().insert_many(list(lines), ordered=False)
+
+
+def insert_once(lines: Sequence[dict[str, Any]]) -> None:
+    """`insert` by deterministic ids (`<order>:<index>`): lines already there are refused, not
+    doubled, so the outbox's handler may run again."""
+    if lines:
+        insert_many_unless_duplicate(_coll(), [{"_id": f"{line['order']}:{i}", **line} for i, line in enumerate(lines)],
+                                     ordered=False)
 
 
 def has_lines(order_id: ObjectId) -> bool:

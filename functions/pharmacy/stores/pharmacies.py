@@ -71,6 +71,11 @@ def increment(pharmacy_id: ObjectId, counters: dict[str, int]) -> None:
     _coll().update_one({"_id": pharmacy_id}, {"$inc": counters})
 
 
+def set_counters(pharmacy_id: ObjectId, values: dict[str, int]) -> None:
+    """Counters recounted from their source (`totalOrders`): idempotent, unlike `increment`."""
+    _coll().update_one({"_id": pharmacy_id}, {"$set": values})
+
+
 def list_page(query: dict[str, Any], skip: int, limit: int,
               projection: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
     """One page, newest first, and the total (counted only when the page does not tell it).
