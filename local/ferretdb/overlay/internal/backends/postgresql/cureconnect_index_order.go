@@ -25,6 +25,7 @@ import (
 	"github.com/FerretDB/FerretDB/internal/backends"
 	"github.com/FerretDB/FerretDB/internal/backends/postgresql/metadata"
 	"github.com/FerretDB/FerretDB/internal/types"
+	"github.com/FerretDB/FerretDB/internal/util/iterator"
 	"github.com/FerretDB/FerretDB/internal/util/lazyerrors"
 	"github.com/FerretDB/FerretDB/internal/util/must"
 )
@@ -339,4 +340,32 @@ func cureconnectIndexCount(ctx context.Context, q pgxQuerier, table string, meta
 	}
 
 	return 0, false, nil
+}
+
+// cureconnectIndexCountAll answers countDocuments' pipeline (`$match` + `$group: {_id: constant,
+// as: {$sum: 1}}`) through cureconnectIndexCount; grouped is false when it cannot.
+func cureconnectIndexCountAll(ctx context.Context, q pgxQuerier, table string, meta *metadata.Collection,
+	params *backends.QueryParams,
+) (res *backends.QueryResult, grouped bool, err error) {
+	if params.CureConnectGroupBy != "" {
+		return nil, false, nil
+	}
+
+	n, counted, err := cureconnectIndexCount(ctx, q, table, meta, params.Filter)
+	if err != nil || !counted {
+		return nil, false, err
+	}
+
+	var docs []*types.Document
+
+	if n > 0 {
+		doc, docErr := types.NewDocument("_id", params.CureConnectGroupID, params.CureConnectGroupAs, int32(n))
+		if docErr != nil {
+			return nil, false, lazyerrors.Error(docErr)
+		}
+
+		docs = append(docs, doc)
+	}
+
+	return &backends.QueryResult{Iter: iterator.Values(iterator.ForSlice(docs)), CureConnectGrouped: true}, true, nil
 }
