@@ -51,7 +51,10 @@ func CureConnectOrderCertain(keys []IndexKeyPair) string {
 	return fmt.Sprintf("public.cureconnect_order_certain(%s, ARRAY[%s]::text[])", DefaultColumn, strings.Join(quoted, ", "))
 }
 
-// cureconnectOrderFunctionsSQL creates the two functions once per PostgreSQL database.
+// cureconnectOrderFunctionsSQL creates the two functions once per PostgreSQL database. Their
+// COST tells the planner that evaluating them row by row (a sequential scan) is dear: without it,
+// a count matching most of a collection was planned as a scan calling them on every row (1.6 s
+// at 45 000 medicines) instead of reading the companion index's entries.
 func cureconnectOrderFunctionsSQL() string {
 	key := fmt.Sprintf(`SELECT CASE coalesce(d #>> ARRAY['$s', 'p', k, 't'], 'null') WHEN 'null' THEN '[1, null]'::jsonb `+
 		`WHEN 'double' THEN CASE WHEN (d->k) > '%[1]d'::jsonb OR (d->k) < '-%[1]d'::jsonb THEN %[2]s `+
@@ -65,9 +68,9 @@ func cureconnectOrderFunctionsSQL() string {
 
 	return "DO $cc$ BEGIN " +
 		"CREATE FUNCTION public.cureconnect_order_key(d jsonb, k text) RETURNS jsonb " +
-		"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ " + key + " $f$; " +
+		"LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 1000 AS $f$ " + key + " $f$; " +
 		"CREATE FUNCTION public.cureconnect_order_certain(d jsonb, ks text[]) RETURNS integer " +
-		"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ " + certain + " $f$; " +
+		"LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 1000 AS $f$ " + certain + " $f$; " +
 		"EXCEPTION WHEN duplicate_function OR unique_violation THEN NULL; END $cc$"
 }
 
