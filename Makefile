@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint db install clean package deploy os-packages
+.PHONY: run test lint db install clean package deploy os-packages bench
 
 # One check of the operating-system packages (local/os-packages.sh), per command: it installs
 # what is missing under CI=true, otherwise asks (on a terminal) or prints the command to run.
@@ -33,6 +33,11 @@ run: db
 test: db
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory lint
+
+# Issue 20's table, route by route: round trips, median/p95, growth, beside budgets and the
+# original's figures (bench/routes_bench.py; ARGS=--quick for a smoke run). Figures, never a verdict.
+bench: db
+	$(PY) bench/routes_bench.py $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -10,8 +10,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import statistics
+import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,3 +95,37 @@ def measure(client: Any, counter: CommandCounter, method: str, path: str,
     counter.reset()
     response = client.http.request(method, path, headers=hdrs, body=raw)
     return response, list(counter.commands)
+
+
+def timed(client: Any, counter: CommandCounter, method: str, path: str, body: Any = None,
+          headers: dict[str, str] | None = None) -> tuple[Any, list[str], float]:
+    """`measure`, and how long the request took (seconds)."""
+    started = time.perf_counter()
+    response, commands = measure(client, counter, method, path, body, headers)
+    return response, commands, time.perf_counter() - started
+
+
+def median_p95(samples: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile of durations in seconds, in milliseconds."""
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+
+
+def dev_server(argv: list[str], env: dict[str, str], stack: contextlib.ExitStack, cwd: Path) -> int:
+    """The local API server of `argv` (e.g. `python -m local.devserver`) on a free port, once it
+    prints "Serving on"; stopped when `stack` closes."""
+    from local.embedded_db import free_port
+
+    port = free_port()
+    process = subprocess.Popen([*argv, "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"], cwd=cwd,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    stack.callback(process.wait, 30)
+    stack.callback(process.terminate)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "Serving on" in line:
+            break
+    else:
+        raise SystemExit(f"the server did not start: {' '.join(argv)}")
+    threading.Thread(target=process.stdout.read, daemon=True).start()  # keep its pipe drained
+    return port

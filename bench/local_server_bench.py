@@ -25,7 +25,6 @@ import http.client
 import json
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from local.embedded_db import EmbeddedDB, free_port  # noqa: E402
+from bench._harness import dev_server, median_p95  # noqa: E402
+from local.embedded_db import EmbeddedDB  # noqa: E402
 
 BASELINE = "8391a2a"  # the last dev server with socketserver's backlog of 5 and two writes per response
 BUDGET_MS = 10.0  # keep-alive GET /doctors, locally (issue 20 §3)
@@ -46,25 +46,10 @@ PASSWORD = "correct-horse-battery"
 
 
 def _started(argv: list[str], env: dict[str, str], stack: ExitStack) -> int:
-    """The server of `argv` on a free port, once it prints "Serving on"."""
-    port = free_port()
-    process = subprocess.Popen([*argv, "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    stack.callback(process.wait, 30)
-    stack.callback(process.terminate)
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "Serving on" in line:
-            break
-    else:
-        raise SystemExit(f"the server did not start: {' '.join(argv)}")
-    threading.Thread(target=process.stdout.read, daemon=True).start()  # keep its pipe drained
-    return port
+    return dev_server(argv, env, stack, ROOT)
 
 
-def _ms(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+_ms = median_p95
 
 
 def _get(conn: http.client.HTTPConnection) -> None:

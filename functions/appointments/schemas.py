@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from functions.appointments.status import STATUSES
+from functions.appointments.status import MAX_APPOINTMENT_MINUTES, STATUSES
 from functions.core.schemas import PageQuery, WriteModel
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
@@ -84,7 +84,7 @@ class AvailabilityIn(Strict):
     """PUT /doctor/availability replaces the whole setting; omitted fields take their defaults."""
 
     weeklyHours: WeeklyHours | None = None  # None = the default schedule (every day 09:00-17:00)
-    slotMinutes: int = Field(30, ge=5, le=240, multiple_of=5)
+    slotMinutes: int = Field(30, ge=5, le=MAX_APPOINTMENT_MINUTES, multiple_of=5)
     bufferMinutes: int = Field(0, ge=0, le=120, multiple_of=5)
     minNoticeMinutes: int = Field(60, ge=0, le=14 * 24 * 60)
     horizonDays: int = Field(30, ge=1, le=365)

@@ -28,6 +28,9 @@ from functions.core.errors import Code, Conflict, Forbidden, Unprocessable
 # The one definition of the appointment statuses.
 PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED = "pending", "confirmed", "completed", "no_show", "cancelled"
 PENDING_PAYMENT = "pending_payment"  # REQUIRE_APPOINTMENT_PAYMENT: held until paid (see `holds`)
+# The longest an appointment lasts (the slot length's bound): lists read "not over yet" as a
+# start after `now - MAX_APPOINTMENT_MINUTES`, which the (party, start, _id) index serves.
+MAX_APPOINTMENT_MINUTES = 240
 STATUSES = (PENDING_PAYMENT, PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
 ACTIVE = (PENDING_PAYMENT, PENDING, CONFIRMED)  # statuses that hold a slot
 # Statuses in which an appointment makes a care relationship (a doctor may read the patient's

@@ -218,3 +218,28 @@ def test_a_doctors_busy_times_are_read_by_doctor_and_the_listed_local_days_then_
     assert sorted(d["start"] for d in found) == [NOW - timedelta(hours=11), NOW]
     assert all(set(d) == {"start", "end"} for d in
                coll.find({"doctor": DOC, "day": {"$in": days[1:]}}, {"_id": 0, "start": 1, "end": 1}))
+
+
+def test_lists_bound_by_start_walk_the_party_start_id_index_and_keep_what_is_in_progress(coll: Any) -> None:
+    # Given the list index and a patient's appointments: two past, one in progress, two ahead, and
+    # another patient's one (the list reads "not over" as a start within the longest appointment)
+    coll.create_index([("patient", ASCENDING), ("start", ASCENDING), ("_id", ASCENDING)], name="patient_start_id")
+    starts = {1: -3000, 2: -60, 3: -20, 4: 60, 5: 60 * 24}
+    for n, minutes in starts.items():
+        start = NOW + timedelta(minutes=minutes)
+        coll.insert_one({"_id": n, "patient": PAT, "status": "confirmed" if n % 2 else "pending", "start": start,
+                         "end": start + timedelta(minutes=30)})
+    coll.insert_one({"_id": 6, "patient": DOC, "status": "pending", "start": NOW, "end": NOW + timedelta(minutes=30)})
+    earliest = NOW - timedelta(minutes=240)
+    # When the upcoming and past reads are sent with their start bounds (and with a status filter)
+    upcoming = coll.find({"patient": PAT, "start": {"$gt": earliest}, "end": {"$gt": NOW}}, {"_id": 1})
+    past = coll.find({"patient": PAT, "start": {"$lt": NOW}, "end": {"$lte": NOW}}, {"_id": 1})
+    pending = coll.find({"patient": PAT, "status": "pending", "start": {"$gt": earliest}, "end": {"$gt": NOW}})
+    either = coll.find({"patient": PAT, "status": {"$in": ["pending", "confirmed"]}, "start": {"$lt": NOW},
+                        "end": {"$lte": NOW}}, {"_id": 1})
+    # Then the one in progress is upcoming, the past come most recent first, a page stops where asked
+    assert [d["_id"] for d in upcoming.sort([("start", ASCENDING), ("_id", ASCENDING)]).limit(100)] == [3, 4, 5]
+    assert [d["_id"] for d in past.sort([("start", DESCENDING), ("_id", DESCENDING)]).limit(1)] == [2]
+    assert [d["_id"] for d in pending.sort([("start", ASCENDING), ("_id", ASCENDING)]).limit(100)] == [4]
+    assert [d["_id"] for d in either.sort([("start", DESCENDING), ("_id", DESCENDING)]).limit(100)] == [2, 1]
+    assert coll.count_documents({"patient": PAT}) == 5

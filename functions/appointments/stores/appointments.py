@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from functions.appointments.status import PENDING_PAYMENT
+from functions.appointments.status import MAX_APPOINTMENT_MINUTES, PENDING_PAYMENT
 from functions.core.db import get_db, insert_unless_duplicate, unless_duplicate
 from functions.core.paging import find_page, page_total
 
@@ -29,8 +29,10 @@ INDEXES = {
         IndexModel([("slotKey", ASCENDING)], unique=True, name="uniq_doctor_slot"),
         IndexModel([("patientSlotKey", ASCENDING)], unique=True, name="uniq_patient_slot"),
         IndexModel([("roomId", ASCENDING)], unique=True, name="uniq_room"),
-        IndexModel([("doctor", ASCENDING), ("start", ASCENDING)], name="doctor_start"),
-        IndexModel([("patient", ASCENDING), ("start", ASCENDING)], name="patient_start"),
+        # (party, start, _id): a party's list is read in this order from the index, a page at a
+        # time, on MongoDB and on the patched embedded server ("index-order"), however long the history
+        IndexModel([("doctor", ASCENDING), ("start", ASCENDING), ("_id", ASCENDING)], name="doctor_start_id"),
+        IndexModel([("patient", ASCENDING), ("start", ASCENDING), ("_id", ASCENDING)], name="patient_start_id"),
         IndexModel([("status", ASCENDING), ("start", ASCENDING)], name="status_start"),
         IndexModel([("day", ASCENDING), ("start", ASCENDING)], name="day_start"),  # the reminder sweep
     ],
@@ -146,7 +148,7 @@ def busy_intervals(doctor_id: ObjectId, days: Sequence[str], start: datetime, en
                    statuses: Sequence[str]) -> list[tuple[datetime, datetime]]:
     """Start/end of the doctor's appointments starting in [start, end) that hold their slot;
     `days` are the doctor-local days that window touches. The equalities on `doctor` and `day`
-    are what the embedded server reads by (GIN indexes of `doctor_start` and `day_start`); the
+    are what the embedded server reads by (GIN indexes of `doctor_start_id` and `day_start`); the
     range on `start` is applied after, to a few days' rows instead of all the doctor's."""
     cursor = get_db()[APPOINTMENTS].find(
         {"doctor": doctor_id, "day": {"$in": list(days)}, "start": {"$gte": start, "$lt": end},
@@ -183,9 +185,12 @@ def list_now_first(field: str, user_id: ObjectId, statuses: list[str], now: date
     query: dict[str, Any] = {field: user_id}
     if statuses:
         query["status"] = statuses[0] if len(statuses) == 1 else {"$in": statuses}
-    upcoming = list(coll.find({**query, "end": {"$gt": now}}, _LIST_PROJECTION)
+    # `start` bounds say what `end` says (an appointment lasts at most MAX_APPOINTMENT_MINUTES) in
+    # the index's key, so each read walks (party, start, _id) from `now` and stops at the page
+    earliest = now - timedelta(minutes=MAX_APPOINTMENT_MINUTES)
+    upcoming = list(coll.find({**query, "start": {"$gt": earliest}, "end": {"$gt": now}}, _LIST_PROJECTION)
                     .sort([("start", ASCENDING), ("_id", ASCENDING)]).limit(limit))
-    past = list(coll.find({**query, "end": {"$lte": now}}, _LIST_PROJECTION)
+    past = list(coll.find({**query, "start": {"$lt": now}, "end": {"$lte": now}}, _LIST_PROJECTION)
                 .sort([("start", DESCENDING), ("_id", DESCENDING)]).limit(limit - len(upcoming))
                 ) if len(upcoming) < limit else []
     items = upcoming + past

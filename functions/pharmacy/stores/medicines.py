@@ -28,7 +28,9 @@ INDEXES = {
         # category first: the embedded server indexes an index's first key for equality, and a
         # category is selective where `listed` is not (MongoDB serves both orders alike)
         IndexModel([("category", ASCENDING), ("listed", ASCENDING), ("name", ASCENDING)], name="category_listed"),
-        IndexModel([("listed", ASCENDING), ("name", ASCENDING)], name="listed_name"),  # the default order
+        # the default order, read a page at a time from the index (name then _id, as the sort asks)
+        IndexModel([("listed", ASCENDING), ("name", ASCENDING), ("_id", ASCENDING)], name="listed_name_id"),
+        IndexModel([("listed", ASCENDING), ("expiryDate", ASCENDING)], name="listed_expiry"),  # the catalogue's total
         IndexModel([("listed", ASCENDING), ("price", ASCENDING)], name="listed_price"),
         IndexModel([("listed", ASCENDING), ("createdAt", DESCENDING)], name="listed_newest"),
         IndexModel([("listed", ASCENDING), ("soldCount", DESCENDING)], name="listed_popular"),

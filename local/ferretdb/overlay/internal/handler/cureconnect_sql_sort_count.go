@@ -128,9 +128,12 @@ func (h *Handler) cureconnectSorted(ctx context.Context, coll backends.Collectio
 			if cureconnectRisky(v) && !postgresql.CureConnectArraySafe(must.NotFail(qp.Filter.Get(k))) {
 				res.Iter.Close()
 				qp.CureConnectLimit = 0
-				res, err = coll.Query(ctx, qp)
+				if res, err = coll.Query(ctx, qp); err != nil {
+					return nil, false, err
+				}
 
-				return res, err == nil, err
+				// the unlimited rows start with any a sort key's value leaves unordered: checked again
+				return h.cureconnectSorted(ctx, coll, qp, res)
 			}
 		}
 	}
