@@ -6,9 +6,10 @@ of the bodies it actually receives.
 
 from __future__ import annotations
 
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 
 def _no_bool(value: object) -> object:
@@ -47,3 +48,55 @@ class PageQuery(BaseModel):
     @property
     def skip(self) -> int:
         return (self.page - 1) * self.limit
+
+
+# ---------------------------------------------------------------- answers (the OpenAPI document's response models)
+
+# An id as answers send it (core.envelope: an ObjectId is its 24 hex digits).
+Id = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+# An amount in major units of its currency, sent as a JSON number (core.envelope encodes the
+# Decimal of `core.money.to_major` as 45.5 or 120; INR: rupees, at most 2 decimal places).
+Major = Annotated[Decimal, WithJsonSchema({
+    "type": "number", "description": "An amount in major units of its currency (INR: rupees, 2 decimal places at most)",
+})]
+
+
+class OutModel(BaseModel):
+    """A part of an answer. Its fields are all it may hold (`extra="forbid"`: the tests validate
+    every answer they receive against the document, so a key added or renamed without its model
+    fails them); instants are ISO 8601 strings with `Z` (`datetime` here), ids 24 hex digits."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class OpenOutModel(OutModel):
+    """A part of an answer whose keys are not all known (a stored document a client may extend,
+    a provider's result): the listed keys are typed, others pass."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Answer(OutModel):
+    """The success envelope (`{"success": true, ...}`): each route's `…Out` answer adds its keys."""
+
+    success: Literal[True]
+
+
+class PaginationOut(OutModel):
+    total: int
+    page: int
+    pages: int
+    limit: int
+
+
+class MessageOut(Answer):
+    """An answer that only says what was done."""
+
+    message: str
+
+
+class ImageOut(OutModel):
+    """An uploaded image as stored and answered: Cloudinary's `public_id` and its `url`."""
+
+    public_id: str
+    url: str
