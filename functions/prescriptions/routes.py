@@ -29,6 +29,7 @@ from functions.prescriptions.schemas import (
     PrescriptionListAnswer,
     RevokeIn,
     VerificationAnswer,
+    WrittenAnswer,
 )
 
 bp = Blueprint(__name__)
@@ -42,7 +43,7 @@ def _headers() -> Any:
 
 
 @bp.route("/prescription/new", methods=["POST"])
-@describe(response=PrescriptionAnswer, status=201, errors=(Code.NOT_FOUND, Code.APPOINTMENT_MISMATCH,
+@describe(response=WrittenAnswer, status=201, errors=(Code.NOT_FOUND, Code.APPOINTMENT_MISMATCH,
           Code.APPOINTMENT_NOT_ELIGIBLE, Code.VALIDATION_FAILED), examples=examples.WRITE)
 def create() -> Response:
     """Write a prescription for one of the doctor's confirmed or completed appointments."""

@@ -114,13 +114,28 @@ class PrescriptionOut(OutModel):
     revokeReason: str | None = None
 
 
+class PatientContactOut(PatientRefOut):
+    contact: str | None
+
+
+class PrescriptionCardOut(PrescriptionOut):
+    """A prescription of the caller's list, or the one the doctor just wrote: the patient's
+    contact always there (the cards print it)."""
+
+    patient: PatientContactOut
+
+
 class PrescriptionAnswer(Answer):
     prescription: PrescriptionOut
 
 
+class WrittenAnswer(Answer):
+    prescription: PrescriptionCardOut
+
+
 class PrescriptionListAnswer(Answer):
     count: int
-    prescriptions: list[PrescriptionOut]
+    prescriptions: list[PrescriptionCardOut]
     pagination: PaginationOut
 
 

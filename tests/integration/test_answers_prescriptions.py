@@ -53,6 +53,20 @@ def test_refusals_are_documented_error_answers(api):
     assert unknown.status_code == 404 and documented(unknown, "GET", "/prescription/verify/x")["valid"] is False
 
 
+def test_the_fields_the_prescription_cards_read_are_required():
+    # Given the documented list of prescriptions (frontend-contract.md row 15)
+    schema = document()["components"]["schemas"]
+    card = schema["PrescriptionCardOut"]
+    # Then each field the cards read is required, the people's names and the patient's contact too
+    for field in ("_id", "prescriptionNumber", "createdAt", "doctor", "patient", "diagnosis", "symptoms",
+                  "medications", "notes", "followUpInstructions"):
+        assert field in card["required"], field
+    assert {"name", "speciality"} <= set(schema["DoctorRefOut"]["required"])
+    assert {"name", "contact"} <= set(schema["PatientContactOut"]["required"])
+    listed = schema["PrescriptionListAnswer"]["properties"]["prescriptions"]["items"]
+    assert listed == {"$ref": "#/components/schemas/PrescriptionCardOut"}
+
+
 def test_the_example_of_writing_a_prescription_is_a_valid_answer():
     # Given the document's example of the main flow
     operation = document()["paths"]["/api/v1/prescription/new"]["post"]
