@@ -22,6 +22,7 @@ def _headers() -> Any:
 
 @bp.route("/analyze", methods=["POST"])
 def analyze() -> Response:
+    """Analyse an uploaded medical image with the AI model (rate-limited)."""
     principal = require_user(_headers())
     request = bp.current_request
     assert request is not None

@@ -15,6 +15,7 @@ from functions.emergency.schemas import HospitalIn, HospitalsQuery, HospitalUpda
 
 @bp.route("/admin/hospitals", methods=["GET"])
 def list_hospitals() -> Response:
+    """List the hospitals the emergency line can refer callers to (admin)."""
     require_user(headers(), roles=(ADMIN,))
     query = parse_query(bp.current_request, HospitalsQuery)
     items, total = hospitals.listing(query)
@@ -23,6 +24,7 @@ def list_hospitals() -> Response:
 
 @bp.route("/admin/hospitals", methods=["POST"])
 def create_hospital() -> Response:
+    """Add a hospital to the emergency line's referral list (admin)."""
     require_user(headers(), roles=(ADMIN,))
     body = parse_body(bp.current_request, HospitalIn)
     return respond(201, hospital=hospitals.create(body))
@@ -30,12 +32,14 @@ def create_hospital() -> Response:
 
 @bp.route("/admin/hospitals/{hospital_id}", methods=["GET"])
 def get_hospital(hospital_id: str) -> Response:
+    """One hospital of the referral list (admin)."""
     require_user(headers(), roles=(ADMIN,))
     return respond(hospital=hospitals.read(hospital_id))
 
 
 @bp.route("/admin/hospitals/{hospital_id}", methods=["PUT"])
 def update_hospital(hospital_id: str) -> Response:
+    """Change a hospital of the referral list (admin)."""
     require_user(headers(), roles=(ADMIN,))
     body = parse_body(bp.current_request, HospitalUpdateIn)
     return respond(hospital=hospitals.update(hospital_id, body))
@@ -43,6 +47,7 @@ def update_hospital(hospital_id: str) -> Response:
 
 @bp.route("/admin/hospitals/{hospital_id}", methods=["DELETE"])
 def delete_hospital(hospital_id: str) -> Response:
+    """Remove a hospital from the referral list (admin)."""
     require_user(headers(), roles=(ADMIN,))
     hospitals.delete(hospital_id)
     return respond(message="Hospital deleted")

@@ -22,19 +22,23 @@ def _twiml(body: str) -> Response:
 
 @bp.route("/ivr/voice", methods=["POST"], body_types=(FORM,))
 def ivr_voice() -> Response:
+    """Twilio webhook: an incoming call to the emergency line (TwiML)."""
     return _twiml(ivr.voice(_call("voice")))
 
 
 @bp.route("/ivr/menu", methods=["POST"], body_types=(FORM,))
 def ivr_menu() -> Response:
+    """Twilio webhook: the caller's menu choice on the emergency line (TwiML)."""
     return _twiml(ivr.menu(_call("menu")))
 
 
 @bp.route("/ivr/dial", methods=["POST"], body_types=(FORM,))
 def ivr_dial() -> Response:
+    """Twilio webhook: the outcome of ringing an on-call doctor (TwiML)."""
     return _twiml(ivr.dial_result(_call("dial")))
 
 
 @bp.route("/ivr/pincode", methods=["POST"], body_types=(FORM,))
 def ivr_pincode() -> Response:
+    """Twilio webhook: the caller's PIN on the emergency line (TwiML)."""
     return _twiml(ivr.pincode_entered(_call("pincode")))

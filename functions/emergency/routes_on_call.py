@@ -16,12 +16,14 @@ from functions.emergency.schemas import OnCallConfirmIn, OnCallIn
 
 @bp.route("/doctor/on-call", methods=["GET"])
 def get_on_call() -> Response:
+    """The doctor's on-call setting for the emergency line."""
     doctor = require_user(headers(), roles=(DOCTOR,))
     return respond(onCall=on_call.get_on_call(doctor))
 
 
 @bp.route("/doctor/on-call", methods=["PUT"])
 def put_on_call() -> Response:
+    """Go on or off call, or change the number the emergency line rings (a code confirms it)."""
     doctor = require_user(headers(), roles=(DOCTOR,))
     request = bp.current_request
     assert request is not None

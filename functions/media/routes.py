@@ -22,6 +22,7 @@ def _headers() -> Any:
 @bp.route("/uploads/sign", methods=["POST"])
 def sign_upload() -> Response:
     # Accounts awaiting approval upload too (a pharmacist's licence comes before approval).
+    """Sign a direct browser upload to Cloudinary for one purpose (avatar, medicine image...)."""
     user = require_user(_headers(), approved=False)
     body = parse_body(bp.current_request, SignIn)
     return respond(**signing.sign_upload(user, body))
@@ -29,6 +30,7 @@ def sign_upload() -> Response:
 
 @bp.route("/uploads/notify", methods=["POST"], content_types=["application/json"])
 def cloudinary_notification() -> Response:
+    """Cloudinary webhook: an upload finished (signed); it records the asset."""
     request = bp.current_request
     assert request is not None
     headers = request.headers

@@ -14,6 +14,7 @@ from functions.pharmacy.schemas import AdminPharmacyQuery, PharmacyStatusIn
 
 @bp.route("/admin/pharmacies", methods=["GET"])
 def list_pharmacies() -> Response:
+    """List pharmacies by verification status (admin)."""
     require_user(headers(), roles=(ADMIN,))
     query = parse_query(request(), AdminPharmacyQuery)
     items, total = pharmacies.admin_list(query)
@@ -22,6 +23,7 @@ def list_pharmacies() -> Response:
 
 @bp.route("/admin/pharmacy/{pharmacy_id}/status", methods=["PUT"])
 def set_status(pharmacy_id: str) -> Response:
+    """Verify, reject or suspend a pharmacy (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
     pharmacy = pharmacies.set_verification(admin, pharmacy_id, parse_body(request(), PharmacyStatusIn))
     return respond(message="Pharmacy status updated", pharmacy=pharmacy)
@@ -29,6 +31,7 @@ def set_status(pharmacy_id: str) -> Response:
 
 @bp.route("/admin/orders", methods=["GET"])
 def list_orders() -> Response:
+    """List every order, newest first, by status (admin)."""
     require_user(headers(), roles=(ADMIN,))
     query = parse_query(request(), OrderListQuery)
     items, total = order_lists.admin_orders(query)
@@ -37,11 +40,13 @@ def list_orders() -> Response:
 
 @bp.route("/admin/order/{order_id}", methods=["GET"])
 def read_order(order_id: str) -> Response:
+    """One order with its items, pharmacy and customer (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
     return respond(order=order_lists.read(admin, order_id))
 
 
 @bp.route("/admin/analytics", methods=["GET"])
 def analytics() -> Response:
+    """Platform figures for the admin: pharmacies, orders and revenue."""
     require_user(headers(), roles=(ADMIN,))
     return respond(analytics=reports.admin_analytics())

@@ -16,6 +16,7 @@ IMAGE_FIELDS = ("images", "images[]")  # the frontend's multipart file field (mu
 
 @bp.route("/pharmacy/medicines", methods=["POST"], content_types=FORM_TYPES)
 def add_medicine() -> Response:
+    """Add a medicine to the pharmacy's inventory (form or JSON; images)."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     body = read_body(request(), NESTED_WITH_FILES)
     medicine = inventory.add(owner, parse_model(MedicineIn, body.data), body.files_named(*IMAGE_FIELDS))
@@ -24,6 +25,7 @@ def add_medicine() -> Response:
 
 @bp.route("/pharmacy/medicine/{medicine_id}", methods=["PUT"], content_types=FORM_TYPES)
 def update_medicine(medicine_id: str) -> Response:
+    """Change a medicine of the pharmacy's inventory (form or JSON; images)."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     body = read_body(request(), NESTED_WITH_FILES)
     data = parse_model(MedicineUpdateIn, body.fields_except(medicine_rules.READ_ONLY))
@@ -33,6 +35,7 @@ def update_medicine(medicine_id: str) -> Response:
 
 @bp.route("/pharmacy/medicine/{medicine_id}", methods=["DELETE"])
 def delete_medicine(medicine_id: str) -> Response:
+    """Take a medicine off the pharmacy's inventory."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     inventory.remove(owner, medicine_id)
     return respond(message="Medicine deleted successfully")
@@ -40,6 +43,7 @@ def delete_medicine(medicine_id: str) -> Response:
 
 @bp.route("/pharmacy/medicines/bulk-upload", methods=["POST"], content_types=["application/json", "text/csv"])
 def bulk_upload() -> Response:
+    """Add many medicines at once (JSON rows or a CSV)."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     raw = request().raw_body
     rows = inventory.bulk_rows(media_type(request()) or "", raw if isinstance(raw, bytes) else (raw or "").encode())
@@ -50,6 +54,7 @@ def bulk_upload() -> Response:
 
 @bp.route("/pharmacy/medicines/bulk-stock-update", methods=["PUT"])
 def bulk_stock() -> Response:
+    """Set the stock of several medicines at once."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     data = parse_body(request(), BulkStockIn)
     results = inventory.bulk_stock(owner, data.stockUpdates)
@@ -59,6 +64,7 @@ def bulk_stock() -> Response:
 
 @bp.route("/pharmacy/medicines/low-stock", methods=["GET"])
 def low_stock() -> Response:
+    """The pharmacy's medicines at or below their minimum stock."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     items = inventory.low_stock(owner)
     return respond(count=len(items), medicines=items)
@@ -66,6 +72,7 @@ def low_stock() -> Response:
 
 @bp.route("/pharmacy/medicines/expiring", methods=["GET"])
 def expiring() -> Response:
+    """The pharmacy's medicines that expire within a number of days."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     query = parse_query(request(), ExpiringQuery)
     items, total = inventory.expiring(owner, query)
@@ -74,6 +81,7 @@ def expiring() -> Response:
 
 @bp.route("/pharmacy/medicines/search", methods=["GET"])
 def search() -> Response:
+    """Search the pharmacy's own inventory by name, category and stock status."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     query = parse_query(request(), InventorySearchQuery)
     items, total = inventory.search(owner, query)

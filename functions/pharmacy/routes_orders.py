@@ -13,6 +13,7 @@ from functions.pharmacy.order_schemas import CancelIn, OrderIn, OrderListQuery, 
 
 @bp.route("/orders", methods=["POST"])
 def place() -> Response:
+    """Place an order with one pharmacy (customer); an Idempotency-Key makes a retry safe."""
     customer = require_user(headers(), roles=(PATIENT,))
     data = parse_body(request(), OrderIn)
     placed = placing.place(customer, data, headers().get("idempotency-key"))
@@ -31,6 +32,7 @@ def my_orders() -> Response:
 
 @bp.route("/pharmacy/orders", methods=["GET"])
 def pharmacy_orders() -> Response:
+    """The pharmacist's orders, newest first, by status."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     query = parse_query(request(), OrderListQuery)
     items, total = order_lists.pharmacy_orders(owner, query)
@@ -39,18 +41,21 @@ def pharmacy_orders() -> Response:
 
 @bp.route("/pharmacy/report", methods=["GET"])
 def report() -> Response:
+    """The pharmacy's sales report between two dates (pharmacist)."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     return respond(report=reports.pharmacy_report(owner, parse_query(request(), ReportQuery)))
 
 
 @bp.route("/order/{order_id}", methods=["GET"])
 def read(order_id: str) -> Response:
+    """One order (its customer, its pharmacy or an admin)."""
     caller = require_user(headers(), roles=(PATIENT, PHARMACIST, ADMIN))
     return respond(order=order_lists.read(caller, order_id))
 
 
 @bp.route("/order/{order_id}/status", methods=["PUT"])
 def change_status(order_id: str) -> Response:
+    """Move an order along (its pharmacy): confirmed, preparing, ready, dispatched, delivered."""
     owner = require_user(headers(), roles=(PHARMACIST,))
     order = fulfilment.change_status(owner, order_id, parse_body(request(), StatusIn))
     return respond(message="Order status updated successfully", order=order)
@@ -58,6 +63,7 @@ def change_status(order_id: str) -> Response:
 
 @bp.route("/order/{order_id}/cancel", methods=["PUT"])
 def cancel(order_id: str) -> Response:
+    """Cancel an order while it is pending or confirmed (its customer); the pharmacy is told."""
     customer = require_user(headers(), roles=(PATIENT,))
     order = cancellation.cancel(customer, order_id, parse_body(request(), CancelIn))
     return respond(message="Order cancelled successfully", order=order)
@@ -65,6 +71,7 @@ def cancel(order_id: str) -> Response:
 
 @bp.route("/order/{order_id}/rate", methods=["PUT"])
 def rate(order_id: str) -> Response:
+    """Rate a delivered order's pharmacy (its customer, once)."""
     customer = require_user(headers(), roles=(PATIENT,))
     order = rating.rate(customer, order_id, parse_body(request(), RateIn))
     return respond(message="Order rated successfully", order=order)

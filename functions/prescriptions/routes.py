@@ -52,7 +52,9 @@ def list_mine() -> Response:
 
 @bp.route("/prescription/verify/{code}", methods=["GET"], html_errors=True)
 def verify(code: str) -> Response:
-    """Public check of a printed prescription's verification code (rate-limited per client):
+    """Check a printed prescription's verification code (public, rate-limited).
+
+    Public check of a printed prescription's verification code (rate-limited per client):
     the page its QR code opens for a browser (`Accept` preferring `text/html`), JSON otherwise."""
     request = bp.current_request
     assert request is not None

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from functions.core.schemas import PageQuery, WriteModel
+from functions.core.schemas import Answer, Id, OutModel, PageQuery, Timestamp, WriteModel
 
 RoomId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 ObjectIdText = Annotated[str, Field(min_length=24, max_length=24, pattern=r"^[0-9a-fA-F]{24}$")]
@@ -119,3 +119,70 @@ class IceServersQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
     roomId: RoomId | None = None
+
+
+# ---------------------------------------------------------------- REST answers (`*Out` models)
+
+
+class DoctorJoinedOut(OutModel):
+    patientName: str | None
+    doctorName: str | None
+    appointmentId: Id
+    roomId: str | None
+    notificationTime: Timestamp
+    channel: str = Field(description="How the patient was told: `websocket`, or `email`/`phone` when not connected")
+
+
+class DoctorJoinedAnswer(Answer):
+    message: str
+    data: DoctorJoinedOut
+
+
+class CardAvatarOut(BaseModel):
+    model_config = ConfigDict(extra="allow", defer_build=True)
+
+    public_id: str | None = None
+    url: str | None = None
+
+
+class UserCardOut(OutModel):
+    """Who is on the other side of a call: name and role only."""
+
+    id: Id = Field(alias="_id")
+    name: str | None
+    role: str | None
+    avatar: CardAvatarOut | None
+
+
+class UserCardAnswer(Answer):
+    user: UserCardOut
+
+
+class IceServerOut(OutModel):
+    """An RTCIceServer: STUN urls, or TURN urls with a time-limited username and credential."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class IceServersAnswer(Answer):
+    iceServers: list[IceServerOut]
+    ttl: int = Field(description="Seconds the TURN credentials stay valid")
+
+
+class ChatMessageOut(OutModel):
+    id: Id
+    roomId: str
+    text: str
+    sender: Id
+    sentAt: str = Field(description="ISO 8601, UTC (`Z`)")
+    readAt: str | None
+
+
+class ChatMessagesAnswer(Answer):
+    """Newest first; `nextBefore` is the `before` of the next (older) page when `hasMore`."""
+
+    messages: list[ChatMessageOut]
+    hasMore: bool
+    nextBefore: Id | None
