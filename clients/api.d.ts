@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** analytics */
+        /** Platform figures for the admin: pharmacies, orders and revenue. */
         get: operations["pharmacy.analytics"];
         put?: never;
         post?: never;
@@ -28,10 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** list hospitals */
+        /** List the hospitals the emergency line can refer callers to (admin). */
         get: operations["emergency.list_hospitals"];
         put?: never;
-        /** create hospital */
+        /** Add a hospital to the emergency line's referral list (admin). */
         post: operations["emergency.create_hospital"];
         delete?: never;
         options?: never;
@@ -46,12 +46,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** get hospital */
+        /** One hospital of the referral list (admin). */
         get: operations["emergency.get_hospital"];
-        /** update hospital */
+        /** Change a hospital of the referral list (admin). */
         put: operations["emergency.update_hospital"];
         post?: never;
-        /** delete hospital */
+        /** Remove a hospital from the referral list (admin). */
         delete: operations["emergency.delete_hospital"];
         options?: never;
         head?: never;
@@ -65,7 +65,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** read order */
+        /** One order with its items, pharmacy and customer (admin). */
         get: operations["pharmacy.read_order"];
         put?: never;
         post?: never;
@@ -82,7 +82,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** list orders */
+        /** List every order, newest first, by status (admin). */
         get: operations["pharmacy.list_orders"];
         put?: never;
         post?: never;
@@ -99,7 +99,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** list pharmacies */
+        /** List pharmacies by verification status (admin). */
         get: operations["pharmacy.list_pharmacies"];
         put?: never;
         post?: never;
@@ -117,7 +117,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** set status */
+        /** Verify, reject or suspend a pharmacy (admin). */
         put: operations["pharmacy.set_status"];
         post?: never;
         delete?: never;
@@ -133,7 +133,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** admin user */
+        /** One user account (admin). */
         get: operations["auth.admin_user"];
         put?: never;
         post?: never;
@@ -151,7 +151,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** admin active */
+        /** Deactivate or reactivate a user account (admin). */
         put: operations["auth.admin_active"];
         post?: never;
         delete?: never;
@@ -168,7 +168,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** admin approval */
+        /** Approve or reject a doctor's or pharmacist's account (admin). */
         put: operations["auth.admin_approval"];
         post?: never;
         delete?: never;
@@ -184,7 +184,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** admin users */
+        /** List user accounts, by role and approval status (admin). */
         get: operations["auth.admin_users"];
         put?: never;
         post?: never;
@@ -203,7 +203,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** analyze */
+        /** Analyse an uploaded medical image with the AI model (rate-limited). */
         post: operations["analysis.analyze"];
         delete?: never;
         options?: never;
@@ -218,7 +218,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** my appointments */
+        /** The caller's appointments (a patient's bookings or a doctor's patients), by start. */
         get: operations["appointments.my_appointments"];
         put?: never;
         post?: never;
@@ -237,7 +237,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** book */
+        /** Book a free slot with a doctor (patient); an Idempotency-Key makes a retry safe. */
         post: operations["appointments.book"];
         delete?: never;
         options?: never;
@@ -252,7 +252,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** slots */
+        /** A doctor's free slots on one day (public). */
         get: operations["appointments.slots"];
         put?: never;
         post?: never;
@@ -269,11 +269,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** read one */
+        /** One appointment with its status history (its participants or an admin). */
         get: operations["appointments.read_one"];
         put?: never;
         post?: never;
-        /** The old frontend's DELETE: a cancellation that keeps the record (no hard delete). */
+        /**
+         * Cancel an appointment, keeping its record (the old frontend's DELETE).
+         * @description The old frontend's DELETE: a cancellation that keeps the record (no hard delete).
+         */
         delete: operations["appointments.soft_cancel"];
         options?: never;
         head?: never;
@@ -288,7 +291,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** cancel */
+        /** Cancel an appointment with a reason (a participant or an admin). */
         put: operations["appointments.cancel"];
         post?: never;
         delete?: never;
@@ -305,7 +308,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** complete */
+        /** Mark a started appointment completed (its doctor). */
         put: operations["appointments.complete"];
         post?: never;
         delete?: never;
@@ -322,7 +325,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** confirm */
+        /** Confirm a pending appointment (its doctor). */
         put: operations["appointments.confirm"];
         post?: never;
         delete?: never;
@@ -339,7 +342,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** no show */
+        /** Mark that the patient did not come (its doctor, after the start). */
         put: operations["appointments.no_show"];
         post?: never;
         delete?: never;
@@ -356,7 +359,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** reschedule */
+        /** Move an appointment to another free slot of the same doctor. */
         put: operations["appointments.reschedule"];
         post?: never;
         delete?: never;
@@ -372,7 +375,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** chat messages */
+        /** A room's chat history, newest first, one page before a message id. */
         get: operations["signaling.chat_messages"];
         put?: never;
         post?: never;
@@ -423,9 +426,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** get availability */
+        /** The doctor's weekly hours, booking rules and upcoming time off. */
         get: operations["appointments.get_availability"];
-        /** put availability */
+        /** Replace the doctor's weekly hours and booking rules. */
         put: operations["appointments.put_availability"];
         post?: never;
         delete?: never;
@@ -441,9 +444,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** get on call */
+        /** The doctor's on-call setting for the emergency line. */
         get: operations["emergency.get_on_call"];
-        /** put on call */
+        /** Go on or off call, or change the number the emergency line rings (a code confirms it). */
         put: operations["emergency.put_on_call"];
         post?: never;
         delete?: never;
@@ -478,7 +481,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** post time off */
+        /** Add time off; the answer lists the appointments inside it. */
         post: operations["appointments.post_time_off"];
         delete?: never;
         options?: never;
@@ -496,7 +499,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** delete time off */
+        /** Remove one entry of the doctor's time off. */
         delete: operations["appointments.delete_time_off"];
         options?: never;
         head?: never;
@@ -510,7 +513,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** doctor */
+        /** One doctor's public profile. */
         get: operations["auth.doctor"];
         put?: never;
         post?: never;
@@ -527,7 +530,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** doctors */
+        /** The directory of doctors a patient can book, by name or speciality. */
         get: operations["auth.doctors"];
         put?: never;
         post?: never;
@@ -544,7 +547,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** health */
+        /** Whether the API and its database answer (public; 503 when the database does not). */
         get: operations["health.health"];
         put?: never;
         post?: never;
@@ -563,7 +566,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** ivr dial */
+        /** Twilio webhook: the outcome of ringing an on-call doctor (TwiML). */
         post: operations["emergency.ivr_dial"];
         delete?: never;
         options?: never;
@@ -580,7 +583,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** ivr menu */
+        /** Twilio webhook: the caller's menu choice on the emergency line (TwiML). */
         post: operations["emergency.ivr_menu"];
         delete?: never;
         options?: never;
@@ -597,7 +600,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** ivr pincode */
+        /** Twilio webhook: the caller's PIN on the emergency line (TwiML). */
         post: operations["emergency.ivr_pincode"];
         delete?: never;
         options?: never;
@@ -614,7 +617,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** ivr voice */
+        /** Twilio webhook: an incoming call to the emergency line (TwiML). */
         post: operations["emergency.ivr_voice"];
         delete?: never;
         options?: never;
@@ -632,8 +635,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * A failed login also removes the session cookie the browser sent: a stale one never
-         * @description stands in the way of signing in again.
+         * Sign in with a contact and password; the token comes as a cookie and in the body.
+         * @description A failed login also removes the session cookie the browser sent: a stale one never
+         *     stands in the way of signing in again.
          */
         post: operations["auth.login"];
         delete?: never;
@@ -649,10 +653,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** logout */
+        /** Sign out: end this session and remove its cookie. */
         get: operations["auth.logout"];
         put?: never;
-        /** logout */
+        /** Sign out: end this session and remove its cookie. */
         post: operations["auth.logout.post"];
         delete?: never;
         options?: never;
@@ -667,9 +671,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** me */
+        /** The signed-in user's own profile. */
         get: operations["auth.me"];
-        /** update me */
+        /** Change the signed-in user's profile (name, avatar; a doctor's profile fields). */
         put: operations["auth.update_me"];
         post?: never;
         delete?: never;
@@ -685,7 +689,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** access log */
+        /** Who read or changed the signed-in user's data, newest first. */
         get: operations["auth.access_log"];
         put?: never;
         post?: never;
@@ -704,7 +708,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** add medical history */
+        /** Add an analysis to the patient's own medical history. */
         post: operations["auth.add_medical_history"];
         delete?: never;
         options?: never;
@@ -719,7 +723,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** medical history */
+        /** A patient's medical history (the patient, or a doctor treating them). */
         get: operations["auth.medical_history"];
         put?: never;
         post?: never;
@@ -736,7 +740,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** one */
+        /** One medicine of the public catalogue with its pharmacy. */
         get: operations["pharmacy.one"];
         put?: never;
         post?: never;
@@ -753,7 +757,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** listing */
+        /** The public medicine catalogue: search, filter by category, price and city, sort and page. */
         get: operations["pharmacy.listing"];
         put?: never;
         post?: never;
@@ -770,7 +774,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** categories */
+        /** The medicine categories in use, as strings (the store's filter). */
         get: operations["pharmacy.categories"];
         put?: never;
         post?: never;
@@ -787,7 +791,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** featured */
+        /** A few medicines to show on the store's front page. */
         get: operations["pharmacy.featured"];
         put?: never;
         post?: never;
@@ -804,7 +808,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** search */
+        /** Search the public catalogue by name, brand or ingredient. */
         get: operations["pharmacy.search"];
         put?: never;
         post?: never;
@@ -823,7 +827,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** notify doctor joined */
+        /** Tell the patient their doctor joined the call (WebSocket, else a message). */
         post: operations["signaling.notify_doctor_joined"];
         delete?: never;
         options?: never;
@@ -855,7 +859,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** read */
+        /** One order (its customer, its pharmacy or an admin). */
         get: operations["pharmacy.read"];
         put?: never;
         post?: never;
@@ -873,7 +877,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** cancel */
+        /** Cancel an order while it is pending or confirmed (its customer); the pharmacy is told. */
         put: operations["pharmacy.cancel"];
         post?: never;
         delete?: never;
@@ -890,7 +894,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** rate */
+        /** Rate a delivered order's pharmacy (its customer, once). */
         put: operations["pharmacy.rate"];
         post?: never;
         delete?: never;
@@ -907,7 +911,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** change status */
+        /** Move an order along (its pharmacy): confirmed, preparing, ready, dispatched, delivered. */
         put: operations["pharmacy.change_status"];
         post?: never;
         delete?: never;
@@ -925,7 +929,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** place */
+        /** Place an order with one pharmacy (customer); an Idempotency-Key makes a retry safe. */
         post: operations["pharmacy.place"];
         delete?: never;
         options?: never;
@@ -959,7 +963,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** forgot password */
+        /** Ask for a code that resets a forgotten password. */
         post: operations["auth.forgot_password"];
         delete?: never;
         options?: never;
@@ -976,7 +980,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** reset password */
+        /** Set a new password with the code; every session ends. */
         post: operations["auth.reset_password"];
         delete?: never;
         options?: never;
@@ -992,7 +996,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** update password */
+        /** Change the password: other sessions end, this one gets a new token. */
         put: operations["auth.update_password"];
         post?: never;
         delete?: never;
@@ -1008,7 +1012,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** patient record */
+        /** A patient's record: profile, medical history and prescriptions. */
         get: operations["auth.patient_record"];
         put?: never;
         post?: never;
@@ -1027,7 +1031,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** create intent */
+        /** Start paying for an appointment or an order (a Stripe PaymentIntent). */
         post: operations["payments.create_intent"];
         delete?: never;
         options?: never;
@@ -1044,7 +1048,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** stripe webhook */
+        /** Stripe webhook: a payment succeeded, failed or was refunded (signed). */
         post: operations["payments.stripe_webhook"];
         delete?: never;
         options?: never;
@@ -1059,7 +1063,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** payment status */
+        /** Where the payment of an appointment or an order stands. */
         get: operations["payments.payment_status"];
         put?: never;
         post?: never;
@@ -1076,7 +1080,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** public list */
+        /** List verified pharmacies (public), by city or pincode. */
         get: operations["pharmacy.public_list"];
         put?: never;
         post?: never;
@@ -1094,10 +1098,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** update medicine */
+        /** Change a medicine of the pharmacy's inventory (form or JSON; images). */
         put: operations["pharmacy.update_medicine"];
         post?: never;
-        /** delete medicine */
+        /** Take a medicine off the pharmacy's inventory. */
         delete: operations["pharmacy.delete_medicine"];
         options?: never;
         head?: never;
@@ -1113,7 +1117,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** add medicine */
+        /** Add a medicine to the pharmacy's inventory (form or JSON; images). */
         post: operations["pharmacy.add_medicine"];
         delete?: never;
         options?: never;
@@ -1129,7 +1133,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** bulk stock */
+        /** Set the stock of several medicines at once. */
         put: operations["pharmacy.bulk_stock"];
         post?: never;
         delete?: never;
@@ -1147,7 +1151,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** bulk upload */
+        /** Add many medicines at once (JSON rows or a CSV). */
         post: operations["pharmacy.bulk_upload"];
         delete?: never;
         options?: never;
@@ -1162,7 +1166,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** expiring */
+        /** The pharmacy's medicines that expire within a number of days. */
         get: operations["pharmacy.expiring"];
         put?: never;
         post?: never;
@@ -1179,7 +1183,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** low stock */
+        /** The pharmacy's medicines at or below their minimum stock. */
         get: operations["pharmacy.low_stock"];
         put?: never;
         post?: never;
@@ -1196,7 +1200,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** search */
+        /** Search the pharmacy's own inventory by name, category and stock status. */
         get: operations["pharmacy.search.get"];
         put?: never;
         post?: never;
@@ -1213,9 +1217,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** my pharmacy */
+        /** The pharmacist's own pharmacy. */
         get: operations["pharmacy.my_pharmacy"];
-        /** update my pharmacy */
+        /** Change the pharmacist's own pharmacy (details, hours, avatar). */
         put: operations["pharmacy.update_my_pharmacy"];
         post?: never;
         delete?: never;
@@ -1231,7 +1235,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** pharmacy orders */
+        /** The pharmacist's orders, newest first, by status. */
         get: operations["pharmacy.pharmacy_orders"];
         put?: never;
         post?: never;
@@ -1250,7 +1254,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** register */
+        /** Register the pharmacist's pharmacy; an admin verifies it. */
         post: operations["pharmacy.register"];
         delete?: never;
         options?: never;
@@ -1265,7 +1269,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** report */
+        /** The pharmacy's sales report between two dates (pharmacist). */
         get: operations["pharmacy.report"];
         put?: never;
         post?: never;
@@ -1282,7 +1286,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** stats */
+        /** The pharmacy dashboard's counts: medicines, low stock, orders today. */
         get: operations["pharmacy.stats"];
         put?: never;
         post?: never;
@@ -1299,7 +1303,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** public view */
+        /** One verified pharmacy's public profile. */
         get: operations["pharmacy.public_view"];
         put?: never;
         post?: never;
@@ -1316,7 +1320,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** of pharmacy */
+        /** The medicines one verified pharmacy offers (public). */
         get: operations["pharmacy.of_pharmacy"];
         put?: never;
         post?: never;
@@ -1351,8 +1355,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Public check of a printed prescription's verification code (rate-limited per client):
-         * @description the page its QR code opens for a browser (`Accept` preferring `text/html`), JSON otherwise.
+         * Check a printed prescription's verification code (public, rate-limited).
+         * @description Public check of a printed prescription's verification code (rate-limited per client):
+         *     the page its QR code opens for a browser (`Accept` preferring `text/html`), JSON otherwise.
          */
         get: operations["prescriptions.verify"];
         put?: never;
@@ -1440,7 +1445,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** register */
+        /** Sign up (patient, doctor or pharmacist) and start a session. */
         post: operations["auth.register"];
         delete?: never;
         options?: never;
@@ -1455,7 +1460,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ice servers */
+        /** STUN and TURN servers for a call (TURN for a participant of an open room). */
         get: operations["signaling.ice_servers"];
         put?: never;
         post?: never;
@@ -1474,7 +1479,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** cloudinary notification */
+        /** Cloudinary webhook: an upload finished (signed); it records the asset. */
         post: operations["media.cloudinary_notification"];
         delete?: never;
         options?: never;
@@ -1491,7 +1496,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** sign upload */
+        /** Sign a direct browser upload to Cloudinary for one purpose (avatar, medicine image...). */
         post: operations["media.sign_upload"];
         delete?: never;
         options?: never;
@@ -1506,7 +1511,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** user card */
+        /** The name and role of the other participant of a call. */
         get: operations["signaling.user_card"];
         put?: never;
         post?: never;
@@ -1525,7 +1530,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** confirm contact */
+        /** Verify the signed-in user's contact with the code sent to it. */
         post: operations["auth.confirm_contact"];
         delete?: never;
         options?: never;
@@ -1541,14 +1546,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The page a verification link opens: a button that verifies the contact. Opening it
-         * @description changes nothing (mail scanners open links); a link that is not live is a 404.
+         * The page a contact verification link opens.
+         * @description The page a verification link opens: a button that verifies the contact. Opening it
+         *     changes nothing (mail scanners open links); a link that is not live is a 404.
          */
         get: operations["auth.contact_link_page"];
         put?: never;
         /**
-         * The page's button: verify the contact, use the link up, and go on to the frontend's
-         * @description account page (303). Authenticated by the link itself, so no cookie or same-site check.
+         * Verify a contact from its link's page, then go to the account page.
+         * @description The page's button: verify the contact, use the link up, and go on to the frontend's
+         *     account page (303). Authenticated by the link itself, so no cookie or same-site check.
          */
         post: operations["auth.contact_link_confirm"];
         delete?: never;
@@ -1566,7 +1573,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** send contact code */
+        /** Send a code that verifies the signed-in user's contact. */
         post: operations["auth.send_contact_code"];
         delete?: never;
         options?: never;
@@ -1578,6 +1585,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccessEntryOut
+         * @description Who read or changed the caller's data.
+         */
+        AccessEntryOut: {
+            actor: components["schemas"]["ActorOut"];
+            /** Action */
+            action: string | null;
+            resource: components["schemas"]["ResourceOut"];
+            /** Reason */
+            reason: string | null;
+            /** At */
+            at: string | null;
+        };
+        /** AccessLogAnswer */
+        AccessLogAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Entries */
+            entries: components["schemas"]["AccessEntryOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
         /** ActiveIn */
         ActiveIn: {
             /** Active */
@@ -1587,6 +1619,15 @@ export interface components {
              * @default null
              */
             reason: string | null;
+        };
+        /** ActorOut */
+        ActorOut: {
+            /** Id */
+            id: string | null;
+            /** Name */
+            name: string | null;
+            /** Role */
+            role: string | null;
         };
         /** Address */
         Address: {
@@ -1619,6 +1660,42 @@ export interface components {
              */
             status: ("pending" | "verified" | "rejected" | "suspended") | ("all" | "") | null;
         };
+        /**
+         * AffectedOut
+         * @description An appointment inside new time off: the doctor reschedules or cancels it.
+         */
+        AffectedOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /**
+             * Start
+             * @default null
+             */
+            start: string | null;
+            /**
+             * End
+             * @default null
+             */
+            end: string | null;
+            /**
+             * Status
+             * @default null
+             */
+            status: ("pending_payment" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled") | null;
+            /**
+             * Day
+             * @default null
+             */
+            day: string | null;
+            /**
+             * Time
+             * @default null
+             */
+            time: string | null;
+        };
         /** AnalyzeIn */
         AnalyzeIn: {
             /**
@@ -1643,6 +1720,85 @@ export interface components {
              */
             prompt: string | null;
         };
+        /** AppointmentAnswer */
+        AppointmentAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            appointment: components["schemas"]["AppointmentOut"];
+        };
+        /**
+         * AppointmentOut
+         * @description An appointment as its participants see it (`appointments.views.appointment_to_api`): `day`
+         *     and `time` are the doctor's local date and start (`YYYY-MM-DD`, `HH:MM`) in `timezone`; `start`
+         *     and `end` the instants. One appointment read alone adds `statusHistory` (and `aiSuggestions`).
+         */
+        AppointmentOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            patient: components["schemas"]["PatientPartyOut"];
+            doctor: components["schemas"]["DoctorPartyOut"];
+            /** Description */
+            description: string | null;
+            /** Symptoms */
+            symptoms: string | null;
+            /**
+             * Roomid
+             * @description The video room the two participants join
+             */
+            roomId: string | null;
+            /** Day */
+            day: string | null;
+            /** Time */
+            time: string | null;
+            /** Timezone */
+            timezone: string | null;
+            /** Start */
+            start: string | null;
+            /** End */
+            end: string | null;
+            /** Durationminutes */
+            durationMinutes: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_payment" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled";
+            /** Createdat */
+            createdAt: string | null;
+            /** Updatedat */
+            updatedAt: string | null;
+            /** @default null */
+            cancellation: components["schemas"]["CancellationOut"] | null;
+            /**
+             * Statushistory
+             * @default null
+             */
+            statusHistory: components["schemas"]["StatusEntryOut"][] | null;
+            /**
+             * Aisuggestions
+             * @default null
+             */
+            aiSuggestions: string | null;
+        };
+        /** AppointmentsAnswer */
+        AppointmentsAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Appointments */
+            appointments: components["schemas"]["AppointmentOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
         /** ApprovalIn */
         ApprovalIn: {
             /**
@@ -1655,6 +1811,15 @@ export interface components {
              * @default null
              */
             reason: string | null;
+        };
+        /** AvailabilityAnswer */
+        AvailabilityAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            availability: components["schemas"]["AvailabilityOut"];
         };
         /**
          * AvailabilityIn
@@ -1695,6 +1860,32 @@ export interface components {
              */
             requiresConfirmation: boolean;
         };
+        /** AvailabilityOut */
+        AvailabilityOut: {
+            /** Timezone */
+            timezone: string;
+            /**
+             * Weeklyhours
+             * @description Per weekday (`monday`...), the bookable hours
+             */
+            weeklyHours: {
+                [key: string]: components["schemas"]["HoursOut"][];
+            };
+            /** Slotminutes */
+            slotMinutes: number;
+            /** Bufferminutes */
+            bufferMinutes: number;
+            /** Minnoticeminutes */
+            minNoticeMinutes: number;
+            /** Horizondays */
+            horizonDays: number;
+            /** Acceptingbookings */
+            acceptingBookings: boolean;
+            /** Requiresconfirmation */
+            requiresConfirmation: boolean;
+            /** Isdefault */
+            isDefault: boolean;
+        };
         /** Avatar */
         Avatar: {
             /**
@@ -1707,6 +1898,24 @@ export interface components {
              * @default
              */
             url: string;
+        };
+        /**
+         * AvatarOut
+         * @description A Cloudinary image as stored: `{public_id, url}` (both empty when there is none).
+         */
+        AvatarOut: {
+            /**
+             * Public Id
+             * @default null
+             */
+            public_id: string | null;
+            /**
+             * Url
+             * @default null
+             */
+            url: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /** BookingIn */
         BookingIn: {
@@ -1740,6 +1949,43 @@ export interface components {
              * @default
              */
             reason: string;
+        };
+        /** CancellationOut */
+        CancellationOut: {
+            /** By */
+            by: string | null;
+            /** Role */
+            role: string | null;
+            /** Reason */
+            reason: string | null;
+            /** At */
+            at: string | null;
+        };
+        /** CancelledAnswer */
+        CancelledAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Message */
+            message: string;
+            appointment: components["schemas"]["AppointmentOut"];
+        };
+        /** CardAvatarOut */
+        CardAvatarOut: {
+            /**
+             * Public Id
+             * @default null
+             */
+            public_id: string | null;
+            /**
+             * Url
+             * @default null
+             */
+            url: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /** CatalogueQuery */
         CatalogueQuery: {
@@ -1799,6 +2045,59 @@ export interface components {
              */
             sortBy: ("price-low" | "price-high" | "rating" | "newest" | "popular" | "name" | "") | null;
         };
+        /** ChatMessageOut */
+        ChatMessageOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            id: string;
+            /** Roomid */
+            roomId: string;
+            /** Text */
+            text: string;
+            /**
+             * Sender
+             * @description An object id (24 hexadecimal digits)
+             */
+            sender: string;
+            /**
+             * Sentat
+             * @description ISO 8601, UTC (`Z`)
+             */
+            sentAt: string;
+            /** Readat */
+            readAt: string | null;
+        };
+        /**
+         * ChatMessagesAnswer
+         * @description Newest first; `nextBefore` is the `before` of the next (older) page when `hasMore`.
+         */
+        ChatMessagesAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Messages */
+            messages: components["schemas"]["ChatMessageOut"][];
+            /** Hasmore */
+            hasMore: boolean;
+            /** Nextbefore */
+            nextBefore: string | null;
+        };
+        /** CodeSentAnswer */
+        CodeSentAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Message */
+            message: string;
+            /** Expiresinseconds */
+            expiresInSeconds: number;
+        };
         /** ContactInfo */
         ContactInfo: {
             /** Phone */
@@ -1830,6 +2129,26 @@ export interface components {
              */
             type: "delivery" | "pickup";
         };
+        /** DoctorAnswer */
+        DoctorAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            doctor: components["schemas"]["DoctorOut"];
+        };
+        /** DoctorJoinedAnswer */
+        DoctorJoinedAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Message */
+            message: string;
+            data: components["schemas"]["DoctorJoinedOut"];
+        };
         /**
          * DoctorJoinedIn
          * @description `{appointmentId}`, or the existing frontend's `{patientId, roomId}`; its call page sends
@@ -1852,6 +2171,107 @@ export interface components {
              * @default null
              */
             roomId: string | "general" | null;
+        };
+        /** DoctorJoinedOut */
+        DoctorJoinedOut: {
+            /** Patientname */
+            patientName: string | null;
+            /** Doctorname */
+            doctorName: string | null;
+            /**
+             * Appointmentid
+             * @description An object id (24 hexadecimal digits)
+             */
+            appointmentId: string;
+            /** Roomid */
+            roomId: string | null;
+            /**
+             * Notificationtime
+             * Format: date-time
+             * @description An ISO 8601 date-time with its UTC offset
+             */
+            notificationTime: string;
+            /**
+             * Channel
+             * @description How the patient was told: `websocket`, or `email`/`phone` when not connected
+             */
+            channel: string;
+        };
+        /**
+         * DoctorOut
+         * @description A doctor as anyone sees it: never contact details; `availability` is whether the doctor
+         *     can be booked (approved, active, taking bookings, with weekly hours).
+         */
+        DoctorOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Speciality
+             * @default null
+             */
+            speciality: string | null;
+            /**
+             * Bio
+             * @default null
+             */
+            bio: string | null;
+            /**
+             * Languages
+             * @default null
+             */
+            languages: string[] | null;
+            /**
+             * Consultationfee
+             * @default null
+             */
+            consultationFee: number | null;
+            /**
+             * Currency
+             * @default null
+             */
+            currency: string | null;
+            /**
+             * Timezone
+             * @default null
+             */
+            timezone: string | null;
+            /** @default null */
+            avatar: components["schemas"]["AvatarOut"] | null;
+            /** Availability */
+            availability: boolean;
+        };
+        /** DoctorPartyOut */
+        DoctorPartyOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            /** Speciality */
+            speciality: string | null;
+        };
+        /** DoctorsAnswer */
+        DoctorsAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Doctors */
+            doctors: components["schemas"]["DoctorOut"][];
+            pagination: components["schemas"]["PageOut"];
         };
         /** DoctorsQuery */
         DoctorsQuery: {
@@ -1921,6 +2341,78 @@ export interface components {
         ForgotPasswordIn: {
             /** Contact */
             contact: string;
+        };
+        /**
+         * HealthAnswer
+         * @description The API is up and its database answered (else a 503 `DB_UNAVAILABLE` with `db: "unavailable"`).
+         */
+        HealthAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /**
+             * Version
+             * @description The deployed version (VERSION)
+             */
+            version: string;
+            /**
+             * Db
+             * @constant
+             */
+            db: "ok";
+        };
+        /** HistoryAddedAnswer */
+        HistoryAddedAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Message */
+            message: string;
+            entry: components["schemas"]["HistoryEntryOut"];
+            /** Medicalhistory */
+            medicalHistory: components["schemas"]["HistoryEntryOut"][];
+        };
+        /** HistoryAnswer */
+        HistoryAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Medicalhistory */
+            medicalHistory: components["schemas"]["HistoryEntryOut"][];
+        };
+        /**
+         * HistoryEntryOut
+         * @description One entry of a medical history; `url` repeats `image.url` (the frontend's cards read both).
+         *     Entries the original system stored may lack an id, a type or a date.
+         */
+        HistoryEntryOut: {
+            /**
+             * Id
+             * @default null
+             */
+            _id: string | null;
+            /** Analysis */
+            analysis: string;
+            /** @default null */
+            image: components["schemas"]["ImageOut"] | null;
+            /** Url */
+            url: string | null;
+            /**
+             * Type
+             * @default null
+             */
+            type: string | null;
+            /**
+             * Createdat
+             * @default null
+             */
+            createdAt: string | null;
         };
         /** HospitalIn */
         HospitalIn: {
@@ -2029,6 +2521,52 @@ export interface components {
             /** Close */
             close: string;
         };
+        /** HoursOut */
+        HoursOut: {
+            /**
+             * Start
+             * @description `HH:MM`, local
+             */
+            start: string;
+            /**
+             * End
+             * @description `HH:MM`, local (`24:00` for midnight)
+             */
+            end: string;
+        };
+        /**
+         * IceServerOut
+         * @description An RTCIceServer: STUN urls, or TURN urls with a time-limited username and credential.
+         */
+        IceServerOut: {
+            /** Urls */
+            urls: string[];
+            /**
+             * Username
+             * @default null
+             */
+            username: string | null;
+            /**
+             * Credential
+             * @default null
+             */
+            credential: string | null;
+        };
+        /** IceServersAnswer */
+        IceServersAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Iceservers */
+            iceServers: components["schemas"]["IceServerOut"][];
+            /**
+             * Ttl
+             * @description Seconds the TURN credentials stay valid
+             */
+            ttl: number;
+        };
         /**
          * IceServersQuery
          * @description `?roomId=`: the call the servers are for; TURN credentials only for a participant of a
@@ -2040,6 +2578,16 @@ export interface components {
              * @default null
              */
             roomId: string | null;
+        };
+        /** ImageOut */
+        ImageOut: {
+            /**
+             * Url
+             * @default null
+             */
+            url: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /** ImageRef */
         ImageRef: {
@@ -2430,6 +2978,19 @@ export interface components {
              */
             tags: string[] | null;
         };
+        /**
+         * MessageAnswer
+         * @description A success answer that only says what happened.
+         */
+        MessageAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Message */
+            message: string;
+        };
         /** MessagesQuery */
         MessagesQuery: {
             /**
@@ -2541,6 +3102,20 @@ export interface components {
             status: ("pending" | "confirmed" | "preparing" | "ready" | "dispatched" | "delivered" | "cancelled") | ("all" | "") | null;
         };
         /**
+         * PageOut
+         * @description The paging block of a paged list (`core.paging`).
+         */
+        PageOut: {
+            /** Page */
+            page: number;
+            /** Limit */
+            limit: number;
+            /** Total */
+            total: number;
+            /** Pages */
+            pages: number;
+        };
+        /**
          * PageQuery
          * @description `page` >= 1 and `limit` 1..100 (default 20); other query parameters (cache busters) are ignored.
          */
@@ -2562,6 +3137,66 @@ export interface components {
             oldPassword: string;
             /** Newpassword */
             newPassword: string;
+        };
+        /**
+         * PatientPartyOut
+         * @description The patient of an appointment; `contact` only in the doctor's own list (their cards show it).
+         */
+        PatientPartyOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            /**
+             * Contact
+             * @default null
+             */
+            contact: string | null;
+        };
+        /** PatientRecordAnswer */
+        PatientRecordAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            data: components["schemas"]["PatientRecordOut"];
+        };
+        /**
+         * PatientRecordOut
+         * @description The patient summary behind the frontend's QR code (`complete-data`).
+         */
+        PatientRecordOut: {
+            /**
+             * Patientid
+             * @description An object id (24 hexadecimal digits)
+             */
+            patientId: string;
+            /** Name */
+            name: string | null;
+            /** Contact */
+            contact: string | null;
+            /** Role */
+            role: string | null;
+            avatar: components["schemas"]["AvatarOut"] | null;
+            /** Createdat */
+            createdAt: string | null;
+            /** Lastupdated */
+            lastUpdated: string | null;
+            /** Isactive */
+            isActive: boolean;
+            /** Medicalhistory */
+            medicalHistory: components["schemas"]["HistoryEntryOut"][];
+            /**
+             * Prescriptions
+             * @description The patient's prescriptions (the prescriptions domain's list items)
+             */
+            prescriptions: {
+                [key: string]: unknown;
+            }[];
         };
         /** PaymentInfoIn */
         PaymentInfoIn: {
@@ -2834,10 +3469,28 @@ export interface components {
             /** Newpassword */
             newPassword: string;
         };
+        /** ResourceOut */
+        ResourceOut: {
+            /** Type */
+            type: string | null;
+            /** Id */
+            id: string | null;
+        };
         /** RevokeIn */
         RevokeIn: {
             /** Reason */
             reason: string;
+        };
+        /** ScheduleAnswer */
+        ScheduleAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            availability: components["schemas"]["AvailabilityOut"];
+            /** Timeoff */
+            timeOff: components["schemas"]["TimeOffOut"][];
         };
         /** SearchQuery */
         SearchQuery: {
@@ -2856,6 +3509,20 @@ export interface components {
              * @default
              */
             q: string;
+        };
+        /**
+         * SessionAnswer
+         * @description A new session: the token is also the HttpOnly `token` cookie (Set-Cookie).
+         */
+        SessionAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            user: components["schemas"]["UserOut"];
+            /** Token */
+            token: string;
         };
         /** ShippingAddress */
         ShippingAddress: {
@@ -2891,6 +3558,89 @@ export interface components {
              */
             purpose: "avatar" | "medicine-image" | "prescription-scan" | "pharmacy-license" | "analysis-media";
         };
+        /** SlotDoctorOut */
+        SlotDoctorOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** Speciality */
+            speciality: string | null;
+        };
+        /** SlotOut */
+        SlotOut: {
+            /**
+             * Start
+             * Format: date-time
+             * @description An ISO 8601 date-time with its UTC offset
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             * @description An ISO 8601 date-time with its UTC offset
+             */
+            end: string;
+            /**
+             * Label
+             * @description The local start time, `HH:MM`
+             */
+            label: string;
+        };
+        /**
+         * SlotsAnswer
+         * @description A day's free slots of a doctor: `availableSlots` the labels (`HH:MM`, the old frontend's
+         *     list), `slots` the same with their instants.
+         */
+        SlotsAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Date */
+            date: string;
+            /** Timezone */
+            timezone: string;
+            doctor: components["schemas"]["SlotDoctorOut"];
+            /** Availableslots */
+            availableSlots: string[];
+            /** Slots */
+            slots: components["schemas"]["SlotOut"][];
+        };
+        /**
+         * StatusEntryOut
+         * @description One step of an appointment's life: who (`by`, null for the system) in which role did what.
+         */
+        StatusEntryOut: {
+            /** Status */
+            status: string;
+            /**
+             * At
+             * Format: date-time
+             * @description An ISO 8601 date-time with its UTC offset
+             */
+            at: string;
+            /** By */
+            by: string | null;
+            /** Role */
+            role: string;
+            /**
+             * Action
+             * @default null
+             */
+            action: string | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** StatusIn */
         StatusIn: {
             /**
@@ -2903,6 +3653,17 @@ export interface components {
              * @default
              */
             note: string;
+        };
+        /** TimeOffAnswer */
+        TimeOffAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            timeOff: components["schemas"]["TimeOffOut"];
+            /** Affectedappointments */
+            affectedAppointments: components["schemas"]["AffectedOut"][];
         };
         /** TimeOffIn */
         TimeOffIn: {
@@ -2922,6 +3683,33 @@ export interface components {
              * @default
              */
             reason: string;
+        };
+        /** TimeOffOut */
+        TimeOffOut: {
+            /** Id */
+            _id: string;
+            /**
+             * Start
+             * Format: date-time
+             * @description An ISO 8601 date-time with its UTC offset
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             * @description An ISO 8601 date-time with its UTC offset
+             */
+            end: string;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Createdat
+             * @default null
+             */
+            createdAt: string | null;
         };
         /** TimeRange */
         TimeRange: {
@@ -2975,6 +3763,139 @@ export interface components {
             name: string | null;
             /** @default null */
             avatar: components["schemas"]["Avatar"] | null;
+        };
+        /** UserAnswer */
+        UserAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            user: components["schemas"]["UserOut"];
+        };
+        /** UserCardAnswer */
+        UserCardAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            user: components["schemas"]["UserCardOut"];
+        };
+        /**
+         * UserCardOut
+         * @description Who is on the other side of a call: name and role only.
+         */
+        UserCardOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            /** Role */
+            role: string | null;
+            avatar: components["schemas"]["CardAvatarOut"] | null;
+        };
+        /**
+         * UserOut
+         * @description A user as the user themself (or an admin) sees it (`auth.views.self_view`): never a
+         *     private field. A doctor's profile fields come with the doctor's role only; `availability` is
+         *     then whether the doctor can be booked (their schedule is at GET /doctor/availability).
+         */
+        UserOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string;
+            /** Contact */
+            contact: string;
+            /**
+             * Contacttype
+             * @enum {string}
+             */
+            contactType: "email" | "phone";
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "patient" | "doctor" | "pharmacist" | "admin";
+            /**
+             * Approvalstatus
+             * @enum {string}
+             */
+            approvalStatus: "approved" | "pending" | "rejected";
+            /** Active */
+            active: boolean;
+            /** Contactverified */
+            contactVerified: boolean;
+            /** @default null */
+            avatar: components["schemas"]["AvatarOut"] | null;
+            /**
+             * Createdat
+             * Format: date-time
+             * @description An ISO 8601 date-time with its UTC offset
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * @default null
+             */
+            updatedAt: string | null;
+            /**
+             * Speciality
+             * @default null
+             */
+            speciality: string | null;
+            /**
+             * Bio
+             * @default null
+             */
+            bio: string | null;
+            /**
+             * Languages
+             * @default null
+             */
+            languages: string[] | null;
+            /**
+             * Consultationfee
+             * @default null
+             */
+            consultationFee: number | null;
+            /**
+             * Currency
+             * @default null
+             */
+            currency: string | null;
+            /**
+             * Timezone
+             * @default null
+             */
+            timezone: string | null;
+            /**
+             * Availability
+             * @default null
+             */
+            availability: boolean | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** UsersAnswer */
+        UsersAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Users */
+            users: components["schemas"]["UserOut"][];
+            pagination: components["schemas"]["PageOut"];
         };
         /** UsersQuery */
         UsersQuery: {
@@ -3510,30 +4431,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3554,30 +4481,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_DEACTIVATION`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_DEACTIVATION`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "SELF_DEACTIVATION" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_DEACTIVATION`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_DEACTIVATION`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "SELF_DEACTIVATION" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3598,30 +4531,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_APPROVABLE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_APPROVABLE`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "NOT_APPROVABLE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_APPROVABLE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_APPROVABLE`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "NOT_APPROVABLE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3641,30 +4580,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["UsersAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3725,30 +4670,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AppointmentsAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3767,30 +4718,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "TOO_MANY_APPOINTMENTS" | "TOO_MANY_WITH_DOCTOR" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "TOO_MANY_APPOINTMENTS" | "TOO_MANY_WITH_DOCTOR" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3808,30 +4765,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["SlotsAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `INVALID_DATE`, `DATE_OUT_OF_RANGE`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `INVALID_DATE`, `DATE_OUT_OF_RANGE`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "INVALID_DATE" | "DATE_OUT_OF_RANGE" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `INVALID_DATE`, `DATE_OUT_OF_RANGE`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `INVALID_DATE`, `DATE_OUT_OF_RANGE`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "INVALID_DATE" | "DATE_OUT_OF_RANGE" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3848,30 +4811,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3888,30 +4857,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["CancelledAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3928,30 +4903,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -3968,30 +4949,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4008,30 +4995,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4048,30 +5041,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4092,30 +5091,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "SAME_SLOT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "SAME_SLOT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4136,30 +5141,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["ChatMessagesAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4182,22 +5193,28 @@ export interface operations {
                     "text/html; charset=utf-8": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INTERNAL`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INTERNAL`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INTERNAL`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INTERNAL`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4223,22 +5240,28 @@ export interface operations {
                     "application/javascript; charset=utf-8": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4253,30 +5276,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["ScheduleAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4295,30 +5324,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AvailabilityAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_TIME`, `INVALID_RANGE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TIME`, `INVALID_RANGE`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_TIME" | "INVALID_RANGE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_TIME`, `INVALID_RANGE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TIME`, `INVALID_RANGE`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_TIME" | "INVALID_RANGE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4459,30 +5494,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["TimeOffAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_RANGE" | "TOO_MANY" | "INVALID_DATE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_RANGE" | "TOO_MANY" | "INVALID_DATE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4499,30 +5540,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4539,30 +5586,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["DoctorAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4582,30 +5635,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["DoctorsAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4620,30 +5679,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["HealthAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `DB_UNAVAILABLE`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `DB_UNAVAILABLE`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "DB_UNAVAILABLE" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `DB_UNAVAILABLE`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `DB_UNAVAILABLE`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "DB_UNAVAILABLE" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4814,30 +5879,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["SessionAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_CREDENTIALS`, `ACCOUNT_INACTIVE`, `LOGIN_LOCKED`, `INVALID_CONTACT`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CREDENTIALS`, `ACCOUNT_INACTIVE`, `LOGIN_LOCKED`, `INVALID_CONTACT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CREDENTIALS" | "ACCOUNT_INACTIVE" | "LOGIN_LOCKED" | "INVALID_CONTACT" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_CREDENTIALS`, `ACCOUNT_INACTIVE`, `LOGIN_LOCKED`, `INVALID_CONTACT`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CREDENTIALS`, `ACCOUNT_INACTIVE`, `LOGIN_LOCKED`, `INVALID_CONTACT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CREDENTIALS" | "ACCOUNT_INACTIVE" | "LOGIN_LOCKED" | "INVALID_CONTACT" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4852,30 +5923,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4890,30 +5967,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4928,30 +6011,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4970,30 +6059,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "FIELD_NOT_ALLOWED" | "NOTHING_TO_UPDATE" | "ASSET_INVALID" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "FIELD_NOT_ALLOWED" | "NOTHING_TO_UPDATE" | "ASSET_INVALID" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5011,30 +6106,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AccessLogAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5053,30 +6154,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["HistoryAddedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `HISTORY_FULL`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `HISTORY_FULL`, `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "HISTORY_FULL" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `HISTORY_FULL`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `HISTORY_FULL`, `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "HISTORY_FULL" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5093,30 +6200,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["HistoryAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5346,30 +6459,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["DoctorJoinedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_CONFIRMED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_CONFIRMED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "NOT_CONFIRMED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_CONFIRMED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_CONFIRMED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "NOT_CONFIRMED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5392,22 +6511,28 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INTERNAL`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INTERNAL`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INTERNAL`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INTERNAL`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5682,30 +6807,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `TOO_MANY_CODES`, `INVALID_CONTACT`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `TOO_MANY_CODES`, `INVALID_CONTACT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_CODES" | "INVALID_CONTACT" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `TOO_MANY_CODES`, `INVALID_CONTACT`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `TOO_MANY_CODES`, `INVALID_CONTACT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_CODES" | "INVALID_CONTACT" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5724,30 +6855,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `WEAK_PASSWORD`, `INVALID_CONTACT`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `WEAK_PASSWORD`, `INVALID_CONTACT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "WEAK_PASSWORD" | "INVALID_CONTACT" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `WEAK_PASSWORD`, `INVALID_CONTACT`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `WEAK_PASSWORD`, `INVALID_CONTACT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "WEAK_PASSWORD" | "INVALID_CONTACT" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5766,30 +6903,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["SessionAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "WRONG_PASSWORD" | "SAME_PASSWORD" | "WEAK_PASSWORD" | "PASSWORD_CHANGED" | "LOGIN_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "WRONG_PASSWORD" | "SAME_PASSWORD" | "WEAK_PASSWORD" | "PASSWORD_CHANGED" | "LOGIN_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5806,30 +6949,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PatientRecordAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6930,30 +8079,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["SessionAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "CONTACT_TAKEN" | "INVALID_CONTACT" | "ROLE_NOT_ALLOWED" | "FIELD_NOT_ALLOWED" | "WEAK_PASSWORD" | "ASSET_INVALID" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "CONTACT_TAKEN" | "INVALID_CONTACT" | "ROLE_NOT_ALLOWED" | "FIELD_NOT_ALLOWED" | "WEAK_PASSWORD" | "ASSET_INVALID" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6970,30 +8125,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["IceServersAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7090,30 +8251,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["UserCardAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7132,30 +8299,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `ALREADY_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `ALREADY_VERIFIED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "ALREADY_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `ALREADY_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `ALREADY_VERIFIED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "ALREADY_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7180,22 +8353,28 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7220,22 +8399,28 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7250,30 +8435,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["CodeSentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_VERIFIED" | "TOO_MANY_CODES" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "ALREADY_VERIFIED" | "TOO_MANY_CODES" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };

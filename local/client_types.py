@@ -1,13 +1,14 @@
 """`make client`: the API's TypeScript types, generated from its OpenAPI document.
 
-    python -m local.client_types            # writes clients/openapi.json and clients/api.d.ts
+    python -m local.client_types            # writes clients/openapi.json, api.d.ts and asyncapi.json
     python -m local.client_types --check    # exits 1 when the committed files differ from them
 
 The document is the prod stage's (`functions.core.openapi.build`: no dev-only route); the types
 come from `openapi-typescript` (clients/package.json, pinned with its `typescript` peer in
 clients/package-lock.json and installed with `npm ci`). Both files are committed, so a frontend
 takes them without running Python, and `make test` runs the check: a change to a route, a model or
-a code that is not regenerated fails CI.
+a code that is not regenerated fails CI. clients/asyncapi.json is the WebSocket protocol's
+AsyncAPI document (`functions.signaling.asyncapi`), checked the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = ROOT / "clients"
 DOCUMENT = "openapi.json"
 TYPES = "api.d.ts"
+ASYNCAPI = "asyncapi.json"
 STAGE = "prod"
 
 
@@ -34,6 +36,13 @@ def document_text() -> str:
     from functions.core import openapi
 
     return json.dumps(openapi.build(app, stage=STAGE), indent=2, ensure_ascii=False) + "\n"
+
+
+def asyncapi_text() -> str:
+    """The WebSocket protocol's AsyncAPI document, as committed."""
+    from functions.signaling import asyncapi
+
+    return json.dumps(asyncapi.build(), indent=2, ensure_ascii=False) + "\n"
 
 
 def install_generator() -> Path:
@@ -53,6 +62,7 @@ def generate(out: Path) -> None:
     generator = install_generator()
     out.mkdir(parents=True, exist_ok=True)
     (out / DOCUMENT).write_text(document_text(), encoding="utf-8")
+    (out / ASYNCAPI).write_text(asyncapi_text(), encoding="utf-8")
     subprocess.run([str(generator), str(out / DOCUMENT), "--output", str(out / TYPES)],
                    cwd=CLIENTS, check=True, capture_output=True, text=True)
 
@@ -63,7 +73,7 @@ def differences() -> list[str]:
         fresh = Path(tmp)
         generate(fresh)
         lines: list[str] = []
-        for name in (DOCUMENT, TYPES):
+        for name in (DOCUMENT, TYPES, ASYNCAPI):
             committed = CLIENTS / name
             old = committed.read_text(encoding="utf-8").splitlines() if committed.exists() else []
             new = (fresh / name).read_text(encoding="utf-8").splitlines()
@@ -86,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         print("clients/ matches the API's document")
         return 0
     generate(CLIENTS)
-    print(f"wrote clients/{DOCUMENT} and clients/{TYPES}")
+    print(f"wrote clients/{DOCUMENT}, clients/{TYPES} and clients/{ASYNCAPI}")
     return 0
 
 

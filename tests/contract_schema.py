@@ -8,6 +8,10 @@ through `core.edge.EdgeRestHandler`), so every request a test sends through any 
 checked against the route's response model (or the generic success envelope when the route
 declares none), a 4xx/5xx answer against the error envelope, whose `code` must be one the route
 lists when it declares its errors. An answer off its schema fails the test that received it.
+
+The WebSocket frames the server sends are checked the same way: `install()` also wraps
+`signaling.sender.send` (the one way a frame reaches a browser), and each frame must match the
+AsyncAPI document's message of its `type` (`functions.signaling.asyncapi`).
 """
 
 from __future__ import annotations
@@ -117,3 +121,46 @@ def install() -> None:
 
     dispatch._contract_checked = True  # type: ignore[attr-defined]
     RestAPIEventHandler.__call__ = dispatch  # type: ignore[method-assign]
+    install_frames()
+
+
+_FRAME_VALIDATORS: dict[str, Draft202012Validator] = {}
+
+
+def check_frame(message: dict[str, Any]) -> None:
+    """Raise ContractViolation when a frame the server sends is off the AsyncAPI document."""
+    if not _FRAME_VALIDATORS:
+        from functions.signaling import asyncapi
+
+        doc = asyncapi.build()
+        for key, entry in doc["channels"]["signaling"]["messages"].items():
+            if key.startswith("type:"):
+                _FRAME_VALIDATORS[entry["name"]] = Draft202012Validator(
+                    {**entry["payload"], "components": doc["components"]})
+    # the frame as it travels (sender.send encodes with default=str: ids and datetimes as strings)
+    frame = json.loads(json.dumps(message, default=str))
+    validator = _FRAME_VALIDATORS.get(str(frame.get("type")))
+    if validator is None:
+        raise ContractViolation(f"a WebSocket frame of undocumented type {frame.get('type')!r}: {str(frame)[:300]}")
+    errors = list(validator.iter_errors(frame))
+    if errors:
+        where = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(frame)'}: {e.message[:200]}" for e in errors[:5])
+        raise ContractViolation(f"WebSocket frame {frame.get('type')!r} off its documented schema: {where}\n"
+                                f"frame: {str(frame)[:600]}")
+
+
+def install_frames() -> None:
+    """Check every frame the signaling domain posts to a connection (idempotent)."""
+    from functions.signaling import sender
+
+    if getattr(sender.send, "_contract_checked", False):
+        return
+    original = sender.send
+
+    @functools.wraps(original)
+    def send(connection_id: str, message: dict[str, Any]) -> Any:
+        check_frame(message)
+        return original(connection_id, message)
+
+    send._contract_checked = True  # type: ignore[attr-defined]
+    sender.send = send  # type: ignore[assignment]
