@@ -3,31 +3,31 @@
     response = call(client, "POST", "/orders", as_=patient, json={...})
     answer = documented(response, "POST", "/orders")  # the parsed body, once it matched
 
-The document is the test stage's (`functions.core.openapi.build`), built once; the route is found
-by matching the path against the document's templates (a literal segment wins over a variable, as
-in API Gateway). A success answer is validated against the status's documented schema, an error
-answer against the error envelope with the route's code enum (`x-error-codes`). jsonschema's
-Draft 2020-12 validator (OpenAPI 3.1's dialect) resolves the document's `$ref`s.
+The suite's contract hook (tests/contract_schema.py) already checks every answer a test receives;
+this says it in a test's own words, and returns the body. It uses the hook's document (the dev
+stage's, every route) and its schema per route and status; the route is found by matching the path
+against the document's templates (a literal segment wins over a variable, as in API Gateway). A
+success answer is validated against the status's documented schema, an error answer against the
+error envelope with the route's code enum (`x-error-codes`).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from tests import contract_schema
+
 API = "/api/v1"
 
 
-@functools.cache
 def document() -> dict[str, Any]:
     from app import app
-    from functions.core import openapi
 
-    return openapi.build(app, stage="test")
+    return contract_schema.document(app.routes)
 
 
 def template(method: str, path: str) -> str:
@@ -46,13 +46,9 @@ def template(method: str, path: str) -> str:
 
 
 def schema_of(method: str, path: str, status: int) -> dict[str, Any]:
-    operation = document()["paths"][template(method, path)][method.lower()]
-    responses = operation["responses"]
-    described = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
-    assert described is not None, f"{method} {path}: status {status} is not documented ({sorted(responses)})"
-    content = described.get("content", {})
-    assert "application/json" in content, f"{method} {path}: {status} is not documented as JSON"
-    return dict(content["application/json"]["schema"])
+    schema = contract_schema.response_schema(document(), template(method, path), method, status)
+    assert schema is not None, f"{method} {path}: {status} is not documented as JSON"
+    return dict(schema)
 
 
 def validate(schema: dict[str, Any], value: Any) -> None:

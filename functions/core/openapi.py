@@ -133,9 +133,11 @@ def _is_model(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
 
 
-def read_view(view: Callable[..., Any]) -> dict[str, Any]:
-    """What a view's source says: body and query models, whether it authenticates."""
+def read_view(view: Callable[..., Any], _depth: int = 0) -> dict[str, Any]:
+    """What a view's source says: body and query models, whether it authenticates. A helper of
+    the same module the view calls (`_transition(...)`) is read too, as if it were inlined."""
     found: dict[str, Any] = {"body": None, "query": None, "auth": None}
+    helpers: list[Callable[..., Any]] = []
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(view)))
     except (OSError, TypeError, SyntaxError):
@@ -156,6 +158,16 @@ def read_view(view: Callable[..., Any]) -> dict[str, Any]:
             found["auth"] = "required"
         elif name == "optional_user" and found["auth"] is None:
             found["auth"] = "optional"
+        elif isinstance(node.func, ast.Name):
+            helper = namespace.get(node.func.id)
+            if inspect.isfunction(helper) and helper.__module__ == view.__module__ and helper is not view:
+                helpers.append(helper)
+    for helper in helpers if _depth < 2 else []:
+        inner = read_view(helper, _depth + 1)
+        for key in ("body", "query"):
+            found[key] = found[key] or inner[key]
+        if inner["auth"] == "required" or (inner["auth"] and found["auth"] is None):
+            found["auth"] = inner["auth"]
     return found
 
 

@@ -6,10 +6,11 @@ of the bodies it actually receives.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 
 def _no_bool(value: object) -> object:
@@ -31,6 +32,51 @@ class WriteModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
+# Types of answer fields, as the envelope encodes them (core.envelope: ObjectId and datetime as strings,
+# Decimal as a JSON number).
+Id = Annotated[str, Field(description="An object id (24 hexadecimal digits)")]
+Timestamp = Annotated[datetime, Field(description="An ISO 8601 date-time with its UTC offset")]
+MajorAmount = Annotated[Decimal, WithJsonSchema({
+    "type": "number", "description": "An amount in major units of its currency (INR: rupees, at most 2 decimals)"})]
+
+
+class OutModel(BaseModel):
+    """A view of a resource as an answer sends it (a `*Out` model): it documents the answer, it does
+    not build it. Its fields are all the answer holds: the document says `additionalProperties:
+    false`, so the tests' schema check fails on a field the model does not list."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class OpenOutModel(BaseModel):
+    """A view that passes a stored document on (a user as they see themself): the fields listed
+    are always there with these types; others the document holds may come along."""
+
+    model_config = ConfigDict(extra="allow", defer_build=True)
+
+
+class Answer(OutModel):
+    """The whole JSON body of a success answer (`@describe(response=...)`): the envelope's
+    `success` and the answer's fields."""
+
+    success: Literal[True]
+
+
+class PageOut(OutModel):
+    """The paging block of a paged list (`core.paging`)."""
+
+    page: int
+    limit: int
+    total: int
+    pages: int
+
+
+class MessageAnswer(Answer):
+    """A success answer that only says what happened."""
+
+    message: str
+
+
 class PageQuery(BaseModel):
     """`page` >= 1 and `limit` 1..100 (default 20); other query parameters (cache busters) are ignored."""
 
@@ -50,53 +96,9 @@ class PageQuery(BaseModel):
         return (self.page - 1) * self.limit
 
 
-# ---------------------------------------------------------------- answers (the OpenAPI document's response models)
-
-# An id as answers send it (core.envelope: an ObjectId is its 24 hex digits).
-Id = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
-# An amount in major units of its currency, sent as a JSON number (core.envelope encodes the
-# Decimal of `core.money.to_major` as 45.5 or 120; INR: rupees, at most 2 decimal places).
-Major = Annotated[Decimal, WithJsonSchema({
-    "type": "number", "description": "An amount in major units of its currency (INR: rupees, 2 decimal places at most)",
-})]
-
-
-class OutModel(BaseModel):
-    """A part of an answer. Its fields are all it may hold (`extra="forbid"`: the tests validate
-    every answer they receive against the document, so a key added or renamed without its model
-    fails them); instants are ISO 8601 strings with `Z` (`datetime` here), ids 24 hex digits."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-
-class OpenOutModel(OutModel):
-    """A part of an answer whose keys are not all known (a stored document a client may extend,
-    a provider's result): the listed keys are typed, others pass."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class Answer(OutModel):
-    """The success envelope (`{"success": true, ...}`): each route's `…Out` answer adds its keys."""
-
-    success: Literal[True]
-
-
-class PaginationOut(OutModel):
-    total: int
-    page: int
-    pages: int
-    limit: int
-
-
-class MessageOut(Answer):
-    """An answer that only says what was done."""
-
-    message: str
-
-
-class ImageOut(OutModel):
-    """An uploaded image as stored and answered: Cloudinary's `public_id` and its `url`."""
+class AssetOut(OutModel):
+    """An uploaded file as stored and answered (a medicine's image, a pharmacy's picture or
+    licence): Cloudinary's `public_id` and the `url` it reported."""
 
     public_id: str
     url: str

@@ -8,7 +8,7 @@ from functions.core.envelope import respond
 from functions.core.errors import Code
 from functions.core.openapi import describe
 from functions.core.paging import pagination
-from functions.core.schemas import MessageOut
+from functions.core.schemas import MessageAnswer
 from functions.core.security import ADMIN, require_user
 from functions.core.validation import parse_body, parse_query
 from functions.emergency import hospitals
@@ -53,7 +53,7 @@ def update_hospital(hospital_id: str) -> Response:
 
 
 @bp.route("/admin/hospitals/{hospital_id}", methods=["DELETE"])
-@describe(response=MessageOut, errors=(Code.NOT_FOUND,))
+@describe(response=MessageAnswer, errors=(Code.NOT_FOUND,))
 def delete_hospital(hospital_id: str) -> Response:
     """Admin: remove a hospital from the emergency line."""
     require_user(headers(), roles=(ADMIN,))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from functions.core.schemas import Answer, Id, OutModel, PageQuery, PaginationOut, WriteModel
+from functions.core.schemas import Answer, Id, OutModel, PageOut, PageQuery, WriteModel
 
 Pincode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[\d\s().-]{6,24}$")]
@@ -114,7 +114,7 @@ class HospitalAnswer(Answer):
 
 class HospitalListAnswer(Answer):
     hospitals: list[HospitalOut]
-    pagination: PaginationOut
+    pagination: PageOut
 
 
 class OnCallOut(OutModel):

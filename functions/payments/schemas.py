@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, StringConstraints
 
-from functions.core.schemas import Answer, Id, Major, OutModel, WriteModel
+from functions.core.schemas import Answer, Id, MajorAmount, OutModel, WriteModel
 
 Kind = Literal["appointment", "order"]
 
@@ -24,7 +24,7 @@ class IntentIn(WriteModel):
 class IntentOut(BaseModel):
     clientSecret: str
     paymentIntentId: str
-    amount: Major
+    amount: MajorAmount
     currency: str
 
 
@@ -42,8 +42,8 @@ class PaymentOut(OutModel):
     targetId: Id
     status: PaymentStatus
     currency: str
-    amount: Major | None
-    refundedAmount: Major | None
+    amount: MajorAmount | None
+    refundedAmount: MajorAmount | None
     paymentIntentId: str | None
     paidAt: datetime | None
     refundedAt: datetime | None

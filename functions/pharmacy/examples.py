@@ -19,10 +19,10 @@ _SHIPPING = {"fullName": "Asha Rao", "phone": "+919800000001", "street": "1 Lake
 
 PLACE_ORDER: dict[str, dict[str, Any]] = {
     "cash on delivery": {
-        "summary": "Two strips of paracetamol, delivered, paid in cash (the checkout's request, numbers as strings)",
+        "summary": "Two strips of paracetamol, delivered, paid in cash (the checkout's request)",
         "request": {
             "pharmacyId": _SHOP,
-            "items": [{"medicine": _MEDICINE, "quantity": "2"}],
+            "items": [{"medicine": _MEDICINE, "quantity": 2}],
             "shippingAddress": {k: v for k, v in _SHIPPING.items() if v is not None},
             "paymentInfo": {"method": "cod", "status": "pending"},
             "deliveryInfo": {"type": "delivery"},

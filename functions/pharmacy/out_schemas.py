@@ -3,7 +3,7 @@
 They describe the answers as the views build them (`pharmacies.to_owner_api`/`to_public_api`,
 `medicine_rules.to_api`, `catalogue`, `order_views.to_api`/`to_admin_api`, `reports`); the tests
 validate every answer they receive against them, so a key the views add or rename fails a test.
-Money is in major units of the default currency (INR: rupees) as JSON numbers (`Major`), except
+Money is in major units of the default currency (INR: rupees) as JSON numbers (`MajorAmount`), except
 an order item's `discount` and a medicine's `discount`, which are percentages.
 """
 
@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from functions.core.schemas import Answer, Id, ImageOut, Major, OutModel, PaginationOut
+from functions.core.schemas import Answer, AssetOut, Id, MajorAmount, OutModel, PageOut
 from functions.pharmacy.status import DeliveryType, OrderStatus, PaymentMethod, ShopStatus, VerificationStatus
 
 PaymentStatus = Literal["pending", "completed", "failed", "refunded"]
@@ -53,9 +53,9 @@ class OperatingHoursOut(OutModel):
 
 
 class VerificationDocumentsOut(OutModel):
-    pharmacyLicense: ImageOut | None = None
-    drugLicense: ImageOut | None = None
-    gstCertificate: ImageOut | None = None
+    pharmacyLicense: AssetOut | None = None
+    drugLicense: AssetOut | None = None
+    gstCertificate: AssetOut | None = None
 
 
 class PublicPharmacyOut(OutModel):
@@ -69,9 +69,9 @@ class PublicPharmacyOut(OutModel):
     establishedYear: int | None = None
     operatingHours: OperatingHoursOut
     deliveryRadius: int
-    deliveryCharges: Major
-    freeDeliveryAbove: Major
-    avatar: ImageOut | None = None
+    deliveryCharges: MajorAmount
+    freeDeliveryAbove: MajorAmount
+    avatar: AssetOut | None = None
     verificationStatus: VerificationStatus
     isVerified: bool
     status: ShopStatus
@@ -93,7 +93,7 @@ class PharmacyOut(PublicPharmacyOut):
     listed: bool
     totalMedicines: int
     totalOrders: int
-    monthlyRevenue: Major | None = None  # old records only (computed by GET /pharmacy/stats now)
+    monthlyRevenue: MajorAmount | None = None  # old records only (computed by GET /pharmacy/stats now)
 
 
 class AdminPharmacyOut(PharmacyOut):
@@ -117,13 +117,13 @@ class PublicPharmacyAnswer(Answer):
 class PublicPharmacyListAnswer(Answer):
     count: int
     pharmacies: list[PublicPharmacyOut]
-    pagination: PaginationOut
+    pagination: PageOut
 
 
 class AdminPharmacyListAnswer(Answer):
     count: int
     pharmacies: list[AdminPharmacyOut]
-    pagination: PaginationOut
+    pagination: PageOut
 
 
 class MedicineStatsOut(OutModel):
@@ -139,8 +139,8 @@ class OrderStatsOut(OutModel):
 
 
 class RevenueOut(OutModel):
-    total: Major
-    thisMonth: Major
+    total: MajorAmount
+    thisMonth: MajorAmount
     currency: str
 
 
@@ -174,14 +174,14 @@ class MedicineOut(OutModel):
     packSize: str
     batchNumber: str
     formType: str
-    price: Major
-    mrp: Major
+    price: MajorAmount
+    mrp: MajorAmount
     discount: int
-    discountedPrice: Major
+    discountedPrice: MajorAmount
     stock: int
     minStock: int
     expiryDate: datetime
-    images: list[ImageOut]
+    images: list[AssetOut]
     description: str | None = None
     uses: str | None = None
     sideEffects: str | None = None
@@ -226,12 +226,12 @@ class SearchMedicineOut(OutModel):
     manufacturer: str
     category: str
     strength: str
-    price: Major
-    mrp: Major
-    discountedPrice: Major
+    price: MajorAmount
+    mrp: MajorAmount
+    discountedPrice: MajorAmount
     stock: int
     minStock: int
-    images: list[ImageOut]
+    images: list[AssetOut]
     prescriptionRequired: bool
     inStock: bool
     lowStock: bool
@@ -251,18 +251,18 @@ class MedicineListAnswer(Answer):
 
 
 class MedicinePageAnswer(MedicineListAnswer):
-    pagination: PaginationOut
+    pagination: PageOut
 
 
 class InventorySearchAnswer(Answer):
     medicines: list[MedicineOut]
-    pagination: PaginationOut
+    pagination: PageOut
 
 
 class CatalogueAnswer(Answer):
     count: int
     medicines: list[CatalogueMedicineOut]
-    pagination: PaginationOut
+    pagination: PageOut
 
 
 class CatalogueListAnswer(Answer):
@@ -320,7 +320,7 @@ class BulkStockAnswer(Answer):
 class OrderMedicineOut(OutModel):
     id: Id = Field(alias="_id")
     name: str | None
-    images: list[ImageOut]
+    images: list[AssetOut]
 
 
 class OrderItemOut(OutModel):
@@ -330,10 +330,10 @@ class OrderItemOut(OutModel):
     strength: str | None = None
     manufacturer: str | None = None
     quantity: int
-    price: Major
-    mrp: Major
+    price: MajorAmount
+    mrp: MajorAmount
     discount: int
-    lineTotal: Major
+    lineTotal: MajorAmount
     prescriptionRequired: bool
 
 
@@ -358,10 +358,10 @@ class PaymentInfoOut(OutModel):
 
 
 class PricingOut(OutModel):
-    itemsPrice: Major
-    discount: Major
-    deliveryCharge: Major
-    totalPrice: Major
+    itemsPrice: MajorAmount
+    discount: MajorAmount
+    deliveryCharge: MajorAmount
+    totalPrice: MajorAmount
     currency: str
 
 
@@ -436,7 +436,7 @@ class AdminOrderOut(OrderListItemOut):
 
     pharmacyId: PersonRefOut
     userId: PersonRefOut
-    totalAmount: Major | None
+    totalAmount: MajorAmount | None
     status: OrderStatus
 
 
@@ -451,13 +451,13 @@ class OrderSavedAnswer(OrderAnswer):
 class OrderListAnswer(Answer):
     count: int
     orders: list[OrderListItemOut]
-    pagination: PaginationOut
+    pagination: PageOut
 
 
 class AdminOrderListAnswer(Answer):
     count: int
     orders: list[AdminOrderOut]
-    pagination: PaginationOut
+    pagination: PageOut
 
 
 # ---------------------------------------------------------------- reports
@@ -466,14 +466,14 @@ class AdminOrderListAnswer(Answer):
 class DayOut(OutModel):
     date: str
     count: int
-    revenue: Major
+    revenue: MajorAmount
 
 
 class StatusSeriesOut(OutModel):
     status: OrderStatus = Field(alias="_id")
     daily: list[DayOut]
     totalCount: int
-    totalRevenue: Major
+    totalRevenue: MajorAmount
 
 
 class TopMedicineOut(OutModel):
@@ -481,12 +481,12 @@ class TopMedicineOut(OutModel):
     name: str | None
     manufacturer: str | None
     totalQuantity: int
-    totalRevenue: Major
+    totalRevenue: MajorAmount
 
 
 class ReportSummaryOut(OutModel):
     totalOrders: int
-    totalRevenue: Major
+    totalRevenue: MajorAmount
     currency: str
     topSellingMedicine: str
 
@@ -515,7 +515,7 @@ class AnalyticsOut(OutModel):
     pharmaciesByStatus: dict[str, int]
     totalOrders: int
     ordersByStatus: dict[str, int]
-    totalRevenue: Major
+    totalRevenue: MajorAmount
     currency: str
     totalUsers: int
     totalMedicines: int

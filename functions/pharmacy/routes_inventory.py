@@ -7,7 +7,7 @@ from functions.core.envelope import respond
 from functions.core.errors import Code
 from functions.core.openapi import describe
 from functions.core.paging import pagination
-from functions.core.schemas import MessageOut
+from functions.core.schemas import MessageAnswer
 from functions.core.security import PHARMACIST, require_user
 from functions.core.validation import media_type, parse_body, parse_model, parse_query, read_body
 from functions.pharmacy import inventory, medicine_rules
@@ -47,7 +47,7 @@ def update_medicine(medicine_id: str) -> Response:
 
 
 @bp.route("/pharmacy/medicine/{medicine_id}", methods=["DELETE"])
-@describe(response=MessageOut, errors=(*SHOP, Code.NOT_FOUND))
+@describe(response=MessageAnswer, errors=(*SHOP, Code.NOT_FOUND))
 def delete_medicine(medicine_id: str) -> Response:
     """Withdraw a medicine of the caller's pharmacy (kept inactive for the orders that name it)."""
     owner = require_user(headers(), roles=(PHARMACIST,))

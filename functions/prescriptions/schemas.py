@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from functions.core.schemas import Answer, Id, OutModel, PageQuery, PaginationOut, WriteModel
+from functions.core.schemas import Answer, Id, OutModel, PageOut, PageQuery, WriteModel
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
 
@@ -136,7 +136,7 @@ class WrittenAnswer(Answer):
 class PrescriptionListAnswer(Answer):
     count: int
     prescriptions: list[PrescriptionCardOut]
-    pagination: PaginationOut
+    pagination: PageOut
 
 
 class VerifiedDoctorOut(OutModel):
