@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Platform figures for the admin: pharmacies, orders and revenue. */
+        /** Admin: platform counts of pharmacies, orders, revenue, patients and medicines. */
         get: operations["pharmacy.analytics"];
         put?: never;
         post?: never;
@@ -28,10 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the hospitals the emergency line can refer callers to (admin). */
+        /** Admin: the hospitals the emergency line reads out, filtered by pincode, city or active. */
         get: operations["emergency.list_hospitals"];
         put?: never;
-        /** Add a hospital to the emergency line's referral list (admin). */
+        /** Admin: add a hospital the emergency line may read out to callers. */
         post: operations["emergency.create_hospital"];
         delete?: never;
         options?: never;
@@ -46,12 +46,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One hospital of the referral list (admin). */
+        /** Admin: one hospital of the emergency line. */
         get: operations["emergency.get_hospital"];
-        /** Change a hospital of the referral list (admin). */
+        /** Admin: change a hospital's details (the fields given; none may be cleared). */
         put: operations["emergency.update_hospital"];
         post?: never;
-        /** Remove a hospital from the referral list (admin). */
+        /** Admin: remove a hospital from the emergency line. */
         delete: operations["emergency.delete_hospital"];
         options?: never;
         head?: never;
@@ -65,7 +65,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One order with its items, pharmacy and customer (admin). */
+        /** Admin: one order with its pharmacy and customer (the read is audited). */
         get: operations["pharmacy.read_order"];
         put?: never;
         post?: never;
@@ -82,7 +82,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List every order, newest first, by status (admin). */
+        /** Admin: every order, newest first, with the Orders tab's pharmacy, customer and total. */
         get: operations["pharmacy.list_orders"];
         put?: never;
         post?: never;
@@ -99,7 +99,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List pharmacies by verification status (admin). */
+        /** Admin: every pharmacy, newest first, filtered by verification status (the approval panel). */
         get: operations["pharmacy.list_pharmacies"];
         put?: never;
         post?: never;
@@ -117,7 +117,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Verify, reject or suspend a pharmacy (admin). */
+        /** Admin: approve, reject or suspend a pharmacy; its medicines are listed or unlisted with it. */
         put: operations["pharmacy.set_status"];
         post?: never;
         delete?: never;
@@ -203,7 +203,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Analyse an uploaded medical image with the AI model (rate-limited). */
+        /** Analyse an uploaded image or video with the AI provider; the result joins the caller's medical history. */
         post: operations["analysis.analyze"];
         delete?: never;
         options?: never;
@@ -444,9 +444,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The doctor's on-call setting for the emergency line. */
+        /** The calling doctor's on-call switch: whether the emergency line rings them, and at which number. */
         get: operations["emergency.get_on_call"];
-        /** Go on or off call, or change the number the emergency line rings (a code confirms it). */
+        /** Go on or off call; a number not proven yet is texted a code and waits for it (`codeSent`). */
         put: operations["emergency.put_on_call"];
         post?: never;
         delete?: never;
@@ -566,7 +566,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Twilio webhook: the outcome of ringing an on-call doctor (TwiML). */
+        /** Twilio: how ringing one doctor ended; the next doctor on call is rung unless one answered. */
         post: operations["emergency.ivr_dial"];
         delete?: never;
         options?: never;
@@ -583,7 +583,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Twilio webhook: the caller's menu choice on the emergency line (TwiML). */
+        /** Twilio: the caller's choice: 1 a doctor on call now, 2 the nearest hospitals, 3 a call back. */
         post: operations["emergency.ivr_menu"];
         delete?: never;
         options?: never;
@@ -600,7 +600,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Twilio webhook: the caller's PIN on the emergency line (TwiML). */
+        /** Twilio: the six-digit pincode the caller typed; the nearest hospitals are read out. */
         post: operations["emergency.ivr_pincode"];
         delete?: never;
         options?: never;
@@ -617,7 +617,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Twilio webhook: an incoming call to the emergency line (TwiML). */
+        /** Twilio: a call to the emergency line starts with the language choice, then the menu. */
         post: operations["emergency.ivr_voice"];
         delete?: never;
         options?: never;
@@ -740,7 +740,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One medicine of the public catalogue with its pharmacy. */
+        /** A listed medicine of the catalogue, with its pharmacy. */
         get: operations["pharmacy.one"];
         put?: never;
         post?: never;
@@ -757,7 +757,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The public medicine catalogue: search, filter by category, price and city, sort and page. */
+        /** The public catalogue: listed, unexpired medicines, filtered, sorted and paged, each with its pharmacy. */
         get: operations["pharmacy.listing"];
         put?: never;
         post?: never;
@@ -774,7 +774,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The medicine categories in use, as strings (the store's filter). */
+        /** The categories that have listed medicines, as names, with the number in each. */
         get: operations["pharmacy.categories"];
         put?: never;
         post?: never;
@@ -791,7 +791,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A few medicines to show on the store's front page. */
+        /** Featured medicines: in stock, best rated then best selling. */
         get: operations["pharmacy.featured"];
         put?: never;
         post?: never;
@@ -808,7 +808,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search the public catalogue by name, brand or ingredient. */
+        /** Type-ahead search of the catalogue by the start of words (at least 2 characters). */
         get: operations["pharmacy.search"];
         put?: never;
         post?: never;
@@ -859,7 +859,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One order (its customer, its pharmacy or an admin). */
+        /** One order, for its customer, its pharmacy's owner or an admin. */
         get: operations["pharmacy.read"];
         put?: never;
         post?: never;
@@ -877,7 +877,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Cancel an order while it is pending or confirmed (its customer); the pharmacy is told. */
+        /** The customer cancels an order still pending or confirmed; its stock goes back. */
         put: operations["pharmacy.cancel"];
         post?: never;
         delete?: never;
@@ -894,7 +894,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Rate a delivered order's pharmacy (its customer, once). */
+        /** The customer rates a delivered order once (1 to 5, with an optional review). */
         put: operations["pharmacy.rate"];
         post?: never;
         delete?: never;
@@ -911,7 +911,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Move an order along (its pharmacy): confirmed, preparing, ready, dispatched, delivered. */
+        /** The pharmacy moves an order along: confirmed, preparing, ready, dispatched, delivered or cancelled. */
         put: operations["pharmacy.change_status"];
         post?: never;
         delete?: never;
@@ -929,7 +929,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Place an order with one pharmacy (customer); an Idempotency-Key makes a retry safe. */
+        /** Place an order with one pharmacy: priced from its catalogue, stock taken atomically, `Idempotency-Key` kept. */
         post: operations["pharmacy.place"];
         delete?: never;
         options?: never;
@@ -1031,7 +1031,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start paying for an appointment or an order (a Stripe PaymentIntent). */
+        /** Start paying for an appointment or an online order: a Stripe PaymentIntent for the amount due. */
         post: operations["payments.create_intent"];
         delete?: never;
         options?: never;
@@ -1048,7 +1048,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stripe webhook: a payment succeeded, failed or was refunded (signed). */
+        /** Stripe's webhook: a signed event of a payment or a refund, recorded once (`Stripe-Signature`). */
         post: operations["payments.stripe_webhook"];
         delete?: never;
         options?: never;
@@ -1063,7 +1063,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Where the payment of an appointment or an order stands. */
+        /** The payment of an appointment or an order, for its payer or an admin (`kind`: appointment or order). */
         get: operations["payments.payment_status"];
         put?: never;
         post?: never;
@@ -1080,7 +1080,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List verified pharmacies (public), by city or pincode. */
+        /** Listed pharmacies, filtered by city or pincode, paged. */
         get: operations["pharmacy.public_list"];
         put?: never;
         post?: never;
@@ -1098,10 +1098,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Change a medicine of the pharmacy's inventory (form or JSON; images). */
+        /** Change a medicine of the caller's pharmacy (server-managed fields sent back are ignored). */
         put: operations["pharmacy.update_medicine"];
         post?: never;
-        /** Take a medicine off the pharmacy's inventory. */
+        /** Withdraw a medicine of the caller's pharmacy (kept inactive for the orders that name it). */
         delete: operations["pharmacy.delete_medicine"];
         options?: never;
         head?: never;
@@ -1117,7 +1117,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a medicine to the pharmacy's inventory (form or JSON; images). */
+        /** Add a medicine to the caller's verified pharmacy (multipart with `images` files, or JSON). */
         post: operations["pharmacy.add_medicine"];
         delete?: never;
         options?: never;
@@ -1133,7 +1133,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set the stock of several medicines at once. */
+        /** Set the stock of several medicines at once, with a result per row (422 when none applied). */
         put: operations["pharmacy.bulk_stock"];
         post?: never;
         delete?: never;
@@ -1151,7 +1151,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add many medicines at once (JSON rows or a CSV). */
+        /** Add many medicines from JSON (`{medicines: [...]}`) or CSV: the valid rows, with a result per row. */
         post: operations["pharmacy.bulk_upload"];
         delete?: never;
         options?: never;
@@ -1166,7 +1166,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The pharmacy's medicines that expire within a number of days. */
+        /** The caller's active medicines expiring within `days` (90 by default), soonest first. */
         get: operations["pharmacy.expiring"];
         put?: never;
         post?: never;
@@ -1183,7 +1183,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The pharmacy's medicines at or below their minimum stock. */
+        /** The caller's active medicines at or below their minimum stock, lowest first. */
         get: operations["pharmacy.low_stock"];
         put?: never;
         post?: never;
@@ -1200,7 +1200,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search the pharmacy's own inventory by name, category and stock status. */
+        /** Search the caller's own inventory by keyword, category, prescription and stock status. */
         get: operations["pharmacy.search.get"];
         put?: never;
         post?: never;
@@ -1217,9 +1217,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The pharmacist's own pharmacy. */
+        /** The caller's own pharmacy, with its licence and verification status. */
         get: operations["pharmacy.my_pharmacy"];
-        /** Change the pharmacist's own pharmacy (details, hours, avatar). */
+        /** Change the caller's pharmacy (allowed fields only; server-managed fields sent back are ignored). */
         put: operations["pharmacy.update_my_pharmacy"];
         post?: never;
         delete?: never;
@@ -1235,7 +1235,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The pharmacist's orders, newest first, by status. */
+        /** The orders of the caller's pharmacy, newest first, each with its customer's name and contact. */
         get: operations["pharmacy.pharmacy_orders"];
         put?: never;
         post?: never;
@@ -1254,7 +1254,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register the pharmacist's pharmacy; an admin verifies it. */
+        /** Register the caller's pharmacy (multipart or JSON); it waits for an admin's verification. */
         post: operations["pharmacy.register"];
         delete?: never;
         options?: never;
@@ -1269,7 +1269,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The pharmacy's sales report between two dates (pharmacist). */
+        /** The caller's pharmacy report: orders per status and day, top medicines and revenue for a period. */
         get: operations["pharmacy.report"];
         put?: never;
         post?: never;
@@ -1286,7 +1286,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The pharmacy dashboard's counts: medicines, low stock, orders today. */
+        /** The caller's dashboard counts: medicines, orders, revenue and rating. */
         get: operations["pharmacy.stats"];
         put?: never;
         post?: never;
@@ -1303,7 +1303,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One verified pharmacy's public profile. */
+        /** A listed pharmacy's public page. */
         get: operations["pharmacy.public_view"];
         put?: never;
         post?: never;
@@ -1320,7 +1320,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The medicines one verified pharmacy offers (public). */
+        /** A listed pharmacy's medicines in the catalogue, filtered, sorted and paged. */
         get: operations["pharmacy.of_pharmacy"];
         put?: never;
         post?: never;
@@ -1355,9 +1355,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Check a printed prescription's verification code (public, rate-limited).
-         * @description Public check of a printed prescription's verification code (rate-limited per client):
-         *     the page its QR code opens for a browser (`Accept` preferring `text/html`), JSON otherwise.
+         * Public check of a printed prescription's verification code, rate-limited per client.
+         * @description The page its QR code opens for a browser (`Accept` preferring `text/html`), JSON otherwise;
+         *     an unknown code is a 404 with `valid: false`.
          */
         get: operations["prescriptions.verify"];
         put?: never;
@@ -1410,7 +1410,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** The author withdraws an active prescription; verification then answers `revoked`. */
+        /** The prescribing doctor withdraws an active prescription; verification then answers `revoked`. */
         put: operations["prescriptions.revoke"];
         post?: never;
         delete?: never;
@@ -1479,7 +1479,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cloudinary webhook: an upload finished (signed); it records the asset. */
+        /** Cloudinary's signed notification of an upload or a deletion: the upload's record follows it. */
         post: operations["media.cloudinary_notification"];
         delete?: never;
         options?: never;
@@ -1496,7 +1496,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign a direct browser upload to Cloudinary for one purpose (avatar, medicine image...). */
+        /** Sign a direct upload to Cloudinary for one purpose the caller's role may upload (avatar, licence...). */
         post: operations["media.sign_upload"];
         delete?: never;
         options?: never;
@@ -1642,6 +1642,227 @@ export interface components {
             /** @default null */
             coordinates: components["schemas"]["Coordinates"] | null;
         };
+        /** AddressOut */
+        AddressOut: {
+            /** Street */
+            street: string;
+            /** City */
+            city: string;
+            /** State */
+            state: string;
+            /** Pincode */
+            pincode: string;
+            /** @default null */
+            coordinates: components["schemas"]["CoordinatesOut"] | null;
+        };
+        /** AdminOrderListAnswer */
+        AdminOrderListAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Orders */
+            orders: components["schemas"]["AdminOrderOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
+        /**
+         * AdminOrderOut
+         * @description The admin Orders tab's keys besides: `pharmacyId.name`, `userId.name`, `totalAmount`
+         *     (rupees) and `status`.
+         */
+        AdminOrderOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Ordernumber */
+            orderNumber: string;
+            /** Customer */
+            customer: string | components["schemas"]["OrderCustomerOut"];
+            /** Pharmacy */
+            pharmacy: string | components["schemas"]["OrderPharmacyOut"];
+            /** Items */
+            items: components["schemas"]["OrderItemOut"][];
+            shippingAddress: components["schemas"]["ShippingAddressOut"] | null;
+            paymentInfo: components["schemas"]["PaymentInfoOut"];
+            /**
+             * Orderstatus
+             * @enum {string}
+             */
+            orderStatus: "pending" | "confirmed" | "preparing" | "ready" | "dispatched" | "delivered" | "cancelled";
+            pricing: components["schemas"]["PricingOut"];
+            deliveryInfo: components["schemas"]["DeliveryInfoOut"];
+            /** Specialinstructions */
+            specialInstructions: string;
+            /** Isurgent */
+            isUrgent: boolean;
+            /** Prescription */
+            prescription: string | null;
+            /**
+             * Deliveredat
+             * @default null
+             */
+            deliveredAt: string | null;
+            /**
+             * Cancelledat
+             * @default null
+             */
+            cancelledAt: string | null;
+            /**
+             * Cancellationreason
+             * @default null
+             */
+            cancellationReason: string | null;
+            /**
+             * Rating
+             * @default null
+             */
+            rating: number | null;
+            /**
+             * Review
+             * @default null
+             */
+            review: string | null;
+            /**
+             * Reviewedat
+             * @default null
+             */
+            reviewedAt: string | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            pharmacyId: components["schemas"]["PersonRefOut"];
+            userId: components["schemas"]["PersonRefOut"];
+            /** Totalamount */
+            totalAmount: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "confirmed" | "preparing" | "ready" | "dispatched" | "delivered" | "cancelled";
+        };
+        /** AdminPharmacyListAnswer */
+        AdminPharmacyListAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Pharmacies */
+            pharmacies: components["schemas"]["AdminPharmacyOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
+        /**
+         * AdminPharmacyOut
+         * @description `owner` is the owner's id as text (the admin page prints it), with the name beside it.
+         */
+        AdminPharmacyOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            address: components["schemas"]["AddressOut"];
+            contactInfo: components["schemas"]["ContactInfoOut"];
+            /**
+             * Establishedyear
+             * @default null
+             */
+            establishedYear: number | null;
+            operatingHours: components["schemas"]["OperatingHoursOut"];
+            /** Deliveryradius */
+            deliveryRadius: number;
+            /**
+             * Deliverycharges
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            deliveryCharges: number;
+            /**
+             * Freedeliveryabove
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            freeDeliveryAbove: number;
+            /** @default null */
+            avatar: components["schemas"]["AssetOut"] | null;
+            /**
+             * Verificationstatus
+             * @enum {string}
+             */
+            verificationStatus: "pending" | "verified" | "rejected" | "suspended";
+            /** Isverified */
+            isVerified: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "inactive";
+            /** Rating */
+            rating: number;
+            /** Totalreviews */
+            totalReviews: number;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /**
+             * Owner
+             * @description An object id (24 hexadecimal digits)
+             */
+            owner: string;
+            /** Licensenumber */
+            licenseNumber: string;
+            /** @default null */
+            verificationDocuments: components["schemas"]["VerificationDocumentsOut"] | null;
+            /**
+             * Verificationreason
+             * @default null
+             */
+            verificationReason: string | null;
+            /**
+             * Verifiedby
+             * @default null
+             */
+            verifiedBy: string | null;
+            /** Listed */
+            listed: boolean;
+            /** Totalmedicines */
+            totalMedicines: number;
+            /** Totalorders */
+            totalOrders: number;
+            /**
+             * Monthlyrevenue
+             * @default null
+             */
+            monthlyRevenue: number | null;
+            /** Ownername */
+            ownerName: string | null;
+        };
         /** AdminPharmacyQuery */
         AdminPharmacyQuery: {
             /**
@@ -1695,6 +1916,71 @@ export interface components {
              * @default null
              */
             time: string | null;
+        };
+        /**
+         * AnalysisAnswer
+         * @description The analysis, kept in the caller's medical history (`historyEntryId`); `emergency` when its
+         *     level started the emergency flow for a patient.
+         */
+        AnalysisAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Analysis */
+            analysis: string;
+            /** Emergencylevel */
+            emergencyLevel: number;
+            /** Findings */
+            findings: string[];
+            /** Historyentryid */
+            historyEntryId: string | null;
+            /** @default null */
+            emergency: components["schemas"]["EmergencyStartedOut"] | null;
+        };
+        /** AnalyticsAnswer */
+        AnalyticsAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            analytics: components["schemas"]["AnalyticsOut"];
+        };
+        /** AnalyticsOut */
+        AnalyticsOut: {
+            /** Totalpharmacies */
+            totalPharmacies: number;
+            /** Verifiedpharmacies */
+            verifiedPharmacies: number;
+            /** Pendingpharmacies */
+            pendingPharmacies: number;
+            /** Pharmaciesbystatus */
+            pharmaciesByStatus: {
+                [key: string]: number;
+            };
+            /** Totalorders */
+            totalOrders: number;
+            /** Ordersbystatus */
+            ordersByStatus: {
+                [key: string]: number;
+            };
+            /**
+             * Totalrevenue
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            totalRevenue: number;
+            /** Currency */
+            currency: string;
+            /** Totalusers */
+            totalUsers: number;
+            /** Totalmedicines */
+            totalMedicines: number;
+            /** Recentorders */
+            recentOrders: number;
+            /** Recentusers */
+            recentUsers: number;
         };
         /** AnalyzeIn */
         AnalyzeIn: {
@@ -1779,7 +2065,7 @@ export interface components {
              * Statushistory
              * @default null
              */
-            statusHistory: components["schemas"]["StatusEntryOut"][] | null;
+            statusHistory: components["schemas"]["functions__appointments__schemas__StatusEntryOut"][] | null;
             /**
              * Aisuggestions
              * @default null
@@ -1811,6 +2097,17 @@ export interface components {
              * @default null
              */
             reason: string | null;
+        };
+        /**
+         * AssetOut
+         * @description An uploaded file as stored and answered (a medicine's image, a pharmacy's picture or
+         *     licence): Cloudinary's `public_id` and the `url` it reported.
+         */
+        AssetOut: {
+            /** Public Id */
+            public_id: string;
+            /** Url */
+            url: string;
         };
         /** AvailabilityAnswer */
         AvailabilityAnswer: {
@@ -1869,7 +2166,7 @@ export interface components {
              * @description Per weekday (`monday`...), the bookable hours
              */
             weeklyHours: {
-                [key: string]: components["schemas"]["HoursOut"][];
+                [key: string]: components["schemas"]["functions__appointments__schemas__HoursOut"][];
             };
             /** Slotminutes */
             slotMinutes: number;
@@ -1935,12 +2232,42 @@ export interface components {
              */
             aiSuggestions: string | null;
         };
+        /** BulkStockAnswer */
+        BulkStockAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Message */
+            message: string;
+            /** Results */
+            results: components["schemas"]["RowResultOut"][];
+        };
         /** BulkStockIn */
         BulkStockIn: {
             /** Stockupdates */
             stockUpdates: {
                 [key: string]: unknown;
             }[];
+        };
+        /** BulkUploadAnswer */
+        BulkUploadAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Message */
+            message: string;
+            /** Inserted */
+            inserted: number;
+            /** Failed */
+            failed: number;
+            /** Results */
+            results: components["schemas"]["RowResultOut"][];
+            /** Medicines */
+            medicines: components["schemas"]["MedicineOut"][];
         };
         /** CancelIn */
         CancelIn: {
@@ -1986,6 +2313,157 @@ export interface components {
             url: string | null;
         } & {
             [key: string]: unknown;
+        };
+        /** CatalogueAnswer */
+        CatalogueAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Medicines */
+            medicines: components["schemas"]["CatalogueMedicineOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
+        /** CatalogueListAnswer */
+        CatalogueListAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Medicines */
+            medicines: components["schemas"]["CatalogueMedicineOut"][];
+        };
+        /** CatalogueMedicineAnswer */
+        CatalogueMedicineAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            medicine: components["schemas"]["CatalogueMedicineOut"];
+        };
+        /** CatalogueMedicineOut */
+        CatalogueMedicineOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Pharmacy */
+            pharmacy: string | components["schemas"]["ShopSummaryOut"];
+            /** Name */
+            name: string;
+            /**
+             * Genericname
+             * @default null
+             */
+            genericName: string | null;
+            /** Category */
+            category: string;
+            /** Manufacturer */
+            manufacturer: string;
+            /** Composition */
+            composition: string;
+            /** Strength */
+            strength: string;
+            /** Packsize */
+            packSize: string;
+            /** Batchnumber */
+            batchNumber: string;
+            /** Formtype */
+            formType: string;
+            /**
+             * Price
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            price: number;
+            /**
+             * Mrp
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            mrp: number;
+            /** Discount */
+            discount: number;
+            /**
+             * Discountedprice
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            discountedPrice: number;
+            /** Stock */
+            stock: number;
+            /** Minstock */
+            minStock: number;
+            /**
+             * Expirydate
+             * Format: date-time
+             */
+            expiryDate: string;
+            /** Images */
+            images: components["schemas"]["AssetOut"][];
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Uses
+             * @default null
+             */
+            uses: string | null;
+            /**
+             * Sideeffects
+             * @default null
+             */
+            sideEffects: string | null;
+            /**
+             * Precautions
+             * @default null
+             */
+            precautions: string | null;
+            /**
+             * Dosage
+             * @default null
+             */
+            dosage: string | null;
+            /** Prescriptionrequired */
+            prescriptionRequired: boolean;
+            /** Isactive */
+            isActive: boolean;
+            /** Listed */
+            listed: boolean;
+            /** Tags */
+            tags: string[];
+            /** Rating */
+            rating: number;
+            /** Totalreviews */
+            totalReviews: number;
+            /** Soldcount */
+            soldCount: number;
+            /** Instock */
+            inStock: boolean;
+            /** Lowstock */
+            lowStock: boolean;
+            /**
+             * Expired
+             * @default null
+             */
+            expired: boolean | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
         };
         /** CatalogueQuery */
         CatalogueQuery: {
@@ -2044,6 +2522,23 @@ export interface components {
              * @default null
              */
             sortBy: ("price-low" | "price-high" | "rating" | "newest" | "popular" | "name" | "") | null;
+        };
+        /**
+         * CategoriesAnswer
+         * @description `categories` are names (the store page renders them as text), in the catalogue's order.
+         */
+        CategoriesAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Categories */
+            categories: string[];
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
         };
         /** ChatMessageOut */
         ChatMessageOut: {
@@ -2113,6 +2608,18 @@ export interface components {
              */
             whatsapp: string | null;
         };
+        /** ContactInfoOut */
+        ContactInfoOut: {
+            /** Phone */
+            phone: string;
+            /** Email */
+            email: string;
+            /**
+             * Whatsapp
+             * @default null
+             */
+            whatsapp: string | null;
+        };
         /** Coordinates */
         Coordinates: {
             /** Latitude */
@@ -2120,11 +2627,38 @@ export interface components {
             /** Longitude */
             longitude: number;
         };
+        /** CoordinatesOut */
+        CoordinatesOut: {
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+        };
+        /** DayOut */
+        DayOut: {
+            /** Date */
+            date: string;
+            /** Count */
+            count: number;
+            /**
+             * Revenue
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            revenue: number;
+        };
         /** DeliveryInfoIn */
         DeliveryInfoIn: {
             /**
              * Type
              * @default delivery
+             * @enum {string}
+             */
+            type: "delivery" | "pickup";
+        };
+        /** DeliveryInfoOut */
+        DeliveryInfoOut: {
+            /**
+             * Type
              * @enum {string}
              */
             type: "delivery" | "pickup";
@@ -2260,6 +2794,18 @@ export interface components {
             /** Speciality */
             speciality: string | null;
         };
+        /** DoctorRefOut */
+        DoctorRefOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            /** Speciality */
+            speciality: string | null;
+        };
         /** DoctorsAnswer */
         DoctorsAnswer: {
             /**
@@ -2305,6 +2851,16 @@ export interface components {
             public_id: string;
             /** Url */
             url: string;
+        };
+        /**
+         * EmergencyStartedOut
+         * @description The emergency a high level started for a patient (signaling's session and its room).
+         */
+        EmergencyStartedOut: {
+            /** Sessionid */
+            sessionId: string;
+            /** Roomid */
+            roomId: string;
         };
         /** ExpiringQuery */
         ExpiringQuery: {
@@ -2414,6 +2970,15 @@ export interface components {
              */
             createdAt: string | null;
         };
+        /** HospitalAnswer */
+        HospitalAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            hospital: components["schemas"]["HospitalOut"];
+        };
         /** HospitalIn */
         HospitalIn: {
             /** Name */
@@ -2442,6 +3007,51 @@ export interface components {
              * @default true
              */
             active: boolean;
+        };
+        /** HospitalListAnswer */
+        HospitalListAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Hospitals */
+            hospitals: components["schemas"]["HospitalOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
+        /**
+         * HospitalOut
+         * @description A hospital the line reads out (`hospitals.to_api`).
+         */
+        HospitalOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string;
+            /** Address */
+            address: string;
+            /** City */
+            city: string;
+            /** Pincode */
+            pincode: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "public" | "private";
+            /** Emergency */
+            emergency: boolean;
+            /** Active */
+            active: boolean;
+            /** Createdat */
+            createdAt: string | null;
+            /** Updatedat */
+            updatedAt: string | null;
         };
         /** HospitalUpdateIn */
         HospitalUpdateIn: {
@@ -2521,19 +3131,6 @@ export interface components {
             /** Close */
             close: string;
         };
-        /** HoursOut */
-        HoursOut: {
-            /**
-             * Start
-             * @description `HH:MM`, local
-             */
-            start: string;
-            /**
-             * End
-             * @description `HH:MM`, local (`24:00` for midnight)
-             */
-            end: string;
-        };
         /**
          * IceServerOut
          * @description An RTCIceServer: STUN urls, or TURN urls with a time-limited username and credential.
@@ -2601,22 +3198,22 @@ export interface components {
          * @description The answer of POST /payments/intent (the envelope's `success` and the intent).
          */
         IntentAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
             /** Clientsecret */
             clientSecret: string;
             /** Paymentintentid */
             paymentIntentId: string;
             /**
              * Amount
-             * @description An amount in major units of `currency` (INR: rupees, at most 2 decimal places)
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
              */
             amount: number;
             /** Currency */
             currency: string;
-            /**
-             * Success
-             * @constant
-             */
-            success: true;
         };
         /** IntentIn */
         IntentIn: {
@@ -2627,6 +3224,17 @@ export interface components {
             kind: "appointment" | "order";
             /** Id */
             id: string;
+        };
+        /** InventorySearchAnswer */
+        InventorySearchAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Medicines */
+            medicines: components["schemas"]["MedicineOut"][];
+            pagination: components["schemas"]["PageOut"];
         };
         /** InventorySearchQuery */
         InventorySearchQuery: {
@@ -2753,6 +3361,38 @@ export interface components {
              * @default null
              */
             instructions: string | null;
+        };
+        /**
+         * MedicationOut
+         * @description A prescribed medicine: every key always there (null when not given); `remaining` (units
+         *     left to dispense) on one prescription's full view only.
+         */
+        MedicationOut: {
+            /** Name */
+            name: string;
+            /** Genericname */
+            genericName: string | null;
+            /** Strength */
+            strength: string | null;
+            /** Dosage */
+            dosage: string;
+            /** Frequency */
+            frequency: string;
+            /** Route */
+            route: string | null;
+            /** Duration */
+            duration: string | null;
+            /** Quantity */
+            quantity: number | null;
+            /** Refills */
+            refills: number | null;
+            /** Instructions */
+            instructions: string | null;
+            /**
+             * Remaining
+             * @default null
+             */
+            remaining: number | null;
         };
         /**
          * MedicineFields
@@ -2978,6 +3618,175 @@ export interface components {
              */
             tags: string[] | null;
         };
+        /** MedicineListAnswer */
+        MedicineListAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Medicines */
+            medicines: components["schemas"]["MedicineOut"][];
+        };
+        /**
+         * MedicineOut
+         * @description A medicine as its pharmacist sees it (and, with `pharmacy`, as the catalogue shows it):
+         *     the stored fields plus `discountedPrice`, `inStock`, `lowStock` and `expired`.
+         */
+        MedicineOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /**
+             * Pharmacy
+             * @description An object id (24 hexadecimal digits)
+             */
+            pharmacy: string;
+            /** Name */
+            name: string;
+            /**
+             * Genericname
+             * @default null
+             */
+            genericName: string | null;
+            /** Category */
+            category: string;
+            /** Manufacturer */
+            manufacturer: string;
+            /** Composition */
+            composition: string;
+            /** Strength */
+            strength: string;
+            /** Packsize */
+            packSize: string;
+            /** Batchnumber */
+            batchNumber: string;
+            /** Formtype */
+            formType: string;
+            /**
+             * Price
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            price: number;
+            /**
+             * Mrp
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            mrp: number;
+            /** Discount */
+            discount: number;
+            /**
+             * Discountedprice
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            discountedPrice: number;
+            /** Stock */
+            stock: number;
+            /** Minstock */
+            minStock: number;
+            /**
+             * Expirydate
+             * Format: date-time
+             */
+            expiryDate: string;
+            /** Images */
+            images: components["schemas"]["AssetOut"][];
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Uses
+             * @default null
+             */
+            uses: string | null;
+            /**
+             * Sideeffects
+             * @default null
+             */
+            sideEffects: string | null;
+            /**
+             * Precautions
+             * @default null
+             */
+            precautions: string | null;
+            /**
+             * Dosage
+             * @default null
+             */
+            dosage: string | null;
+            /** Prescriptionrequired */
+            prescriptionRequired: boolean;
+            /** Isactive */
+            isActive: boolean;
+            /** Listed */
+            listed: boolean;
+            /** Tags */
+            tags: string[];
+            /** Rating */
+            rating: number;
+            /** Totalreviews */
+            totalReviews: number;
+            /** Soldcount */
+            soldCount: number;
+            /** Instock */
+            inStock: boolean;
+            /** Lowstock */
+            lowStock: boolean;
+            /**
+             * Expired
+             * @default null
+             */
+            expired: boolean | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
+        /** MedicinePageAnswer */
+        MedicinePageAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Medicines */
+            medicines: components["schemas"]["MedicineOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
+        /** MedicineSavedAnswer */
+        MedicineSavedAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            medicine: components["schemas"]["MedicineOut"];
+            /** Message */
+            message: string;
+        };
+        /** MedicineStatsOut */
+        MedicineStatsOut: {
+            /** Total */
+            total: number;
+            /** Active */
+            active: number;
+            /** Lowstock */
+            lowStock: number;
+        };
         /**
          * MessageAnswer
          * @description A success answer that only says what happened.
@@ -3030,6 +3839,30 @@ export interface components {
              */
             status: string | null;
         };
+        /**
+         * NotificationAnswer
+         * @description Cloudinary's notification acknowledged; `recorded` when it changed an upload's record.
+         */
+        NotificationAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Received */
+            received: boolean;
+            /** Recorded */
+            recorded: boolean;
+        };
+        /** OnCallAnswer */
+        OnCallAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            onCall: components["schemas"]["OnCallOut"];
+        };
         /** OnCallConfirmIn */
         OnCallConfirmIn: {
             /** Code */
@@ -3045,10 +3878,58 @@ export interface components {
              */
             phone: string | null;
         };
+        /**
+         * OnCallOut
+         * @description Whether the line rings the doctor, at which verified `phone`, and a number waiting for its
+         *     code (`pendingPhone`, `codeSent`).
+         */
+        OnCallOut: {
+            /** Oncall */
+            onCall: boolean;
+            /** Phone */
+            phone: string | null;
+            /** Since */
+            since: string | null;
+            /** Pendingphone */
+            pendingPhone: string | null;
+            /** Codesent */
+            codeSent: boolean;
+        };
         /** OperatingHours */
         OperatingHours: {
             weekdays?: components["schemas"]["Hours"];
             weekends?: components["schemas"]["Hours"];
+        };
+        /** OperatingHoursOut */
+        OperatingHoursOut: {
+            weekdays: components["schemas"]["functions__pharmacy__out_schemas__HoursOut"];
+            weekends: components["schemas"]["functions__pharmacy__out_schemas__HoursOut"];
+        };
+        /** OrderAnswer */
+        OrderAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            order: components["schemas"]["OrderOut"];
+        };
+        /**
+         * OrderCustomerOut
+         * @description The customer as the pharmacy's order list reads it (`customer.{name,phone,email}`).
+         */
+        OrderCustomerOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Email */
+            email: string | null;
         };
         /** OrderIn */
         OrderIn: {
@@ -3083,6 +3964,136 @@ export interface components {
             /** Quantity */
             quantity: number;
         };
+        /** OrderItemOut */
+        OrderItemOut: {
+            medicine: components["schemas"]["OrderMedicineOut"];
+            /** Name */
+            name: string;
+            /**
+             * Genericname
+             * @default null
+             */
+            genericName: string | null;
+            /**
+             * Strength
+             * @default null
+             */
+            strength: string | null;
+            /**
+             * Manufacturer
+             * @default null
+             */
+            manufacturer: string | null;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Price
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            price: number;
+            /**
+             * Mrp
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            mrp: number;
+            /** Discount */
+            discount: number;
+            /**
+             * Linetotal
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            lineTotal: number;
+            /** Prescriptionrequired */
+            prescriptionRequired: boolean;
+        };
+        /** OrderListAnswer */
+        OrderListAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Orders */
+            orders: components["schemas"]["OrderListItemOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
+        /**
+         * OrderListItemOut
+         * @description An order in a list (its status history left out: `GET /order/{id}` has it). `pharmacy` and
+         *     `customer` are summaries where the route reads them, ids otherwise.
+         */
+        OrderListItemOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Ordernumber */
+            orderNumber: string;
+            /** Customer */
+            customer: string | components["schemas"]["OrderCustomerOut"];
+            /** Pharmacy */
+            pharmacy: string | components["schemas"]["OrderPharmacyOut"];
+            /** Items */
+            items: components["schemas"]["OrderItemOut"][];
+            shippingAddress: components["schemas"]["ShippingAddressOut"] | null;
+            paymentInfo: components["schemas"]["PaymentInfoOut"];
+            /**
+             * Orderstatus
+             * @enum {string}
+             */
+            orderStatus: "pending" | "confirmed" | "preparing" | "ready" | "dispatched" | "delivered" | "cancelled";
+            pricing: components["schemas"]["PricingOut"];
+            deliveryInfo: components["schemas"]["DeliveryInfoOut"];
+            /** Specialinstructions */
+            specialInstructions: string;
+            /** Isurgent */
+            isUrgent: boolean;
+            /** Prescription */
+            prescription: string | null;
+            /**
+             * Deliveredat
+             * @default null
+             */
+            deliveredAt: string | null;
+            /**
+             * Cancelledat
+             * @default null
+             */
+            cancelledAt: string | null;
+            /**
+             * Cancellationreason
+             * @default null
+             */
+            cancellationReason: string | null;
+            /**
+             * Rating
+             * @default null
+             */
+            rating: number | null;
+            /**
+             * Review
+             * @default null
+             */
+            review: string | null;
+            /**
+             * Reviewedat
+             * @default null
+             */
+            reviewedAt: string | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
         /** OrderListQuery */
         OrderListQuery: {
             /**
@@ -3100,6 +4111,126 @@ export interface components {
              * @default null
              */
             status: ("pending" | "confirmed" | "preparing" | "ready" | "dispatched" | "delivered" | "cancelled") | ("all" | "") | null;
+        };
+        /** OrderMedicineOut */
+        OrderMedicineOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            /** Images */
+            images: components["schemas"]["AssetOut"][];
+        };
+        /**
+         * OrderOut
+         * @description One order, with its status history.
+         */
+        OrderOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Ordernumber */
+            orderNumber: string;
+            /** Customer */
+            customer: string | components["schemas"]["OrderCustomerOut"];
+            /** Pharmacy */
+            pharmacy: string | components["schemas"]["OrderPharmacyOut"];
+            /** Items */
+            items: components["schemas"]["OrderItemOut"][];
+            shippingAddress: components["schemas"]["ShippingAddressOut"] | null;
+            paymentInfo: components["schemas"]["PaymentInfoOut"];
+            /**
+             * Orderstatus
+             * @enum {string}
+             */
+            orderStatus: "pending" | "confirmed" | "preparing" | "ready" | "dispatched" | "delivered" | "cancelled";
+            pricing: components["schemas"]["PricingOut"];
+            deliveryInfo: components["schemas"]["DeliveryInfoOut"];
+            /** Specialinstructions */
+            specialInstructions: string;
+            /** Isurgent */
+            isUrgent: boolean;
+            /** Prescription */
+            prescription: string | null;
+            /**
+             * Deliveredat
+             * @default null
+             */
+            deliveredAt: string | null;
+            /**
+             * Cancelledat
+             * @default null
+             */
+            cancelledAt: string | null;
+            /**
+             * Cancellationreason
+             * @default null
+             */
+            cancellationReason: string | null;
+            /**
+             * Rating
+             * @default null
+             */
+            rating: number | null;
+            /**
+             * Review
+             * @default null
+             */
+            review: string | null;
+            /**
+             * Reviewedat
+             * @default null
+             */
+            reviewedAt: string | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /** Statushistory */
+            statusHistory: components["schemas"]["functions__pharmacy__out_schemas__StatusEntryOut"][];
+        };
+        /** OrderPharmacyOut */
+        OrderPharmacyOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            contactInfo: components["schemas"]["ContactInfoOut"] | null;
+            address: components["schemas"]["AddressOut"] | null;
+        };
+        /** OrderSavedAnswer */
+        OrderSavedAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            order: components["schemas"]["OrderOut"];
+            /** Message */
+            message: string;
+        };
+        /** OrderStatsOut */
+        OrderStatsOut: {
+            /** Total */
+            total: number;
+            /** Pending */
+            pending: number;
+            /** Today */
+            today: number;
         };
         /**
          * PageOut
@@ -3137,6 +4268,18 @@ export interface components {
             oldPassword: string;
             /** Newpassword */
             newPassword: string;
+        };
+        /** PatientContactOut */
+        PatientContactOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            /** Contact */
+            contact: string | null;
         };
         /**
          * PatientPartyOut
@@ -3198,6 +4341,33 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /**
+         * PatientRefOut
+         * @description `contact` for the patient themself and the prescribing doctor only.
+         */
+        PatientRefOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            /**
+             * Contact
+             * @default null
+             */
+            contact: string | null;
+        };
+        /** PaymentAnswer */
+        PaymentAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            payment: components["schemas"]["PaymentOut"];
+        };
         /** PaymentInfoIn */
         PaymentInfoIn: {
             /**
@@ -3205,6 +4375,102 @@ export interface components {
              * @enum {string}
              */
             method: "cod" | "online";
+        };
+        /** PaymentInfoOut */
+        PaymentInfoOut: {
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "cod" | "online";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "completed" | "failed" | "refunded";
+            /**
+             * Holdexpiresat
+             * @default null
+             */
+            holdExpiresAt: string | null;
+            /**
+             * Transactionid
+             * @default null
+             */
+            transactionId: string | null;
+            /**
+             * Paidat
+             * @default null
+             */
+            paidAt: string | null;
+            /**
+             * Refundedat
+             * @default null
+             */
+            refundedAt: string | null;
+        };
+        /**
+         * PaymentOut
+         * @description What the payer (or an admin) may know of a payment (`intents.payment_status`).
+         */
+        PaymentOut: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "appointment" | "order";
+            /**
+             * Targetid
+             * @description An object id (24 hexadecimal digits)
+             */
+            targetId: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "requires_payment" | "succeeded" | "failed" | "canceled" | "refund_pending" | "refunded";
+            /** Currency */
+            currency: string;
+            /** Amount */
+            amount: number | null;
+            /** Refundedamount */
+            refundedAmount: number | null;
+            /** Paymentintentid */
+            paymentIntentId: string | null;
+            /** Paidat */
+            paidAt: string | null;
+            /** Refundedat */
+            refundedAt: string | null;
+            /** Updatedat */
+            updatedAt: string | null;
+        };
+        /** PeriodOut */
+        PeriodOut: {
+            /** Startdate */
+            startDate: string;
+            /** Enddate */
+            endDate: string;
+            /** Type */
+            type: string;
+        };
+        /** PersonRefOut */
+        PersonRefOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+        };
+        /** PharmacyAnswer */
+        PharmacyAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            pharmacy: components["schemas"]["PharmacyOut"];
         };
         /**
          * PharmacyIn
@@ -3271,6 +4537,114 @@ export interface components {
              */
             pincode: string | null;
         };
+        /**
+         * PharmacyOut
+         * @description The owner's (and an admin's) view: the public one plus the licence, the counters and the
+         *     verification's details.
+         */
+        PharmacyOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            address: components["schemas"]["AddressOut"];
+            contactInfo: components["schemas"]["ContactInfoOut"];
+            /**
+             * Establishedyear
+             * @default null
+             */
+            establishedYear: number | null;
+            operatingHours: components["schemas"]["OperatingHoursOut"];
+            /** Deliveryradius */
+            deliveryRadius: number;
+            /**
+             * Deliverycharges
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            deliveryCharges: number;
+            /**
+             * Freedeliveryabove
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            freeDeliveryAbove: number;
+            /** @default null */
+            avatar: components["schemas"]["AssetOut"] | null;
+            /**
+             * Verificationstatus
+             * @enum {string}
+             */
+            verificationStatus: "pending" | "verified" | "rejected" | "suspended";
+            /** Isverified */
+            isVerified: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "inactive";
+            /** Rating */
+            rating: number;
+            /** Totalreviews */
+            totalReviews: number;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /**
+             * Owner
+             * @description An object id (24 hexadecimal digits)
+             */
+            owner: string;
+            /** Licensenumber */
+            licenseNumber: string;
+            /** @default null */
+            verificationDocuments: components["schemas"]["VerificationDocumentsOut"] | null;
+            /**
+             * Verificationreason
+             * @default null
+             */
+            verificationReason: string | null;
+            /**
+             * Verifiedby
+             * @default null
+             */
+            verifiedBy: string | null;
+            /** Listed */
+            listed: boolean;
+            /** Totalmedicines */
+            totalMedicines: number;
+            /** Totalorders */
+            totalOrders: number;
+            /**
+             * Monthlyrevenue
+             * @default null
+             */
+            monthlyRevenue: number | null;
+        };
+        /** PharmacySavedAnswer */
+        PharmacySavedAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            pharmacy: components["schemas"]["PharmacyOut"];
+            /** Message */
+            message: string;
+        };
         /** PharmacyStatusIn */
         PharmacyStatusIn: {
             /**
@@ -3333,6 +4707,69 @@ export interface components {
             /** @default null */
             verificationDocuments: components["schemas"]["VerificationDocuments"] | null;
         };
+        /** PrescriptionAnswer */
+        PrescriptionAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            prescription: components["schemas"]["PrescriptionOut"];
+        };
+        /**
+         * PrescriptionCardOut
+         * @description A prescription of the caller's list, or the one the doctor just wrote: the patient's
+         *     contact always there (the cards print it).
+         */
+        PrescriptionCardOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Prescriptionnumber */
+            prescriptionNumber: string;
+            /** Appointment */
+            appointment: string | null;
+            doctor: components["schemas"]["DoctorRefOut"];
+            patient: components["schemas"]["PatientContactOut"];
+            /** Diagnosis */
+            diagnosis: string | null;
+            /** Symptoms */
+            symptoms: string | null;
+            /** Notes */
+            notes: string | null;
+            /** Followupinstructions */
+            followUpInstructions: string | null;
+            /** Medications */
+            medications: components["schemas"]["MedicationOut"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "revoked" | "expired";
+            /** Issuedat */
+            issuedAt: string | null;
+            /** Validuntil */
+            validUntil: string | null;
+            /** Createdat */
+            createdAt: string | null;
+            /**
+             * Verificationcode
+             * @default null
+             */
+            verificationCode: string | null;
+            /**
+             * Revokedat
+             * @default null
+             */
+            revokedAt: string | null;
+            /**
+             * Revokereason
+             * @default null
+             */
+            revokeReason: string | null;
+        };
         /**
          * PrescriptionIn
          * @description `POST /prescription/new`. `patientId` must be the appointment's patient (D-14: the
@@ -3362,6 +4799,186 @@ export interface components {
             followUpInstructions: string | null;
             /** Medications */
             medications: components["schemas"]["MedicationIn"][];
+        };
+        /** PrescriptionListAnswer */
+        PrescriptionListAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Prescriptions */
+            prescriptions: components["schemas"]["PrescriptionCardOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
+        /**
+         * PrescriptionOut
+         * @description A prescription as its cards show it; `verificationCode` on one prescription's full view,
+         *     `revokedAt`/`revokeReason` once revoked.
+         */
+        PrescriptionOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Prescriptionnumber */
+            prescriptionNumber: string;
+            /** Appointment */
+            appointment: string | null;
+            doctor: components["schemas"]["DoctorRefOut"];
+            patient: components["schemas"]["PatientRefOut"];
+            /** Diagnosis */
+            diagnosis: string | null;
+            /** Symptoms */
+            symptoms: string | null;
+            /** Notes */
+            notes: string | null;
+            /** Followupinstructions */
+            followUpInstructions: string | null;
+            /** Medications */
+            medications: components["schemas"]["MedicationOut"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "revoked" | "expired";
+            /** Issuedat */
+            issuedAt: string | null;
+            /** Validuntil */
+            validUntil: string | null;
+            /** Createdat */
+            createdAt: string | null;
+            /**
+             * Verificationcode
+             * @default null
+             */
+            verificationCode: string | null;
+            /**
+             * Revokedat
+             * @default null
+             */
+            revokedAt: string | null;
+            /**
+             * Revokereason
+             * @default null
+             */
+            revokeReason: string | null;
+        };
+        /** PricingOut */
+        PricingOut: {
+            /**
+             * Itemsprice
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            itemsPrice: number;
+            /**
+             * Discount
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            discount: number;
+            /**
+             * Deliverycharge
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            deliveryCharge: number;
+            /**
+             * Totalprice
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            totalPrice: number;
+            /** Currency */
+            currency: string;
+        };
+        /** PublicPharmacyAnswer */
+        PublicPharmacyAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            pharmacy: components["schemas"]["PublicPharmacyOut"];
+        };
+        /** PublicPharmacyListAnswer */
+        PublicPharmacyListAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Pharmacies */
+            pharmacies: components["schemas"]["PublicPharmacyOut"][];
+            pagination: components["schemas"]["PageOut"];
+        };
+        /**
+         * PublicPharmacyOut
+         * @description A listed pharmacy as anyone sees it (`GET /pharmacies`, `GET /pharmacy/{id}`).
+         */
+        PublicPharmacyOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            address: components["schemas"]["AddressOut"];
+            contactInfo: components["schemas"]["ContactInfoOut"];
+            /**
+             * Establishedyear
+             * @default null
+             */
+            establishedYear: number | null;
+            operatingHours: components["schemas"]["OperatingHoursOut"];
+            /** Deliveryradius */
+            deliveryRadius: number;
+            /**
+             * Deliverycharges
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            deliveryCharges: number;
+            /**
+             * Freedeliveryabove
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            freeDeliveryAbove: number;
+            /** @default null */
+            avatar: components["schemas"]["AssetOut"] | null;
+            /**
+             * Verificationstatus
+             * @enum {string}
+             */
+            verificationStatus: "pending" | "verified" | "rejected" | "suspended";
+            /** Isverified */
+            isVerified: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "inactive";
+            /** Rating */
+            rating: number;
+            /** Totalreviews */
+            totalReviews: number;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
         };
         /** RateIn */
         RateIn: {
@@ -3425,6 +5042,24 @@ export interface components {
              */
             availability: unknown;
         };
+        /** ReportAnswer */
+        ReportAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            report: components["schemas"]["ReportOut"];
+        };
+        /** ReportOut */
+        ReportOut: {
+            /** Orderstats */
+            orderStats: components["schemas"]["StatusSeriesOut"][];
+            /** Topmedicines */
+            topMedicines: components["schemas"]["TopMedicineOut"][];
+            summary: components["schemas"]["ReportSummaryOut"];
+            period: components["schemas"]["PeriodOut"];
+        };
         /** ReportQuery */
         ReportQuery: {
             /**
@@ -3453,6 +5088,20 @@ export interface components {
              */
             reportType: string;
         };
+        /** ReportSummaryOut */
+        ReportSummaryOut: {
+            /** Totalorders */
+            totalOrders: number;
+            /**
+             * Totalrevenue
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            totalRevenue: number;
+            /** Currency */
+            currency: string;
+            /** Topsellingmedicine */
+            topSellingMedicine: string;
+        };
         /** RescheduleIn */
         RescheduleIn: {
             /** Day */
@@ -3476,10 +5125,57 @@ export interface components {
             /** Id */
             id: string | null;
         };
+        /** RevenueOut */
+        RevenueOut: {
+            /**
+             * Total
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            total: number;
+            /**
+             * Thismonth
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            thisMonth: number;
+            /** Currency */
+            currency: string;
+        };
         /** RevokeIn */
         RevokeIn: {
             /** Reason */
             reason: string;
+        };
+        /** RowErrorOut */
+        RowErrorOut: {
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
+        };
+        /**
+         * RowResultOut
+         * @description One row of a bulk upload or stock update: `ok`, the medicine's `id`, or the row's errors.
+         */
+        RowResultOut: {
+            /** Row */
+            row: number;
+            /** Ok */
+            ok: boolean;
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
+            /**
+             * Stock
+             * @default null
+             */
+            stock: number | null;
+            /**
+             * Errors
+             * @default null
+             */
+            errors: components["schemas"]["RowErrorOut"][] | null;
         };
         /** ScheduleAnswer */
         ScheduleAnswer: {
@@ -3491,6 +5187,71 @@ export interface components {
             availability: components["schemas"]["AvailabilityOut"];
             /** Timeoff */
             timeOff: components["schemas"]["TimeOffOut"][];
+        };
+        /** SearchAnswer */
+        SearchAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Count */
+            count: number;
+            /** Medicines */
+            medicines: components["schemas"]["SearchMedicineOut"][];
+        };
+        /**
+         * SearchMedicineOut
+         * @description A type-ahead hit: the fields the search reads, with the virtuals and the pharmacy.
+         */
+        SearchMedicineOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Pharmacy */
+            pharmacy: string | components["schemas"]["ShopSummaryOut"];
+            /** Name */
+            name: string;
+            /**
+             * Genericname
+             * @default null
+             */
+            genericName: string | null;
+            /** Manufacturer */
+            manufacturer: string;
+            /** Category */
+            category: string;
+            /** Strength */
+            strength: string;
+            /**
+             * Price
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            price: number;
+            /**
+             * Mrp
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            mrp: number;
+            /**
+             * Discountedprice
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            discountedPrice: number;
+            /** Stock */
+            stock: number;
+            /** Minstock */
+            minStock: number;
+            /** Images */
+            images: components["schemas"]["AssetOut"][];
+            /** Prescriptionrequired */
+            prescriptionRequired: boolean;
+            /** Instock */
+            inStock: boolean;
+            /** Lowstock */
+            lowStock: boolean;
         };
         /** SearchQuery */
         SearchQuery: {
@@ -3550,6 +5311,46 @@ export interface components {
              */
             addressType: "Home" | "Work" | "Other";
         };
+        /** ShippingAddressOut */
+        ShippingAddressOut: {
+            /** Fullname */
+            fullName: string;
+            /** Phone */
+            phone: string;
+            /** Street */
+            street: string;
+            /** City */
+            city: string;
+            /** State */
+            state: string;
+            /** Pincode */
+            pincode: string;
+            /**
+             * Landmark
+             * @default null
+             */
+            landmark: string | null;
+            /** Addresstype */
+            addressType: string;
+        };
+        /**
+         * ShopSummaryOut
+         * @description The pharmacy beside each catalogue medicine.
+         */
+        ShopSummaryOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string;
+            address: components["schemas"]["AddressOut"] | null;
+            contactInfo: components["schemas"]["ContactInfoOut"] | null;
+            /** Rating */
+            rating: number;
+            operatingHours: components["schemas"]["OperatingHoursOut"] | null;
+        };
         /** SignIn */
         SignIn: {
             /**
@@ -3557,6 +5358,35 @@ export interface components {
              * @enum {string}
              */
             purpose: "avatar" | "medicine-image" | "prescription-scan" | "pharmacy-license" | "analysis-media";
+        };
+        /**
+         * SignedUploadAnswer
+         * @description A signed direct upload to Cloudinary (`signing.sign_upload`).
+         */
+        SignedUploadAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Uploadurl */
+            uploadUrl: string;
+            /** Cloudname */
+            cloudName: string;
+            /** Apikey */
+            apiKey: string;
+            /** Signature */
+            signature: string;
+            params: components["schemas"]["UploadParamsOut"];
+            /**
+             * Purpose
+             * @enum {string}
+             */
+            purpose: "avatar" | "medicine-image" | "prescription-scan" | "pharmacy-license" | "analysis-media";
+            /** Maxbytes */
+            maxBytes: number;
+            /** Allowedformats */
+            allowedFormats: string[];
         };
         /** SlotDoctorOut */
         SlotDoctorOut: {
@@ -3611,35 +5441,24 @@ export interface components {
             /** Slots */
             slots: components["schemas"]["SlotOut"][];
         };
-        /**
-         * StatusEntryOut
-         * @description One step of an appointment's life: who (`by`, null for the system) in which role did what.
-         */
-        StatusEntryOut: {
-            /** Status */
-            status: string;
+        /** StatsAnswer */
+        StatsAnswer: {
             /**
-             * At
-             * Format: date-time
-             * @description An ISO 8601 date-time with its UTC offset
+             * Success
+             * @constant
              */
-            at: string;
-            /** By */
-            by: string | null;
-            /** Role */
-            role: string;
-            /**
-             * Action
-             * @default null
-             */
-            action: string | null;
-            /**
-             * Reason
-             * @default null
-             */
-            reason: string | null;
-        } & {
-            [key: string]: unknown;
+            success: true;
+            stats: components["schemas"]["StatsOut"];
+        };
+        /** StatsOut */
+        StatsOut: {
+            medicines: components["schemas"]["MedicineStatsOut"];
+            orders: components["schemas"]["OrderStatsOut"];
+            revenue: components["schemas"]["RevenueOut"];
+            /** Rating */
+            rating: number;
+            /** Totalreviews */
+            totalReviews: number;
         };
         /** StatusIn */
         StatusIn: {
@@ -3653,6 +5472,23 @@ export interface components {
              * @default
              */
             note: string;
+        };
+        /** StatusSeriesOut */
+        StatusSeriesOut: {
+            /**
+             * Id
+             * @enum {string}
+             */
+            _id: "pending" | "confirmed" | "preparing" | "ready" | "dispatched" | "delivered" | "cancelled";
+            /** Daily */
+            daily: components["schemas"]["DayOut"][];
+            /** Totalcount */
+            totalCount: number;
+            /**
+             * Totalrevenue
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            totalRevenue: number;
         };
         /** TimeOffAnswer */
         TimeOffAnswer: {
@@ -3724,6 +5560,25 @@ export interface components {
              */
             end: string;
         };
+        /** TopMedicineOut */
+        TopMedicineOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /** Name */
+            name: string | null;
+            /** Manufacturer */
+            manufacturer: string | null;
+            /** Totalquantity */
+            totalQuantity: number;
+            /**
+             * Totalrevenue
+             * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
+             */
+            totalRevenue: number;
+        };
         /** UpdateMeIn */
         UpdateMeIn: {
             /**
@@ -3763,6 +5618,30 @@ export interface components {
             name: string | null;
             /** @default null */
             avatar: components["schemas"]["Avatar"] | null;
+        };
+        /**
+         * UploadParamsOut
+         * @description The signed parameters the browser sends to Cloudinary with the file, unchanged.
+         */
+        UploadParamsOut: {
+            /** Timestamp */
+            timestamp: number;
+            /** Folder */
+            folder: string;
+            /** Public Id */
+            public_id: string;
+            /** Allowed Formats */
+            allowed_formats: string;
+            /**
+             * Transformation
+             * @default null
+             */
+            transformation: string | null;
+            /**
+             * Notification Url
+             * @default null
+             */
+            notification_url: string | null;
         };
         /** UserAnswer */
         UserAnswer: {
@@ -3921,6 +5800,35 @@ export interface components {
             approvalStatus: ("approved" | "pending" | "rejected") | null;
         };
         /**
+         * VerificationAnswer
+         * @description What a pharmacist needs to trust a printed prescription: no diagnosis, notes or full names.
+         */
+        VerificationAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Valid */
+            valid: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "revoked" | "expired";
+            /** Number */
+            number: string;
+            /** Issuedat */
+            issuedAt: string | null;
+            /** Validuntil */
+            validUntil: string | null;
+            doctor: components["schemas"]["VerifiedDoctorOut"];
+            /** Medications */
+            medications: components["schemas"]["VerifiedMedicationOut"][];
+            /** Patientinitials */
+            patientInitials: string;
+        };
+        /**
          * VerificationDocuments
          * @description The reference's licence documents, each an upload of purpose `pharmacy-license` by the
          *     owner (the reference had no upload for them and took any url by mass assignment). A key
@@ -3934,10 +5842,74 @@ export interface components {
             /** @default null */
             gstCertificate: components["schemas"]["DocumentRef"] | null;
         };
+        /** VerificationDocumentsOut */
+        VerificationDocumentsOut: {
+            /** @default null */
+            pharmacyLicense: components["schemas"]["AssetOut"] | null;
+            /** @default null */
+            drugLicense: components["schemas"]["AssetOut"] | null;
+            /** @default null */
+            gstCertificate: components["schemas"]["AssetOut"] | null;
+        };
+        /** VerifiedDoctorOut */
+        VerifiedDoctorOut: {
+            /** Name */
+            name: string | null;
+            /** Speciality */
+            speciality: string | null;
+        };
+        /** VerifiedMedicationOut */
+        VerifiedMedicationOut: {
+            /** Name */
+            name: string;
+            /** Genericname */
+            genericName: string | null;
+            /** Strength */
+            strength: string | null;
+            /** Dosage */
+            dosage: string;
+            /** Frequency */
+            frequency: string;
+            /** Route */
+            route: string | null;
+            /** Duration */
+            duration: string | null;
+            /** Quantity */
+            quantity: number | null;
+            /** Refills */
+            refills: number | null;
+        };
         /** VerifyConfirmIn */
         VerifyConfirmIn: {
             /** Code */
             code: string;
+        };
+        /**
+         * WebhookAnswer
+         * @description Stripe's event acknowledged: `handled` when it changed a payment, `duplicate` when it was
+         *     seen before.
+         */
+        WebhookAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /**
+             * Received
+             * @constant
+             */
+            received: true;
+            /**
+             * Handled
+             * @default null
+             */
+            handled: boolean | null;
+            /**
+             * Duplicate
+             * @default null
+             */
+            duplicate: boolean | null;
         };
         /** WeeklyHours */
         WeeklyHours: {
@@ -3977,6 +5949,85 @@ export interface components {
              */
             sunday: components["schemas"]["TimeRange"][];
         };
+        /** WrittenAnswer */
+        WrittenAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            prescription: components["schemas"]["PrescriptionCardOut"];
+        };
+        /** HoursOut */
+        functions__appointments__schemas__HoursOut: {
+            /**
+             * Start
+             * @description `HH:MM`, local
+             */
+            start: string;
+            /**
+             * End
+             * @description `HH:MM`, local (`24:00` for midnight)
+             */
+            end: string;
+        };
+        /**
+         * StatusEntryOut
+         * @description One step of an appointment's life: who (`by`, null for the system) in which role did what.
+         */
+        functions__appointments__schemas__StatusEntryOut: {
+            /** Status */
+            status: string;
+            /**
+             * At
+             * Format: date-time
+             * @description An ISO 8601 date-time with its UTC offset
+             */
+            at: string;
+            /** By */
+            by: string | null;
+            /** Role */
+            role: string;
+            /**
+             * Action
+             * @default null
+             */
+            action: string | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** HoursOut */
+        functions__pharmacy__out_schemas__HoursOut: {
+            /** Open */
+            open: string;
+            /** Close */
+            close: string;
+        };
+        /** StatusEntryOut */
+        functions__pharmacy__out_schemas__StatusEntryOut: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "confirmed" | "preparing" | "ready" | "dispatched" | "delivered" | "cancelled";
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            /** Note */
+            note: string;
+            /**
+             * By
+             * @default null
+             */
+            by: string | null;
+        };
         SuccessEnvelope: {
             /** @constant */
             success: true;
@@ -4013,30 +6064,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AnalyticsAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4057,30 +6114,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["HospitalListAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4099,30 +6162,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["HospitalAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4139,30 +6208,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["HospitalAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4183,30 +6258,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["HospitalAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4223,30 +6304,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4263,30 +6350,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OrderAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4305,30 +6398,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AdminOrderListAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4347,30 +6446,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AdminPharmacyListAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4391,30 +6496,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PharmacySavedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -4628,30 +6739,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["AnalysisAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "ANALYSIS_NOT_CONFIGURED" | "ANALYSIS_PROVIDER_ERROR" | "ANALYSIS_RATE_LIMITED" | "ASSET_INVALID" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "ANALYSIS_NOT_CONFIGURED" | "ANALYSIS_PROVIDER_ERROR" | "ANALYSIS_RATE_LIMITED" | "ASSET_INVALID" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5368,30 +7485,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OnCallAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5410,30 +7533,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OnCallAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "PHONE_REQUIRED" | "INVALID_PHONE" | "TOO_MANY_CODES" | "RATE_LIMITED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "PHONE_REQUIRED" | "INVALID_PHONE" | "TOO_MANY_CODES" | "RATE_LIMITED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5452,30 +7581,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OnCallAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5722,31 +7857,37 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success envelope */
-            "2XX": {
+            /** @description text/xml; charset=utf-8 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "text/xml; charset=utf-8": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "IVR_NOT_CONFIGURED" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "IVR_NOT_CONFIGURED" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5760,31 +7901,37 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success envelope */
-            "2XX": {
+            /** @description text/xml; charset=utf-8 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "text/xml; charset=utf-8": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "IVR_NOT_CONFIGURED" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "IVR_NOT_CONFIGURED" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5798,31 +7945,37 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success envelope */
-            "2XX": {
+            /** @description text/xml; charset=utf-8 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "text/xml; charset=utf-8": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "IVR_NOT_CONFIGURED" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "IVR_NOT_CONFIGURED" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -5836,31 +7989,37 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success envelope */
-            "2XX": {
+            /** @description text/xml; charset=utf-8 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "text/xml; charset=utf-8": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "IVR_NOT_CONFIGURED" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `IVR_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "IVR_NOT_CONFIGURED" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6246,30 +8405,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["CatalogueMedicineAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6296,30 +8461,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["CatalogueAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6334,30 +8505,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["CategoriesAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `DB_UNAVAILABLE`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `DB_UNAVAILABLE`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "DB_UNAVAILABLE" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `DB_UNAVAILABLE`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `DB_UNAVAILABLE`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "DB_UNAVAILABLE" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6375,30 +8552,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["CatalogueListAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6417,30 +8600,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["SearchAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6549,30 +8738,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OrderAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6593,30 +8788,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OrderSavedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6637,30 +8838,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OrderSavedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ALREADY_RATED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ALREADY_RATED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6681,30 +8888,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OrderSavedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "NOT_FOUND" | "ILLEGAL_TRANSITION" | "PAYMENT_PENDING" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "NOT_FOUND" | "ILLEGAL_TRANSITION" | "PAYMENT_PENDING" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6723,30 +8936,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OrderSavedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ITEM_UNAVAILABLE" | "ITEM_EXPIRED" | "PRESCRIPTION_REQUIRED" | "PRESCRIPTION_INVALID" | "OUT_OF_STOCK" | "ORDER_LIMIT" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ITEM_UNAVAILABLE" | "ITEM_EXPIRED" | "PRESCRIPTION_REQUIRED" | "PRESCRIPTION_INVALID" | "OUT_OF_STOCK" | "ORDER_LIMIT" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -6765,30 +8984,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OrderListAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7005,22 +9230,28 @@ export interface operations {
                     "application/json": components["schemas"]["IntentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "NOT_PAYABLE" | "NOTHING_TO_PAY" | "ALREADY_PAID" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_PROVIDER_ERROR" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "NOT_PAYABLE" | "NOTHING_TO_PAY" | "ALREADY_PAID" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_PROVIDER_ERROR" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7035,30 +9266,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["WebhookAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `BAD_EVENT`, `PAYMENTS_NOT_CONFIGURED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `BAD_EVENT`, `PAYMENTS_NOT_CONFIGURED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "BAD_EVENT" | "PAYMENTS_NOT_CONFIGURED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `BAD_EVENT`, `PAYMENTS_NOT_CONFIGURED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `BAD_EVENT`, `PAYMENTS_NOT_CONFIGURED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "BAD_EVENT" | "PAYMENTS_NOT_CONFIGURED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7076,30 +9313,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PaymentAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7119,30 +9362,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PublicPharmacyListAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7163,30 +9412,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MedicineSavedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7203,30 +9458,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7245,30 +9506,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MedicineSavedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7287,30 +9554,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["BulkStockAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NO_VALID_ROWS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NO_VALID_ROWS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7325,30 +9598,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["BulkUploadAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "MALFORMED_CSV" | "MALFORMED_JSON" | "NO_ROWS" | "TOO_MANY_ROWS" | "NO_VALID_ROWS" | "ASSET_INVALID" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "MALFORMED_CSV" | "MALFORMED_JSON" | "NO_ROWS" | "TOO_MANY_ROWS" | "NO_VALID_ROWS" | "ASSET_INVALID" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7367,30 +9646,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MedicinePageAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7405,30 +9690,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["MedicineListAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7452,30 +9743,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["InventorySearchAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7490,30 +9787,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PharmacyAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7532,30 +9835,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PharmacySavedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7574,30 +9883,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["OrderListAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7616,30 +9931,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PharmacySavedAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "PHARMACY_EXISTS" | "LICENSE_TAKEN" | "REGISTRATION_REFUSED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "PHARMACY_EXISTS" | "LICENSE_TAKEN" | "REGISTRATION_REFUSED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7660,30 +9981,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["ReportAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "INVALID_DATE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "INVALID_DATE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7698,30 +10025,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["StatsAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7738,30 +10071,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PublicPharmacyAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7790,30 +10129,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["CatalogueAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7832,30 +10177,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["WrittenAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "APPOINTMENT_MISMATCH" | "APPOINTMENT_NOT_ELIGIBLE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "APPOINTMENT_MISMATCH" | "APPOINTMENT_NOT_ELIGIBLE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7872,30 +10223,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["VerificationAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `RATE_LIMITED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `RATE_LIMITED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "RATE_LIMITED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `RATE_LIMITED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `RATE_LIMITED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "RATE_LIMITED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7912,30 +10269,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PrescriptionAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7960,22 +10323,28 @@ export interface operations {
                     "application/pdf": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PDF_FONTS_MISSING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PDF_FONTS_MISSING`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "PDF_FONTS_MISSING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PDF_FONTS_MISSING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PDF_FONTS_MISSING`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "PDF_FONTS_MISSING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -7996,30 +10365,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PrescriptionAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "PRESCRIPTION_NOT_ACTIVE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "PRESCRIPTION_NOT_ACTIVE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -8037,30 +10412,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["PrescriptionListAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -8169,30 +10550,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["NotificationAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `MALFORMED_JSON`, `UPLOADS_NOT_CONFIGURED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `MALFORMED_JSON`, `UPLOADS_NOT_CONFIGURED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "MALFORMED_JSON" | "UPLOADS_NOT_CONFIGURED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `BAD_SIGNATURE`, `MALFORMED_JSON`, `UPLOADS_NOT_CONFIGURED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `BAD_SIGNATURE`, `MALFORMED_JSON`, `UPLOADS_NOT_CONFIGURED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "BAD_SIGNATURE" | "MALFORMED_JSON" | "UPLOADS_NOT_CONFIGURED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
@@ -8211,30 +10598,36 @@ export interface operations {
         };
         responses: {
             /** @description Success envelope */
-            "2XX": {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuccessEnvelope"];
+                    "application/json": components["schemas"]["SignedUploadAnswer"];
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "UPLOADS_NOT_CONFIGURED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "UPLOADS_NOT_CONFIGURED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };
