@@ -82,14 +82,15 @@ SUCCESS_ENVELOPE: dict[str, Any] = {
 }
 
 
-def describe(*, response: type[BaseModel] | None = None, status: int = 200,
+def describe(*, response: type[BaseModel] | None = None, status: int | tuple[int, ...] = 200,
              content_type: str | tuple[str, ...] = "application/json",
              schema: dict[str, Any] | None = None, errors: tuple[Code, ...] = (),
              examples: dict[str, dict[str, Any]] | None = None,
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's success answer: `response` is the model of the whole JSON body (including
     `success`); or `schema` a JSON schema of a body that is not the envelope; or `content_type`
-    one or more non-JSON types (`application/pdf`, `text/html`). `errors`: the codes of the `Code`
+    one or more non-JSON types (`application/pdf`, `text/html`). `status`: one, or several that answer
+    the same body (`(201, 200)`: created, or found already). `errors`: the codes of the `Code`
     catalogue the route itself can answer (the edge's and the session's are added). `examples`:
     `{name: {"request": body, "response": body}}` for the main flows."""
     unknown = [e for e in errors if not isinstance(e, Code)]
@@ -314,9 +315,10 @@ def _responses(path: str, described: dict[str, Any] | None, refs: dict[Any, Any]
                      "allOf": [envelope_ref, {"properties": {"code": {"enum": codes}}}]}}}}
     envelope = {"$ref": REF.format(model="SuccessEnvelope")}
     success: dict[str, Any] = {"description": "Success envelope", "content": {"application/json": {"schema": envelope}}}
-    key = "2XX"
-    if described is not None:
-        key = str(described["status"])
+    keys = ["2XX"]
+    if described is not None:  # several statuses: the same answer (201 created, 200 found)
+        status = described["status"]
+        keys = [str(code) for code in (status if isinstance(status, tuple) else (status,))]
         if described["response"] is not None:
             success["content"] = {"application/json": {"schema": refs[(described["response"], "serialization")]}}
         elif described["schema"] is not None:
@@ -329,4 +331,4 @@ def _responses(path: str, described: dict[str, Any] | None, refs: dict[Any, Any]
     responses = _examples((described or {}).get("examples", {}), "response")
     if responses and "application/json" in success["content"]:
         success["content"]["application/json"]["examples"] = responses
-    return {key: success, "4XX": error, "5XX": error}
+    return {**dict.fromkeys(keys, success), "4XX": error, "5XX": error}

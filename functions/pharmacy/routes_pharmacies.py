@@ -34,7 +34,7 @@ def register() -> Response:
 
 @bp.route("/pharmacy/quick-setup", methods=["POST"])
 @dev_only  # answers 404 outside the dev stage, and is in the dev stage's OpenAPI document alone
-@describe(response=PharmacySavedAnswer, status=201, errors=(Code.NOT_FOUND,))
+@describe(response=PharmacySavedAnswer, status=(201, 200), errors=(Code.NOT_FOUND,))
 def quick_setup() -> Response:
     """Dev stage only: a verified demo pharmacy for the caller (200 with the existing one)."""
     owner = require_user(headers(), roles=(PHARMACIST,))
