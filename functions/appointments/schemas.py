@@ -328,3 +328,8 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "slots": [{"start": "2026-12-10T04:30:00Z", "end": "2026-12-10T05:00:00Z", "label": "10:00"},
                   {"start": "2026-12-10T05:00:00Z", "end": "2026-12-10T05:30:00Z", "label": "10:30"}]}}},
 }
+_LISTED = {k: v for k, v in EXAMPLES["book"]["a patient books a slot"]["response"]["appointment"].items()
+           if k != "statusHistory"}
+EXAMPLES["my"] = {"a patient's list": {"response": {
+    "success": True, "count": 1, "appointments": [_LISTED],
+    "pagination": {"total": 1, "page": 1, "pages": 1, "limit": 20}}}}

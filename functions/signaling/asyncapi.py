@@ -30,6 +30,9 @@ ERROR_MEANINGS: dict[FrameCode, str] = {
     FrameCode.RATE_LIMITED: "too many frames (or emergency requests): slow down",
     FrameCode.REPLACED: "the user opened more connections than allowed: this, the oldest, is closed",
 }
+USE_CASE_MEANINGS: dict[str, str] = {
+    "contact_not_verified": "`emergencyRequest` from a patient whose e-mail or phone is not verified",
+}
 
 
 def _message_name(model: type[schemas.FrameOut]) -> str:
@@ -61,7 +64,8 @@ def build(version: str = "1.0.0") -> dict[str, Any]:
             message["summary"] = " ".join(out.__doc__.split())
         messages[f"type:{name}"] = message
     messages["type:error"]["description"] = "Error codes: " + "; ".join(
-        f"`{code.value}`: {ERROR_MEANINGS[code]}" for code in FrameCode)
+        [f"`{code.value}`: {ERROR_MEANINGS[code]}" for code in FrameCode]
+        + [f"`{code}`: {meaning}" for code, meaning in USE_CASE_MEANINGS.items()])
 
     def ref(key: str) -> dict[str, str]:
         return {"$ref": f"{CHANNEL}/messages/{key.replace('/', '~1')}"}

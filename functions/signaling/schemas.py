@@ -347,6 +347,13 @@ class EmergencyTakenOut(FrameOut):
     sessionId: Id
 
 
+class EmergencyClosedOut(FrameOut):
+    """To a doctor accepting an emergency that ended meanwhile (unanswered or closed)."""
+
+    type: Literal["emergency-closed"]
+    sessionId: Id
+
+
 class EmergencyUnansweredOut(FrameOut):
     type: Literal["emergency-unanswered"]
     sessionId: Id
@@ -368,11 +375,17 @@ class FieldErrorOut(OutModel):
     message: str
 
 
+# Error frame codes besides FrameCode's: a use case's error met while a frame is handled answers its
+# `Code` in lower case (`FrameCode.of`); those that do not map onto a FrameCode already.
+UseCaseFrameCode = Literal["contact_not_verified"]
+
+
 class ErrorFrameOut(FrameOut):
-    """A refused frame (or a closing connection, `replaced`): `code` is one of `FrameCode`."""
+    """A refused frame (or a closing connection, `replaced`): `code` is one of `FrameCode`, or a
+    use case's code in lower case (`contact_not_verified`)."""
 
     type: Literal["error"]
-    code: FrameCode
+    code: FrameCode | UseCaseFrameCode
     message: str
     errors: list[FieldErrorOut] | None = None
     action: str | None = None
@@ -388,7 +401,7 @@ ANSWERS: dict[str, tuple[type[FrameOut], ...]] = {
     "ice-candidate": (),
     "doctorConnect": (DoctorOnlineOut,),
     "emergencyRequest": (EmergencyCreatedOut,),
-    "emergency-accept": (EmergencyAssignedOut,),
+    "emergency-accept": (EmergencyAssignedOut, EmergencyTakenOut, EmergencyClosedOut),
     "chat-join": (ChatJoinedOut,),
     "user-message": (MessageOut,),
     "typing": (),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -45,6 +46,7 @@ def test_the_document_lists_every_action_every_frame_type_the_code_sends_and_eve
     assert set(error_schema["enum"]) == {c.value for c in FrameCode}
     description = document["channels"]["signaling"]["messages"]["type:error"]["description"]
     assert all(f"`{c.value}`" in description for c in FrameCode)
+    assert set(get_args(schemas.UseCaseFrameCode)) == set(asyncapi.USE_CASE_MEANINGS)
 
 
 def test_the_local_call_page_sends_and_handles_only_documented_frames():

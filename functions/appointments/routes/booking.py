@@ -45,7 +45,7 @@ def book() -> Response:
 
 
 @bp.route("/appointment/my", methods=["GET"])
-@describe(response=AppointmentsAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=AppointmentsAnswer, errors=(Code.NOT_FOUND,), examples=EXAMPLES["my"])
 def my_appointments() -> Response:
     """The caller's appointments (a patient's bookings or a doctor's patients), by start."""
     user = require_user(headers(), roles=(PATIENT, DOCTOR))
