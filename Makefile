@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint db install clean package deploy os-packages bench
+.PHONY: run test lint db install clean package deploy os-packages bench client client-check
 
 # One check of the operating-system packages (local/os-packages.sh), per command: it installs
 # what is missing under CI=true, otherwise asks (on a terminal) or prints the command to run.
@@ -33,6 +33,16 @@ run: db
 test: db
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory client-check
+
+# The API's TypeScript types (clients/api.d.ts) and the document they come from (clients/openapi.json),
+# generated with openapi-typescript from clients/package-lock.json (`npm ci`). See README "The contract".
+client: $(STAMP)
+	$(PY) -m local.client_types
+
+# Fails when the committed clients/ differ from what the current document generates (run by `make test`).
+client-check: $(STAMP)
+	$(PY) -m local.client_types --check
 
 # Issue 20's table, route by route: round trips, median/p95, growth, beside budgets and the
 # original's figures (bench/routes_bench.py; ARGS=--quick for a smoke run). Figures, never a verdict.
@@ -61,4 +71,4 @@ deploy: package
 	  $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
 clean:
-	rm -rf $(VENV) .bin .data .chalice/deployments build
+	rm -rf $(VENV) .bin .data .chalice/deployments build clients/node_modules

@@ -34,6 +34,9 @@ if [ "$profile" = test ] || [ "$profile" = ci ]; then
   command -v pdftoppm >/dev/null || missing poppler-utils "pdftoppm, which renders the PDFs in the tests"
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || command -v chromium >/dev/null ||
     missing chromium "the browser tests (the call page, the docs page)"
+  # make client-check (run by make test): openapi-typescript from clients/package-lock.json (npm ci)
+  command -v node >/dev/null || missing nodejs "Node.js, which runs openapi-typescript (make client)"
+  command -v npm >/dev/null || missing npm "npm ci of clients/package-lock.json (make client)"
 fi
 go_problem=""
 if [ "$profile" != package ] && [ -z "${MONGODB_URI:-}" ]; then

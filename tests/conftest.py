@@ -38,6 +38,14 @@ os.environ.update({
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The contract hook (tests/contract_schema.py): every JSON answer any test receives from a
+    Chalice app is checked against the route's documented schema for its status."""
+    from tests.contract_schema import install
+
+    install()
+
+
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("MONGODB_URI")

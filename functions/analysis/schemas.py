@@ -1,4 +1,4 @@
-"""Request and result models of POST /analyze.
+"""Request, result and answer models of POST /analyze.
 
 The reference's frontend sends `image_url` (and its backend read `video_url`): both are
 accepted as aliases of `mediaUrl`, and they also say which kind the media is."""
@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from functions.core.schemas import WriteModel
+from functions.core.schemas import Answer, Id, OutModel, WriteModel
 
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=1024)]
 
@@ -56,3 +56,21 @@ class AnalysisResult(BaseModel):
     emergencyLevel: Annotated[int, Field(ge=1, le=5)]
     findings: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=500)]],
                         Field(max_length=20)] = []
+
+
+class EmergencyStartedOut(OutModel):
+    """The emergency a high level started for a patient (signaling's session and its room)."""
+
+    sessionId: str
+    roomId: str
+
+
+class AnalysisAnswer(Answer):
+    """The analysis, kept in the caller's medical history (`historyEntryId`); `emergency` when its
+    level started the emergency flow for a patient."""
+
+    analysis: str
+    emergencyLevel: int
+    findings: list[str]
+    historyEntryId: Id | None
+    emergency: EmergencyStartedOut | None = None

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from functions.appointments.status import MAX_APPOINTMENT_MINUTES, STATUSES
-from functions.core.schemas import PageQuery, WriteModel
+from functions.core.schemas import Answer, Id, OpenOutModel, OutModel, PageOut, PageQuery, Timestamp, WriteModel
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
 DAY = r"^\d{4}-\d{2}-\d{2}$"
@@ -155,3 +155,181 @@ class MyQuery(PageQuery):
     @property
     def statuses(self) -> list[str]:
         return self.status.split(",") if self.status else []
+
+
+# ---------------------------------------------------------------- answers (the OpenAPI document's `*Out` models)
+
+Status = Literal["pending_payment", "pending", "confirmed", "completed", "no_show", "cancelled"]
+
+
+class PatientPartyOut(OutModel):
+    """The patient of an appointment; `contact` only in the doctor's own list (their cards show it)."""
+
+    id: Id = Field(alias="_id")
+    name: str | None
+    contact: str | None = None
+
+
+class DoctorPartyOut(OutModel):
+    id: Id = Field(alias="_id")
+    name: str | None
+    speciality: str | None
+
+
+class CancellationOut(OutModel):
+    by: Id | None
+    role: str | None
+    reason: str | None
+    at: Timestamp | None
+
+
+class StatusEntryOut(OpenOutModel):
+    """One step of an appointment's life: who (`by`, null for the system) in which role did what."""
+
+    status: str
+    at: Timestamp
+    by: Id | None
+    role: str
+    action: str | None = None
+    reason: str | None = None
+
+
+class AppointmentOut(OutModel):
+    """An appointment as its participants see it (`appointments.views.appointment_to_api`): `day`
+    and `time` are the doctor's local date and start (`YYYY-MM-DD`, `HH:MM`) in `timezone`; `start`
+    and `end` the instants. One appointment read alone adds `statusHistory` (and `aiSuggestions`)."""
+
+    id: Id = Field(alias="_id")
+    patient: PatientPartyOut
+    doctor: DoctorPartyOut
+    description: str | None
+    symptoms: str | None
+    roomId: str | None = Field(description="The video room the two participants join")
+    day: str | None
+    time: str | None
+    timezone: str | None
+    start: Timestamp | None
+    end: Timestamp | None
+    durationMinutes: int | None
+    status: Status
+    createdAt: Timestamp | None
+    updatedAt: Timestamp | None
+    cancellation: CancellationOut | None = None
+    statusHistory: list[StatusEntryOut] | None = None
+    aiSuggestions: str | None = None
+
+
+class AppointmentAnswer(Answer):
+    appointment: AppointmentOut
+
+
+class CancelledAnswer(Answer):
+    message: str
+    appointment: AppointmentOut
+
+
+class AppointmentsAnswer(Answer):
+    count: int
+    appointments: list[AppointmentOut]
+    pagination: PageOut
+
+
+class SlotOut(OutModel):
+    start: Timestamp
+    end: Timestamp
+    label: str = Field(description="The local start time, `HH:MM`")
+
+
+class SlotDoctorOut(OutModel):
+    id: Id
+    name: str | None
+    speciality: str | None
+
+
+class SlotsAnswer(Answer):
+    """A day's free slots of a doctor: `availableSlots` the labels (`HH:MM`, the old frontend's
+    list), `slots` the same with their instants."""
+
+    date: str
+    timezone: str
+    doctor: SlotDoctorOut
+    availableSlots: list[str]
+    slots: list[SlotOut]
+
+
+class HoursOut(OutModel):
+    start: str = Field(description="`HH:MM`, local")
+    end: str = Field(description="`HH:MM`, local (`24:00` for midnight)")
+
+
+class AvailabilityOut(OutModel):
+    timezone: str
+    weeklyHours: dict[str, list[HoursOut]] = Field(description="Per weekday (`monday`...), the bookable hours")
+    slotMinutes: int
+    bufferMinutes: int
+    minNoticeMinutes: int
+    horizonDays: int
+    acceptingBookings: bool
+    requiresConfirmation: bool
+    isDefault: bool
+
+
+class TimeOffOut(OutModel):
+    id: str = Field(alias="_id")
+    start: Timestamp
+    end: Timestamp
+    reason: str | None = None
+    createdAt: Timestamp | None = None
+
+
+class ScheduleAnswer(Answer):
+    availability: AvailabilityOut
+    timeOff: list[TimeOffOut]
+
+
+class AvailabilityAnswer(Answer):
+    availability: AvailabilityOut
+
+
+class AffectedOut(OutModel):
+    """An appointment inside new time off: the doctor reschedules or cancels it."""
+
+    id: Id = Field(alias="_id")
+    start: Timestamp | None = None
+    end: Timestamp | None = None
+    status: Status | None = None
+    day: str | None = None
+    time: str | None = None
+
+
+class TimeOffAnswer(Answer):
+    timeOff: TimeOffOut
+    affectedAppointments: list[AffectedOut]
+
+
+EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "book": {"a patient books a slot": {
+        "request": {"doctor": "665f1c2e9b1e8a0012345679", "day": "2026-12-10", "time": "10:00",
+                    "description": "Follow-up", "symptoms": "cough for a week"},
+        "response": {"success": True, "appointment": {
+            "_id": "665f1c2e9b1e8a00123456aa",
+            "patient": {"_id": "665f1c2e9b1e8a0012345678", "name": "Asha Rao"},
+            "doctor": {"_id": "665f1c2e9b1e8a0012345679", "name": "Dr. Mehta", "speciality": "general"},
+            "description": "Follow-up", "symptoms": "cough for a week", "roomId": "room-3f2a9c",
+            "day": "2026-12-10", "time": "10:00", "timezone": "Asia/Kolkata",
+            "start": "2026-12-10T04:30:00Z", "end": "2026-12-10T05:00:00Z", "durationMinutes": 30,
+            "status": "pending", "createdAt": "2026-12-06T09:00:00Z", "updatedAt": "2026-12-06T09:00:00Z",
+            "statusHistory": [{"status": "pending", "at": "2026-12-06T09:00:00Z",
+                               "by": "665f1c2e9b1e8a0012345678", "role": "patient", "action": "book"}]}}}},
+    "slots": {"a day with two free slots": {"response": {
+        "success": True, "date": "2026-12-10", "timezone": "Asia/Kolkata",
+        "doctor": {"id": "665f1c2e9b1e8a0012345679", "name": "Dr. Mehta", "speciality": "general"},
+        "availableSlots": ["10:00", "10:30"],
+        "slots": [{"start": "2026-12-10T04:30:00Z", "end": "2026-12-10T05:00:00Z", "label": "10:00"},
+                  {"start": "2026-12-10T05:00:00Z", "end": "2026-12-10T05:30:00Z", "label": "10:30"}]}}},
+}
+_LISTED = {k: v for k, v in EXAMPLES["book"]["a patient books a slot"]["response"]["appointment"].items()
+           if k != "statusHistory"}
+EXAMPLES["my"] = {"a patient's list": {"response": {
+    "success": True, "count": 1, "appointments": [_LISTED],
+    "pagination": {"total": 1, "page": 1, "pages": 1, "limit": 20}}}}

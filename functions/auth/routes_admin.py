@@ -8,13 +8,17 @@ from chalice.app import Response
 from functions.auth import schemas, user_management
 from functions.auth.blueprint import bp, headers
 from functions.core.envelope import respond
+from functions.core.errors import Code
+from functions.core.openapi import describe
 from functions.core.paging import pagination
 from functions.core.security import ADMIN, require_user
 from functions.core.validation import parse_body, parse_query
 
 
 @bp.route("/admin/users", methods=["GET"])
+@describe(response=schemas.UsersAnswer, errors=(Code.NOT_FOUND,))
 def admin_users() -> Response:
+    """List user accounts, by role and approval status (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
     query = parse_query(bp.current_request, schemas.UsersQuery)
     users, total = user_management.list_users(admin, query)
@@ -22,20 +26,26 @@ def admin_users() -> Response:
 
 
 @bp.route("/admin/user/{user_id}", methods=["GET"])
+@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND,))
 def admin_user(user_id: str) -> Response:
+    """One user account (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
     return respond(user=user_management.get_user(admin, user_id))
 
 
 @bp.route("/admin/user/{user_id}/approval", methods=["PUT"])
+@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.NOT_APPROVABLE))
 def admin_approval(user_id: str) -> Response:
+    """Approve or reject a doctor's or pharmacist's account (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
     body = parse_body(bp.current_request, schemas.ApprovalIn)
     return respond(user=user_management.set_approval(admin, user_id, body))
 
 
 @bp.route("/admin/user/{user_id}/active", methods=["PUT"])
+@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.SELF_DEACTIVATION))
 def admin_active(user_id: str) -> Response:
+    """Deactivate or reactivate a user account (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
     return respond(user=user_management.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveIn)))
 

@@ -14,6 +14,14 @@ envelope. A route whose success answer has a model says so with `@describe(respo
 (under `@bp.route`), which puts that model in the document instead of the generic envelope.
 A route that exists in the dev stage only says so with `@dev_only` (under `@bp.route`): it is
 left out of every other stage's document (issue 21: `POST /pharmacy/quick-setup` was in all).
+
+`@describe(errors=(Code.SLOT_TAKEN, ...))` lists the error codes (of the `Code` catalogue) the
+route itself can answer. The document then lists them per operation as `x-error-codes` and as the
+`code` enum of its error envelope, together with the codes any route can answer (`EDGE_CODES`:
+malformed bodies, the database away...) and, on an authenticated route, the session's codes
+(`AUTH_CODES`). A route without declared errors documents the bare envelope (any code).
+`@describe(examples={"name": {"request": {...}, "response": {...}}})` gives the request and
+success-response examples of its main flows (either side may be left out).
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ import re
 import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
+
+from functions.core.errors import Code
 
 if TYPE_CHECKING:  # routes import `describe`: keep pydantic out of that import
     from pydantic import BaseModel
@@ -53,6 +63,17 @@ ERROR_ENVELOPE: dict[str, Any] = {
         "requestId": {"type": ["string", "null"]},
     },
 }
+# Codes any route can answer whatever it does: the HTTP edge's (bodies, media types, methods,
+# cross-site refusals), validation, a generic rate limit, a dependency or the database away.
+EDGE_CODES: tuple[Code, ...] = (
+    Code.BAD_REQUEST, Code.VALIDATION_FAILED, Code.MALFORMED_JSON, Code.MALFORMED_FORM,
+    Code.UNSUPPORTED_MEDIA_TYPE, Code.PAYLOAD_TOO_LARGE, Code.METHOD_NOT_ALLOWED, Code.CROSS_SITE_REQUEST,
+    Code.RATE_LIMITED, Code.UNAVAILABLE, Code.DB_UNAVAILABLE, Code.INTERNAL, Code.ERROR, Code.ROUTE_NOT_FOUND,
+)
+# Codes of an authenticated route's session and role checks (functions/core/security.py).
+AUTH_CODES: tuple[Code, ...] = (
+    Code.UNAUTHENTICATED, Code.INVALID_TOKEN, Code.ACCOUNT_INACTIVE, Code.FORBIDDEN, Code.APPROVAL_REQUIRED,
+)
 SUCCESS_ENVELOPE: dict[str, Any] = {
     "type": "object",
     "required": ["success"],
@@ -61,16 +82,28 @@ SUCCESS_ENVELOPE: dict[str, Any] = {
 }
 
 
-def describe(*, response: type[BaseModel] | None = None, status: int = 200,
+def describe(*, response: type[BaseModel] | None = None, status: int | tuple[int, ...] = 200,
              content_type: str | tuple[str, ...] = "application/json",
-             schema: dict[str, Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             schema: dict[str, Any] | None = None, errors: tuple[Code, ...] = (),
+             examples: dict[str, dict[str, Any]] | None = None,
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's success answer: `response` is the model of the whole JSON body (including
     `success`); or `schema` a JSON schema of a body that is not the envelope; or `content_type`
-    one or more non-JSON types (`application/pdf`, `text/html`)."""
+    one or more non-JSON types (`application/pdf`, `text/html`). `status`: one, or several that answer
+    the same body (`(201, 200)`: created, or found already). `errors`: the codes of the `Code`
+    catalogue the route itself can answer (the edge's and the session's are added). `examples`:
+    `{name: {"request": body, "response": body}}` for the main flows."""
+    unknown = [e for e in errors if not isinstance(e, Code)]
+    if unknown:
+        raise TypeError(f"errors must be Code members, not {unknown!r}")
+    for name, example in (examples or {}).items():
+        if not set(example) <= {"request", "response", "summary"}:
+            raise TypeError(f"example {name!r} takes request, response and summary only")
 
     def mark(view: Callable[..., Any]) -> Callable[..., Any]:
         types = (content_type,) if isinstance(content_type, str) else content_type
-        _DESCRIBED[view] = {"response": response, "status": status, "content_types": types, "schema": schema}
+        _DESCRIBED[view] = {"response": response, "status": status, "content_types": types, "schema": schema,
+                            "errors": tuple(dict.fromkeys(errors)), "examples": dict(examples or {})}
         return view
 
     return mark
@@ -101,9 +134,11 @@ def _is_model(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
 
 
-def read_view(view: Callable[..., Any]) -> dict[str, Any]:
-    """What a view's source says: body and query models, whether it authenticates."""
+def read_view(view: Callable[..., Any], _depth: int = 0) -> dict[str, Any]:
+    """What a view's source says: body and query models, whether it authenticates. A helper of
+    the same module the view calls (`_transition(...)`) is read too, as if it were inlined."""
     found: dict[str, Any] = {"body": None, "query": None, "auth": None}
+    helpers: list[Callable[..., Any]] = []
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(view)))
     except (OSError, TypeError, SyntaxError):
@@ -124,6 +159,16 @@ def read_view(view: Callable[..., Any]) -> dict[str, Any]:
             found["auth"] = "required"
         elif name == "optional_user" and found["auth"] is None:
             found["auth"] = "optional"
+        elif isinstance(node.func, ast.Name):
+            helper = namespace.get(node.func.id)
+            if inspect.isfunction(helper) and helper.__module__ == view.__module__ and helper is not view:
+                helpers.append(helper)
+    for helper in helpers if _depth < 2 else []:
+        inner = read_view(helper, _depth + 1)
+        for key in ("body", "query"):
+            found[key] = found[key] or inner[key]
+        if inner["auth"] == "required" or (inner["auth"] and found["auth"] is None):
+            found["auth"] = inner["auth"]
     return found
 
 
@@ -204,18 +249,26 @@ def build(app: Any, title: str = "CureConnect API", version: str = "1.0.0", *, s
             params += _query_parameters(components[_ref_name(refs[(read["query"], "validation")])])
         if params:
             operation["parameters"] = params
+        examples = (described or {}).get("examples", {})
         if read["body"] is not None:
             model = read["body"]
             ref = refs[(model, "validation")]
             required = bool(components[_ref_name(ref)].get("required"))
-            operation["requestBody"] = {"required": required, "content": {"application/json": {"schema": ref}}}
+            media: dict[str, Any] = {"schema": ref}
+            requests = _examples(examples, "request")
+            if requests:
+                media["examples"] = requests
+            operation["requestBody"] = {"required": required, "content": {"application/json": media}}
         if read["auth"] == "required":
             operation["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]
         elif read["auth"] == "optional":
             operation["security"] = [{}, {"bearerAuth": []}, {"cookieAuth": []}]
         else:
             operation["security"] = []
-        operation["responses"] = _responses(path, described, refs)
+        operation["responses"] = _responses(path, described, refs, read["auth"] is not None)
+        codes = error_codes(described, read["auth"] is not None)
+        if codes:
+            operation["x-error-codes"] = codes
         paths.setdefault(path, {})[method.lower()] = operation
 
     components.update({"SuccessEnvelope": SUCCESS_ENVELOPE, "ErrorEnvelope": ERROR_ENVELOPE})
@@ -235,14 +288,37 @@ def build(app: Any, title: str = "CureConnect API", version: str = "1.0.0", *, s
     }
 
 
-def _responses(path: str, described: dict[str, Any] | None, refs: dict[Any, Any]) -> dict[str, Any]:
-    error = {"description": "Error envelope",
-             "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorEnvelope")}}}}
+def _examples(examples: dict[str, dict[str, Any]], side: str) -> dict[str, Any]:
+    return {name: {"summary": example.get("summary", name), "value": example[side]}
+            for name, example in examples.items() if side in example}
+
+
+def error_codes(described: dict[str, Any] | None, authenticated: bool) -> list[str]:
+    """The codes an operation can answer: its declared ones, the session's (when it authenticates)
+    and the edge's; none (any code) when the route declares no errors."""
+    declared = (described or {}).get("errors", ())
+    if not declared:
+        return []
+    return [c.value for c in dict.fromkeys((*declared, *(AUTH_CODES if authenticated else ()), *EDGE_CODES))]
+
+
+def _responses(path: str, described: dict[str, Any] | None, refs: dict[Any, Any],
+               authenticated: bool = False) -> dict[str, Any]:
+    envelope_ref = {"$ref": REF.format(model="ErrorEnvelope")}
+    codes = error_codes(described, authenticated)
+    error: dict[str, Any] = {"description": "Error envelope", "content": {"application/json": {"schema": envelope_ref}}}
+    if codes:
+        declared = [c.value for c in described["errors"]] if described else []
+        error = {"description": "Error envelope; `code` is one of: " + ", ".join(f"`{c}`" for c in codes)
+                 + ". The route's own: " + ", ".join(f"`{c}`" for c in declared) + ".",
+                 "content": {"application/json": {"schema": {
+                     "allOf": [envelope_ref, {"properties": {"code": {"enum": codes}}}]}}}}
     envelope = {"$ref": REF.format(model="SuccessEnvelope")}
     success: dict[str, Any] = {"description": "Success envelope", "content": {"application/json": {"schema": envelope}}}
-    key = "2XX"
-    if described is not None:
-        key = str(described["status"])
+    keys = ["2XX"]
+    if described is not None:  # several statuses: the same answer (201 created, 200 found)
+        status = described["status"]
+        keys = [str(code) for code in (status if isinstance(status, tuple) else (status,))]
         if described["response"] is not None:
             success["content"] = {"application/json": {"schema": refs[(described["response"], "serialization")]}}
         elif described["schema"] is not None:
@@ -252,4 +328,7 @@ def _responses(path: str, described: dict[str, Any] | None, refs: dict[Any, Any]
                        "content": {t: {"schema": {"type": "string"}} for t in described["content_types"]}}
     elif path.endswith("/pdf"):  # a document download (binary type of the API)
         success["content"]["application/pdf"] = {"schema": {"type": "string", "format": "binary"}}
-    return {key: success, "4XX": error, "5XX": error}
+    responses = _examples((described or {}).get("examples", {}), "response")
+    if responses and "application/json" in success["content"]:
+        success["content"]["application/json"]["examples"] = responses
+    return {**dict.fromkeys(keys, success), "4XX": error, "5XX": error}

@@ -1,13 +1,14 @@
 """Request models of the emergency IVR (Twilio's form fields), the hospitals admin and the
-doctors' on-call switch."""
+doctors' on-call switch, and the answers of the JSON routes."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from functions.core.schemas import PageQuery, WriteModel
+from functions.core.schemas import Answer, Id, OutModel, PageOut, PageQuery, WriteModel
 
 Pincode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[\d\s().-]{6,24}$")]
@@ -86,3 +87,46 @@ class OnCallIn(WriteModel):
 
 class OnCallConfirmIn(WriteModel):
     code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+
+
+# ---------------------------------------------------------------- answers
+
+
+class HospitalOut(OutModel):
+    """A hospital the line reads out (`hospitals.to_api`)."""
+
+    id: Id = Field(alias="_id")
+    name: str
+    phone: str
+    address: str
+    city: str
+    pincode: str
+    kind: Literal["public", "private"]
+    emergency: bool
+    active: bool
+    createdAt: datetime | None
+    updatedAt: datetime | None
+
+
+class HospitalAnswer(Answer):
+    hospital: HospitalOut
+
+
+class HospitalListAnswer(Answer):
+    hospitals: list[HospitalOut]
+    pagination: PageOut
+
+
+class OnCallOut(OutModel):
+    """Whether the line rings the doctor, at which verified `phone`, and a number waiting for its
+    code (`pendingPhone`, `codeSent`)."""
+
+    onCall: bool
+    phone: str | None
+    since: datetime | None
+    pendingPhone: str | None
+    codeSent: bool
+
+
+class OnCallAnswer(Answer):
+    onCall: OnCallOut

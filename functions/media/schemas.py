@@ -1,4 +1,5 @@
-"""Request models of the uploads routes, and the `{public_id, url}` reference other domains take."""
+"""Request models and answers of the uploads routes, and the `{public_id, url}` reference other
+domains take."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from functions.core.config import ConfigError
-from functions.core.schemas import WriteModel
+from functions.core.schemas import Answer, OutModel, WriteModel
 from functions.media import cloud
 
 Purpose = Literal["avatar", "medicine-image", "prescription-scan", "pharmacy-license", "analysis-media"]
@@ -45,3 +46,37 @@ class AssetRefIn(BaseModel):
 
     public_id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     url: Annotated[str, StringConstraints(max_length=1024)] = ""
+
+
+# ---------------------------------------------------------------- answers
+
+
+class UploadParamsOut(OutModel):
+    """The signed parameters the browser sends to Cloudinary with the file, unchanged."""
+
+    timestamp: int
+    folder: str
+    public_id: str
+    allowed_formats: str
+    transformation: str | None = None  # avatars only
+    notification_url: str | None = None  # when PUBLIC_BASE_URL is set
+
+
+class SignedUploadAnswer(Answer):
+    """A signed direct upload to Cloudinary (`signing.sign_upload`)."""
+
+    uploadUrl: str
+    cloudName: str
+    apiKey: str
+    signature: str
+    params: UploadParamsOut
+    purpose: Purpose
+    maxBytes: int
+    allowedFormats: list[str]
+
+
+class NotificationAnswer(Answer):
+    """Cloudinary's notification acknowledged; `recorded` when it changed an upload's record."""
+
+    received: bool
+    recorded: bool

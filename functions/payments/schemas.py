@@ -6,17 +6,14 @@ the database and Stripe keep minor units (`core.money` converts).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, StringConstraints
 
-from functions.core.schemas import WriteModel
+from functions.core.schemas import Answer, Id, MajorAmount, OutModel, WriteModel
 
 Kind = Literal["appointment", "order"]
-# sent as a JSON number (core.envelope encodes a Decimal as 45.5 or 120)
-Major = Annotated[Decimal, WithJsonSchema({
-    "type": "number", "description": "An amount in major units of `currency` (INR: rupees, at most 2 decimal places)"})]
 
 
 class IntentIn(WriteModel):
@@ -27,11 +24,40 @@ class IntentIn(WriteModel):
 class IntentOut(BaseModel):
     clientSecret: str
     paymentIntentId: str
-    amount: Major
+    amount: MajorAmount
     currency: str
 
 
-class IntentAnswer(IntentOut):
+class IntentAnswer(IntentOut, Answer):
     """The answer of POST /payments/intent (the envelope's `success` and the intent)."""
 
-    success: Literal[True]
+
+PaymentStatus = Literal["requires_payment", "succeeded", "failed", "canceled", "refund_pending", "refunded"]
+
+
+class PaymentOut(OutModel):
+    """What the payer (or an admin) may know of a payment (`intents.payment_status`)."""
+
+    kind: Kind
+    targetId: Id
+    status: PaymentStatus
+    currency: str
+    amount: MajorAmount | None
+    refundedAmount: MajorAmount | None
+    paymentIntentId: str | None
+    paidAt: datetime | None
+    refundedAt: datetime | None
+    updatedAt: datetime | None
+
+
+class PaymentAnswer(Answer):
+    payment: PaymentOut
+
+
+class WebhookAnswer(Answer):
+    """Stripe's event acknowledged: `handled` when it changed a payment, `duplicate` when it was
+    seen before."""
+
+    received: Literal[True]
+    handled: bool | None = None
+    duplicate: bool | None = None

@@ -7,6 +7,7 @@ from typing import Any
 import chalice.app
 
 from functions.core.edge import Blueprint
+from functions.core.errors import Code
 
 bp = Blueprint("functions.pharmacy.routes")
 
@@ -19,3 +20,9 @@ def request() -> chalice.app.Request:
 
 def headers() -> Any:
     return request().headers
+
+
+# Error codes several routes share (their `@describe(errors=...)`): the caller's pharmacy must
+# exist and be verified (`pharmacies.owned_verified`); images arrive as files or recorded uploads.
+SHOP = (Code.NO_PHARMACY, Code.PHARMACY_NOT_VERIFIED)
+IMAGES = (Code.ASSET_INVALID, Code.TOO_MANY_IMAGES, Code.IMAGE_TOO_LARGE, Code.IMAGE_TYPE, Code.UPLOAD_FAILED)

@@ -14,14 +14,23 @@ from chalice.app import Response
 
 from functions.core.edge import Blueprint
 from functions.core.envelope import JSON_HEADERS, respond, to_json
+from functions.core.errors import Code
 from functions.core.openapi import describe
 from functions.core.pages import prefers_html
 from functions.core.paging import pagination
 from functions.core.request_local import source_ip
 from functions.core.security import ADMIN, DOCTOR, PATIENT, PHARMACIST, require_user
 from functions.core.validation import parse_body, parse_query
-from functions.prescriptions import page, reading, verification, writing
-from functions.prescriptions.schemas import ListQuery, PrescriptionIn, RevokeIn
+from functions.prescriptions import examples, page, reading, verification, writing
+from functions.prescriptions.schemas import (
+    ListQuery,
+    PrescriptionAnswer,
+    PrescriptionIn,
+    PrescriptionListAnswer,
+    RevokeIn,
+    VerificationAnswer,
+    WrittenAnswer,
+)
 
 bp = Blueprint(__name__)
 
@@ -34,6 +43,8 @@ def _headers() -> Any:
 
 
 @bp.route("/prescription/new", methods=["POST"])
+@describe(response=WrittenAnswer, status=201, errors=(Code.NOT_FOUND, Code.APPOINTMENT_MISMATCH,
+          Code.APPOINTMENT_NOT_ELIGIBLE, Code.VALIDATION_FAILED), examples=examples.WRITE)
 def create() -> Response:
     """Write a prescription for one of the doctor's confirmed or completed appointments."""
     doctor = require_user(_headers(), roles=(DOCTOR,))
@@ -42,6 +53,7 @@ def create() -> Response:
 
 
 @bp.route("/prescriptions", methods=["GET"])
+@describe(response=PrescriptionListAnswer, errors=(Code.VALIDATION_FAILED,))
 def list_mine() -> Response:
     """The caller's prescriptions (a patient's own, or those a doctor wrote), newest first."""
     user = require_user(_headers(), roles=(PATIENT, DOCTOR))
@@ -51,9 +63,12 @@ def list_mine() -> Response:
 
 
 @bp.route("/prescription/verify/{code}", methods=["GET"], html_errors=True)
+@describe(response=VerificationAnswer, errors=(Code.NOT_FOUND, Code.RATE_LIMITED))
 def verify(code: str) -> Response:
-    """Public check of a printed prescription's verification code (rate-limited per client):
-    the page its QR code opens for a browser (`Accept` preferring `text/html`), JSON otherwise."""
+    """Public check of a printed prescription's verification code, rate-limited per client.
+
+    The page its QR code opens for a browser (`Accept` preferring `text/html`), JSON otherwise;
+    an unknown code is a 404 with `valid: false`."""
     request = bp.current_request
     assert request is not None
     view = verification.verify(code, source_ip(request))
@@ -64,6 +79,7 @@ def verify(code: str) -> Response:
 
 
 @bp.route("/prescription/{prescription_id}", methods=["GET"])
+@describe(response=PrescriptionAnswer, errors=(Code.NOT_FOUND,))
 def read_one(prescription_id: str) -> Response:
     """One prescription, for its patient, its author, admins and pharmacists who dispensed it."""
     user = require_user(_headers(), roles=READERS)
@@ -71,7 +87,7 @@ def read_one(prescription_id: str) -> Response:
 
 
 @bp.route("/prescription/{prescription_id}/pdf", methods=["GET"], binary=True)
-@describe(content_type="application/pdf")
+@describe(content_type="application/pdf", errors=(Code.NOT_FOUND, Code.PDF_FONTS_MISSING))
 def pdf(prescription_id: str) -> Response:
     """The prescription as a PDF download, whatever the `Accept` header."""
     user = require_user(_headers(), roles=READERS)
@@ -83,8 +99,9 @@ def pdf(prescription_id: str) -> Response:
 
 
 @bp.route("/prescription/{prescription_id}/revoke", methods=["PUT"])
+@describe(response=PrescriptionAnswer, errors=(Code.NOT_FOUND, Code.PRESCRIPTION_NOT_ACTIVE, Code.VALIDATION_FAILED))
 def revoke(prescription_id: str) -> Response:
-    """The author withdraws an active prescription; verification then answers `revoked`."""
+    """The prescribing doctor withdraws an active prescription; verification then answers `revoked`."""
     doctor = require_user(_headers(), roles=(DOCTOR,))
     body = parse_body(bp.current_request, RevokeIn)
     return respond(prescription=writing.revoke(doctor, prescription_id, body))

@@ -1,4 +1,4 @@
-"""Pydantic models for prescriptions request bodies and query strings.
+"""Pydantic models for prescriptions request bodies, query strings and answers.
 
 Field names and length limits are the reference's (diagnosis, symptoms and follow-up ≤ 1000,
 notes ≤ 2000); the medication fields beyond `name, dosage, frequency, duration, instructions`
@@ -7,11 +7,12 @@ are new and optional, so the existing frontend's bodies stay valid.
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from functions.core.schemas import PageQuery, WriteModel
+from functions.core.schemas import Answer, Id, OutModel, PageOut, PageQuery, WriteModel
 
 OBJECT_ID = r"^[0-9a-fA-F]{24}$"
 
@@ -52,3 +53,117 @@ class ListQuery(PageQuery):
     """Without `page`/`limit` the list answers up to 100 (the frontend never pages)."""
 
     limit: Annotated[int, Field(ge=1, le=100)] = 100
+
+
+# ---------------------------------------------------------------- answers (`views.to_api`, `views.verify_view`)
+
+Status = Literal["active", "revoked", "expired"]
+
+
+class MedicationOut(OutModel):
+    """A prescribed medicine: every key always there (null when not given); `remaining` (units
+    left to dispense) on one prescription's full view only."""
+
+    name: str
+    genericName: str | None
+    strength: str | None
+    dosage: str
+    frequency: str
+    route: str | None
+    duration: str | None
+    quantity: int | None
+    refills: int | None
+    instructions: str | None
+    remaining: int | None = None
+
+
+class DoctorRefOut(OutModel):
+    id: Id = Field(alias="_id")
+    name: str | None
+    speciality: str | None
+
+
+class PatientRefOut(OutModel):
+    """`contact` for the patient themself and the prescribing doctor only."""
+
+    id: Id = Field(alias="_id")
+    name: str | None
+    contact: str | None = None
+
+
+class PrescriptionOut(OutModel):
+    """A prescription as its cards show it; `verificationCode` on one prescription's full view,
+    `revokedAt`/`revokeReason` once revoked."""
+
+    id: Id = Field(alias="_id")
+    prescriptionNumber: str
+    appointment: Id | None
+    doctor: DoctorRefOut
+    patient: PatientRefOut
+    diagnosis: str | None
+    symptoms: str | None
+    notes: str | None
+    followUpInstructions: str | None
+    medications: list[MedicationOut]
+    status: Status
+    issuedAt: datetime | None
+    validUntil: datetime | None
+    createdAt: datetime | None
+    verificationCode: str | None = None
+    revokedAt: datetime | None = None
+    revokeReason: str | None = None
+
+
+class PatientContactOut(PatientRefOut):
+    contact: str | None
+
+
+class PrescriptionCardOut(PrescriptionOut):
+    """A prescription of the caller's list, or the one the doctor just wrote: the patient's
+    contact always there (the cards print it)."""
+
+    patient: PatientContactOut
+
+
+class PrescriptionAnswer(Answer):
+    prescription: PrescriptionOut
+
+
+class WrittenAnswer(Answer):
+    prescription: PrescriptionCardOut
+
+
+class PrescriptionListAnswer(Answer):
+    count: int
+    prescriptions: list[PrescriptionCardOut]
+    pagination: PageOut
+
+
+class VerifiedDoctorOut(OutModel):
+    name: str | None
+    speciality: str | None
+
+
+class VerifiedMedicationOut(OutModel):
+    name: str
+    genericName: str | None
+    strength: str | None
+    dosage: str
+    frequency: str
+    route: str | None
+    duration: str | None
+    quantity: int | None
+    refills: int | None
+
+
+class VerificationAnswer(Answer):
+    """What a pharmacist needs to trust a printed prescription: no diagnosis, notes or full names."""
+
+    valid: bool
+    status: Status
+    number: str
+    issuedAt: datetime | None
+    validUntil: datetime | None
+    doctor: VerifiedDoctorOut
+    medications: list[VerifiedMedicationOut]
+    patientInitials: str

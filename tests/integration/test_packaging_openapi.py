@@ -135,6 +135,67 @@ def test_a_new_route_is_described_without_declaring_anything():
     assert {"bearerAuth": []} in operation["security"]
 
 
+def test_a_route_lists_its_error_codes_and_examples():
+    # Given a route that declares the codes it answers and an example of its main flow
+    from functions.core.edge import Blueprint
+    from functions.core.envelope import respond
+    from functions.core.errors import Code
+    from functions.core.security import require_user
+    from functions.core.validation import parse_body
+
+    class GadgetIn(WriteModel):
+        name: str
+
+    class GadgetOut(WriteModel):
+        success: bool
+        gadgetId: str
+
+    bp = Blueprint("functions.gadgets.routes")
+
+    @bp.route("/gadgets", methods=["POST"])
+    @openapi.describe(response=GadgetOut, status=201, errors=(Code.SLOT_TAKEN,),
+                      examples={"make one": {"request": {"name": "g"}, "response": {"success": True, "gadgetId": "1"}}})
+    def make_gadget():
+        """Make a gadget."""
+        require_user(bp.current_request)
+        return respond(201, gadgetId=parse_body(bp.current_request, GadgetIn).name)
+
+    @bp.route("/gadgets", methods=["GET"])
+    def list_gadgets():
+        """List the gadgets."""
+        return respond(gadgets=[])
+
+    app = Chalice("gadgets")
+    app.register_blueprint(bp, url_prefix="/api/v1")
+    # When the document is built
+    document = openapi.build(app, stage="test")
+    validate(document)
+    made = document["paths"]["/api/v1/gadgets"]["post"]
+    # Then the operation lists its own codes, the session's and the edge's, in the envelope's enum too
+    assert made["x-error-codes"][0] == "SLOT_TAKEN"
+    assert {"INVALID_TOKEN", "VALIDATION_FAILED", "DB_UNAVAILABLE"} <= set(made["x-error-codes"])
+    error_schema = made["responses"]["4XX"]["content"]["application/json"]["schema"]
+    assert error_schema["allOf"][1]["properties"]["code"]["enum"] == made["x-error-codes"]
+    assert "`SLOT_TAKEN`" in made["responses"]["4XX"]["description"]
+    # And the examples are on the request body and the success answer
+    body = made["requestBody"]["content"]["application/json"]
+    assert body["examples"]["make one"]["value"] == {"name": "g"}
+    answer = made["responses"]["201"]["content"]["application/json"]
+    assert answer["examples"]["make one"]["value"] == {"success": True, "gadgetId": "1"}
+    # And a route that declares nothing keeps the bare envelope (any code)
+    listed = document["paths"]["/api/v1/gadgets"]["get"]
+    assert "x-error-codes" not in listed
+    assert listed["responses"]["4XX"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorEnvelope"}
+
+
+def test_errors_take_codes_of_the_catalogue_only():
+    with pytest.raises(TypeError):
+        openapi.describe(errors=("SLOT_TAKEN",))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        openapi.describe(examples={"x": {"answer": {}}})
+
+
 def test_the_docs_page_loads_swagger_ui_from_this_api_only(client):
     # When the docs page is opened
     page = client.http.get("/api/v1/docs")

@@ -21,12 +21,15 @@ from tests.payments_support import (  # noqa: F401  (fixtures)
 
 
 def order_of(customer, total=123_45, method="online"):
-    """An unpaid online order written straight to the database (ordering is the pharmacy suites' job)."""
+    """An unpaid online order written straight to the database (ordering is the pharmacy suites' job),
+    with every key placing writes (its answers are validated against the documented order)."""
     now = clock.now()
     doc = {"orderNumber": f"ORD-{ObjectId()}", "customer": customer["_id"], "pharmacy": ObjectId(), "items": [],
-           "pricing": {"totalPrice": total, "currency": "INR"}, "orderStatus": "pending",
+           "pricing": {"itemsPrice": total, "discount": 0, "deliveryCharge": 0, "totalPrice": total,
+                       "currency": "INR"}, "orderStatus": "pending",
            "paymentInfo": {"method": method, "status": "pending", "holdExpiresAt": now}, "awaitingPayment": True,
-           "statusHistory": [], "createdAt": now, "updatedAt": now}
+           "shippingAddress": None, "deliveryInfo": {"type": "pickup"}, "specialInstructions": "", "isUrgent": False,
+           "prescription": None, "statusHistory": [], "createdAt": now, "updatedAt": now}
     doc["_id"] = get_db()["orders"].insert_one(doc).inserted_id
     return doc
 

@@ -64,3 +64,21 @@ def test_nothing_is_asked_or_installed_when_everything_is_there(tmp_path, fake_a
         (fonts / name).touch()
     done = check("package", fonts, fake_apt)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_make_test_needs_node_and_npm_for_the_client_types_check(tmp_path, fake_apt):
+    # Given a machine whose PATH has the shell's basics but no Node.js or npm
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    for name in FONTS:
+        (fonts / name).touch()
+    for tool in ("bash", "id", "ls", "python3", "dirname", "pdftoppm", "chromium", "go", "initdb"):
+        found = subprocess.run(["bash", "-c", f"command -v {tool}"], capture_output=True, text=True, check=False)
+        if found.stdout.strip():
+            (fake_apt / tool).symlink_to(found.stdout.strip())
+    # When `make test` checks the packages (no terminal to ask on)
+    done = check("test", fonts, fake_apt, PATH=str(fake_apt), EMBEDDED_DB_BACKEND="sqlite")
+    # Then it names nodejs and npm, for the client types' check, in the command to run
+    assert done.returncode == 1
+    assert "nodejs: Node.js, which runs openapi-typescript (make client)" in done.stderr
+    assert "npm: npm ci of clients/package-lock.json (make client)" in done.stderr

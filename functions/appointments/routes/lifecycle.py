@@ -6,9 +6,17 @@ from chalice.app import Response
 
 from functions.appointments import lifecycle
 from functions.appointments.routes.blueprint import bp, headers
-from functions.appointments.schemas import CancelIn, OptionalCancelIn, RescheduleIn
+from functions.appointments.schemas import (
+    AppointmentAnswer,
+    CancelIn,
+    CancelledAnswer,
+    OptionalCancelIn,
+    RescheduleIn,
+)
 from functions.appointments.status import CANCEL, COMPLETE, CONFIRM, MARK_NO_SHOW
 from functions.core.envelope import respond
+from functions.core.errors import Code
+from functions.core.openapi import describe
 from functions.core.security import ADMIN, DOCTOR, PATIENT, require_user
 from functions.core.validation import parse_body
 
@@ -21,34 +29,61 @@ def _transition(appointment_id: str, action: str, body: type[CancelIn | Optional
 
 
 @bp.route("/appointment/{appointment_id}/confirm", methods=["PUT"])
+@describe(response=AppointmentAnswer,
+          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
+                  Code.CANCEL_CUTOFF, Code.CONFLICT))
 def confirm(appointment_id: str) -> Response:
+    """Confirm a pending appointment (its doctor)."""
     return respond(appointment=_transition(appointment_id, CONFIRM))
 
 
 @bp.route("/appointment/{appointment_id}/complete", methods=["PUT"])
+@describe(response=AppointmentAnswer,
+          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
+                  Code.CANCEL_CUTOFF, Code.CONFLICT))
 def complete(appointment_id: str) -> Response:
+    """Mark a started appointment completed (its doctor)."""
     return respond(appointment=_transition(appointment_id, COMPLETE))
 
 
 @bp.route("/appointment/{appointment_id}/no-show", methods=["PUT"])
+@describe(response=AppointmentAnswer,
+          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
+                  Code.CANCEL_CUTOFF, Code.CONFLICT))
 def no_show(appointment_id: str) -> Response:
+    """Mark that the patient did not come (its doctor, after the start)."""
     return respond(appointment=_transition(appointment_id, MARK_NO_SHOW))
 
 
 @bp.route("/appointment/{appointment_id}/cancel", methods=["PUT"])
+@describe(response=AppointmentAnswer,
+          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
+                  Code.CANCEL_CUTOFF, Code.CONFLICT))
 def cancel(appointment_id: str) -> Response:
+    """Cancel an appointment with a reason (a participant or an admin)."""
     return respond(appointment=_transition(appointment_id, CANCEL, CancelIn))
 
 
 @bp.route("/appointment/{appointment_id}", methods=["DELETE"])
+@describe(response=CancelledAnswer,
+          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
+                  Code.CANCEL_CUTOFF, Code.CONFLICT))
 def soft_cancel(appointment_id: str) -> Response:
-    """The old frontend's DELETE: a cancellation that keeps the record (no hard delete)."""
+    """Cancel an appointment, keeping its record (the old frontend's DELETE).
+
+    The old frontend's DELETE: a cancellation that keeps the record (no hard delete)."""
     appointment = _transition(appointment_id, CANCEL, OptionalCancelIn)
     return respond(message="Appointment cancelled successfully", appointment=appointment)
 
 
 @bp.route("/appointment/{appointment_id}/reschedule", methods=["PUT"])
+@describe(response=AppointmentAnswer,
+          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
+                  Code.CANCEL_CUTOFF, Code.CONFLICT, Code.SELF_BOOKING, Code.NOT_ACCEPTING, Code.SLOT_IN_PAST,
+                  Code.BEYOND_HORIZON, Code.NOT_A_SLOT, Code.TOO_SOON, Code.DOCTOR_AWAY, Code.SLOT_TAKEN,
+                  Code.PATIENT_BUSY, Code.INVALID_DATE, Code.INVALID_TIME, Code.DATE_OUT_OF_RANGE, Code.SAME_SLOT))
 def reschedule(appointment_id: str) -> Response:
+    """Move an appointment to another free slot of the same doctor."""
     user = require_user(headers(), roles=(PATIENT, DOCTOR))
     return respond(appointment=lifecycle.reschedule(user, appointment_id,
                                                     parse_body(bp.current_request, RescheduleIn)))
