@@ -92,6 +92,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/payments/flagged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Payments whose success event did not take what was charged (not paid, flagged): for an admin to act on. */
+        get: operations["payments.flagged_payments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/pharmacies": {
         parameters: {
             query?: never;
@@ -170,6 +187,23 @@ export interface paths {
         get?: never;
         /** Approve or reject a doctor's or pharmacist's account (admin). */
         put: operations["auth.admin_approval"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/user/{user_id}/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change a user's e-mail or phone (admin; audited, unverified unless stated). */
+        put: operations["auth.admin_contact"];
         post?: never;
         delete?: never;
         options?: never;
@@ -379,6 +413,44 @@ export interface paths {
         get: operations["signaling.chat_messages"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contact/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a code to a contact that an unverified account holds, to claim it. */
+        post: operations["auth.claim_contact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contact/claim/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign up with a claimed contact and the code sent to it (answers like /register).
+         * @description 201, `user` with the contact verified, and the `token` cookie; the account that held the
+         *     contact without proving it loses it and is deactivated.
+         */
+        post: operations["auth.confirm_claim"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2581,6 +2653,68 @@ export interface components {
             /** Nextbefore */
             nextBefore: string | null;
         };
+        /**
+         * ClaimConfirmIn
+         * @description A sign-up (the fields of /register) with the code sent to the claimed contact.
+         */
+        ClaimConfirmIn: {
+            /**
+             * Speciality
+             * @default null
+             */
+            speciality: string | null;
+            /**
+             * Bio
+             * @default null
+             */
+            bio: string | null;
+            /**
+             * Languages
+             * @default null
+             */
+            languages: string[] | null;
+            /**
+             * Consultationfee
+             * @default null
+             */
+            consultationFee: (number | string) | null;
+            /**
+             * Currency
+             * @default null
+             */
+            currency: string | null;
+            /**
+             * Timezone
+             * @default null
+             */
+            timezone: string | null;
+            /** Name */
+            name: string;
+            /** Contact */
+            contact: string;
+            /** Password */
+            password: string;
+            /**
+             * Role
+             * @default patient
+             * @enum {string}
+             */
+            role: "patient" | "user" | "doctor" | "pharmacist" | "admin";
+            /** @default null */
+            avatar: components["schemas"]["Avatar"] | null;
+            /**
+             * Availability
+             * @default null
+             */
+            availability: unknown;
+            /** Code */
+            code: string;
+        };
+        /** ClaimIn */
+        ClaimIn: {
+            /** Contact */
+            contact: string;
+        };
         /** CodeSentAnswer */
         CodeSentAnswer: {
             /**
@@ -2592,6 +2726,24 @@ export interface components {
             message: string;
             /** Expiresinseconds */
             expiresInSeconds: number;
+        };
+        /**
+         * ContactChangeIn
+         * @description An admin's change of a user's contact: unverified unless `verified` says the admin checked it.
+         */
+        ContactChangeIn: {
+            /** Contact */
+            contact: string;
+            /**
+             * Verified
+             * @default false
+             */
+            verified: boolean;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
         };
         /** ContactInfo */
         ContactInfo: {
@@ -2892,6 +3044,59 @@ export interface components {
              * @default 10
              */
             limit: number;
+        };
+        /**
+         * FlagOut
+         * @description Why a payment was flagged: what Stripe reported, in its own currency.
+         */
+        FlagOut: {
+            /** Reason */
+            reason: string | null;
+            /** Paymentintentid */
+            paymentIntentId: string | null;
+            /** At */
+            at: string | null;
+            /** Currency */
+            currency: string;
+            /** Amountreceived */
+            amountReceived: number | null;
+        };
+        /**
+         * FlaggedPaymentOut
+         * @description A flagged payment as an admin reviews it: what was charged beside what was reported.
+         */
+        FlaggedPaymentOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            id: string;
+            /** Kind */
+            kind: ("appointment" | "order") | null;
+            /** Targetid */
+            targetId: string | null;
+            /** Payerid */
+            payerId: string | null;
+            /** Status */
+            status: ("requires_payment" | "succeeded" | "failed" | "canceled" | "refund_pending" | "refunded") | null;
+            /** Amount */
+            amount: number | null;
+            /** Currency */
+            currency: string;
+            flag: components["schemas"]["FlagOut"];
+            /** Updatedat */
+            updatedAt: string | null;
+        };
+        /** FlaggedPaymentsAnswer */
+        FlaggedPaymentsAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Payments */
+            payments: components["schemas"]["FlaggedPaymentOut"][];
+            pagination: components["schemas"]["PageOut"];
         };
         /** ForgotPasswordIn */
         ForgotPasswordIn: {
@@ -6432,6 +6637,47 @@ export interface operations {
             };
         };
     };
+    "payments.flagged_payments": {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlaggedPaymentsAnswer"];
+                };
+            };
+            /** @description Error envelope */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error envelope */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     "pharmacy.list_pharmacies": {
         parameters: {
             query?: {
@@ -6671,6 +6917,56 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
                         code?: "NOT_FOUND" | "NOT_APPROVABLE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "auth.admin_contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7287,6 +7583,102 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
                         code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "auth.claim_contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimIn"];
+            };
+        };
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodeSentAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOTHING_TO_CLAIM`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `TOO_MANY_CODES`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOTHING_TO_CLAIM`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `TOO_MANY_CODES`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOTHING_TO_CLAIM" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "TOO_MANY_CODES" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOTHING_TO_CLAIM`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `TOO_MANY_CODES`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOTHING_TO_CLAIM`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `TOO_MANY_CODES`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOTHING_TO_CLAIM" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "TOO_MANY_CODES" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "auth.confirm_claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimConfirmIn"];
+            };
+        };
+        responses: {
+            /** @description Success envelope */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `NOTHING_TO_CLAIM`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `NOTHING_TO_CLAIM`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "NOTHING_TO_CLAIM" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "ROLE_NOT_ALLOWED" | "FIELD_NOT_ALLOWED" | "WEAK_PASSWORD" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `NOTHING_TO_CLAIM`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `NOTHING_TO_CLAIM`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "NOTHING_TO_CLAIM" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "ROLE_NOT_ALLOWED" | "FIELD_NOT_ALLOWED" | "WEAK_PASSWORD" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10468,7 +10860,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`. */
+            /** @description Error envelope; `code` is one of: `CONTACT_TAKEN`, `CONTACT_CLAIMABLE`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `CONTACT_TAKEN`, `CONTACT_CLAIMABLE`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10476,11 +10868,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "CONTACT_TAKEN" | "INVALID_CONTACT" | "ROLE_NOT_ALLOWED" | "FIELD_NOT_ALLOWED" | "WEAK_PASSWORD" | "ASSET_INVALID" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "CONTACT_TAKEN" | "CONTACT_CLAIMABLE" | "INVALID_CONTACT" | "ROLE_NOT_ALLOWED" | "FIELD_NOT_ALLOWED" | "WEAK_PASSWORD" | "ASSET_INVALID" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `CONTACT_TAKEN`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`. */
+            /** @description Error envelope; `code` is one of: `CONTACT_TAKEN`, `CONTACT_CLAIMABLE`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `CONTACT_TAKEN`, `CONTACT_CLAIMABLE`, `INVALID_CONTACT`, `ROLE_NOT_ALLOWED`, `FIELD_NOT_ALLOWED`, `WEAK_PASSWORD`, `ASSET_INVALID`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10488,7 +10880,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "CONTACT_TAKEN" | "INVALID_CONTACT" | "ROLE_NOT_ALLOWED" | "FIELD_NOT_ALLOWED" | "WEAK_PASSWORD" | "ASSET_INVALID" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "CONTACT_TAKEN" | "CONTACT_CLAIMABLE" | "INVALID_CONTACT" | "ROLE_NOT_ALLOWED" | "FIELD_NOT_ALLOWED" | "WEAK_PASSWORD" | "ASSET_INVALID" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };

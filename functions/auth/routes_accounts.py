@@ -31,8 +31,8 @@ def session_answer(status: int, user: dict[str, Any], token: str) -> Response:
 @bp.route("/register", methods=["POST"], body_types=(JSON, FORM, MULTIPART),  # the sign-up form posts multipart
           same_site=SameSite.ALWAYS)
 @describe(response=schemas.SessionAnswer, status=201,
-          errors=(Code.CONTACT_TAKEN, Code.INVALID_CONTACT, Code.ROLE_NOT_ALLOWED, Code.FIELD_NOT_ALLOWED,
-                  Code.WEAK_PASSWORD, Code.ASSET_INVALID),
+          errors=(Code.CONTACT_TAKEN, Code.CONTACT_CLAIMABLE, Code.INVALID_CONTACT, Code.ROLE_NOT_ALLOWED,
+                  Code.FIELD_NOT_ALLOWED, Code.WEAK_PASSWORD, Code.ASSET_INVALID),
           examples=EXAMPLES["register"])
 def register() -> Response:
     """Sign up (patient, doctor or pharmacist) and start a session."""

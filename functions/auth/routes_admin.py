@@ -51,7 +51,9 @@ def admin_active(user_id: str) -> Response:
 
 
 @bp.route("/admin/user/{user_id}/contact", methods=["PUT"])
+@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.CONTACT_TAKEN, Code.INVALID_CONTACT))
 def admin_contact(user_id: str) -> Response:
+    """Change a user's e-mail or phone (admin; audited, unverified unless stated)."""
     admin = require_user(headers(), roles=(ADMIN,))
     body = parse_body(bp.current_request, schemas.ContactChangeIn)
     return respond(user=user_management.set_contact(admin, user_id, body))

@@ -13,7 +13,7 @@ from functions.core.schemas import PageQuery
 from functions.core.security import ADMIN, PATIENT, require_user
 from functions.core.validation import parse_body, parse_query
 from functions.payments import examples, intents, review, webhook
-from functions.payments.schemas import IntentAnswer, IntentIn, PaymentAnswer, WebhookAnswer
+from functions.payments.schemas import FlaggedPaymentsAnswer, IntentAnswer, IntentIn, PaymentAnswer, WebhookAnswer
 
 bp = Blueprint(__name__)
 
@@ -43,6 +43,7 @@ def payment_status(kind: str, target_id: str) -> Response:
 
 
 @bp.route("/admin/payments/flagged", methods=["GET"])
+@describe(response=FlaggedPaymentsAnswer)
 def flagged_payments() -> Response:
     """Payments whose success event did not take what was charged (not paid, flagged): for an admin to act on."""
     admin = require_user(_headers(), roles=(ADMIN,))

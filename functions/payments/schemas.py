@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, StringConstraints
 
-from functions.core.schemas import Answer, Id, MajorAmount, OutModel, WriteModel
+from functions.core.schemas import Answer, Id, MajorAmount, OutModel, PageOut, WriteModel
 
 Kind = Literal["appointment", "order"]
 
@@ -61,3 +61,32 @@ class WebhookAnswer(Answer):
     received: Literal[True]
     handled: bool | None = None
     duplicate: bool | None = None
+
+
+class FlagOut(OutModel):
+    """Why a payment was flagged: what Stripe reported, in its own currency."""
+
+    reason: str | None
+    paymentIntentId: str | None
+    at: datetime | None
+    currency: str
+    amountReceived: MajorAmount | None
+
+
+class FlaggedPaymentOut(OutModel):
+    """A flagged payment as an admin reviews it: what was charged beside what was reported."""
+
+    id: Id
+    kind: Kind | None
+    targetId: Id | None
+    payerId: Id | None
+    status: PaymentStatus | None
+    amount: MajorAmount | None
+    currency: str
+    flag: FlagOut
+    updatedAt: datetime | None
+
+
+class FlaggedPaymentsAnswer(Answer):
+    payments: list[FlaggedPaymentOut]
+    pagination: PageOut
