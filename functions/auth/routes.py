@@ -5,13 +5,15 @@ answer), one module per concern, all on one Blueprint (`blueprint`):
 - `routes_recovery`: /verify/contact/send|confirm, /verify/contact/link/{token}, /password/forgot|reset
 - `routes_directory`: /doctors, /doctor/{id} (public)
 - `routes_records`: /medical-history, /medical-history/{id}, /patient/{id}/complete-data
-- `routes_admin`: /admin/users, /admin/user/{id}, /admin/user/{id}/approval|active
+- `routes_admin`: /admin/users, /admin/user/{id}, /admin/user/{id}/approval|active|mfa
+- `routes_mfa`: /mfa/totp/setup|confirm, DELETE /mfa/totp, /login/mfa
 """
 
 from functions.auth import (  # noqa: F401  (importing registers the routes)
     routes_accounts,
     routes_admin,
     routes_directory,
+    routes_mfa,
     routes_records,
     routes_recovery,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from functions.auth import schemas, user_management
+from functions.auth import mfa, schemas, user_management
 from functions.auth.blueprint import bp, headers
 from functions.core.envelope import respond
 from functions.core.paging import pagination
@@ -38,3 +38,10 @@ def admin_approval(user_id: str) -> Response:
 def admin_active(user_id: str) -> Response:
     admin = require_user(headers(), roles=(ADMIN,))
     return respond(user=user_management.set_active(admin, user_id, parse_body(bp.current_request, schemas.ActiveIn)))
+
+
+@bp.route("/admin/user/{user_id}/mfa", methods=["DELETE"])
+def admin_reset_mfa(user_id: str) -> Response:
+    """Reset a user's second factor (a lost phone); audited"""
+    admin = require_user(headers(), roles=(ADMIN,))
+    return respond(user=mfa.reset_by_admin(admin, user_id))

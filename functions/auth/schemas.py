@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     Field,
     PlainValidator,
     StringConstraints,
@@ -197,3 +198,66 @@ class ResetPasswordIn(WriteModel):
     contact: Contact
     code: OneTimeCode
     newPassword: NewPassword
+
+
+# ---------------------------------------------------------------- two-factor sign-in (issue 24 §2)
+
+RecoveryCode = Annotated[str, Text, StringConstraints(pattern=r"^[A-Za-z0-9 -]{10,20}$")]
+StepToken = Annotated[str, Text, StringConstraints(min_length=1, max_length=2048)]
+
+
+class MfaCodeIn(WriteModel):
+    code: OneTimeCode
+
+
+class MfaDisableIn(WriteModel):
+    password: AnyPassword
+    code: OneTimeCode
+
+
+class MfaLoginIn(WriteModel):
+    """The second step: the login's `mfaToken` and either the authenticator's `code` or one
+    `recoveryCode`."""
+
+    mfaToken: StepToken
+    code: OneTimeCode | None = None
+    recoveryCode: RecoveryCode | None = None
+
+    @model_validator(mode="after")
+    def _one_factor(self) -> MfaLoginIn:
+        if (self.code is None) == (self.recoveryCode is None):
+            raise ValueError("send either code or recoveryCode")
+        return self
+
+
+class MfaSetupOut(BaseModel):
+    success: Literal[True] = True
+    secret: str = Field(description="The TOTP secret (base32), for typing into an authenticator app")
+    uri: str = Field(description="otpauth://totp/... for a QR code")
+
+
+class MfaConfirmOut(BaseModel):
+    success: Literal[True] = True
+    recoveryCodes: list[str] = Field(description="Single-use codes, shown this once (stored hashed)")
+
+
+class MfaChallengeOut(BaseModel):
+    success: Literal[True] = True
+    mfaRequired: Literal[True] = True
+    mfaToken: str = Field(description="Good for POST /login/mfa only, for MFA_TOKEN_TTL_SECONDS")
+
+
+class SessionOut(BaseModel):
+    success: Literal[True] = True
+    token: str
+    user: dict[str, Any]
+
+
+class MessageOut(BaseModel):
+    success: Literal[True] = True
+    message: str
+
+
+class UserOut(BaseModel):
+    success: Literal[True] = True
+    user: dict[str, Any]

@@ -14,6 +14,8 @@ envelope. A route whose success answer has a model says so with `@describe(respo
 (under `@bp.route`), which puts that model in the document instead of the generic envelope.
 A route that exists in the dev stage only says so with `@dev_only` (under `@bp.route`): it is
 left out of every other stage's document (issue 21: `POST /pharmacy/quick-setup` was in all).
+`@describe(errors=(Code.X, ...))` lists the error codes the route itself can answer (the
+operation's `x-error-codes`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # routes import `describe`: keep pydantic out of that import
     from pydantic import BaseModel
+
+    from functions.core.errors import Code
 
 Mode = Literal["validation", "serialization"]
 
@@ -63,14 +67,17 @@ SUCCESS_ENVELOPE: dict[str, Any] = {
 
 def describe(*, response: type[BaseModel] | None = None, status: int = 200,
              content_type: str | tuple[str, ...] = "application/json",
-             schema: dict[str, Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             schema: dict[str, Any] | None = None,
+             errors: tuple[Code, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's success answer: `response` is the model of the whole JSON body (including
     `success`); or `schema` a JSON schema of a body that is not the envelope; or `content_type`
-    one or more non-JSON types (`application/pdf`, `text/html`)."""
+    one or more non-JSON types (`application/pdf`, `text/html`). `errors`: the codes of the `Code`
+    catalogue the route itself can answer."""
 
     def mark(view: Callable[..., Any]) -> Callable[..., Any]:
         types = (content_type,) if isinstance(content_type, str) else content_type
-        _DESCRIBED[view] = {"response": response, "status": status, "content_types": types, "schema": schema}
+        _DESCRIBED[view] = {"response": response, "status": status, "content_types": types, "schema": schema,
+                            "errors": tuple(dict.fromkeys(errors))}
         return view
 
     return mark
@@ -216,6 +223,8 @@ def build(app: Any, title: str = "CureConnect API", version: str = "1.0.0", *, s
         else:
             operation["security"] = []
         operation["responses"] = _responses(path, described, refs)
+        if described and described.get("errors"):
+            operation["x-error-codes"] = [str(code) for code in described["errors"]]
         paths.setdefault(path, {})[method.lower()] = operation
 
     components.update({"SuccessEnvelope": SUCCESS_ENVELOPE, "ErrorEnvelope": ERROR_ENVELOPE})
