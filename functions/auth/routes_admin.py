@@ -8,6 +8,8 @@ from chalice.app import Response
 from functions.auth import mfa, schemas, user_management
 from functions.auth.blueprint import bp, headers
 from functions.core.envelope import respond
+from functions.core.errors import Code
+from functions.core.openapi import describe
 from functions.core.paging import pagination
 from functions.core.security import ADMIN, require_user
 from functions.core.validation import parse_body, parse_query
@@ -41,6 +43,7 @@ def admin_active(user_id: str) -> Response:
 
 
 @bp.route("/admin/user/{user_id}/mfa", methods=["DELETE"])
+@describe(response=schemas.UserOut, errors=(Code.NOT_FOUND,))
 def admin_reset_mfa(user_id: str) -> Response:
     """Reset a user's second factor (a lost phone); audited"""
     admin = require_user(headers(), roles=(ADMIN,))
