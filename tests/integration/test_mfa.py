@@ -7,6 +7,8 @@ import subprocess
 import sys
 from datetime import timedelta
 
+from pymongo import monitoring
+
 from tests.auth_support import cookie_attributes
 from tests.factories import PASSWORD, make_user
 from tests.http import body, call
@@ -125,11 +127,50 @@ def test_secrets_are_not_stored_in_clear(client, clock, db):
     assert secret not in call(client, "GET", "/me", as_=user).body.decode()
 
 
-def test_users_without_a_factor_log_in_as_before(client):
+class _Commands(monitoring.CommandListener):
+    """The database commands sent while `active` (pymongo listeners cannot be removed)."""
+
+    def __init__(self) -> None:
+        self.active, self.sent = False, []
+
+    def started(self, event):
+        if self.active and event.command_name not in ("hello", "isMaster", "ismaster", "endSessions"):
+            self.sent.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+_commands = _Commands()
+monitoring.register(_commands)
+
+
+def _login_commands(client, user):
+    _commands.sent.clear()
+    _commands.active = True
+    try:
+        answer = first_step(client, user)
+    finally:
+        _commands.active = False
+    return answer, list(_commands.sent)
+
+
+def test_users_without_a_factor_log_in_as_before_in_as_many_round_trips(client, clock):
+    # Given a patient without a factor, and one who enrolled
     patient = make_user("patient")
-    answer = first_step(client, patient)
+    enrolled_user, _, _ = enrolled(client, clock, role="patient")
+    # When each logs in with the password
+    answer, plain = _login_commands(client, patient)
+    challenged, with_factor = _login_commands(client, enrolled_user)
+    # Then the first gets the session as before, the second the challenge
     assert answer.status_code == 200 and body(answer)["token"] and "mfaRequired" not in body(answer)
     assert "set-cookie" in {k.lower() for k in answer.headers}
+    assert body(challenged)["mfaRequired"] is True
+    # and the factor costs no read: both sent the same commands (the attempt, one user read, the settlement)
+    assert plain == with_factor and plain.count("find") == 1
 
 
 def test_confirm_needs_a_setup_and_the_right_code(client, clock):
