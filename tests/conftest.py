@@ -21,6 +21,7 @@ import pytest
 pytest_plugins = ("tests.appointments_support", "tests.db.capture")
 
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
+TEST_MFA_KEY = "_IpqnLmtc7zfojhf1P9xA_VOuWyh5eSskdq-K9TK9dM="  # a Fernet key (tests only)
 ALLOWED_ORIGIN = "https://app.cureconnect.test"
 
 # Before anything imports boto3 or Powertools.
@@ -73,6 +74,7 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("COOKIE_SECURE", "true")
     monkeypatch.setenv("APP_BASE_URL", "https://app.cureconnect.test")
     monkeypatch.setenv("STAGE", "test")
+    monkeypatch.setenv("MFA_ENCRYPTION_KEY", TEST_MFA_KEY)  # required outside the dev stage
     config.reset_settings()
     yield
     config.reset_settings()

@@ -6,7 +6,8 @@ answer), one module per concern, all on one Blueprint (`blueprint`):
 - `routes_directory`: /doctors, /doctor/{id} (public)
 - `routes_records`: /medical-history, /medical-history/{id}, /patient/{id}/complete-data
 - `routes_claims`: /contact/claim, /contact/claim/confirm (a contact an unverified account holds)
-- `routes_admin`: /admin/users, /admin/user/{id}, /admin/user/{id}/approval|active|contact
+- `routes_admin`: /admin/users, /admin/user/{id}, /admin/user/{id}/approval|active|contact|mfa
+- `routes_mfa`: /mfa/totp/setup|confirm, DELETE /mfa/totp, /login/mfa
 """
 
 from functions.auth import (  # noqa: F401  (importing registers the routes)
@@ -14,6 +15,7 @@ from functions.auth import (  # noqa: F401  (importing registers the routes)
     routes_admin,
     routes_claims,
     routes_directory,
+    routes_mfa,
     routes_records,
     routes_recovery,
 )

@@ -9,6 +9,7 @@ from chalice.app import Response
 
 from functions.auth import accounts, schemas, sessions
 from functions.auth.blueprint import bp, headers
+from functions.auth.mfa import Challenge
 from functions.auth.schemas import EXAMPLES
 from functions.core.bodies import FORM, JSON, MULTIPART
 from functions.core.envelope import respond
@@ -42,20 +43,24 @@ def register() -> Response:
 
 
 @bp.route("/login", methods=["POST"], same_site=SameSite.ALWAYS)
-@describe(response=schemas.SessionAnswer,
+@describe(response=schemas.LoginAnswer,
           errors=(Code.INVALID_CREDENTIALS, Code.ACCOUNT_INACTIVE, Code.LOGIN_LOCKED, Code.INVALID_CONTACT),
           examples=EXAMPLES["login"])
 def login() -> Response:
     """Sign in with a contact and password; the token comes as a cookie and in the body.
 
     A failed login also removes the session cookie the browser sent: a stale one never
-    stands in the way of signing in again."""
+    stands in the way of signing in again. With a second factor the answer is `{mfaRequired,
+    mfaToken}` and no cookie (then `POST /login/mfa`)."""
     request = bp.current_request
     try:
-        user, token = sessions.login(parse_body(request, schemas.LoginIn), source_ip(request))
+        outcome = sessions.login(parse_body(request, schemas.LoginIn), source_ip(request))
     except AppError as exc:
         exc.headers.setdefault("Set-Cookie", clear_cookie())
         raise
+    if isinstance(outcome, Challenge):  # a second factor is asked: no session, no cookie yet
+        return respond(200, mfaRequired=True, mfaToken=outcome.mfa_token)
+    user, token = outcome
     return session_answer(200, user, token)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from functions.auth import schemas, user_management
+from functions.auth import mfa, schemas, user_management
 from functions.auth.blueprint import bp, headers
 from functions.core.envelope import respond
 from functions.core.errors import Code
@@ -57,3 +57,11 @@ def admin_contact(user_id: str) -> Response:
     admin = require_user(headers(), roles=(ADMIN,))
     body = parse_body(bp.current_request, schemas.ContactChangeIn)
     return respond(user=user_management.set_contact(admin, user_id, body))
+
+
+@bp.route("/admin/user/{user_id}/mfa", methods=["DELETE"])
+@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND,))
+def admin_reset_mfa(user_id: str) -> Response:
+    """Reset a user's second factor (a lost phone); audited"""
+    admin = require_user(headers(), roles=(ADMIN,))
+    return respond(user=mfa.reset_by_admin(admin, user_id))

@@ -15,6 +15,7 @@ from pydantic import (
     AfterValidator,
     Field,
     PlainValidator,
+    RootModel,
     StringConstraints,
     WithJsonSchema,
     field_validator,
@@ -402,3 +403,53 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "request": {"contact": "asha@example.com", "password": "a long pass phrase"},
         "response": {"success": True, "user": _USER_EXAMPLE, "token": "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"}}},
 }
+
+
+# ---------------------------------------------------------------- two-factor sign-in (issue 24 §2)
+
+RecoveryCode = Annotated[str, Text, StringConstraints(pattern=r"^[A-Za-z0-9 -]{10,20}$")]
+StepToken = Annotated[str, Text, StringConstraints(min_length=1, max_length=2048)]
+
+
+class MfaCodeIn(WriteModel):
+    code: OneTimeCode
+
+
+class MfaDisableIn(WriteModel):
+    password: AnyPassword
+    code: OneTimeCode
+
+
+class MfaLoginIn(WriteModel):
+    """The second step: the login's `mfaToken` and either the authenticator's `code` or one
+    `recoveryCode`."""
+
+    mfaToken: StepToken
+    code: OneTimeCode | None = None
+    recoveryCode: RecoveryCode | None = None
+
+    @model_validator(mode="after")
+    def _one_factor(self) -> MfaLoginIn:
+        if (self.code is None) == (self.recoveryCode is None):
+            raise ValueError("send either code or recoveryCode")
+        return self
+
+
+class MfaSetupAnswer(Answer):
+    secret: str = Field(description="The TOTP secret (base32), for typing into an authenticator app")
+    uri: str = Field(description="otpauth://totp/... for a QR code")
+
+
+class MfaConfirmAnswer(Answer):
+    recoveryCodes: list[str] = Field(description="Single-use codes, shown this once (stored hashed)")
+
+
+class MfaChallengeAnswer(Answer):
+    """A login that needs the second step: no session and no cookie yet."""
+
+    mfaRequired: Literal[True]
+    mfaToken: str = Field(description="Good for POST /login/mfa only, for MFA_TOKEN_TTL_SECONDS")
+
+
+class LoginAnswer(RootModel[SessionAnswer | MfaChallengeAnswer]):
+    """A login's answer: the session, or (with a second factor) the challenge for /login/mfa."""

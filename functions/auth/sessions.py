@@ -12,6 +12,7 @@ from bson import ObjectId
 
 from functions.auth.attempts import claim_attempt
 from functions.auth.contacts import login_key
+from functions.auth.mfa import Challenge, challenge
 from functions.auth.passwords import check_password_rules
 from functions.auth.schemas import LoginIn, PasswordUpdateIn
 from functions.auth.views import self_view
@@ -26,9 +27,11 @@ def _bad_credentials() -> Unauthorized:
     return Unauthorized("Invalid contact or password", code=Code.INVALID_CREDENTIALS)
 
 
-def login(body: LoginIn, source_ip: str) -> tuple[dict[str, Any], str]:
+def login(body: LoginIn, source_ip: str) -> tuple[dict[str, Any], str] | Challenge:
     """The attempt is claimed first (two conditional writes), then one user read; a success
-    gives the claim back. Unknown contacts and wrong passwords look the same, lockout included."""
+    gives the claim back. Unknown contacts and wrong passwords look the same, lockout included.
+    A user with a second factor (`mfaEnabled`, in the same read) gets a `Challenge`, no session:
+    `mfa.second_step` issues it."""
     now = clock.now()
     key = login_key(body.contact)
     attempt = claim_attempt(key, source_ip, now)
@@ -41,6 +44,9 @@ def login(body: LoginIn, source_ip: str) -> tuple[dict[str, Any], str]:
     attempt.succeeded()
     if not user.get("active", True):
         raise Unauthorized("This account is deactivated", code=Code.ACCOUNT_INACTIVE)
+    if user.get("mfaEnabled"):
+        logger.info("Password accepted, second factor asked", extra={"userId": str(user["_id"])})
+        return challenge(user)
     token, _ = issue_token(user)
     logger.info("Login succeeded", extra={"userId": str(user["_id"])})
     return self_view(user), token

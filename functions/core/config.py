@@ -75,6 +75,34 @@ def _samesite(raw: str) -> str:
     return value
 
 
+def _roles(raw: str) -> tuple[str, ...]:
+    roles = _csv(raw.lower())
+    unknown = sorted(set(roles) - {"patient", "doctor", "pharmacist", "admin"})
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}: use patient, doctor, pharmacist, admin")
+    return roles
+
+
+def _fernet_key(raw: str) -> str:
+    """A Fernet key: 32 bytes in URL-safe base64 (`Fernet.generate_key()`), or empty."""
+    import base64
+    import binascii
+
+    value = raw.strip()
+    if not value:
+        return ""
+    try:
+        if len(base64.urlsafe_b64decode(value.encode())) != 32:
+            raise ValueError("must be 32 bytes in URL-safe base64 (Fernet.generate_key())")
+    except (binascii.Error, ValueError):
+        raise ValueError("must be 32 bytes in URL-safe base64 (Fernet.generate_key())") from None
+    return value
+
+
+# The dev stage's MFA_ENCRYPTION_KEY when none is set (a public value: never outside STAGE=dev).
+DEV_MFA_ENCRYPTION_KEY = "ZGV2LW9ubHktbWZhLWtleS1ub3QtYS1zZWNyZXQtMDA="
+
+
 def _secret(raw: str) -> str:
     if len(raw.encode()) < 32:
         raise ValueError("must be at least 32 bytes")
@@ -142,6 +170,16 @@ class Settings:
     login_max_failures: int = setting("LOGIN_MAX_FAILURES", "5")
     login_window_minutes: int = setting("LOGIN_WINDOW_MINUTES", "15")
     login_max_failures_per_contact: int = setting("LOGIN_MAX_FAILURES_PER_CONTACT", "50")
+    # two-factor sign-in (issue 24 §2): roles that must enrol, the key TOTP secrets are encrypted
+    # with (required outside the dev stage), the code guesses per user and address, per user, per
+    # address, in one window, and how long the second step may wait after the password
+    mfa_required_roles: tuple[str, ...] = setting("MFA_REQUIRED_ROLES", "", parse=_roles)
+    mfa_encryption_key: str = setting("MFA_ENCRYPTION_KEY", "", parse=_fernet_key)
+    mfa_max_failures: int = setting("MFA_MAX_FAILURES", "5")
+    mfa_max_failures_per_user: int = setting("MFA_MAX_FAILURES_PER_USER", "20")
+    mfa_max_failures_per_ip: int = setting("MFA_MAX_FAILURES_PER_IP", "50")
+    mfa_window_minutes: int = setting("MFA_WINDOW_MINUTES", "15")
+    mfa_token_ttl_seconds: int = setting("MFA_TOKEN_TTL_SECONDS", "300")
     max_active_per_doctor: int = setting("MAX_ACTIVE_PER_DOCTOR", "2")
     max_active_per_patient: int = setting("MAX_ACTIVE_PER_PATIENT", "6")
     max_messages_per_recipient_per_day: int = setting("MAX_MESSAGES_PER_RECIPIENT_PER_DAY", "20")
@@ -275,6 +313,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(f"Invalid setting {var}: {exc}") from None
         if spec.metadata["dev_http"] and values[spec.name].startswith("http://") and values["stage"] != "dev":
             raise ConfigError(f"Invalid setting {var}: plain http:// is accepted only in the dev stage")
+    if not values["mfa_encryption_key"]:
+        if values["stage"] != "dev":
+            raise ConfigError("Missing required setting MFA_ENCRYPTION_KEY (required outside the dev stage; "
+                              "see the configuration table in README.md)")
+        values["mfa_encryption_key"] = DEV_MFA_ENCRYPTION_KEY
     return Settings(**values)
 
 

@@ -57,6 +57,14 @@ class Code(StrEnum):
     ALREADY_VERIFIED = "ALREADY_VERIFIED"
     INVALID_CODE = "INVALID_CODE"
     TOO_MANY_CODES = "TOO_MANY_CODES"
+    # two-factor sign-in (issue 24 §2)
+    MFA_ENROLMENT_REQUIRED = "MFA_ENROLMENT_REQUIRED"  # a required role's session is limited to enrolment
+    MFA_ALREADY_ENABLED = "MFA_ALREADY_ENABLED"
+    MFA_NOT_ENABLED = "MFA_NOT_ENABLED"
+    MFA_SETUP_MISSING = "MFA_SETUP_MISSING"  # confirm without a pending setup
+    MFA_REQUIRED_FOR_ROLE = "MFA_REQUIRED_FOR_ROLE"  # turning it off where MFA_REQUIRED_ROLES requires it
+    MFA_TOKEN_INVALID = "MFA_TOKEN_INVALID"  # noqa: S105 (a code, not a secret)
+    MFA_LOCKED = "MFA_LOCKED"
     # appointments
     SELF_BOOKING = "SELF_BOOKING"
     NOT_ACCEPTING = "NOT_ACCEPTING"

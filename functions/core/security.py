@@ -86,7 +86,21 @@ def issue_token(user: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256"), claims
 
 
-def decode_token(token: str) -> dict[str, Any]:
+def issue_step_token(user: dict[str, Any], purpose: str, ttl_seconds: int) -> str:
+    """A short-lived token of one purpose (the second sign-in step: `purpose="mfa"`), never a
+    session: its audience is `<JWT_AUDIENCE>:<purpose>`, which `decode_token` refuses."""
+    import jwt
+
+    settings = get_settings()
+    issued = clock.now().replace(microsecond=0)
+    claims = {"sub": str(user["_id"]), "sv": int(user.get("sessionVersion", 0)), "jti": secrets.token_urlsafe(16),
+              "iat": issued, "exp": issued + timedelta(seconds=ttl_seconds), "iss": settings.jwt_issuer,
+              "aud": f"{settings.jwt_audience}:{purpose}"}
+    return str(jwt.encode(claims, settings.jwt_secret, algorithm="HS256"))
+
+
+def decode_token(token: str, purpose: str | None = None) -> dict[str, Any]:
+    """The claims of a session token (or, with `purpose`, of a step token of that purpose)."""
     import jwt
 
     settings = get_settings()
@@ -95,7 +109,7 @@ def decode_token(token: str) -> dict[str, Any]:
             token,
             settings.jwt_secret,
             algorithms=["HS256"],
-            audience=settings.jwt_audience,
+            audience=settings.jwt_audience if purpose is None else f"{settings.jwt_audience}:{purpose}",
             issuer=settings.jwt_issuer,
             # Time claims are checked below against core.clock (PyJWT would use the wall clock).
             options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"],
@@ -215,9 +229,17 @@ def is_revoked(user: dict[str, Any], jti: str) -> bool:
     return any(isinstance(e, dict) and e.get("jti") == jti for e in legacy)
 
 
-def authenticate(headers: Any, also: Sequence[ObjectId] = ()) -> Principal:
+def must_enrol(user: dict[str, Any]) -> bool:
+    """Is this a user of a role MFA_REQUIRED_ROLES names who has not enrolled a second factor
+    (their session is limited to enrolment)? Decided from the user document already read."""
+    return user.get("role") in get_settings().mfa_required_roles and not user.get("mfaEnabled")
+
+
+def authenticate(headers: Any, also: Sequence[ObjectId] = (), enrolment: bool = False) -> Principal:
     """The caller a valid token names; `also`: other users the request will need, read in the same
-    round trip (`users.for_guard_with`) and handed over in `Principal.others`."""
+    round trip (`users.for_guard_with`) and handed over in `Principal.others`. A user who must
+    enrol a second factor first is refused (403 MFA_ENROLMENT_REQUIRED) unless `enrolment` (the
+    routes that enrol, log out)."""
     token = token_from_headers(headers)
     if not token:
         raise Unauthorized("Please login to access this resource")
@@ -234,17 +256,21 @@ def authenticate(headers: Any, also: Sequence[ObjectId] = ()) -> Principal:
     revoked = user.pop("revokedJtis", None)
     if not user.get("active", True):
         raise Unauthorized("This account is deactivated", code=Code.ACCOUNT_INACTIVE)
+    if not enrolment and must_enrol(user):
+        raise Forbidden("Set up two-factor sign-in first: POST /mfa/totp/setup, then /mfa/totp/confirm",
+                        code=Code.MFA_ENROLMENT_REQUIRED)
     return Principal(user=user, claims=claims, revoked=dict(revoked or {}), others=others)
 
 
 def require_user(headers: Any, roles: tuple[str, ...] | None = None, approved: bool = True,
-                 also: Sequence[ObjectId] = ()) -> Principal:
+                 also: Sequence[ObjectId] = (), enrolment: bool = False) -> Principal:
     """Authenticate, then check the role and (for doctors and pharmacists) admin approval.
 
     `headers` is the request's header mapping (`bp.current_request.headers`); `also`: other users
-    the request names, read with the caller (`authenticate`).
+    the request names, read with the caller (`authenticate`). `enrolment`: the route is one a
+    session limited to MFA enrolment may call.
     """
-    principal = authenticate(headers, also)
+    principal = authenticate(headers, also, enrolment)
     if roles is not None and principal.role not in roles:
         raise Forbidden(f"Role {principal.role} is not allowed to access this resource")
     if approved and not principal.approved:
@@ -257,6 +283,6 @@ def optional_user(headers: Any) -> Principal | None:
     try:
         if not token_from_headers(headers):
             return None
-        return authenticate(headers)
+        return authenticate(headers, enrolment=True)  # logging out works in a limited session too
     except Unauthorized:
         return None

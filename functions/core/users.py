@@ -7,10 +7,9 @@ field lists live here: `PRIVATE_USER_FIELDS` is the one list of fields never sen
 and every exclusion projection is derived from it. Who is a *listed doctor* is defined once, in
 `core.directory`, and every read of listed doctors here filters with it.
 
-Every write is one single-document atomic operation. FerretDB 1.24 gaps met here (checked on
-the embedded server): `$pull` with a condition and `$push` with `$slice` are silently ignored and
-`findAndModify` cannot project, so maps stand in for arrays (`revokedJtis`, `timeOff`) and
-callers strip private fields from what an update returns.
+Every write is one single-document atomic operation. FerretDB 1.24 ignores `$pull` with a
+condition and `$push` with `$slice`, and `findAndModify` cannot project: maps stand in for
+arrays (`revokedJtis`, `timeOff`, `mfa.recovery`); callers strip what an update returns.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ USERS = "users"
 # keys, and PHI that has its own route.
 PRIVATE_USER_FIELDS = frozenset({"passwordHash", "revokedTokens", "revokedJtis", "loginFailures", "sessionVersion",
                                  "nameKey", "medicalHistory", "verification", "verificationLink", "recovery",
-                                 "closeSockets", "closeSocketsBefore", "contactClaim", "contactReleased"})
+                                 "closeSockets", "closeSocketsBefore", "contactClaim", "contactReleased", "mfa"})
 
 INDEXES = {
     USERS: [
@@ -62,6 +61,7 @@ _AUTH_PROJECTION = _hiding("sessionVersion", "nameKey", "recovery", "revokedToke
 # Login reads the hash, the codes and the counters; never the record's PHI or the deny-lists.
 LOGIN_PROJECTION = _hiding("passwordHash", "loginFailures", "sessionVersion", "nameKey", "verification",
                            "verificationLink", "recovery")
+_CREDENTIALS = _hiding("passwordHash", "sessionVersion", "nameKey", "mfa")  # password change, two-factor sign-in
 DOCTOR_PUBLIC = {"_id": 1, "name": 1, "speciality": 1, "bio": 1, "languages": 1, "consultationFee": 1,
                  "currency": 1, "timezone": 1, "avatar": 1}
 # Read for the directory: the public fields and what the `availability` boolean is computed from.
@@ -126,8 +126,8 @@ def find_for_login(contact: str) -> dict[str, Any] | None:
 
 
 def find_credentials(user_id: ObjectId) -> dict[str, Any] | None:
-    found: dict[str, Any] | None = _users().find_one(
-        {"_id": user_id}, {"passwordHash": 1, "sessionVersion": 1, "contact": 1})
+    """The account with its password hash, session version and second factor (`mfa`, encrypted)."""
+    found: dict[str, Any] | None = _users().find_one({"_id": user_id}, _CREDENTIALS)
     return found
 
 

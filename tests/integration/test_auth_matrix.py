@@ -61,6 +61,12 @@ ROUTES = [
     ("PUT", "/admin/user/{other}/active", {"active": False}, expect(401, admin=200, default=403)),
     ("PUT", "/admin/user/{other}/contact", {"contact": "changed-{caller}@example.com"},
      expect(401, admin=200, default=403)),
+    # two-factor sign-in (issue 24 §2): any role enrols; nobody has a setup or a factor here
+    ("POST", "/mfa/totp/setup", None, expect(401, default=200)),
+    ("POST", "/mfa/totp/confirm", {"code": "123456"}, expect(401, default=409)),
+    ("DELETE", "/mfa/totp", {"password": PASSWORD, "code": "123456"}, expect(401, default=409)),
+    ("POST", "/login/mfa", {"mfaToken": "not-a-step-token", "code": "123456"}, expect(401, default=401)),
+    ("DELETE", "/admin/user/{other}/mfa", None, expect(401, admin=200, default=403)),
 ]
 
 

@@ -52,7 +52,8 @@ def _fresh_settings():
 
 # ---------------------------------------------------------------- local stand-ins (issue 22)
 
-BASE_ENV = {"MONGODB_URI": "mongodb://127.0.0.1:1/", "JWT_SECRET": "s" * 48}
+BASE_ENV = {"MONGODB_URI": "mongodb://127.0.0.1:1/", "JWT_SECRET": "s" * 48,
+            "MFA_ENCRYPTION_KEY": "_IpqnLmtc7zfojhf1P9xA_VOuWyh5eSskdq-K9TK9dM="}
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
