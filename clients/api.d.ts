@@ -211,6 +211,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/user/{user_id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Reset a user's second factor (a lost phone); audited */
+        delete: operations["auth.admin_reset_mfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/users": {
         parameters: {
             query?: never;
@@ -709,9 +726,27 @@ export interface paths {
         /**
          * Sign in with a contact and password; the token comes as a cookie and in the body.
          * @description A failed login also removes the session cookie the browser sent: a stale one never
-         *     stands in the way of signing in again.
+         *     stands in the way of signing in again. With a second factor the answer is `{mfaRequired,
+         *     mfaToken}` and no cookie (then `POST /login/mfa`).
          */
         post: operations["auth.login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Second step of a login: the mfaToken and a code (or a recovery code) give the session. */
+        post: operations["auth.login_mfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -884,6 +919,57 @@ export interface paths {
         get: operations["pharmacy.search"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Turn two-factor sign-in off (password and a current code; not where the role requires it) */
+        delete: operations["auth.mfa_disable"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn two-factor sign-in on with a first code; the recovery codes are shown this once */
+        post: operations["auth.mfa_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mfa/totp/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start enrolling an authenticator app: a new secret and its otpauth:// URI */
+        post: operations["auth.mfa_setup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3500,6 +3586,11 @@ export interface components {
              */
             limit: number;
         };
+        /**
+         * LoginAnswer
+         * @description A login's answer: the session, or (with a second factor) the challenge for /login/mfa.
+         */
+        LoginAnswer: components["schemas"]["SessionAnswer"] | components["schemas"]["MfaChallengeAnswer"];
         /** LoginIn */
         LoginIn: {
             /** Contact */
@@ -4022,6 +4113,89 @@ export interface components {
              * @default null
              */
             before: string | null;
+        };
+        /**
+         * MfaChallengeAnswer
+         * @description A login that needs the second step: no session and no cookie yet.
+         */
+        MfaChallengeAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /**
+             * Mfarequired
+             * @constant
+             */
+            mfaRequired: true;
+            /**
+             * Mfatoken
+             * @description Good for POST /login/mfa only, for MFA_TOKEN_TTL_SECONDS
+             */
+            mfaToken: string;
+        };
+        /** MfaCodeIn */
+        MfaCodeIn: {
+            /** Code */
+            code: string;
+        };
+        /** MfaConfirmAnswer */
+        MfaConfirmAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /**
+             * Recoverycodes
+             * @description Single-use codes, shown this once (stored hashed)
+             */
+            recoveryCodes: string[];
+        };
+        /** MfaDisableIn */
+        MfaDisableIn: {
+            /** Password */
+            password: string;
+            /** Code */
+            code: string;
+        };
+        /**
+         * MfaLoginIn
+         * @description The second step: the login's `mfaToken` and either the authenticator's `code` or one
+         *     `recoveryCode`.
+         */
+        MfaLoginIn: {
+            /** Mfatoken */
+            mfaToken: string;
+            /**
+             * Code
+             * @default null
+             */
+            code: string | null;
+            /**
+             * Recoverycode
+             * @default null
+             */
+            recoveryCode: string | null;
+        };
+        /** MfaSetupAnswer */
+        MfaSetupAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /**
+             * Secret
+             * @description The TOTP secret (base32), for typing into an authenticator app
+             */
+            secret: string;
+            /**
+             * Uri
+             * @description otpauth://totp/... for a QR code
+             */
+            uri: string;
         };
         /**
          * MyQuery
@@ -6277,7 +6451,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnalyticsAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6285,11 +6459,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6297,7 +6471,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6327,7 +6501,7 @@ export interface operations {
                     "application/json": components["schemas"]["HospitalListAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6335,11 +6509,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6347,7 +6521,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6375,7 +6549,7 @@ export interface operations {
                     "application/json": components["schemas"]["HospitalAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6383,11 +6557,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6395,7 +6569,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6421,7 +6595,7 @@ export interface operations {
                     "application/json": components["schemas"]["HospitalAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6429,11 +6603,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6441,7 +6615,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6471,7 +6645,7 @@ export interface operations {
                     "application/json": components["schemas"]["HospitalAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6479,11 +6653,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6491,7 +6665,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6517,7 +6691,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6525,11 +6699,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6537,7 +6711,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6563,7 +6737,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6571,11 +6745,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6583,7 +6757,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6611,7 +6785,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminOrderListAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6619,11 +6793,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6631,7 +6805,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6700,7 +6874,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminPharmacyListAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6708,11 +6882,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6720,7 +6894,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6750,7 +6924,7 @@ export interface operations {
                     "application/json": components["schemas"]["PharmacySavedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6758,11 +6932,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6770,7 +6944,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6796,7 +6970,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6804,11 +6978,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6816,7 +6990,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6846,7 +7020,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_DEACTIVATION`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_DEACTIVATION`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_DEACTIVATION`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_DEACTIVATION`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6854,11 +7028,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "SELF_DEACTIVATION" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "SELF_DEACTIVATION" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_DEACTIVATION`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_DEACTIVATION`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_DEACTIVATION`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_DEACTIVATION`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6866,7 +7040,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "SELF_DEACTIVATION" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "SELF_DEACTIVATION" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6896,7 +7070,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_APPROVABLE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_APPROVABLE`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_APPROVABLE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_APPROVABLE`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6904,11 +7078,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "NOT_APPROVABLE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "NOT_APPROVABLE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_APPROVABLE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_APPROVABLE`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_APPROVABLE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_APPROVABLE`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6916,7 +7090,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "NOT_APPROVABLE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "NOT_APPROVABLE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6946,7 +7120,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6954,11 +7128,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `CONTACT_TAKEN`, `INVALID_CONTACT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -6966,7 +7140,53 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "CONTACT_TAKEN" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "auth.admin_reset_mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -6995,7 +7215,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsersAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7003,11 +7223,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7015,7 +7235,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7043,7 +7263,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnalysisAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7051,11 +7271,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "ANALYSIS_NOT_CONFIGURED" | "ANALYSIS_PROVIDER_ERROR" | "ANALYSIS_RATE_LIMITED" | "ASSET_INVALID" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "ANALYSIS_NOT_CONFIGURED" | "ANALYSIS_PROVIDER_ERROR" | "ANALYSIS_RATE_LIMITED" | "ASSET_INVALID" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ANALYSIS_NOT_CONFIGURED`, `ANALYSIS_PROVIDER_ERROR`, `ANALYSIS_RATE_LIMITED`, `ASSET_INVALID`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7063,7 +7283,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "ANALYSIS_NOT_CONFIGURED" | "ANALYSIS_PROVIDER_ERROR" | "ANALYSIS_RATE_LIMITED" | "ASSET_INVALID" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "ANALYSIS_NOT_CONFIGURED" | "ANALYSIS_PROVIDER_ERROR" | "ANALYSIS_RATE_LIMITED" | "ASSET_INVALID" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7091,7 +7311,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentsAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7099,11 +7319,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7111,7 +7331,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7139,7 +7359,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7147,11 +7367,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "TOO_MANY_APPOINTMENTS" | "TOO_MANY_WITH_DOCTOR" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "TOO_MANY_APPOINTMENTS" | "TOO_MANY_WITH_DOCTOR" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7159,7 +7379,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "TOO_MANY_APPOINTMENTS" | "TOO_MANY_WITH_DOCTOR" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "TOO_MANY_APPOINTMENTS" | "TOO_MANY_WITH_DOCTOR" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7232,7 +7452,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7240,11 +7460,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7252,7 +7472,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7278,7 +7498,7 @@ export interface operations {
                     "application/json": components["schemas"]["CancelledAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7286,11 +7506,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7298,7 +7518,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7324,7 +7544,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7332,11 +7552,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7344,7 +7564,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7370,7 +7590,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7378,11 +7598,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7390,7 +7610,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7416,7 +7636,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7424,11 +7644,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7436,7 +7656,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7462,7 +7682,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7470,11 +7690,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7482,7 +7702,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7512,7 +7732,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7520,11 +7740,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "SAME_SLOT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "SAME_SLOT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `APPOINTMENT_CHANGED`, `NOT_STARTED`, `CANCEL_CUTOFF`, `CONFLICT`, `SELF_BOOKING`, `NOT_ACCEPTING`, `SLOT_IN_PAST`, `BEYOND_HORIZON`, `NOT_A_SLOT`, `TOO_SOON`, `DOCTOR_AWAY`, `SLOT_TAKEN`, `PATIENT_BUSY`, `INVALID_DATE`, `INVALID_TIME`, `DATE_OUT_OF_RANGE`, `SAME_SLOT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7532,7 +7752,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "SAME_SLOT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "APPOINTMENT_CHANGED" | "NOT_STARTED" | "CANCEL_CUTOFF" | "CONFLICT" | "SELF_BOOKING" | "NOT_ACCEPTING" | "SLOT_IN_PAST" | "BEYOND_HORIZON" | "NOT_A_SLOT" | "TOO_SOON" | "DOCTOR_AWAY" | "SLOT_TAKEN" | "PATIENT_BUSY" | "INVALID_DATE" | "INVALID_TIME" | "DATE_OUT_OF_RANGE" | "SAME_SLOT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7562,7 +7782,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChatMessagesAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7570,11 +7790,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7582,7 +7802,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7793,7 +8013,7 @@ export interface operations {
                     "application/json": components["schemas"]["ScheduleAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7801,11 +8021,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7813,7 +8033,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7841,7 +8061,7 @@ export interface operations {
                     "application/json": components["schemas"]["AvailabilityAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_TIME`, `INVALID_RANGE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TIME`, `INVALID_RANGE`. */
+            /** @description Error envelope; `code` is one of: `INVALID_TIME`, `INVALID_RANGE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TIME`, `INVALID_RANGE`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7849,11 +8069,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_TIME" | "INVALID_RANGE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_TIME" | "INVALID_RANGE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_TIME`, `INVALID_RANGE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TIME`, `INVALID_RANGE`. */
+            /** @description Error envelope; `code` is one of: `INVALID_TIME`, `INVALID_RANGE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TIME`, `INVALID_RANGE`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7861,7 +8081,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_TIME" | "INVALID_RANGE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_TIME" | "INVALID_RANGE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7885,7 +8105,7 @@ export interface operations {
                     "application/json": components["schemas"]["OnCallAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7893,11 +8113,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7905,7 +8125,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7933,7 +8153,7 @@ export interface operations {
                     "application/json": components["schemas"]["OnCallAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7941,11 +8161,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "PHONE_REQUIRED" | "INVALID_PHONE" | "TOO_MANY_CODES" | "RATE_LIMITED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "PHONE_REQUIRED" | "INVALID_PHONE" | "TOO_MANY_CODES" | "RATE_LIMITED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHONE_REQUIRED`, `INVALID_PHONE`, `TOO_MANY_CODES`, `RATE_LIMITED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7953,7 +8173,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "PHONE_REQUIRED" | "INVALID_PHONE" | "TOO_MANY_CODES" | "RATE_LIMITED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "PHONE_REQUIRED" | "INVALID_PHONE" | "TOO_MANY_CODES" | "RATE_LIMITED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -7981,7 +8201,7 @@ export interface operations {
                     "application/json": components["schemas"]["OnCallAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -7989,11 +8209,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_CODE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_CODE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8001,7 +8221,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_CODE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_CODE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8029,7 +8249,7 @@ export interface operations {
                     "application/json": components["schemas"]["TimeOffAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`. */
+            /** @description Error envelope; `code` is one of: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8037,11 +8257,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_RANGE" | "TOO_MANY" | "INVALID_DATE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_RANGE" | "TOO_MANY" | "INVALID_DATE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`. */
+            /** @description Error envelope; `code` is one of: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_RANGE`, `TOO_MANY`, `INVALID_DATE`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8049,7 +8269,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_RANGE" | "TOO_MANY" | "INVALID_DATE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_RANGE" | "TOO_MANY" | "INVALID_DATE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8075,7 +8295,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8083,11 +8303,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8095,7 +8315,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8435,7 +8655,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionAnswer"];
+                    "application/json": components["schemas"]["LoginAnswer"];
                 };
             };
             /** @description Error envelope; `code` is one of: `INVALID_CREDENTIALS`, `ACCOUNT_INACTIVE`, `LOGIN_LOCKED`, `INVALID_CONTACT`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CREDENTIALS`, `ACCOUNT_INACTIVE`, `LOGIN_LOCKED`, `INVALID_CONTACT`. */
@@ -8459,6 +8679,54 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
                         code?: "INVALID_CREDENTIALS" | "ACCOUNT_INACTIVE" | "LOGIN_LOCKED" | "INVALID_CONTACT" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "auth.login_mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaLoginIn"];
+            };
+        };
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `MFA_TOKEN_INVALID`, `INVALID_CODE`, `MFA_LOCKED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `MFA_TOKEN_INVALID`, `INVALID_CODE`, `MFA_LOCKED`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "MFA_TOKEN_INVALID" | "INVALID_CODE" | "MFA_LOCKED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `MFA_TOKEN_INVALID`, `INVALID_CODE`, `MFA_LOCKED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `MFA_TOKEN_INVALID`, `INVALID_CODE`, `MFA_LOCKED`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "MFA_TOKEN_INVALID" | "INVALID_CODE" | "MFA_LOCKED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8482,7 +8750,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
+            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8490,11 +8758,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
+            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8502,7 +8770,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8526,7 +8794,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
+            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8534,11 +8802,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
+            /** @description Error envelope; `code` is one of: `INVALID_TOKEN`, `UNAUTHENTICATED`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_TOKEN`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8546,7 +8814,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_TOKEN" | "UNAUTHENTICATED" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8570,7 +8838,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8578,11 +8846,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8590,7 +8858,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8618,7 +8886,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8626,11 +8894,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "FIELD_NOT_ALLOWED" | "NOTHING_TO_UPDATE" | "ASSET_INVALID" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "FIELD_NOT_ALLOWED" | "NOTHING_TO_UPDATE" | "ASSET_INVALID" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FIELD_NOT_ALLOWED`, `NOTHING_TO_UPDATE`, `ASSET_INVALID`, `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8638,7 +8906,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "FIELD_NOT_ALLOWED" | "NOTHING_TO_UPDATE" | "ASSET_INVALID" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "FIELD_NOT_ALLOWED" | "NOTHING_TO_UPDATE" | "ASSET_INVALID" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8665,7 +8933,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessLogAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8673,11 +8941,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8685,7 +8953,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8713,7 +8981,7 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryAddedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `HISTORY_FULL`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `HISTORY_FULL`, `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `HISTORY_FULL`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `HISTORY_FULL`, `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8721,11 +8989,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "HISTORY_FULL" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "HISTORY_FULL" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `HISTORY_FULL`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `HISTORY_FULL`, `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `HISTORY_FULL`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `HISTORY_FULL`, `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8733,7 +9001,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "HISTORY_FULL" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "HISTORY_FULL" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -8759,7 +9027,7 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8767,11 +9035,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -8779,7 +9047,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9026,6 +9294,146 @@ export interface operations {
             };
         };
     };
+    "auth.mfa_disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaDisableIn"];
+            };
+        };
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `MFA_REQUIRED_FOR_ROLE`, `MFA_NOT_ENABLED`, `WRONG_PASSWORD`, `INVALID_CODE`, `MFA_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `MFA_REQUIRED_FOR_ROLE`, `MFA_NOT_ENABLED`, `WRONG_PASSWORD`, `INVALID_CODE`, `MFA_LOCKED`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "MFA_REQUIRED_FOR_ROLE" | "MFA_NOT_ENABLED" | "WRONG_PASSWORD" | "INVALID_CODE" | "MFA_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `MFA_REQUIRED_FOR_ROLE`, `MFA_NOT_ENABLED`, `WRONG_PASSWORD`, `INVALID_CODE`, `MFA_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `MFA_REQUIRED_FOR_ROLE`, `MFA_NOT_ENABLED`, `WRONG_PASSWORD`, `INVALID_CODE`, `MFA_LOCKED`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "MFA_REQUIRED_FOR_ROLE" | "MFA_NOT_ENABLED" | "WRONG_PASSWORD" | "INVALID_CODE" | "MFA_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "auth.mfa_confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCodeIn"];
+            };
+        };
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaConfirmAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `MFA_SETUP_MISSING`, `MFA_ALREADY_ENABLED`, `MFA_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `MFA_SETUP_MISSING`, `MFA_ALREADY_ENABLED`, `MFA_LOCKED`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "MFA_SETUP_MISSING" | "MFA_ALREADY_ENABLED" | "MFA_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `MFA_SETUP_MISSING`, `MFA_ALREADY_ENABLED`, `MFA_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `MFA_SETUP_MISSING`, `MFA_ALREADY_ENABLED`, `MFA_LOCKED`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CODE" | "MFA_SETUP_MISSING" | "MFA_ALREADY_ENABLED" | "MFA_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "auth.mfa_setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaSetupAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `MFA_ALREADY_ENABLED`, `MFA_ENROLMENT_REQUIRED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `MFA_ALREADY_ENABLED`, `MFA_ENROLMENT_REQUIRED`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "MFA_ALREADY_ENABLED" | "MFA_ENROLMENT_REQUIRED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `MFA_ALREADY_ENABLED`, `MFA_ENROLMENT_REQUIRED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `MFA_ALREADY_ENABLED`, `MFA_ENROLMENT_REQUIRED`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "MFA_ALREADY_ENABLED" | "MFA_ENROLMENT_REQUIRED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
     "signaling.notify_doctor_joined": {
         parameters: {
             query?: never;
@@ -9048,7 +9456,7 @@ export interface operations {
                     "application/json": components["schemas"]["DoctorJoinedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_CONFIRMED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_CONFIRMED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_CONFIRMED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_CONFIRMED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9056,11 +9464,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "NOT_CONFIRMED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "NOT_CONFIRMED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_CONFIRMED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_CONFIRMED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_CONFIRMED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_CONFIRMED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9068,7 +9476,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "NOT_CONFIRMED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "NOT_CONFIRMED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9138,7 +9546,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9146,11 +9554,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9158,7 +9566,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9188,7 +9596,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderSavedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9196,11 +9604,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9208,7 +9616,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9238,7 +9646,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderSavedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9246,11 +9654,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ALREADY_RATED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ALREADY_RATED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ALREADY_RATED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9258,7 +9666,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ALREADY_RATED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ALREADY_RATED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9288,7 +9696,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderSavedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9296,11 +9704,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "NOT_FOUND" | "ILLEGAL_TRANSITION" | "PAYMENT_PENDING" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "NOT_FOUND" | "ILLEGAL_TRANSITION" | "PAYMENT_PENDING" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `NOT_FOUND`, `ILLEGAL_TRANSITION`, `PAYMENT_PENDING`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9308,7 +9716,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "NOT_FOUND" | "ILLEGAL_TRANSITION" | "PAYMENT_PENDING" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "NOT_FOUND" | "ILLEGAL_TRANSITION" | "PAYMENT_PENDING" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9336,7 +9744,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderSavedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9344,11 +9752,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ITEM_UNAVAILABLE" | "ITEM_EXPIRED" | "PRESCRIPTION_REQUIRED" | "PRESCRIPTION_INVALID" | "OUT_OF_STOCK" | "ORDER_LIMIT" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ITEM_UNAVAILABLE" | "ITEM_EXPIRED" | "PRESCRIPTION_REQUIRED" | "PRESCRIPTION_INVALID" | "OUT_OF_STOCK" | "ORDER_LIMIT" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ITEM_UNAVAILABLE`, `ITEM_EXPIRED`, `PRESCRIPTION_REQUIRED`, `PRESCRIPTION_INVALID`, `OUT_OF_STOCK`, `ORDER_LIMIT`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_IN_PROGRESS`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9356,7 +9764,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "ITEM_UNAVAILABLE" | "ITEM_EXPIRED" | "PRESCRIPTION_REQUIRED" | "PRESCRIPTION_INVALID" | "OUT_OF_STOCK" | "ORDER_LIMIT" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "ITEM_UNAVAILABLE" | "ITEM_EXPIRED" | "PRESCRIPTION_REQUIRED" | "PRESCRIPTION_INVALID" | "OUT_OF_STOCK" | "ORDER_LIMIT" | "IDEMPOTENCY_KEY_REUSED" | "REQUEST_IN_PROGRESS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9384,7 +9792,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderListAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9392,11 +9800,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9404,7 +9812,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9528,7 +9936,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`. */
+            /** @description Error envelope; `code` is one of: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9536,11 +9944,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "WRONG_PASSWORD" | "SAME_PASSWORD" | "WEAK_PASSWORD" | "PASSWORD_CHANGED" | "LOGIN_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "WRONG_PASSWORD" | "SAME_PASSWORD" | "WEAK_PASSWORD" | "PASSWORD_CHANGED" | "LOGIN_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`. */
+            /** @description Error envelope; `code` is one of: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `WRONG_PASSWORD`, `SAME_PASSWORD`, `WEAK_PASSWORD`, `PASSWORD_CHANGED`, `LOGIN_LOCKED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9548,7 +9956,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "WRONG_PASSWORD" | "SAME_PASSWORD" | "WEAK_PASSWORD" | "PASSWORD_CHANGED" | "LOGIN_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "WRONG_PASSWORD" | "SAME_PASSWORD" | "WEAK_PASSWORD" | "PASSWORD_CHANGED" | "LOGIN_LOCKED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9574,7 +9982,7 @@ export interface operations {
                     "application/json": components["schemas"]["PatientRecordAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9582,11 +9990,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9594,7 +10002,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9622,7 +10030,7 @@ export interface operations {
                     "application/json": components["schemas"]["IntentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9630,11 +10038,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "NOT_PAYABLE" | "NOTHING_TO_PAY" | "ALREADY_PAID" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_PROVIDER_ERROR" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "NOT_PAYABLE" | "NOTHING_TO_PAY" | "ALREADY_PAID" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_PROVIDER_ERROR" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_PAYABLE`, `NOTHING_TO_PAY`, `ALREADY_PAID`, `PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_ERROR`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9642,7 +10050,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "NOT_PAYABLE" | "NOTHING_TO_PAY" | "ALREADY_PAID" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_PROVIDER_ERROR" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "NOT_PAYABLE" | "NOTHING_TO_PAY" | "ALREADY_PAID" | "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_PROVIDER_ERROR" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9713,7 +10121,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9721,11 +10129,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9733,7 +10141,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9812,7 +10220,7 @@ export interface operations {
                     "application/json": components["schemas"]["MedicineSavedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9820,11 +10228,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `NOT_FOUND`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9832,7 +10240,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "NOT_FOUND" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9858,7 +10266,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9866,11 +10274,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9878,7 +10286,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9906,7 +10314,7 @@ export interface operations {
                     "application/json": components["schemas"]["MedicineSavedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9914,11 +10322,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9926,7 +10334,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9954,7 +10362,7 @@ export interface operations {
                     "application/json": components["schemas"]["BulkStockAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9962,11 +10370,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NO_VALID_ROWS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NO_VALID_ROWS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `NO_VALID_ROWS`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -9974,7 +10382,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NO_VALID_ROWS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "NO_VALID_ROWS" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -9998,7 +10406,7 @@ export interface operations {
                     "application/json": components["schemas"]["BulkUploadAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10006,11 +10414,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "MALFORMED_CSV" | "MALFORMED_JSON" | "NO_ROWS" | "TOO_MANY_ROWS" | "NO_VALID_ROWS" | "ASSET_INVALID" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "MALFORMED_CSV" | "MALFORMED_JSON" | "NO_ROWS" | "TOO_MANY_ROWS" | "NO_VALID_ROWS" | "ASSET_INVALID" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `MALFORMED_CSV`, `MALFORMED_JSON`, `NO_ROWS`, `TOO_MANY_ROWS`, `NO_VALID_ROWS`, `ASSET_INVALID`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10018,7 +10426,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "MALFORMED_CSV" | "MALFORMED_JSON" | "NO_ROWS" | "TOO_MANY_ROWS" | "NO_VALID_ROWS" | "ASSET_INVALID" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "MALFORMED_CSV" | "MALFORMED_JSON" | "NO_ROWS" | "TOO_MANY_ROWS" | "NO_VALID_ROWS" | "ASSET_INVALID" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10046,7 +10454,7 @@ export interface operations {
                     "application/json": components["schemas"]["MedicinePageAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10054,11 +10462,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10066,7 +10474,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10090,7 +10498,7 @@ export interface operations {
                     "application/json": components["schemas"]["MedicineListAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10098,11 +10506,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10110,7 +10518,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10143,7 +10551,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventorySearchAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10151,11 +10559,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `PHARMACY_NOT_VERIFIED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10163,7 +10571,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "PHARMACY_NOT_VERIFIED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10187,7 +10595,7 @@ export interface operations {
                     "application/json": components["schemas"]["PharmacyAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10195,11 +10603,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10207,7 +10615,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10235,7 +10643,7 @@ export interface operations {
                     "application/json": components["schemas"]["PharmacySavedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10243,11 +10651,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10255,7 +10663,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10283,7 +10691,7 @@ export interface operations {
                     "application/json": components["schemas"]["OrderListAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10291,11 +10699,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10303,7 +10711,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10331,7 +10739,7 @@ export interface operations {
                     "application/json": components["schemas"]["PharmacySavedAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10339,11 +10747,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "PHARMACY_EXISTS" | "LICENSE_TAKEN" | "REGISTRATION_REFUSED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "PHARMACY_EXISTS" | "LICENSE_TAKEN" | "REGISTRATION_REFUSED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `PHARMACY_EXISTS`, `LICENSE_TAKEN`, `REGISTRATION_REFUSED`, `ASSET_INVALID`, `TOO_MANY_IMAGES`, `IMAGE_TOO_LARGE`, `IMAGE_TYPE`, `UPLOAD_FAILED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10351,7 +10759,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "PHARMACY_EXISTS" | "LICENSE_TAKEN" | "REGISTRATION_REFUSED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "PHARMACY_EXISTS" | "LICENSE_TAKEN" | "REGISTRATION_REFUSED" | "ASSET_INVALID" | "TOO_MANY_IMAGES" | "IMAGE_TOO_LARGE" | "IMAGE_TYPE" | "UPLOAD_FAILED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10381,7 +10789,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReportAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10389,11 +10797,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "INVALID_DATE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "INVALID_DATE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`, `INVALID_DATE`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10401,7 +10809,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "INVALID_DATE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "INVALID_DATE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10425,7 +10833,7 @@ export interface operations {
                     "application/json": components["schemas"]["StatsAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10433,11 +10841,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
+            /** @description Error envelope; `code` is one of: `NO_PHARMACY`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NO_PHARMACY`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10445,7 +10853,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NO_PHARMACY" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10577,7 +10985,7 @@ export interface operations {
                     "application/json": components["schemas"]["WrittenAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10585,11 +10993,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "APPOINTMENT_MISMATCH" | "APPOINTMENT_NOT_ELIGIBLE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "APPOINTMENT_MISMATCH" | "APPOINTMENT_NOT_ELIGIBLE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `APPOINTMENT_MISMATCH`, `APPOINTMENT_NOT_ELIGIBLE`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10597,7 +11005,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "APPOINTMENT_MISMATCH" | "APPOINTMENT_NOT_ELIGIBLE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "APPOINTMENT_MISMATCH" | "APPOINTMENT_NOT_ELIGIBLE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10669,7 +11077,7 @@ export interface operations {
                     "application/json": components["schemas"]["PrescriptionAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10677,11 +11085,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10689,7 +11097,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10715,7 +11123,7 @@ export interface operations {
                     "application/pdf": string;
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PDF_FONTS_MISSING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PDF_FONTS_MISSING`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PDF_FONTS_MISSING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PDF_FONTS_MISSING`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10723,11 +11131,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "PDF_FONTS_MISSING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "PDF_FONTS_MISSING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PDF_FONTS_MISSING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PDF_FONTS_MISSING`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PDF_FONTS_MISSING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PDF_FONTS_MISSING`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10735,7 +11143,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "PDF_FONTS_MISSING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "PDF_FONTS_MISSING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10765,7 +11173,7 @@ export interface operations {
                     "application/json": components["schemas"]["PrescriptionAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10773,11 +11181,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "PRESCRIPTION_NOT_ACTIVE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "PRESCRIPTION_NOT_ACTIVE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `PRESCRIPTION_NOT_ACTIVE`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10785,7 +11193,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "PRESCRIPTION_NOT_ACTIVE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "PRESCRIPTION_NOT_ACTIVE" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10812,7 +11220,7 @@ export interface operations {
                     "application/json": components["schemas"]["PrescriptionListAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10820,11 +11228,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10832,7 +11240,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10906,7 +11314,7 @@ export interface operations {
                     "application/json": components["schemas"]["IceServersAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10914,11 +11322,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -10926,7 +11334,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -10998,7 +11406,7 @@ export interface operations {
                     "application/json": components["schemas"]["SignedUploadAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11006,11 +11414,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "UPLOADS_NOT_CONFIGURED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "UPLOADS_NOT_CONFIGURED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
+            /** @description Error envelope; `code` is one of: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `UPLOADS_NOT_CONFIGURED`, `VALIDATION_FAILED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11018,7 +11426,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "UPLOADS_NOT_CONFIGURED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "UPLOADS_NOT_CONFIGURED" | "VALIDATION_FAILED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -11044,7 +11452,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserCardAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11052,11 +11460,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11064,7 +11472,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -11092,7 +11500,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `ALREADY_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `ALREADY_VERIFIED`. */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `ALREADY_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `ALREADY_VERIFIED`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11100,11 +11508,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_CODE" | "ALREADY_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_CODE" | "ALREADY_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `ALREADY_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `ALREADY_VERIFIED`. */
+            /** @description Error envelope; `code` is one of: `INVALID_CODE`, `ALREADY_VERIFIED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `INVALID_CODE`, `ALREADY_VERIFIED`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11112,7 +11520,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "INVALID_CODE" | "ALREADY_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "INVALID_CODE" | "ALREADY_VERIFIED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
@@ -11228,7 +11636,7 @@ export interface operations {
                     "application/json": components["schemas"]["CodeSentAnswer"];
                 };
             };
-            /** @description Error envelope; `code` is one of: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`. */
+            /** @description Error envelope; `code` is one of: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11236,11 +11644,11 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "ALREADY_VERIFIED" | "TOO_MANY_CODES" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "ALREADY_VERIFIED" | "TOO_MANY_CODES" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };
-            /** @description Error envelope; `code` is one of: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`. */
+            /** @description Error envelope; `code` is one of: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `ALREADY_VERIFIED`, `TOO_MANY_CODES`, `INVALID_CONTACT`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
@@ -11248,7 +11656,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
-                        code?: "ALREADY_VERIFIED" | "TOO_MANY_CODES" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                        code?: "ALREADY_VERIFIED" | "TOO_MANY_CODES" | "INVALID_CONTACT" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };

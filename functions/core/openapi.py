@@ -73,6 +73,7 @@ EDGE_CODES: tuple[Code, ...] = (
 # Codes of an authenticated route's session and role checks (functions/core/security.py).
 AUTH_CODES: tuple[Code, ...] = (
     Code.UNAUTHENTICATED, Code.INVALID_TOKEN, Code.ACCOUNT_INACTIVE, Code.FORBIDDEN, Code.APPROVAL_REQUIRED,
+    Code.MFA_ENROLMENT_REQUIRED,  # a session limited to enrolling a second factor (MFA_REQUIRED_ROLES)
 )
 SUCCESS_ENVELOPE: dict[str, Any] = {
     "type": "object",
