@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bson import json_util
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from functions.core import clock, metrics, notify
@@ -160,6 +162,105 @@ def _kick_sqs() -> None:
         logger.warning("outbox kick skipped: OUTBOX_QUEUE_URL is not set (the sweeper delivers)")
         return
     _sqs().send_message(QueueUrl=url, MessageBody='{"kick":1}')
+
+
+# ---------------------------------------------------------------- effects handed over without the database
+
+
+def defer(effect: Effect) -> None:
+    """Hand the worker an effect that needs no atomicity with the request's writes, without writing
+    it to the database (no round trip on the request path: the login's settlement,
+    `core.throttle.SETTLE`). Its handler must be idempotent: delivery is at least once. By
+    OUTBOX_DELIVERY: `sqs`, the queue message carries the effect itself (the `outbox_worker`
+    Lambda runs it, `work_queue`; SQS redelivers a failed batch, then parks it in the dead-letter
+    queue); `poll` (`make run`, a process that lives on), an in-process queue drained by a thread;
+    `inline` (tests), at once. Where the queue is unset or refuses it, the effect is recorded in
+    the outbox instead (one round trip, only then). Never raises."""
+    mode = get_settings().outbox_delivery
+    try:
+        if mode == "inline":
+            _run_deferred(effect)
+        elif mode == "sqs" and get_settings().outbox_queue_url:
+            _sqs().send_message(QueueUrl=get_settings().outbox_queue_url, MessageBody=json_util.dumps(
+                {"effect": {"kind": effect.kind, "payload": dict(effect.payload), "ref": effect.ref}}))
+        elif mode == "poll":
+            _deferred.put(effect)
+            _deferred_runner()
+        else:  # sqs without a queue (chalice deploy --stage dev): the sweeper delivers it
+            store(effect)
+    except Exception as exc:
+        logger.warning("deferred effect not handed over; recorded instead",
+                       extra={"kind": effect.kind, "mode": mode, "error": type(exc).__name__})
+        store(effect)
+
+
+def _run_deferred(effect: Effect, parent: str = "") -> None:
+    """Run a deferred effect's handler; the messages it returns are recorded (with ids derived
+    from `parent`, when the same effect can come again: an SQS message id)."""
+    handler = _handlers.get(effect.kind)
+    if handler is None:
+        raise notify.NotDelivered(f"no handler for {effect.kind!r}")
+    now = clock.now()
+    children = list(handler(effect.payload))
+    if not children:
+        return
+    if parent:
+        insert_many_unless_duplicate(get_db()[COLLECTION], [_document(child, now, f"{parent}:{i}")
+                                                             for i, child in enumerate(children)], ordered=False)
+        kick()
+    else:
+        store(*children)
+
+
+_deferred: queue.SimpleQueue[Effect] = queue.SimpleQueue()
+
+
+def _run_deferred_forever() -> None:
+    while True:
+        effect = _deferred.get()
+        try:
+            _run_deferred(effect)
+        except Exception as exc:  # kept for the worker (its retries and backoff), never a crash
+            logger.warning("deferred effect failed; recorded for a retry",
+                           extra={"kind": effect.kind, "error": type(exc).__name__})
+            store(effect)
+
+
+@functools.cache
+def _deferred_runner() -> threading.Thread:
+    # named off-path-*: tests/integration/test_round_trips.py does not count its commands as the request's
+    runner = threading.Thread(target=_run_deferred_forever, name="off-path-outbox-deferred", daemon=True)
+    runner.start()
+    return runner
+
+
+def work_queue(messages: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """The `outbox_worker` Lambda's work for one SQS batch of `(message id, body)`: the effects the
+    messages carry (`defer`) are run, then what is due in the outbox is delivered until nothing
+    is (the kicks of a batch share one run). A deferred effect that failed fails the batch after
+    the rest is done, so SQS redelivers it (its handler is idempotent), then dead-letters it."""
+    failed: Exception | None = None
+    for message_id, body in messages:
+        carried = json_util.loads(body).get("effect")
+        if carried is None:
+            continue  # a kick
+        try:
+            _run_deferred(Effect(carried["kind"], carried.get("payload") or {}, carried.get("ref")),
+                          parent=f"sqs:{message_id}" if message_id else "")
+        except Exception as exc:
+            logger.warning("deferred effect failed; the queue delivers it again",
+                           extra={"kind": carried.get("kind"), "error": type(exc).__name__})
+            failed = failed or exc
+    totals: dict[str, int] = {}
+    while True:
+        counts = deliver_due()
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+        if counts["retried"] < BATCH:
+            break
+    if failed is not None:
+        raise failed
+    return totals
 
 
 # ---------------------------------------------------------------- the worker

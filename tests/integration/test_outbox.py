@@ -6,6 +6,7 @@ each message is sent exactly once, except a kill between the provider's acceptan
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -186,6 +187,70 @@ def test_on_aws_a_recorded_message_kicks_the_queue_and_the_worker_lambda_deliver
     assert result["delivered"] == 1
     assert [m.subject for m in _to(someone["contact"])] == ["Hello"]
     assert db.notifications.find_one({})["status"] == "sent"
+
+
+def test_on_aws_a_deferred_effect_rides_in_its_queue_message_and_the_worker_runs_it_once(
+        api, db, clock, monkeypatch):  # noqa: F811
+    """The login's settlement (`outbox.defer`): no database write on the request path; the SQS
+    message carries it; the worker Lambda settles; a redelivered message changes nothing more."""
+    import boto3
+
+    from functions.core import config, outbox, throttle
+    from functions.core.throttle import Limit
+
+    # Given the deployed configuration, and a login attempt's takes under an address and a contact
+    queue_url = boto3.client("sqs").create_queue(QueueName="cureconnect-test-outbox")["QueueUrl"]
+    monkeypatch.setenv("OUTBOX_DELIVERY", "sqs")
+    monkeypatch.setenv("OUTBOX_QUEUE_URL", queue_url)
+    config.reset_settings()
+    here, anywhere = Limit("login-ip", 5, timedelta(minutes=15)), Limit("login", 20, timedelta(minutes=15))
+    throttle.take_all([(here, "ip|a@x"), (anywhere, "a@x")], clock())  # an earlier failure from here
+    token = throttle.take_all([(here, "ip|a@x"), (anywhere, "a@x")], clock())
+    # When the request defers the success's settlement
+    steps = count_steps(lambda: outbox.defer(outbox.Effect(throttle.SETTLE, throttle.settlement(
+        reset=[(here, "ip|a@x")], give_back=[(anywhere, "a@x")], token=token))))
+    # Then it cost the request no database command, and one message carrying it waits in the queue
+    assert steps == [] and db.notifications.count_documents({}) == 0
+    messages = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+
+    def hand_over() -> Any:
+        event = api.events.generate_sqs_event(message_bodies=[m["Body"] for m in messages],
+                                              queue_name="cureconnect-test-outbox")
+        for record, m in zip(event["Records"], messages, strict=True):
+            record["messageId"] = m["MessageId"]
+        return api.lambda_.invoke("outbox_worker", event).payload
+
+    # When SQS hands it to the worker Lambda
+    hand_over()
+    # Then the address's failures are forgotten and the attempt no longer counts for the contact
+    counts = {w["_id"]: w["count"] for w in db.rate_limits.find({})}
+    assert counts == {"login-ip|ip|a@x": 0, "login|a@x": 1}
+    # When a new failure is counted, and SQS delivers the same message again (at least once)
+    throttle.take_all([(here, "ip|a@x"), (anywhere, "a@x")], clock())
+    hand_over()
+    # Then the second run changed nothing: the new failure still counts at both
+    counts = {w["_id"]: w["count"] for w in db.rate_limits.find({})}
+    assert counts == {"login-ip|ip|a@x": 1, "login|a@x": 2}
+
+
+def test_a_deferred_effect_the_queue_cannot_take_is_recorded_in_the_outbox_instead(
+        api, db, clock, monkeypatch):  # noqa: F811
+    from functions.core import config, outbox, throttle
+    from functions.core.throttle import Limit
+
+    # Given the deployed mode without a queue (chalice deploy --stage dev) and a take
+    monkeypatch.setenv("OUTBOX_DELIVERY", "sqs")
+    monkeypatch.setenv("OUTBOX_QUEUE_URL", "")
+    config.reset_settings()
+    here = Limit("login-ip", 5, timedelta(minutes=15))
+    token = throttle.take_all([(here, "ip|b@x")], clock())
+    # When its settlement is deferred
+    outbox.defer(outbox.Effect(throttle.SETTLE, throttle.settlement(reset=[(here, "ip|b@x")], token=token)))
+    # Then it waits in the outbox for the worker (the sweeper), which settles it
+    assert db.notifications.find_one({})["kind"] == throttle.SETTLE
+    assert outbox.deliver_due()["handled"] == 1
+    assert db.rate_limits.find_one({})["count"] == 0
 
 
 def test_a_worker_that_survives_a_failed_command_sends_each_message_once_but_when_a_mark_fails(
