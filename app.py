@@ -1,6 +1,7 @@
 """Composition root: every blueprint (from `functions.registry`), the WebSocket handlers and the
 schedules."""
 
+import os
 from typing import Any
 
 from chalice.app import CloudWatchEvent, Rate, SQSEvent, WebsocketEvent
@@ -37,7 +38,9 @@ def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
 # The queue is the stack's own (infra/merge-template.json `OutboxQueue`; infra/split_routes.py points
 # the event source at it); a message is a kick (the worker leases what is due from the database) or
 # carries a deferred effect itself (`core.outbox.defer`: the login's settlement).
-OUTBOX_QUEUE = "${AWS::StackName}-outbox"
+# `chalice deploy --stage dev` has no template to fill the name in: the stage names an existing queue
+# (OUTBOX_QUEUE_NAME in .chalice/config.json, applied while chalice loads this module).
+OUTBOX_QUEUE = os.environ.get("OUTBOX_QUEUE_NAME") or "${AWS::StackName}-outbox"
 
 
 @app.on_sqs_message(queue=OUTBOX_QUEUE, batch_size=10, maximum_batching_window_in_seconds=0, name="outbox_worker")

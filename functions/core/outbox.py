@@ -156,10 +156,25 @@ def _sqs() -> Any:
     return boto3.client("sqs")
 
 
+def queue_url() -> str:
+    """The queue kicks and deferred effects go to: OUTBOX_QUEUE_URL (the packaged stack sets it),
+    else the URL of OUTBOX_QUEUE_NAME looked up once per container (`chalice deploy --stage
+    dev`), else none (the sweeper delivers)."""
+    settings = get_settings()
+    if settings.outbox_queue_url:
+        return settings.outbox_queue_url
+    return _url_of(settings.outbox_queue_name) if settings.outbox_queue_name else ""
+
+
+@functools.cache
+def _url_of(name: str) -> str:
+    return str(_sqs().get_queue_url(QueueName=name)["QueueUrl"])
+
+
 def _kick_sqs() -> None:
-    url = get_settings().outbox_queue_url
+    url = queue_url()
     if not url:
-        logger.warning("outbox kick skipped: OUTBOX_QUEUE_URL is not set (the sweeper delivers)")
+        logger.warning("outbox kick skipped: no OUTBOX_QUEUE_URL or OUTBOX_QUEUE_NAME (the sweeper delivers)")
         return
     _sqs().send_message(QueueUrl=url, MessageBody='{"kick":1}')
 
@@ -180,8 +195,8 @@ def defer(effect: Effect) -> None:
     try:
         if mode == "inline":
             _run_deferred(effect)
-        elif mode == "sqs" and get_settings().outbox_queue_url:
-            _sqs().send_message(QueueUrl=get_settings().outbox_queue_url, MessageBody=json_util.dumps(
+        elif mode == "sqs" and queue_url():
+            _sqs().send_message(QueueUrl=queue_url(), MessageBody=json_util.dumps(
                 {"effect": {"kind": effect.kind, "payload": dict(effect.payload), "ref": effect.ref}}))
         elif mode == "poll":
             _deferred.put(effect)

@@ -253,6 +253,28 @@ def test_a_deferred_effect_the_queue_cannot_take_is_recorded_in_the_outbox_inste
     assert db.rate_limits.find_one({})["count"] == 0
 
 
+def test_the_dev_stage_names_its_queue_and_kicks_and_deferred_effects_find_it_by_name(api, db, monkeypatch):  # noqa: F811
+    import boto3
+
+    from functions.core import config, notify, outbox
+
+    # Given `chalice deploy --stage dev`: no queue URL, the queue named (OUTBOX_QUEUE_NAME)
+    queue_url = boto3.client("sqs").create_queue(QueueName="cureconnect-dev-outbox")["QueueUrl"]
+    monkeypatch.setenv("OUTBOX_DELIVERY", "sqs")
+    monkeypatch.setenv("OUTBOX_QUEUE_URL", "")
+    monkeypatch.setenv("OUTBOX_QUEUE_NAME", "cureconnect-dev-outbox")
+    config.reset_settings()
+    outbox._url_of.cache_clear()
+    # When a request records a message and another defers an effect
+    assert notify.send("email", patient()["contact"], "Hello", "CureConnect: hello.", kind="notice") is True
+    outbox.defer(outbox.Effect("test.nothing", {"n": 1}))
+    # Then both reached the named queue: a kick, and the effect itself (not written to the outbox)
+    bodies = sorted(m["Body"] for m in boto3.client("sqs").receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"])
+    assert len(bodies) == 2 and '{"kick":1}' in bodies and '"test.nothing"' in bodies[0] + bodies[1]
+    assert db.notifications.count_documents({"kind": "test.nothing"}) == 0
+
+
 def test_a_worker_that_survives_a_failed_command_sends_each_message_once_but_when_a_mark_fails(
         api, handlers, db, clock, poll):  # noqa: F811
     from functions.core import outbox
