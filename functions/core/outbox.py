@@ -340,8 +340,9 @@ def _failed(doc: dict[str, Any], exc: Exception, now: datetime, counts: dict[str
                           "reason": reason})
     if gave_up:
         metrics.count(Metric.NOTIFICATION_FAILED if is_message else Metric.OUTBOX_FAILED)
+    admitted = {"admitted": True} if doc.get("admitted") else {}  # its caps passed: a retry does not count them again
     _mark(doc, now, "failed" if gave_up else "pending", lastError=reason,
-          nextAttemptAt=now + notify.backoff(doc["attempts"]))
+          nextAttemptAt=now + notify.backoff(doc["attempts"]), **admitted)
 
 
 def _run_handler(doc: dict[str, Any], handlers: Mapping[str, Handler], now: datetime,
@@ -358,7 +359,11 @@ def _run_handler(doc: dict[str, Any], handlers: Mapping[str, Handler], now: date
 
 def _deliver_message(doc: dict[str, Any], now: datetime, counts: dict[str, int]) -> None:
     channel, to, kind = doc["channel"], doc["to"], doc["kind"]
-    if doc["attempts"] <= 1:  # the caps count once, on the first lease (a retry was admitted already)
+    # The caps count once: a retry after a failure the worker saw (`_failed` keeps `admitted`) skips
+    # them. A lease that ended without a mark (a worker killed, a lost reply) evaluates them again,
+    # so a notice held but not yet marked is held again, never sent past its cap (stricter by one
+    # take at most, when the kill came after the caps admitted it).
+    if not doc.get("admitted"):
         try:
             refused = notify.caps(channel, to, kind, doc.get("sender"))
         except Exception as exc:  # the caps' bookkeeping failing must not lose the message
@@ -373,6 +378,7 @@ def _deliver_message(doc: dict[str, Any], now: datetime, counts: dict[str, int])
             _mark(doc, now, "dropped", reason=refused)
             counts["dropped"] += 1
             return
+        doc["admitted"] = True
     notify.deliver(channel, to, doc["subject"], doc["body"], kind=kind)
     metrics.count(Metric.NOTIFICATION_SENT)
     _mark(doc, now, "sent", sentAt=now)

@@ -301,3 +301,63 @@ def test_a_worker_that_survives_a_failed_command_sends_each_message_once_but_whe
             expected = [2 if k == marks[0] else 1, 2 if k == marks[1] else 1]
             assert sent == expected, (k, steps[k - 1], fault)
             assert db.notifications.count_documents({"status": {"$in": ["pending", "sending"]}}) == 0, (k, fault)
+
+
+# ---------------------------------------------------------------- the digest path killed at every command
+
+
+def test_a_worker_killed_at_any_command_of_holding_a_notice_and_sending_its_digest_puts_it_in_one_digest(
+        api, db, clock, poll, monkeypatch):  # noqa: F811
+    """A notice over its daily budget is held for the recipient's digest (issue 21 item 1): the
+    digest is made, the notice marked held, and an hour later the digest sent and its notices
+    marked digested. Killed at any of those commands, the notice still goes out in exactly one
+    digest and never on its own (the cap holds) — but for a kill between the provider's
+    acceptance of the digest and its mark, which sends the digest twice."""
+    from functions.core import config, notify, outbox
+
+    monkeypatch.setenv("MAX_MESSAGES_PER_RECIPIENT_PER_DAY", "1")
+    config.reset_settings()
+
+    def over_budget() -> tuple[str, Any]:
+        """A recipient whose one notice a day from this sender went out; a second one recorded."""
+        recipient, sender = patient(), patient()
+        for n in (1, 2):
+            notify.send("email", recipient["contact"], "New order", f"Order {n} is waiting.", kind="order_placed",
+                        ref=n, sender=sender["_id"])
+            if n == 1:
+                outbox.deliver_due()
+        return recipient["contact"], sender
+
+    def hold_then_digest() -> None:
+        outbox.deliver_due()  # the second notice is held
+        clock.advance(hours=1, minutes=1)
+        outbox.deliver_due()  # its digest is due
+
+    def outcome(contact: str) -> tuple[int, int]:
+        mails = _to(contact)
+        return (sum("Order 2" in m.body for m in mails),
+                sum(m.subject != "New order" for m in mails))  # (sent on its own, digests)
+
+    # Given the commands of one clean run
+    contact, _ = over_budget()
+    steps = count_steps(hold_then_digest)
+    assert outcome(contact) == (0, 1)
+    # (hold: lease, caps, make the digest, mark held; digest: lease, read its notices, count, mark sent,
+    # mark them digested)
+    assert "notifications.insert_one" in steps and steps.count("notifications.update_many") == 1
+    digest_sent_mark = len(steps) - steps[::-1].index("notifications.update_one")  # 1-based
+    for k in range(1, len(steps) + 1):
+        for fault in Fault:
+            clock.advance(days=1)  # a fresh day: the budgets start again
+            contact, _ = over_budget()
+            # When the worker dies at command k, and workers run again after the lease and the hour
+            with inject(KillPlan(fail_at=k, fault=fault)) as plan, pytest.raises(Killed):
+                hold_then_digest()
+            assert plan.fired
+            for advance in ({"minutes": 11}, {"hours": 1, "minutes": 2}, {"minutes": 11}):
+                clock.advance(**advance)
+                outbox.deliver_due()
+            # Then the held notice was in exactly one digest and never sent on its own
+            duplicated = fault is Fault.REFUSED and k == digest_sent_mark
+            assert outcome(contact) == (0, 2 if duplicated else 1), (k, steps[k - 1], fault)
+            assert db.notifications.count_documents({"status": {"$in": ["pending", "sending"]}}) == 0, (k, fault)
