@@ -253,6 +253,31 @@ def test_a_deferred_effect_the_queue_cannot_take_is_recorded_in_the_outbox_inste
     assert db.rate_limits.find_one({})["count"] == 0
 
 
+def test_under_make_run_a_deferred_effect_runs_on_the_process_own_thread_not_the_requests(
+        api, db, poll, monkeypatch):  # noqa: F811
+    import threading
+
+    from functions.core import outbox
+
+    # Given a handler that notes the thread it runs on
+    ran = threading.Event()
+    threads: list[str] = []
+
+    def note(payload: Any) -> list[Any]:
+        threads.append(threading.current_thread().name)
+        ran.set()
+        return []
+
+    monkeypatch.setattr(outbox, "_handlers", {"test.note": note})
+    # When a request defers an effect under make run's setting (poll)
+    steps = count_steps(lambda: outbox.defer(outbox.Effect("test.note", {"n": 1})))
+    # Then the request sent no database command, and the process's own thread ran it soon after
+    assert steps == []
+    assert ran.wait(timeout=5)
+    assert threads == ["off-path-outbox-deferred"]
+    assert db.notifications.count_documents({}) == 0
+
+
 def test_the_dev_stage_names_its_queue_and_kicks_and_deferred_effects_find_it_by_name(api, db, monkeypatch):  # noqa: F811
     import boto3
 
