@@ -1,6 +1,7 @@
 """Composition root: every blueprint (from `functions.registry`), the WebSocket handlers and the
 schedules."""
 
+import os
 from typing import Any
 
 from chalice.app import CloudWatchEvent, Rate, SQSEvent, WebsocketEvent
@@ -35,21 +36,19 @@ def reminder_sweep(event: CloudWatchEvent) -> dict[str, int]:
 # ---------------------------------------------------------------- the outbox's worker (SQS)
 
 # The queue is the stack's own (infra/merge-template.json `OutboxQueue`; infra/split_routes.py points
-# the event source at it); each message is only a kick: the worker leases what is due from the database.
-OUTBOX_QUEUE = "${AWS::StackName}-outbox"
+# the event source at it); a message is a kick (the worker leases what is due from the database) or
+# carries a deferred effect itself (`core.outbox.defer`: the login's settlement).
+# `chalice deploy --stage dev` has no template to fill the name in: the stage names an existing queue
+# (OUTBOX_QUEUE_NAME in .chalice/config.json, applied while chalice loads this module).
+OUTBOX_QUEUE = os.environ.get("OUTBOX_QUEUE_NAME") or "${AWS::StackName}-outbox"
 
 
 @app.on_sqs_message(queue=OUTBOX_QUEUE, batch_size=10, maximum_batching_window_in_seconds=0, name="outbox_worker")
 def outbox_worker(event: SQSEvent) -> dict[str, int]:
-    """Deliver what is due (`core.outbox.deliver_due`) until nothing is: kicks that arrive together
-    share one run. An error fails the batch, so SQS redelivers it (then its dead-letter queue)."""
-    totals: dict[str, int] = {}
-    while True:
-        counts = outbox.deliver_due()
-        for key, value in counts.items():
-            totals[key] = totals.get(key, 0) + value
-        if counts["retried"] < outbox.BATCH:
-            return totals
+    """Run the effects the messages carry (`core.outbox.defer`), then deliver what is due until
+    nothing is: kicks that arrive together share one run. An error fails the batch, so SQS
+    redelivers it (then its dead-letter queue)."""
+    return outbox.work_queue([(str(record.to_dict().get("messageId", "")), record.body) for record in event])
 
 
 # ---------------------------------------------------------------- WebSocket API (signaling, chat, emergencies)

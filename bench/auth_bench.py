@@ -3,7 +3,8 @@
 Round trips are counted with a pymongo command listener (bench/_harness.py) on the real
 embedded database; targets: GET /me 1, register 1, login 2 (issue 20: both attempt windows, per
 contact+IP and per contact, claimed in one ordered update before the password check, then the
-user read; a success settles the claim off the request path, on the throttle's settler thread,
+user read; a success's settlement is deferred to the outbox's worker without a database write,
+`core.outbox.defer`: under the bench's poll setting it runs on the process's off-path thread,
 whose writes are not counted), a failed login 2.
 
     .venv/bin/python bench/auth_bench.py [--logins 20]

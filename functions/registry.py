@@ -90,6 +90,7 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
 EFFECTS: dict[str, outbox.Handler] = {
     appointment_effects.KIND: appointment_effects.deliver,  # reminders, claims freed, notices
     **pharmacy_effects.HANDLERS,  # report lines, counters, give-backs, notices (push or message)
+    throttle.SETTLE: throttle.settle_deferred,  # a login's success settled (deferred: `outbox.defer`)
 }
 
 

@@ -200,6 +200,7 @@ def _set_env(fn: dict[str, Any], caps: frozenset[str], scheduler_env: dict[str, 
         variables.pop(name, None)
     if "scheduler" in caps:
         variables.update(scheduler_env)
+    variables.pop("OUTBOX_QUEUE_NAME", None)  # the dev stage's queue by name: the stack has its own
     if "sqs" in caps:  # the outbox's kick (core.outbox): the stack's own queue
         variables["OUTBOX_QUEUE_URL"] = {"Ref": "OutboxQueue"}
     else:

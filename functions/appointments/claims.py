@@ -28,6 +28,8 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 
 from functions.appointments.grid import aware, claim_ids
+from functions.appointments.status import ACTIVE
+from functions.appointments.stores.appointments import states
 from functions.core.config import get_settings
 from functions.core.db import get_db, insert_many_unless_duplicate, unless_duplicate
 from functions.core.errors import Code, Conflict, PatientBusy, SlotTaken
@@ -91,7 +93,9 @@ def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: Obj
     appointment has ended is then taken over by one conditional upsert. A seat a concurrent
     booking of the same patient took meanwhile is crossed off and the next free one tried,
     after giving back everything this attempt took; when none is left, the limit is reached
-    (each refusal was a seat held by a booking that got past its own cells)."""
+    (each refusal was a seat held by a booking that got past its own cells). A cell refused
+    because a cancelled appointment still holds it (its claims are freed by the outbox's worker,
+    a moment after the cancel) is freed here (`free_dead_holder`) and the claims taken again."""
     settings = get_settings()
     hold = str(appointment_id)
     cells, doctor_cells = cells_of(doctor_id, patient_id, start, end, buffer_minutes)
@@ -103,6 +107,7 @@ def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: Obj
         return [s for s in ids if s not in held] + [s for s in ids if s in held and held[s] <= now]
 
     free_doctor, free_overall = free(per_doctor), free(overall)
+    takeovers = 0
     while True:
         if not free_overall or not free_doctor:
             raise _seat_conflict(overall=not free_overall)
@@ -112,6 +117,10 @@ def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: Obj
         try:
             insert_claims(cells, appointment_id, hold, now, seats=fresh)
         except ClaimRefused as exc:
+            if exc.index < len(cells) and takeovers < MAX_TAKEOVERS and free_dead_holder(cells[exc.index], cells):
+                takeovers += 1  # a cancelled appointment's cells the worker has not freed yet: try again
+                release_hold(appointment_id, hold)
+                continue
             if exc.index < doctor_cells:  # the caller's compensation removes what this attempt took
                 raise SlotTaken() from None
             if exc.index < len(cells):
@@ -125,6 +134,27 @@ def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: Obj
                 return
             release_hold(appointment_id, hold)
         (free_doctor if refused in free_doctor else free_overall).remove(refused)
+
+
+MAX_TAKEOVERS = 3  # holders a booking frees cells of at most (a slot's cells rarely have more than two)
+
+
+def free_dead_holder(cell: str, cells: Sequence[str]) -> bool:
+    """Only after a booking's claim was refused (no round trip on the normal path): is the cell's
+    holder an appointment that no longer holds time (cancelled, completed, no-show) whose claims
+    the outbox's worker has not freed yet? Then its claims among `cells` are freed now, by a
+    delete conditional on that holder (a cell someone else took meanwhile is never touched), and
+    True says try again; the database's `_id` still decides between concurrent bookings. A holder
+    that is live, or not stored yet (a booking in flight names its appointment before it
+    exists), keeps the cell: False. True too when the cell was freed since the refusal."""
+    found = get_db()[CLAIMS].find_one({"_id": cell}, {"appt": 1})
+    if found is None:
+        return True
+    holder = states([found["appt"]]).get(found["appt"])
+    if holder is None or holder.get("status") in ACTIVE:
+        return False
+    release_claims(found["appt"], list(cells))
+    return True
 
 
 class Move:

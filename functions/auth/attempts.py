@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from functions.core import throttle
+from functions.core import outbox, throttle
 from functions.core.config import get_settings
 from functions.core.errors import Code, RateLimited
 from functions.core.observability import logger
@@ -39,9 +39,11 @@ class Attempt:
 
     def succeeded(self) -> None:
         """The failures from this address are forgotten; the attempt no longer counts for the
-        contact. Off the request path (`core.throttle.settle_later`): the answer does not wait."""
+        contact. Off the request path and without a round trip (`core.outbox.defer`): the worker
+        settles (`core.throttle.settle_deferred`, idempotent by the take's token)."""
         here, anywhere = self.claims()
-        throttle.settle_later(reset=[here], give_back=[anywhere], token=self.token)
+        outbox.defer(outbox.Effect(throttle.SETTLE, throttle.settlement(reset=[here], give_back=[anywhere],
+                                                                        token=self.token)))
 
     def lifted(self) -> None:
         """The owner proved control of the contact (account recovery): both windows end."""

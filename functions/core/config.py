@@ -189,6 +189,8 @@ class Settings:
     # The outbox (core.outbox): how its worker learns of new entries, and the queue it is kicked through
     outbox_delivery: str = setting("OUTBOX_DELIVERY", "sqs", parse=_outbox_delivery)
     outbox_queue_url: str = setting("OUTBOX_QUEUE_URL", "")
+    # `chalice deploy --stage dev` (no packaged template): the queue by name, its URL looked up once
+    outbox_queue_name: str = setting("OUTBOX_QUEUE_NAME", "")
     # SMS pumping (issue 21): SMS go only to mobile numbers of these regions (ISO 3166 codes);
     # one-time-code SMS per hour from everywhere
     sms_allowed_regions: tuple[str, ...] = setting("SMS_ALLOWED_REGIONS", "IN")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bson import json_util
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from functions.core import clock, metrics, notify
@@ -154,12 +156,126 @@ def _sqs() -> Any:
     return boto3.client("sqs")
 
 
+def queue_url() -> str:
+    """The queue kicks and deferred effects go to: OUTBOX_QUEUE_URL (the packaged stack sets it),
+    else the URL of OUTBOX_QUEUE_NAME looked up once per container (`chalice deploy --stage
+    dev`), else none (the sweeper delivers)."""
+    settings = get_settings()
+    if settings.outbox_queue_url:
+        return settings.outbox_queue_url
+    return _url_of(settings.outbox_queue_name) if settings.outbox_queue_name else ""
+
+
+@functools.cache
+def _url_of(name: str) -> str:
+    return str(_sqs().get_queue_url(QueueName=name)["QueueUrl"])
+
+
 def _kick_sqs() -> None:
-    url = get_settings().outbox_queue_url
+    url = queue_url()
     if not url:
-        logger.warning("outbox kick skipped: OUTBOX_QUEUE_URL is not set (the sweeper delivers)")
+        logger.warning("outbox kick skipped: no OUTBOX_QUEUE_URL or OUTBOX_QUEUE_NAME (the sweeper delivers)")
         return
     _sqs().send_message(QueueUrl=url, MessageBody='{"kick":1}')
+
+
+# ---------------------------------------------------------------- effects handed over without the database
+
+
+def defer(effect: Effect) -> None:
+    """Hand the worker an effect that needs no atomicity with the request's writes, without writing
+    it to the database (no round trip on the request path: the login's settlement,
+    `core.throttle.SETTLE`). Its handler must be idempotent: delivery is at least once. By
+    OUTBOX_DELIVERY: `sqs`, the queue message carries the effect itself (the `outbox_worker`
+    Lambda runs it, `work_queue`; SQS redelivers a failed batch, then parks it in the dead-letter
+    queue); `poll` (`make run`, a process that lives on), an in-process queue drained by a thread;
+    `inline` (tests), at once. Where the queue is unset or refuses it, the effect is recorded in
+    the outbox instead (one round trip, only then). Never raises."""
+    mode = get_settings().outbox_delivery
+    try:
+        if mode == "inline":
+            _run_deferred(effect)
+        elif mode == "sqs" and queue_url():
+            _sqs().send_message(QueueUrl=queue_url(), MessageBody=json_util.dumps(
+                {"effect": {"kind": effect.kind, "payload": dict(effect.payload), "ref": effect.ref}}))
+        elif mode == "poll":
+            _deferred.put(effect)
+            _deferred_runner()
+        else:  # sqs without a queue (chalice deploy --stage dev): the sweeper delivers it
+            store(effect)
+    except Exception as exc:
+        logger.warning("deferred effect not handed over; recorded instead",
+                       extra={"kind": effect.kind, "mode": mode, "error": type(exc).__name__})
+        store(effect)
+
+
+def _run_deferred(effect: Effect, parent: str = "") -> None:
+    """Run a deferred effect's handler; the messages it returns are recorded (with ids derived
+    from `parent`, when the same effect can come again: an SQS message id)."""
+    handler = _handlers.get(effect.kind)
+    if handler is None:
+        raise notify.NotDelivered(f"no handler for {effect.kind!r}")
+    now = clock.now()
+    children = list(handler(effect.payload))
+    if not children:
+        return
+    if parent:
+        insert_many_unless_duplicate(get_db()[COLLECTION], [_document(child, now, f"{parent}:{i}")
+                                                             for i, child in enumerate(children)], ordered=False)
+        kick()
+    else:
+        store(*children)
+
+
+_deferred: queue.SimpleQueue[Effect] = queue.SimpleQueue()
+
+
+def _run_deferred_forever() -> None:
+    while True:
+        effect = _deferred.get()
+        try:
+            _run_deferred(effect)
+        except Exception as exc:  # kept for the worker (its retries and backoff), never a crash
+            logger.warning("deferred effect failed; recorded for a retry",
+                           extra={"kind": effect.kind, "error": type(exc).__name__})
+            store(effect)
+
+
+@functools.cache
+def _deferred_runner() -> threading.Thread:
+    # named off-path-*: tests/integration/test_round_trips.py does not count its commands as the request's
+    runner = threading.Thread(target=_run_deferred_forever, name="off-path-outbox-deferred", daemon=True)
+    runner.start()
+    return runner
+
+
+def work_queue(messages: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """The `outbox_worker` Lambda's work for one SQS batch of `(message id, body)`: the effects the
+    messages carry (`defer`) are run, then what is due in the outbox is delivered until nothing
+    is (the kicks of a batch share one run). A deferred effect that failed fails the batch after
+    the rest is done, so SQS redelivers it (its handler is idempotent), then dead-letters it."""
+    failed: Exception | None = None
+    for message_id, body in messages:
+        carried = json_util.loads(body).get("effect")
+        if carried is None:
+            continue  # a kick
+        try:
+            _run_deferred(Effect(carried["kind"], carried.get("payload") or {}, carried.get("ref")),
+                          parent=f"sqs:{message_id}" if message_id else "")
+        except Exception as exc:
+            logger.warning("deferred effect failed; the queue delivers it again",
+                           extra={"kind": carried.get("kind"), "error": type(exc).__name__})
+            failed = failed or exc
+    totals: dict[str, int] = {}
+    while True:
+        counts = deliver_due()
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+        if counts["retried"] < BATCH:
+            break
+    if failed is not None:
+        raise failed
+    return totals
 
 
 # ---------------------------------------------------------------- the worker
@@ -224,8 +340,9 @@ def _failed(doc: dict[str, Any], exc: Exception, now: datetime, counts: dict[str
                           "reason": reason})
     if gave_up:
         metrics.count(Metric.NOTIFICATION_FAILED if is_message else Metric.OUTBOX_FAILED)
+    admitted = {"admitted": True} if doc.get("admitted") else {}  # its caps passed: a retry does not count them again
     _mark(doc, now, "failed" if gave_up else "pending", lastError=reason,
-          nextAttemptAt=now + notify.backoff(doc["attempts"]))
+          nextAttemptAt=now + notify.backoff(doc["attempts"]), **admitted)
 
 
 def _run_handler(doc: dict[str, Any], handlers: Mapping[str, Handler], now: datetime,
@@ -242,7 +359,11 @@ def _run_handler(doc: dict[str, Any], handlers: Mapping[str, Handler], now: date
 
 def _deliver_message(doc: dict[str, Any], now: datetime, counts: dict[str, int]) -> None:
     channel, to, kind = doc["channel"], doc["to"], doc["kind"]
-    if doc["attempts"] <= 1:  # the caps count once, on the first lease (a retry was admitted already)
+    # The caps count once: a retry after a failure the worker saw (`_failed` keeps `admitted`) skips
+    # them. A lease that ended without a mark (a worker killed, a lost reply) evaluates them again,
+    # so a notice held but not yet marked is held again, never sent past its cap (stricter by one
+    # take at most, when the kill came after the caps admitted it).
+    if not doc.get("admitted"):
         try:
             refused = notify.caps(channel, to, kind, doc.get("sender"))
         except Exception as exc:  # the caps' bookkeeping failing must not lose the message
@@ -257,6 +378,7 @@ def _deliver_message(doc: dict[str, Any], now: datetime, counts: dict[str, int])
             _mark(doc, now, "dropped", reason=refused)
             counts["dropped"] += 1
             return
+        doc["admitted"] = True
     notify.deliver(channel, to, doc["subject"], doc["body"], kind=kind)
     metrics.count(Metric.NOTIFICATION_SENT)
     _mark(doc, now, "sent", sentAt=now)

@@ -11,8 +11,9 @@ trip; `take_all` sends the upserts of all its keys in one ordered update, each t
 has room, the window created by a first take; a full or ended window refuses the upsert by its
 `_id` (duplicate key), and the slow path restarts an ended window or reports the full one. So a
 burst of concurrent takes gets exactly `limit` (the database decides), and a refused take is
-never counted. A take can be given back (a login that succeeded no longer counts;
-`settle_later` does it off the request path) or a window cleared (recovery lifts a lockout).
+never counted. A take can be given back (a login that succeeded no longer counts; its
+`settlement` is deferred to the outbox's worker, `settle_deferred` its handler) or a window
+cleared (recovery lifts a lockout).
 `bucket` (the UTC hour of expiry) lets the sweeper purge by an indexed equality where TTL
 indexes are not enforced (the embedded FerretDB); reads never trust a window past its time
 anyway.
@@ -25,13 +26,9 @@ trip, not two.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
-import queue
-import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +38,6 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from functions.core import metrics
 from functions.core.db import get_db, unless_duplicate
 from functions.core.errors import Code, RateLimited
-from functions.core.observability import logger
 
 COLLECTION = "rate_limits"
 
@@ -158,10 +154,10 @@ def take_all(claims: Sequence[tuple[Limit, str]], now: datetime) -> str:
     that were counted are given back and RateLimited says when the longest-locked window ends
     (with the first refusing limit's code and message)."""
     token = uuid.uuid4().hex
-    statements = _drain() + [{"q": _room(limit, key, now), "upsert": True,
+    statements = [{"q": _room(limit, key, now), "upsert": True,
                    "u": {"$inc": {"count": 1}, "$set": _marked(token, now), "$setOnInsert": _fresh(limit, now)}}
                   for limit, key in claims]
-    if statements:  # settlements waiting in this process go first (they never refuse)
+    if statements:
         reply = _windows().database.command("update", COLLECTION, updates=statements, ordered=True)
         if not reply.get("writeErrors") and not reply.get("writeConcernError"):
             return token
@@ -176,8 +172,8 @@ def take_all(claims: Sequence[tuple[Limit, str]], now: datetime) -> str:
     raise RateLimited(first.message, code=first.code, retry_after=wait)
 
 
-def _given_back(limit: Limit, key: str, token: str) -> dict[str, Any]:
-    return {"q": {"_id": limit.window_id(key), f"takes.{token}": {"$exists": True}},
+def _given_back(window_id: str, token: str) -> dict[str, Any]:
+    return {"q": {"_id": window_id, f"takes.{token}": {"$exists": True}},
             "u": {"$inc": {"count": -1}, "$unset": {f"takes.{token}": ""}}}
 
 
@@ -186,18 +182,24 @@ def give_back_taken(claims: Sequence[tuple[Limit, str]], token: str) -> None:
     exactly once each (a take that never counted, or was given back already, or whose window
     restarted since, changes nothing)."""
     if claims:
-        statements = [_given_back(limit, key, token) for limit, key in claims]
+        statements = [_given_back(limit.window_id(key), token) for limit, key in claims]
         _windows().bulk_write([UpdateOne(s["q"], s["u"]) for s in statements], ordered=False)
 
 
-def _settlement(reset: Sequence[tuple[Limit, str]], give_back: Sequence[tuple[Limit, str]],
-                token: str) -> list[dict[str, Any]]:
-    cleared = {"count": 0, "takes": {}} if token else {"count": 0}
-    statements = [{"q": {"_id": limit.window_id(key)}, "u": {"$set": cleared}} for limit, key in reset]
-    statements += [_given_back(limit, key, token) if token else
-                   {"q": {"_id": limit.window_id(key), "count": {"$gt": 0}}, "u": {"$inc": {"count": -1}}}
-                   for limit, key in give_back]
+def _settlement(reset: Sequence[str], give_back: Sequence[str], token: str) -> list[dict[str, Any]]:
+    # with a token, the reset is guarded by the take's mark: run again, it finds none (exactly once)
+    statements = [{"q": {"_id": window_id, f"takes.{token}": {"$exists": True}},
+                   "u": {"$set": {"count": 0, "takes": {}}}} if token else
+                  {"q": {"_id": window_id}, "u": {"$set": {"count": 0}}} for window_id in reset]
+    statements += [_given_back(window_id, token) if token else
+                   {"q": {"_id": window_id, "count": {"$gt": 0}}, "u": {"$inc": {"count": -1}}}
+                   for window_id in give_back]
     return statements
+
+
+def _write(statements: Sequence[dict[str, Any]]) -> None:
+    if statements:
+        _windows().bulk_write([UpdateOne(s["q"], s["u"]) for s in statements], ordered=False)
 
 
 def settle(*, reset: Sequence[tuple[Limit, str]] = (), give_back: Sequence[tuple[Limit, str]] = (),
@@ -205,50 +207,30 @@ def settle(*, reset: Sequence[tuple[Limit, str]] = (), give_back: Sequence[tuple
     """In one round trip: windows whose takes no longer count at all (`reset` to zero: a login
     that succeeded forgets the failures from its address) and takes given back (`give_back`:
     that attempt no longer counts for the contact; with the `token` of `take_all`, exactly that
-    take, once). A count never goes below zero."""
-    statements = _settlement(reset, give_back, token)
-    if statements:
-        _windows().bulk_write([UpdateOne(s["q"], s["u"]) for s in statements], ordered=False)
+    take, once; the reset too only while that take's mark is there). A count never goes below zero."""
+    _write(_settlement([limit.window_id(key) for limit, key in reset],
+                       [limit.window_id(key) for limit, key in give_back], token))
 
 
-_pending: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+SETTLE = "throttle.settle"  # the outbox effect kind of a deferred `settle` (functions.registry.EFFECTS)
 
 
-def _drain() -> list[dict[str, Any]]:
-    statements = []
-    with contextlib.suppress(queue.Empty):
-        while True:
-            statements.append(_pending.get_nowait())
-    return statements
+def settlement(*, reset: Sequence[tuple[Limit, str]] = (), give_back: Sequence[tuple[Limit, str]] = (),
+               token: str = "") -> dict[str, Any]:
+    """`settle`'s arguments as the payload of an outbox effect of kind SETTLE (window ids and the
+    token: JSON- and BSON-storable), for `core.outbox.defer`: the login's answer does not wait
+    for it, and no database round trip is added to the request."""
+    return {"reset": [limit.window_id(key) for limit, key in reset],
+            "giveBack": [limit.window_id(key) for limit, key in give_back], "token": token}
 
 
-def _settle_pending() -> None:
-    while True:
-        statements = [_pending.get(), *_drain()]
-        try:
-            _windows().database.command("update", COLLECTION, updates=statements, ordered=False)
-        except Exception as exc:  # a worker thread: the take stays counted, never a crash
-            logger.warning("Rate-limit settlement not written", extra={"error": type(exc).__name__})
-
-
-@functools.cache
-def _settler() -> threading.Thread:
-    worker = threading.Thread(target=_settle_pending, name="off-path-throttle-settler", daemon=True)
-    worker.start()
-    return worker
-
-
-def settle_later(*, reset: Sequence[tuple[Limit, str]] = (), give_back: Sequence[tuple[Limit, str]] = (),
-                 token: str = "") -> None:
-    """`settle`, off the request path: the statements are queued for this process's settler
-    thread (it writes them as soon as it runs, in one round trip per batch) and go first in the
-    next `take_all` of this process, whichever comes first; each is written once. Each is
-    idempotent (a reset; a give-back by token), so a late one is harmless. On Lambda the thread
-    runs while the container does: if the container is reclaimed first, the settlement is lost
-    and the takes keep counting until their window ends (a limit stricter, never looser)."""
-    for statement in _settlement(reset, give_back, token):
-        _pending.put(statement)
-    _settler()
+def settle_deferred(payload: Mapping[str, Any]) -> list[Any]:
+    """The outbox's handler of SETTLE: `settle` in one round trip, no messages. Safe to run again
+    (delivery is at least once): with the token, the reset and the give-back each apply only
+    while the take's mark is there and remove it, so a second run changes nothing (failures made
+    since are not forgotten)."""
+    _write(_settlement(payload.get("reset", ()), payload.get("giveBack", ()), str(payload.get("token", ""))))
+    return []
 
 
 def give_back(limit: Limit, key: str) -> None:

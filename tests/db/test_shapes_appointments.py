@@ -38,6 +38,16 @@ def test_an_ordered_insert_many_of_claims_stops_at_the_first_cell_already_held(c
     assert [d["appt"] for d in coll.find({}, {"appt": 1})] == [A1]
 
 
+def test_a_refused_cells_holder_is_read_by_the_cells_id(coll: Any) -> None:
+    # Given a cell held by one appointment (a booking was refused it)
+    coll.insert_many(_claims(A1, "h1", "2026-03-03T04:30Z"))
+    # When the booking reads who holds it, and a cell nobody holds
+    # Then the holder alone comes back; nobody is None
+    assert coll.find_one({"_id": f"{DOC}|2026-03-03T04:30Z"}, {"appt": 1}) == {
+        "_id": f"{DOC}|2026-03-03T04:30Z", "appt": A1}
+    assert coll.find_one({"_id": f"{DOC}|2026-03-03T04:35Z"}, {"appt": 1}) is None
+
+
 def test_claims_are_released_by_appointment_by_listed_cells_and_by_day(coll: Any) -> None:
     coll.insert_many(_claims(A1, "h1", "2026-03-01T04:30Z", "2026-03-01T04:35Z", "2026-03-03T04:40Z"))
     coll.insert_many(_claims(A2, "h2", "2026-03-03T05:30Z"))

@@ -27,7 +27,7 @@ def test_a_rerun_handlers_children_are_refused_by_their_ids_and_the_rest_go_in(c
     assert sorted(d["_id"] for d in coll.find({})) == ["p:0", "p:1"]
     # And a child (or a digest) is marked by its string id
     assert coll.update_one({"_id": "p:1"}, {"$set": {"status": "sent", "updatedAt": NOW, "sentAt": NOW, "summed": 2,
-                                                     "lastError": "x"}}).modified_count == 1
+                                                     "lastError": "x", "admitted": True}}).modified_count == 1
     assert coll.find_one({"_id": "p:1"}, {"status": 1, "summed": 1}) == {"_id": "p:1", "status": "sent", "summed": 2}
 
 

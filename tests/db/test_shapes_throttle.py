@@ -73,3 +73,15 @@ def test_takes_of_several_windows_in_one_ordered_update_marked_and_given_back_by
                            {"$set": {"count": 1, **FRESH, "takes": {"t3": NOW}}}).matched_count == 1
     coll.bulk_write([UpdateOne({"_id": "ip|a@x"}, {"$set": {"count": 0, "takes": {}}})], ordered=False)
     assert coll.find_one({"_id": "ip|a@x"}, {"count": 1, "takes": 1}) == {"_id": "ip|a@x", "count": 0, "takes": {}}
+    # A reset guarded by a take's mark (a deferred login settlement run twice): it applies while the
+    # mark is there, and a second run finds no mark and leaves the takes made since
+    coll.update_one({"_id": "ip|a@x"}, {"$set": {"count": 2, "takes": {"t4": NOW, "t5": NOW}}})
+
+    def reset(token: str) -> UpdateOne:
+        return UpdateOne({"_id": "ip|a@x", f"takes.{token}": {"$exists": True}}, {"$set": {"count": 0, "takes": {}}})
+
+    coll.bulk_write([reset("t4")], ordered=False)
+    coll.update_one({"_id": "ip|a@x"}, {"$inc": {"count": 1}, "$set": {"takes.t6": NOW}})
+    coll.bulk_write([reset("t4")], ordered=False)
+    assert coll.find_one({"_id": "ip|a@x"}, {"count": 1, "takes": 1}) == {"_id": "ip|a@x", "count": 1,
+                                                                          "takes": {"t6": NOW}}

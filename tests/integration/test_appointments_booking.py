@@ -151,6 +151,50 @@ def test_twenty_concurrent_bookings_of_one_slot_give_exactly_one_appointment(api
     assert db.appointments.count_documents({"doctor": doc["_id"]}) == 1
 
 
+@pytest.fixture
+def undelivered(monkeypatch):
+    """Effects are recorded and not delivered yet (as under make run before its worker polls, or
+    on AWS before the worker Lambda runs): the kick is a no-op. A seam rather than
+    OUTBOX_DELIVERY: concurrent requests through chalice's test client swap os.environ for a copy."""
+    from functions.core import outbox
+
+    monkeypatch.setattr(outbox, "kick", lambda: None)
+
+
+def test_a_slot_cancelled_a_moment_ago_is_booked_again_before_the_worker_frees_its_claims(api, db, undelivered):
+    from tests.appointments_support import get, put
+
+    # Given a booking cancelled by its patient, the release of its claims still waiting in the outbox
+    doc, first = doctor(), patient()
+    appt = body(book(api, first, doc, time="10:00"))["appointment"]
+    assert put(api, first, f"/appointment/{appt['_id']}/cancel", {"reason": "x"}).status_code == 200
+    assert db.appointment_claims.count_documents({"appt": ObjectId(appt["_id"])}) > 0
+    # And the slots list already shows 10:00 free
+    assert "10:00" in body(get(api, first, f"/appointment/slots/{doc['_id']}/2026-03-03"))["availableSlots"]
+    # When the same patient and 19 others book 10:00 at once
+    patients = [first] + [patient() for _ in range(19)]
+    responses = concurrently(*[lambda p=p: book(api, p, doc, time="10:00") for p in patients])
+    # Then exactly one booking stands, the others are told the slot is taken
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 19
+    assert {body(r)["code"] for r in responses if r.status_code == 409} == {"SLOT_TAKEN"}
+    assert db.appointments.count_documents({"doctor": doc["_id"], "status": {"$ne": "cancelled"}}) == 1
+    # And the cells are the winner's alone
+    winner = next(body(r)["appointment"]["_id"] for r in responses if r.status_code == 201)
+    assert {c["appt"] for c in db.appointment_claims.find({"_id": {"$regex": f"^{doc['_id']}"}})} == {
+        ObjectId(winner)}
+
+
+def test_a_live_booking_keeps_its_slot_against_a_second(api, db, undelivered):
+    # Given a live booking at 10:00
+    doc = doctor()
+    assert book(api, patient(), doc, time="10:00").status_code == 201
+    # When another patient books it
+    response = book(api, patient(), doc, time="10:00")
+    # Then 409 SLOT_TAKEN, and one appointment
+    assert (response.status_code, body(response)["code"]) == (409, "SLOT_TAKEN")
+    assert db.appointments.count_documents({"doctor": doc["_id"]}) == 1
+
+
 def hhmm(minutes):
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 

@@ -6,6 +6,7 @@ each message is sent exactly once, except a kill between the provider's acceptan
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -188,6 +189,117 @@ def test_on_aws_a_recorded_message_kicks_the_queue_and_the_worker_lambda_deliver
     assert db.notifications.find_one({})["status"] == "sent"
 
 
+def test_on_aws_a_deferred_effect_rides_in_its_queue_message_and_the_worker_runs_it_once(
+        api, db, clock, monkeypatch):  # noqa: F811
+    """The login's settlement (`outbox.defer`): no database write on the request path; the SQS
+    message carries it; the worker Lambda settles; a redelivered message changes nothing more."""
+    import boto3
+
+    from functions.core import config, outbox, throttle
+    from functions.core.throttle import Limit
+
+    # Given the deployed configuration, and a login attempt's takes under an address and a contact
+    queue_url = boto3.client("sqs").create_queue(QueueName="cureconnect-test-outbox")["QueueUrl"]
+    monkeypatch.setenv("OUTBOX_DELIVERY", "sqs")
+    monkeypatch.setenv("OUTBOX_QUEUE_URL", queue_url)
+    config.reset_settings()
+    here, anywhere = Limit("login-ip", 5, timedelta(minutes=15)), Limit("login", 20, timedelta(minutes=15))
+    throttle.take_all([(here, "ip|a@x"), (anywhere, "a@x")], clock())  # an earlier failure from here
+    token = throttle.take_all([(here, "ip|a@x"), (anywhere, "a@x")], clock())
+    # When the request defers the success's settlement
+    steps = count_steps(lambda: outbox.defer(outbox.Effect(throttle.SETTLE, throttle.settlement(
+        reset=[(here, "ip|a@x")], give_back=[(anywhere, "a@x")], token=token))))
+    # Then it cost the request no database command, and one message carrying it waits in the queue
+    assert steps == [] and db.notifications.count_documents({}) == 0
+    messages = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+
+    def hand_over() -> Any:
+        event = api.events.generate_sqs_event(message_bodies=[m["Body"] for m in messages],
+                                              queue_name="cureconnect-test-outbox")
+        for record, m in zip(event["Records"], messages, strict=True):
+            record["messageId"] = m["MessageId"]
+        return api.lambda_.invoke("outbox_worker", event).payload
+
+    # When SQS hands it to the worker Lambda
+    hand_over()
+    # Then the address's failures are forgotten and the attempt no longer counts for the contact
+    counts = {w["_id"]: w["count"] for w in db.rate_limits.find({})}
+    assert counts == {"login-ip|ip|a@x": 0, "login|a@x": 1}
+    # When a new failure is counted, and SQS delivers the same message again (at least once)
+    throttle.take_all([(here, "ip|a@x"), (anywhere, "a@x")], clock())
+    hand_over()
+    # Then the second run changed nothing: the new failure still counts at both
+    counts = {w["_id"]: w["count"] for w in db.rate_limits.find({})}
+    assert counts == {"login-ip|ip|a@x": 1, "login|a@x": 2}
+
+
+def test_a_deferred_effect_the_queue_cannot_take_is_recorded_in_the_outbox_instead(
+        api, db, clock, monkeypatch):  # noqa: F811
+    from functions.core import config, outbox, throttle
+    from functions.core.throttle import Limit
+
+    # Given the deployed mode without a queue (chalice deploy --stage dev) and a take
+    monkeypatch.setenv("OUTBOX_DELIVERY", "sqs")
+    monkeypatch.setenv("OUTBOX_QUEUE_URL", "")
+    config.reset_settings()
+    here = Limit("login-ip", 5, timedelta(minutes=15))
+    token = throttle.take_all([(here, "ip|b@x")], clock())
+    # When its settlement is deferred
+    outbox.defer(outbox.Effect(throttle.SETTLE, throttle.settlement(reset=[(here, "ip|b@x")], token=token)))
+    # Then it waits in the outbox for the worker (the sweeper), which settles it
+    assert db.notifications.find_one({})["kind"] == throttle.SETTLE
+    assert outbox.deliver_due()["handled"] == 1
+    assert db.rate_limits.find_one({})["count"] == 0
+
+
+def test_under_make_run_a_deferred_effect_runs_on_the_process_own_thread_not_the_requests(
+        api, db, poll, monkeypatch):  # noqa: F811
+    import threading
+
+    from functions.core import outbox
+
+    # Given a handler that notes the thread it runs on
+    ran = threading.Event()
+    threads: list[str] = []
+
+    def note(payload: Any) -> list[Any]:
+        threads.append(threading.current_thread().name)
+        ran.set()
+        return []
+
+    monkeypatch.setattr(outbox, "_handlers", {"test.note": note})
+    # When a request defers an effect under make run's setting (poll)
+    steps = count_steps(lambda: outbox.defer(outbox.Effect("test.note", {"n": 1})))
+    # Then the request sent no database command, and the process's own thread ran it soon after
+    assert steps == []
+    assert ran.wait(timeout=5)
+    assert threads == ["off-path-outbox-deferred"]
+    assert db.notifications.count_documents({}) == 0
+
+
+def test_the_dev_stage_names_its_queue_and_kicks_and_deferred_effects_find_it_by_name(api, db, monkeypatch):  # noqa: F811
+    import boto3
+
+    from functions.core import config, notify, outbox
+
+    # Given `chalice deploy --stage dev`: no queue URL, the queue named (OUTBOX_QUEUE_NAME)
+    queue_url = boto3.client("sqs").create_queue(QueueName="cureconnect-dev-outbox")["QueueUrl"]
+    monkeypatch.setenv("OUTBOX_DELIVERY", "sqs")
+    monkeypatch.setenv("OUTBOX_QUEUE_URL", "")
+    monkeypatch.setenv("OUTBOX_QUEUE_NAME", "cureconnect-dev-outbox")
+    config.reset_settings()
+    outbox._url_of.cache_clear()
+    # When a request records a message and another defers an effect
+    assert notify.send("email", patient()["contact"], "Hello", "CureConnect: hello.", kind="notice") is True
+    outbox.defer(outbox.Effect("test.nothing", {"n": 1}))
+    # Then both reached the named queue: a kick, and the effect itself (not written to the outbox)
+    bodies = sorted(m["Body"] for m in boto3.client("sqs").receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"])
+    assert len(bodies) == 2 and '{"kick":1}' in bodies and '"test.nothing"' in bodies[0] + bodies[1]
+    assert db.notifications.count_documents({"kind": "test.nothing"}) == 0
+
+
 def test_a_worker_that_survives_a_failed_command_sends_each_message_once_but_when_a_mark_fails(
         api, handlers, db, clock, poll):  # noqa: F811
     from functions.core import outbox
@@ -213,4 +325,64 @@ def test_a_worker_that_survives_a_failed_command_sends_each_message_once_but_whe
             sent = [len(_to(a["contact"])), len(_to(b["contact"]))]
             expected = [2 if k == marks[0] else 1, 2 if k == marks[1] else 1]
             assert sent == expected, (k, steps[k - 1], fault)
+            assert db.notifications.count_documents({"status": {"$in": ["pending", "sending"]}}) == 0, (k, fault)
+
+
+# ---------------------------------------------------------------- the digest path killed at every command
+
+
+def test_a_worker_killed_at_any_command_of_holding_a_notice_and_sending_its_digest_puts_it_in_one_digest(
+        api, db, clock, poll, monkeypatch):  # noqa: F811
+    """A notice over its daily budget is held for the recipient's digest (issue 21 item 1): the
+    digest is made, the notice marked held, and an hour later the digest sent and its notices
+    marked digested. Killed at any of those commands, the notice still goes out in exactly one
+    digest and never on its own (the cap holds) — but for a kill between the provider's
+    acceptance of the digest and its mark, which sends the digest twice."""
+    from functions.core import config, notify, outbox
+
+    monkeypatch.setenv("MAX_MESSAGES_PER_RECIPIENT_PER_DAY", "1")
+    config.reset_settings()
+
+    def over_budget() -> tuple[str, Any]:
+        """A recipient whose one notice a day from this sender went out; a second one recorded."""
+        recipient, sender = patient(), patient()
+        for n in (1, 2):
+            notify.send("email", recipient["contact"], "New order", f"Order {n} is waiting.", kind="order_placed",
+                        ref=n, sender=sender["_id"])
+            if n == 1:
+                outbox.deliver_due()
+        return recipient["contact"], sender
+
+    def hold_then_digest() -> None:
+        outbox.deliver_due()  # the second notice is held
+        clock.advance(hours=1, minutes=1)
+        outbox.deliver_due()  # its digest is due
+
+    def outcome(contact: str) -> tuple[int, int]:
+        mails = _to(contact)
+        return (sum("Order 2" in m.body for m in mails),
+                sum(m.subject != "New order" for m in mails))  # (sent on its own, digests)
+
+    # Given the commands of one clean run
+    contact, _ = over_budget()
+    steps = count_steps(hold_then_digest)
+    assert outcome(contact) == (0, 1)
+    # (hold: lease, caps, make the digest, mark held; digest: lease, read its notices, count, mark sent,
+    # mark them digested)
+    assert "notifications.insert_one" in steps and steps.count("notifications.update_many") == 1
+    digest_sent_mark = len(steps) - steps[::-1].index("notifications.update_one")  # 1-based
+    for k in range(1, len(steps) + 1):
+        for fault in Fault:
+            clock.advance(days=1)  # a fresh day: the budgets start again
+            contact, _ = over_budget()
+            # When the worker dies at command k, and workers run again after the lease and the hour
+            with inject(KillPlan(fail_at=k, fault=fault)) as plan, pytest.raises(Killed):
+                hold_then_digest()
+            assert plan.fired
+            for advance in ({"minutes": 11}, {"hours": 1, "minutes": 2}, {"minutes": 11}):
+                clock.advance(**advance)
+                outbox.deliver_due()
+            # Then the held notice was in exactly one digest and never sent on its own
+            duplicated = fault is Fault.REFUSED and k == digest_sent_mark
+            assert outcome(contact) == (0, 2 if duplicated else 1), (k, steps[k - 1], fault)
             assert db.notifications.count_documents({"status": {"$in": ["pending", "sending"]}}) == 0, (k, fault)

@@ -29,7 +29,8 @@ class Commands(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         import threading
 
-        # a thread named off-path-* writes after the answer is built (the login's settlement)
+        # a thread named off-path-* writes after the answer is built (the login's settlement, deferred:
+        # core.outbox.defer runs it on that thread under poll)
         if event.command_name not in _IGNORED and not threading.current_thread().name.startswith("off-path-"):
             self.sent.append(f"{event.command_name}:{event.command.get(event.command_name)}")
 
