@@ -1,0 +1,36 @@
+"""Routes of a user's own data (issue 24 §3): `GET /me/export`, `POST /me/delete`."""
+
+from __future__ import annotations
+
+from chalice.app import Response
+
+from functions.core.edge import Blueprint
+from functions.core.envelope import respond
+from functions.core.openapi import describe
+from functions.core.request_local import source_ip
+from functions.core.security import require_user
+from functions.core.validation import parse_body, parse_query
+from functions.privacy import deletion
+from functions.privacy import export as exports
+from functions.privacy.schemas import DeleteAnswer, DeleteIn, ExportAnswer, ExportQuery
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/me/export", methods=["GET"])
+@describe(response=ExportAnswer)
+def export() -> Response:
+    """Everything the platform holds about the caller, as one JSON document (rate-limited)."""
+    principal = require_user(bp.current_request.headers, approved=False)
+    parse_query(bp.current_request, ExportQuery)
+    return respond(**exports.export(principal))
+
+
+@bp.route("/me/delete", methods=["POST"])
+@describe(response=DeleteAnswer)
+def delete() -> Response:
+    """Close the caller's own account (password confirmed): deactivated at once, erased after the grace period."""
+    request = bp.current_request
+    principal = require_user(request.headers, approved=False)
+    erase_after = deletion.delete_own(principal, parse_body(request, DeleteIn), source_ip(request))
+    return respond(eraseAfter=erase_after)
