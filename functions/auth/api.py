@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from functions.core.security import Principal
 
-__all__ = ["add_history_entry", "close_own_account", "code_hash", "normalize_contact", "self_view", "take_code_sms"]
+__all__ = ["add_history_entry", "code_hash", "normalize_contact", "self_view", "take_code_sms"]
 
 
 def normalize_contact(raw: str, region: str) -> tuple[str, str]:
@@ -51,11 +51,3 @@ def self_view(user: dict[str, Any]) -> dict[str, Any]:
     from functions.auth import views
 
     return views.self_view(user)
-
-
-def close_own_account(principal: Principal, password: str, source_ip: str, erase_after: datetime) -> None:
-    """The caller closes their own account: the password checked (like a login attempt), then
-    audited, deactivated with every session ended and the erase due at `erase_after`."""
-    from functions.auth import closing
-
-    closing.close_own(principal, password, source_ip, erase_after)

@@ -53,8 +53,6 @@ class Code(StrEnum):
     LOGIN_LOCKED = "LOGIN_LOCKED"
     NOT_APPROVABLE = "NOT_APPROVABLE"
     SELF_DEACTIVATION = "SELF_DEACTIVATION"
-    ACCOUNT_HAS_OBLIGATIONS = "ACCOUNT_HAS_OBLIGATIONS"  # a deletion refused: appointments or orders still open
-    DELETION_NOT_AVAILABLE = "DELETION_NOT_AVAILABLE"  # a deletion refused for the role (pharmacists, admins)
     HISTORY_FULL = "HISTORY_FULL"
     ALREADY_VERIFIED = "ALREADY_VERIFIED"
     INVALID_CODE = "INVALID_CODE"

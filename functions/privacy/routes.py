@@ -1,4 +1,4 @@
-"""Routes of a user's own data (issue 24 §3): `GET /me/export`, `POST /me/delete`."""
+"""Routes of a user's own data (issue 24 §3): `GET /me/export`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from chalice.app import Response
 from functions.core.edge import Blueprint
 from functions.core.envelope import respond
 from functions.core.openapi import describe
-from functions.core.request_local import source_ip
 from functions.core.security import require_user
-from functions.core.validation import parse_body, parse_query
-from functions.privacy import deletion
+from functions.core.validation import parse_query
 from functions.privacy import export as exports
-from functions.privacy.schemas import DeleteAnswer, DeleteIn, ExportAnswer, ExportQuery
+from functions.privacy.schemas import ExportAnswer, ExportQuery
 
 bp = Blueprint(__name__)
 
@@ -25,12 +23,3 @@ def export() -> Response:
     parse_query(bp.current_request, ExportQuery)
     return respond(**exports.export(principal))
 
-
-@bp.route("/me/delete", methods=["POST"])
-@describe(response=DeleteAnswer)
-def delete() -> Response:
-    """Close the caller's own account (password confirmed): deactivated at once, erased after the grace period."""
-    request = bp.current_request
-    principal = require_user(request.headers, approved=False)
-    erase_after = deletion.delete_own(principal, parse_body(request, DeleteIn), source_ip(request))
-    return respond(eraseAfter=erase_after)

@@ -1,12 +1,10 @@
-"""Pydantic models of the privacy routes: the export's query and answer, the deletion's body and answer."""
+"""Pydantic models of the privacy routes: the export's query and answer."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
-
-from functions.core.schemas import WriteModel
+from pydantic import BaseModel, ConfigDict
 
 
 class ExportQuery(BaseModel):
@@ -31,15 +29,3 @@ class ExportAnswer(BaseModel):
     messages: list[dict[str, Any]]
     accessLog: list[dict[str, Any]]
 
-
-class DeleteIn(WriteModel):
-    """The caller's current password confirms the deletion."""
-
-    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
-
-class DeleteAnswer(BaseModel):
-    """The account is closed; its personal data is erased after `eraseAfter`."""
-
-    success: Literal[True]
-    eraseAfter: str
