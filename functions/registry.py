@@ -49,6 +49,7 @@ from functions.pharmacy import sweep as pharmacy_sweep
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions.routes import bp as prescriptions
 from functions.prescriptions.stores import prescriptions as prescriptions_store
+from functions.privacy.routes import bp as privacy
 from functions.signaling import jobs as signaling_jobs
 from functions.signaling import stores as signaling_stores
 from functions.signaling.routes import bp as signaling
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
 
 # The REST API, in the order app.py registers it.
 BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, payments, media, emergency, analysis,
-              docs)
+              privacy, docs)
 
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (

@@ -16,8 +16,22 @@ from bson import ObjectId
 from functions.appointments.status import CANCELLED, COMPLETED, CONFIRMED, PENDING, PENDING_PAYMENT
 from functions.core.ports import Port
 
-__all__ = ["CANCELLED", "COMPLETED", "CONFIRMED", "PENDING", "PENDING_PAYMENT", "REFUNDS", "doctor_treats_patient",
-           "find_by_room", "get", "next_of_pair", "record_payment", "states"]
+__all__ = [
+    "CANCELLED",
+    "COMPLETED",
+    "CONFIRMED",
+    "PENDING",
+    "PENDING_PAYMENT",
+    "REFUNDS",
+    "doctor_treats_patient",
+    "find_by_room",
+    "for_export",
+    "get",
+    "has_upcoming",
+    "next_of_pair",
+    "record_payment",
+    "states",
+]
 
 # (kind, appointment id, outcome, intent id): how payments tells appointments a refund went through.
 Tell = Callable[[str, ObjectId, str, str], object]
@@ -69,3 +83,20 @@ def record_payment(appointment_id: ObjectId, status: str, intent_id: str) -> boo
     from functions.appointments import holds
 
     return holds.record_payment(appointment_id, status, intent_id)
+
+
+def for_export(patient_id: ObjectId, cap: int) -> list[dict[str, Any]]:
+    """Up to `cap` of the patient's appointments, every status, by start (one read): their data export."""
+    from functions.appointments.stores import appointments as store
+
+    return store.list_for("patient", patient_id, [], 0, cap)[0]
+
+
+def has_upcoming(user_id: ObjectId, field: str, now: datetime) -> bool:
+    """Does the patient (`field="patient"`) or doctor (`"doctor"`) have an appointment holding a
+    slot that is not over yet? (One read, at most one document.)"""
+    from functions.appointments.status import ACTIVE
+    from functions.appointments.stores import appointments as store
+
+    items, _ = store.list_now_first(field, user_id, list(ACTIVE), now, 1)
+    return any(item["end"] > now for item in items)

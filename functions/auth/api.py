@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from functions.core.security import Principal
 
-__all__ = ["add_history_entry", "code_hash", "normalize_contact", "take_code_sms"]
+__all__ = ["add_history_entry", "code_hash", "normalize_contact", "self_view", "take_code_sms"]
 
 
 def normalize_contact(raw: str, region: str) -> tuple[str, str]:
@@ -44,3 +44,10 @@ def take_code_sms(number: str, source_ip: str, now: datetime) -> None:
     from functions.auth import sms_codes
 
     sms_codes.take(number, source_ip, now)
+
+
+def self_view(user: dict[str, Any]) -> dict[str, Any]:
+    """A user as the user themself sees it (never a private field), as `GET /me` answers it."""
+    from functions.auth import views
+
+    return views.self_view(user)

@@ -232,6 +232,8 @@ class Settings:
     clinic_address: str = setting("CLINIC_ADDRESS", "")
     pdf_font_dir: str = setting("PDF_FONT_DIR", "/usr/share/fonts/truetype/noto")
     verify_per_minute: int = setting("VERIFY_PER_MINUTE", "30")
+    # a patient's own data: export (issue 24 §3)
+    data_exports_per_hour: int = setting("DATA_EXPORTS_PER_HOUR", "3")
     # signaling: WebSocket API, emergencies, ICE servers (issue 9)
     ws_management_endpoint: str = setting("WS_MANAGEMENT_ENDPOINT", "")
     ws_max_frames_per_second: int = setting("WS_MAX_FRAMES_PER_SECOND", "20")

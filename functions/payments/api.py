@@ -16,7 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 
-__all__ = ["appointment_cancelled", "order_cancelled", "plug_refunds"]
+__all__ = ["appointment_cancelled", "for_export", "order_cancelled", "plug_refunds"]
 
 Tell = Callable[[str, ObjectId, str, str], object]
 
@@ -43,3 +43,10 @@ def plug_refunds() -> None:
 
     appointments.REFUNDS.plug(appointment_cancelled)
     pharmacy.REFUNDS.plug(order_cancelled)
+
+
+def for_export(payer_id: ObjectId, cap: int) -> list[dict[str, Any]]:
+    """Up to `cap` of the payer's payment records, most recently changed first (one read): their data export."""
+    from functions.payments.stores import payments
+
+    return payments.of_payer(payer_id, cap)

@@ -14,8 +14,15 @@ from bson import ObjectId
 
 from functions.prescriptions.lines import RxLine
 
-__all__ = ["RxLine", "for_patient_record", "pending_reservations", "release_for_order", "reserve_for_order",
-           "settle_for_order"]
+__all__ = [
+    "RxLine",
+    "for_export",
+    "for_patient_record",
+    "pending_reservations",
+    "release_for_order",
+    "reserve_for_order",
+    "settle_for_order",
+]
 
 
 def reserve_for_order(prescription_id: str, patient_id: ObjectId, pharmacist_id: ObjectId,
@@ -54,3 +61,10 @@ def for_patient_record(patient_id: ObjectId) -> list[dict[str, Any]]:
     from functions.prescriptions import reading
 
     return reading.for_patient_record(patient_id)
+
+
+def for_export(patient_id: ObjectId, cap: int) -> list[dict[str, Any]]:
+    """Up to `cap` of the patient's prescriptions, newest first (one read): their data export."""
+    from functions.prescriptions.stores import prescriptions as store
+
+    return store.list_for("patient", patient_id, 0, cap)[0]

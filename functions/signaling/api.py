@@ -13,7 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
-__all__ = ["end_sessions", "online_doctor_ids", "push_to_user", "start_emergency"]
+__all__ = ["end_sessions", "messages_for_export", "online_doctor_ids", "push_to_user", "start_emergency"]
 
 
 def push_to_user(user_id: ObjectId, message: dict[str, Any]) -> int:
@@ -46,3 +46,10 @@ def end_sessions(user_id: ObjectId, jti: str | None = None, opened_before: datet
     from functions.signaling import connections
 
     return connections.end_sessions(user_id, jti, opened_before)
+
+
+def messages_for_export(sender_id: ObjectId, cap: int) -> list[dict[str, Any]]:
+    """Up to `cap` chat messages the user sent, oldest first (one read): their data export."""
+    from functions.signaling.stores import messages
+
+    return messages.of_sender(sender_id, cap)

@@ -90,3 +90,9 @@ def flagged(skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     charged), the most recently flagged first, and their total (index `review_queue`)."""
     return find_page(get_db()[PAYMENTS], {"review": FLAGGED}, sort=[("updatedAt", DESCENDING), ("_id", DESCENDING)],
                      skip=skip, limit=limit)
+
+
+def of_payer(payer_id: ObjectId, limit: int) -> list[dict[str, Any]]:
+    """The payer's payment records, most recently changed first (index `by_payer`)."""
+    cursor = get_db()[PAYMENTS].find({"payerId": payer_id}).sort([("updatedAt", DESCENDING), ("_id", DESCENDING)])
+    return list(cursor.limit(limit))

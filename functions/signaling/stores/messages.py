@@ -14,7 +14,9 @@ from functions.core.db import get_db
 
 MESSAGES = "messages"
 
-INDEXES = {MESSAGES: [IndexModel([("roomId", ASCENDING), ("_id", DESCENDING)], name="room_newest")]}
+# `by_sender`: a user's data export and the erase of a deleted account.
+INDEXES = {MESSAGES: [IndexModel([("roomId", ASCENDING), ("_id", DESCENDING)], name="room_newest"),
+                      IndexModel([("senderId", ASCENDING), ("_id", ASCENDING)], name="by_sender")]}
 
 
 def insert_message(doc: dict[str, Any]) -> None:
@@ -37,3 +39,9 @@ def mark_read(message_id: ObjectId, room_ids: list[str], reader_id: ObjectId, no
         {"$set": {"readAt": now}},
         return_document=ReturnDocument.AFTER,
     )
+
+
+
+def of_sender(sender_id: ObjectId, limit: int) -> list[dict[str, Any]]:
+    """The messages a user sent, oldest first (index `by_sender`)."""
+    return list(get_db()[MESSAGES].find({"senderId": sender_id}).sort("_id", ASCENDING).limit(limit))
