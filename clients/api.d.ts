@@ -806,6 +806,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything the platform holds about the caller, as one JSON document (rate-limited). */
+        get: operations["privacy.export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/medical-history": {
         parameters: {
             query?: never;
@@ -3117,6 +3134,63 @@ export interface components {
              * @default 90
              */
             days: number;
+        };
+        /**
+         * ExportAnswer
+         * @description Everything the platform holds about the caller, one list per kind of record.
+         */
+        ExportAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Exportedat */
+            exportedAt: string;
+            /** Profile */
+            profile: {
+                [key: string]: unknown;
+            };
+            /** Medicalhistory */
+            medicalHistory: {
+                [key: string]: unknown;
+            }[];
+            /** Appointments */
+            appointments: {
+                [key: string]: unknown;
+            }[];
+            /** Prescriptions */
+            prescriptions: {
+                [key: string]: unknown;
+            }[];
+            /** Orders */
+            orders: {
+                [key: string]: unknown;
+            }[];
+            /** Payments */
+            payments: {
+                [key: string]: unknown;
+            }[];
+            /** Messages */
+            messages: {
+                [key: string]: unknown;
+            }[];
+            /** Accesslog */
+            accessLog: {
+                [key: string]: unknown;
+            }[];
+        };
+        /**
+         * ExportQuery
+         * @description `format`: `json` (the default). Other query parameters (cache busters) are ignored.
+         */
+        ExportQuery: {
+            /**
+             * Format
+             * @default json
+             * @constant
+             */
+            format: "json";
         };
         /** FeaturedQuery */
         FeaturedQuery: {
@@ -8955,6 +9029,46 @@ export interface operations {
                         /** @enum {unknown} */
                         code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
+                };
+            };
+        };
+    };
+    "privacy.export": {
+        parameters: {
+            query?: {
+                format?: "json";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportAnswer"];
+                };
+            };
+            /** @description Error envelope */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error envelope */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };

@@ -6,10 +6,11 @@ function carries an SDK it never calls:
 - `layer.zip`: what every function needs (pydantic, pymongo, PyJWT, Powertools, ...);
 - one layer per group of `SDK_LAYERS` (`layer-sdk.zip`: Stripe, Twilio, Cloudinary, ReportLab and
   the PDF's Noto fonts under `fonts/noto/`, i.e. /opt/fonts/noto;
-  `layer-genai.zip`: Google GenAI) with what only those SDKs need, attached only to functions whose
-  code imports a module it provides (infra/split_routes.py reads `layers.json`). This matters
-  beyond size: PyJWT imports `cryptography` at import time whenever it is installed, and only
-  Google's auth library brings it in, so only the analysis function pays for it.
+  `layer-mfa.zip`: pyotp and cryptography for two-factor sign-in; `layer-genai.zip`: Google GenAI)
+  with what only those SDKs need, attached only to functions whose code imports a module it
+  provides (infra/split_routes.py reads `layers.json`). This matters beyond size: PyJWT imports
+  `cryptography` at import time whenever it is installed, so only the functions that reach the
+  second factor (and the analysis function, whose Google auth library needs it) pay for it.
  Wheels are resolved for the runtime, not for this machine: CPython of the
 runtime's version, `manylinux2014_x86_64` (glibc 2.17, which the python3.11 runtime's Amazon
 Linux 2 satisfies) and binary wheels only, so a missing wheel fails the build instead of
@@ -44,6 +45,9 @@ PLATFORMS = {  # the glibc baseline of each runtime's Amazon Linux
 # Never needed at run time: tests, caches (rebuilt below), type stubs of the SDKs.
 SDK_LAYERS = {  # layer name -> the requirements it is built for (anything else is in the common layer)
     "sdk": {"twilio", "stripe", "cloudinary", "reportlab", "uharfbuzz", "rl-accel"},
+    # Two-factor sign-in (pyotp, and cryptography for the secrets at rest): only the functions whose
+    # code reaches functions/auth/mfa.py; before genai, which needs its cryptography too.
+    "mfa": {"pyotp", "cryptography"},
     "genai": {"google-genai"},
 }
 # Files that are not Python packages, shipped in a layer beside `python/` (Lambda unpacks layers in

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from functions.core.errors import NotFound
+from functions.core.errors import NotFound, ServiceUnavailable
 
 PACKAGED_SPEC = Path(__file__).with_name("openapi.json")
 # File -> Content-Type of the Swagger UI files the docs page loads.
@@ -61,8 +61,17 @@ def spec_json() -> str:
     from functions.core import openapi
     from functions.core.config import get_settings
 
-    app_module = sys.modules.get("app") or importlib.import_module("app")
-    return json.dumps(openapi.build(app_module.app, stage=get_settings().stage), separators=(",", ":"))
+    return json.dumps(openapi.build(_running_app(), stage=get_settings().stage), separators=(",", ":"))
+
+
+def _running_app() -> object:
+    """The running app: app.py is loaded wherever no document was packaged (`make run`, tests,
+    `chalice deploy`). Never imported from here: its import-time code plugs the ports (the
+    outbox's handlers), which the docs function must not reach (infra/iam.py reads what can run)."""
+    loaded = sys.modules.get("app")
+    if loaded is None:
+        raise ServiceUnavailable("The API description is built when the stack is packaged (make package)")
+    return loaded.app
 
 
 def _swagger_dir() -> Path:

@@ -179,9 +179,11 @@ def test_roles_grant_each_kind_of_function_only_what_its_code_calls(template):
         variables = fn["Properties"]["Environment"]["Variables"]
         assert not [v for v in variables if any(w in v for w in ("PASSWORD", "TOKEN", "_KEY", "JWT_SECRET"))]
         assert variables.get("CONFIG_SECRET_ID")
-    # Reminders are scheduled (Scheduler + PassRole of the Scheduler's role) by appointments and the sweeper
+    # Reminders are scheduled (Scheduler + PassRole of the Scheduler's role) by the outbox's worker (a
+    # booking's effects leave the request path) and the sweeper, never by the appointment routes
     schedulers = {h for h, kinds in by_handler.items() if any("scheduler:CreateSchedule" in k for k in kinds)}
-    assert {"functions.appointments.handler.app", "app.reminder_sweep"} <= schedulers
+    assert {"app.outbox_worker", "app.reminder_sweep"} <= schedulers
+    assert "functions.appointments.handler.app" not in schedulers
     assert all(any("iam:PassRole" in k for k in by_handler[h]) for h in schedulers)
     assert "app.send_reminder" not in schedulers  # the reminder itself only sends
     # The health check, preflight and the docs can neither send e-mail, schedule nor push; sign-in
@@ -292,9 +294,15 @@ def test_functions_ship_only_our_code_and_the_layers_the_dependencies(built, tem
         assert layers_of[handler] == ["DependenciesLayer"], handler
     assert "SdkLayer" in layers_of["functions.payments.handler.app"]
     assert "GenaiLayer" not in layers_of["functions.auth.handler.app"]
+    # Two-factor sign-in's pyotp and cryptography travel in a layer of their own (PyJWT imports
+    # cryptography whenever it is there: no function that never reaches the second factor pays for it)
+    mfa = set(zipfile.ZipFile(built / "layer-mfa.zip").namelist())
+    assert f"{site}pyotp/__init__.py" in mfa and f"{site}cryptography/__init__.py" in mfa
+    assert "MfaLayer" in layers_of["functions.auth.handler.app"]
+    assert "MfaLayer" not in layers_of["functions.pharmacy.handler.app"]
     # And stays within Lambda's 250 MB unzipped, code and layers together
     sizes = {name: sum(i.file_size for i in zipfile.ZipFile(built / name).infolist())
-             for name in ("deployment.zip", "layer.zip", "layer-sdk.zip", "layer-genai.zip")}
+             for name in ("deployment.zip", "layer.zip", "layer-sdk.zip", "layer-mfa.zip", "layer-genai.zip")}
     for handler, layers in layers_of.items():
         total = sizes["deployment.zip"] + sum(
             sizes[resources[layer]["Properties"]["ContentUri"].removeprefix("./")] for layer in layers)
@@ -328,14 +336,15 @@ def test_functions_that_push_over_the_websocket_know_its_management_endpoint(tem
     settings = json.loads((ROOT / "infra" / "functions.json").read_text())["websocket"]
     stage = template["Resources"]["WebsocketAPIStage"]["Properties"]
     endpoint = {"Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.amazonaws.com/" + stage["StageName"]}
-    # Given the REST routes whose code pushes frames: the doctor-joined notice, the IVR's emergency
-    # alert, an order's status change
-    for method, path in (("POST", "/notify-doctor-joined"), ("POST", "/ivr/menu"),
-                         ("PUT", "/order/{order_id}/status")):
-        fn = route_function(template, method, path)
+    # Given the REST routes whose code pushes frames (the doctor-joined notice, the IVR's emergency
+    # alert) and the outbox's worker (an order's status change, pushed after the answer)
+    worker = next(fn for fn in functions_of(template).values() if fn["Properties"]["Handler"] == "app.outbox_worker")
+    pushers = [route_function(template, method, path) for method, path in
+               (("POST", "/notify-doctor-joined"), ("POST", "/ivr/menu"))] + [worker]
+    for fn in pushers:
         # Then each may post to connections and is told where (it has no WebSocket event to learn it from)
-        assert "execute-api:ManageConnections" in role_actions(template, fn), path
-        assert fn["Properties"]["Environment"]["Variables"]["WS_MANAGEMENT_ENDPOINT"] == endpoint, path
+        assert "execute-api:ManageConnections" in role_actions(template, fn), fn["Properties"]["Handler"]
+        assert fn["Properties"]["Environment"]["Variables"]["WS_MANAGEMENT_ENDPOINT"] == endpoint
     # And no function that cannot push carries it
     for logical, fn in functions_of(template).items():
         if "execute-api:ManageConnections" not in role_actions(template, fn):
@@ -356,12 +365,13 @@ def test_a_route_is_granted_what_its_own_code_calls_not_what_its_domain_imports(
         assert not {a for a in actions if a.startswith(("ses:", "scheduler:", "iam:", "execute-api:"))}, path
     # While the routes that do keep exactly what they use
     assert "ses:SendEmail" in role_actions(template, route_function(template, "POST", "/password/forgot"))
-    booking = role_actions(template, route_function(template, "POST", "/appointment/new"))
-    assert {"ses:SendEmail", "scheduler:CreateSchedule", "iam:PassRole"} <= booking
-    # And a payment's webhook, which confirms the appointment it paid for (reminders, notices) through a
-    # seam imported by name, may schedule and send
-    webhook = role_actions(template, route_function(template, "POST", "/payments/webhook"))
-    assert {"ses:SendEmail", "scheduler:CreateSchedule"} <= webhook
+    # A booking and a payment's webhook (which confirms what it paid for) record their reminders and
+    # notices in the outbox and kick its queue; the worker schedules and sends
+    for method, path in (("POST", "/appointment/new"), ("POST", "/payments/webhook")):
+        actions = role_actions(template, route_function(template, method, path))
+        assert "sqs:SendMessage" in actions and not {a for a in actions if a.startswith("scheduler:")}, path
+    worker = next(fn for fn in functions_of(template).values() if fn["Properties"]["Handler"] == "app.outbox_worker")
+    assert {"ses:SendEmail", "scheduler:CreateSchedule", "iam:PassRole"} <= role_actions(template, worker)
 
 
 def test_the_pdf_route_function_renders_with_the_fonts_of_its_layer(template, unpacked, client, mongo_uri):
