@@ -27,6 +27,7 @@ from functions.appointments import jobs as appointment_jobs
 from functions.appointments import migrations as appointment_migrations
 from functions.appointments.routes import bp as appointments
 from functions.appointments.stores import appointments as appointments_store
+from functions.appointments.stores import waitlist as waitlist_store
 from functions.auth import sweep as auth_sweep
 from functions.auth.routes import bp as auth
 from functions.core import audit, db, idempotency, jobs, outbox, throttle, users
@@ -64,7 +65,7 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, idempotency.INDEXES, outbox.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
-    appointment_claims.INDEXES,
+    appointment_claims.INDEXES, waitlist_store.INDEXES,
     pharmacy_stores.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
     payment_events.INDEXES, media_store.INDEXES, emergency_hospitals.INDEXES, emergency_on_call.INDEXES,
     emergency_callbacks.INDEXES)

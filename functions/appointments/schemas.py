@@ -155,3 +155,24 @@ class MyQuery(PageQuery):
     @property
     def statuses(self) -> list[str]:
         return self.status.split(",") if self.status else []
+
+
+# ---------------------------------------------------------------- waitlist
+
+
+class WaitlistIn(Strict):
+    """POST /appointment/waitlist: a day (or `day`..`untilDay`, at most 14 days) and a window."""
+
+    doctor: str = Field(pattern=OBJECT_ID)
+    day: str = Field(pattern=DAY, description="YYYY-MM-DD, doctor-local")
+    from_: str = Field(alias="from", pattern=CLOCK, description="HH:MM, doctor-local")
+    to: str = Field(pattern=CLOCK, description="HH:MM, doctor-local, after `from`")
+    untilDay: str | None = Field(default=None, pattern=DAY, description="YYYY-MM-DD: the last day of a range")
+
+    @model_validator(mode="after")
+    def _window(self) -> WaitlistIn:
+        start, end = _minutes(self.from_), _minutes(self.to)
+        if end <= start:
+            raise ValueError("`to` must be after `from`")
+        self.from_, self.to = f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}"
+        return self
