@@ -69,6 +69,14 @@ def _claim(cells: list[str], doctor_cells: int, appointment_id: ObjectId, hold: 
         raise PatientBusy() from None
 
 
+def claim_cells(doctor_id: ObjectId, patient_id: ObjectId, appointment_id: ObjectId, start: datetime, end: datetime,
+                buffer_minutes: int, hold: str, now: datetime) -> None:
+    """Take the cells of a slot (no seats: a waitlist offer), held by `hold`, or raise SlotTaken
+    or PatientBusy; the caller's compensation is `release_hold(appointment_id, hold)`."""
+    cells, doctor_cells = cells_of(doctor_id, patient_id, start, end, buffer_minutes)
+    _claim(cells, doctor_cells, appointment_id, hold, now)
+
+
 def _seat_conflict(overall: bool) -> Conflict:
     settings = get_settings()
     if overall:
