@@ -25,6 +25,7 @@ from functions.appointments import effects as appointment_effects
 from functions.appointments import holds as appointment_holds
 from functions.appointments import jobs as appointment_jobs
 from functions.appointments import migrations as appointment_migrations
+from functions.appointments import waitlist_answers as appointment_waitlist
 from functions.appointments.routes import bp as appointments
 from functions.appointments.stores import appointments as appointments_store
 from functions.appointments.stores import waitlist as waitlist_store
@@ -76,6 +77,7 @@ MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointment_
 SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("appointments.jobs", appointment_jobs.sweep),  # due reminders, claims of past days
     ("appointments.holds", appointment_holds.sweep),  # unpaid holds whose time ran out
+    ("appointments.waitlist", appointment_waitlist.sweep),  # waitlist offers whose time ran out: the next offered
     ("auth", auth_sweep.sweep),  # sockets of users deactivated or unapproved that a request left open
     ("core.idempotency", idempotency.sweep),  # Idempotency-Key claims of past days
     ("core.outbox", outbox.sweep),  # effects and messages no kick delivered, retries

@@ -100,9 +100,23 @@ def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: Obj
     booking of the same patient took meanwhile is crossed off and the next free one tried,
     after giving back everything this attempt took; when none is left, the limit is reached
     (each refusal was a seat held by a booking that got past its own cells)."""
-    settings = get_settings()
     hold = str(appointment_id)
     cells, doctor_cells = cells_of(doctor_id, patient_id, start, end, buffer_minutes)
+    _take_seats(cells, doctor_cells, patient_id, doctor_id, appointment_id, hold, end, now)
+
+
+def claim_seats(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: ObjectId, hold: str, end: datetime,
+                now: datetime) -> None:
+    """Take a free seat with this doctor and a free overall seat (a waitlist offer accepted: its
+    cells are held already), held by `hold`, or raise the 409 of the limit reached; the caller's
+    compensation is `release_hold(appointment_id, hold)`."""
+    _take_seats([], 0, patient_id, doctor_id, appointment_id, hold, end, now)
+
+
+def _take_seats(cells: list[str], doctor_cells: int, patient_id: ObjectId, doctor_id: ObjectId,
+                appointment_id: ObjectId, hold: str, end: datetime, now: datetime) -> None:
+    """`cells` (may be none) and the seats, by the algorithm `claim_booking` describes."""
+    settings = get_settings()
     per_doctor, overall = seat_ids(patient_id, doctor_id, settings.max_active_per_doctor,
                                    settings.max_active_per_patient)
     held = held_seats(per_doctor + overall)

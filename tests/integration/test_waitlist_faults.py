@@ -67,3 +67,41 @@ def test_an_offer_that_fails_at_any_command_stands_whole_or_leaves_nothing(api, 
             if state == "waiting":
                 waitlist_offers.offer_freed(ObjectId(appt_id))
             assert _state(db, entry_id) == "offered", (k, fault, steps[k - 1])
+
+
+def test_an_acceptance_that_fails_at_any_command_is_a_booking_with_its_seats_or_still_an_offer(api, db):  # noqa: F811
+    from functions.appointments import waitlist_answers
+    from functions.core.security import Principal
+
+    def scene() -> tuple[Any, Any]:
+        """A patient holding an offer of a freed 09:00 slot."""
+        doc, holder, waiting = doctor(), patient(), patient()
+        appt = body(book(api, holder, doc, time="09:00"))["appointment"]
+        assert join(api, waiting, doc).status_code == 201
+        assert put(api, holder, f"/appointment/{appt['_id']}/cancel", {"reason": "x"}).status_code == 200
+        entry = db.waitlist.find_one({"patient": waiting["_id"]})
+        assert entry["status"] == "offered"
+        return waiting, entry
+
+    def accept(who: dict[str, Any], entry: dict[str, Any]) -> Any:
+        return waitlist_answers.accept(Principal(user=who, claims={}), str(entry["_id"]))
+
+    who, entry = scene()
+    steps = count_steps(lambda: accept(who, entry))
+    for k in range(1, len(steps) + 1):
+        for fault in Fault:
+            who, entry = scene()
+            appt_id = entry["offer"]["appointment"]
+            with inject(FaultPlan(fail_at=k, fault=fault)) as injected, contextlib.suppress(Exception):
+                accept(who, entry)
+            if not injected.fired:
+                continue
+            appt = db.appointments.find_one({"_id": appt_id})
+            seats = db.appointment_claims.count_documents({"appt": appt_id, "kind": "seat"})
+            # Then it is a booking holding its two seats, or still an offer holding none
+            assert (appt["status"], seats) in (("confirmed", 2), ("offered", 0)), (k, fault, steps[k - 1])
+            # And an offer still open is accepted on a retry
+            if appt["status"] == "offered":
+                accept(who, entry)
+                assert db.appointments.find_one({"_id": appt_id})["status"] == "confirmed"
+            assert db.appointment_claims.count_documents({"appt": appt_id, "kind": "seat"}) == 2

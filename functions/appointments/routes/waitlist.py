@@ -5,7 +5,7 @@ from typing import Literal
 from chalice.app import Response
 from pydantic import BaseModel, Field
 
-from functions.appointments import waitlist
+from functions.appointments import waitlist, waitlist_answers
 from functions.appointments.routes.blueprint import bp, headers
 from functions.appointments.schemas import WaitlistIn
 from functions.core.envelope import respond
@@ -67,3 +67,23 @@ def leave(entry_id: str) -> Response:
     patient = require_user(headers(), roles=(PATIENT,))
     waitlist.leave(patient, entry_id)
     return respond(message="You left the waitlist")
+
+
+class AcceptedAnswer(BaseModel):
+    success: Literal[True]
+    appointment: dict[str, object]
+
+
+@bp.route("/appointment/waitlist/{entry_id}/accept", methods=["PUT"])
+@describe(response=AcceptedAnswer)
+def accept(entry_id: str) -> Response:
+    patient = require_user(headers(), roles=(PATIENT,))
+    return respond(appointment=waitlist_answers.accept(patient, entry_id))
+
+
+@bp.route("/appointment/waitlist/{entry_id}/decline", methods=["PUT"])
+@describe(response=LeftAnswer)
+def decline(entry_id: str) -> Response:
+    patient = require_user(headers(), roles=(PATIENT,))
+    waitlist_answers.decline(patient, entry_id)
+    return respond(message="Offer declined")

@@ -104,3 +104,9 @@ def finish_offer(entry_id: ObjectId, appointment_id: ObjectId, status: str, now:
 def find_own(entry_id: ObjectId, patient_id: ObjectId) -> dict[str, Any] | None:
     """The patient's entry (None also when it is someone else's)."""
     return get_db()[WAITLIST].find_one({"_id": entry_id, "patient": patient_id})
+
+
+def offers_expired(now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Entries still holding an offer whose time ran out (the sweeper's read)."""
+    return list(get_db()[WAITLIST].find({"status": OFFERED, "offer.expiresAt": {"$lte": now}}, {"offer": 1})
+                .limit(limit))
