@@ -106,3 +106,21 @@ def test_where_payment_is_required_an_accepted_offer_is_a_payment_hold_first(api
     _offered(api, doc, first)
     accepted = put(api, first, f"/appointment/waitlist/{_entry(api, first)['_id']}/accept")
     assert accepted.status_code == 200 and body(accepted)["appointment"]["status"] == "pending_payment"
+
+
+def test_a_released_payment_hold_is_offered_to_the_waitlist(api, clock, monkeypatch):  # noqa: F811
+    from functions import registry
+    from functions.core import config
+
+    # Given payment is required, a booking held unpaid, and a patient waiting for that slot
+    monkeypatch.setenv("REQUIRE_APPOINTMENT_PAYMENT", "true")
+    config.reset_settings()
+    doc, holder, waiting = doctor(), patient(), patient()
+    assert body(book(api, holder, doc, time="09:00"))["appointment"]["status"] == "pending_payment"
+    assert join(api, waiting, doc).status_code == 201
+    # When the hold's time runs out and the sweeper releases it
+    clock.advance(minutes=16)
+    registry.sweep()
+    # Then the waiting patient is offered the slot
+    entry = _entry(api, waiting)
+    assert entry["status"] == "offered" and entry["offer"]["time"] == "09:00"
