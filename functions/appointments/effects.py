@@ -102,6 +102,8 @@ def deliver(payload: Mapping[str, Any]) -> Sequence[outbox.Effect]:
     messages = []
     if release is Release.CLAIMS:  # a freed slot: offered to the first in line (`waitlist_offers`)
         messages += waitlist_offers.offer_freed(oid)
+    elif action is Reminders.REARM and previous:  # the slot a move left
+        messages += waitlist_offers.offer_moved_from(oid, aware(previous))
     for notice in payload.get("notices") or []:
         subject, text = notification_text(notice["kind"], start, notice["timezone"], settings.app_base_url,
                                           aware(previous) if previous else None)

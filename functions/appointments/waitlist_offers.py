@@ -1,6 +1,7 @@
 """Waitlist offers: a freed slot is offered to the first eligible patient waiting for it.
 
-When an appointment's slot is freed (a cancellation, through the outbox's `appointments.changed`
+When an appointment's slot is freed (a cancellation, a released payment hold, or the slot a
+reschedule left: `offer_moved_from`, through the outbox's `appointments.changed`
 effect, so the cancel's request path pays nothing), `offer_freed` walks the entries waiting for
 that doctor on that day, first in line first, whose window holds the slot's start, and offers the
 slot to the first who can take it: an appointment in status `offered` holding the slot's cells
@@ -21,13 +22,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 
 from functions.appointments import claims
 from functions.appointments.grid import aware, room_id, slot_key
 from functions.appointments.messages import recipient_of, when_text
-from functions.appointments.status import CANCELLED, OFFERED, history_entry
+from functions.appointments.status import ACTIVE, CANCELLED, OFFERED, history_entry
 from functions.appointments.stores import appointments as appointments_store
 from functions.appointments.stores import waitlist as store
 from functions.appointments.views import party_snapshot
@@ -53,6 +55,20 @@ def offer_freed(appointment_id: ObjectId) -> list[outbox.Effect]:
     if freed is None or freed.get("status") != CANCELLED or aware(freed["start"]) <= now:
         return []
     return offer_slot(freed, now)
+
+
+def offer_moved_from(appointment_id: ObjectId, previous_start: datetime) -> list[outbox.Effect]:
+    """After a reschedule (its old cells settled on the request path): offer the slot it left,
+    when that is ahead. A move to an overlapping time leaves no whole slot: the claim says so."""
+    now = clock.now()
+    moved = appointments_store.get(appointment_id)
+    if moved is None or moved.get("status") not in ACTIVE or previous_start <= now:
+        return []
+    local = previous_start.astimezone(ZoneInfo(str(moved.get("timezone") or "UTC")))
+    length = aware(moved["end"]) - aware(moved["start"])
+    left = {**moved, "start": previous_start, "end": previous_start + length, "day": local.date().isoformat(),
+            "time": f"{local:%H:%M}"}
+    return offer_slot(left, now)
 
 
 def _in_window(entry: dict[str, Any], time: str) -> bool:

@@ -105,3 +105,16 @@ def test_concurrent_cancels_and_bookings_offer_each_slot_at_most_once_first_in_l
     ids = [a["_id"] for a in db.appointments.find({"doctor": doc["_id"]}, {"_id": 1})]
     assert db.appointment_claims.count_documents({"appt": {"$nin": ids}}) == 0
     assert all(isinstance(a["_id"], ObjectId) for a in offers)
+
+
+def test_the_slot_a_reschedule_leaves_is_offered_to_the_first_in_line(api):  # noqa: F811
+    # Given a booked 09:00 slot and a patient waiting for that morning
+    doc, holder, waiting = doctor(), patient(), patient()
+    appt = body(book(api, holder, doc, time="09:00"))["appointment"]
+    assert join(api, waiting, doc).status_code == 201
+    # When the holder moves to the afternoon
+    moved = put(api, holder, f"/appointment/{appt['_id']}/reschedule", {"day": "2026-03-03", "time": "14:00"})
+    assert moved.status_code == 200, moved.body
+    # Then the 09:00 slot it left is offered to the waiting patient
+    [entry] = mine(api, waiting)
+    assert entry["status"] == "offered" and entry["offer"]["time"] == "09:00"
