@@ -25,8 +25,10 @@ from functions.appointments import effects as appointment_effects
 from functions.appointments import holds as appointment_holds
 from functions.appointments import jobs as appointment_jobs
 from functions.appointments import migrations as appointment_migrations
+from functions.appointments import waitlist_answers as appointment_waitlist
 from functions.appointments.routes import bp as appointments
 from functions.appointments.stores import appointments as appointments_store
+from functions.appointments.stores import waitlist as waitlist_store
 from functions.auth import sweep as auth_sweep
 from functions.auth.routes import bp as auth
 from functions.core import audit, db, idempotency, jobs, outbox, throttle, users
@@ -65,7 +67,7 @@ BLUEPRINTS = (health, auth, appointments, pharmacy, prescriptions, signaling, pa
 # Every index the code relies on, by collection, from the module that owns the collection.
 INDEXES: tuple[Mapping[str, Sequence[IndexModel]], ...] = (
     audit.INDEXES, idempotency.INDEXES, outbox.INDEXES, throttle.INDEXES, users.INDEXES, appointments_store.INDEXES,
-    appointment_claims.INDEXES,
+    appointment_claims.INDEXES, waitlist_store.INDEXES,
     pharmacy_stores.INDEXES, prescriptions_store.INDEXES, signaling_stores.INDEXES, payments_store.INDEXES,
     payment_events.INDEXES, media_store.INDEXES, emergency_hospitals.INDEXES, emergency_on_call.INDEXES,
     emergency_callbacks.INDEXES)
@@ -76,6 +78,7 @@ MIGRATIONS: tuple[Callable[[Database[dict[str, Any]]], int], ...] = appointment_
 SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("appointments.jobs", appointment_jobs.sweep),  # due reminders, claims of past days
     ("appointments.holds", appointment_holds.sweep),  # unpaid holds whose time ran out
+    ("appointments.waitlist", appointment_waitlist.sweep),  # waitlist offers whose time ran out: the next offered
     ("auth", auth_sweep.sweep),  # sockets of users deactivated or unapproved that a request left open
     ("core.idempotency", idempotency.sweep),  # Idempotency-Key claims of past days
     ("core.outbox", outbox.sweep),  # effects and messages no kick delivered, retries

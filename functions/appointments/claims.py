@@ -28,7 +28,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 
 from functions.appointments.grid import aware, claim_ids
-from functions.appointments.status import ACTIVE
+from functions.appointments.status import ACTIVE, OFFERED
 from functions.appointments.stores.appointments import states
 from functions.core.config import get_settings
 from functions.core.db import get_db, insert_many_unless_duplicate, unless_duplicate
@@ -71,6 +71,14 @@ def _claim(cells: list[str], doctor_cells: int, appointment_id: ObjectId, hold: 
         raise PatientBusy() from None
 
 
+def claim_cells(doctor_id: ObjectId, patient_id: ObjectId, appointment_id: ObjectId, start: datetime, end: datetime,
+                buffer_minutes: int, hold: str, now: datetime) -> None:
+    """Take the cells of a slot (no seats: a waitlist offer), held by `hold`, or raise SlotTaken
+    or PatientBusy; the caller's compensation is `release_hold(appointment_id, hold)`."""
+    cells, doctor_cells = cells_of(doctor_id, patient_id, start, end, buffer_minutes)
+    _claim(cells, doctor_cells, appointment_id, hold, now)
+
+
 def _seat_conflict(overall: bool) -> Conflict:
     settings = get_settings()
     if overall:
@@ -96,9 +104,23 @@ def claim_booking(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: Obj
     (each refusal was a seat held by a booking that got past its own cells). A cell refused
     because a cancelled appointment still holds it (its claims are freed by the outbox's worker,
     a moment after the cancel) is freed here (`free_dead_holder`) and the claims taken again."""
-    settings = get_settings()
     hold = str(appointment_id)
     cells, doctor_cells = cells_of(doctor_id, patient_id, start, end, buffer_minutes)
+    _take_seats(cells, doctor_cells, patient_id, doctor_id, appointment_id, hold, end, now)
+
+
+def claim_seats(patient_id: ObjectId, doctor_id: ObjectId, appointment_id: ObjectId, hold: str, end: datetime,
+                now: datetime) -> None:
+    """Take a free seat with this doctor and a free overall seat (a waitlist offer accepted: its
+    cells are held already), held by `hold`, or raise the 409 of the limit reached; the caller's
+    compensation is `release_hold(appointment_id, hold)`."""
+    _take_seats([], 0, patient_id, doctor_id, appointment_id, hold, end, now)
+
+
+def _take_seats(cells: list[str], doctor_cells: int, patient_id: ObjectId, doctor_id: ObjectId,
+                appointment_id: ObjectId, hold: str, end: datetime, now: datetime) -> None:
+    """`cells` (may be none) and the seats, by the algorithm `claim_booking` describes."""
+    settings = get_settings()
     per_doctor, overall = seat_ids(patient_id, doctor_id, settings.max_active_per_doctor,
                                    settings.max_active_per_patient)
     held = held_seats(per_doctor + overall)
@@ -141,7 +163,8 @@ MAX_TAKEOVERS = 3  # holders a booking frees cells of at most (a slot's cells ra
 
 def free_dead_holder(cell: str, cells: Sequence[str]) -> bool:
     """Only after a booking's claim was refused (no round trip on the normal path): is the cell's
-    holder an appointment that no longer holds time (cancelled, completed, no-show) whose claims
+    holder an appointment that no longer holds time (cancelled, completed, no-show; a waitlist
+    offer does hold it) whose claims
     the outbox's worker has not freed yet? Then its claims among `cells` are freed now, by a
     delete conditional on that holder (a cell someone else took meanwhile is never touched), and
     True says try again; the database's `_id` still decides between concurrent bookings. A holder
@@ -151,7 +174,7 @@ def free_dead_holder(cell: str, cells: Sequence[str]) -> bool:
     if found is None:
         return True
     holder = states([found["appt"]]).get(found["appt"])
-    if holder is None or holder.get("status") in ACTIVE:
+    if holder is None or holder.get("status") in (*ACTIVE, OFFERED):  # a waitlist offer holds its time too
         return False
     release_claims(found["appt"], list(cells))
     return True

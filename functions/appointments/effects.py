@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec
 
-from functions.appointments import claims, reminders
+from functions.appointments import claims, reminders, waitlist_offers
 from functions.appointments.grid import aware
 from functions.appointments.messages import Recipient, notification_text
 from functions.appointments.views import appointment_to_api
@@ -100,6 +100,10 @@ def deliver(payload: Mapping[str, Any]) -> Sequence[outbox.Effect]:
         claims.release_seats(oid)
     previous = payload.get("previousStart")
     messages = []
+    if release is Release.CLAIMS:  # a freed slot: offered to the first in line (`waitlist_offers`)
+        messages += waitlist_offers.offer_freed(oid)
+    elif action is Reminders.REARM and previous:  # the slot a move left
+        messages += waitlist_offers.offer_moved_from(oid, aware(previous))
     for notice in payload.get("notices") or []:
         subject, text = notification_text(notice["kind"], start, notice["timezone"], settings.app_base_url,
                                           aware(previous) if previous else None)

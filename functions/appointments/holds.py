@@ -21,7 +21,7 @@ from bson import ObjectId
 
 from functions.appointments import claims
 from functions.appointments.api import REFUNDS
-from functions.appointments.effects import Outcome, Reminders, run
+from functions.appointments.effects import Outcome, Release, Reminders, run
 from functions.appointments.grid import released_key
 from functions.appointments.messages import Recipient, booking_kinds, recipient_of
 from functions.appointments.status import (
@@ -120,7 +120,8 @@ def sweep(now: datetime) -> dict[str, int]:
             continue
         claims.release_claims(oid)
         metrics.count(Metric.APPOINTMENT_CANCELLED_BY_SYSTEM)
-        run(Outcome(updated, _parties(updated, CANCELLED, None), Reminders.KEEP))
+        # release: the effect frees the claims again (idempotent) and offers the slot to the waitlist
+        run(Outcome(updated, _parties(updated, CANCELLED, None), Reminders.KEEP, release=Release.CLAIMS))
         released += 1
     if released:
         logger.info("payment holds released", extra={"released": released})

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 from functions.appointments.schemas import MyQuery
-from functions.appointments.status import participant_role
+from functions.appointments.status import STATUSES, participant_role
 from functions.appointments.stores import appointments as store
 from functions.appointments.views import appointment_to_api
 from functions.core import audit, clock, users
@@ -28,11 +28,12 @@ def my_appointments(caller: Principal, query: MyQuery) -> tuple[list[dict[str, A
     read) and is audited, since it shows their symptoms."""
     is_doctor = caller.role == DOCTOR
     field_name = "doctor" if is_doctor else "patient"
+    statuses = query.statuses or list(STATUSES)  # never a waitlist offer not accepted yet (`OFFERED`)
     if query.paged:
-        items, total = store.list_for(field_name, caller.id, query.statuses, query.skip, query.limit)
+        items, total = store.list_for(field_name, caller.id, statuses, query.skip, query.limit)
         page, limit = query.page, query.limit
     else:
-        items, total = store.list_now_first(field_name, caller.id, query.statuses, clock.now(), UNPAGED_LIMIT)
+        items, total = store.list_now_first(field_name, caller.id, statuses, clock.now(), UNPAGED_LIMIT)
         page, limit = 1, UNPAGED_LIMIT
     contacts: dict[Any, str | None] = {}
     if is_doctor and items:

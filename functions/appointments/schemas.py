@@ -159,7 +159,7 @@ class MyQuery(PageQuery):
 
 # ---------------------------------------------------------------- answers (the OpenAPI document's `*Out` models)
 
-Status = Literal["pending_payment", "pending", "confirmed", "completed", "no_show", "cancelled"]
+Status = Literal["offered", "pending_payment", "pending", "confirmed", "completed", "no_show", "cancelled"]
 
 
 class PatientPartyOut(OutModel):
@@ -333,3 +333,24 @@ _LISTED = {k: v for k, v in EXAMPLES["book"]["a patient books a slot"]["response
 EXAMPLES["my"] = {"a patient's list": {"response": {
     "success": True, "count": 1, "appointments": [_LISTED],
     "pagination": {"total": 1, "page": 1, "pages": 1, "limit": 20}}}}
+
+
+# ---------------------------------------------------------------- waitlist
+
+
+class WaitlistIn(Strict):
+    """POST /appointment/waitlist: a day (or `day`..`untilDay`, at most 14 days) and a window."""
+
+    doctor: str = Field(pattern=OBJECT_ID)
+    day: str = Field(pattern=DAY, description="YYYY-MM-DD, doctor-local")
+    from_: str = Field(alias="from", pattern=CLOCK, description="HH:MM, doctor-local")
+    to: str = Field(pattern=CLOCK, description="HH:MM, doctor-local, after `from`")
+    untilDay: str | None = Field(default=None, pattern=DAY, description="YYYY-MM-DD: the last day of a range")
+
+    @model_validator(mode="after")
+    def _window(self) -> WaitlistIn:
+        start, end = _minutes(self.from_), _minutes(self.to)
+        if end <= start:
+            raise ValueError("`to` must be after `from`")
+        self.from_, self.to = f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}"
+        return self

@@ -33,6 +33,12 @@ PENDING_PAYMENT = "pending_payment"  # REQUIRE_APPOINTMENT_PAYMENT: held until p
 MAX_APPOINTMENT_MINUTES = 240
 STATUSES = (PENDING_PAYMENT, PENDING, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
 ACTIVE = (PENDING_PAYMENT, PENDING, CONFIRMED)  # statuses that hold a slot
+# A slot the waitlist offers (`waitlist_offers`): holds its cells like a booking (so the repair
+# sweep leaves them), not listed by /appointment/my, until the patient accepts it.
+OFFERED = "offered"
+# A waitlist entry: waiting for a freed slot, holding an offer, or done (its seat given back).
+WAITING, ACCEPTED, DECLINED, LAPSED, ENDED = "waiting", "accepted", "declined", "lapsed", "ended"
+WAITLIST_LIVE = (WAITING, OFFERED)  # entries that count against WAITLIST_MAX_ENTRIES
 # Statuses in which an appointment makes a care relationship (a doctor may read the patient's
 # record): a booking still waiting for its payment, or cancelled, makes none.
 CARE = (PENDING, CONFIRMED, COMPLETED, NO_SHOW)

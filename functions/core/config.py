@@ -182,6 +182,8 @@ class Settings:
     mfa_token_ttl_seconds: int = setting("MFA_TOKEN_TTL_SECONDS", "300")
     max_active_per_doctor: int = setting("MAX_ACTIVE_PER_DOCTOR", "2")
     max_active_per_patient: int = setting("MAX_ACTIVE_PER_PATIENT", "6")
+    waitlist_max_entries: int = setting("WAITLIST_MAX_ENTRIES", "3")  # a patient's live waitlist entries
+    waitlist_offer_minutes: int = setting("WAITLIST_OFFER_MINUTES", "15")  # how long a freed slot is offered
     max_messages_per_recipient_per_day: int = setting("MAX_MESSAGES_PER_RECIPIENT_PER_DAY", "20")
     max_unverified_emails_per_day: int = setting("MAX_UNVERIFIED_EMAILS_PER_DAY", "3")
     # Notices others cause to one recipient, all senders together; above it they wait for the hourly digest

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from functions.appointments.status import MAX_APPOINTMENT_MINUTES, PENDING_PAYMENT
+from functions.appointments.status import MAX_APPOINTMENT_MINUTES, OFFERED, PENDING_PAYMENT
 from functions.core.db import get_db, insert_unless_duplicate, unless_duplicate
 from functions.core.paging import find_page, page_total
 
@@ -236,6 +236,13 @@ def upcoming_active(now: datetime, until: datetime, statuses: Sequence[str]) -> 
 def expired_holds(now: datetime, limit: int) -> list[dict[str, Any]]:
     """Unpaid holds whose time ran out (an indexed equality on the status)."""
     cursor = get_db()[APPOINTMENTS].find({"status": PENDING_PAYMENT, "holdExpiresAt": {"$lte": now}},
+                                         {"_id": 1}).limit(limit)
+    return list(cursor)
+
+
+def expired_offers(now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Waitlist offers whose time ran out (an indexed equality on the status)."""
+    cursor = get_db()[APPOINTMENTS].find({"status": OFFERED, "offerExpiresAt": {"$lte": now}},
                                          {"_id": 1}).limit(limit)
     return list(cursor)
 

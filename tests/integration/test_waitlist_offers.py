@@ -1,0 +1,120 @@
+"""Waitlist offers (issue 24 §1): a cancelled appointment's slot is offered to the first eligible
+patient waiting for it, exactly once, as an `offered` appointment holding the slot's cells."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+
+from tests.appointments_support import (  # noqa: F401
+    api,
+    appt_env,
+    body,
+    book,
+    concurrently,
+    doctor,
+    get,
+    patient,
+    put,
+    sent_emails,
+    twilio,
+)
+from tests.integration.test_waitlist import join, mine
+
+
+def cancel(client: Any, who: dict[str, Any], appt: dict[str, Any], *, then_tick: bool = True) -> Any:
+    return put(client, who, f"/appointment/{appt['_id']}/cancel", {"reason": "cannot come"}, then_tick=then_tick)
+
+
+def test_a_cancelled_slot_is_offered_to_the_first_in_line_and_to_nobody_else(api, db):  # noqa: F811
+    # Given a booked 09:00 slot and two patients waiting for that morning, the first one first
+    doc, holder, first, second = doctor(), patient(), patient(), patient()
+    appt = body(book(api, holder, doc, time="09:00"))["appointment"]
+    assert join(api, first, doc).status_code == 201
+    assert join(api, second, doc).status_code == 201
+    # When the holder cancels
+    assert cancel(api, holder, appt).status_code == 200
+    # Then the first in line holds an offer of that slot, the second still waits
+    [entry] = mine(api, first)
+    assert entry["status"] == "offered"
+    assert entry["offer"]["day"] == "2026-03-03" and entry["offer"]["time"] == "09:00"
+    assert entry["offer"]["expiresAt"].startswith("2026-03-02T10:15")
+    assert [e["status"] for e in mine(api, second)] == ["waiting"]
+    # And they were told (an e-mail naming no symptom)
+    told = [m for m in sent_emails() if first["contact"] in m.destinations["ToAddresses"]]
+    assert len(told) == 1 and "held for you" in told[0].body and "SECRET" not in told[0].body
+    # And the offer is not among their appointments until accepted, but holds the slot
+    assert body(get(api, first, "/appointment/my"))["appointments"] == []
+    taken = book(api, patient(), doc, time="09:00")
+    assert taken.status_code == 409 and body(taken)["code"] == "SLOT_TAKEN"
+    offered = db.appointments.find_one({"patient": first["_id"], "status": "offered"})
+    assert db.appointment_claims.count_documents({"appt": offered["_id"]}) > 0
+
+
+def test_a_waiting_patient_busy_at_that_time_is_skipped(api, db):  # noqa: F811
+    # Given the first in line holds another appointment at 09:00 (with another doctor)
+    doc, holder, busy, free = doctor(), patient(), patient(), patient()
+    appt = body(book(api, holder, doc, time="09:00"))["appointment"]
+    assert join(api, busy, doc).status_code == 201
+    assert join(api, free, doc).status_code == 201
+    assert book(api, busy, doctor(), time="09:00").status_code == 201
+    # When the slot is freed
+    assert cancel(api, holder, appt).status_code == 200
+    # Then it goes to the next in line: a patient never holds an offer and a booking that overlap
+    assert [e["status"] for e in mine(api, busy)] == ["waiting"]
+    assert [e["status"] for e in mine(api, free)] == ["offered"]
+
+
+def test_a_slot_outside_the_window_is_not_offered(api):  # noqa: F811
+    doc, holder, waiting = doctor(), patient(), patient()
+    appt = body(book(api, holder, doc, time="14:00"))["appointment"]
+    assert join(api, waiting, doc, **{"from": "09:00", "to": "12:00"}).status_code == 201
+    assert cancel(api, holder, appt).status_code == 200
+    assert [e["status"] for e in mine(api, waiting)] == ["waiting"]
+
+
+def test_concurrent_cancels_and_bookings_offer_each_slot_at_most_once_first_in_line_first(api, db):  # noqa: F811
+    # Given four booked slots of one morning and two patients waiting for that morning
+    doc = doctor()
+    times = ["09:00", "09:30", "10:00", "10:30"]
+    holders = [patient() for _ in times]
+    appts = [body(book(api, h, doc, time=t))["appointment"] for h, t in zip(holders, times, strict=True)]
+    waiters = [patient(), patient()]
+    for w in waiters:
+        assert join(api, w, doc).status_code == 201
+    others = [patient() for _ in range(16)]
+    # When the four cancel while sixteen other patients book those slots, all at once
+    calls = [lambda h=h, a=a: cancel(api, h, a, then_tick=False) for h, a in zip(holders, appts, strict=True)]
+    calls += [lambda p=p, t=times[i % 4]: book(api, p, doc, time=t) for i, p in enumerate(others)]
+    responses = concurrently(*calls)
+    assert [r.status_code for r in responses[:4]] == [200] * 4
+    # Then each slot has exactly one holder at most (a booking or an offer), never two
+    live = list(db.appointments.find({"doctor": doc["_id"], "status": {"$in": ["confirmed", "offered"]}}))
+    assert len({a["start"] for a in live}) == len(live)
+    # And each waiting patient holds at most one offer, the first in line before the second
+    offers = [a for a in live if a["status"] == "offered"]
+    holders_of_offers = [a["patient"] for a in offers]
+    assert len(holders_of_offers) == len(set(holders_of_offers)) <= 2
+    if offers:
+        assert waiters[0]["_id"] in holders_of_offers
+    for w in waiters:
+        entries = mine(api, w)
+        assert entries[0]["status"] == ("offered" if w["_id"] in holders_of_offers else "waiting")
+    # And no claim is left without its holder
+    ids = [a["_id"] for a in db.appointments.find({"doctor": doc["_id"]}, {"_id": 1})]
+    assert db.appointment_claims.count_documents({"appt": {"$nin": ids}}) == 0
+    assert all(isinstance(a["_id"], ObjectId) for a in offers)
+
+
+def test_the_slot_a_reschedule_leaves_is_offered_to_the_first_in_line(api):  # noqa: F811
+    # Given a booked 09:00 slot and a patient waiting for that morning
+    doc, holder, waiting = doctor(), patient(), patient()
+    appt = body(book(api, holder, doc, time="09:00"))["appointment"]
+    assert join(api, waiting, doc).status_code == 201
+    # When the holder moves to the afternoon
+    moved = put(api, holder, f"/appointment/{appt['_id']}/reschedule", {"day": "2026-03-03", "time": "14:00"})
+    assert moved.status_code == 200, moved.body
+    # Then the 09:00 slot it left is offered to the waiting patient
+    [entry] = mine(api, waiting)
+    assert entry["status"] == "offered" and entry["offer"]["time"] == "09:00"
