@@ -313,6 +313,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/appointment/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join a doctor's waitlist for a day (or up to 14 days) and a local time window. */
+        post: operations["appointments.join"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointment/waitlist/my": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's waitlist entries, each with the slot offered to them, if any. */
+        get: operations["appointments.mine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointment/waitlist/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Leave a waitlist (an entry holding an offer declines it first). */
+        delete: operations["appointments.leave"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointment/waitlist/{entry_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Accept the slot offered from a waitlist: it becomes a booking (payment first where required). */
+        put: operations["appointments.accept"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointment/waitlist/{entry_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Decline the slot offered from a waitlist (the next patient in line is offered it). */
+        put: operations["appointments.decline"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/appointment/{appointment_id}": {
         parameters: {
             query?: never;
@@ -2080,7 +2165,7 @@ export interface components {
              * Status
              * @default null
              */
-            status: ("pending_payment" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled") | null;
+            status: ("offered" | "pending_payment" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled") | null;
             /**
              * Day
              * @default null
@@ -2229,7 +2314,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "pending_payment" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled";
+            status: "offered" | "pending_payment" | "pending" | "confirmed" | "completed" | "no_show" | "cancelled";
             /** Createdat */
             createdAt: string | null;
             /** Updatedat */
@@ -4307,6 +4392,33 @@ export interface components {
             /** Recorded */
             recorded: boolean;
         };
+        /**
+         * OfferOut
+         * @description The slot held for the entry's patient until `expiresAt` (an appointment in status `offered`).
+         */
+        OfferOut: {
+            /**
+             * Appointment
+             * @description An object id (24 hexadecimal digits)
+             */
+            appointment: string;
+            /**
+             * Day
+             * @description `YYYY-MM-DD`, the doctor's local day
+             */
+            day: string;
+            /**
+             * Time
+             * @description `HH:MM`, the doctor's local start
+             */
+            time: string;
+            /**
+             * Expiresat
+             * Format: date-time
+             * @description An ISO 8601 date-time with its UTC offset
+             */
+            expiresAt: string;
+        };
         /** OnCallAnswer */
         OnCallAnswer: {
             /**
@@ -6337,6 +6449,90 @@ export interface components {
             /** Code */
             code: string;
         };
+        /** WaitlistAnswer */
+        WaitlistAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Waitlist */
+            waitlist: components["schemas"]["WaitlistEntryOut"][];
+        };
+        /** WaitlistEntryAnswer */
+        WaitlistEntryAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            entry: components["schemas"]["WaitlistEntryOut"];
+        };
+        /**
+         * WaitlistEntryOut
+         * @description A waitlist entry: a doctor, a day or a range of days (`day`..`untilDay`), a local window.
+         */
+        WaitlistEntryOut: {
+            /**
+             * Id
+             * @description An object id (24 hexadecimal digits)
+             */
+            _id: string;
+            /**
+             * Doctor
+             * @description An object id (24 hexadecimal digits)
+             */
+            doctor: string;
+            /** Day */
+            day: string | null;
+            /** Untilday */
+            untilDay: string | null;
+            /**
+             * From
+             * @description `HH:MM`, doctor-local
+             */
+            from: string | null;
+            /**
+             * To
+             * @description `HH:MM`, doctor-local
+             */
+            to: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "waiting" | "offered" | "accepted" | "declined" | "lapsed" | "ended";
+            offer: components["schemas"]["OfferOut"] | null;
+        };
+        /**
+         * WaitlistIn
+         * @description POST /appointment/waitlist: a day (or `day`..`untilDay`, at most 14 days) and a window.
+         */
+        WaitlistIn: {
+            /** Doctor */
+            doctor: string;
+            /**
+             * Day
+             * @description YYYY-MM-DD, doctor-local
+             */
+            day: string;
+            /**
+             * From
+             * @description HH:MM, doctor-local
+             */
+            from: string;
+            /**
+             * To
+             * @description HH:MM, doctor-local, after `from`
+             */
+            to: string;
+            /**
+             * Untilday
+             * @description YYYY-MM-DD: the last day of a range
+             * @default null
+             */
+            untilDay: string | null;
+        };
         /**
          * WebhookAnswer
          * @description Stripe's event acknowledged: `handled` when it changed a payment, `duplicate` when it was
@@ -7501,6 +7697,236 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
                         code?: "NOT_FOUND" | "INVALID_DATE" | "DATE_OUT_OF_RANGE" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "appointments.join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaitlistIn"];
+            };
+        };
+        responses: {
+            /** @description Success envelope */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntryAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `WAITLIST_FULL`, `INVALID_DATE`, `DATE_OUT_OF_RANGE`, `SLOT_IN_PAST`, `SELF_BOOKING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `WAITLIST_FULL`, `INVALID_DATE`, `DATE_OUT_OF_RANGE`, `SLOT_IN_PAST`, `SELF_BOOKING`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "WAITLIST_FULL" | "INVALID_DATE" | "DATE_OUT_OF_RANGE" | "SLOT_IN_PAST" | "SELF_BOOKING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `WAITLIST_FULL`, `INVALID_DATE`, `DATE_OUT_OF_RANGE`, `SLOT_IN_PAST`, `SELF_BOOKING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `WAITLIST_FULL`, `INVALID_DATE`, `DATE_OUT_OF_RANGE`, `SLOT_IN_PAST`, `SELF_BOOKING`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "WAITLIST_FULL" | "INVALID_DATE" | "DATE_OUT_OF_RANGE" | "SLOT_IN_PAST" | "SELF_BOOKING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "appointments.mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `FORBIDDEN`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `FORBIDDEN`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "appointments.leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `ILLEGAL_TRANSITION`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `ILLEGAL_TRANSITION`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "ILLEGAL_TRANSITION" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "appointments.accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `OFFER_GONE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `OFFER_GONE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "OFFER_GONE" | "TOO_MANY_APPOINTMENTS" | "TOO_MANY_WITH_DOCTOR" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `OFFER_GONE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `OFFER_GONE`, `TOO_MANY_APPOINTMENTS`, `TOO_MANY_WITH_DOCTOR`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "OFFER_GONE" | "TOO_MANY_APPOINTMENTS" | "TOO_MANY_WITH_DOCTOR" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "appointments.decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `OFFER_GONE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `OFFER_GONE`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "OFFER_GONE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `OFFER_GONE`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `OFFER_GONE`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "OFFER_GONE" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };

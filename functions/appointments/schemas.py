@@ -354,3 +354,36 @@ class WaitlistIn(Strict):
             raise ValueError("`to` must be after `from`")
         self.from_, self.to = f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}"
         return self
+
+
+WaitlistStatus = Literal["waiting", "offered", "accepted", "declined", "lapsed", "ended"]
+
+
+class OfferOut(OutModel):
+    """The slot held for the entry's patient until `expiresAt` (an appointment in status `offered`)."""
+
+    appointment: Id
+    day: str = Field(description="`YYYY-MM-DD`, the doctor's local day")
+    time: str = Field(description="`HH:MM`, the doctor's local start")
+    expiresAt: Timestamp
+
+
+class WaitlistEntryOut(OutModel):
+    """A waitlist entry: a doctor, a day or a range of days (`day`..`untilDay`), a local window."""
+
+    id: Id = Field(alias="_id")
+    doctor: Id
+    day: str | None
+    untilDay: str | None
+    from_: str | None = Field(alias="from", description="`HH:MM`, doctor-local")
+    to: str | None = Field(description="`HH:MM`, doctor-local")
+    status: WaitlistStatus
+    offer: OfferOut | None
+
+
+class WaitlistEntryAnswer(Answer):
+    entry: WaitlistEntryOut
+
+
+class WaitlistAnswer(Answer):
+    waitlist: list[WaitlistEntryOut]
