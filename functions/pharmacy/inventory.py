@@ -36,7 +36,7 @@ from functions.pharmacy.schemas import (
     MedicineUpdateIn,
     StockRow,
 )
-from functions.pharmacy.stores import medicines, pharmacies
+from functions.pharmacy.stores import medicines, orders, pharmacies
 
 MAX_ROWS = 1000
 MAX_IMAGES = 5
@@ -135,11 +135,25 @@ def update(owner: Principal, medicine_id: str, data: MedicineUpdateIn, uploads: 
     if "isActive" in changes and bool(changes["isActive"]) != bool(current.get("isActive", True)):
         pharmacies.increment(pharmacy["_id"], {"totalMedicines": 1 if changes["isActive"] else -1})
     if images is not None:  # images no longer used leave Cloudinary (best effort, logged)...
-        kept = [*images, *({"public_id": p} for p in updated.get("orderedImages") or [])]
-        if current.get("takes"):  # an order placed just now remembers its image off the request path
-            kept += current.get("images") or []
+        kept = [*images, *({"public_id": p} for p in updated.get("orderedImages") or []),
+                *_images_of_open_orders(current)]
         media.destroy_replaced(owner.id, current.get("images") or [], kept)  # ...unless an order shows one
     return medicine_rules.to_api(updated, clock.now())
+
+
+def _images_of_open_orders(current: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The images the orders holding this medicine's stock show (`takes`): `orderedImages` learns
+    them off the request path (the order's effect), so until then they are read here, in one read
+    and only when an edit replaces the images of a medicine with open orders. An order still being
+    placed (its take recorded, its document not yet written) may show any current image."""
+    takes = [ObjectId(order_id) for order_id in current.get("takes") or {}]
+    if not takes:
+        return []
+    found = orders.by_ids(takes)
+    if len(found) < len(takes):
+        return list(current.get("images") or [])
+    return [item["image"] for order in found.values() for item in order.get("items") or []
+            if item.get("medicine") == current["_id"] and (item.get("image") or {}).get("public_id")]
 
 
 def remove(owner: Principal, medicine_id: str) -> None:

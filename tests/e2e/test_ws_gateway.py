@@ -178,11 +178,12 @@ def test_a_rest_side_push_reaches_the_browser_through_the_configured_endpoint(ga
     with connect(gateway.url(patient)) as first, connect(gateway.url(patient)) as second:
         assert db["connections"].count_documents({"userId": patient["_id"]}) == 2  # $connect ran before the handshake
         # When a REST use case pushes to the patient (as /notify-doctor-joined does)
-        delivered = api.push_to_user(patient["_id"], {"type": "doctor-joined", "roomId": "r"})
+        frame = {"type": "doctor-joined", "roomId": "r", "doctorName": "Dr. Rao"}  # as the protocol documents it
+        delivered = api.push_to_user(patient["_id"], frame)
         # Then each of their open pages gets it
         assert delivered == 2
         for ws in (first, second):
-            assert json.loads(ws.recv(timeout=10)) == {"type": "doctor-joined", "roomId": "r"}
+            assert json.loads(ws.recv(timeout=10)) == frame
     sender.reset()
 
 
