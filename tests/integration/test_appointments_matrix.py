@@ -46,6 +46,13 @@ ROUTES = [
                                                    default=404)),
     ("PUT", "/appointment/{appt}/reschedule", {"day": "2026-03-05", "time": "11:00"},
      expect(401, patient=200, doctor=200, admin=403, pending_doctor=403, default=404)),
+    # the waitlist (issue 24 §1): patients only, each their own entries
+    ("POST", "/appointment/waitlist", {"doctor": "{doctor}", "day": "2026-03-05", "from": "09:00", "to": "12:00"},
+     expect(401, patient=201, other_patient=201, default=403)),
+    ("GET", "/appointment/waitlist/my", None, expect(401, patient=200, other_patient=200, default=403)),
+    ("DELETE", "/appointment/waitlist/{missing}", None, expect(401, patient=404, other_patient=404, default=403)),
+    ("PUT", "/appointment/waitlist/{missing}/accept", None, expect(401, patient=404, other_patient=404, default=403)),
+    ("PUT", "/appointment/waitlist/{missing}/decline", None, expect(401, patient=404, other_patient=404, default=403)),
 ]
 
 
