@@ -171,3 +171,19 @@ def concurrently(*calls: Any) -> list[Any]:
     if errors:
         raise errors[0]
     return results
+
+
+def providers_configured(monkeypatch: Any) -> FakeTwilio:
+    """Twilio configured, its transport recorded (returned); SES's sender verified in moto."""
+    import boto3
+
+    from functions.core import config, notify
+
+    for key, value in {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t",
+                       "TWILIO_FROM_NUMBER": "+15005550006", "SES_FROM_EMAIL": "no-reply@cureconnect.test"}.items():
+        monkeypatch.setenv(key, value)
+    config.reset_settings()
+    boto3.client("ses").verify_email_identity(EmailAddress="no-reply@cureconnect.test")
+    fake = FakeTwilio()
+    monkeypatch.setattr(notify, "twilio_http_client", lambda: fake)
+    return fake

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.appointments_support import FakeTwilio, concurrently, sent_emails
+from tests.appointments_support import concurrently, providers_configured, sent_emails
 from tests.auth_support import auth, body, login, register
 from tests.factories import PASSWORD, bearer, make_user
 from tests.http import call
@@ -17,19 +17,7 @@ OWNER_PASSWORD = "owner-keeps-this-one-7"
 
 @pytest.fixture
 def sms(client, monkeypatch):
-    """Twilio configured, its transport recorded; SES sender verified in moto."""
-    import boto3
-
-    from functions.core import config, notify
-
-    for key, value in {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t",
-                       "TWILIO_FROM_NUMBER": "+15005550006", "SES_FROM_EMAIL": "no-reply@cureconnect.test"}.items():
-        monkeypatch.setenv(key, value)
-    config.reset_settings()
-    boto3.client("ses").verify_email_identity(EmailAddress="no-reply@cureconnect.test")
-    fake = FakeTwilio()
-    monkeypatch.setattr(notify, "twilio_http_client", lambda: fake)
-    return fake
+    return providers_configured(monkeypatch)
 
 
 def _claim_code(to):
