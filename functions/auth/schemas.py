@@ -23,10 +23,7 @@ from pydantic import (
 )
 
 from functions.core.money import parse_major
-from functions.core.schemas import (
-    PageQuery,
-    WriteModel,
-)
+from functions.core.schemas import PageQuery, UpdateModel, WriteModel
 from functions.core.security import REJECTED
 from functions.media.api import asset_url
 
@@ -121,17 +118,11 @@ class LoginIn(WriteModel):
     password: AnyPassword
 
 
-class UpdateMeIn(DoctorProfile):
+class UpdateMeIn(DoctorProfile, UpdateModel):
     name: Name | None = None
     avatar: Avatar | None = None
 
     _avatar = field_validator("avatar", mode="before")(_avatar_from_json_string)
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> UpdateMeIn:
-        if not self.model_fields_set:
-            raise ValueError("Nothing to update")
-        return self
 
 
 class PasswordUpdateIn(WriteModel):
