@@ -40,6 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from local.processes import stop_processes
+
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = "github.com/FerretDB/FerretDB"
 VERSION = "v1.24.2"
@@ -413,13 +415,8 @@ class PostgresCluster:
         return f"postgres://ferret@127.0.0.1:{self.port}/ferretdb"
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # "fast" shutdown
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_processes([self.process], signal.SIGINT, timeout=30)  # SIGINT: PostgreSQL's "fast" shutdown
         self.process = None
         if self.owned_dir is not None:
             shutil.rmtree(self.owned_dir, ignore_errors=True)
@@ -521,13 +518,8 @@ class EmbeddedDB:
         return self.process
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_processes([self.process])
         self.process = None
         if self.postgres is not None:
             self.postgres.stop()

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from local.processes import stop_processes
+
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = "github.com/stripe/stripe-mock"
 VERSION = "v0.203.0"
@@ -89,12 +91,8 @@ class StripeMock:
         return self._proc
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
+        if self._proc is not None:
+            stop_processes([self._proc])
         self._proc = None
 
     def __enter__(self) -> StripeMock:
