@@ -30,7 +30,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -40,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from local.processes import stop_processes
+from local.processes import free_port, stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = "github.com/FerretDB/FerretDB"
@@ -229,12 +228,6 @@ def build(force: bool = False) -> Path:
 
 
 # ---------------------------------------------------------------- PostgreSQL (private cluster)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 _PG_TOOLS = ("initdb", "postgres", "pg_isready", "createdb")
