@@ -6423,7 +6423,10 @@ export interface components {
             /** Speciality */
             speciality: string | null;
         };
-        /** VerifiedMedicationOut */
+        /**
+         * VerifiedMedicationOut
+         * @description A prescribed medicine as a pharmacist's verification shows it (no instructions).
+         */
         VerifiedMedicationOut: {
             /** Name */
             name: string;

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,20 +43,27 @@ def module_file(module: str) -> Path | None:
     return None
 
 
-def _imported(tree: ast.AST, module: str) -> set[str]:
-    found: set[str] = set()
-    path = module_file(module)
-    package = module if path is not None and path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(tree):
+def import_statements(nodes: Iterable[ast.AST], package: str) -> Iterator[tuple[str, list[str]]]:
+    """Each import among `nodes` of a module of `package` as (the absolute module it reads, the
+    names it takes from it): `import a.b` is ("a.b", []), `from ..x import y` ("<parent>.x", ["y"])."""
+    for node in nodes:
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            yield from ((alias.name, []) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 parts = package.split(".")
                 base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
+            yield base, [alias.name for alias in node.names]
+
+
+def _imported(tree: ast.AST, module: str) -> set[str]:
+    found: set[str] = set()
+    path = module_file(module)
+    package = module if path is not None and path.name == "__init__.py" else module.rpartition(".")[0]
+    for base, names in import_statements(ast.walk(tree), package):
+        found.add(base)
+        found.update(f"{base}.{name}" for name in names)  # `from pkg import module`
     return {name for name in found if (name == "app" or name.startswith("functions.")) and module_file(name)}
 
 

@@ -30,7 +30,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -39,6 +38,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from local.processes import free_port, stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = "github.com/FerretDB/FerretDB"
@@ -229,12 +230,6 @@ def build(force: bool = False) -> Path:
 # ---------------------------------------------------------------- PostgreSQL (private cluster)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 _PG_TOOLS = ("initdb", "postgres", "pg_isready", "createdb")
 
 
@@ -413,13 +408,8 @@ class PostgresCluster:
         return f"postgres://ferret@127.0.0.1:{self.port}/ferretdb"
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # "fast" shutdown
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_processes([self.process], signal.SIGINT, timeout=30)  # SIGINT: PostgreSQL's "fast" shutdown
         self.process = None
         if self.owned_dir is not None:
             shutil.rmtree(self.owned_dir, ignore_errors=True)
@@ -521,13 +511,8 @@ class EmbeddedDB:
         return self.process
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_processes([self.process])
         self.process = None
         if self.postgres is not None:
             self.postgres.stop()

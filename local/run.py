@@ -33,6 +33,7 @@ from typing import Any
 from local import instance
 from local.embedded_db import EmbeddedDB, EmbeddedDBError
 from local.inbox import LOCAL_FROM_NUMBER, LOCAL_TWILIO_SID
+from local.processes import stop_processes
 from local.supervisor import TICK, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,16 +330,8 @@ def _start(table: tuple[Process, ...], supervisor: Supervisor) -> None:
 
 def _stop(supervisor: Supervisor, names: list[str]) -> None:
     """Ctrl-C to the table's processes, then waits for them (the others have their own stop)."""
-    children = [child.process for child in supervisor.children if child.name in names and child.process]
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGINT)
-    for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    stop_processes([child.process for child in supervisor.children if child.name in names and child.process],
+                   signal.SIGINT)
 
 
 def _supervise(supervisor: Supervisor) -> None:

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from local.processes import free_port, stop_processes
+
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = "github.com/stripe/stripe-mock"
 VERSION = "v0.203.0"
@@ -48,17 +50,11 @@ def build() -> Path:
     return BINARY
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class StripeMock:
     """A running stripe-mock: `with StripeMock() as mock: mock.url`."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -84,17 +80,13 @@ class StripeMock:
 
     def launch(self) -> subprocess.Popen[bytes]:
         """The server on this port, without waiting for it: at `start`, and again when it died."""
-        self._proc = subprocess.Popen([str(BINARY), "-http-port", str(self.port), "-https-port", str(_free_port())],
+        self._proc = subprocess.Popen([str(BINARY), "-http-port", str(self.port), "-https-port", str(free_port())],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self._proc
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
+        if self._proc is not None:
+            stop_processes([self._proc])
         self._proc = None
 
     def __enter__(self) -> StripeMock:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -98,29 +99,39 @@ def check(routes: dict[str, Any], event: dict[str, Any], response: dict[str, Any
     body = json.loads(response["body"])
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
-        where = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message[:200]}"
-                          for e in errors[:5])
-        raise ContractViolation(f"{method} {path} answered {status} off its documented schema: {where}\n"
-                                f"body: {response['body'][:600]}")
+        raise ContractViolation(f"{method} {path} answered {status} off its documented schema: "
+                                f"{_where(errors, '(body)')}\nbody: {response['body'][:600]}")
+
+
+def _where(errors: list[Any], root: str) -> str:
+    """The first five schema errors, each as `a/b: message`."""
+    return "; ".join(f"{'/'.join(map(str, e.absolute_path)) or root}: {e.message[:200]}" for e in errors[:5])
+
+
+def _check_once(owner: Any, name: str, checked: Callable[[Any], Any]) -> None:
+    """Replace `owner.name` with `checked(original)`, unless it was replaced already."""
+    original = getattr(owner, name)
+    if getattr(original, "_contract_checked", False):
+        return
+    replacement = functools.wraps(original)(checked(original))
+    replacement._contract_checked = True
+    setattr(owner, name, replacement)
 
 
 def install() -> None:
     """Check every answer of every Chalice app the tests dispatch REST requests to (idempotent)."""
     from chalice.app import RestAPIEventHandler
 
-    if getattr(RestAPIEventHandler.__call__, "_contract_checked", False):
-        return
-    original = RestAPIEventHandler.__call__
+    def checked(original: Any) -> Any:
+        def dispatch(self: RestAPIEventHandler, event: Any, context: Any) -> Any:
+            response = original(self, event, context)
+            if isinstance(event, dict) and "requestContext" in event:
+                check(self.routes, event, response)
+            return response
 
-    @functools.wraps(original)
-    def dispatch(self: RestAPIEventHandler, event: Any, context: Any) -> Any:
-        response = original(self, event, context)
-        if isinstance(event, dict) and "requestContext" in event:
-            check(self.routes, event, response)
-        return response
+        return dispatch
 
-    dispatch._contract_checked = True  # type: ignore[attr-defined]
-    RestAPIEventHandler.__call__ = dispatch  # type: ignore[method-assign]
+    _check_once(RestAPIEventHandler, "__call__", checked)
     install_frames()
 
 
@@ -144,23 +155,19 @@ def check_frame(message: dict[str, Any]) -> None:
         raise ContractViolation(f"a WebSocket frame of undocumented type {frame.get('type')!r}: {str(frame)[:300]}")
     errors = list(validator.iter_errors(frame))
     if errors:
-        where = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(frame)'}: {e.message[:200]}" for e in errors[:5])
-        raise ContractViolation(f"WebSocket frame {frame.get('type')!r} off its documented schema: {where}\n"
-                                f"frame: {str(frame)[:600]}")
+        raise ContractViolation(f"WebSocket frame {frame.get('type')!r} off its documented schema: "
+                                f"{_where(errors, '(frame)')}\nframe: {str(frame)[:600]}")
 
 
 def install_frames() -> None:
     """Check every frame the signaling domain posts to a connection (idempotent)."""
     from functions.signaling import sender
 
-    if getattr(sender.send, "_contract_checked", False):
-        return
-    original = sender.send
+    def checked(original: Any) -> Any:
+        def send(connection_id: str, message: dict[str, Any]) -> Any:
+            check_frame(message)
+            return original(connection_id, message)
 
-    @functools.wraps(original)
-    def send(connection_id: str, message: dict[str, Any]) -> Any:
-        check_frame(message)
-        return original(connection_id, message)
+        return send
 
-    send._contract_checked = True  # type: ignore[attr-defined]
-    sender.send = send  # type: ignore[assignment]
+    _check_once(sender, "send", checked)

@@ -1,7 +1,5 @@
 """HTTP route of media analysis (thin handler only)."""
 
-from typing import Any
-
 from chalice.app import Response
 
 from functions.analysis import service
@@ -15,11 +13,7 @@ from functions.core.security import require_user
 from functions.core.validation import parse_body
 
 bp = Blueprint(__name__)
-
-
-def _headers() -> Any:
-    request = bp.current_request
-    return request.headers if request is not None else {}
+_headers = bp.request_headers
 
 
 @bp.route("/analyze", methods=["POST"])

@@ -3,13 +3,7 @@ headers."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from functions.core.edge import Blueprint
 
 bp = Blueprint("functions.auth.routes")
-
-
-def headers() -> Any:
-    """The current request's headers, for `require_user` / `optional_user`."""
-    return bp.current_request.headers
+headers = bp.request_headers

@@ -7,10 +7,10 @@ from typing import Any
 
 from chalice.app import Response
 
-from functions.auth import accounts, schemas, sessions
+from functions.auth import accounts, out_schemas, schemas, sessions
 from functions.auth.blueprint import bp, headers
 from functions.auth.mfa import Challenge
-from functions.auth.schemas import EXAMPLES
+from functions.auth.out_schemas import EXAMPLES
 from functions.core.bodies import FORM, JSON, MULTIPART
 from functions.core.envelope import respond
 from functions.core.errors import AppError, Code
@@ -31,7 +31,7 @@ def session_answer(status: int, user: dict[str, Any], token: str) -> Response:
 # Signing up, in and out are checked for a foreign page even without a cookie (core.samesite.SameSite).
 @bp.route("/register", methods=["POST"], body_types=(JSON, FORM, MULTIPART),  # the sign-up form posts multipart
           same_site=SameSite.ALWAYS)
-@describe(response=schemas.SessionAnswer, status=201,
+@describe(response=out_schemas.SessionAnswer, status=201,
           errors=(Code.CONTACT_TAKEN, Code.CONTACT_CLAIMABLE, Code.INVALID_CONTACT, Code.ROLE_NOT_ALLOWED,
                   Code.FIELD_NOT_ALLOWED, Code.WEAK_PASSWORD, Code.ASSET_INVALID),
           examples=EXAMPLES["register"])
@@ -43,7 +43,7 @@ def register() -> Response:
 
 
 @bp.route("/login", methods=["POST"], same_site=SameSite.ALWAYS)
-@describe(response=schemas.LoginAnswer,
+@describe(response=out_schemas.LoginAnswer,
           errors=(Code.INVALID_CREDENTIALS, Code.ACCOUNT_INACTIVE, Code.LOGIN_LOCKED, Code.INVALID_CONTACT),
           examples=EXAMPLES["login"])
 def login() -> Response:
@@ -73,14 +73,14 @@ def logout() -> Response:
 
 
 @bp.route("/me", methods=["GET"])
-@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=out_schemas.UserAnswer, errors=(Code.NOT_FOUND,))
 def me() -> Response:
     """The signed-in user's own profile."""
     return respond(user=accounts.profile(require_user(headers(), approved=False)))
 
 
 @bp.route("/me", methods=["PUT"])
-@describe(response=schemas.UserAnswer,
+@describe(response=out_schemas.UserAnswer,
           errors=(Code.FIELD_NOT_ALLOWED, Code.NOTHING_TO_UPDATE, Code.ASSET_INVALID, Code.NOT_FOUND))
 def update_me() -> Response:
     """Change the signed-in user's profile (name, avatar; a doctor's profile fields)."""
@@ -89,7 +89,7 @@ def update_me() -> Response:
 
 
 @bp.route("/password/update", methods=["PUT"])
-@describe(response=schemas.SessionAnswer,
+@describe(response=out_schemas.SessionAnswer,
           errors=(Code.WRONG_PASSWORD, Code.SAME_PASSWORD, Code.WEAK_PASSWORD, Code.PASSWORD_CHANGED,
                   Code.LOGIN_LOCKED))
 def update_password() -> Response:
@@ -102,7 +102,7 @@ def update_password() -> Response:
 
 
 @bp.route("/me/access-log", methods=["GET"])
-@describe(response=schemas.AccessLogAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=out_schemas.AccessLogAnswer, errors=(Code.NOT_FOUND,))
 def access_log() -> Response:
     """Who read or changed the signed-in user's data, newest first."""
     principal = require_user(headers(), approved=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from functions.auth import mfa, schemas, user_management
+from functions.auth import mfa, out_schemas, schemas, user_management
 from functions.auth.blueprint import bp, headers
 from functions.core.envelope import respond
 from functions.core.errors import Code
@@ -16,7 +16,7 @@ from functions.core.validation import parse_body, parse_query
 
 
 @bp.route("/admin/users", methods=["GET"])
-@describe(response=schemas.UsersAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=out_schemas.UsersAnswer, errors=(Code.NOT_FOUND,))
 def admin_users() -> Response:
     """List user accounts, by role and approval status (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
@@ -26,7 +26,7 @@ def admin_users() -> Response:
 
 
 @bp.route("/admin/user/{user_id}", methods=["GET"])
-@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=out_schemas.UserAnswer, errors=(Code.NOT_FOUND,))
 def admin_user(user_id: str) -> Response:
     """One user account (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
@@ -34,7 +34,7 @@ def admin_user(user_id: str) -> Response:
 
 
 @bp.route("/admin/user/{user_id}/approval", methods=["PUT"])
-@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.NOT_APPROVABLE))
+@describe(response=out_schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.NOT_APPROVABLE))
 def admin_approval(user_id: str) -> Response:
     """Approve or reject a doctor's or pharmacist's account (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
@@ -43,7 +43,7 @@ def admin_approval(user_id: str) -> Response:
 
 
 @bp.route("/admin/user/{user_id}/active", methods=["PUT"])
-@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.SELF_DEACTIVATION))
+@describe(response=out_schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.SELF_DEACTIVATION))
 def admin_active(user_id: str) -> Response:
     """Deactivate or reactivate a user account (admin)."""
     admin = require_user(headers(), roles=(ADMIN,))
@@ -51,7 +51,7 @@ def admin_active(user_id: str) -> Response:
 
 
 @bp.route("/admin/user/{user_id}/contact", methods=["PUT"])
-@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.CONTACT_TAKEN, Code.INVALID_CONTACT))
+@describe(response=out_schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.CONTACT_TAKEN, Code.INVALID_CONTACT))
 def admin_contact(user_id: str) -> Response:
     """Change a user's e-mail or phone (admin; audited, unverified unless stated)."""
     admin = require_user(headers(), roles=(ADMIN,))
@@ -60,7 +60,7 @@ def admin_contact(user_id: str) -> Response:
 
 
 @bp.route("/admin/user/{user_id}/mfa", methods=["DELETE"])
-@describe(response=schemas.UserAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=out_schemas.UserAnswer, errors=(Code.NOT_FOUND,))
 def admin_reset_mfa(user_id: str) -> Response:
     """Reset a user's second factor (a lost phone); audited"""
     admin = require_user(headers(), roles=(ADMIN,))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from functions.auth import claims, schemas
+from functions.auth import claims, out_schemas, schemas
 from functions.auth.blueprint import bp
 from functions.auth.routes_accounts import session_answer
 from functions.core.envelope import respond
@@ -17,7 +17,7 @@ from functions.core.validation import parse_body
 
 
 @bp.route("/contact/claim", methods=["POST"], same_site=SameSite.ALWAYS)
-@describe(response=schemas.CodeSentAnswer,
+@describe(response=out_schemas.CodeSentAnswer,
           errors=(Code.NOTHING_TO_CLAIM, Code.CONTACT_TAKEN, Code.INVALID_CONTACT, Code.TOO_MANY_CODES))
 def claim_contact() -> Response:
     """Send a code to a contact that an unverified account holds, to claim it."""
@@ -26,7 +26,7 @@ def claim_contact() -> Response:
 
 
 @bp.route("/contact/claim/confirm", methods=["POST"], same_site=SameSite.ALWAYS)
-@describe(response=schemas.SessionAnswer, status=201,
+@describe(response=out_schemas.SessionAnswer, status=201,
           errors=(Code.INVALID_CODE, Code.NOTHING_TO_CLAIM, Code.CONTACT_TAKEN, Code.INVALID_CONTACT,
                   Code.ROLE_NOT_ALLOWED, Code.FIELD_NOT_ALLOWED, Code.WEAK_PASSWORD))
 def confirm_claim() -> Response:

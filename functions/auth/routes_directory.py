@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from functions.auth import directory, schemas
+from functions.auth import directory, out_schemas, schemas
 from functions.auth.blueprint import bp
 from functions.core.envelope import respond
 from functions.core.errors import Code
@@ -14,7 +14,7 @@ from functions.core.validation import parse_query
 
 
 @bp.route("/doctors", methods=["GET"])
-@describe(response=schemas.DoctorsAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=out_schemas.DoctorsAnswer, errors=(Code.NOT_FOUND,))
 def doctors() -> Response:
     """The directory of doctors a patient can book, by name or speciality."""
     query = parse_query(bp.current_request, schemas.DoctorsQuery)
@@ -23,7 +23,7 @@ def doctors() -> Response:
 
 
 @bp.route("/doctor/{doctor_id}", methods=["GET"])
-@describe(response=schemas.DoctorAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=out_schemas.DoctorAnswer, errors=(Code.NOT_FOUND,))
 def doctor(doctor_id: str) -> Response:
     """One doctor's public profile."""
     return respond(doctor=directory.get_doctor(doctor_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from functions.auth import mfa, schemas
+from functions.auth import mfa, out_schemas, schemas
 from functions.auth.blueprint import bp, headers
 from functions.auth.routes_accounts import session_answer
 from functions.core.envelope import respond
@@ -20,7 +20,7 @@ from functions.core.validation import parse_body
 
 
 @bp.route("/mfa/totp/setup", methods=["POST"])
-@describe(response=schemas.MfaSetupAnswer, errors=(Code.MFA_ALREADY_ENABLED, Code.MFA_ENROLMENT_REQUIRED))
+@describe(response=out_schemas.MfaSetupAnswer, errors=(Code.MFA_ALREADY_ENABLED, Code.MFA_ENROLMENT_REQUIRED))
 def mfa_setup() -> Response:
     """Start enrolling an authenticator app: a new secret and its otpauth:// URI"""
     principal = require_user(headers(), approved=False, enrolment=True)
@@ -29,7 +29,7 @@ def mfa_setup() -> Response:
 
 
 @bp.route("/mfa/totp/confirm", methods=["POST"])
-@describe(response=schemas.MfaConfirmAnswer, errors=(Code.INVALID_CODE, Code.MFA_SETUP_MISSING,
+@describe(response=out_schemas.MfaConfirmAnswer, errors=(Code.INVALID_CODE, Code.MFA_SETUP_MISSING,
                                                   Code.MFA_ALREADY_ENABLED, Code.MFA_LOCKED))
 def mfa_confirm() -> Response:
     """Turn two-factor sign-in on with a first code; the recovery codes are shown this once"""
@@ -51,7 +51,7 @@ def mfa_disable() -> Response:
 
 
 @bp.route("/login/mfa", methods=["POST"], same_site=SameSite.ALWAYS)
-@describe(response=schemas.SessionAnswer, errors=(Code.MFA_TOKEN_INVALID, Code.INVALID_CODE, Code.MFA_LOCKED))
+@describe(response=out_schemas.SessionAnswer, errors=(Code.MFA_TOKEN_INVALID, Code.INVALID_CODE, Code.MFA_LOCKED))
 def login_mfa() -> Response:
     """Second step of a login: the mfaToken and a code (or a recovery code) give the session."""
     request = bp.current_request

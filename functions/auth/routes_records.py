@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from functions.auth import records, schemas
+from functions.auth import out_schemas, records, schemas
 from functions.auth.blueprint import bp, headers
 from functions.core.envelope import respond
 from functions.core.errors import Code
@@ -15,7 +15,7 @@ from functions.core.validation import parse_body
 
 
 @bp.route("/medical-history", methods=["POST"])
-@describe(response=schemas.HistoryAddedAnswer, status=201, errors=(Code.HISTORY_FULL, Code.NOT_FOUND))
+@describe(response=out_schemas.HistoryAddedAnswer, status=201, errors=(Code.HISTORY_FULL, Code.NOT_FOUND))
 def add_medical_history() -> Response:
     """Add an analysis to the patient's own medical history."""
     principal = require_user(headers(), roles=(PATIENT,))
@@ -24,7 +24,7 @@ def add_medical_history() -> Response:
 
 
 @bp.route("/medical-history/{user_id}", methods=["GET"])
-@describe(response=schemas.HistoryAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=out_schemas.HistoryAnswer, errors=(Code.NOT_FOUND,))
 def medical_history(user_id: str) -> Response:
     """A patient's medical history (the patient, or a doctor treating them)."""
     principal = require_user(headers(), approved=False)
@@ -32,7 +32,7 @@ def medical_history(user_id: str) -> Response:
 
 
 @bp.route("/patient/{patient_id}/complete-data", methods=["GET"])
-@describe(response=schemas.PatientRecordAnswer, errors=(Code.NOT_FOUND,))
+@describe(response=out_schemas.PatientRecordAnswer, errors=(Code.NOT_FOUND,))
 def patient_record(patient_id: str) -> Response:
     """A patient's record: profile, medical history and prescriptions."""
     principal = require_user(headers(), approved=False)

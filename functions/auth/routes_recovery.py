@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from functions.auth import contact_link, pages, recovery, schemas
+from functions.auth import contact_link, out_schemas, pages, recovery, schemas
 from functions.auth.blueprint import bp, headers
 from functions.core.bodies import FORM, JSON
 from functions.core.config import get_settings
@@ -20,7 +20,8 @@ from functions.core.validation import parse_body
 
 
 @bp.route("/verify/contact/send", methods=["POST"])
-@describe(response=schemas.CodeSentAnswer, errors=(Code.ALREADY_VERIFIED, Code.TOO_MANY_CODES, Code.INVALID_CONTACT))
+@describe(response=out_schemas.CodeSentAnswer,
+          errors=(Code.ALREADY_VERIFIED, Code.TOO_MANY_CODES, Code.INVALID_CONTACT))
 def send_contact_code() -> Response:
     """Send a code that verifies the signed-in user's contact."""
     principal = require_user(headers(), approved=False)
@@ -28,7 +29,7 @@ def send_contact_code() -> Response:
 
 
 @bp.route("/verify/contact/confirm", methods=["POST"])
-@describe(response=schemas.UserAnswer, errors=(Code.INVALID_CODE, Code.ALREADY_VERIFIED))
+@describe(response=out_schemas.UserAnswer, errors=(Code.INVALID_CODE, Code.ALREADY_VERIFIED))
 def confirm_contact() -> Response:
     """Verify the signed-in user's contact with the code sent to it."""
     principal = require_user(headers(), approved=False)

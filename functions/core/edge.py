@@ -56,6 +56,11 @@ class Blueprint(chalice.app.Blueprint):
     Routes keep `app.current_request`-style access through `bp.current_request`.
     """
 
+    def request_headers(self) -> Any:
+        """The current request's headers, for `require_user` / `optional_user` (none outside a request)."""
+        request = self.current_request
+        return request.headers if request is not None else {}
+
     def route(self, path: str, *, body_types: tuple[str, ...] = (JSON,), same_site: SameSite = SameSite.COOKIE,
               binary: bool = False, html_errors: bool = False,
               **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

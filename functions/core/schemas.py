@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 
 def _no_bool(value: object) -> object:
@@ -30,6 +30,16 @@ class WriteModel(BaseModel):
     """A request body: unknown fields are rejected (no mass assignment)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+
+
+class UpdateModel(WriteModel):
+    """A partial update: every field optional, but a body with none of them is refused."""
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("Nothing to update")
+        return self
 
 
 # Types of answer fields, as the envelope encodes them (core.envelope: ObjectId and datetime as strings,

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from functions.core.edge import Blueprint
 
 bp = Blueprint("functions.emergency.routes")
-
-
-def headers() -> Any:
-    request = bp.current_request
-    return request.headers if request is not None else {}
+headers = bp.request_headers

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from functions.core.schemas import Answer, Id, OutModel, PageOut, PageQuery, WriteModel
+from functions.core.schemas import Answer, Id, OutModel, PageOut, PageQuery, UpdateModel, WriteModel
 
 Pincode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[\d\s().-]{6,24}$")]
@@ -48,7 +48,7 @@ class HospitalIn(WriteModel):
     active: bool = True
 
 
-class HospitalUpdateIn(WriteModel):
+class HospitalUpdateIn(UpdateModel):
     name: Name | None = None
     phone: Phone | None = None
     address: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
@@ -66,12 +66,6 @@ class HospitalUpdateIn(WriteModel):
         if value is None:
             raise ValueError("may not be null; leave the field out to keep it")
         return value
-
-    @model_validator(mode="after")
-    def _something(self) -> HospitalUpdateIn:
-        if not self.model_fields_set:
-            raise ValueError("Nothing to update")
-        return self
 
 
 class HospitalsQuery(PageQuery):

@@ -1,7 +1,5 @@
 """HTTP routes of uploads (thin handlers only)."""
 
-from typing import Any
-
 from chalice.app import Response
 
 from functions.core.edge import Blueprint
@@ -14,11 +12,7 @@ from functions.media import notifications, signing
 from functions.media.schemas import NotificationAnswer, SignedUploadAnswer, SignIn
 
 bp = Blueprint(__name__)
-
-
-def _headers() -> Any:
-    request = bp.current_request
-    return request.headers if request is not None else {}
+_headers = bp.request_headers
 
 
 @bp.route("/uploads/sign", methods=["POST"])

@@ -1,7 +1,5 @@
 """HTTP routes of payments (thin handlers only)."""
 
-from typing import Any
-
 from chalice.app import Response
 
 from functions.core.edge import Blueprint
@@ -16,11 +14,7 @@ from functions.payments import examples, intents, review, webhook
 from functions.payments.schemas import FlaggedPaymentsAnswer, IntentAnswer, IntentIn, PaymentAnswer, WebhookAnswer
 
 bp = Blueprint(__name__)
-
-
-def _headers() -> Any:
-    request = bp.current_request
-    return request.headers if request is not None else {}
+_headers = bp.request_headers
 
 
 @bp.route("/payments/intent", methods=["POST"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import chalice.app
 
 from functions.core.edge import Blueprint
@@ -16,10 +14,7 @@ def request() -> chalice.app.Request:
     current = bp.current_request
     assert current is not None
     return current
-
-
-def headers() -> Any:
-    return request().headers
+headers = bp.request_headers
 
 
 # Error codes several routes share (their `@describe(errors=...)`): the caller's pharmacy must

@@ -8,8 +8,6 @@ with `Accept: application/json`), on API Gateway too (infra/split_routes.py).
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Response
 
 from functions.core.edge import Blueprint
@@ -35,11 +33,7 @@ from functions.prescriptions.schemas import (
 bp = Blueprint(__name__)
 
 READERS = (PATIENT, DOCTOR, ADMIN, PHARMACIST)
-
-
-def _headers() -> Any:
-    request = bp.current_request
-    return request.headers if request is not None else {}
+_headers = bp.request_headers
 
 
 @bp.route("/prescription/new", methods=["POST"])

@@ -60,9 +60,8 @@ class ListQuery(PageQuery):
 Status = Literal["active", "revoked", "expired"]
 
 
-class MedicationOut(OutModel):
-    """A prescribed medicine: every key always there (null when not given); `remaining` (units
-    left to dispense) on one prescription's full view only."""
+class VerifiedMedicationOut(OutModel):
+    """A prescribed medicine as a pharmacist's verification shows it (no instructions)."""
 
     name: str
     genericName: str | None
@@ -73,6 +72,12 @@ class MedicationOut(OutModel):
     duration: str | None
     quantity: int | None
     refills: int | None
+
+
+class MedicationOut(VerifiedMedicationOut):
+    """A prescribed medicine: every key always there (null when not given); `remaining` (units
+    left to dispense) on one prescription's full view only."""
+
     instructions: str | None
     remaining: int | None = None
 
@@ -142,18 +147,6 @@ class PrescriptionListAnswer(Answer):
 class VerifiedDoctorOut(OutModel):
     name: str | None
     speciality: str | None
-
-
-class VerifiedMedicationOut(OutModel):
-    name: str
-    genericName: str | None
-    strength: str | None
-    dosage: str
-    frequency: str
-    route: str | None
-    duration: str | None
-    quantity: int | None
-    refills: int | None
 
 
 class VerificationAnswer(Answer):

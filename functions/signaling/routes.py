@@ -2,8 +2,6 @@
 card, ICE servers and chat history. The WebSocket handlers are in app.py (Chalice registers them
 on the app, not on blueprints) and delegate to `connections`, `frames` and `emergencies`."""
 
-from typing import Any
-
 from chalice.app import Response
 
 from functions.core.edge import Blueprint
@@ -24,11 +22,7 @@ from functions.signaling.schemas import (
 )
 
 bp = Blueprint(__name__)
-
-
-def _headers() -> Any:
-    request = bp.current_request
-    return request.headers if request is not None else {}
+_headers = bp.request_headers
 
 
 @bp.route("/notify-doctor-joined", methods=["POST"])

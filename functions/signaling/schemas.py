@@ -234,31 +234,32 @@ class PeerLeftOut(FrameOut):
     peer: Id
 
 
-class OfferOut(FrameOut):
-    """The other participant's offer, relayed untouched."""
+class FromPeerOut(FrameOut):
+    """A frame from the other participant of a room: `from` is who sent it. Each kind narrows `type`
+    (a field a subclass declares again keeps its place, so `type` stays first)."""
 
     model_config = ConfigDict(populate_by_name=True)
-    type: Literal["offer"]
+    type: str
     roomId: str
     from_: Id = Field(alias="from")
+
+
+class OfferOut(FromPeerOut):
+    """The other participant's offer, relayed untouched."""
+
+    type: Literal["offer"]
     offer: Blob
 
 
-class AnswerOut(FrameOut):
-    model_config = ConfigDict(populate_by_name=True)
+class AnswerOut(FromPeerOut):
     type: Literal["answer"]
-    roomId: str
-    from_: Id = Field(alias="from")
     answer: Blob
 
 
-class IceCandidateOut(FrameOut):
+class IceCandidateOut(FromPeerOut):
     """The other participant's ICE candidate (null: no more candidates)."""
 
-    model_config = ConfigDict(populate_by_name=True)
     type: Literal["ice-candidate"]
-    roomId: str
-    from_: Id = Field(alias="from")
     candidate: Blob | None
 
 
@@ -280,11 +281,8 @@ class MessageOut(FrameOut):
     senderName: str | None
 
 
-class TypingOut(FrameOut):
-    model_config = ConfigDict(populate_by_name=True)
+class TypingOut(FromPeerOut):
     type: Literal["typing"]
-    roomId: str
-    from_: Id = Field(alias="from")
 
 
 class MessageReadOut(FrameOut):

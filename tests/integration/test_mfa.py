@@ -7,9 +7,8 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from pymongo import monitoring
-
 from tests.auth_support import cookie_attributes
+from tests.commands import COMMANDS, names
 from tests.factories import PASSWORD, make_user
 from tests.http import body, call
 from tests.mfa_support import code_at, enrolled, first_step, mfa_token, second_step, wrong_code
@@ -127,35 +126,9 @@ def test_secrets_are_not_stored_in_clear(client, clock, db):
     assert secret not in call(client, "GET", "/me", as_=user).body.decode()
 
 
-class _Commands(monitoring.CommandListener):
-    """The database commands sent while `active` (pymongo listeners cannot be removed)."""
-
-    def __init__(self) -> None:
-        self.active, self.sent = False, []
-
-    def started(self, event):
-        if self.active and event.command_name not in ("hello", "isMaster", "ismaster", "endSessions"):
-            self.sent.append(event.command_name)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-_commands = _Commands()
-monitoring.register(_commands)
-
-
 def _login_commands(client, user):
-    _commands.sent.clear()
-    _commands.active = True
-    try:
-        answer = first_step(client, user)
-    finally:
-        _commands.active = False
-    return answer, list(_commands.sent)
+    answer, sent = COMMANDS.during(lambda: first_step(client, user))
+    return answer, names(sent)
 
 
 def test_users_without_a_factor_log_in_as_before_in_as_many_round_trips(client, clock):

@@ -1,10 +1,10 @@
 """Who may read a prescription (D-11: the reference let any doctor read any), and the lists."""
 
 from bson import ObjectId
-from pymongo import monitoring
 
 from functions.core import db as core_db
 from functions.prescriptions.api import RxLine, reserve_for_order
+from tests.commands import COMMANDS
 from tests.factories import make_user
 from tests.prescriptions_support import appointment, body, doctor, get, issue, patient, payload, post
 
@@ -135,28 +135,6 @@ def test_the_list_pages(api):
     assert data["pagination"] == {"total": 3, "page": 2, "pages": 2, "limit": 2}
 
 
-class _FindCounter(monitoring.CommandListener):
-    """Counts `find` commands per collection while `active` (pymongo listeners cannot be removed)."""
-
-    def __init__(self) -> None:
-        self.active = False
-        self.finds: list[str] = []
-
-    def started(self, event):
-        if self.active and event.command_name == "find":
-            self.finds.append(event.command["find"])
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-_finds = _FindCounter()
-monitoring.register(_finds)
-
-
 def test_the_list_joins_users_with_one_read_whatever_the_page_size(api, db):
     # Given ten prescriptions by ten doctors for one patient
     owner = patient()
@@ -164,16 +142,12 @@ def test_the_list_joins_users_with_one_read_whatever_the_page_size(api, db):
         issue(api, doctor(), owner)
     core_db.close_client()  # listeners apply to clients created after registration
     # When the patient lists them, counting the reads
-    _finds.active, _finds.finds = True, []
-    try:
-        response = get(api, owner, "/prescriptions")
-    finally:
-        _finds.active = False
+    response, sent = COMMANDS.during(lambda: get(api, owner, "/prescriptions"))
     # Then all ten come back with their doctors' names, from one read of prescriptions and one join of users
     listed = body(response)["prescriptions"]
     assert len(listed) == 10 and all(p["doctor"]["name"] for p in listed)
-    assert _finds.finds.count("prescriptions") == 1
-    assert _finds.finds.count("users") == 2  # the guard's read of the caller, and the join
+    assert sent.count("find:prescriptions") == 1
+    assert sent.count("find:users") == 2  # the guard's read of the caller, and the join
 
 
 def test_pharmacists_and_admins_have_no_list_of_their_own(api):

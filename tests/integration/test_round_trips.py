@@ -9,50 +9,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from tests.appointments_support import book, doctor, patient, put
 from tests.auth_support import login, register
+from tests.commands import CommandLog
 from tests.http import body, call
 from tests.pharmacy_support import make_medicine, make_pharmacy, order_body
 
-# Commands a driver sends on its own that are not part of serving the request (bench/_harness.py).
-_IGNORED = {"hello", "ismaster", "isMaster", "ping", "endSessions", "saslStart", "saslContinue", "killCursors"}
-
-
-class Commands(monitoring.CommandListener):
-    """The commands the app sent since `reset`, as `command:collection`, from the request's thread."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        import threading
-
-        # a thread named off-path-* writes after the answer is built (the login's settlement, deferred:
-        # core.outbox.defer runs it on that thread under poll)
-        if event.command_name not in _IGNORED and not threading.current_thread().name.startswith("off-path-"):
-            self.sent.append(f"{event.command_name}:{event.command.get(event.command_name)}")
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-    def during(self, request: Any) -> tuple[Any, list[str]]:
-        self.sent.clear()
-        response = request()
-        return response, list(self.sent)
-
 
 @pytest.fixture
-def commands(api: Any, mongo_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Commands]:
+def commands(api: Any, mongo_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CommandLog]:
     """The app's database client, listened to; effects recorded, not delivered."""
     from functions.core import config
     from functions.core import db as core_db
 
-    listener = Commands()
+    listener = CommandLog(request_path_only=True)
     listened: MongoClient[dict[str, Any]] = MongoClient(mongo_uri, tz_aware=True, event_listeners=[listener])
     monkeypatch.setattr(core_db, "get_client", lambda: listened)
     monkeypatch.setenv("OUTBOX_DELIVERY", "poll")

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 from botocore.stub import ANY, Stubber
-from pymongo import monitoring
 
+from tests.commands import COMMANDS, names
 from tests.factories import make_user
 from tests.signaling_support import confirmed_appointment, fresh_sockets, in_call
 
@@ -212,27 +212,6 @@ def test_a_gone_peer_is_removed_and_the_sender_is_told(sockets, clock, db):
     assert db["connections"].find_one({"_id": d})["peer"] is None
 
 
-class _Commands(monitoring.CommandListener):
-    """Counts the database commands sent while `recording` (registered once: listeners are global)."""
-
-    def __init__(self) -> None:
-        self.recording, self.names = False, []
-
-    def started(self, event):
-        if self.recording:
-            self.names.append(event.command_name)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-COMMANDS = _Commands()
-monitoring.register(COMMANDS)
-
-
 def test_a_relayed_frame_costs_one_database_round_trip_and_one_post(sockets, clock):
     from functions.core.db import close_client
     from functions.signaling import sender
@@ -244,11 +223,11 @@ def test_a_relayed_frame_costs_one_database_round_trip_and_one_post(sockets, clo
               {"action": "ice-candidate", "roomId": appt["roomId"], "candidate": {"candidate": "c"}}]
     for frame in frames:
         # When a frame is relayed
-        posts, COMMANDS.names, COMMANDS.recording = sender.posts, [], True
-        sockets.send(d, frame)
-        COMMANDS.recording = False
+        posts = sender.posts
+        with COMMANDS.record() as sent:
+            sockets.send(d, frame)
         # Then it cost one findAndModify (rate count + room + peer) and one management post
-        assert COMMANDS.names == ["findAndModify"]
+        assert names(sent) == ["findAndModify"]
         assert sender.posts - posts == 1
     assert [f["type"] for f in sockets.new_frames(p)] == ["offer", "ice-candidate"]
 

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+from infra.iam import import_statements
+
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
 REGISTRY = "functions.registry"
@@ -80,16 +82,8 @@ def _imports(module: str) -> set[str]:
     modules = _modules()
     package = module if _modules()[module].name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in _walk(_tree(module)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
-            for alias in node.names:
-                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+    for base, names in import_statements(_walk(_tree(module)), package):
+        found.update([f"{base}.{name}" if f"{base}.{name}" in modules else base for name in names] or [base])
     return {name for name in found if name in modules and name != "functions"}
 
 

@@ -276,65 +276,74 @@ def _python(code: str) -> Any:
     return subprocess.Popen([sys.executable, "-c", code])
 
 
+@pytest.fixture
+def supervised() -> Any:
+    """make run's supervisor on a clock the test moves: `said` (what it printed), `started` (every
+    process `launcher(code)` started, killed after the test)."""
+    from types import SimpleNamespace
+
+    from local.supervisor import Supervisor
+
+    world = SimpleNamespace(said=[], clock=_Clock(), started=[])
+    world.supervisor = Supervisor(world.said.append, world.clock)
+
+    def launcher(code: str) -> Any:
+        def launch() -> Any:
+            world.started.append(_python(code))
+            return world.started[-1]
+
+        return launch
+
+    world.launcher = launcher
+    yield world
+    for process in world.started:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
 def test_the_delay_before_a_restart_doubles_while_a_process_keeps_failing_up_to_30_s():
     from local.supervisor import backoff
 
     assert [backoff(n) for n in range(1, 10)] == [0.25, 0.5, 1, 2, 4, 8, 16, 30, 30]
 
 
-def test_a_killed_process_is_reaped_and_started_again_after_the_delay():
+def test_a_killed_process_is_reaped_and_started_again_after_the_delay(supervised):
     # Given make run's supervisor watching a long-running process
     import os
     import signal
 
-    from local.supervisor import Supervisor
-
-    said: list[str] = []
-    clock = _Clock()
-    supervisor = Supervisor(said.append, clock)
-    started: list[Any] = []
-
-    def launch() -> Any:
-        started.append(_python("import time; time.sleep(120)"))
-        return started[-1]
-
-    child = supervisor.watch("worker", launch)
+    supervisor, said, clock, started = supervised.supervisor, supervised.said, supervised.clock, supervised.started
+    child = supervisor.watch("worker", supervised.launcher("import time; time.sleep(120)"))
     first = child.process
-    try:
-        # When it is killed (and has died: waited for without reaping it)
-        os.kill(first.pid, signal.SIGKILL)
-        os.waitid(os.P_PID, first.pid, os.WEXITED | os.WNOWAIT)
-        clock.now += 40
-        supervisor.check()
-        # Then it is reaped at once, and make run says so and when it starts it again
-        with pytest.raises(ProcessLookupError):
-            os.kill(first.pid, 0)
-        assert said == [f"worker (pid {first.pid}) was killed by SIGKILL after 40.0 s; "
-                        "starting it again in 0.25 s (restart 1)"]
-        # And it is started again once the delay has passed, not before
-        clock.now += 0.2
-        supervisor.check()
-        assert len(started) == 1
-        clock.now += 0.05
-        supervisor.check()
-        assert len(started) == 2 and child.process is started[1] and child.process.poll() is None
-        clock.now += 0.2
-        supervisor.check()
-        assert said[-1] == f"worker up again (pid {started[1].pid}), 0.5 s after it stopped"
-    finally:
-        for process in started:
-            process.kill()
-            process.wait()
+    # When it is killed (and has died: waited for without reaping it)
+    os.kill(first.pid, signal.SIGKILL)
+    os.waitid(os.P_PID, first.pid, os.WEXITED | os.WNOWAIT)
+    clock.now += 40
+    supervisor.check()
+    # Then it is reaped at once, and make run says so and when it starts it again
+    with pytest.raises(ProcessLookupError):
+        os.kill(first.pid, 0)
+    assert said == [f"worker (pid {first.pid}) was killed by SIGKILL after 40.0 s; "
+                    "starting it again in 0.25 s (restart 1)"]
+    # And it is started again once the delay has passed, not before
+    clock.now += 0.2
+    supervisor.check()
+    assert len(started) == 1
+    clock.now += 0.05
+    supervisor.check()
+    assert len(started) == 2 and child.process is started[1] and child.process.poll() is None
+    clock.now += 0.2
+    supervisor.check()
+    assert said[-1] == f"worker up again (pid {started[1].pid}), 0.5 s after it stopped"
 
 
-def test_a_process_that_keeps_failing_waits_longer_each_time_and_a_stable_one_starts_over():
+def test_a_process_that_keeps_failing_waits_longer_each_time_and_a_stable_one_starts_over(supervised):
     # Given a process that exits at once with an error
-    from local.supervisor import STABLE, Supervisor
+    from local.supervisor import STABLE
 
-    said: list[str] = []
-    clock = _Clock()
-    supervisor = Supervisor(said.append, clock)
-    child = supervisor.watch("broken", lambda: _python("raise SystemExit(3)"))
+    supervisor, said, clock = supervised.supervisor, supervised.said, supervised.clock
+    child = supervisor.watch("broken", supervised.launcher("raise SystemExit(3)"))
     delays = []
     # When it fails three times in a row, each time as soon as it was started again
     for _ in range(3):
@@ -356,20 +365,10 @@ def test_a_process_that_keeps_failing_waits_longer_each_time_and_a_stable_one_st
     assert child.due == clock.now + 0.25 and said[-1].endswith("(restart 4)")
 
 
-def test_after_ctrl_c_a_process_that_exits_is_not_started_again():
+def test_after_ctrl_c_a_process_that_exits_is_not_started_again(supervised):
     # Given a supervised process that exited with the terminal's Ctrl-C, as make run got it too
-    from local.supervisor import Supervisor
-
-    said: list[str] = []
-    clock = _Clock()
-    supervisor = Supervisor(said.append, clock)
-    started: list[Any] = []
-
-    def launch() -> Any:
-        started.append(_python("raise SystemExit(130)"))
-        return started[-1]
-
-    child = supervisor.watch("worker", launch)
+    supervisor, said, clock, started = supervised.supervisor, supervised.said, supervised.clock, supervised.started
+    child = supervisor.watch("worker", supervised.launcher("raise SystemExit(130)"))
     assert child.process is not None
     child.process.wait()
     # When make run is stopping and checks on it, now and later

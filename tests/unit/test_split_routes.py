@@ -9,7 +9,7 @@ import pytest
 from chalice.app import Chalice
 
 from infra import iam
-from infra.split_routes import NotDeployable, Route, count_resources, logical_id, routes, split
+from infra.split_routes import NotDeployable, Route, count_resources, logical_id, split
 
 TEMPLATE = {
     "Resources": {
@@ -48,24 +48,19 @@ def template_for(app: Chalice) -> dict:
     return template
 
 
-def test_a_route_of_a_domain_without_an_entry_point_stops_the_build():
-    # Given a new domain's route, but no functions/ghost/handler.py
-    app = app_with("/api/v1/ghosts", "functions.ghost.routes")
-    # When the stack is split, Then the build stops and says what is missing
-    with pytest.raises(NotDeployable, match=r"GET /api/v1/ghosts: functions/ghost/handler.py is missing"):
-        split(template_for(app), app, settings={})
-
-
-def test_a_route_outside_the_domains_stops_the_build():
-    app = app_with("/api/v1/loose", "app")
-    with pytest.raises(NotDeployable, match="not in functions/<domain>/"):
-        routes(app)
-
-
-def test_a_route_its_domain_entry_point_does_not_serve_stops_the_build():
-    # Given a route that claims the health domain, which registers no such path
-    app = app_with("/api/v1/health/deep", "functions.health.routes")
-    with pytest.raises(NotDeployable, match=r"functions\.health\.handler does not register this route"):
+@pytest.mark.parametrize(("path", "module", "refusal"), [
+    # a new domain's route, but no functions/ghost/handler.py
+    ("/api/v1/ghosts", "functions.ghost.routes", r"GET /api/v1/ghosts: functions/ghost/handler.py is missing"),
+    # a route outside the domains
+    ("/api/v1/loose", "app", "not in functions/<domain>/"),
+    # a route that claims the health domain, which registers no such path
+    ("/api/v1/health/deep", "functions.health.routes", r"functions\.health\.handler does not register this route"),
+], ids=["no entry point", "outside the domains", "not served by its entry point"])
+def test_a_route_no_function_can_serve_stops_the_build(path, module, refusal):
+    # Given an app with that route
+    app = app_with(path, module)
+    # When the stack is split, Then the build stops and says why
+    with pytest.raises(NotDeployable, match=refusal):
         split(template_for(app), app, settings={})
 
 

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from functions.core.edge import Blueprint
 
 bp = Blueprint("functions.appointments.routes")
-
-
-def headers() -> Any:
-    """The current request's headers, for `require_user`."""
-    request = bp.current_request
-    return request.headers if request is not None else {}
+headers = bp.request_headers

@@ -20,6 +20,10 @@ from functions.core.openapi import describe
 from functions.core.security import ADMIN, DOCTOR, PATIENT, require_user
 from functions.core.validation import parse_body
 
+# What any move of an appointment's status can be refused with.
+TRANSITION_ERRORS = (Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
+                     Code.CANCEL_CUTOFF, Code.CONFLICT)
+
 
 def _transition(appointment_id: str, action: str, body: type[CancelIn | OptionalCancelIn] | None = None
                 ) -> dict[str, Any]:
@@ -29,45 +33,35 @@ def _transition(appointment_id: str, action: str, body: type[CancelIn | Optional
 
 
 @bp.route("/appointment/{appointment_id}/confirm", methods=["PUT"])
-@describe(response=AppointmentAnswer,
-          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
-                  Code.CANCEL_CUTOFF, Code.CONFLICT))
+@describe(response=AppointmentAnswer, errors=TRANSITION_ERRORS)
 def confirm(appointment_id: str) -> Response:
     """Confirm a pending appointment (its doctor)."""
     return respond(appointment=_transition(appointment_id, CONFIRM))
 
 
 @bp.route("/appointment/{appointment_id}/complete", methods=["PUT"])
-@describe(response=AppointmentAnswer,
-          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
-                  Code.CANCEL_CUTOFF, Code.CONFLICT))
+@describe(response=AppointmentAnswer, errors=TRANSITION_ERRORS)
 def complete(appointment_id: str) -> Response:
     """Mark a started appointment completed (its doctor)."""
     return respond(appointment=_transition(appointment_id, COMPLETE))
 
 
 @bp.route("/appointment/{appointment_id}/no-show", methods=["PUT"])
-@describe(response=AppointmentAnswer,
-          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
-                  Code.CANCEL_CUTOFF, Code.CONFLICT))
+@describe(response=AppointmentAnswer, errors=TRANSITION_ERRORS)
 def no_show(appointment_id: str) -> Response:
     """Mark that the patient did not come (its doctor, after the start)."""
     return respond(appointment=_transition(appointment_id, MARK_NO_SHOW))
 
 
 @bp.route("/appointment/{appointment_id}/cancel", methods=["PUT"])
-@describe(response=AppointmentAnswer,
-          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
-                  Code.CANCEL_CUTOFF, Code.CONFLICT))
+@describe(response=AppointmentAnswer, errors=TRANSITION_ERRORS)
 def cancel(appointment_id: str) -> Response:
     """Cancel an appointment with a reason (a participant or an admin)."""
     return respond(appointment=_transition(appointment_id, CANCEL, CancelIn))
 
 
 @bp.route("/appointment/{appointment_id}", methods=["DELETE"])
-@describe(response=CancelledAnswer,
-          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
-                  Code.CANCEL_CUTOFF, Code.CONFLICT))
+@describe(response=CancelledAnswer, errors=TRANSITION_ERRORS)
 def soft_cancel(appointment_id: str) -> Response:
     """Cancel an appointment, keeping its record (the old frontend's DELETE).
 
@@ -78,8 +72,7 @@ def soft_cancel(appointment_id: str) -> Response:
 
 @bp.route("/appointment/{appointment_id}/reschedule", methods=["PUT"])
 @describe(response=AppointmentAnswer,
-          errors=(Code.NOT_FOUND, Code.ILLEGAL_TRANSITION, Code.APPOINTMENT_CHANGED, Code.NOT_STARTED,
-                  Code.CANCEL_CUTOFF, Code.CONFLICT, Code.SELF_BOOKING, Code.NOT_ACCEPTING, Code.SLOT_IN_PAST,
+          errors=(*TRANSITION_ERRORS, Code.SELF_BOOKING, Code.NOT_ACCEPTING, Code.SLOT_IN_PAST,
                   Code.BEYOND_HORIZON, Code.NOT_A_SLOT, Code.TOO_SOON, Code.DOCTOR_AWAY, Code.SLOT_TAKEN,
                   Code.PATIENT_BUSY, Code.INVALID_DATE, Code.INVALID_TIME, Code.DATE_OUT_OF_RANGE, Code.SAME_SLOT))
 def reschedule(appointment_id: str) -> Response:
