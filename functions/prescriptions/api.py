@@ -2,8 +2,8 @@
 
 What filling an order takes from a prescription (`reserve_for_order`) and gives back
 (`release_for_order`), in `RxLine`s, a patient's prescriptions for their record, and for their
-data export (the documents, and their PDFs). Each
-function imports the use cases when it is called (the PDF renderer never loads with them).
+data export (the documents, and their PDFs). Each function imports the use cases when it is
+called (the PDF renderer never loads with them).
 """
 
 from __future__ import annotations

@@ -151,3 +151,15 @@ def test_the_zip_needs_a_session(api: Any) -> None:
     # Given no session; When the zip is asked for; Then a JSON 401
     response = api.http.get("/api/v1/me/export?format=zip", headers={"Accept": "application/zip"})
     assert response.status_code == 401 and body(response)["success"] is False
+
+
+def test_the_document_describes_both_formats_and_the_413(chalice_app: Any) -> None:
+    from functions.core import openapi
+
+    # Given the API's document; When the export's operation is read
+    operation = openapi.build(chalice_app, stage="prod")["paths"]["/api/v1/me/export"]["get"]
+    # Then its success is the JSON model or a zip file, and its errors list the 413's code
+    content = operation["responses"]["200"]["content"]
+    assert content["application/json"]["schema"] == {"$ref": openapi.REF.format(model="ExportAnswer")}
+    assert content["application/zip"]["schema"] == {"type": "string", "format": "binary"}
+    assert {"EXPORT_TOO_LARGE", "PDF_FONTS_MISSING", "RATE_LIMITED"} <= set(operation["x-error-codes"])
