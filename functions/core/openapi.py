@@ -91,8 +91,8 @@ def describe(*, response: type[BaseModel] | None = None, status: int | tuple[int
     """Declare a route's success answer: `response` is the model of the whole JSON body (including
     `success`); or `schema` a JSON schema of a body that is not the envelope; or `content_type`
     one or more non-JSON types (`application/pdf`, `text/html`); with `response`, the file types the
-    route answers besides that JSON (`("application/json", "application/zip")`). `status`: one, or several that answer
-    the same body (`(201, 200)`: created, or found already). `errors`: the codes of the `Code`
+    route answers besides that JSON (`("application/json", "application/zip")`). `status`: one, or
+    several that answer the same body (`(201, 200)`: created, or found already). `errors`: the codes of the `Code`
     catalogue the route itself can answer (the edge's and the session's are added). `examples`:
     `{name: {"request": body, "response": body}}` for the main flows."""
     unknown = [e for e in errors if not isinstance(e, Code)]
