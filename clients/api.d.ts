@@ -898,7 +898,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Everything the platform holds about the caller, as one JSON document (rate-limited). */
+        /** Everything the platform holds about the caller, as one JSON document or a zip with the prescriptions' PDFs. */
         get: operations["privacy.export"];
         put?: never;
         post?: never;
@@ -3267,15 +3267,16 @@ export interface components {
         };
         /**
          * ExportQuery
-         * @description `format`: `json` (the default). Other query parameters (cache busters) are ignored.
+         * @description `format`: `json` (the default), or `zip` (that JSON as `export.json` and the prescriptions'
+         *     PDFs). Other query parameters (cache busters) are ignored.
          */
         ExportQuery: {
             /**
              * Format
              * @default json
-             * @constant
+             * @enum {string}
              */
-            format: "json";
+            format: "json" | "zip";
         };
         /** FeaturedQuery */
         FeaturedQuery: {
@@ -9465,7 +9466,7 @@ export interface operations {
     "privacy.export": {
         parameters: {
             query?: {
-                format?: "json";
+                format?: "json" | "zip";
             };
             header?: never;
             path?: never;
@@ -9473,31 +9474,38 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success envelope */
+            /** @description Success envelope, or application/zip */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ExportAnswer"];
+                    "application/zip": string;
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `EXPORT_TOO_LARGE`, `PDF_FONTS_MISSING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `EXPORT_TOO_LARGE`, `PDF_FONTS_MISSING`. */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "EXPORT_TOO_LARGE" | "PDF_FONTS_MISSING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
-            /** @description Error envelope */
+            /** @description Error envelope; `code` is one of: `EXPORT_TOO_LARGE`, `PDF_FONTS_MISSING`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `EXPORT_TOO_LARGE`, `PDF_FONTS_MISSING`. */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "EXPORT_TOO_LARGE" | "PDF_FONTS_MISSING" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
                 };
             };
         };

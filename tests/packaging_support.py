@@ -39,7 +39,8 @@ for method, path in json.loads(sys.argv[2]):
                **json.loads(sys.argv[3])}
     event = {"resource": path, "path": concrete, "httpMethod": method, "headers": headers,
              "multiValueHeaders": {k: [v] for k, v in headers.items()},
-             "queryStringParameters": None, "multiValueQueryStringParameters": None,
+             "queryStringParameters": json.loads(sys.argv[5]) or None,
+             "multiValueQueryStringParameters": {k: [v] for k, v in json.loads(sys.argv[5]).items()} or None,
              "pathParameters": params or None, "stageVariables": None,
              "requestContext": {"resourcePath": path, "httpMethod": method, "requestId": "req-" + method,
                                 "stage": "api", "path": "/api" + concrete,
@@ -69,11 +70,13 @@ print(json.dumps({"modules": modules, "answers": answers, "heads": heads}))
 
 def invoke_routes(handler: str, routes: list[tuple[str, str]], mongo_uri: str,
                   paths: list[Path] | None = None, *, headers: dict[str, str] | None = None,
-                  params: dict[str, str] | None = None, env: dict[str, str] | None = None) -> dict[str, Any]:
+                  params: dict[str, str] | None = None, env: dict[str, str] | None = None,
+                  query: dict[str, str] | None = None) -> dict[str, Any]:
     """Import `handler` in a fresh interpreter and send it a proxy event per route. With `paths`
     (the unpacked code zip and layers) the interpreter sees only those and the standard library,
     as in Lambda; without, the development venv. `headers` are added to every event, `params`
-    fill path parameters (default: a valid id no document has), `env` overrides the function's
+    fill path parameters (default: a valid id no document has), `query` is every event's query
+    string (default: none), `env` overrides the function's
     environment (e.g. the test's own database). The result's `heads` hold, per route, whether the
     body is base64, its first 64 characters and its Content-Type."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT", "CONFIG_SECRET"))}
@@ -83,7 +86,7 @@ def invoke_routes(handler: str, routes: list[tuple[str, str]], mongo_uri: str,
                     "AWS_LAMBDA_FUNCTION_NAME": "route", "AWS_DEFAULT_REGION": "us-east-1",
                     "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "CureConnectTest"})
     environ.update(env or {})
-    extra = [json.dumps(headers or {}), json.dumps(params or {})]
+    extra = [json.dumps(headers or {}), json.dumps(params or {}), json.dumps(query or {})]
     argv = [sys.executable, "-c", _SCRIPT, handler, json.dumps(routes), *extra]
     cwd = ROOT
     if paths:

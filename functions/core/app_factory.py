@@ -19,6 +19,10 @@ def create_app(name: str, blueprints: Iterable[Blueprint]) -> Chalice:
     app = Chalice(app_name=name)
     per_thread_requests(app, EdgeRestHandler)
     app.api.binary_types.append("application/pdf")
+    # The data export's archive (`GET /me/export?format=zip`). Chalice's defaults list it today;
+    # named here so that the API's binary media types keep it whatever those defaults become.
+    if "application/zip" not in app.api.binary_types:
+        app.api.binary_types.append("application/zip")
     # Form uploads carry image bytes (pharmacy avatars, medicine images): API Gateway must pass
     # them base64-encoded, or it would re-encode the body as UTF-8 text and corrupt the files.
     app.api.binary_types.append("multipart/form-data")

@@ -36,6 +36,7 @@ class EdgeRules:
 
     same_site: SameSite = SameSite.COOKIE
     binary: bool = False  # answers bytes whatever the Accept; every answer leaves base64-encoded
+    json_as_text: bool = False  # a binary route whose JSON answers leave as they are (files alone encoded)
     html_errors: bool = False  # a page: errors answer an HTML page to clients that prefer HTML
 
 
@@ -62,7 +63,7 @@ class Blueprint(chalice.app.Blueprint):
         return request.headers if request is not None else {}
 
     def route(self, path: str, *, body_types: tuple[str, ...] = (JSON,), same_site: SameSite = SameSite.COOKIE,
-              binary: bool = False, html_errors: bool = False,
+              binary: bool = False, json_as_text: bool = False, html_errors: bool = False,
               **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`body_types`: the request body media types this route's clients send; JSON unless a
         route declares others (the sign-up form posts `multipart/form-data`; later pharmacy
@@ -73,15 +74,19 @@ class Blueprint(chalice.app.Blueprint):
         Accept (the frontend downloads the prescription PDF with `Accept: application/json`):
         Chalice's Accept check does not apply to it, every answer of it (its JSON errors too)
         leaves base64-encoded, and infra/split_routes.py makes its API Gateway integration
-        convert them back to bytes. `html_errors`: the route is a page a browser opens; an
-        error answers an HTML page when the client prefers HTML to JSON."""
+        convert them back to bytes. `json_as_text` (with `binary`): the route answers JSON too, as a
+        format of its own (the data export: `?format=json` or `zip`), so only its files leave
+        base64-encoded and its JSON answers reach every client as text, whatever its Accept.
+        `html_errors`: the route is a page a browser opens; an error answers an HTML page when the
+        client prefers HTML to JSON."""
         declared = kwargs.get("content_types")  # Chalice's own name for the same declaration
         if declared and body_types == (JSON,):
             body_types = (declared,) if isinstance(declared, str) else tuple(declared)
         kwargs["content_types"] = list(body_types)  # Chalice's check is lax; the strict one is below
         register = super().route(path, **kwargs)
         accepted = frozenset(t.lower() for t in body_types)
-        rules = EdgeRules(same_site=SameSite(same_site), binary=binary, html_errors=html_errors)
+        rules = EdgeRules(same_site=SameSite(same_site), binary=binary, json_as_text=json_as_text,
+                          html_errors=html_errors)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)
@@ -199,15 +204,25 @@ def edge_middleware(app: chalice.app.Chalice) -> Callable[[chalice.app.Request, 
         origin = event.headers.get("origin") if event.headers else None
         for key, value in {**SECURITY_HEADERS, **cors_headers(origin)}.items():
             response.headers.setdefault(key, value)
-        return _Encoded.of(response) if rules.binary else response
+        return _Encoded.of(response) if _encoded(rules, response) else response
 
     return middleware
+
+
+def _encoded(rules: EdgeRules, response: Response) -> bool:
+    """Whether the answer leaves base64-encoded: every answer of a `binary` route, except its
+    JSON answers when it declares `json_as_text`."""
+    if not rules.binary:
+        return False
+    kind = next((str(v) for k, v in response.headers.items() if k.lower() == "content-type"), JSON)
+    return not (rules.json_as_text and kind.split(";")[0].strip().lower() == JSON)
 
 
 class _Encoded(Response):
     """An answer of a `binary` route: base64-encoded (`isBase64Encoded`) whatever its
     Content-Type, its JSON errors included, since the route's integration decodes every answer
-    (infra/split_routes.py). `chalice local` and the test client decode it likewise."""
+    (infra/split_routes.py); a `json_as_text` route's JSON answers are not (API Gateway passes an
+    answer not marked base64 on as it is). `chalice local` and the test client decode it likewise."""
 
     @classmethod
     def of(cls, response: Response) -> _Encoded:

@@ -92,6 +92,8 @@ class Code(StrEnum):
     PRESCRIPTION_INVALID = "PRESCRIPTION_INVALID"
     PRESCRIPTION_NOT_ACTIVE = "PRESCRIPTION_NOT_ACTIVE"
     PDF_FONTS_MISSING = "PDF_FONTS_MISSING"
+    # a user's own data (issue 24 §3)
+    EXPORT_TOO_LARGE = "EXPORT_TOO_LARGE"  # the zip would not fit Lambda's answer: GET /me/export (JSON)
     # payments, uploads, the emergency line, analysis
     PAYMENTS_NOT_CONFIGURED = "PAYMENTS_NOT_CONFIGURED"
     PAYMENT_PROVIDER_ERROR = "PAYMENT_PROVIDER_ERROR"

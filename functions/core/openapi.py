@@ -90,8 +90,9 @@ def describe(*, response: type[BaseModel] | None = None, status: int | tuple[int
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's success answer: `response` is the model of the whole JSON body (including
     `success`); or `schema` a JSON schema of a body that is not the envelope; or `content_type`
-    one or more non-JSON types (`application/pdf`, `text/html`). `status`: one, or several that answer
-    the same body (`(201, 200)`: created, or found already). `errors`: the codes of the `Code`
+    one or more non-JSON types (`application/pdf`, `text/html`); with `response`, the file types the
+    route answers besides that JSON (`("application/json", "application/zip")`). `status`: one, or
+    several that answer the same body (`(201, 200)`: created, or found already). `errors`: the codes of the `Code`
     catalogue the route itself can answer (the edge's and the session's are added). `examples`:
     `{name: {"request": body, "response": body}}` for the main flows."""
     unknown = [e for e in errors if not isinstance(e, Code)]
@@ -320,8 +321,12 @@ def _responses(path: str, described: dict[str, Any] | None, refs: dict[Any, Any]
     if described is not None:  # several statuses: the same answer (201 created, 200 found)
         status = described["status"]
         keys = [str(code) for code in (status if isinstance(status, tuple) else (status,))]
-        if described["response"] is not None:
+        if described["response"] is not None:  # and the files the route answers in other formats
             success["content"] = {"application/json": {"schema": refs[(described["response"], "serialization")]}}
+            files = [t for t in described["content_types"] if t != "application/json"]
+            success["content"].update({t: {"schema": {"type": "string", "format": "binary"}} for t in files})
+            if files:
+                success["description"] = "Success envelope, or " + ", ".join(files)
         elif described["schema"] is not None:
             success["content"] = {"application/json": {"schema": described["schema"]}}
         elif described["content_types"] != ("application/json",):

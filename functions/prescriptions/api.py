@@ -1,12 +1,14 @@
 """The prescriptions domain's public seam: the only module other domains import from it.
 
 What filling an order takes from a prescription (`reserve_for_order`) and gives back
-(`release_for_order`), in `RxLine`s, and a patient's prescriptions for their record. Each
-function imports the use cases when it is called (the PDF renderer never loads with them).
+(`release_for_order`), in `RxLine`s, a patient's prescriptions for their record, and for their
+data export (the documents, and their PDFs). Each function imports the use cases when it is
+called (the PDF renderer never loads with them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +20,7 @@ __all__ = [
     "RxLine",
     "for_export",
     "for_patient_record",
+    "pdfs_for_export",
     "pending_reservations",
     "release_for_order",
     "reserve_for_order",
@@ -68,3 +71,11 @@ def for_export(patient_id: ObjectId, cap: int) -> list[dict[str, Any]]:
     from functions.prescriptions.stores import prescriptions as store
 
     return store.list_for("patient", patient_id, 0, cap)[0]
+
+
+def pdfs_for_export(patient_id: ObjectId, cap: int) -> Iterator[tuple[str, bytes]]:
+    """(file name, PDF bytes) of up to `cap` of the patient's prescriptions, newest first, each
+    rendered when the caller asks for the next (batched reads): their data export's archive."""
+    from functions.prescriptions import reading
+
+    return reading.pdfs_for_export(patient_id, cap)

@@ -4,7 +4,11 @@ the caller as one document, gathered through each domain's seam with one read pe
 
 Each kind is capped at `EXPORT_CAP` records (a patient of many years stays under Lambda's 6 MB
 answer); the chat messages are those the caller sent (the other party's are theirs); the access
-log is the audit trail of the caller's record (`core.audit`)."""
+log is the audit trail of the caller's record (`core.audit`).
+
+`?format=zip` (`export_zip`) answers the same document as `export.json` in a zip, with each of the
+caller's prescriptions as its PDF (`archive`): one take of the same hourly budget, spent even when
+the archive turns out too large (413: the reads and the rendering were done)."""
 
 from __future__ import annotations
 
@@ -15,11 +19,13 @@ from functions.appointments import api as appointments
 from functions.auth import api as auth
 from functions.core import audit, clock, throttle, users
 from functions.core.config import get_settings
+from functions.core.envelope import respond
 from functions.core.errors import Code, InvalidToken
 from functions.core.security import Principal
 from functions.payments import api as payments
 from functions.pharmacy import api as pharmacy
 from functions.prescriptions import api as prescriptions
+from functions.privacy import archive
 from functions.signaling import api as signaling
 
 EXPORT_CAP = 1000  # records of one kind in one export
@@ -50,6 +56,17 @@ def export(principal: Principal) -> dict[str, Any]:
         "messages": signaling.messages_for_export(principal.id, EXPORT_CAP),
         "accessLog": [_access(e) for e in log],
     }
+
+
+def export_zip(principal: Principal) -> tuple[str, bytes]:
+    """(file name, zip bytes): `export.json`, the very body `export` answers as JSON, and the PDF of
+    each of the caller's prescriptions; 413 `EXPORT_TOO_LARGE` over Lambda's answer, 429 over the
+    hourly budget (the same one as JSON's)."""
+    document = export(principal)
+    body = str(respond(**document).body).encode("utf-8")  # the JSON answer's own bytes
+    now = clock.now()
+    data = archive.build(body, prescriptions.pdfs_for_export(principal.id, EXPORT_CAP), now)
+    return f"cureconnect-export-{now:%Y-%m-%d}.zip", data
 
 
 def _access(entry: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""Routes of a user's own data (issue 24 §3): `GET /me/export`."""
+"""Routes of a user's own data (issue 24 §3): `GET /me/export`.
+
+The export answers JSON, or a zip with `?format=zip`: the route is `binary` (core.edge), so the zip
+reaches the existing frontend's `Accept: application/json` as a file, and `json_as_text`, so its JSON
+answers (the export itself, its errors) stay plain JSON for every client."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from chalice.app import Response
 
 from functions.core.edge import Blueprint
 from functions.core.envelope import respond
+from functions.core.errors import Code
 from functions.core.openapi import describe
 from functions.core.security import require_user
 from functions.core.validation import parse_query
@@ -15,11 +20,15 @@ from functions.privacy.schemas import ExportAnswer, ExportQuery
 bp = Blueprint(__name__)
 
 
-@bp.route("/me/export", methods=["GET"])
-@describe(response=ExportAnswer)
+@bp.route("/me/export", methods=["GET"], binary=True, json_as_text=True)
+@describe(response=ExportAnswer, content_type=("application/json", "application/zip"),
+          errors=(Code.EXPORT_TOO_LARGE, Code.PDF_FONTS_MISSING))
 def export() -> Response:
-    """Everything the platform holds about the caller, as one JSON document (rate-limited)."""
+    """Everything the platform holds about the caller, as one JSON document or a zip with the prescriptions' PDFs."""
     principal = require_user(bp.current_request.headers, approved=False)
-    parse_query(bp.current_request, ExportQuery)
+    query = parse_query(bp.current_request, ExportQuery)
+    if query.format == "zip":
+        filename, data = exports.export_zip(principal)
+        return Response(body=data, status_code=200, headers={
+            "Content-Type": "application/zip", "Content-Disposition": f'attachment; filename="{filename}"'})
     return respond(**exports.export(principal))
-

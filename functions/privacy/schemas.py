@@ -8,11 +8,12 @@ from pydantic import BaseModel, ConfigDict
 
 
 class ExportQuery(BaseModel):
-    """`format`: `json` (the default). Other query parameters (cache busters) are ignored."""
+    """`format`: `json` (the default), or `zip` (that JSON as `export.json` and the prescriptions'
+    PDFs). Other query parameters (cache busters) are ignored."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
-    format: Literal["json"] = "json"
+    format: Literal["json", "zip"] = "json"
 
 
 class ExportAnswer(BaseModel):

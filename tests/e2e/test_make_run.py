@@ -9,12 +9,14 @@ and checks that everything it started has ended.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import subprocess
 import sys
 import threading
 import urllib.request
+import zipfile
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -164,7 +166,7 @@ def _raw(system: RunningSystem, path: str, headers: dict[str, str]) -> tuple[int
         return error.code, dict(error.headers), error.read()
 
 
-def test_the_frontends_pdf_download_and_the_qr_codes_page_under_chalice_local(system):
+def test_the_frontends_pdf_and_zip_downloads_and_the_qr_codes_page_under_chalice_local(system):
     from bson import ObjectId
     from pymongo import MongoClient
 
@@ -196,12 +198,21 @@ def test_the_frontends_pdf_download_and_the_qr_codes_page_under_chalice_local(sy
     rx = written["prescription"]
     # When the patient's browser downloads the PDF the way the frontend does (through its proxy:
     # the cookie, a bare Origin, `Accept: application/json`)
-    status, headers, pdf = _raw(system, f"/prescription/{rx['_id']}/pdf", {
-        "Cookie": f"token={owner['token']}", "Accept": "application/json", "Origin": "localhost:5173",
-        "Sec-Fetch-Site": "same-origin", "X-Forwarded-Proto": "https"})
+    proxied = {"Cookie": f"token={owner['token']}", "Accept": "application/json", "Origin": "localhost:5173",
+               "Sec-Fetch-Site": "same-origin", "X-Forwarded-Proto": "https"}
+    status, headers, pdf = _raw(system, f"/prescription/{rx['_id']}/pdf", proxied)
     # Then chalice local sends the PDF's bytes
     assert status == 200, pdf[:300]
     assert headers["Content-Type"] == "application/pdf" and pdf.startswith(b"%PDF-")
+    # And the patient's data export as a zip, downloaded the same way, arrives as bytes that open,
+    # the prescription's PDF inside
+    status, headers, archive = _raw(system, "/me/export?format=zip", proxied)
+    assert status == 200, archive[:300]
+    assert headers["Content-Type"] == "application/zip"
+    opened = zipfile.ZipFile(io.BytesIO(archive))
+    assert opened.testzip() is None
+    assert opened.read(f"prescriptions/prescription-{rx['prescriptionNumber']}.pdf").startswith(b"%PDF-")
+    assert json.loads(opened.read("export.json"))["profile"]["name"] == "Rahul Verma"
     # And the page its QR code opens answers a browser with HTML, the title printed once
     status, headers, page = _raw(system, f"/prescription/verify/{rx['verificationCode']}",
                                  {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})

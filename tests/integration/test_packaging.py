@@ -384,25 +384,57 @@ def test_the_pdf_route_function_renders_with_the_fonts_of_its_layer(template, un
     rx = issue(client, doctor(), owner)
     fn = route_function(template, "GET", "/prescription/{prescription_id}/pdf")
     handler = fn["Properties"]["Handler"]
-    font_dir = fn["Properties"]["Environment"]["Variables"]["PDF_FONT_DIR"]
-    assert font_dir.startswith("/opt/")
-    layer_dirs = [p.parents[3] for p in unpacked[handler][1:]]  # .../<layer>/python/lib/python3.x/site-packages
-    local = [d / font_dir.removeprefix("/opt/") for d in layer_dirs if (d / font_dir.removeprefix("/opt/")).is_dir()]
-    assert local, f"no layer of {handler} has {font_dir}"
+    local = font_layer_dir(fn, unpacked[handler])
     # When the patient asks it for the PDF, with the Accept of the existing frontend's download
     result = invoke_routes(handler, [("GET", "/api/v1/prescription/{prescription_id}/pdf")], mongo_uri,
                            unpacked[handler], headers={**bearer(owner), "Accept": "application/json"},
                            params={"prescription_id": rx["_id"]},
-                           env={"MONGODB_DB": os.environ["MONGODB_DB"], "PDF_FONT_DIR": str(local[0])})
+                           env={"MONGODB_DB": os.environ["MONGODB_DB"], "PDF_FONT_DIR": str(local)})
     # Then it answers a PDF, not 503 PDF_FONTS_MISSING
     route = "GET /api/v1/prescription/{prescription_id}/pdf"
     assert result["answers"][route][0] == 200, result["answers"][route]
     is_base64, head, content_type = result["heads"][route]
     assert content_type == "application/pdf" and is_base64
     assert base64.b64decode(head[:48]).startswith(b"%PDF-")
-    # And the other functions have no PDF_FONT_DIR of ours
+    # And no functions but those that render PDFs (this domain's, the data export's) have PDF_FONT_DIR of ours
+    export = route_function(template, "GET", "/me/export")["Properties"]["Handler"]
     assert [f for f in functions_of(template).values() if "PDF_FONT_DIR" in f["Properties"]["Environment"]["Variables"]
-            and f["Properties"]["Handler"] != handler] == []
+            and f["Properties"]["Handler"] not in {handler, export}] == []
+
+
+def font_layer_dir(fn, dirs):
+    """The folder, in the unpacked layers `dirs` of function `fn`, that its PDF_FONT_DIR (/opt/...) names."""
+    font_dir = fn["Properties"]["Environment"]["Variables"]["PDF_FONT_DIR"]
+    assert font_dir.startswith("/opt/")
+    layer_dirs = [p.parents[3] for p in dirs[1:]]  # .../<layer>/python/lib/python3.x/site-packages
+    local = [d / font_dir.removeprefix("/opt/") for d in layer_dirs if (d / font_dir.removeprefix("/opt/")).is_dir()]
+    assert local, f"no layer of {fn['Properties']['Handler']} has {font_dir}"
+    return local[0]
+
+
+def test_the_export_function_zips_pdfs_rendered_with_the_fonts_of_its_layer(template, unpacked, client, mongo_uri):
+    from tests.factories import bearer
+    from tests.prescriptions_support import doctor, issue, patient
+
+    # Given a patient with a prescription, and the data export's function as Lambda would run it:
+    # its code, its layers (ReportLab and the fonts, as the PDF route's) and its PDF_FONT_DIR, with
+    # the memory and time the PDF route has
+    owner = patient()
+    issue(client, doctor(), owner)
+    fn = route_function(template, "GET", "/me/export")
+    assert fn["Properties"]["MemorySize"] == 2048 and fn["Properties"]["Timeout"] == 29
+    handler = fn["Properties"]["Handler"]
+    local = font_layer_dir(fn, unpacked[handler])
+    # When the patient asks it for the zip, with the existing frontend's Accept
+    route = ("GET", "/api/v1/me/export")
+    result = invoke_routes(handler, [route], mongo_uri, unpacked[handler], query={"format": "zip"},
+                           headers={**bearer(owner), "Accept": "application/json"},
+                           env={"MONGODB_DB": os.environ["MONGODB_DB"], "PDF_FONT_DIR": str(local)})
+    # Then it answers the zip (not 503 PDF_FONTS_MISSING), base64-encoded for API Gateway to decode
+    assert result["answers"]["GET /api/v1/me/export"][0] == 200, result["answers"]
+    is_base64, head, content_type = result["heads"]["GET /api/v1/me/export"]
+    assert content_type == "application/zip" and is_base64
+    assert base64.b64decode(head[:48]).startswith(b"PK\x03\x04")
 
 
 def test_the_pdf_reaches_the_frontends_accept_as_a_file_and_only_its_function_encodes_answers(template, unpacked,
@@ -414,7 +446,8 @@ def test_the_pdf_reaches_the_frontends_accept_as_a_file_and_only_its_function_en
     # Given the packaged API: API Gateway decodes a proxy answer its function marked base64 when
     # the client's first Accept type is a binary media type; the frontend's is application/json
     binary_types = api["x-amazon-apigateway-binary-media-types"]
-    assert {"application/pdf", "application/json"} <= set(binary_types) and "*/*" not in binary_types
+    assert {"application/pdf", "application/zip", "application/json"} <= set(binary_types)
+    assert "*/*" not in binary_types
     # And no integration relies on converting to binary (API Gateway applies contentHandling to
     # non-proxy integrations only)
     assert not [path for path, operations in api["paths"].items() for operation in operations.values()

@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.factories import bearer
+from tests.http import lambda_answer
 from tests.prescriptions_support import FIVE_MEDICINES, body, doctor, get, issue, patient
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs Debian poppler-utils (.ci/run)")
@@ -174,24 +175,13 @@ def test_the_qr_code_and_the_printed_link_open_the_apis_own_verification_page(ap
     assert encoded[-1] == f"https://api.cureconnect.test/api/v1/prescription/verify/{rx['verificationCode']}"
 
 
-def _lambda_answer(app, method, path, headers, body=b"", gateway_binary_types=None):
-    """What the function hands API Gateway (the proxy integration's response), for `path`; the
-    event as API Gateway builds it with `gateway_binary_types` (default: the app's own)."""
-    from chalice.local import LambdaContext, LambdaEventConverter, RouteMatcher
-
-    types = gateway_binary_types or app.api.binary_types
-    event = LambdaEventConverter(RouteMatcher(list(app.routes)), types).create_lambda_event(
-        method, f"/api/v1{path}", {k.lower(): v for k, v in headers.items()}, body)
-    return app(event, LambdaContext("api_handler", 512))
-
-
 def test_json_bodies_arrive_base64_in_the_split_stack_and_are_read_as_json(api, chalice_app):
     # Given the deployed API's binary media types, which include the frontend's application/json
     # (infra/split_routes.py), so API Gateway base64-encodes every JSON request body
     deployed_types = [*chalice_app.api.binary_types, "application/json"]
     user = patient()
     # When the frontend posts JSON (its profile edit)
-    answer = _lambda_answer(chalice_app, "PUT", "/me", {"Content-Type": "application/json",
+    answer = lambda_answer(chalice_app, "PUT", "/me", {"Content-Type": "application/json",
                                                         "Accept": "application/json", **bearer(user)},
                             body=json.dumps({"name": "Base Sixtyfour"}).encode(), gateway_binary_types=deployed_types)
     # Then the function reads the JSON and answers plain JSON text (only binary routes encode)
@@ -205,9 +195,9 @@ def test_only_the_pdf_route_answers_base64_and_all_of_its_answers_are(api, chali
     rx = issue(api, doctor(), owner)
     frontend = {"Accept": "application/json"}
     # When the app answers as a Lambda function would
-    pdf = _lambda_answer(chalice_app, "GET", f"/prescription/{rx['_id']}/pdf", {**frontend, **bearer(owner)})
-    refused = _lambda_answer(chalice_app, "GET", f"/prescription/{rx['_id']}/pdf", {**frontend, **bearer(patient())})
-    listed = _lambda_answer(chalice_app, "GET", "/prescriptions", {**frontend, **bearer(owner)})
+    pdf = lambda_answer(chalice_app, "GET", f"/prescription/{rx['_id']}/pdf", {**frontend, **bearer(owner)})
+    refused = lambda_answer(chalice_app, "GET", f"/prescription/{rx['_id']}/pdf", {**frontend, **bearer(patient())})
+    listed = lambda_answer(chalice_app, "GET", "/prescriptions", {**frontend, **bearer(owner)})
     # Then both answers of the PDF route are base64 (its integration decodes every answer), the
     # refusal a JSON envelope inside
     assert pdf["statusCode"] == 200 and pdf["isBase64Encoded"] is True

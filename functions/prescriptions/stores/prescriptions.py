@@ -71,6 +71,12 @@ def list_for(field: str, user_id: ObjectId, skip: int, limit: int) -> tuple[list
                      projection=_LIST_PROJECTION)
 
 
+def documents_for(patient_id: ObjectId, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` of a patient's prescriptions, whole (verification code included: their PDFs
+    print it), newest first, in one read."""
+    return list(_rx().find({"patient": patient_id}).sort(_SORT_NEWEST).limit(limit))
+
+
 def revoke(rx_id: ObjectId, doctor_id: ObjectId, changes: Mapping[str, Any]) -> dict[str, Any] | None:
     """Revoke, only if the prescription is this doctor's and still active; the document after,
     or None (not theirs, or no longer active)."""
