@@ -23,7 +23,9 @@ __all__ = [
     "PENDING",
     "PENDING_PAYMENT",
     "REFUNDS",
+    "close_for_patient",
     "doctor_treats_patient",
+    "erase_patient",
     "find_by_room",
     "for_export",
     "get",
@@ -100,3 +102,18 @@ def has_upcoming(user_id: ObjectId, field: str, now: datetime) -> bool:
 
     items, _ = store.list_now_first(field, user_id, list(ACTIVE), now, 1)
     return any(item["end"] > now for item in items)
+
+
+def close_for_patient(patient_id: ObjectId, now: datetime) -> dict[str, int]:
+    """The patient's account closed: appointments not started cancelled (doctors told, refunds by
+    the policy), waitlist offers declined, entries left. Idempotent (see `closing`)."""
+    from functions.appointments import closing
+
+    return closing.close_for_patient(patient_id, now)
+
+
+def erase_patient(patient_id: ObjectId) -> dict[str, int]:
+    """The erase of a patient's account: their appointments and waitlist entries deleted."""
+    from functions.appointments import closing
+
+    return closing.erase_patient(patient_id)

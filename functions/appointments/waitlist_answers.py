@@ -169,3 +169,9 @@ def sweep(now: datetime) -> dict[str, int]:
     if lapsed or finished:
         logger.info("waitlist offers lapsed", extra={"lapsed": lapsed, "finished": finished})
     return {"waitlistOffersLapsed": lapsed, "waitlistEntriesFinished": finished}
+
+
+def withdraw_for(patient_id: ObjectId, appointment_id: ObjectId, reason: str, now: datetime) -> bool:
+    """The patient's offer declined without a request of theirs (their account closed): as `decline`."""
+    return _withdraw({"_id": appointment_id, "patient": patient_id, "status": OFFERED}, patient_id, PATIENT,
+                     reason, now)

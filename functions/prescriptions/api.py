@@ -16,6 +16,7 @@ from functions.prescriptions.lines import RxLine
 
 __all__ = [
     "RxLine",
+    "end_retention",
     "for_export",
     "for_patient_record",
     "pending_reservations",
@@ -68,3 +69,10 @@ def for_export(patient_id: ObjectId, cap: int) -> list[dict[str, Any]]:
     from functions.prescriptions.stores import prescriptions as store
 
     return store.list_for("patient", patient_id, 0, cap)[0]
+
+
+def end_retention(patient_id: ObjectId) -> int:
+    """An erased patient's prescriptions after RECORD_RETENTION_YEARS: deleted (idempotent)."""
+    from functions.prescriptions.stores import prescriptions
+
+    return prescriptions.delete_of_patient(patient_id)
