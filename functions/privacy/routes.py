@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
+from functions.core.bodies import FORM, JSON, MULTIPART
 from functions.core.edge import Blueprint
 from functions.core.envelope import respond
 from functions.core.errors import Code
@@ -28,7 +29,7 @@ def export() -> Response:
 
 
 
-@bp.route("/me/delete", methods=["POST"])
+@bp.route("/me/delete", methods=["POST"], body_types=(JSON, FORM, MULTIPART))  # a settings form may post either
 @describe(response=DeleteAnswer, status=202, errors=(Code.WRONG_PASSWORD, Code.LOGIN_LOCKED,
                                                      Code.ACCOUNT_HAS_OBLIGATIONS, Code.LAST_ADMIN,
                                                      Code.DELETION_REQUESTED))
