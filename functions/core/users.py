@@ -522,7 +522,8 @@ def due_erasures(status: str, before: datetime, limit: int) -> list[dict[str, An
 
 def start_erase(user_id: ObjectId, now: datetime) -> bool:
     """The erase begins (a restore is refused from now on): only while the deletion is still
-    asked and its grace period over. True also when an earlier run began it (resumed)."""
+    asked and its grace period over (False: restored meanwhile). An erase already begun is
+    resumed by its caller without this write."""
     result = _users().update_one({"_id": user_id, "status": DELETION_REQUESTED, "eraseAfter": {"$lte": now}},
                                  {"$set": {"status": ERASING, "updatedAt": now}})
     return bool(result.matched_count == 1)

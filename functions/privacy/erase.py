@@ -35,7 +35,7 @@ BATCH = 20  # accounts one sweep erases (each is a few writes per domain)
 def erase(user: dict[str, Any], now: datetime) -> bool:
     """Erase one account (see the module's docstring); False when a restore won the race."""
     user_id = user["_id"]
-    if not users.start_erase(user_id, now):
+    if user.get("status") != users.ERASING and not users.start_erase(user_id, now):  # erasing: resumed
         return False
     media.erase_owner(user_id)
     appointments.erase_patient(user_id)
