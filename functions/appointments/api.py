@@ -23,9 +23,10 @@ __all__ = [
     "PENDING",
     "PENDING_PAYMENT",
     "REFUNDS",
+    "close_for_doctor",
     "close_for_patient",
     "doctor_treats_patient",
-    "erase_patient",
+    "erase_user",
     "find_by_room",
     "for_export",
     "get",
@@ -112,8 +113,16 @@ def close_for_patient(patient_id: ObjectId, now: datetime) -> dict[str, int]:
     return closing.close_for_patient(patient_id, now)
 
 
-def erase_patient(patient_id: ObjectId) -> dict[str, int]:
-    """The erase of a patient's account: their appointments and waitlist entries deleted."""
+def close_for_doctor(doctor_id: ObjectId, now: datetime) -> dict[str, int]:
+    """The doctor's account closed: the waitlist offers of their slots withdrawn. Idempotent."""
     from functions.appointments import closing
 
-    return closing.erase_patient(patient_id)
+    return closing.close_for_doctor(doctor_id, now)
+
+
+def erase_user(user_id: ObjectId) -> dict[str, int]:
+    """The erase of an account: a patient's appointments and waitlist entries deleted, a doctor's
+    name and contact removed from their appointments' snapshots."""
+    from functions.appointments import closing
+
+    return closing.erase_user(user_id)

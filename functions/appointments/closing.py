@@ -10,9 +10,11 @@ declined (the slot goes to the next in line) and every waitlist entry leaves. Ea
 idempotent conditional write: run again (the privacy sweep resumes a closing a request did not
 finish), it finds nothing left to do.
 
-`erase_patient`: after the grace period, the patient's appointments and waitlist entries are
-deleted (they are not among the records the law makes the platform keep; prescriptions are, and
-name the appointment by its id only)."""
+`close_for_doctor`: the waitlist offers of a closed doctor's slots are withdrawn.
+
+`erase_user`: after the grace period, a patient's appointments and waitlist entries are deleted
+(they are not among the records the law makes the platform keep; prescriptions are, and name the
+appointment by its id only); a doctor's appointments lose the snapshot of their name and contact."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from functions.appointments.stores import waitlist
 from functions.appointments.waitlist_answers import withdraw_for
 from functions.core import metrics
 from functions.core.metrics import Metric
-from functions.core.security import PATIENT
+from functions.core.security import DOCTOR, PATIENT
 
 REASON = "account closed by the patient"
 BATCH = 100  # appointments or entries one run handles (the sweep resumes what is left)
@@ -47,11 +49,21 @@ def close_for_patient(patient_id: ObjectId, now: datetime) -> dict[str, int]:
     for entry in waitlist.list_for(patient_id):
         offer = entry.get("offer") or {}
         if entry.get("status") == OFFERED and offer.get("appointment") is not None:
-            if withdraw_for(patient_id, offer["appointment"], REASON, now):
+            if withdraw_for(PATIENT, patient_id, offer["appointment"], REASON, now):
                 declined += 1
             waitlist.finish_offer(entry["_id"], offer["appointment"], DECLINED, now)
         left += waitlist.delete_waiting(entry["_id"], patient_id)
     return {"appointmentsCancelled": cancelled, "offersDeclined": declined, "waitlistLeft": left}
+
+
+def close_for_doctor(doctor_id: ObjectId, now: datetime) -> dict[str, int]:
+    """A doctor's account closed (they have no booking left: the deletion refuses them until
+    then): the waitlist offers of their slots are withdrawn (the entries lapse), so no patient
+    accepts a booking with them. Idempotent."""
+    offers, _ = store.list_now_first("doctor", doctor_id, [OFFERED], now, BATCH)
+    withdrawn = sum(withdraw_for(DOCTOR, doctor_id, appt["_id"], "the doctor's account closed", now)
+                    for appt in offers)
+    return {"offersWithdrawn": withdrawn}
 
 
 def _cancel(oid: ObjectId, patient_id: ObjectId, now: datetime) -> bool:
@@ -71,7 +83,10 @@ def _cancel(oid: ObjectId, patient_id: ObjectId, now: datetime) -> bool:
     return True
 
 
-def erase_patient(patient_id: ObjectId) -> dict[str, int]:
-    """See the module's docstring (idempotent). Their claims need nothing: a cancelled
-    appointment's are freed by its effect, and claims of past days are dropped by the day sweep."""
-    return {"appointments": store.delete_of_patient(patient_id), "waitlist": waitlist.delete_of_patient(patient_id)}
+def erase_user(user_id: ObjectId) -> dict[str, int]:
+    """See the module's docstring (idempotent). As a patient: their appointments and waitlist
+    entries deleted (their claims need nothing: a cancelled appointment's are freed by its effect,
+    claims of past days are dropped by the day sweep). As a doctor: their appointments are their
+    patients' records and stay, naming them by id; the snapshot of their name and contact goes."""
+    return {"appointments": store.delete_of_patient(user_id), "waitlist": waitlist.delete_of_patient(user_id),
+            "doctorSnapshots": store.forget_doctor_snapshot(user_id)}

@@ -171,7 +171,7 @@ def sweep(now: datetime) -> dict[str, int]:
     return {"waitlistOffersLapsed": lapsed, "waitlistEntriesFinished": finished}
 
 
-def withdraw_for(patient_id: ObjectId, appointment_id: ObjectId, reason: str, now: datetime) -> bool:
-    """The patient's offer declined without a request of theirs (their account closed): as `decline`."""
-    return _withdraw({"_id": appointment_id, "patient": patient_id, "status": OFFERED}, patient_id, PATIENT,
-                     reason, now)
+def withdraw_for(party: str, party_id: ObjectId, appointment_id: ObjectId, reason: str, now: datetime) -> bool:
+    """An offer withdrawn without a request of its patient's or doctor's (`party`: their account
+    closed), as `decline` does it: the slot goes to the next in line."""
+    return _withdraw({"_id": appointment_id, party: party_id, "status": OFFERED}, party_id, party, reason, now)

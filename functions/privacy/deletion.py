@@ -87,6 +87,8 @@ def close_out(user_id: ObjectId, role: str, now: datetime) -> None:
     if role == PATIENT:
         appointments.close_for_patient(user_id, now)
         pharmacy.cancel_open_orders(user_id)
+    elif role == DOCTOR:
+        appointments.close_for_doctor(user_id, now)
     auth.end_sockets(user_id)
     users.closed_out(user_id)
 

@@ -4,10 +4,11 @@ sweep (`deletion.sweep`, listed in `functions.registry.SWEEPS`).
 For each account whose `eraseAfter` has passed: `users.start_erase` marks it `erasing` (from then
 on an admin's restore answers 410), then each domain erases what it owns through its seam (one
 owner per collection; the retention table in the README says what each keeps and why):
-media (files and records), appointments (appointments, waitlist), pharmacy (orders anonymised,
-holds), signaling (chat messages, connections, emergencies), the audit trail (the actor's name
-removed, the id kept); last, `users.tombstone` leaves `status: erased` with no personal field and
-a placeholder contact (the contact is free for a new sign-up). Every step is idempotent and the
+media (files and records), appointments (a patient's appointments and waitlist, a doctor's
+snapshots), pharmacy (orders anonymised, holds), signaling (chat messages, connections,
+emergencies), emergency (a doctor's on-call phone), the audit trail (the actor's name removed, the
+id kept); last, `users.tombstone` leaves `status: erased` with no personal field and a
+placeholder contact (the contact is free for a new sign-up). Every step is idempotent and the
 tombstone is the last write, so an erase a crash interrupts is run again whole by the next sweep
 (it finds the account `erasing`).
 
@@ -24,6 +25,7 @@ from functions.appointments import api as appointments
 from functions.core import audit, users
 from functions.core.config import get_settings
 from functions.core.observability import logger
+from functions.emergency import api as emergency
 from functions.media import api as media
 from functions.pharmacy import api as pharmacy
 from functions.prescriptions import api as prescriptions
@@ -38,9 +40,10 @@ def erase(user: dict[str, Any], now: datetime) -> bool:
     if user.get("status") != users.ERASING and not users.start_erase(user_id, now):  # erasing: resumed
         return False
     media.erase_owner(user_id)
-    appointments.erase_patient(user_id)
+    appointments.erase_user(user_id)
     pharmacy.erase_customer(user_id)
     signaling.erase_user(user_id)
+    emergency.erase_doctor(user_id)
     audit.erase_actor(user_id)
     return users.tombstone(user, now)
 

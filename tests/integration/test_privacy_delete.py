@@ -65,6 +65,18 @@ def _records_of(client: Any, patient: dict[str, Any], doc: dict[str, Any]) -> di
     return {"appointment": appt_id, "order": ObjectId(body(placed)["order"]["_id"]), "medicine": medicine}
 
 
+def _through_the_grace_period(clock: Any) -> None:
+    """The sweeper's runs over the grace period and past it. Rate-limit windows (a day at most) end
+    on the first day and go by its runs then (MongoDB's TTL; the embedded server's purge of the
+    last hours): run that part hourly through the first day, then the whole sweep."""
+    for _ in range(26):
+        clock.advance(hours=1)
+        throttle.sweep(core_clock.now())
+    sweep()
+    clock.advance(days=30)
+    sweep()
+
+
 def _leftovers(needles: dict[str, str], allowed_id_in: set[str]) -> list[str]:
     """Every collection of the database (none named by hand) scanned for each needle."""
     db, found = get_db(), []
@@ -104,14 +116,8 @@ def test_a_patient_deletes_their_account_which_is_closed_at_once_then_erased(api
     # And the decision is in the account's audit trail
     assert db["audit_log"].count_documents({"subjectId": patient["_id"], "action": "account.deletion-requested"}) == 1
 
-    # When the sweeper runs through the grace period (rate-limit windows, a day at most, end on
-    # the first day and go by its runs: MongoDB's TTL, the embedded server's purge) and past it
-    for _ in range(26):
-        clock.advance(hours=1)
-        throttle.sweep(core_clock.now())
-    sweep()
-    clock.advance(days=30)
-    sweep()
+    # When the sweeper runs through the grace period and past it
+    _through_the_grace_period(clock)
     # Then no collection holds their name, contact or shipping details, and only the kept records their id
     needles = {"id": str(patient["_id"]), "name": "Erin Erasable", "contact": patient["contact"],
                "shipping name": "Asha Rao", "shipping phone": "+919800000001", "history": "migraines"}
@@ -232,3 +238,21 @@ def test_two_deletions_sent_at_once_close_the_account_once(api: Any) -> None:
     assert get_db()["audit_log"].count_documents({"subjectId": patient["_id"],
                                                   "action": "account.deletion-requested"}) == 1
     assert json.loads(next(a for a in answers if a.status_code != 202).body)["success"] is False
+
+
+def test_a_doctor_without_bookings_leaves_and_their_patients_records_keep_only_their_id(api: Any, clock: Any) -> None:
+    # Given a doctor whose only appointment is over (a snapshot of their name and contact in it)
+    doc = doctor(name="Dora Departing")
+    past = {"_id": ObjectId(), "patient": make_user("patient")["_id"], "doctor": doc["_id"], "status": "completed",
+            "start": core_clock.now() - timedelta(days=2), "end": core_clock.now() - timedelta(days=2, minutes=-30),
+            "parties": {"doctor": {"name": doc["name"], "contact": doc["contact"]}}}
+    get_db()["appointments"].insert_one(past)
+    get_db()["on_call"].insert_one({"_id": doc["_id"], "onCall": True, "phone": "+919811122233"})
+    # When they delete their account, and the erase comes
+    assert _delete(api, doc).status_code == 202
+    _through_the_grace_period(clock)
+    # Then their patient's appointment stays, naming them by id only; their name and contact are nowhere
+    kept = get_db()["appointments"].find_one({"_id": past["_id"]})
+    assert kept["doctor"] == doc["_id"] and "doctor" not in (kept.get("parties") or {})
+    left = _leftovers({"name": "Dora Departing", "contact": doc["contact"], "on-call phone": "+919811122233"}, set())
+    assert not left, "\n".join(left)
