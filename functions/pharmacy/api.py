@@ -81,24 +81,10 @@ def pharmacy_has_open_orders(owner_id: ObjectId) -> bool:
 def cancel_open_orders(customer_id: ObjectId) -> int:
     """The customer's account closed: each order they may still cancel (pending, confirmed) is
     cancelled as their own cancel does it (stock and prescription back, the pharmacy told, a paid
-    one refunded: `cancellation.cancel`). Idempotent; the number cancelled by this run."""
-    from functions.core.errors import Conflict
-    from functions.core.security import Principal
+    one refunded). Idempotent; the number cancelled by this run."""
     from functions.pharmacy import cancellation
-    from functions.pharmacy.order_schemas import CancelIn
-    from functions.pharmacy.status import CUSTOMER_CANCELLABLE
-    from functions.pharmacy.stores import orders
 
-    customer = Principal(user={"_id": customer_id, "role": "patient"}, claims={})
-    cancelled = 0
-    found, _ = orders.page({"customer": customer_id, "orderStatus": {"$in": list(CUSTOMER_CANCELLABLE)}}, 0, 100)
-    for order in found:
-        try:
-            cancellation.cancel(customer, str(order["_id"]), CancelIn(reason="account closed by the customer"))
-            cancelled += 1
-        except Conflict:  # moved on meanwhile (confirmed to preparing, or cancelled by another run)
-            continue
-    return cancelled
+    return cancellation.cancel_for_closing(customer_id)
 
 
 def erase_customer(customer_id: ObjectId) -> dict[str, int]:

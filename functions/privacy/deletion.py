@@ -38,6 +38,7 @@ from functions.core.errors import Code, Conflict
 from functions.core.observability import logger
 from functions.core.security import ADMIN, DOCTOR, PATIENT, PHARMACIST, Principal
 from functions.pharmacy import api as pharmacy
+from functions.privacy import erase
 from functions.privacy.schemas import DeleteIn
 
 SWEEP_BATCH = 50
@@ -96,8 +97,6 @@ def close_out(user_id: ObjectId, role: str, now: datetime) -> None:
 def sweep(now: datetime) -> dict[str, int]:
     """The privacy domain's periodic work: close-outs a request left unfinished, then the erase
     of accounts past their grace period (`erase`)."""
-    from functions.privacy import erase
-
     resumed = 0
     for user in users.closing_out(SWEEP_BATCH):
         close_out(user["_id"], str(user.get("role")), now)
