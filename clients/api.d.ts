@@ -228,6 +228,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/user/{user_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an account its user asked to delete, during the grace period (admin; audited). */
+        post: operations["auth.admin_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/users": {
         parameters: {
             query?: never;
@@ -885,6 +902,23 @@ export interface paths {
         get: operations["auth.access_log"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delete the caller's own account (password confirmed): closed at once, erased after the grace period. */
+        post: operations["privacy.delete"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2985,6 +3019,29 @@ export interface components {
              * @description An amount in major units of its currency (INR: rupees, at most 2 decimals)
              */
             revenue: number;
+        };
+        /**
+         * DeleteAnswer
+         * @description The account is closed; its personal data is erased after `eraseAfter` (ISO 8601).
+         */
+        DeleteAnswer: {
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+            /** Eraseafter */
+            eraseAfter: string;
+            /** Message */
+            message: string;
+        };
+        /**
+         * DeleteIn
+         * @description The caller's current password confirms the deletion.
+         */
+        DeleteIn: {
+            /** Password */
+            password: string;
         };
         /** DeliveryInfoIn */
         DeliveryInfoIn: {
@@ -7466,6 +7523,52 @@ export interface operations {
             };
         };
     };
+    "auth.admin_restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success envelope */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_DELETING`, `ACCOUNT_ERASED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_DELETING`, `ACCOUNT_ERASED`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "NOT_DELETING" | "ACCOUNT_ERASED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `NOT_FOUND`, `NOT_DELETING`, `ACCOUNT_ERASED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `NOT_FOUND`, `NOT_DELETING`, `ACCOUNT_ERASED`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND" | "NOT_DELETING" | "ACCOUNT_ERASED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
     "auth.admin_users": {
         parameters: {
             query?: {
@@ -9458,6 +9561,54 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {unknown} */
                         code?: "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    "privacy.delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteIn"];
+            };
+        };
+        responses: {
+            /** @description Success envelope */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteAnswer"];
+                };
+            };
+            /** @description Error envelope; `code` is one of: `WRONG_PASSWORD`, `LOGIN_LOCKED`, `ACCOUNT_HAS_OBLIGATIONS`, `LAST_ADMIN`, `DELETION_REQUESTED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `WRONG_PASSWORD`, `LOGIN_LOCKED`, `ACCOUNT_HAS_OBLIGATIONS`, `LAST_ADMIN`, `DELETION_REQUESTED`. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "WRONG_PASSWORD" | "LOGIN_LOCKED" | "ACCOUNT_HAS_OBLIGATIONS" | "LAST_ADMIN" | "DELETION_REQUESTED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Error envelope; `code` is one of: `WRONG_PASSWORD`, `LOGIN_LOCKED`, `ACCOUNT_HAS_OBLIGATIONS`, `LAST_ADMIN`, `DELETION_REQUESTED`, `UNAUTHENTICATED`, `INVALID_TOKEN`, `ACCOUNT_INACTIVE`, `FORBIDDEN`, `APPROVAL_REQUIRED`, `MFA_ENROLMENT_REQUIRED`, `BAD_REQUEST`, `VALIDATION_FAILED`, `MALFORMED_JSON`, `MALFORMED_FORM`, `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`, `CROSS_SITE_REQUEST`, `RATE_LIMITED`, `UNAVAILABLE`, `DB_UNAVAILABLE`, `INTERNAL`, `ERROR`, `ROUTE_NOT_FOUND`. The route's own: `WRONG_PASSWORD`, `LOGIN_LOCKED`, `ACCOUNT_HAS_OBLIGATIONS`, `LAST_ADMIN`, `DELETION_REQUESTED`. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {unknown} */
+                        code?: "WRONG_PASSWORD" | "LOGIN_LOCKED" | "ACCOUNT_HAS_OBLIGATIONS" | "LAST_ADMIN" | "DELETION_REQUESTED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "ACCOUNT_INACTIVE" | "FORBIDDEN" | "APPROVAL_REQUIRED" | "MFA_ENROLMENT_REQUIRED" | "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MALFORMED_FORM" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "CROSS_SITE_REQUEST" | "RATE_LIMITED" | "UNAVAILABLE" | "DB_UNAVAILABLE" | "INTERNAL" | "ERROR" | "ROUTE_NOT_FOUND";
                     };
                 };
             };

@@ -51,6 +51,7 @@ from functions.pharmacy import sweep as pharmacy_sweep
 from functions.pharmacy.routes import bp as pharmacy
 from functions.prescriptions.routes import bp as prescriptions
 from functions.prescriptions.stores import prescriptions as prescriptions_store
+from functions.privacy import deletion as privacy_deletion
 from functions.privacy.routes import bp as privacy
 from functions.signaling import jobs as signaling_jobs
 from functions.signaling import stores as signaling_stores
@@ -82,9 +83,11 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
     ("auth", auth_sweep.sweep),  # sockets of users deactivated or unapproved that a request left open
     ("core.idempotency", idempotency.sweep),  # Idempotency-Key claims of past days
     ("core.outbox", outbox.sweep),  # effects and messages no kick delivered, retries
+    ("core.outbox.retention", outbox.purge_finished),  # finished entries past their retention (contacts, texts)
     ("core.throttle", throttle.sweep),  # rate-limit windows that ended
     ("payments", payments_sweep.sweep),  # refunds to retry, paid appointments cancelled elsewhere
     ("pharmacy", pharmacy_sweep.sweep),  # expired payment holds give their stock back; the repair of stock takes
+    ("privacy", privacy_deletion.sweep),  # close-outs a request left unfinished; erases due; retentions ended
     ("signaling", signaling_jobs.sweep),  # unanswered emergencies, stale connections, idle rooms, old throttles
 )
 

@@ -23,7 +23,10 @@ __all__ = [
     "PENDING",
     "PENDING_PAYMENT",
     "REFUNDS",
+    "close_for_doctor",
+    "close_for_patient",
     "doctor_treats_patient",
+    "erase_user",
     "find_by_room",
     "for_export",
     "get",
@@ -100,3 +103,26 @@ def has_upcoming(user_id: ObjectId, field: str, now: datetime) -> bool:
 
     items, _ = store.list_now_first(field, user_id, list(ACTIVE), now, 1)
     return any(item["end"] > now for item in items)
+
+
+def close_for_patient(patient_id: ObjectId, now: datetime) -> dict[str, int]:
+    """The patient's account closed: appointments not started cancelled (doctors told, refunds by
+    the policy), waitlist offers declined, entries left. Idempotent (see `closing`)."""
+    from functions.appointments import closing
+
+    return closing.close_for_patient(patient_id, now)
+
+
+def close_for_doctor(doctor_id: ObjectId, now: datetime) -> dict[str, int]:
+    """The doctor's account closed: the waitlist offers of their slots withdrawn. Idempotent."""
+    from functions.appointments import closing
+
+    return closing.close_for_doctor(doctor_id, now)
+
+
+def erase_user(user_id: ObjectId) -> dict[str, int]:
+    """The erase of an account: a patient's appointments and waitlist entries deleted, a doctor's
+    name and contact removed from their appointments' snapshots."""
+    from functions.appointments import closing
+
+    return closing.erase_user(user_id)

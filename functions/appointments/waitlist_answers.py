@@ -169,3 +169,9 @@ def sweep(now: datetime) -> dict[str, int]:
     if lapsed or finished:
         logger.info("waitlist offers lapsed", extra={"lapsed": lapsed, "finished": finished})
     return {"waitlistOffersLapsed": lapsed, "waitlistEntriesFinished": finished}
+
+
+def withdraw_for(party: str, party_id: ObjectId, appointment_id: ObjectId, reason: str, now: datetime) -> bool:
+    """An offer withdrawn without a request of its patient's or doctor's (`party`: their account
+    closed), as `decline` does it: the slot goes to the next in line."""
+    return _withdraw({"_id": appointment_id, party: party_id, "status": OFFERED}, party_id, party, reason, now)

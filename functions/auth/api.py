@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from functions.core.security import Principal
 
-__all__ = ["add_history_entry", "code_hash", "normalize_contact", "self_view", "take_code_sms"]
+__all__ = ["add_history_entry", "check_password", "close_account", "code_hash", "end_sockets", "normalize_contact",
+           "reopen_account", "self_view", "take_code_sms"]
 
 
 def normalize_contact(raw: str, region: str) -> tuple[str, str]:
@@ -51,3 +52,32 @@ def self_view(user: dict[str, Any]) -> dict[str, Any]:
     from functions.auth import views
 
     return views.self_view(user)
+
+
+def check_password(principal: Principal, password: str, source_ip: str) -> None:
+    """The caller's current password, checked like a login attempt (422 WRONG_PASSWORD, 429)."""
+    from functions.auth import closing
+
+    closing.check_password(principal, password, source_ip)
+
+
+def close_account(user_id: Any, now: datetime, erase_after: datetime) -> None:
+    """The user's own deletion closes the account (deactivated, sessions ended, sockets marked, the
+    erase due at `erase_after`); 409 DELETION_REQUESTED when one is under way already."""
+    from functions.auth import closing
+
+    closing.close(user_id, now, erase_after)
+
+
+def reopen_account(user_id: Any, requested_at: datetime) -> None:
+    """Compensation of `close_account`: reopens only the closing made at `requested_at`."""
+    from functions.auth import closing
+
+    closing.reopen(user_id, requested_at)
+
+
+def end_sockets(user_id: Any) -> None:
+    """Close every socket of the user (a failure is logged; the auth sweep closes them from the mark)."""
+    from functions.auth import closing
+
+    closing.end_account_sockets(user_id)

@@ -1,11 +1,11 @@
 """Routes of user management by the admin role (`/admin/users`, `/admin/user/...`, its approval,
-active flag and contact); the use cases are `user_management`."""
+active flag, contact, second factor and restore); the use cases are `user_management`, `mfa`, `closing`."""
 
 from __future__ import annotations
 
 from chalice.app import Response
 
-from functions.auth import mfa, out_schemas, schemas, user_management
+from functions.auth import closing, mfa, out_schemas, schemas, user_management
 from functions.auth.blueprint import bp, headers
 from functions.core.envelope import respond
 from functions.core.errors import Code
@@ -65,3 +65,11 @@ def admin_reset_mfa(user_id: str) -> Response:
     """Reset a user's second factor (a lost phone); audited"""
     admin = require_user(headers(), roles=(ADMIN,))
     return respond(user=mfa.reset_by_admin(admin, user_id))
+
+
+@bp.route("/admin/user/{user_id}/restore", methods=["POST"])
+@describe(response=out_schemas.UserAnswer, errors=(Code.NOT_FOUND, Code.NOT_DELETING, Code.ACCOUNT_ERASED))
+def admin_restore(user_id: str) -> Response:
+    """Restore an account its user asked to delete, during the grace period (admin; audited)."""
+    admin = require_user(headers(), roles=(ADMIN,))
+    return respond(user=closing.restore(admin, user_id, None))

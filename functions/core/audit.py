@@ -74,3 +74,14 @@ def record_per_subject(actor: Mapping[str, Any] | str, action: str, resource_typ
 def entries_for_subject(subject_id: Any, *, skip: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
     return find_page(get_db()[COLLECTION], {"subjectId": subject_id}, sort=[("at", DESCENDING)], skip=skip,
                      limit=limit, projection={"subjectId": 0})
+
+
+def erase_actor(user_id: Any) -> int:
+    """The erase of an account: its entries keep the id only (the name it acted under removed)."""
+    result = get_db()[COLLECTION].update_many({"actorId": user_id}, {"$set": {"actorName": None}})
+    return int(result.modified_count)
+
+
+def end_retention(subject_id: Any) -> int:
+    """An erased user's trail after RECORD_RETENTION_YEARS: the entries about them deleted."""
+    return int(get_db()[COLLECTION].delete_many({"subjectId": subject_id}).deleted_count)

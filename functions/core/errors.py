@@ -53,6 +53,11 @@ class Code(StrEnum):
     LOGIN_LOCKED = "LOGIN_LOCKED"
     NOT_APPROVABLE = "NOT_APPROVABLE"
     SELF_DEACTIVATION = "SELF_DEACTIVATION"
+    ACCOUNT_HAS_OBLIGATIONS = "ACCOUNT_HAS_OBLIGATIONS"  # a deletion refused: appointments or orders still open
+    LAST_ADMIN = "LAST_ADMIN"  # a deletion refused: the platform's last active admin
+    DELETION_REQUESTED = "DELETION_REQUESTED"  # the account's deletion is already under way
+    NOT_DELETING = "NOT_DELETING"  # a restore of an account whose deletion was not asked for
+    ACCOUNT_ERASED = "ACCOUNT_ERASED"  # a restore after the erase: nothing is left to restore
     HISTORY_FULL = "HISTORY_FULL"
     ALREADY_VERIFIED = "ALREADY_VERIFIED"
     INVALID_CODE = "INVALID_CODE"
@@ -226,6 +231,10 @@ class MethodNotAllowed(AppError):
 
 class Conflict(AppError):
     status, code, default_message = 409, Code.CONFLICT, "Conflict"
+
+
+class Gone(AppError):
+    status, code, default_message = 410, Code.ACCOUNT_ERASED, "Gone"
 
 
 class SlotTaken(Conflict):

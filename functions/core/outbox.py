@@ -434,3 +434,19 @@ def _deliver_digest(doc: dict[str, Any], now: datetime, counts: dict[str, int]) 
 def sweep(now: datetime) -> dict[str, int]:
     """The platform sweeper's part (core.jobs): whatever is due that no kick delivered."""
     return deliver_due(now=now)
+
+
+# Entries that are finished (sent, done, dropped, failed, digested) are kept this long (support:
+# did the SMS go?), then deleted: they hold contacts and message texts. Shorter than any sensible
+# DELETION_GRACE_DAYS, so an erased account's messages are gone by its erase.
+RETENTION = timedelta(days=7)
+FINISHED = ("sent", "done", "dropped", "failed", "digested")
+
+
+def purge_finished(now: datetime) -> dict[str, int]:
+    """The sweeper's part: finished entries older than `RETENTION` (by `nextAttemptAt`, the last
+    lease; index `due`), one delete per status."""
+    before = now - RETENTION
+    purged = sum(int(get_db()[COLLECTION].delete_many({"status": status, "nextAttemptAt": {"$lte": before}})
+                     .deleted_count) for status in FINISHED)
+    return {"notificationsPurged": purged}

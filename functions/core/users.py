@@ -41,6 +41,7 @@ INDEXES = {
         IndexModel([("role", ASCENDING), ("approvalStatus", ASCENDING), ("createdAt", DESCENDING)], name="admin_list"),
         IndexModel([("createdAt", DESCENDING)], name="created"),
         IndexModel([("closeSockets", ASCENDING)], name="sockets_to_close"),
+        IndexModel([("status", ASCENDING), ("eraseAfter", ASCENDING)], name="deletion"),  # closing, erasing
     ],
 }
 
@@ -449,3 +450,102 @@ def change_contact(user_id: ObjectId, changes: dict[str, Any]) -> dict[str, Any]
         raise Conflict("Another account holds this contact", code=Code.CONTACT_TAKEN,
                        errors=[{"field": "contact", "message": "is held by another account"}])
     return found
+
+
+# ---------------------------------------------------------------- a user's own deletion (issue 24 §3)
+# `POST /me/delete` closes the account (`status: deletion_requested`, deactivated, every session
+# ended, sockets marked) with `closingOut: true` until its appointments, offers and orders are
+# cancelled; after `eraseAfter` the erase leaves a tombstone (`status: erased`) with no personal
+# field and a placeholder contact (unique: the `contact_unique` index counts a missing contact as
+# null on MongoDB), so the real contact is free for a new sign-up and ids in kept records resolve.
+
+DELETION_REQUESTED, ERASING, ERASED = "deletion_requested", "erasing", "erased"
+_DELETION = ("status", "deletionRequestedAt", "eraseAfter", "closingOut")
+# What a tombstone keeps: its id, role (ids in kept records say who they were) and the dates.
+TOMBSTONE_KEEPS = frozenset({"_id", "role", "status", "contact", "contactType", "active", "createdAt", "updatedAt",
+                             "deletionRequestedAt", "eraseAfter", "erasedAt", "sessionVersion"})
+
+
+def erased_contact(user_id: ObjectId) -> str:
+    """The tombstone's contact: unique (its id), never written to (`core.notify` skips the domain)."""
+    return f"erased-{user_id}@{PLACEHOLDER_DOMAIN}"
+
+
+def close_for_deletion(user_id: ObjectId, now: datetime, erase_after: datetime) -> bool:
+    """The deletion's deciding write: deactivated, a new session version (every token dies), the
+    sockets marked, the erase due at `erase_after`, and `closingOut` until its bookings are
+    cancelled; only while no deletion is under way (of concurrent requests, one closes)."""
+    return bool(_users().update_one(
+        {"_id": user_id, "status": {"$exists": False}},
+        {"$set": {"active": False, "status": DELETION_REQUESTED, "deletionRequestedAt": now,
+                  "eraseAfter": erase_after, "closingOut": True, "closeSockets": True, "closeSocketsBefore": now,
+                  "updatedAt": now},
+         "$inc": {"sessionVersion": 1}}).modified_count == 1)
+
+
+def reopen(user_id: ObjectId, requested_at: datetime | None, now: datetime) -> dict[str, Any] | None:
+    """Undo a deletion not erased yet: active again, the deletion's fields gone (the session
+    version stays: the user signs in again). `requested_at`: only the deletion asked at that
+    instant (a compensation); None: any (an admin's restore). The document after, or None."""
+    query: dict[str, Any] = {"_id": user_id, "status": DELETION_REQUESTED}
+    if requested_at is not None:
+        query["deletionRequestedAt"] = requested_at
+    found: dict[str, Any] | None = _users().find_one_and_update(
+        query, {"$set": {"active": True, "updatedAt": now}, "$unset": dict.fromkeys(_DELETION, "")},
+        return_document=ReturnDocument.AFTER)
+    return found
+
+
+def deletion_state(user_id: ObjectId) -> dict[str, Any] | None:
+    """The account's role, status and deletion fields (None: no such user)."""
+    found: dict[str, Any] | None = _users().find_one({"_id": user_id}, {"role": 1, "status": 1, "eraseAfter": 1,
+                                                                        "closingOut": 1, "active": 1})
+    return found
+
+
+def closing_out(limit: int) -> list[dict[str, Any]]:
+    """Accounts closed whose bookings are not all cancelled yet (a request that died midway)."""
+    return list(_users().find({"status": DELETION_REQUESTED, "closingOut": True}, {"role": 1}).limit(limit))
+
+
+def closed_out(user_id: ObjectId) -> None:
+    _users().update_one({"_id": user_id, "status": DELETION_REQUESTED}, {"$unset": {"closingOut": ""}})
+
+
+def due_erasures(status: str, before: datetime, limit: int) -> list[dict[str, Any]]:
+    """Accounts in `status` (`deletion_requested`: grace over; `erasing`: an erase a crash left
+    unfinished; `erased`: the tombstones whose kept records' retention is over) whose `eraseAfter`
+    is at or before `before` (index `deletion`), whole (the erase reads what to remove)."""
+    return list(_users().find({"status": status, "eraseAfter": {"$lte": before}})
+                .sort([("eraseAfter", ASCENDING), ("_id", ASCENDING)]).limit(limit))
+
+
+def start_erase(user_id: ObjectId, now: datetime) -> bool:
+    """The erase begins (a restore is refused from now on): only while the deletion is still
+    asked and its grace period over (False: restored meanwhile). An erase already begun is
+    resumed by its caller without this write."""
+    result = _users().update_one({"_id": user_id, "status": DELETION_REQUESTED, "eraseAfter": {"$lte": now}},
+                                 {"$set": {"status": ERASING, "updatedAt": now}})
+    return bool(result.matched_count == 1)
+
+
+def count_active_admins() -> int:
+    return int(_users().count_documents({"role": "admin", "active": {"$ne": False}}))
+
+
+def tombstone(user: dict[str, Any], now: datetime) -> bool:
+    """The erase's last write: every field but `TOMBSTONE_KEEPS` removed, the placeholder contact,
+    `status: erased`; only while the erase is under way (`start_erase`). Idempotent: an erased
+    account matches nothing."""
+    gone = {k: "" for k in user if k not in TOMBSTONE_KEEPS}
+    return bool(_users().update_one(
+        {"_id": user["_id"], "status": ERASING},
+        {"$set": {"status": ERASED, "erasedAt": now, "contact": erased_contact(user["_id"]), "contactType": "email",
+                  "active": False, "updatedAt": now},
+         **({"$unset": gone} if gone else {})}).modified_count == 1)
+
+
+def retention_ended(user_id: ObjectId, now: datetime) -> bool:
+    """The tombstone's kept records were purged: it no longer shows in `due_erasures("erased", ...)`."""
+    return bool(_users().update_one({"_id": user_id, "status": ERASED},
+                                    {"$set": {"status": "purged", "updatedAt": now}}).modified_count == 1)

@@ -16,8 +16,8 @@ from bson import ObjectId
 
 from functions.media.schemas import AssetUrl, asset_url
 
-__all__ = ["AssetUrl", "asset_url", "destroy_replaced", "on_our_cloud", "require_asset", "require_assets",
-           "upload_image"]
+__all__ = ["AssetUrl", "asset_url", "destroy_replaced", "erase_owner", "on_our_cloud", "require_asset",
+           "require_assets", "upload_image"]
 
 
 def require_assets(owner_id: ObjectId, purpose: str, refs: Iterable[Mapping[str, Any] | Any],
@@ -54,3 +54,10 @@ def upload_image(data: bytes, owner_id: ObjectId, purpose: str, fmt: str) -> dic
     from functions.media import server_uploads
 
     return server_uploads.upload_image(data, owner_id, purpose, fmt)
+
+
+def erase_owner(owner_id: ObjectId) -> int:
+    """The erase of an account: the owner's files deleted from the cloud and their records removed."""
+    from functions.media import assets
+
+    return assets.erase_owner(owner_id)

@@ -12,6 +12,7 @@ from bson import ObjectId
 from functions.core import clock
 from functions.core.errors import Code, Unprocessable
 from functions.media import cloud
+from functions.media.status import ACTIVE
 from functions.media.stores import assets as store
 
 
@@ -70,3 +71,12 @@ def destroy_replaced(owner_id: ObjectId, old_refs: Iterable[Mapping[str, Any] | 
         given_up += 1
         cloud.destroy(public_id, str(retired.get("resourceType") or "image"))
     return given_up
+
+
+def erase_owner(owner_id: ObjectId) -> int:
+    """The erase of an account: every active file of the owner deleted from Cloudinary (best
+    effort, logged), then every record of theirs; the number of records removed. Idempotent."""
+    for asset in store.of_owner(owner_id, 1000):
+        if asset.get("status") == ACTIVE:
+            cloud.destroy(str(asset["_id"]), str(asset.get("resourceType") or "image"))
+    return store.delete_of_owner(owner_id)

@@ -15,7 +15,8 @@ from bson import ObjectId
 
 from functions.core.ports import Port
 
-__all__ = ["REFUNDS", "has_open_orders", "orders_for_export", "payable_order", "record_order_payment"]
+__all__ = ["REFUNDS", "cancel_open_orders", "erase_customer", "has_open_orders", "has_orders_in_progress",
+           "orders_for_export", "payable_order", "pharmacy_has_open_orders", "record_order_payment"]
 
 # (kind, order id, outcome, intent id): how payments tells the pharmacy a refund went through.
 Tell = Callable[[str, ObjectId, str, str], object]
@@ -53,3 +54,44 @@ def has_open_orders(customer_id: ObjectId) -> bool:
 
     open_statuses = [s for s in ORDER_STATUSES if s not in (CANCELLED, DELIVERED)]
     return bool(orders.page({"customer": customer_id, "orderStatus": {"$in": open_statuses}}, 0, 1)[0])
+
+
+def has_orders_in_progress(customer_id: ObjectId) -> bool:
+    """Has the customer an order the pharmacy is preparing or delivering (past the statuses the
+    customer may cancel, before delivered)? One read, at most one document."""
+    from functions.pharmacy.status import CANCELLED, CUSTOMER_CANCELLABLE, DELIVERED, ORDER_STATUSES
+    from functions.pharmacy.stores import orders
+
+    busy = [s for s in ORDER_STATUSES if s not in (*CUSTOMER_CANCELLABLE, CANCELLED, DELIVERED)]
+    return bool(orders.page({"customer": customer_id, "orderStatus": {"$in": busy}}, 0, 1)[0])
+
+
+def pharmacy_has_open_orders(owner_id: ObjectId) -> bool:
+    """Has the pharmacy this pharmacist owns an order neither delivered nor cancelled? (Two reads.)"""
+    from functions.pharmacy.status import CANCELLED, DELIVERED, ORDER_STATUSES
+    from functions.pharmacy.stores import orders, pharmacies
+
+    pharmacy = pharmacies.by_owner(owner_id)
+    if pharmacy is None:
+        return False
+    open_statuses = [s for s in ORDER_STATUSES if s not in (CANCELLED, DELIVERED)]
+    return bool(orders.page({"pharmacy": pharmacy["_id"], "orderStatus": {"$in": open_statuses}}, 0, 1)[0])
+
+
+def cancel_open_orders(customer_id: ObjectId) -> int:
+    """The customer's account closed: each order they may still cancel (pending, confirmed) is
+    cancelled as their own cancel does it (stock and prescription back, the pharmacy told, a paid
+    one refunded). Idempotent; the number cancelled by this run."""
+    from functions.pharmacy import cancellation
+
+    return cancellation.cancel_for_closing(customer_id)
+
+
+def erase_customer(customer_id: ObjectId) -> dict[str, int]:
+    """The erase of a customer's account: each order keeps its lines, amounts and statuses and the
+    customer's id (the pharmacy's books, the dispensing trail), not its address or notes; their
+    hold documents (named by their id) are deleted once they hold no open order. Idempotent."""
+    from functions.pharmacy.stores import order_holds, orders
+
+    holds = sum(order_holds.delete_closed(customer_id, p) for p in orders.pharmacies_of(customer_id, 1000))
+    return {"orders": orders.anonymise_customer(customer_id), "orderHolds": holds}

@@ -152,3 +152,19 @@ def _refund(order_id: ObjectId, reason: str) -> None:
 
 def _told(kind: str, order_id: ObjectId, outcome: str, intent_id: str) -> None:
     order_payment.record_outcome(str(order_id), outcome, intent_id)
+
+
+def cancel_for_closing(customer_id: ObjectId) -> int:
+    """The customer's account closed (`POST /me/delete`): each order they may still cancel is
+    cancelled by `cancel`, as theirs; one that moved on meanwhile is left (Conflict). The number
+    this run cancelled; run again (the privacy sweep resumes a close-out), it finds what is left."""
+    customer = Principal(user={"_id": customer_id, "role": "patient"}, claims={})
+    found, _ = orders.page({"customer": customer_id, "orderStatus": {"$in": list(CUSTOMER_CANCELLABLE)}}, 0, 100)
+    cancelled = 0
+    for order in found:
+        try:
+            cancel(customer, str(order["_id"]), CancelIn(reason="account closed by the customer"))
+            cancelled += 1
+        except Conflict:  # confirmed to preparing, or cancelled by another run, meanwhile
+            continue
+    return cancelled

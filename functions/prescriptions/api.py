@@ -18,6 +18,7 @@ from functions.prescriptions.lines import RxLine
 
 __all__ = [
     "RxLine",
+    "end_retention",
     "for_export",
     "for_patient_record",
     "pdfs_for_export",
@@ -79,3 +80,10 @@ def pdfs_for_export(patient_id: ObjectId, cap: int) -> Iterator[tuple[str, bytes
     from functions.prescriptions import reading
 
     return reading.pdfs_for_export(patient_id, cap)
+
+
+def end_retention(patient_id: ObjectId) -> int:
+    """An erased patient's prescriptions after RECORD_RETENTION_YEARS: deleted (idempotent)."""
+    from functions.prescriptions.stores import prescriptions
+
+    return prescriptions.delete_of_patient(patient_id)

@@ -1,4 +1,4 @@
-"""Routes of a user's own data (issue 24 §3): `GET /me/export`.
+"""Routes of a user's own data (issue 24 §3): `GET /me/export`, `POST /me/delete`.
 
 The export answers JSON, or a zip with `?format=zip`: the route is `binary` (core.edge), so the zip
 reaches the existing frontend's `Accept: application/json` as a file, and `json_as_text`, so its JSON
@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from chalice.app import Response
 
+from functions.core.bodies import FORM, JSON, MULTIPART
 from functions.core.edge import Blueprint
 from functions.core.envelope import respond
 from functions.core.errors import Code
 from functions.core.openapi import describe
+from functions.core.request_local import source_ip
 from functions.core.security import require_user
-from functions.core.validation import parse_query
+from functions.core.validation import parse_body, parse_query
+from functions.privacy import deletion
 from functions.privacy import export as exports
-from functions.privacy.schemas import ExportAnswer, ExportQuery
+from functions.privacy.schemas import DeleteAnswer, DeleteIn, ExportAnswer, ExportQuery
 
 bp = Blueprint(__name__)
 
@@ -32,3 +35,14 @@ def export() -> Response:
         return Response(body=data, status_code=200, headers={
             "Content-Type": "application/zip", "Content-Disposition": f'attachment; filename="{filename}"'})
     return respond(**exports.export(principal))
+
+
+@bp.route("/me/delete", methods=["POST"], body_types=(JSON, FORM, MULTIPART))  # a settings form may post either
+@describe(response=DeleteAnswer, status=202, errors=(Code.WRONG_PASSWORD, Code.LOGIN_LOCKED,
+                                                     Code.ACCOUNT_HAS_OBLIGATIONS, Code.LAST_ADMIN,
+                                                     Code.DELETION_REQUESTED))
+def delete() -> Response:
+    """Delete the caller's own account (password confirmed): closed at once, erased after the grace period."""
+    request = bp.current_request
+    principal = require_user(request.headers, approved=False)
+    return respond(202, **deletion.delete_own(principal, parse_body(request, DeleteIn), source_ip(request)))

@@ -1,10 +1,12 @@
-"""Pydantic models of the privacy routes: the export's query and answer."""
+"""Pydantic models of the privacy routes: the export's query and answer, the deletion's body and answer."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from functions.core.schemas import WriteModel
 
 
 class ExportQuery(BaseModel):
@@ -30,3 +32,17 @@ class ExportAnswer(BaseModel):
     messages: list[dict[str, Any]]
     accessLog: list[dict[str, Any]]
 
+
+
+class DeleteIn(WriteModel):
+    """The caller's current password confirms the deletion."""
+
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class DeleteAnswer(BaseModel):
+    """The account is closed; its personal data is erased after `eraseAfter` (ISO 8601)."""
+
+    success: Literal[True]
+    eraseAfter: str
+    message: str

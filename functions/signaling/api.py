@@ -13,7 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
-__all__ = ["end_sessions", "messages_for_export", "online_doctor_ids", "push_to_user", "start_emergency"]
+__all__ = ["end_sessions", "erase_user", "messages_for_export", "online_doctor_ids", "push_to_user", "start_emergency"]
 
 
 def push_to_user(user_id: ObjectId, message: dict[str, Any]) -> int:
@@ -53,3 +53,12 @@ def messages_for_export(sender_id: ObjectId, cap: int) -> list[dict[str, Any]]:
     from functions.signaling.stores import messages
 
     return messages.of_sender(sender_id, cap)
+
+
+def erase_user(user_id: ObjectId) -> dict[str, int]:
+    """The erase of an account: the chat messages the user sent, their connection records and the
+    emergencies they raised are deleted (idempotent)."""
+    from functions.signaling.stores import connections, emergencies, messages
+
+    return {"messages": messages.delete_sent_by(user_id), "connections": connections.delete_of_user(user_id),
+            "emergencies": emergencies.delete_of_patient(user_id)}

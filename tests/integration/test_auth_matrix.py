@@ -67,6 +67,8 @@ ROUTES = [
     ("DELETE", "/mfa/totp", {"password": PASSWORD, "code": "123456"}, expect(401, default=409)),
     ("POST", "/login/mfa", {"mfaToken": "not-a-step-token", "code": "123456"}, expect(401, default=401)),
     ("DELETE", "/admin/user/{other}/mfa", None, expect(401, admin=200, default=403)),
+    # "other" asked for no deletion: the admin's restore is 409 NOT_DELETING
+    ("POST", "/admin/user/{other}/restore", None, expect(401, admin=409, default=403)),
 ]
 
 

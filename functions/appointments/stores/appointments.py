@@ -250,3 +250,15 @@ def expired_offers(now: datetime, limit: int) -> list[dict[str, Any]]:
 def not_ended(db: Database[dict[str, Any]], status: str, now: datetime, fields: Iterable[str]) -> list[dict[str, Any]]:
     """The appointments in `status` that have not ended, with `fields` (the migrations' read)."""
     return list(db[APPOINTMENTS].find({"status": status, "end": {"$gt": now}}, dict.fromkeys(fields, 1)))
+
+
+def delete_of_patient(patient_id: ObjectId) -> int:
+    """Every appointment of the patient (the erase of their account; index `patient_start_id`)."""
+    return int(get_db()[APPOINTMENTS].delete_many({"patient": patient_id}).deleted_count)
+
+
+def forget_doctor_snapshot(doctor_id: ObjectId) -> int:
+    """The erase of a doctor's account: the copy of their name and contact in each of their
+    appointments removed (index `doctor_start_id`); the appointments stay, naming them by id."""
+    result = get_db()[APPOINTMENTS].update_many({"doctor": doctor_id}, {"$unset": {"parties.doctor": ""}})
+    return int(result.modified_count)

@@ -110,3 +110,8 @@ def offers_expired(now: datetime, limit: int) -> list[dict[str, Any]]:
     """Entries still holding an offer whose time ran out (the sweeper's read)."""
     return list(get_db()[WAITLIST].find({"status": OFFERED, "offer.expiresAt": {"$lte": now}}, {"offer": 1})
                 .limit(limit))
+
+
+def delete_of_patient(patient_id: ObjectId) -> int:
+    """Every waitlist entry of the patient (the erase of their account; index `patient_created`)."""
+    return int(get_db()[WAITLIST].delete_many({"patient": patient_id}).deleted_count)

@@ -49,3 +49,8 @@ def on_call(limit: int) -> list[dict[str, Any]]:
     """Doctors on call, longest on call first (they are dialled in this order)."""
     return list(get_db()[ON_CALL].find({"onCall": True}).sort([("since", ASCENDING), ("_id", ASCENDING)])
                 .limit(limit))
+
+
+def delete_of_doctor(doctor_id: ObjectId) -> int:
+    """The doctor's on-call document gone (the erase of their account)."""
+    return int(get_db()[ON_CALL].delete_one({"_id": doctor_id}).deleted_count)

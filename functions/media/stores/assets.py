@@ -47,3 +47,13 @@ def retire(public_id: str, owner_id: ObjectId, now: datetime) -> dict[str, Any] 
         {"_id": public_id, "ownerId": owner_id, "status": ACTIVE},
         {"$set": {"status": DESTROYED, "updatedAt": now}}, return_document=ReturnDocument.BEFORE)
     return found
+
+
+def of_owner(owner_id: ObjectId, limit: int) -> list[dict[str, Any]]:
+    """The owner's assets, any status (the erase of an account): id, status and resource type."""
+    return list(get_db()[ASSETS].find({"ownerId": owner_id}, {"status": 1, "resourceType": 1}).limit(limit))
+
+
+def delete_of_owner(owner_id: ObjectId) -> int:
+    """The owner's asset records gone (the erase of an account, after their files)."""
+    return int(get_db()[ASSETS].delete_many({"ownerId": owner_id}).deleted_count)

@@ -71,3 +71,9 @@ def with_pending(cap: int) -> list[dict[str, Any]]:
 def clear_pending_flag(doc_id: str) -> None:
     """Drop the flag once no record is left (a hold taken meanwhile keeps it)."""
     _coll().update_one({"_id": doc_id, "orders": {}}, {"$unset": {"holdsPending": ""}})
+
+
+def delete_closed(customer_id: ObjectId, pharmacy_id: ObjectId) -> bool:
+    """The customer's hold document at that pharmacy, once it holds no open order (the erase)."""
+    gone = get_db()[ORDER_HOLDS].delete_one({"_id": hold_id(customer_id, pharmacy_id), "open": 0})
+    return bool(gone.deleted_count)

@@ -110,3 +110,20 @@ def by_ids(ids: list[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
     if not ids:
         return {}
     return {d["_id"]: d for d in _coll().find({"_id": {"$in": ids}})}
+
+
+# What an order keeps of its customer once their account is erased: its lines, amounts and
+# statuses (the pharmacy's books and the dispensing trail), the customer's id; not where it went.
+CUSTOMER_PERSONAL = ("shippingAddress", "specialInstructions")
+
+
+def anonymise_customer(customer_id: ObjectId) -> int:
+    """The erase of a customer's account: the address and notes of each of their orders removed."""
+    result = _coll().update_many({"customer": customer_id}, {"$unset": dict.fromkeys(CUSTOMER_PERSONAL, "")})
+    return int(result.modified_count)
+
+
+def pharmacies_of(customer_id: ObjectId, limit: int) -> set[ObjectId]:
+    """The pharmacies the customer ordered from (newest orders first, at most `limit` orders read)."""
+    found = _coll().find({"customer": customer_id}, {"pharmacy": 1}).sort([("_id", DESCENDING)]).limit(limit)
+    return {doc["pharmacy"] for doc in found}

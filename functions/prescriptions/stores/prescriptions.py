@@ -138,3 +138,8 @@ def give_back(rx_id: ObjectId, gives: Mapping[str, tuple[int, int]], now: dateti
     result = _rx().update_one(query, {"$inc": {f"remaining.{key}": qty for key, (qty, _) in gives.items()},
                                       "$set": {"updatedAt": now}})
     return bool(result.modified_count == 1)
+
+
+def delete_of_patient(patient_id: ObjectId) -> int:
+    """The erased patient's prescriptions, once their retention is over (index `patient_created`)."""
+    return int(_rx().delete_many({"patient": patient_id}).deleted_count)

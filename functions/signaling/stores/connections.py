@@ -151,3 +151,8 @@ def lower_share(user_id: ObjectId, now: datetime, share: int) -> None:
 def purge_expired_connections(now: datetime) -> int:
     """Drop connections past API Gateway's 2-hour cap (TTL does it on MongoDB, not on FerretDB)."""
     return int(get_db()[CONNECTIONS].delete_many({"expiresAt": {"$lte": now}}).deleted_count)
+
+
+def delete_of_user(user_id: ObjectId) -> int:
+    """Every connection record of the user (the erase of their account; index `user_expiry`)."""
+    return int(get_db()[CONNECTIONS].delete_many({"userId": user_id}).deleted_count)

@@ -68,3 +68,8 @@ def due_emergencies(now: datetime, limit: int = 100) -> list[ObjectId]:
 def shares_emergency(patient_id: ObjectId, doctor_id: ObjectId) -> bool:
     """The doctor was assigned an emergency session of this patient."""
     return get_db()[EMERGENCIES].find_one({"patientId": patient_id, "doctorId": doctor_id}, {"_id": 1}) is not None
+
+
+def delete_of_patient(patient_id: ObjectId) -> int:
+    """Every emergency the patient raised (the erase of their account; index `patient_created`)."""
+    return int(get_db()[EMERGENCIES].delete_many({"patientId": patient_id}).deleted_count)

@@ -45,3 +45,8 @@ def mark_read(message_id: ObjectId, room_ids: list[str], reader_id: ObjectId, no
 def of_sender(sender_id: ObjectId, limit: int) -> list[dict[str, Any]]:
     """The messages a user sent, oldest first (index `by_sender`)."""
     return list(get_db()[MESSAGES].find({"senderId": sender_id}).sort("_id", ASCENDING).limit(limit))
+
+
+def delete_sent_by(sender_id: ObjectId) -> int:
+    """Every chat message the user sent (the erase of their account; index `by_sender`)."""
+    return int(get_db()[MESSAGES].delete_many({"senderId": sender_id}).deleted_count)
