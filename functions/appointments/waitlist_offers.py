@@ -104,7 +104,6 @@ def _offer(entry: dict[str, Any], patient: dict[str, Any], slot: dict[str, Any],
     appointment_id, entry_id = ObjectId(), entry["_id"]
     start, end = aware(slot["start"]), aware(slot["end"])
     expires = now + timedelta(minutes=settings.waitlist_offer_minutes)
-    hold = f"offer|{appointment_id}"
     doc: dict[str, Any] = {
         "_id": appointment_id, "patient": entry["patient"], "doctor": slot["doctor"],
         "description": "Waitlist offer", "symptoms": "", "day": slot["day"], "time": slot["time"],
@@ -120,30 +119,16 @@ def _offer(entry: dict[str, Any], patient: dict[str, Any], slot: dict[str, Any],
     }
     offer = {"appointment": appointment_id, "day": slot["day"], "time": slot["time"], "start": start,
              "expiresAt": expires}
-    gone = {"appointment": True}
-
-    def release_cells() -> None:
-        if gone["appointment"]:
-            claims.release_hold(appointment_id, hold)
-
-    def delete_offer() -> None:
-        gone["appointment"] = False
-        appointments_store.delete_unanswered(appointment_id)
-        gone["appointment"] = True
-
+    written = claims.ClaimedInsert(appointment_id, f"offer|{appointment_id}")
     with Compensations("waitlist offer") as undo:
-        undo.step("claim the cells", release_cells)
+        undo.step("claim the cells", written.release_claims)
         claims.claim_cells(slot["doctor"], entry["patient"], appointment_id, start, end,
-                           int(slot.get("bufferMinutes") or 0), hold, now)
+                           int(slot.get("bufferMinutes") or 0), written.hold, now)
         undo.step("mark the entry offered", lambda: store.back_to_waiting(entry_id, appointment_id, now))
         if store.take_for_offer(entry_id, offer, now) is None:
             raise EntryTaken()
-        undo.step("insert the offered appointment", delete_offer)
-        clash = appointments_store.insert_appointment(doc)
-        if clash == "slot":
-            raise SlotTaken()
-        if clash:
-            raise PatientBusy()
+        undo.step("insert the offered appointment", written.delete_appointment)
+        written.insert(doc)
     logger.info("waitlist slot offered")
     return doc
 
