@@ -74,3 +74,18 @@ def test_a_leave_removes_only_the_owners_entry_not_holding_an_offer(coll: Any) -
     assert coll.delete_one({"_id": 1, "patient": PAT, "status": {"$in": leavable}}).deleted_count == 1
     assert coll.find_one({"_id": 2, "patient": PAT})["status"] == "offered"
     assert coll.find_one({"_id": 1}) is None
+
+
+def test_entries_whose_last_window_closed_are_read_by_status_and_ended_once(coll: Any) -> None:
+    coll.insert_many([_entry(1, endsAt=NOW - timedelta(hours=1)), _entry(2, endsAt=NOW + timedelta(hours=1)),
+                      _entry(3, endsAt=NOW, status="offered"), _entry(4, endsAt=NOW)])
+    past = list(coll.find({"status": "waiting", "endsAt": {"$lte": NOW}}, {"offer": 1}).limit(100))
+    assert sorted(d["_id"] for d in past) == [1, 4] and "seat" not in past[0]
+    assert [d["_id"] for d in coll.find({"status": "offered", "endsAt": {"$lte": NOW}}, {"offer": 1}).limit(100)] == [3]
+
+    def end(n: int) -> int:
+        return coll.update_one({"_id": n, "status": "waiting"},
+                               {"$set": {"status": "ended", "updatedAt": NOW, "seat": f"released|{n}"}}).modified_count
+
+    assert end(1) == 1 and end(1) == 0 and end(3) == 0
+    assert coll.find_one({"_id": 1})["seat"] == "released|1"

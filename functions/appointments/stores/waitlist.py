@@ -6,6 +6,7 @@ A live entry (`waiting` or `offered`) holds a seat, `seat: "<patient>|<k>"` for 
 WAITLIST_MAX_ENTRIES, under a unique index: no burst of joins can hold more entries than there
 are seats. An entry that is done gives its seat back by rewriting it to `released|<its id>`
 (a leave deletes the entry). The offer an entry holds is an appointment (`offer.appointment`).
+`endsAt` is when the window of its last day closes: the sweeper ends the entry then.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ INDEXES = {
         IndexModel([("patient", ASCENDING), ("createdAt", ASCENDING)], name="patient_created"),
         IndexModel([("doctor", ASCENDING), ("createdAt", ASCENDING)], name="doctor_created"),  # who is first in line
         IndexModel([("status", ASCENDING), ("offer.expiresAt", ASCENDING)], name="status_offer_expiry"),  # lapses
+        IndexModel([("status", ASCENDING), ("endsAt", ASCENDING)], name="status_ends"),  # entries whose days are over
     ],
 }
 
@@ -110,3 +112,17 @@ def offers_expired(now: datetime, limit: int) -> list[dict[str, Any]]:
     """Entries still holding an offer whose time ran out (the sweeper's read)."""
     return list(get_db()[WAITLIST].find({"status": OFFERED, "offer.expiresAt": {"$lte": now}}, {"offer": 1})
                 .limit(limit))
+
+
+def past(status: str, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Entries in `status` whose last window closed (the sweeper's read)."""
+    return list(get_db()[WAITLIST].find({"status": status, "endsAt": {"$lte": now}}, {"offer": 1}).limit(limit))
+
+
+def end_waiting(entry_id: ObjectId, now: datetime) -> bool:
+    """A waiting entry whose days are over is `ended`, its seat given back (one conditional
+    update: an offer made meanwhile keeps it); False when it was not waiting any more."""
+    ended = get_db()[WAITLIST].update_one(
+        {"_id": entry_id, "status": WAITING},
+        {"$set": {"status": ENDED, "updatedAt": now, "seat": released_seat(entry_id)}})
+    return bool(ended.modified_count)
