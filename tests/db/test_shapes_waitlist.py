@@ -89,3 +89,11 @@ def test_entries_whose_last_window_closed_are_read_by_status_and_ended_once(coll
 
     assert end(1) == 1 and end(1) == 0 and end(3) == 0
     assert coll.find_one({"_id": 1})["seat"] == "released|1"
+
+
+def test_the_entries_waiting_for_a_doctor_on_any_day_are_read_first_in_line_first(coll: Any) -> None:
+    coll.insert_many([_entry(3), _entry(1, days=["2026-03-09"]), _entry(2, status="offered"), _entry(4, doctor=OTHER)])
+    found = list(coll.find({"doctor": DOC, "status": "waiting"},
+                           {"patient": 1, "days": 1, "from": 1, "to": 1, "createdAt": 1})
+                 .sort([("createdAt", ASCENDING), ("_id", ASCENDING)]).limit(100))
+    assert [d["_id"] for d in found] == [1, 3] and found[0]["days"] == ["2026-03-09"] and "seat" not in found[0]

@@ -118,3 +118,25 @@ def test_the_slot_a_reschedule_leaves_is_offered_to_the_first_in_line(api):  # n
     # Then the 09:00 slot it left is offered to the waiting patient
     [entry] = mine(api, waiting)
     assert entry["status"] == "offered" and entry["offer"]["time"] == "09:00"
+
+
+def test_a_patient_online_is_told_of_the_offer_by_a_websocket_frame_instead_of_a_message(api, chalice_app):  # noqa: F811
+    from tests.signaling_support import fresh_sockets
+
+    # Given a booked 09:00 slot and a patient waiting for that morning, connected to the WebSocket API
+    doc, holder, waiting = doctor(), patient(), patient()
+    appt = body(book(api, holder, doc, time="09:00"))["appointment"]
+    assert join(api, waiting, doc).status_code == 201
+    with fresh_sockets(chalice_app) as sockets:
+        cid = sockets.open(waiting)
+        # When the holder cancels
+        assert cancel(api, holder, appt).status_code == 200
+        # Then the waiting patient's socket gets the offer, with what they need to answer it
+        [entry] = mine(api, waiting)
+        [frame] = sockets.new_frames(cid)
+        assert frame == {"type": "waitlist-offer", "entryId": entry["_id"],
+                         "appointmentId": entry["offer"]["appointment"], "doctor": str(doc["_id"]),
+                         "doctorName": doc["name"], "day": "2026-03-03", "time": "09:00",
+                         "expiresAt": entry["offer"]["expiresAt"]}
+    # And no SMS or e-mail went to them
+    assert not [m for m in sent_emails() if waiting["contact"] in m.destinations["ToAddresses"]]

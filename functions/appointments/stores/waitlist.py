@@ -80,6 +80,13 @@ def waiting_for(doctor_id: ObjectId, day: str, limit: int) -> list[dict[str, Any
                 .sort([("createdAt", ASCENDING), ("_id", ASCENDING)]).limit(limit))
 
 
+def waiting_for_doctor(doctor_id: ObjectId, limit: int) -> list[dict[str, Any]]:
+    """The entries waiting for the doctor (any day), first in line first: slots a doctor opened."""
+    return list(get_db()[WAITLIST].find({"doctor": doctor_id, "status": WAITING},
+                                        {"patient": 1, "days": 1, "from": 1, "to": 1, "createdAt": 1})
+                .sort([("createdAt", ASCENDING), ("_id", ASCENDING)]).limit(limit))
+
+
 def take_for_offer(entry_id: ObjectId, offer: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     """Mark a waiting entry as holding `offer` (one conditional update: of two freed slots, one
     offer per entry); the entry after, or None when it is not waiting any more."""
