@@ -11,9 +11,8 @@ days are over, `waitlist_answers`.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 
@@ -44,7 +43,7 @@ def entry_to_api(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def window_end(last: date, to: str, tz: ZoneInfo) -> datetime:
+def window_end(last: date, to: str, tz: tzinfo) -> datetime:
     """When the entry's window on its last day closes (UTC): from then on no slot can be offered
     to it, and the sweeper ends it (`waitlist_answers.sweep`)."""
     hours, minutes = (int(part) for part in to.split(":"))

@@ -97,3 +97,15 @@ def test_the_entries_waiting_for_a_doctor_on_any_day_are_read_first_in_line_firs
                            {"patient": 1, "days": 1, "from": 1, "to": 1, "createdAt": 1})
                  .sort([("createdAt", ASCENDING), ("_id", ASCENDING)]).limit(100))
     assert [d["_id"] for d in found] == [1, 3] and found[0]["days"] == ["2026-03-09"] and "seat" not in found[0]
+
+
+def test_entries_without_an_end_are_found_by_status_and_given_one_once(coll: Any) -> None:
+    coll.insert_many([_entry(1), _entry(2, endsAt=NOW), _entry(3, status="offered")])
+    assert [d["_id"] for d in coll.find({"status": "waiting", "endsAt": None}, {"untilDay": 1, "to": 1}).limit(100)] \
+        == [1]
+
+    def give(n: int) -> int:
+        return coll.update_one({"_id": n, "endsAt": None}, {"$set": {"endsAt": NOW}}).modified_count
+
+    assert give(1) == 1 and give(1) == 0 and give(2) == 0
+    assert coll.find_one({"_id": 1})["endsAt"] == NOW

@@ -5,7 +5,9 @@ as `ended`."""
 
 from __future__ import annotations
 
-from tests.appointments_support import api, appt_env, body, book, doctor, patient, twilio  # noqa: F401
+from bson import ObjectId
+
+from tests.appointments_support import api, appt_env, body, book, doctor, patient, twilio, utc  # noqa: F401
 from tests.integration.test_waitlist import join, mine
 from tests.integration.test_waitlist_offers import cancel
 
@@ -66,3 +68,23 @@ def test_a_window_already_over_cannot_be_joined(api, clock):  # noqa: F811
     # Then it is refused as past, and today's evening can still be joined
     assert refused.status_code == 422 and body(refused)["code"] == "SLOT_IN_PAST"
     assert join(api, pat, doc, day="2026-03-02", **{"from": "17:00", "to": "19:00"}).status_code == 201
+
+
+def test_entries_joined_before_their_end_was_stored_get_one_from_ensure_indexes_and_end(api, clock, db):  # noqa: F811
+    from functions import registry
+
+    # Given an entry for tomorrow 09:00-12:00 as the first version stored it (no `endsAt`)
+    pat, doc = patient(), doctor()
+    entry = body(join(api, pat, doc))["entry"]
+    db.waitlist.update_one({"_id": ObjectId(entry["_id"])}, {"$unset": {"endsAt": ""}})
+    # When ensure-indexes runs (twice: it is idempotent)
+    registry.ensure_indexes(db)
+    registry.ensure_indexes(db)
+    # Then the entry ends when tomorrow's window has closed wherever that day ends last (UTC-12)
+    assert db.waitlist.find_one({"_id": ObjectId(entry["_id"])})["endsAt"] == utc(2026, 3, 4, 0, 0)
+    clock.advance(hours=21)  # 12:30 in the doctor's zone: over there, but not everywhere
+    registry.sweep()
+    assert [e["status"] for e in mine(api, pat)] == ["waiting"]
+    clock.advance(hours=17)  # 00:00 UTC on the 4th: noon of the 3rd at UTC-12
+    registry.sweep()
+    assert [e["status"] for e in mine(api, pat)] == ["ended"]

@@ -12,13 +12,16 @@ are seats. An entry that is done gives its seat back by rewriting it to `release
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from functions.appointments.status import ACCEPTED, DECLINED, ENDED, LAPSED, OFFERED, WAITING
 from functions.core.db import get_db, insert_unless_duplicate
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 WAITLIST = "waitlist"
 
@@ -133,3 +136,13 @@ def end_waiting(entry_id: ObjectId, now: datetime) -> bool:
         {"_id": entry_id, "status": WAITING},
         {"$set": {"status": ENDED, "updatedAt": now, "seat": released_seat(entry_id)}})
     return bool(ended.modified_count)
+
+
+def without_end(db: Database[dict[str, Any]], status: str, limit: int) -> list[dict[str, Any]]:
+    """Entries in `status` stored before `endsAt` existed (the migration's read)."""
+    return list(db[WAITLIST].find({"status": status, "endsAt": None}, {"untilDay": 1, "to": 1}).limit(limit))
+
+
+def set_end(db: Database[dict[str, Any]], entry_id: ObjectId, ends: datetime) -> bool:
+    """Give an entry stored before `endsAt` existed its end (kept if it has one already)."""
+    return bool(db[WAITLIST].update_one({"_id": entry_id, "endsAt": None}, {"$set": {"endsAt": ends}}).modified_count)
