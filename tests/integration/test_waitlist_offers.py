@@ -140,3 +140,28 @@ def test_a_patient_online_is_told_of_the_offer_by_a_websocket_frame_instead_of_a
                          "expiresAt": entry["offer"]["expiresAt"]}
     # And no SMS or e-mail went to them
     assert not [m for m in sent_emails() if waiting["contact"] in m.destinations["ToAddresses"]]
+
+
+def test_a_notice_whose_push_fails_is_sent_as_its_message(api, chalice_app):  # noqa: F811
+    from functions.core import outbox
+    from functions.signaling.delivery import deliver_notice
+    from tests.faults import Fault, FaultPlan, inject
+    from tests.signaling_support import fresh_sockets
+
+    # Given an online patient and an offer's notice to them: a frame for their sockets, else its e-mail
+    waiting = patient()
+    message = outbox.message("email", waiting["contact"], "CureConnect: a slot for you", "held for you",
+                             kind="waitlist_offer")
+    frame = {"type": "waitlist-offer", "entryId": str(ObjectId()), "appointmentId": str(ObjectId()),
+             "doctor": str(ObjectId()), "doctorName": None, "day": "2026-03-03", "time": "09:00",
+             "expiresAt": "2026-03-02T10:15:00+00:00"}
+    notice = outbox.notice(waiting["_id"], frame, message)
+    with fresh_sockets(chalice_app) as sockets:
+        cid = sockets.open(waiting)
+        # When the push cannot read their connections (the database refuses the read)
+        with inject(FaultPlan(fail_at=1, fault=Fault.REFUSED)):
+            failed = deliver_notice(notice.payload)
+        # Then the message goes out instead: the offer is never left untold
+        assert failed == [message] and sockets.new_frames(cid) == []
+        # While a push that works sends no message
+        assert deliver_notice(notice.payload) == [] and sockets.types(cid) == ["waitlist-offer"]
