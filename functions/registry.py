@@ -26,6 +26,7 @@ from functions.appointments import holds as appointment_holds
 from functions.appointments import jobs as appointment_jobs
 from functions.appointments import migrations as appointment_migrations
 from functions.appointments import waitlist_answers as appointment_waitlist
+from functions.appointments import waitlist_opened as appointment_waitlist_opened
 from functions.appointments.routes import bp as appointments
 from functions.appointments.stores import appointments as appointments_store
 from functions.appointments.stores import waitlist as waitlist_store
@@ -53,6 +54,7 @@ from functions.prescriptions.routes import bp as prescriptions
 from functions.prescriptions.stores import prescriptions as prescriptions_store
 from functions.privacy import deletion as privacy_deletion
 from functions.privacy.routes import bp as privacy
+from functions.signaling import delivery as signaling_delivery
 from functions.signaling import jobs as signaling_jobs
 from functions.signaling import stores as signaling_stores
 from functions.signaling.routes import bp as signaling
@@ -96,8 +98,10 @@ SWEEPS: tuple[tuple[str, Callable[[datetime], Mapping[str, int]]], ...] = (
 # the messages to send. Kind "message" is built in.
 EFFECTS: dict[str, outbox.Handler] = {
     appointment_effects.KIND: appointment_effects.deliver,  # reminders, claims freed, notices
+    appointment_waitlist_opened.KIND: appointment_waitlist_opened.deliver,  # slots a doctor opened: waitlist offers
     **pharmacy_effects.HANDLERS,  # report lines, counters, give-backs, notices (push or message)
     throttle.SETTLE: throttle.settle_deferred,  # a login's success settled (deferred: `outbox.defer`)
+    outbox.NOTICE: signaling_delivery.deliver_notice,  # a user's notice: pushed if online, else its message
 }
 
 

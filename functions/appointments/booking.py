@@ -45,7 +45,7 @@ from functions.core import clock, idempotency, metrics
 from functions.core.compensation import Compensations
 from functions.core.config import get_settings
 from functions.core.db import object_id
-from functions.core.errors import Code, Conflict, PatientBusy, SlotTaken, Unprocessable
+from functions.core.errors import Code, Conflict, Unprocessable
 from functions.core.metrics import Metric
 from functions.core.observability import logger
 from functions.core.security import PATIENT, Principal
@@ -156,23 +156,9 @@ def _book(patient: Principal, body: BookingIn, appointment_id: ObjectId) -> Outc
 def _write(patient: Principal, doctor_id: ObjectId, appointment_id: ObjectId, slot: Slot, buffer_minutes: int,
            doc: dict[str, Any], now: Any) -> None:
     """The booking's writes, failure-atomic (see the module's docstring)."""
-    gone = {"appointment": True}  # the claims may go once the appointment is known not to stand
-
-    def release_claims() -> None:
-        if gone["appointment"]:
-            claims.release_hold(appointment_id, str(appointment_id))
-
-    def delete_appointment() -> None:
-        gone["appointment"] = False
-        store.delete_unanswered(appointment_id)
-        gone["appointment"] = True
-
+    written = claims.ClaimedInsert(appointment_id, str(appointment_id))
     with Compensations("book") as undo:
-        undo.step("claim cells and limit seats", release_claims)
+        undo.step("claim cells and limit seats", written.release_claims)
         claims.claim_booking(patient.id, doctor_id, appointment_id, slot.start, slot.end, buffer_minutes, now)
-        undo.step("insert the appointment", delete_appointment)
-        clash = store.insert_appointment(doc)
-        if clash == "slot":
-            raise SlotTaken()
-        if clash:
-            raise PatientBusy()
+        undo.step("insert the appointment", written.delete_appointment)
+        written.insert(doc)

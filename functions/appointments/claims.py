@@ -29,6 +29,7 @@ from pymongo import ASCENDING, IndexModel
 
 from functions.appointments.grid import aware, claim_ids
 from functions.appointments.status import ACTIVE, OFFERED
+from functions.appointments.stores import appointments as appointments_store
 from functions.appointments.stores.appointments import states
 from functions.core.config import get_settings
 from functions.core.db import get_db, insert_many_unless_duplicate, unless_duplicate
@@ -252,6 +253,43 @@ def insert_claims(cells: Sequence[str], appointment_id: ObjectId, hold: str, now
 def release_hold(appointment_id: ObjectId, hold: str) -> int:
     """Compensation: remove the claims one write made (one round trip)."""
     return int(get_db()[CLAIMS].delete_many({"appt": appointment_id, "hold": hold}).deleted_count)
+
+
+class ClaimedInsert:
+    """The two writes of a use case that claims an appointment's cells (by `hold`) and then
+    inserts the appointment (a booking, a waitlist offer), with the compensation of each: the
+    claims are released only once the appointment is known not to stand, so a failed delete
+    leaves a stored appointment that holds its claims, never one without them.
+
+        with Compensations("book") as undo:
+            undo.step("claim the cells", written.release_claims)
+            ...claim the cells by `hold`...
+            undo.step("insert the appointment", written.delete_appointment)
+            written.insert(doc)
+    """
+
+    __slots__ = ("_stands", "appointment_id", "hold")
+
+    def __init__(self, appointment_id: ObjectId, hold: str) -> None:
+        self.appointment_id, self.hold = appointment_id, hold
+        self._stands = False  # the appointment may stand (its delete began and did not finish)
+
+    def release_claims(self) -> None:
+        if not self._stands:
+            release_hold(self.appointment_id, self.hold)
+
+    def delete_appointment(self) -> None:
+        self._stands = True
+        appointments_store.delete_unanswered(self.appointment_id)
+        self._stands = False
+
+    def insert(self, doc: dict[str, Any]) -> None:
+        """Insert the appointment; SlotTaken or PatientBusy when a unique key refuses it."""
+        clash = appointments_store.insert_appointment(doc)
+        if clash == "slot":
+            raise SlotTaken()
+        if clash:
+            raise PatientBusy()
 
 
 def release_claims(appointment_id: ObjectId, cells: Sequence[str] | None = None) -> int:

@@ -1,18 +1,22 @@
 """Data migrations of the appointments domain, run by ensure-indexes (`functions.registry`).
 
 Each is idempotent and returns the documents it made: appointments booked before claims
-(`claim_existing`) or seats (`seat_existing`) existed get theirs.
+(`claim_existing`) or seats (`seat_existing`) existed get theirs; waitlist entries joined before
+`endsAt` existed get one (`waitlist_ends`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from functions.appointments import claims
 from functions.appointments.grid import aware, claim_ids
-from functions.appointments.status import ACTIVE
+from functions.appointments.status import ACTIVE, WAITLIST_LIVE
 from functions.appointments.stores import appointments
+from functions.appointments.stores import waitlist as waitlist_store
+from functions.appointments.waitlist import window_end
 from functions.core import clock
 from functions.core.config import get_settings
 from functions.core.observability import logger
@@ -73,4 +77,23 @@ def seat_existing(db: Database[dict[str, Any]]) -> int:
     return made
 
 
-MIGRATIONS = (claim_existing, seat_existing)
+# Where a day ends last (UTC-12; the zone names its offset with the opposite sign).
+LAST_ZONE = ZoneInfo("Etc/GMT+12")
+
+
+def waitlist_ends(db: Database[dict[str, Any]]) -> int:
+    """Live waitlist entries joined before `endsAt` existed get one: the close of their last
+    day's window where that day ends last (UTC-12), so none is ended before its doctor's day is
+    over (the doctor's zone is not read; they end up to a day late). Idempotent."""
+    made = 0
+    for status in WAITLIST_LIVE:
+        while batch := waitlist_store.without_end(db, status, 100):
+            done = sum(waitlist_store.set_end(db, e["_id"], window_end(date.fromisoformat(str(e["untilDay"])),
+                                                                       str(e["to"]), LAST_ZONE)) for e in batch)
+            made += done
+            if not done:  # changed under us: the next run of ensure-indexes takes them
+                break
+    return made
+
+
+MIGRATIONS = (claim_existing, seat_existing, waitlist_ends)

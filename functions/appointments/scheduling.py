@@ -1,7 +1,8 @@
 """The doctor's scheduling settings: weekly hours, slot length and booking rules, and time off.
 
 Stored on the doctor's user document (through `core.users`) and read by the slots and booking
-rules; `/doctor/availability` and `/doctor/time-off` call these.
+rules; `/doctor/availability` and `/doctor/time-off` call these. A change that can open slots
+(new hours, time off removed) records their offer to the waitlist (`waitlist_opened`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from functions.appointments import waitlist_opened
 from functions.appointments.grid import availability_from_doc, availability_to_api, aware, doctor_timezone
 from functions.appointments.schemas import AvailabilityIn, TimeOffIn
 from functions.appointments.status import ACTIVE
@@ -39,9 +41,11 @@ def get_availability(doctor: Principal) -> dict[str, Any]:
 
 def set_availability(doctor: Principal, body: AvailabilityIn) -> dict[str, Any]:
     """Replaces the setting. Bookings already made keep their claims: a grid change can never
-    put a new slot on top of them (the claims refuse it) nor move them."""
+    put a new slot on top of them (the claims refuse it) nor move them. Slots it opens are
+    offered to the waitlist off the request path (`waitlist_opened`)."""
     stored = {**body.model_dump(), "updatedAt": clock.now()}
     users.set_availability(doctor.id, stored)
+    waitlist_opened.recorded(doctor.user)
     return availability_to_api(availability_from_doc(stored), doctor_timezone(doctor.user).key)
 
 
@@ -69,5 +73,7 @@ def add_time_off(doctor: Principal, body: TimeOffIn) -> tuple[dict[str, Any], li
 
 
 def remove_time_off(doctor: Principal, entry_id: str) -> None:
+    """Slots it opens are offered to the waitlist off the request path (`waitlist_opened`)."""
     if not re.fullmatch(r"[0-9a-f]{24}", entry_id or "") or not users.remove_time_off(doctor.id, entry_id):
         raise NotFound.of("Time off")
+    waitlist_opened.recorded(doctor.user)

@@ -5,17 +5,18 @@ Limits: WAITLIST_MAX_ENTRIES live entries per patient, enforced by seats under a
 (`stores.waitlist`): a join reads the seats the patient holds once, inserts the entry with the
 first free one, and on a refusal (a concurrent join took it) tries the next, so twenty joins at
 once against three seats give exactly three entries. A join is one write (the entry): nothing to
-compensate. Offers, their acceptance and lapse are `waitlist_offers`.
+compensate. Offers are `waitlist_offers`; their answers, lapse and the end of entries whose
+days are over, `waitlist_answers`.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from bson import ObjectId
 
-from functions.appointments.grid import aware, parse_day
+from functions.appointments.grid import aware, doctor_timezone, parse_day
 from functions.appointments.schemas import WaitlistIn
 from functions.appointments.slots import listed_doctor
 from functions.appointments.status import OFFERED, WAITING
@@ -42,6 +43,13 @@ def entry_to_api(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def window_end(last: date, to: str, tz: tzinfo) -> datetime:
+    """When the entry's window on its last day closes (UTC): from then on no slot can be offered
+    to it, and the sweeper ends it (`waitlist_answers.sweep`)."""
+    hours, minutes = (int(part) for part in to.split(":"))
+    return datetime.combine(last, time(hours, minutes), tzinfo=tz).astimezone(UTC)
+
+
 def join(patient: Principal, body: WaitlistIn) -> dict[str, Any]:
     """POST /appointment/waitlist."""
     now, limit = clock.now(), get_settings().waitlist_max_entries
@@ -56,12 +64,15 @@ def join(patient: Principal, body: WaitlistIn) -> dict[str, Any]:
         raise Unprocessable(f"A waitlist entry covers at most {MAX_RANGE_DAYS} days", code=Code.DATE_OUT_OF_RANGE)
     if last < now.date():
         raise Unprocessable("These days are past", code=Code.SLOT_IN_PAST)
-    listed_doctor(doctor_id, patient.others)  # approved and active, else 404
+    doctor = listed_doctor(doctor_id, patient.others)  # approved and active, else 404
     days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    ends = window_end(last, body.to, doctor_timezone(doctor))
+    if ends <= now:
+        raise Unprocessable("This window is over", code=Code.SLOT_IN_PAST)
     entry_id = ObjectId()
     doc: dict[str, Any] = {"_id": entry_id, "patient": patient.id, "doctor": doctor_id, "days": days,
                            "untilDay": days[-1], "from": body.from_, "to": body.to, "status": WAITING,
-                           "offer": None, "createdAt": now, "updatedAt": now}
+                           "offer": None, "endsAt": ends, "createdAt": now, "updatedAt": now}
     held = store.seats_held(patient.id)
     for seat in (f"{patient.id}|{k}" for k in range(limit)):
         if seat in held:

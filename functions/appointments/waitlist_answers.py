@@ -14,7 +14,8 @@ the appointment is known to be an offer again), turn the offer into a booking (u
 Decline (`PUT .../decline`) and lapse (`sweep`): one conditional update cancels the offered
 appointment (slot keys released); its cells are freed and the slot offered to the next in line by
 the outbox's `appointments.changed` effect (`effects.deliver`, `waitlist_offers.offer_freed`);
-the entry is done (`declined`, `lapsed`), its seat given back.
+the entry is done (`declined`, `lapsed`), its seat given back. The sweep also ends entries whose
+days are over (`ended`; an offer such an entry still holds is withdrawn first).
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from functions.appointments.status import (
     ACCEPTED,
     CANCELLED,
     DECLINED,
+    ENDED,
     LAPSED,
     OFFERED,
     PENDING_PAYMENT,
+    WAITING,
     booked_status,
     history_entry,
 )
@@ -151,24 +154,43 @@ def _finish(entry_id: ObjectId, appointment_id: ObjectId, status: str, now: date
 
 def sweep(now: datetime) -> dict[str, int]:
     """Offers whose time ran out lapse (cancelled by the system; the next in line is offered);
-    entries still `offered` whose offer was answered or lost are finished."""
+    entries still `offered` whose offer was answered or lost are finished; entries whose days
+    are over end (`_end_past`)."""
     lapsed = 0
     for appt in appointments_store.expired_offers(now, SWEEP_BATCH):
         if _withdraw({"_id": appt["_id"], "status": OFFERED, "offerExpiresAt": {"$lte": now}}, None, "system",
                      "offer lapsed", now):
             lapsed += 1
-    finished = 0
-    for entry in store.offers_expired(now, SWEEP_BATCH):
-        appointment_id = entry["offer"]["appointment"]
-        current = appointments_store.get(appointment_id)
-        if current is not None and current.get("status") == OFFERED:
-            continue  # lapses on the next run (above)
-        done = ACCEPTED if current is not None and current.get("status") != CANCELLED else LAPSED
-        if store.finish_offer(entry["_id"], appointment_id, done, now) is not None:
-            finished += 1
-    if lapsed or finished:
-        logger.info("waitlist offers lapsed", extra={"lapsed": lapsed, "finished": finished})
-    return {"waitlistOffersLapsed": lapsed, "waitlistEntriesFinished": finished}
+    finished = sum(_finish_answered(entry, LAPSED, now) for entry in store.offers_expired(now, SWEEP_BATCH))
+    ended = _end_past(now)
+    if lapsed or finished or ended:
+        logger.info("waitlist swept", extra={"lapsed": lapsed, "finished": finished, "ended": ended})
+    return {"waitlistOffersLapsed": lapsed, "waitlistEntriesFinished": finished, "waitlistEntriesEnded": ended}
+
+
+def _finish_answered(entry: dict[str, Any], otherwise: str, now: datetime) -> bool:
+    """An entry still `offered` whose offered appointment is no longer an offer is done:
+    `accepted` when it became a booking, else `otherwise`. False while the offer stands."""
+    appointment_id = entry["offer"]["appointment"]
+    current = appointments_store.get(appointment_id)
+    if current is not None and current.get("status") == OFFERED:
+        return False  # lapses on the next run (see `sweep`)
+    done = ACCEPTED if current is not None and current.get("status") != CANCELLED else otherwise
+    return store.finish_offer(entry["_id"], appointment_id, done, now) is not None
+
+
+def _end_past(now: datetime) -> int:
+    """Entries whose last window closed (`endsAt`) end: a waiting one is `ended` (its seat given
+    back); one still holding an offer has the offer withdrawn (its cells released; the slot is
+    past, so nobody else is offered it), then ends the same way (`accepted` if it was accepted)."""
+    ended = sum(store.end_waiting(entry["_id"], now) for entry in store.past(WAITING, now, SWEEP_BATCH))
+    for entry in store.past(OFFERED, now, SWEEP_BATCH):
+        offer = entry.get("offer") or {}
+        if offer.get("appointment") is None:
+            continue
+        _withdraw({"_id": offer["appointment"], "status": OFFERED}, None, "system", "waitlist days over", now)
+        ended += _finish_answered(entry, ENDED, now)
+    return ended
 
 
 def withdraw_for(party: str, party_id: ObjectId, appointment_id: ObjectId, reason: str, now: datetime) -> bool:

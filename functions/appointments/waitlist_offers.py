@@ -8,7 +8,9 @@ slot to the first who can take it: an appointment in status `offered` holding th
 (as a booking does, so no booking and no other offer can take them, the repair sweep sees a live
 appointment, and the patient can never hold an offer and a booking that overlap) for
 WAITLIST_OFFER_MINUTES. A patient busy then is skipped; when the doctor's cells are taken (a
-booking came first) nobody is offered. The patient is told by a message through the outbox.
+booking came first) nobody is offered. The patient is told by a `waitlist-offer` WebSocket frame
+when online, else by a message: one notice through the outbox (`outbox.notice`, whose handler is
+the signaling domain's).
 
 Failure-atomic (`core.compensation`), three steps: claim the cells (undo: release them by this
 offer's hold, only once the appointment is known not to stand), mark the entry `offered` (undo:
@@ -78,10 +80,20 @@ def _in_window(entry: dict[str, Any], time: str) -> bool:
 def offer_slot(slot: dict[str, Any], now: datetime, skip: ObjectId | None = None) -> list[outbox.Effect]:
     """Offer the slot of `slot` (an appointment document that no longer holds it) to the first
     eligible waiting patient (not `skip`)."""
-    candidates = [e for e in store.waiting_for(slot["doctor"], str(slot["day"]), CANDIDATES)
-                  if _in_window(e, str(slot["time"])) and e["patient"] not in (skip, slot["patient"])]
+    entries = store.waiting_for(slot["doctor"], str(slot["day"]), CANDIDATES)
+    return offer_to(slot, [e for e in entries if e["patient"] != skip], now)[0]
+
+
+def offer_to(slot: dict[str, Any], entries: list[dict[str, Any]], now: datetime
+             ) -> tuple[list[outbox.Effect], ObjectId | None]:
+    """Offer the slot to the first of `entries` (first in line first) whose window holds its start
+    and who can take it (a patient busy then, or offered another slot meanwhile, is passed over).
+    `slot` holds what an appointment of the slot needs (`doctor`, `day`, `time`, `start`, `end`,
+    `timezone`, `durationMinutes`, `bufferMinutes`, `requiresConfirmation`; `patient`, who left
+    it, is never offered it back). The messages to send and the entry offered it (None: nobody)."""
+    candidates = [e for e in entries if _in_window(e, str(slot["time"])) and e["patient"] != slot.get("patient")]
     if not candidates:
-        return []
+        return [], None
     people = users.users_by_id([slot["doctor"], *(e["patient"] for e in candidates)])
     for entry in candidates:
         patient = people.get(entry["patient"])
@@ -90,11 +102,11 @@ def offer_slot(slot: dict[str, Any], now: datetime, skip: ObjectId | None = None
         try:
             offered = _offer(entry, patient, slot, people.get(slot["doctor"]) or {}, now)
         except SlotTaken:
-            return []  # a booking (or another offer) holds the slot now
+            return [], None  # a booking (or another offer) holds the slot now
         except (PatientBusy, EntryTaken):
             continue  # this patient holds something at that time, or another offer: the next in line
-        return _tell(patient, offered)
-    return []
+        return _tell(patient, offered), entry["_id"]
+    return [], None
 
 
 def _offer(entry: dict[str, Any], patient: dict[str, Any], slot: dict[str, Any], doctor: dict[str, Any],
@@ -104,7 +116,6 @@ def _offer(entry: dict[str, Any], patient: dict[str, Any], slot: dict[str, Any],
     appointment_id, entry_id = ObjectId(), entry["_id"]
     start, end = aware(slot["start"]), aware(slot["end"])
     expires = now + timedelta(minutes=settings.waitlist_offer_minutes)
-    hold = f"offer|{appointment_id}"
     doc: dict[str, Any] = {
         "_id": appointment_id, "patient": entry["patient"], "doctor": slot["doctor"],
         "description": "Waitlist offer", "symptoms": "", "day": slot["day"], "time": slot["time"],
@@ -120,42 +131,35 @@ def _offer(entry: dict[str, Any], patient: dict[str, Any], slot: dict[str, Any],
     }
     offer = {"appointment": appointment_id, "day": slot["day"], "time": slot["time"], "start": start,
              "expiresAt": expires}
-    gone = {"appointment": True}
-
-    def release_cells() -> None:
-        if gone["appointment"]:
-            claims.release_hold(appointment_id, hold)
-
-    def delete_offer() -> None:
-        gone["appointment"] = False
-        appointments_store.delete_unanswered(appointment_id)
-        gone["appointment"] = True
-
+    written = claims.ClaimedInsert(appointment_id, f"offer|{appointment_id}")
     with Compensations("waitlist offer") as undo:
-        undo.step("claim the cells", release_cells)
+        undo.step("claim the cells", written.release_claims)
         claims.claim_cells(slot["doctor"], entry["patient"], appointment_id, start, end,
-                           int(slot.get("bufferMinutes") or 0), hold, now)
+                           int(slot.get("bufferMinutes") or 0), written.hold, now)
         undo.step("mark the entry offered", lambda: store.back_to_waiting(entry_id, appointment_id, now))
         if store.take_for_offer(entry_id, offer, now) is None:
             raise EntryTaken()
-        undo.step("insert the offered appointment", delete_offer)
-        clash = appointments_store.insert_appointment(doc)
-        if clash == "slot":
-            raise SlotTaken()
-        if clash:
-            raise PatientBusy()
+        undo.step("insert the offered appointment", written.delete_appointment)
+        written.insert(doc)
     logger.info("waitlist slot offered")
     return doc
 
 
 def _tell(patient: dict[str, Any], offered: dict[str, Any]) -> list[outbox.Effect]:
-    """The offer's message to the patient (no PHI: the time and a link)."""
+    """The offer's notice to the patient (`outbox.notice`): a `waitlist-offer` frame pushed to
+    their live WebSocket connections by the signaling domain's handler, else the message (no PHI:
+    the time and a link)."""
+    frame = {"type": "waitlist-offer", "entryId": str(offered["waitlistEntry"]), "appointmentId": str(offered["_id"]),
+             "doctor": str(offered["doctor"]),
+             "doctorName": ((offered.get("parties") or {}).get("doctor") or {}).get("name"),
+             "day": offered["day"], "time": offered["time"], "expiresAt": aware(offered["offerExpiresAt"]).isoformat()}
     recipient = recipient_of(patient, patient["_id"])
-    if recipient is None:
-        return []
-    settings = get_settings()
-    when = when_text(aware(offered["start"]), recipient.timezone)
-    body = (f"CureConnect: a slot on {when} you are waiting for is free and held for you for "
-            f"{settings.waitlist_offer_minutes} minutes. Accept it: {settings.app_base_url.rstrip('/')}/appointments")
-    return [outbox.message(recipient.contact_type, recipient.contact, "CureConnect: a slot for you", body,
-                           kind=KIND, ref=offered["_id"], sender=None)]
+    message = None
+    if recipient is not None:
+        settings = get_settings()
+        body = (f"CureConnect: a slot on {when_text(aware(offered['start']), recipient.timezone)} you are waiting "
+                f"for is free and held for you for {settings.waitlist_offer_minutes} minutes. Accept it: "
+                f"{settings.app_base_url.rstrip('/')}/appointments")
+        message = outbox.message(recipient.contact_type, recipient.contact, "CureConnect: a slot for you", body,
+                                 kind=KIND, ref=offered["_id"], sender=None)
+    return [outbox.notice(patient["_id"], frame, message, ref=offered["_id"])]

@@ -90,6 +90,18 @@ def message(channel: str, to: str, subject: str, body: str, *, kind: str, ref: A
                             "sender": sender}, ref)
 
 
+NOTICE = "notice"  # a user's notice: pushed to their live WebSocket connections, else its message
+
+
+def notice(user_id: Any, event: Mapping[str, Any], fallback: Effect | None, *, ref: Any = None) -> Effect:
+    """A notice to a user: `event` (a WebSocket frame) pushed to their live connections, and
+    when none got it the `fallback` message (`message(...)`; None: nothing) sent. The handler of
+    kind NOTICE is the signaling domain's, plugged by the composition root
+    (`functions.registry.EFFECTS`), so a domain that signaling depends on can push too."""
+    return Effect(NOTICE, {"user": user_id, "event": dict(event), "ref": ref,
+                           "fallback": None if fallback is None else dict(fallback.payload)}, ref)
+
+
 # ---------------------------------------------------------------- the request path
 
 

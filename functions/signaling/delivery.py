@@ -7,15 +7,17 @@ answered with `FrameError`'s `{type: "error", code, message}` on the same connec
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
-from functions.core import clock, metrics
+from functions.core import clock, metrics, outbox
 from functions.core.config import get_settings
 from functions.core.errors import FrameCode
 from functions.core.metrics import Metric
+from functions.core.observability import logger
 from functions.core.security import DOCTOR
 from functions.signaling import access, sender
 from functions.signaling.caller import Connection
@@ -42,6 +44,20 @@ def send(cid: str, message: dict[str, Any]) -> bool:
 def push_to_user(user_id: ObjectId, message: dict[str, Any]) -> int:
     """Send a frame to each live connection of that user; returns how many got it."""
     return sum(send(cid, message) for cid in connections.live_connection_ids(user_id, clock.now()))
+
+
+def deliver_notice(payload: Mapping[str, Any]) -> Sequence[outbox.Effect]:
+    """The outbox's handler of a notice (`core.outbox.notice`): the push to the user's live
+    connections; when none got it, or the push failed (the gateway or the database away), the
+    fallback message for the worker to send. A re-run after a kill may push again (a frame the
+    page shows once more), never sends the message twice."""
+    try:
+        if push_to_user(payload["user"], dict(payload["event"])) > 0:
+            return []
+    except Exception as exc:
+        logger.warning("notice not pushed; sent as its message", extra={"error": type(exc).__name__})
+    fallback = payload.get("fallback")
+    return [] if not fallback else [outbox.Effect(outbox.MESSAGE, dict(fallback), payload.get("ref"))]
 
 
 def reply_error(cid: str, code: str, message: str, errors: list[dict[str, str]] | None = None,

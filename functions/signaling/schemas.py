@@ -368,6 +368,22 @@ class IvrEmergencyOut(FrameOut):
     at: str
 
 
+class WaitlistOfferOut(FrameOut):
+    """To a patient on a doctor's waitlist: a freed or newly opened slot (`day`, `time`, the
+    doctor's local ones) is held for them until `expiresAt`; they answer with
+    `PUT /appointment/waitlist/{entryId}/accept` or `/decline`. Sent instead of the SMS or e-mail
+    while they are online."""
+
+    type: Literal["waitlist-offer"]
+    entryId: Id
+    appointmentId: Id
+    doctor: Id
+    doctorName: str | None
+    day: str
+    time: str
+    expiresAt: Timestamp
+
+
 class FieldErrorOut(OutModel):
     field: str
     message: str
@@ -409,5 +425,5 @@ ANSWERS: dict[str, tuple[type[FrameOut], ...]] = {
 PUSHES: tuple[type[FrameOut], ...] = (
     ReadyOut, PeerLeftOut, OfferOut, AnswerOut, IceCandidateOut, MessageOut, TypingOut, MessageReadOut,
     DoctorJoinedFrameOut, EmergencyNotificationOut, EmergencyTakenOut, EmergencyUnansweredOut, IvrEmergencyOut,
-    ErrorFrameOut,
+    WaitlistOfferOut, ErrorFrameOut,
 )

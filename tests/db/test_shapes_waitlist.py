@@ -74,3 +74,38 @@ def test_a_leave_removes_only_the_owners_entry_not_holding_an_offer(coll: Any) -
     assert coll.delete_one({"_id": 1, "patient": PAT, "status": {"$in": leavable}}).deleted_count == 1
     assert coll.find_one({"_id": 2, "patient": PAT})["status"] == "offered"
     assert coll.find_one({"_id": 1}) is None
+
+
+def test_entries_whose_last_window_closed_are_read_by_status_and_ended_once(coll: Any) -> None:
+    coll.insert_many([_entry(1, endsAt=NOW - timedelta(hours=1)), _entry(2, endsAt=NOW + timedelta(hours=1)),
+                      _entry(3, endsAt=NOW, status="offered"), _entry(4, endsAt=NOW)])
+    past = list(coll.find({"status": "waiting", "endsAt": {"$lte": NOW}}, {"offer": 1}).limit(100))
+    assert sorted(d["_id"] for d in past) == [1, 4] and "seat" not in past[0]
+    assert [d["_id"] for d in coll.find({"status": "offered", "endsAt": {"$lte": NOW}}, {"offer": 1}).limit(100)] == [3]
+
+    def end(n: int) -> int:
+        return coll.update_one({"_id": n, "status": "waiting"},
+                               {"$set": {"status": "ended", "updatedAt": NOW, "seat": f"released|{n}"}}).modified_count
+
+    assert end(1) == 1 and end(1) == 0 and end(3) == 0
+    assert coll.find_one({"_id": 1})["seat"] == "released|1"
+
+
+def test_the_entries_waiting_for_a_doctor_on_any_day_are_read_first_in_line_first(coll: Any) -> None:
+    coll.insert_many([_entry(3), _entry(1, days=["2026-03-09"]), _entry(2, status="offered"), _entry(4, doctor=OTHER)])
+    found = list(coll.find({"doctor": DOC, "status": "waiting"},
+                           {"patient": 1, "days": 1, "from": 1, "to": 1, "createdAt": 1})
+                 .sort([("createdAt", ASCENDING), ("_id", ASCENDING)]).limit(100))
+    assert [d["_id"] for d in found] == [1, 3] and found[0]["days"] == ["2026-03-09"] and "seat" not in found[0]
+
+
+def test_entries_without_an_end_are_found_by_status_and_given_one_once(coll: Any) -> None:
+    coll.insert_many([_entry(1), _entry(2, endsAt=NOW), _entry(3, status="offered")])
+    assert [d["_id"] for d in coll.find({"status": "waiting", "endsAt": None}, {"untilDay": 1, "to": 1}).limit(100)] \
+        == [1]
+
+    def give(n: int) -> int:
+        return coll.update_one({"_id": n, "endsAt": None}, {"$set": {"endsAt": NOW}}).modified_count
+
+    assert give(1) == 1 and give(1) == 0 and give(2) == 0
+    assert coll.find_one({"_id": 1})["endsAt"] == NOW

@@ -118,3 +118,50 @@ def test_the_slot_a_reschedule_leaves_is_offered_to_the_first_in_line(api):  # n
     # Then the 09:00 slot it left is offered to the waiting patient
     [entry] = mine(api, waiting)
     assert entry["status"] == "offered" and entry["offer"]["time"] == "09:00"
+
+
+def test_a_patient_online_is_told_of_the_offer_by_a_websocket_frame_instead_of_a_message(api, chalice_app):  # noqa: F811
+    from tests.signaling_support import fresh_sockets
+
+    # Given a booked 09:00 slot and a patient waiting for that morning, connected to the WebSocket API
+    doc, holder, waiting = doctor(), patient(), patient()
+    appt = body(book(api, holder, doc, time="09:00"))["appointment"]
+    assert join(api, waiting, doc).status_code == 201
+    with fresh_sockets(chalice_app) as sockets:
+        cid = sockets.open(waiting)
+        # When the holder cancels
+        assert cancel(api, holder, appt).status_code == 200
+        # Then the waiting patient's socket gets the offer, with what they need to answer it
+        [entry] = mine(api, waiting)
+        [frame] = sockets.new_frames(cid)
+        assert frame == {"type": "waitlist-offer", "entryId": entry["_id"],
+                         "appointmentId": entry["offer"]["appointment"], "doctor": str(doc["_id"]),
+                         "doctorName": doc["name"], "day": "2026-03-03", "time": "09:00",
+                         "expiresAt": entry["offer"]["expiresAt"]}
+    # And no SMS or e-mail went to them
+    assert not [m for m in sent_emails() if waiting["contact"] in m.destinations["ToAddresses"]]
+
+
+def test_a_notice_whose_push_fails_is_sent_as_its_message(api, chalice_app):  # noqa: F811
+    from functions.core import outbox
+    from functions.signaling.delivery import deliver_notice
+    from tests.faults import Fault, FaultPlan, inject
+    from tests.signaling_support import fresh_sockets
+
+    # Given an online patient and an offer's notice to them: a frame for their sockets, else its e-mail
+    waiting = patient()
+    message = outbox.message("email", waiting["contact"], "CureConnect: a slot for you", "held for you",
+                             kind="waitlist_offer")
+    frame = {"type": "waitlist-offer", "entryId": str(ObjectId()), "appointmentId": str(ObjectId()),
+             "doctor": str(ObjectId()), "doctorName": None, "day": "2026-03-03", "time": "09:00",
+             "expiresAt": "2026-03-02T10:15:00+00:00"}
+    notice = outbox.notice(waiting["_id"], frame, message)
+    with fresh_sockets(chalice_app) as sockets:
+        cid = sockets.open(waiting)
+        # When the push cannot read their connections (the database refuses the read)
+        with inject(FaultPlan(fail_at=1, fault=Fault.REFUSED)):
+            failed = deliver_notice(notice.payload)
+        # Then the message goes out instead: the offer is never left untold
+        assert failed == [message] and sockets.new_frames(cid) == []
+        # While a push that works sends no message
+        assert deliver_notice(notice.payload) == [] and sockets.types(cid) == ["waitlist-offer"]

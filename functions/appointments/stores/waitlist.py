@@ -6,18 +6,22 @@ A live entry (`waiting` or `offered`) holds a seat, `seat: "<patient>|<k>"` for 
 WAITLIST_MAX_ENTRIES, under a unique index: no burst of joins can hold more entries than there
 are seats. An entry that is done gives its seat back by rewriting it to `released|<its id>`
 (a leave deletes the entry). The offer an entry holds is an appointment (`offer.appointment`).
+`endsAt` is when the window of its last day closes: the sweeper ends the entry then.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from functions.appointments.status import ACCEPTED, DECLINED, ENDED, LAPSED, OFFERED, WAITING
 from functions.core.db import get_db, insert_unless_duplicate
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 WAITLIST = "waitlist"
 
@@ -27,6 +31,7 @@ INDEXES = {
         IndexModel([("patient", ASCENDING), ("createdAt", ASCENDING)], name="patient_created"),
         IndexModel([("doctor", ASCENDING), ("createdAt", ASCENDING)], name="doctor_created"),  # who is first in line
         IndexModel([("status", ASCENDING), ("offer.expiresAt", ASCENDING)], name="status_offer_expiry"),  # lapses
+        IndexModel([("status", ASCENDING), ("endsAt", ASCENDING)], name="status_ends"),  # entries whose days are over
     ],
 }
 
@@ -78,6 +83,13 @@ def waiting_for(doctor_id: ObjectId, day: str, limit: int) -> list[dict[str, Any
                 .sort([("createdAt", ASCENDING), ("_id", ASCENDING)]).limit(limit))
 
 
+def waiting_for_doctor(doctor_id: ObjectId, limit: int) -> list[dict[str, Any]]:
+    """The entries waiting for the doctor (any day), first in line first: slots a doctor opened."""
+    return list(get_db()[WAITLIST].find({"doctor": doctor_id, "status": WAITING},
+                                        {"patient": 1, "days": 1, "from": 1, "to": 1, "createdAt": 1})
+                .sort([("createdAt", ASCENDING), ("_id", ASCENDING)]).limit(limit))
+
+
 def take_for_offer(entry_id: ObjectId, offer: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     """Mark a waiting entry as holding `offer` (one conditional update: of two freed slots, one
     offer per entry); the entry after, or None when it is not waiting any more."""
@@ -115,3 +127,27 @@ def offers_expired(now: datetime, limit: int) -> list[dict[str, Any]]:
 def delete_of_patient(patient_id: ObjectId) -> int:
     """Every waitlist entry of the patient (the erase of their account; index `patient_created`)."""
     return int(get_db()[WAITLIST].delete_many({"patient": patient_id}).deleted_count)
+
+
+def past(status: str, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Entries in `status` whose last window closed (the sweeper's read)."""
+    return list(get_db()[WAITLIST].find({"status": status, "endsAt": {"$lte": now}}, {"offer": 1}).limit(limit))
+
+
+def end_waiting(entry_id: ObjectId, now: datetime) -> bool:
+    """A waiting entry whose days are over is `ended`, its seat given back (one conditional
+    update: an offer made meanwhile keeps it); False when it was not waiting any more."""
+    ended = get_db()[WAITLIST].update_one(
+        {"_id": entry_id, "status": WAITING},
+        {"$set": {"status": ENDED, "updatedAt": now, "seat": released_seat(entry_id)}})
+    return bool(ended.modified_count)
+
+
+def without_end(db: Database[dict[str, Any]], status: str, limit: int) -> list[dict[str, Any]]:
+    """Entries in `status` stored before `endsAt` existed (the migration's read)."""
+    return list(db[WAITLIST].find({"status": status, "endsAt": None}, {"untilDay": 1, "to": 1}).limit(limit))
+
+
+def set_end(db: Database[dict[str, Any]], entry_id: ObjectId, ends: datetime) -> bool:
+    """Give an entry stored before `endsAt` existed its end (kept if it has one already)."""
+    return bool(db[WAITLIST].update_one({"_id": entry_id, "endsAt": None}, {"$set": {"endsAt": ends}}).modified_count)
