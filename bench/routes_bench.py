@@ -382,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
             print("On MongoDB (reasoned from the indexes): the first page walks listed_name_id (listed, name, _id)\n"
                   "and stops after a page of unexpired medicines (IXSCAN + FETCH of ~20 documents); its total is a\n"
                   "COUNT_SCAN of listed_expiry (listed, expiryDate), index keys only, linear in the listed medicines.\n"
-                  "'My appointments' walks patient_start_id from `now` both ways; its total counts the patient's keys.")
+                  "'My appointments' walks patient_start_id from `now` both ways; its total (patient, status $in)\n"
+                  "counts patient_status's keys (IXSCAN, no FETCH). On this server both totals are index-only\n"
+                  "scans of the 'index-order' companions (generated columns, no document read).")
     return 0
 
 
