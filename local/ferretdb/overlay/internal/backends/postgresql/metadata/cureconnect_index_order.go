@@ -26,12 +26,14 @@ package metadata
 // asks for rows by these columns (../cureconnect_index_order.go).
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // CureConnectOrderMaxDouble is 2^53: doubles beyond it are not ordered by their JSON text.
@@ -165,4 +167,34 @@ func cureconnectOrderIndexSQL(dbName, table string, index IndexInfo) string {
 		fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)",
 			pgx.Identifier{CureConnectOrderIndexName(index.PgIndex)}.Sanitize(),
 			pgx.Identifier{dbName, table}.Sanitize(), strings.Join(columns, ", "))
+}
+
+// cureconnectOrderUpgrade gives each index of the database whose companion an older build of
+// this patch made (of expressions over `_jsonb`, without the columns) the companion of columns,
+// when the server loads the database's metadata (once per start). Best effort: an index it
+// cannot upgrade keeps its old companion, which the queries do not use (they take the
+// "sql-sort-count" path for it).
+func (r *Registry) cureconnectOrderUpgrade(ctx context.Context, p *pgxpool.Pool, dbName string,
+	colls map[string]*Collection,
+) {
+	for _, c := range colls {
+		for _, index := range c.Indexes {
+			if !CureConnectOrderable(index) {
+				continue
+			}
+
+			var current bool
+			if err := p.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass "+
+				"AND attname = $2 AND NOT attisdropped)", pgx.Identifier{dbName, c.TableName}.Sanitize(),
+				ccOrderColumnName(ccKeysOf(index.Key), "c")).Scan(&current); err != nil || current {
+				continue
+			}
+
+			drop := fmt.Sprintf("DROP INDEX IF EXISTS %s; ",
+				pgx.Identifier{dbName, CureConnectOrderIndexName(index.PgIndex)}.Sanitize())
+			if _, err := p.Exec(ctx, drop+cureconnectOrderIndexSQL(dbName, c.TableName, index)); err != nil {
+				r.l.WarnContext(ctx, "index-order: companion not upgraded", "index", index.PgIndex, "error", err)
+			}
+		}
+	}
 }
