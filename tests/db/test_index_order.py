@@ -64,6 +64,32 @@ def test_counts_of_equalities_and_one_range_on_an_index_are_exact(coll: Any) -> 
     assert coll.count_documents({"g": 1, "when": {"$gt": 5}}) == 0  # a number never matches a date
 
 
+def test_counts_of_an_in_on_an_indexs_second_key_follow_every_write(coll: Any) -> None:
+    # Given an index (g, s) and documents whose s holds strings, numbers, ObjectIds, null or nothing
+    coll.create_index([("g", 1), ("s", 1)], name="g_s")
+    coll.insert_many([{"_id": 1, "g": 1, "s": "pending"}, {"_id": 2, "g": 1, "s": "confirmed"},
+                      {"_id": 3, "g": 1, "s": "cancelled"}, {"_id": 4, "g": 2, "s": "pending"},
+                      {"_id": 5, "g": 1, "s": 2}, {"_id": 6, "g": 1, "s": Int64(3)}, {"_id": 7, "g": 1, "s": 2.5},
+                      {"_id": 8, "g": 1, "s": OID}, {"_id": 9, "g": 1, "s": None}, {"_id": 10, "g": 1}])
+    pending_or_confirmed = {"g": 1, "s": {"$in": ["pending", "confirmed"]}}
+    # When counts of an equality and an $in are asked, of one type each and of several
+    # Then each is MongoDB's count
+    assert coll.count_documents(pending_or_confirmed) == 2
+    assert coll.count_documents({"g": 1, "s": {"$in": [2, 3, 7]}}) == 2  # 2 and Int64(3); 2.5 is not listed
+    assert coll.count_documents({"g": 1, "s": {"$in": [2.5, 2]}}) == 2
+    assert coll.count_documents({"g": 1, "s": {"$in": [OID]}}) == 1
+    assert coll.count_documents({"g": 1, "s": {"$in": ["pending", 2, None]}}) == 4  # null matches the missing s
+    # When a document changes its s, another is deleted and one more is inserted
+    coll.update_one({"_id": 3}, {"$set": {"s": "pending"}})
+    coll.update_one({"_id": 1}, {"$set": {"s": 2}})
+    coll.delete_one({"_id": 2})
+    coll.insert_one({"_id": 11, "g": 1, "s": "confirmed"})
+    # Then the counts follow every write
+    assert coll.count_documents(pending_or_confirmed) == 2
+    assert coll.count_documents({"g": 1, "s": {"$in": [2]}}) == 2
+    assert coll.count_documents({"g": 2, "s": {"$in": ["pending"]}}) == 1
+
+
 def test_a_sub_document_or_an_array_in_the_indexed_keys_still_gets_mongodbs_answer(coll: Any) -> None:
     # Given the same documents, one with a sub-document as k and one whose g is an array holding 1
     _fill(coll)
@@ -76,3 +102,4 @@ def test_a_sub_document_or_an_array_in_the_indexed_keys_still_gets_mongodbs_answ
     assert _page(coll, {"g": 1}, 1, skip=7, limit=3) == ascending[7:10]
     assert coll.count_documents({"g": 1}) == 15
     assert coll.count_documents({"g": 3}) == 1
+    assert coll.count_documents({"g": 1, "k": {"$in": ["a", "c"]}}) == 2  # one of them the array's document

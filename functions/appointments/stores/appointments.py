@@ -33,6 +33,10 @@ INDEXES = {
         # time, on MongoDB and on the patched embedded server ("index-order"), however long the history
         IndexModel([("doctor", ASCENDING), ("start", ASCENDING), ("_id", ASCENDING)], name="doctor_start_id"),
         IndexModel([("patient", ASCENDING), ("start", ASCENDING), ("_id", ASCENDING)], name="patient_start_id"),
+        # the list's total (party and `status: {$in: ...}`), counted from index keys alone: a
+        # COUNT_SCAN on MongoDB, an index-only scan of the companion on the embedded server
+        IndexModel([("doctor", ASCENDING), ("status", ASCENDING)], name="doctor_status"),
+        IndexModel([("patient", ASCENDING), ("status", ASCENDING)], name="patient_status"),
         IndexModel([("status", ASCENDING), ("start", ASCENDING)], name="status_start"),
         IndexModel([("day", ASCENDING), ("start", ASCENDING)], name="day_start"),  # the reminder sweep
     ],

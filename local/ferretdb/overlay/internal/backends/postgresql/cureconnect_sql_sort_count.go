@@ -413,6 +413,12 @@ func cureconnectCountAll(ctx context.Context, q pgxQuerier, table, where string,
 		return nil, false, nil
 	}
 
+	return cureconnectCountGroup(n, params)
+}
+
+// cureconnectCountGroup is countDocuments' answer for n matches: one group `{_id: constant,
+// as: n}`, or none when nothing matched.
+func cureconnectCountGroup(n int64, params *backends.QueryParams) (*backends.QueryResult, bool, error) {
 	var docs []*types.Document
 
 	if n > 0 {
