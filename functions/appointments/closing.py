@@ -10,7 +10,9 @@ declined (the slot goes to the next in line) and every waitlist entry leaves. Ea
 idempotent conditional write: run again (the privacy sweep resumes a closing a request did not
 finish), it finds nothing left to do.
 
-`close_for_doctor`: the waitlist offers of a closed doctor's slots are withdrawn.
+`close_for_doctor`: the waitlist offers of a closed doctor's slots are withdrawn and the entries
+waiting for them end (`ended`, as when their days are over: the patient's place is given back and
+`GET /appointment/waitlist/my` shows it ended).
 
 `erase_user`: after the grace period, a patient's appointments and waitlist entries are deleted
 (they are not among the records the law makes the platform keep; prescriptions are, and name the
@@ -59,11 +61,12 @@ def close_for_patient(patient_id: ObjectId, now: datetime) -> dict[str, int]:
 def close_for_doctor(doctor_id: ObjectId, now: datetime) -> dict[str, int]:
     """A doctor's account closed (they have no booking left: the deletion refuses them until
     then): the waitlist offers of their slots are withdrawn (the entries lapse), so no patient
-    accepts a booking with them. Idempotent."""
+    accepts a booking with them, then the entries still waiting for them end. Idempotent."""
     offers, _ = store.list_now_first("doctor", doctor_id, [OFFERED], now, BATCH)
     withdrawn = sum(withdraw_for(DOCTOR, doctor_id, appt["_id"], "the doctor's account closed", now)
                     for appt in offers)
-    return {"offersWithdrawn": withdrawn}
+    ended = sum(waitlist.end_waiting(entry["_id"], now) for entry in waitlist.waiting_for_doctor(doctor_id, BATCH))
+    return {"offersWithdrawn": withdrawn, "waitlistEnded": ended}
 
 
 def _cancel(oid: ObjectId, patient_id: ObjectId, now: datetime) -> bool:

@@ -15,8 +15,9 @@ from bson import ObjectId
 
 from functions.core.ports import Port
 
-__all__ = ["REFUNDS", "cancel_open_orders", "erase_customer", "has_open_orders", "has_orders_in_progress",
-           "orders_for_export", "payable_order", "pharmacy_has_open_orders", "record_order_payment"]
+__all__ = ["REFUNDS", "cancel_open_orders", "close_for_owner", "erase_customer", "has_open_orders",
+           "has_orders_in_progress", "orders_for_export", "payable_order", "pharmacy_has_open_orders",
+           "record_order_payment"]
 
 # (kind, order id, outcome, intent id): how payments tells the pharmacy a refund went through.
 Tell = Callable[[str, ObjectId, str, str], object]
@@ -76,6 +77,13 @@ def pharmacy_has_open_orders(owner_id: ObjectId) -> bool:
         return False
     open_statuses = [s for s in ORDER_STATUSES if s not in (CANCELLED, DELIVERED)]
     return bool(orders.page({"pharmacy": pharmacy["_id"], "orderStatus": {"$in": open_statuses}}, 0, 1)[0])
+
+
+def close_for_owner(owner_id: ObjectId) -> bool:
+    """The pharmacist's account closed: their shop closed and out of the catalogue (`pharmacies`)."""
+    from functions.pharmacy import pharmacies
+
+    return pharmacies.close_for_owner(owner_id)
 
 
 def cancel_open_orders(customer_id: ObjectId) -> int:

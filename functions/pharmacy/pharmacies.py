@@ -35,7 +35,14 @@ from functions.pharmacy.schemas import (
     PharmacyUpdateIn,
     VerificationDocuments,
 )
-from functions.pharmacy.status import ACTIVE, AWAITING_VERIFICATION, VERIFICATION_STATUSES, VERIFIED, is_listed
+from functions.pharmacy.status import (
+    ACTIVE,
+    AWAITING_VERIFICATION,
+    INACTIVE,
+    VERIFICATION_STATUSES,
+    VERIFIED,
+    is_listed,
+)
 from functions.pharmacy.stores import medicines, pharmacies
 
 # Fields never sent to anyone (internal keys), and those the public does not see.
@@ -294,3 +301,16 @@ def set_verification(admin: Principal, pharmacy_id: str, data: PharmacyStatusIn)
                        {"type": "pharmacy_status", "pharmacyId": str(target), "status": data.status},
                        kind="pharmacy_status", ref=target)
     return to_owner_api(updated)
+
+
+def close_for_owner(owner_id: ObjectId) -> bool:
+    """The pharmacist's account closed (issue 24 §3): their shop is closed as the owner closes it
+    (`status: inactive`, unlisted) and its medicines leave the catalogue, so nobody orders from a
+    pharmacy no one runs. Idempotent (the medicines follow the flag on every run, so a run cut
+    short between the two writes is finished by the next). False when they own no pharmacy."""
+    closed = pharmacies.update_owned(owner_id, {"status": INACTIVE, "listed": False, "updatedAt": clock.now()})
+    if closed is None:
+        return False
+    medicines.relist_pharmacy(closed["_id"], False)
+    return True
+

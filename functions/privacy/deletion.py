@@ -14,7 +14,9 @@
    - "audit" (`account.deletion-requested`): append-only, an entry whose write applied stays.
 4. The close-out, after the block (`close_out`): the patient's appointments not started are
    cancelled (doctors told, refunds by the policy), waitlist offers declined and entries left,
-   orders still cancellable cancelled (stock back, refunds), the sockets closed; then
+   orders still cancellable cancelled (stock back, refunds); a doctor's waitlist offers withdrawn
+   and the entries waiting for them ended; a pharmacist's shop closed and out of the catalogue;
+   the sockets closed; then
    `closingOut` is cleared. These cannot be undone (a doctor has been told), so they run only once
    the account is closed for good, and forward: each is an idempotent conditional write, and the
    privacy sweep (`sweep`) runs the close-out again for an account still `closingOut` (a request
@@ -90,6 +92,8 @@ def close_out(user_id: ObjectId, role: str, now: datetime) -> None:
         pharmacy.cancel_open_orders(user_id)
     elif role == DOCTOR:
         appointments.close_for_doctor(user_id, now)
+    elif role == PHARMACIST:
+        pharmacy.close_for_owner(user_id)
     auth.end_sockets(user_id)
     users.closed_out(user_id)
 

@@ -6,11 +6,11 @@ on an admin's restore answers 410), then each domain erases what it owns through
 owner per collection; the retention table in the README says what each keeps and why):
 media (files and records), appointments (a patient's appointments and waitlist, a doctor's
 snapshots), pharmacy (orders anonymised, holds), signaling (chat messages, connections,
-emergencies), emergency (a doctor's on-call phone), the audit trail (the actor's name removed, the
-id kept); last, `users.tombstone` leaves `status: erased` with no personal field and a
-placeholder contact (the contact is free for a new sign-up). Every step is idempotent and the
-tombstone is the last write, so an erase a crash interrupts is run again whole by the next sweep
-(it finds the account `erasing`).
+emergencies), emergency (a doctor's on-call phone, the call-back requests from the account's
+number), the audit trail (the actor's name removed, the id kept); last, `users.tombstone` leaves
+`status: erased` with no personal field and a placeholder contact (the contact is free for a new
+sign-up). Every step is idempotent and the tombstone is the last write, so an erase a crash
+interrupts is run again whole by the next sweep (it finds the account `erasing`).
 
 Kept: prescriptions and the audit trail about the user, for RECORD_RETENTION_YEARS after the
 erase, then deleted by this sweep (`end_retention`); payment records (amounts, ids) as they are.
@@ -43,7 +43,7 @@ def erase(user: dict[str, Any], now: datetime) -> bool:
     appointments.erase_user(user_id)
     pharmacy.erase_customer(user_id)
     signaling.erase_user(user_id)
-    emergency.erase_doctor(user_id)
+    emergency.erase_user(user_id, user.get("contact"))
     audit.erase_actor(user_id)
     return users.tombstone(user, now)
 

@@ -256,3 +256,48 @@ def test_a_doctor_without_bookings_leaves_and_their_patients_records_keep_only_t
     assert kept["doctor"] == doc["_id"] and "doctor" not in (kept.get("parties") or {})
     left = _leftovers({"name": "Dora Departing", "contact": doc["contact"], "on-call phone": "+919811122233"}, set())
     assert not left, "\n".join(left)
+
+
+def test_a_doctor_who_leaves_ends_the_waitlist_entries_waiting_for_them(api: Any) -> None:
+    from tests.integration.test_waitlist import join, mine
+
+    # Given a patient waiting for a doctor who has no booking
+    doc, waiting = doctor(), make_user("patient")
+    entry = body(join(api, waiting, doc))["entry"]
+    # When the doctor deletes their account
+    assert _delete(api, doc).status_code == 202
+    # Then the patient's entry is ended (nobody will offer them that doctor's slots), not left waiting
+    assert {e["_id"]: e["status"] for e in mine(api, waiting)} == {entry["_id"]: "ended"}
+
+
+def test_a_pharmacist_who_leaves_closes_their_shop_and_its_medicines_leave_the_catalogue(api: Any) -> None:
+    # Given a listed pharmacy with no open order, its medicine in the catalogue
+    pharmacy = make_pharmacy()
+    medicine = make_medicine(pharmacy, name="Leavamol 500")
+    shown = call(api, "GET", "/medicines?search=Leavamol", as_=make_user("patient"))
+    assert [m["_id"] for m in body(shown)["medicines"]] == [str(medicine["_id"])]
+    # When its pharmacist deletes their account
+    assert _delete(api, pharmacy["ownerUser"]).status_code == 202
+    # Then the medicine is no longer listed, and an order for it is refused
+    shown = call(api, "GET", "/medicines?search=Leavamol", as_=make_user("patient"))
+    assert body(shown)["medicines"] == []
+    placed = call(api, "POST", "/orders", as_=make_user("patient"), json=order_body(pharmacy, [(medicine, 1)]))
+    assert placed.status_code in (404, 409, 422), placed.body[:300]
+    assert get_db()["pharmacies"].find_one({"_id": pharmacy["_id"]})["status"] == "inactive"
+
+
+def test_the_erase_removes_the_emergency_lines_call_back_requests_from_the_accounts_number(api: Any, clock: Any
+                                                                                           ) -> None:
+    # Given a patient whose contact is a phone, who asked the emergency line for a call back,
+    # and a call back asked from another number
+    patient = _signed_up(api, "Ravi Ringing", "+919822233344")
+    get_db()["ivr_callbacks"].insert_many([
+        {"_id": "+919822233344|x", "caller": "+919822233344", "status": "open", "createdAt": core_clock.now()},
+        {"_id": "+919800011122|x", "caller": "+919800011122", "status": "open", "createdAt": core_clock.now()}])
+    # When they delete their account and the erase comes
+    assert _delete(api, patient).status_code == 202
+    _through_the_grace_period(clock)
+    # Then no collection holds their number; the other caller's request stays
+    left = _leftovers({"contact": "+919822233344", "name": "Ravi Ringing"}, set())
+    assert not left, "\n".join(left)
+    assert get_db()["ivr_callbacks"].count_documents({"caller": "+919800011122"}) == 1
