@@ -58,7 +58,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 from bench.wire_proxy import WireProxy  # noqa: E402
 
 PASSWORD = "correct-horse-battery"
-CLIENTS = 20
+CLIENTS = 20  # bench/routes_bench.py's
 SECRET = "side-by-side-secret-that-is-long-enough-0123456789"
 
 
@@ -357,46 +357,13 @@ def expect(status: int, body: Any, wanted: tuple[int, ...], what: str) -> None:
         raise SystemExit(f"{what} answered {status}: {str(body)[:500]}")
 
 
-def hammer(port: int, path: str, per_client: int) -> tuple[list[float], float]:
-    samples: list[float] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(CLIENTS + 1)
-    failures: list[str] = []
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        mine: list[float] = []
-        barrier.wait()
-        for _ in range(per_client):
-            began = time.perf_counter()
-            conn.request("GET", path, headers={"Accept": "application/json"})
-            response = conn.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - began)
-            if response.status != 200:
-                failures.append(str(response.status))
-        conn.close()
-        with lock:
-            samples.extend(mine)
-
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise SystemExit(f"GET {path} under {CLIENTS} clients answered {sorted(set(failures))}")
-    return samples, time.perf_counter() - began
-
-
 def measure_all(ours: Backend, original: Backend, original_db: Any, runs: int, medicines: int, past: int,
                 per_client: int) -> list[Row]:
     from bson import ObjectId
 
     from bench import appointments_bench as appts
     from bench import pharmacy_bench as pharmacy
+    from bench.routes_bench import _hammer as hammer  # its 20 clients on keep-alive connections
     from functions.core.security import issue_token
 
     rows: list[Row] = []
