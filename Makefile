@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint db install clean package deploy os-packages bench client client-check
+.PHONY: run test lint db install clean package deploy os-packages bench bench-original client client-check
 
 # One check of the operating-system packages (local/os-packages.sh), per command: it installs
 # what is missing under CI=true, otherwise asks (on a terminal) or prints the command to run.
@@ -48,6 +48,12 @@ client-check: $(STAMP)
 # original's figures (bench/routes_bench.py; ARGS=--quick for a smoke run). Figures, never a verdict.
 bench: db
 	$(PY) bench/routes_bench.py $(ARGS)
+
+# Issue 20's table re-measured side by side with the original Node backend (its Backend/ checkout,
+# `npm install` done there; not in this repository, never run by CI): bench/original_side_by_side.py.
+bench-original: db
+	@test -n "$(ORIGINAL)" || { echo "set ORIGINAL=/path/to/CureConnect/Backend (see README, Benchmarks)" >&2; exit 2; }
+	$(PY) bench/original_side_by_side.py $(ORIGINAL) $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
